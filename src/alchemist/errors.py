@@ -1,0 +1,193 @@
+"""Exception classes of alchemist.
+
+Every error alchemist raises on bad input is a subclass of :class:`AlchemistError`, and its
+message names the offending value and, where there is one, the fix. Classes are grouped by the
+part of the library that raises them; each group has its own base class so that a caller can
+catch, say, every game-theory input error with ``except GameError``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlchemistError",
+    "BackendError",
+    # events / wire
+    "EventError",
+    "InvalidEventError",
+    "UnknownEventTypeError",
+    "CIDMismatchError",
+    # files
+    "InputFormatError",
+    "EdgeListFormatError",
+    # graph
+    "GraphError",
+    "NodeNotFoundError",
+    "EdgeNotFoundError",
+    "DuplicateIdError",
+    # CIM / NATS
+    "CIMError",
+    "CIMConnectionError",
+    "CIMAuthenticationError",
+    "ServerStartError",
+    "ConcurrencyError",
+    "ObjectNotFoundError",
+    "AgentTimeout",
+    # layout
+    "LayoutError",
+    # concepts
+    "ConceptError",
+    "DimensionMismatchError",
+    "UnknownDomainError",
+    "EmptyIntersectionError",
+    # games
+    "GameError",
+    "InvalidGameError",
+    "DegenerateGameError",
+    "NFGFormatError",
+    "NoEquilibriumFoundError",
+]
+
+
+class AlchemistError(Exception):
+    """Base class of every error alchemist raises on purpose."""
+
+
+class BackendError(AlchemistError):
+    """A compute backend was asked for that is not available (e.g. ``backend="cuda"`` without a GPU)."""
+
+
+# --------------------------------------------------------------------------- events / wire
+class EventError(AlchemistError, ValueError):
+    """Base class for malformed CIM events."""
+
+
+class InvalidEventError(EventError):
+    """An event does not satisfy the envelope or payload schema (missing field, wrong type)."""
+
+
+class UnknownEventTypeError(EventError):
+    """An event's ``event_type`` is not one alchemist knows how to apply."""
+
+
+class CIDMismatchError(EventError):
+    """Content does not hash to the CID it claims (corrupt or tampered data)."""
+
+
+# --------------------------------------------------------------------------- files
+class InputFormatError(AlchemistError, ValueError):
+    """A file could not be read; the message names the file and, where known, the line.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    line : int or None
+        1-based line number of the first offending line, when the format is line oriented.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+class EdgeListFormatError(InputFormatError):
+    """A SNAP-style edge list is missing, empty or malformed."""
+
+
+# --------------------------------------------------------------------------- graph
+class GraphError(AlchemistError, ValueError):
+    """Base class for invalid graph operations."""
+
+
+class NodeNotFoundError(GraphError, KeyError):
+    """A node id is not in the graph."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want it plain
+        return str(self.args[0]) if self.args else ""
+
+
+class EdgeNotFoundError(GraphError, KeyError):
+    """An edge id is not in the graph."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class DuplicateIdError(GraphError):
+    """A node or edge id is added twice."""
+
+
+# --------------------------------------------------------------------------- CIM / NATS
+class CIMError(AlchemistError):
+    """Base class for errors talking to the CIM (NATS JetStream)."""
+
+
+class CIMConnectionError(CIMError, ConnectionError):
+    """The NATS server cannot be reached (wrong URL, server down, TLS handshake failed)."""
+
+
+class CIMAuthenticationError(CIMError, PermissionError):
+    """The NATS server refused the credentials (token, user/password, creds or nkey)."""
+
+
+class ServerStartError(CIMError, RuntimeError):
+    """The embedded ``nats-server`` could not be started."""
+
+
+class ConcurrencyError(CIMError):
+    """Optimistic concurrency failed: another writer appended to the aggregate first."""
+
+
+class ObjectNotFoundError(CIMError, KeyError):
+    """No object with that CID is in the object store."""
+
+
+class AgentTimeout(CIMError, TimeoutError):
+    """No agent answered a request within its timeout."""
+
+
+# --------------------------------------------------------------------------- layout
+class LayoutError(AlchemistError, ValueError):
+    """Invalid layout input (wrong shapes, NaN positions, bad parameters)."""
+
+
+# --------------------------------------------------------------------------- concepts
+class ConceptError(AlchemistError, ValueError):
+    """Base class for invalid conceptual-space input."""
+
+
+class DimensionMismatchError(ConceptError):
+    """A point, cuboid or weight vector has the wrong number of dimensions."""
+
+
+class UnknownDomainError(ConceptError, KeyError):
+    """A domain name is not part of the conceptual space."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class EmptyIntersectionError(ConceptError):
+    """The cuboids of a star-shaped concept have no common intersection."""
+
+
+# --------------------------------------------------------------------------- games
+class GameError(AlchemistError, ValueError):
+    """Base class for invalid game-theory input."""
+
+
+class InvalidGameError(GameError):
+    """Payoffs or characteristic functions are malformed (ragged, non-finite, wrong length)."""
+
+
+class DegenerateGameError(GameError):
+    """The algorithm requires a nondegenerate game and the game is degenerate."""
+
+
+class NFGFormatError(InputFormatError, GameError):
+    """A Gambit ``.nfg`` file is malformed; the message names the line and the token."""
+
+
+class NoEquilibriumFoundError(GameError, RuntimeError):
+    """An iterative method stopped without reaching a verified equilibrium."""
