@@ -26,6 +26,7 @@ demo: $(VENV)/.installed-run
 	$(BIN)/alchemist demo
 
 test: $(VENV)/.installed-test
+	NUMBA_ENABLE_CUDASIM=1 $(BIN)/python -m pytest -q -m cudasim -p no:cacheprovider || [ $$? -eq 5 ]
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-bench
