@@ -1,1 +1,5 @@
-"""alchemist.layout."""
+"""alchemist.layout: force-directed layout (ForceAtlas2 with Barnes–Hut) and its extra forces."""
+
+from alchemist.layout import forces
+
+__all__ = ["forces"]
