@@ -45,6 +45,10 @@ __all__ = [
     "DegenerateGameError",
     "NFGFormatError",
     "NoEquilibriumFoundError",
+    "DegenerateGameWarning",
+    "EmptyCoreError",
+    # widgets
+    "WidgetError",
 ]
 
 
@@ -191,3 +195,16 @@ class NFGFormatError(InputFormatError, GameError):
 
 class NoEquilibriumFoundError(GameError, RuntimeError):
     """An iterative method stopped without reaching a verified equilibrium."""
+
+
+class EmptyCoreError(GameError):
+    """A cooperative solution needs a non-empty core (or imputation set) and the game has none."""
+
+
+class DegenerateGameWarning(UserWarning):
+    """The game is degenerate: a method that assumes nondegeneracy may miss equilibria."""
+
+
+# --------------------------------------------------------------------------- widgets
+class WidgetError(AlchemistError, ValueError):
+    """A widget was given something it cannot show (unknown column, empty viewport, bad source)."""

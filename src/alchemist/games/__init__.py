@@ -1,1 +1,36 @@
-"""alchemist.games."""
+"""alchemist.games — game theory: normal-form games, equilibria, Pareto fronts, cooperative
+games and coalitions on graphs.
+
+Non-cooperative games: :class:`NormalFormGame` (n players, payoff arrays indexed by the action
+profile), Gambit ``.nfg`` files (:func:`read_nfg`, :func:`write_nfg`), two-player equilibria
+(:func:`support_enumeration`, :func:`vertex_enumeration`, :func:`lemke_howson`,
+:func:`zero_sum_equilibrium`), verification (:func:`is_nash`, exact with ``exact=True``) and
+degeneracy (:func:`is_degenerate`), n-player :func:`pure_nash`.
+
+Equilibria are tuples of NumPy arrays, one mixed strategy per player.
+"""
+
+from alchemist.games.lemke_howson import lemke_howson, lemke_howson_all
+from alchemist.games.nfg import read_nfg, write_nfg
+from alchemist.games.normal_form import NormalFormGame, expected_payoffs, is_nash, regret
+from alchemist.games.pure import pure_nash, pure_to_mixed
+from alchemist.games.support_enumeration import support_enumeration
+from alchemist.games.vertex_enumeration import is_degenerate, vertex_enumeration
+from alchemist.games.zero_sum import zero_sum_equilibrium
+
+__all__ = [
+    "NormalFormGame",
+    "read_nfg",
+    "write_nfg",
+    "is_nash",
+    "regret",
+    "expected_payoffs",
+    "is_degenerate",
+    "pure_nash",
+    "pure_to_mixed",
+    "support_enumeration",
+    "vertex_enumeration",
+    "lemke_howson",
+    "lemke_howson_all",
+    "zero_sum_equilibrium",
+]

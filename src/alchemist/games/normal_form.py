@@ -1,0 +1,406 @@
+"""Normal-form (strategic-form) games and the verification of equilibria.
+
+A game with ``n`` players, player ``p`` having ``a_p`` actions, is stored as ``n`` payoff arrays
+of shape ``(a_1, ..., a_n)`` (float64): ``payoffs[p][s_1, ..., s_n]`` is player ``p``'s payoff at
+the pure profile ``(s_1, ..., s_n)``. This is the layout of nashpy and Gambit's ``to_arrays`` (and,
+up to the axis order of each player's array, of QuantEcon's ``Player.payoff_array``).
+
+A mixed-strategy profile is a tuple of one probability vector per player; an equilibrium is
+such a tuple. :func:`is_nash` checks one with a tolerance, or exactly in rationals.
+
+References
+----------
+Shoham & Leyton-Brown, *Multiagent Systems* (2009), ch. 3 (normal-form games, Nash equilibrium).
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from alchemist.errors import InvalidGameError
+
+__all__ = ["NormalFormGame", "is_nash", "regret", "expected_payoffs"]
+
+#: Default absolute tolerance (relative to the payoff range) for equilibrium checks.
+DEFAULT_TOL = 1e-8
+
+
+class NormalFormGame:
+    """A finite game in normal form with ``n >= 2`` players.
+
+    Parameters
+    ----------
+    *payoffs : array_like
+        Either two matrices ``A, B`` of shape ``(m, n)`` (a bimatrix game: row player's and column
+        player's payoffs), one matrix ``A`` (the zero-sum game ``(A, -A)``), or one sequence
+        ``[P1, ..., Pn]`` of ``n`` arrays, each of shape ``(a_1, ..., a_n)``, with ``P_p`` the
+        payoffs of player ``p`` indexed by the pure action profile. Converted to float64.
+    players : sequence of str, optional
+        Player names (default ``"Player 1"``, ...).
+    strategies : sequence of sequence of str, optional
+        Action labels per player (default ``"1"``, ``"2"``, ...).
+    title : str, optional
+        Title, as in Gambit's files.
+    exact_payoffs : sequence of object arrays of :class:`fractions.Fraction`, optional
+        The payoffs as exact rationals (kept by :func:`read_nfg` so that decimal payoffs such as
+        ``7.6`` can be verified exactly); by default the exact value of each float.
+
+    Attributes
+    ----------
+    payoffs : tuple of ndarray
+        ``n_players`` float64 arrays of shape :attr:`shape` (read-only).
+    shape : tuple of int
+        Number of actions of each player.
+    n_players : int
+
+    Raises
+    ------
+    InvalidGameError
+        Ragged or non-numeric payoffs, non-finite payoffs, fewer than two players, an array whose
+        number of dimensions is not the number of players, arrays of different shapes, a player
+        without actions, or labels of the wrong length.
+
+    Examples
+    --------
+    >>> g = NormalFormGame([[1, -1], [-1, 1]])          # matching pennies (zero-sum)
+    >>> g.shape, g.n_players
+    ((2, 2), 2)
+    >>> g[0, 1]
+    array([-1.,  1.])
+    """
+
+    def __init__(self, *payoffs, players=None, strategies=None, title: str = "", exact_payoffs=None):
+        arrays = _payoff_arrays(payoffs)
+        self.payoffs = tuple(arrays)
+        self.n_players = len(arrays)
+        self.shape = tuple(int(a) for a in arrays[0].shape)
+        if players is None:
+            players = [f"Player {p + 1}" for p in range(self.n_players)]
+        players = [str(p) for p in players]
+        if len(players) != self.n_players:
+            raise InvalidGameError(
+                f"{len(players)} player names given for a {self.n_players}-player game; give one name per player"
+            )
+        if strategies is None:
+            strategies = [[str(s + 1) for s in range(k)] for k in self.shape]
+        strategies = [[str(s) for s in labels] for labels in strategies]
+        if len(strategies) != self.n_players or any(len(s) != k for s, k in zip(strategies, self.shape)):
+            raise InvalidGameError(
+                f"strategy labels of lengths {[len(s) for s in strategies]} do not match the game's shape "
+                f"{self.shape}; give one label per action of each player"
+            )
+        self.players = players
+        self.strategies = strategies
+        self.title = str(title)
+        if exact_payoffs is not None:
+            exact_payoffs = tuple(np.asarray(e, dtype=object) for e in exact_payoffs)
+            if len(exact_payoffs) != self.n_players or any(e.shape != self.shape for e in exact_payoffs):
+                raise InvalidGameError("exact_payoffs must have the same number and shapes as the payoffs")
+        self._exact = exact_payoffs
+
+    # ------------------------------------------------------------------ views
+    @property
+    def nums_actions(self) -> tuple:
+        """Number of actions of each player (QuantEcon's name for :attr:`shape`)."""
+        return self.shape
+
+    @property
+    def exact_payoffs(self) -> tuple:
+        """The payoffs as object arrays of :class:`fractions.Fraction` (exact rationals)."""
+        if self._exact is None:
+            conv = np.vectorize(Fraction, otypes=[object])
+            self._exact = tuple(conv(a) for a in self.payoffs)
+        return self._exact
+
+    @property
+    def is_two_player(self) -> bool:
+        return self.n_players == 2
+
+    def is_zero_sum(self, tol: float = 0.0) -> bool:
+        """True when the payoffs of all players sum to zero at every profile (within ``tol``)."""
+        return bool(np.all(np.abs(np.sum(self.payoffs, axis=0)) <= tol))
+
+    def payoff_profile_array(self) -> np.ndarray:
+        """All payoff vectors, shape ``(prod(shape), n_players)`` float64, in C order of profiles."""
+        return np.stack([a.reshape(-1) for a in self.payoffs], axis=1)
+
+    def __getitem__(self, profile) -> np.ndarray:
+        """Payoff vector ``(n_players,)`` at a pure profile (a tuple of action indices)."""
+        if not isinstance(profile, tuple):
+            profile = (profile,)
+        if len(profile) != self.n_players:
+            raise InvalidGameError(f"profile {profile!r} has {len(profile)} actions; the game has {self.n_players} players")
+        return np.array([a[profile] for a in self.payoffs])
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, NormalFormGame):
+            return NotImplemented
+        return self.shape == other.shape and all(np.array_equal(a, b) for a, b in zip(self.payoffs, other.payoffs))
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        shape = "×".join(map(str, self.shape))
+        title = f" {self.title!r}" if self.title else ""
+        return f"<NormalFormGame{title}: {self.n_players} players, {shape} actions>"
+
+    def _repr_html_(self) -> str:
+        """An HTML table: the bimatrix for two players, a list of payoff vectors for more."""
+        esc = html.escape
+        head = f"<b>{esc(self.title)}</b> " if self.title else ""
+        caption = f"{head}{self.n_players}-player game, {'×'.join(map(str, self.shape))} actions"
+        fmt = _fmt_payoff
+        rows = []
+        if self.n_players == 2:
+            A, B = self.payoffs
+            rows.append(
+                "<tr><th>" + esc(self.players[0]) + " \\ " + esc(self.players[1]) + "</th>"
+                + "".join(f"<th>{esc(s)}</th>" for s in self.strategies[1]) + "</tr>"
+            )
+            for i, label in enumerate(self.strategies[0][:50]):
+                cells = "".join(f"<td>{fmt(A[i, j])}, {fmt(B[i, j])}</td>" for j in range(min(self.shape[1], 50)))
+                rows.append(f"<tr><th>{esc(label)}</th>{cells}</tr>")
+        else:
+            rows.append("<tr>" + "".join(f"<th>{esc(p)}</th>" for p in self.players) + "<th>payoffs</th></tr>")
+            for profile in itertools.islice(itertools.product(*map(range, self.shape)), 100):
+                labels = "".join(f"<td>{esc(self.strategies[p][s])}</td>" for p, s in enumerate(profile))
+                pay = ", ".join(fmt(a[profile]) for a in self.payoffs)
+                rows.append(f"<tr>{labels}<td>({pay})</td></tr>")
+        more = "" if max(self.shape) <= 50 and int(np.prod(self.shape)) <= 100 else "<p>(truncated)</p>"
+        return f"<div><p>{caption}</p><table>{''.join(rows)}</table>{more}</div>"
+
+    # ------------------------------------------------------------------ facade (nashpy style)
+    def is_nash(self, profile, tol: float = DEFAULT_TOL, exact: bool = False) -> bool:
+        """Shorthand for :func:`is_nash` ``(self, profile, ...)``."""
+        return is_nash(self, profile, tol=tol, exact=exact)
+
+    def pure_nash(self, **kwargs):
+        from alchemist.games.pure import pure_nash
+
+        return pure_nash(self, **kwargs)
+
+    def support_enumeration(self, **kwargs):
+        from alchemist.games.support_enumeration import support_enumeration
+
+        return support_enumeration(self, **kwargs)
+
+    def vertex_enumeration(self, **kwargs):
+        from alchemist.games.vertex_enumeration import vertex_enumeration
+
+        return vertex_enumeration(self, **kwargs)
+
+    def lemke_howson(self, label: int = 0, **kwargs):
+        from alchemist.games.lemke_howson import lemke_howson
+
+        return lemke_howson(self, label=label, **kwargs)
+
+
+def expected_payoffs(game: NormalFormGame, profile, player: int) -> np.ndarray:
+    """Player ``player``'s expected payoff of each of its pure actions against ``profile``.
+
+    Parameters
+    ----------
+    game : NormalFormGame
+    profile : sequence of array_like
+        One mixed strategy per player (the entry of ``player`` itself is ignored).
+    player : int
+
+    Returns
+    -------
+    ndarray, shape ``(game.shape[player],)``, float64 — or object (Fractions) if the profile
+    and payoffs are object arrays.
+    """
+    payoff = game.payoffs[player]
+    return _contract(payoff, [np.asarray(s) for s in profile], player)
+
+
+def regret(game: NormalFormGame, profile, exact: bool = False) -> np.ndarray:
+    """How much each player gains by its best pure deviation from ``profile`` (>= 0).
+
+    Returns
+    -------
+    ndarray, shape ``(n_players,)``: float64, or object of :class:`fractions.Fraction` when
+    ``exact`` (payoffs from :attr:`NormalFormGame.exact_payoffs`, strategies converted exactly
+    with ``Fraction(float)`` unless they already are Fractions).
+    """
+    strategies = _validate_profile(game, profile, exact=exact)
+    payoffs = game.exact_payoffs if exact else game.payoffs
+    out = []
+    for p in range(game.n_players):
+        values = _contract(payoffs[p], strategies, p)
+        current = np.dot(values, strategies[p])
+        out.append(max(values) - current)
+    return np.array(out, dtype=object if exact else np.float64)
+
+
+def is_nash(game: NormalFormGame, profile, tol: float = DEFAULT_TOL, exact: bool = False) -> bool:
+    """True when no player can gain more than ``tol`` by a unilateral deviation.
+
+    Parameters
+    ----------
+    game : NormalFormGame
+    profile : sequence of array_like
+        One mixed strategy (probability vector) per player.
+    tol : float
+        Absolute tolerance, scaled by the payoff range ``max - min`` of the game (so that the check
+        does not depend on the payoff unit). Ignored when ``exact``.
+    exact : bool
+        Check in exact rational arithmetic (:class:`fractions.Fraction`): the regret must be zero.
+
+    Raises
+    ------
+    InvalidGameError
+        If the profile does not have one probability vector of the right length per player.
+
+    Notes
+    -----
+    A profile is a Nash equilibrium iff every pure action in the support of each player's
+    strategy is a best response (Nash 1951; Shoham & Leyton-Brown 2009, Thm 3.3.?): checking
+    pure deviations suffices.
+    """
+    r = regret(game, profile, exact=exact)
+    if exact:
+        return all(v == 0 for v in r)
+    scale = max(1.0, _payoff_range(game))
+    return bool(np.all(r <= tol * scale))
+
+
+# ---------------------------------------------------------------------------- helpers
+def as_game(game, n_players: int | None = None) -> NormalFormGame:
+    """Accept a :class:`NormalFormGame` (or the arguments of one) and check the player count."""
+    if not isinstance(game, NormalFormGame):
+        if isinstance(game, tuple):
+            game = NormalFormGame(*game)
+        else:
+            game = NormalFormGame(game)
+    if n_players is not None and game.n_players != n_players:
+        raise InvalidGameError(
+            f"this algorithm needs a {n_players}-player game; got {game.n_players} players "
+            "(use pure_nash, iterated_dominance, fictitious_play or logit_qre for n players)"
+        )
+    return game
+
+
+def _payoff_range(game: NormalFormGame) -> float:
+    return float(max(np.ptp(a) for a in game.payoffs))
+
+
+def _fmt_payoff(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:.6g}"
+
+
+def _as_float_array(obj, what: str) -> np.ndarray:
+    try:
+        arr = np.asarray(obj, dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise InvalidGameError(
+            f"{what} is ragged or not numeric ({exc}); give a rectangular array of numbers"
+        ) from None
+    if not np.all(np.isfinite(arr)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise InvalidGameError(f"{what} has a non-finite payoff {arr[bad]!r} at index {bad}; payoffs must be finite numbers")
+    return arr
+
+
+def _payoff_arrays(args) -> list:
+    if len(args) == 0:
+        raise InvalidGameError("no payoffs given; use NormalFormGame(A, B) or NormalFormGame([P1, ..., Pn])")
+    if len(args) == 2:
+        A = _as_float_array(args[0], "payoff matrix A")
+        B = _as_float_array(args[1], "payoff matrix B")
+        arrays = [A, B]
+    elif len(args) == 1:
+        obj = args[0]
+        if isinstance(obj, (list, tuple)) and len(obj) > 0 and all(_is_array_like(o) for o in obj) and \
+                _looks_like_list_of_payoff_arrays(obj):
+            arrays = [_as_float_array(o, f"payoff array of player {p + 1}") for p, o in enumerate(obj)]
+        else:
+            A = _as_float_array(obj, "payoff matrix A")
+            if A.ndim != 2:
+                raise InvalidGameError(
+                    f"a single payoff array must be a matrix (a zero-sum game); got {A.ndim} dimensions. "
+                    "For n players pass a list [P1, ..., Pn] of n-dimensional arrays"
+                )
+            arrays = [A, -A]
+    else:
+        raise InvalidGameError(
+            f"{len(args)} positional payoff arguments; use NormalFormGame(A, B) for two players or "
+            "NormalFormGame([P1, ..., Pn]) for n players"
+        )
+    n = len(arrays)
+    if n < 2:
+        raise InvalidGameError(f"a game needs at least 2 players; got {n} payoff array")
+    for p, a in enumerate(arrays):
+        if a.ndim != n:
+            raise InvalidGameError(
+                f"payoff array of player {p + 1} has {a.ndim} dimensions but there are {n} players; "
+                f"each array must be indexed by the action profile, shape (a_1, ..., a_{n})"
+            )
+        if a.shape != arrays[0].shape:
+            raise InvalidGameError(
+                f"payoff array of player {p + 1} has shape {a.shape}, player 1's has {arrays[0].shape}; "
+                "all payoff arrays must have the same shape"
+            )
+    if 0 in arrays[0].shape:
+        raise InvalidGameError(f"payoff arrays of shape {arrays[0].shape}: every player needs at least one action")
+    out = []
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        a.setflags(write=False)
+        out.append(a)
+    return out
+
+
+def _is_array_like(o) -> bool:
+    return isinstance(o, (list, tuple, np.ndarray))
+
+
+def _looks_like_list_of_payoff_arrays(obj) -> bool:
+    """``[P1, ..., Pn]`` (n arrays of n dims) versus a single nested list matrix ``[[..], [..]]``."""
+    n = len(obj)
+    try:
+        ndims = [np.ndim(o) for o in obj]
+    except ValueError:  # ragged inner lists
+        return False
+    return n >= 2 and ndims[0] >= 2 and all(d == ndims[0] for d in ndims)
+
+
+def _validate_profile(game: NormalFormGame, profile, exact: bool = False) -> list:
+    if len(profile) != game.n_players:
+        raise InvalidGameError(
+            f"profile has {len(profile)} strategies; the game has {game.n_players} players — give one per player"
+        )
+    out = []
+    for p, (s, k) in enumerate(zip(profile, game.shape)):
+        if exact:
+            arr = np.array([v if isinstance(v, Fraction) else Fraction(float(v)) for v in np.ravel(np.asarray(s, dtype=object))],
+                           dtype=object)
+        else:
+            arr = np.asarray(s, dtype=np.float64).ravel()
+        if arr.shape != (k,):
+            raise InvalidGameError(f"strategy of player {p + 1} has length {arr.shape[0]}; player {p + 1} has {k} actions")
+        if not exact and (not np.all(np.isfinite(arr)) or np.any(arr < -1e-9) or abs(arr.sum() - 1) > 1e-6):
+            raise InvalidGameError(f"strategy of player {p + 1} {arr!r} is not a probability vector (non-negative, sum 1)")
+        out.append(arr)
+    return out
+
+
+def _contract(payoff: np.ndarray, strategies: Sequence[np.ndarray], player: int) -> np.ndarray:
+    """Contract ``payoff`` with every strategy but ``player``'s; returns a vector over its actions."""
+    arr = payoff
+    # contract from the last axis down so that axis numbers stay valid
+    for q in range(len(strategies) - 1, -1, -1):
+        if q == player:
+            continue
+        arr = np.tensordot(arr, strategies[q], axes=([q], [0])) if arr.dtype != object else _tensordot_obj(arr, strategies[q], q)
+    return arr
+
+
+def _tensordot_obj(arr: np.ndarray, s: np.ndarray, axis: int) -> np.ndarray:
+    moved = np.moveaxis(arr, axis, -1)
+    return np.dot(moved, s)

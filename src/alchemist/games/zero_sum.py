@@ -1,0 +1,81 @@
+"""Two-player zero-sum games by linear programming (HiGHS).
+
+The row player's maximin strategy solves ``max v s.t. A^T x >= v 1, sum x = 1, x >= 0`` and the
+column player's minimax strategy ``min w s.t. A y <= w 1, sum y = 1, y >= 0``; by the minimax
+theorem ``v = w`` is the value of the game and ``(x, y)`` is an equilibrium.
+
+References
+----------
+J. von Neumann (1928); G. B. Dantzig (1951). Shoham & Leyton-Brown, *Multiagent Systems* (2009),
+§4.1. Solver: HiGHS via :func:`scipy.optimize.linprog` (Huangfu & Hall 2018).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linprog
+
+from alchemist.errors import InvalidGameError, NoEquilibriumFoundError
+from alchemist.games.normal_form import NormalFormGame, as_game
+
+__all__ = ["zero_sum_equilibrium"]
+
+
+def zero_sum_equilibrium(game, check_zero_sum: bool = True, tol: float = 1e-9):
+    """Maximin/minimax strategies and the value of a two-player zero-sum game.
+
+    Parameters
+    ----------
+    game : NormalFormGame, ``(A, B)`` or a matrix ``A``
+        With ``B = -A`` (checked unless ``check_zero_sum=False``; then ``A`` alone is used).
+    check_zero_sum : bool
+        Raise when ``A + B`` is not zero within ``tol``.
+    tol : float
+
+    Returns
+    -------
+    ((x, y), value)
+        ``x`` ``(m,)`` and ``y`` ``(n,)`` float64 probability vectors, ``value`` the row player's
+        equilibrium payoff (float).
+
+    Raises
+    ------
+    InvalidGameError
+        If the game is not two-player or not zero-sum.
+    NoEquilibriumFoundError
+        If HiGHS does not report an optimum (does not happen for finite payoffs).
+
+    Examples
+    --------
+    >>> (x, y), v = zero_sum_equilibrium([[0, -1, 1], [1, 0, -1], [-1, 1, 0]])   # rock–paper–scissors
+    >>> x.round(4), y.round(4), round(v, 10)
+    (array([0.3333, 0.3333, 0.3333]), array([0.3333, 0.3333, 0.3333]), 0.0)
+    """
+    if not isinstance(game, NormalFormGame) and not isinstance(game, tuple):
+        game = NormalFormGame(game)
+    game = as_game(game, 2)
+    A, B = game.payoffs
+    if check_zero_sum and not np.all(np.abs(A + B) <= tol * max(1.0, np.abs(A).max())):
+        raise InvalidGameError(
+            "the game is not zero-sum (A + B != 0); use lemke_howson or vertex_enumeration, or "
+            "pass check_zero_sum=False to solve the zero-sum game (A, -A)"
+        )
+    x, v = _maximin(A)
+    y, w = _maximin(-A.T)
+    return (x, y), float(0.5 * (v - w))
+
+
+def _maximin(A: np.ndarray):
+    """``max_x min_j (A^T x)_j`` over the simplex, by one LP: variables ``(x, v)``."""
+    m, n = A.shape
+    c = np.zeros(m + 1)
+    c[-1] = -1.0
+    A_ub = np.concatenate([-A.T, np.ones((n, 1))], axis=1)  # v - (A^T x)_j <= 0
+    b_ub = np.zeros(n)
+    A_eq = np.concatenate([np.ones((1, m)), np.zeros((1, 1))], axis=1)
+    bounds = [(0, None)] * m + [(None, None)]
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[1.0], bounds=bounds, method="highs")
+    if res.status != 0:
+        raise NoEquilibriumFoundError(f"HiGHS did not solve the maximin LP: {res.message}")
+    x = np.clip(res.x[:m], 0.0, None)
+    return x / x.sum(), float(res.x[-1])
