@@ -1,0 +1,609 @@
+"""Batched categorization, distance, similarity and membership matrices (CPU and GPU).
+
+Categorization by prototypes (Gärdenfors 2000, §4.9; Rosch 1975): a point belongs to the
+category of its nearest prototype, which partitions the space into the Voronoi tessellation of
+the prototypes under the space's metric.
+
+CPU kernels are Numba ``@njit(parallel=True)`` over blocks of points. For a space whose metric
+is (weighted) Euclidean — one domain of continuous dimensions, or no space at all — the kernel
+rescales coordinates by the salience weights and uses the expansion
+``‖x − p‖² = ‖p‖² − 2 x·p + ‖x‖²`` in float32 with SIMD over the prototypes, then re-checks
+every point whose best and runner-up candidates lie within the float32 rounding bound in
+float64, so labels equal those of an exact float64 search. Other spaces (several domains,
+circular or categorical dimensions) use the general combined-metric kernel in float64.
+
+GPU kernels (numba.cuda, run on CuPy arrays) compute the same combined metric, one thread per
+point with the prototypes staged through shared memory.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from alchemist.backend import resolve_backend, to_numpy
+from alchemist.concepts.space import ConceptualSpace
+from alchemist.errors import ConceptError, DimensionMismatchError
+
+__all__ = [
+    "categorize",
+    "distance_matrix",
+    "similarity_matrix",
+    "membership_matrix",
+    "metric_arrays",
+]
+
+
+def categorize(points, prototypes, space: ConceptualSpace | None = None, backend: str = "auto", weights=None):
+    """Label each point with the index of its nearest prototype.
+
+    Parameters
+    ----------
+    points : array_like, shape ``(n_points, n_dims)``
+        Finite coordinates (NumPy, or CuPy on the GPU backend).
+    prototypes : array_like, shape ``(n_prototypes, n_dims)``
+    space : ConceptualSpace, optional
+        The metric (combined metric with the space's salience weights); default plain Euclidean.
+    backend : {"auto", "cpu", "cuda"}
+    weights : optional
+        Salience weights overriding the space's (see :meth:`ConceptualSpace.distance`).
+
+    Returns
+    -------
+    labels : ndarray, shape ``(n_points,)``, int64
+        Index of the nearest prototype (the smallest index among exact ties). On the GPU
+        backend a CuPy array.
+
+    Raises
+    ------
+    DimensionMismatchError
+        If points and prototypes disagree in dimension (or with the space).
+    ConceptError
+        On non-finite coordinates or no prototypes.
+
+    Notes
+    -----
+    Nearest-prototype categorization realises the Voronoi tessellation of the space
+    (Gärdenfors 2000, §3.9); under the combined metric its cells are star-shaped around their
+    prototypes, and convex when the metric is Euclidean.
+    """
+    backend = resolve_backend(backend)
+    if backend == "cuda":
+        import cupy as cp
+
+        x = cp.asarray(points, dtype=cp.float32)
+        p = cp.asarray(prototypes, dtype=cp.float32)
+        _check_shapes(x.shape, p.shape, space)
+        if not bool(cp.isfinite(x).all()) or not bool(cp.isfinite(p).all()):
+            raise ConceptError("points or prototypes contain NaN or infinite coordinates")
+        arrays = metric_arrays(space, x.shape[1], weights)
+        labels = cp.empty(x.shape[0], dtype=cp.int64)
+        launch_nearest_cuda(x, p, arrays, labels)
+        return labels
+    x, p = _check_inputs(points, prototypes, space)
+    arrays = metric_arrays(space, x.shape[1], weights)
+    if _is_euclidean(arrays):
+        scale = np.sqrt(arrays[0] * arrays[1][arrays[2]])
+        xs = x * scale
+        ps = p * scale
+        center = ps.mean(axis=0)
+        xs -= center
+        ps -= center
+        return _nearest_euclidean(xs, ps)
+    labels = np.empty(x.shape[0], dtype=np.int64)
+    _nearest_combined(x, p, *arrays, labels)
+    return labels
+
+
+def distance_matrix(a, b, space: ConceptualSpace | None = None, backend: str = "auto", weights=None):
+    """Pairwise combined-metric distances, ``(n_a, n_b)`` float64 (float32 on the GPU).
+
+    Raises
+    ------
+    DimensionMismatchError, ConceptError
+    """
+    backend = resolve_backend(backend)
+    if backend == "cuda":
+        import cupy as cp
+
+        x = cp.asarray(a, dtype=cp.float32)
+        p = cp.asarray(b, dtype=cp.float32)
+        _check_shapes(x.shape, p.shape, space)
+        out = cp.empty((x.shape[0], p.shape[0]), dtype=cp.float32)
+        launch_distances_cuda(x, p, metric_arrays(space, x.shape[1], weights), out)
+        return out
+    x, p = _check_inputs(a, b, space)
+    out = np.empty((x.shape[0], p.shape[0]))
+    _distances_combined(x, p, *metric_arrays(space, x.shape[1], weights), out)
+    return out
+
+
+def similarity_matrix(a, b, space: ConceptualSpace | None = None, c: float = 1.0, kind: str = "exponential",
+                      backend: str = "auto", weights=None):
+    """Pairwise similarities ``exp(−c·d)`` or ``1/(1 + c·d)``, shape ``(n_a, n_b)``.
+
+    Raises
+    ------
+    ConceptError
+        If ``c`` is not positive or ``kind`` is unknown.
+    """
+    if not (isinstance(c, (int, float)) and c > 0 and math.isfinite(c)):
+        raise ConceptError(f"sensitivity c = {c!r} must be a positive finite number")
+    if kind not in ("exponential", "inverse"):
+        raise ConceptError(f"unknown similarity kind {kind!r}; use 'exponential' or 'inverse'")
+    d = distance_matrix(a, b, space, backend=backend, weights=weights)
+    xp = type(d).__module__.startswith("cupy") and __import__("cupy") or np
+    return xp.exp(-c * d) if kind == "exponential" else 1.0 / (1.0 + c * d)
+
+
+def membership_matrix(points, concepts, backend: str = "auto"):
+    """Membership of every point in every fuzzy concept, ``(n_points, n_concepts)`` float64.
+
+    Parameters
+    ----------
+    points : array_like, shape ``(n_points, n_dims)``
+    concepts : sequence of Concept
+        Concepts of one conceptual space.
+    backend : {"auto", "cpu", "cuda"}
+
+    Raises
+    ------
+    ConceptError
+        If ``concepts`` is empty or mixes spaces; on non-finite coordinates.
+    """
+    concepts = list(concepts)
+    if not concepts:
+        raise ConceptError("membership_matrix needs at least one concept")
+    space = concepts[0].space
+    for k in concepts[1:]:
+        if k.space.domains != space.domains:
+            raise ConceptError("membership_matrix: the concepts live in different conceptual spaces")
+    packed = _pack_concepts(concepts)
+    backend = resolve_backend(backend)
+    if backend == "cuda":
+        import cupy as cp
+
+        x = cp.asarray(points, dtype=cp.float64)
+        _check_shapes(x.shape, (1, space.n_dims), space)
+        out = cp.empty((x.shape[0], len(concepts)), dtype=cp.float64)
+        launch_membership_cuda(x, packed, out)
+        return out
+    x = space.check_points(points)
+    if x.ndim != 2:
+        raise DimensionMismatchError(f"points must be (n_points, {space.n_dims}), got shape {x.shape}")
+    out = np.empty((x.shape[0], len(concepts)))
+    _membership_kernel(x, *packed, out)
+    return out
+
+
+def metric_arrays(space: ConceptualSpace | None, n_dims: int, weights=None):
+    """The combined metric as flat arrays for the kernels.
+
+    Returns
+    -------
+    dim_w : ``(n_dims,)`` float64, weight of each dimension within its domain
+    dom_w : ``(n_domains,)`` float64, domain weights
+    dom_of : ``(n_dims,)`` int64, domain index of each dimension
+    period : ``(n_dims,)`` float64, period of circular dimensions (0 otherwise)
+    categorical : ``(n_dims,)`` bool
+    """
+    if space is None:
+        return (np.ones(n_dims), np.ones(1), np.zeros(n_dims, np.int64), np.zeros(n_dims), np.zeros(n_dims, bool))
+    w = space.weights_for(weights)
+    dim_w, dom_w = w.arrays(space)
+    cat = np.array([k == "categorical" for k in space.kinds])
+    return dim_w, dom_w, space.domain_of, space.periods.copy(), cat
+
+
+# ---------------------------------------------------------------------- helpers
+def _check_shapes(xs, ps, space):
+    if len(xs) != 2 or len(ps) != 2:
+        raise DimensionMismatchError(f"points and prototypes must be 2-D arrays, got shapes {xs} and {ps}")
+    if xs[1] != ps[1]:
+        raise DimensionMismatchError(f"points have {xs[1]} dimensions but prototypes have {ps[1]}")
+    if space is not None and xs[1] != space.n_dims:
+        raise DimensionMismatchError(f"points have {xs[1]} dimensions; the space has {space.n_dims}")
+    if ps[0] == 0:
+        raise ConceptError("no prototypes given; categorize needs at least one")
+
+
+def _check_inputs(points, prototypes, space):
+    x = np.ascontiguousarray(points, dtype=np.float64)
+    p = np.ascontiguousarray(prototypes, dtype=np.float64)
+    _check_shapes(x.shape, p.shape, space)
+    for name, arr in (("points", x), ("prototypes", p)):
+        if not np.isfinite(arr).all():
+            bad = np.argwhere(~np.isfinite(arr))[0]
+            raise ConceptError(f"{name} contain a non-finite coordinate {arr[tuple(bad)]!r} at index {tuple(bad)}")
+    return x, p
+
+
+def _is_euclidean(arrays) -> bool:
+    dim_w, dom_w, dom_of, period, cat = arrays
+    used = np.unique(dom_of[dim_w > 0])
+    return len(used) <= 1 and not (period > 0).any() and not cat.any()
+
+
+def _nearest_euclidean(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    n, d = x.shape
+    k = p.shape[0]
+    d4 = (d + 3) // 4 * 4
+    k16 = (k + _CHUNK - 1) // _CHUNK * _CHUNK
+    x32 = np.zeros((n, d4), dtype=np.float32)
+    x32[:, :d] = x
+    pt = np.zeros((d4, k16), dtype=np.float32)
+    pt[:d, :k] = -2.0 * p.T
+    pn = np.full(k16, np.finfo(np.float32).max / 4, dtype=np.float32)
+    pn[:k] = (p * p).sum(axis=1)
+    xn = np.sqrt((x * x).sum(axis=1))
+    pmax = float(np.sqrt((p * p).sum(axis=1).max()))
+    # bound on the float32 error of ‖p‖² − 2 x·p (d + 2 roundings of terms ≤ (‖x‖ + ‖p‖)²)
+    tol = ((4.0 * (d + 2) * np.finfo(np.float32).eps) * (xn + pmax) ** 2 + 1e-30).astype(np.float32)
+    labels = np.empty(n, dtype=np.int64)
+    _nearest_expanded_f32(x32, pt, pn, tol, x, p, labels)
+    return labels
+
+
+def _pack_concepts(concepts):
+    space = concepts[0].space
+    lo = np.vstack([k.p_min for k in concepts])
+    hi = np.vstack([k.p_max for k in concepts])
+    offsets = np.cumsum([0] + [len(k.p_min) for k in concepts]).astype(np.int64)
+    dim_w = np.zeros((len(concepts), space.n_dims))
+    dom_w = np.zeros((len(concepts), len(space.domains)))
+    for i, k in enumerate(concepts):
+        dim_w[i], dom_w[i] = k.weights.arrays(space)
+    mu = np.array([k.mu for k in concepts])
+    c = np.array([k.c for k in concepts])
+    cat = np.array([kind == "categorical" for kind in space.kinds])
+    return lo, hi, offsets, dim_w, dom_w, space.domain_of, space.periods.copy(), cat, mu, c
+
+
+# ---------------------------------------------------------------------- CPU kernels
+_BLOCK = 256
+_CHUNK = 16
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def _nearest_expanded_f32(x32, pt, pn, tol, x64, p64, labels):  # pragma: no cover - compiled
+    """Nearest prototype by ‖x‖² + ‖p‖² − 2x·p + tol in float32 (non-negative by the error bound).
+
+    Dimensions are taken four at a time (one pass over the accumulator per four FMAs). The
+    accumulator is read back as int32 — non-negative floats order like their bit patterns — so
+    that the minimum, the count of candidates within ``2·tol`` of it and their index are integer
+    reductions the compiler vectorises. Near-ties are settled exactly in float64.
+    """
+    n, d4 = x32.shape
+    k16 = pn.shape[0]
+    k = p64.shape[0]
+    n_blocks = (n + _BLOCK - 1) // _BLOCK
+    for blk in prange(n_blocks):
+        acc = np.empty(k16, dtype=np.float32)
+        bits = acc.view(np.int32)
+        thr_f = np.empty(1, dtype=np.float32)
+        thr_bits = thr_f.view(np.int32)
+        for i in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
+            off = tol[i]
+            for j in range(d4):
+                off += x32[i, j] * x32[i, j]
+            x0 = x32[i, 0]
+            x1 = x32[i, 1]
+            x2 = x32[i, 2]
+            x3 = x32[i, 3]
+            r0 = pt[0]
+            r1 = pt[1]
+            r2 = pt[2]
+            r3 = pt[3]
+            for m in range(k16):
+                acc[m] = off + pn[m] + x0 * r0[m] + x1 * r1[m] + x2 * r2[m] + x3 * r3[m]
+            for j in range(4, d4, 4):
+                x0 = x32[i, j]
+                x1 = x32[i, j + 1]
+                x2 = x32[i, j + 2]
+                x3 = x32[i, j + 3]
+                r0 = pt[j]
+                r1 = pt[j + 1]
+                r2 = pt[j + 2]
+                r3 = pt[j + 3]
+                for m in range(k16):
+                    acc[m] += x0 * r0[m] + x1 * r1[m] + x2 * r2[m] + x3 * r3[m]
+            best = np.int32(2147483647)
+            for m in range(k16):
+                v = bits[m]
+                best = v if v < best else best
+            thr_bits[0] = best
+            thr_f[0] = thr_f[0] + 2.0 * tol[i]
+            thr = thr_bits[0]
+            count = 0
+            arg = -1
+            for m in range(k16):
+                hit = bits[m] <= thr
+                count += hit
+                cand = m if hit else -1
+                arg = cand if cand > arg else arg
+            if count == 1 and arg < k:
+                labels[i] = arg
+            else:
+                labels[i] = _exact_among(x64, p64, i, bits, thr)
+
+
+@njit(cache=True, fastmath=False)
+def _exact_among(x64, p64, i, bits, thr):  # pragma: no cover - compiled
+    best = np.inf
+    arg = 0
+    d = x64.shape[1]
+    for m in range(p64.shape[0]):
+        if bits[m] <= thr:
+            s = 0.0
+            for j in range(d):
+                t = x64[i, j] - p64[m, j]
+                s += t * t
+            if s < best:
+                best = s
+                arg = m
+    return arg
+
+
+@njit(cache=True)
+def _diff(a, b, period, categorical):  # pragma: no cover - compiled
+    t = abs(a - b)
+    if categorical:
+        return 1.0 if t > 0 else 0.0
+    if period > 0:
+        t = t % period
+        t = min(t, period - t)
+    return t
+
+
+@njit(cache=True, parallel=True)
+def _nearest_combined(x, p, dim_w, dom_w, dom_of, period, categorical, labels):  # pragma: no cover - compiled
+    n, d = x.shape
+    k = p.shape[0]
+    n_dom = dom_w.shape[0]
+    n_blocks = (n + _BLOCK - 1) // _BLOCK
+    for blk in prange(n_blocks):
+        inner = np.empty(n_dom)
+        for i in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
+            best = np.inf
+            arg = 0
+            for m in range(k):
+                for q in range(n_dom):
+                    inner[q] = 0.0
+                for j in range(d):
+                    if dim_w[j] > 0:
+                        t = _diff(x[i, j], p[m, j], period[j], categorical[j])
+                        inner[dom_of[j]] += dim_w[j] * t * t
+                s = 0.0
+                for q in range(n_dom):
+                    s += dom_w[q] * math.sqrt(inner[q])
+                if s < best:
+                    best = s
+                    arg = m
+            labels[i] = arg
+
+
+@njit(cache=True, parallel=True)
+def _distances_combined(x, p, dim_w, dom_w, dom_of, period, categorical, out):  # pragma: no cover - compiled
+    n, d = x.shape
+    k = p.shape[0]
+    n_dom = dom_w.shape[0]
+    for i in prange(n):
+        inner = np.empty(n_dom)
+        for m in range(k):
+            for q in range(n_dom):
+                inner[q] = 0.0
+            for j in range(d):
+                if dim_w[j] > 0:
+                    t = _diff(x[i, j], p[m, j], period[j], categorical[j])
+                    inner[dom_of[j]] += dim_w[j] * t * t
+            s = 0.0
+            for q in range(n_dom):
+                s += dom_w[q] * math.sqrt(inner[q])
+            out[i, m] = s
+
+
+@njit(cache=True)
+def _gap(x, lo, hi, period, categorical):  # pragma: no cover - compiled
+    if lo <= x <= hi:
+        return 0.0
+    if categorical:
+        return 1.0
+    if period > 0:
+        a = abs(x - lo) % period
+        b = abs(x - hi) % period
+        return min(min(a, period - a), min(b, period - b))
+    return lo - x if x < lo else x - hi
+
+
+@njit(cache=True, parallel=True)
+def _membership_kernel(x, lo, hi, offsets, dim_w, dom_w, dom_of, period, categorical, mu, c, out):  # pragma: no cover
+    n, d = x.shape
+    n_con = mu.shape[0]
+    n_dom = dom_w.shape[1]
+    for i in prange(n):
+        inner = np.empty(n_dom)
+        for q_c in range(n_con):
+            best = np.inf
+            for cub in range(offsets[q_c], offsets[q_c + 1]):
+                for q in range(n_dom):
+                    inner[q] = 0.0
+                for j in range(d):
+                    if dim_w[q_c, j] > 0:
+                        t = _gap(x[i, j], lo[cub, j], hi[cub, j], period[j], categorical[j])
+                        inner[dom_of[j]] += dim_w[q_c, j] * t * t
+                s = 0.0
+                for q in range(n_dom):
+                    if dom_w[q_c, q] > 0:
+                        s += dom_w[q_c, q] * math.sqrt(inner[q])
+                best = min(best, s)
+            out[i, q_c] = mu[q_c] * math.exp(-c[q_c] * best)
+
+
+# ---------------------------------------------------------------------- GPU kernels
+_cuda_kernels = None
+
+
+def cuda_kernels():
+    """Compile (once) and return the numba.cuda kernels ``(nearest, distances, membership)``.
+
+    They take device arrays (CuPy) or, under the CUDA simulator, NumPy arrays.
+    """
+    global _cuda_kernels
+    if _cuda_kernels is None:
+        _cuda_kernels = _build_cuda_kernels()
+    return _cuda_kernels
+
+
+def launch_nearest_cuda(x, p, arrays, labels, threads: int = 128):
+    """Run the nearest-prototype kernel: ``labels[i] = argmin_m d(x[i], p[m])``."""
+    nearest, _, _ = cuda_kernels()
+    dim_w, dom_w, dom_of, period, cat = (_device_like(x, a) for a in arrays)
+    blocks = (x.shape[0] + threads - 1) // threads
+    nearest[blocks, threads](x, p, dim_w, dom_w, dom_of, period, cat, labels)
+
+
+def launch_distances_cuda(x, p, arrays, out, threads: int = 128):
+    """Run the distance-matrix kernel (one thread per point)."""
+    _, distances, _ = cuda_kernels()
+    dim_w, dom_w, dom_of, period, cat = (_device_like(x, a) for a in arrays)
+    blocks = (x.shape[0] + threads - 1) // threads
+    distances[blocks, threads](x, p, dim_w, dom_w, dom_of, period, cat, out)
+
+
+def launch_membership_cuda(x, packed, out, threads: int = 128):
+    """Run the membership kernel (one thread per point, all concepts)."""
+    _, _, membership = cuda_kernels()
+    dev = [_device_like(x, a) for a in packed]
+    blocks = (x.shape[0] + threads - 1) // threads
+    membership[blocks, threads](x, *dev, out)
+
+
+def _device_like(x, a):
+    a = np.ascontiguousarray(a)
+    if a.dtype == bool:
+        a = a.astype(np.int8)
+    if type(x).__module__.startswith("cupy"):
+        import cupy as cp
+
+        if a.dtype == np.float64 and x.dtype == cp.float32:
+            a = a.astype(np.float32)
+        return cp.asarray(a)
+    if a.dtype == np.float64 and x.dtype == np.float32:
+        a = a.astype(np.float32)
+    return a
+
+
+def _build_cuda_kernels():
+    from numba import cuda
+
+    tile = 64
+    max_dims = 32
+    max_domains = 16
+
+    @cuda.jit(device=True)
+    def diff(a, b, period, categorical):
+        t = abs(a - b)
+        if categorical:
+            return 1.0 if t > 0 else 0.0
+        if period > 0:
+            t = t % period
+            t = min(t, period - t)
+        return t
+
+    @cuda.jit(device=True)
+    def gap(x, lo, hi, period, categorical):
+        if lo <= x <= hi:
+            return 0.0
+        if categorical:
+            return 1.0
+        if period > 0:
+            a = abs(x - lo) % period
+            b = abs(x - hi) % period
+            return min(min(a, period - a), min(b, period - b))
+        return lo - x if x < lo else x - hi
+
+    @cuda.jit
+    def nearest(x, p, dim_w, dom_w, dom_of, period, categorical, labels):
+        i = cuda.grid(1)
+        tid = cuda.threadIdx.x
+        n = x.shape[0]
+        d = x.shape[1]
+        k = p.shape[0]
+        n_dom = dom_w.shape[0]
+        sp = cuda.shared.array(shape=(tile, max_dims), dtype=np.float32)
+        xi = cuda.local.array(max_dims, dtype=np.float32)
+        inner = cuda.local.array(max_domains, dtype=np.float32)
+        if i < n:
+            for j in range(d):
+                xi[j] = x[i, j]
+        best = np.float32(np.inf)
+        arg = 0
+        for base in range(0, k, tile):
+            cuda.syncthreads()
+            m = tid
+            while m < tile:
+                if base + m < k:
+                    for j in range(d):
+                        sp[m, j] = p[base + m, j]
+                m += cuda.blockDim.x
+            cuda.syncthreads()
+            if i < n:
+                for mm in range(min(tile, k - base)):
+                    for q in range(n_dom):
+                        inner[q] = 0.0
+                    for j in range(d):
+                        if dim_w[j] > 0:
+                            t = diff(xi[j], sp[mm, j], period[j], categorical[j])
+                            inner[dom_of[j]] += dim_w[j] * t * t
+                    s = np.float32(0.0)
+                    for q in range(n_dom):
+                        s += dom_w[q] * math.sqrt(inner[q])
+                    if s < best:
+                        best = s
+                        arg = base + mm
+        if i < n:
+            labels[i] = arg
+
+    @cuda.jit
+    def distances(x, p, dim_w, dom_w, dom_of, period, categorical, out):
+        i = cuda.grid(1)
+        if i >= x.shape[0]:
+            return
+        inner = cuda.local.array(max_domains, dtype=np.float32)
+        for m in range(p.shape[0]):
+            for q in range(dom_w.shape[0]):
+                inner[q] = 0.0
+            for j in range(x.shape[1]):
+                if dim_w[j] > 0:
+                    t = diff(x[i, j], p[m, j], period[j], categorical[j])
+                    inner[dom_of[j]] += dim_w[j] * t * t
+            s = 0.0
+            for q in range(dom_w.shape[0]):
+                s += dom_w[q] * math.sqrt(inner[q])
+            out[i, m] = s
+
+    @cuda.jit
+    def membership(x, lo, hi, offsets, dim_w, dom_w, dom_of, period, categorical, mu, c, out):
+        i = cuda.grid(1)
+        if i >= x.shape[0]:
+            return
+        inner = cuda.local.array(max_domains, dtype=np.float64)
+        for qc in range(mu.shape[0]):
+            best = np.inf
+            for cub in range(offsets[qc], offsets[qc + 1]):
+                for q in range(dom_w.shape[1]):
+                    inner[q] = 0.0
+                for j in range(x.shape[1]):
+                    if dim_w[qc, j] > 0:
+                        t = gap(x[i, j], lo[cub, j], hi[cub, j], period[j], categorical[j])
+                        inner[dom_of[j]] += dim_w[qc, j] * t * t
+                s = 0.0
+                for q in range(dom_w.shape[1]):
+                    if dom_w[qc, q] > 0:
+                        s += dom_w[qc, q] * math.sqrt(inner[q])
+                best = min(best, s)
+            out[i, qc] = mu[qc] * math.exp(-c[qc] * best)
+
+    return nearest, distances, membership

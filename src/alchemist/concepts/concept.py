@@ -1,0 +1,833 @@
+"""Fuzzy star-shaped concepts (Bechberger & Kühnberger 2017).
+
+A concept is a fuzzy simple star-shaped set: a crisp core that is a union of axis-parallel
+cuboids with a non-empty common intersection, fuzzified by exponential decay of membership with
+the combined-metric distance to the core,
+
+    μ̃_S(x) = μ₀ · exp(−c · min_{y ∈ S} d_C(x, y, W)),
+
+with maximal membership ``μ₀ ∈ (0, 1]``, sensitivity ``c > 0`` and salience weights ``W``.
+
+References
+----------
+* L. Bechberger, K.-U. Kühnberger, "A Thorough Formalization of Conceptual Spaces", KI 2017,
+  arXiv:1706.06366 — cores, membership, intersection (§5.1), union (§5.2), projection (§5.3),
+  cut (§5.4).
+* L. Bechberger, K.-U. Kühnberger, "Measuring Relations Between Concepts in Conceptual Spaces",
+  SGAI 2017, arXiv:1707.02292 — size (hypervolume, §3), subsethood and implication (§4),
+  similarity (§5), betweenness (§6).
+* The authors' reference implementation, github.com/lbechberger/ConceptualSpaces (v1.3.2); this
+  module reproduces its printed results (see ``tests/concepts/test_concept_reference.py``).
+  Where the reference searches numerically for closed-form quantities (the peak of two fuzzified
+  cuboids' intersection), this module solves them exactly (a linear programme, or the analytic
+  bounding box of the optimal face).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy import optimize
+
+from alchemist.concepts.space import ConceptualSpace, Weights, _check_positive, _json_float
+from alchemist.errors import ConceptError, DimensionMismatchError, EmptyIntersectionError, UnknownDomainError
+
+__all__ = ["Concept"]
+
+_PRECISION_DIGITS = 10  # rounding of numerically found intersection results, as the reference
+_EQUAL = 1e-10
+
+
+class Concept:
+    """A fuzzy star-shaped concept in a :class:`ConceptualSpace`.
+
+    Build one with :meth:`ConceptualSpace.concept` or :meth:`Concept.from_cuboids`.
+
+    Attributes
+    ----------
+    space : ConceptualSpace
+    p_min, p_max : ndarray, shape ``(n_cuboids, n_dims)``, float64
+        The core's cuboids; ``±inf`` on the dimensions of domains the concept does not constrain.
+    domains : dict of str to list of int
+        The domains the concept is defined on.
+    mu : float
+        Maximal membership ``μ₀ ∈ (0, 1]``.
+    c : float
+        Sensitivity ``c > 0``.
+    weights : Weights
+        Salience weights over ``domains`` (normalised).
+    """
+
+    def __init__(self, space: ConceptualSpace, p_min, p_max, domains, mu: float, c: float, weights: Weights):
+        self.space = space
+        self.p_min = np.array(p_min, dtype=np.float64, copy=True)
+        self.p_max = np.array(p_max, dtype=np.float64, copy=True)
+        self.domains = {d: list(space.domains[d]) for d in domains}
+        self.mu = float(mu)
+        self.c = float(c)
+        self.weights = weights
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_cuboids(cls, space: ConceptualSpace, cuboids, mu=1.0, c=1.0, weights=None, dimension_weights=None):
+        """Validate and build a concept (see :meth:`ConceptualSpace.concept`).
+
+        Raises
+        ------
+        DimensionMismatchError
+            A cuboid bound does not have ``n_dims`` entries.
+        ConceptError
+            NaN bounds, ``p_min > p_max``, a domain only partly unbounded, ``mu`` outside
+            ``(0, 1]``, non-positive ``c`` or weights, weights on a domain the concept does not
+            constrain.
+        EmptyIntersectionError
+            The cuboids have no common intersection.
+        UnknownDomainError
+            A weight names a domain the space does not have.
+        """
+        if isinstance(cuboids, np.ndarray) or not isinstance(cuboids, Sequence) or len(cuboids) == 0:
+            raise ConceptError("cuboids must be a non-empty list of (p_min, p_max) pairs")
+        lo, hi = [], []
+        for k, cub in enumerate(cuboids):
+            try:
+                a, b = cub
+            except (TypeError, ValueError):
+                raise ConceptError(f"cuboid {k} is {cub!r}; give it as a pair (p_min, p_max)") from None
+            a = np.asarray(a, dtype=np.float64)
+            b = np.asarray(b, dtype=np.float64)
+            if a.shape != (space.n_dims,) or b.shape != (space.n_dims,):
+                raise DimensionMismatchError(
+                    f"cuboid {k} has bounds of shapes {a.shape} and {b.shape}; the space has {space.n_dims} dimensions"
+                )
+            if np.isnan(a).any() or np.isnan(b).any():
+                raise ConceptError(f"cuboid {k} has a NaN bound: p_min={a.tolist()}, p_max={b.tolist()}")
+            if (a > b).any():
+                i = int(np.argmax(a > b))
+                raise ConceptError(f"cuboid {k} has p_min[{i}] = {a[i]} > p_max[{i}] = {b[i]}; swap or fix the bounds")
+            lo.append(a)
+            hi.append(b)
+        lo, hi = np.array(lo), np.array(hi)
+        domains = []
+        for dom, dims in space.domains.items():
+            unbounded = np.isneginf(lo[:, dims]) & np.isposinf(hi[:, dims])
+            finite = np.isfinite(lo[:, dims]) & np.isfinite(hi[:, dims])
+            if finite.all():
+                domains.append(dom)
+            elif not unbounded.all():
+                raise ConceptError(
+                    f"domain {dom!r} is bounded on some dimensions or cuboids but not on others; give every "
+                    "cuboid finite bounds on all of its dimensions, or (-inf, inf) on all of them"
+                )
+        if not domains:
+            raise ConceptError("the cuboids constrain no domain; give finite bounds on at least one domain")
+        mu = float(mu)
+        if not (0.0 < mu <= 1.0):
+            raise ConceptError(f"mu = {mu!r} must lie in (0, 1]")
+        _check_positive("sensitivity c", c)
+        w = _concept_weights(space, domains, weights, dimension_weights)
+        if not _common_intersection(lo, hi):
+            raise EmptyIntersectionError(
+                "the cuboids of a star-shaped core must share a common intersection; "
+                f"p_min={lo.tolist()}, p_max={hi.tolist()} do not (use Concept.repaired to extend them)"
+            )
+        lo, hi = _simplify(lo, hi)
+        return cls(space, lo, hi, domains, mu, float(c), w)
+
+    @classmethod
+    def repaired(cls, space, p_min, p_max, domains, mu, c, weights) -> "Concept":
+        """A concept from cuboids that may not intersect, repaired as in arXiv:1706.06366 §5.1.
+
+        Each cuboid is extended to contain the mean of the cuboids' midpoints.
+        """
+        lo, hi = _repair(np.asarray(p_min, float), np.asarray(p_max, float))
+        lo, hi = _simplify(lo, hi)
+        return cls(space, lo, hi, domains, mu, c, weights)
+
+    def __repr__(self) -> str:
+        cubs = ", ".join(f"{a.tolist()}-{b.tolist()}" for a, b in zip(self.p_min, self.p_max))
+        return f"Concept(core={{{cubs}}}, mu={self.mu}, c={self.c}, weights={self.weights.domain_weights})"
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Concept) or self.p_min.shape != other.p_min.shape:
+            return False
+        mine = sorted(zip(map(tuple, self.p_min), map(tuple, self.p_max)))
+        theirs = sorted(zip(map(tuple, other.p_min), map(tuple, other.p_max)))
+        same_core = all(
+            np.allclose(a1, a2, atol=_EQUAL, rtol=0) and np.allclose(b1, b2, atol=_EQUAL, rtol=0)
+            for (a1, b1), (a2, b2) in zip(mine, theirs)
+        )
+        return (
+            same_core
+            and set(self.domains) == set(other.domains)
+            and math.isclose(self.mu, other.mu, abs_tol=_EQUAL)
+            and math.isclose(self.c, other.c, abs_tol=_EQUAL)
+            and self.weights == other.weights
+        )
+
+    @property
+    def dimensions(self) -> list[int]:
+        """Indices of the dimensions the concept constrains (sorted)."""
+        return sorted(d for dims in self.domains.values() for d in dims)
+
+    @property
+    def cuboids(self) -> list[tuple[list[float], list[float]]]:
+        """The core as a list of ``(p_min, p_max)`` lists."""
+        return [(a.tolist(), b.tolist()) for a, b in zip(self.p_min, self.p_max)]
+
+    def midpoint(self) -> np.ndarray:
+        """``(n_dims,)`` midpoint of the core's central region (the cuboids' intersection); 0 where unbounded."""
+        lo = self.p_min.max(axis=0)
+        hi = self.p_max.min(axis=0)
+        mid = 0.5 * (lo + hi)
+        return np.where(np.isfinite(mid), mid, 0.0)
+
+    def with_parameters(self, c=None, weights=None, mu=None) -> "Concept":
+        """A copy with another sensitivity, weights or maximal membership."""
+        return Concept(
+            self.space, self.p_min, self.p_max, self.domains,
+            self.mu if mu is None else mu, self.c if c is None else c,
+            self.weights if weights is None else weights,
+        )
+
+    # ------------------------------------------------------------------ membership
+    def distance_to_core(self, points) -> np.ndarray | float:
+        """Combined-metric distance from ``points (..., n_dims)`` to the core (0 inside)."""
+        x = self.space.check_points(points)
+        gaps = _interval_gaps(self.space, x[..., None, :], self.p_min, self.p_max)
+        d = self.space.combine(gaps, self.weights).min(axis=-1)
+        return float(d) if np.ndim(d) == 0 else d
+
+    def membership(self, points) -> np.ndarray | float:
+        """Membership ``μ₀ · exp(−c · d_C(x, core))`` of ``points`` (arXiv:1706.06366, Def. 8).
+
+        Parameters
+        ----------
+        points : array_like, shape ``(n_dims,)`` or ``(n_points, n_dims)``
+
+        Returns
+        -------
+        float or ndarray of shape ``(n_points,)`` float64, in ``[0, μ₀]``.
+
+        Raises
+        ------
+        DimensionMismatchError, ConceptError
+            Wrong dimensionality or non-finite coordinates.
+        """
+        x = self.space.check_points(points)
+        if x.ndim == 2 and x.shape[0] * len(self.p_min) > 4_000_000:
+            out = np.empty(x.shape[0])
+            step = max(1, 4_000_000 // len(self.p_min))
+            for s in range(0, x.shape[0], step):
+                out[s : s + step] = self.mu * np.exp(-self.c * np.asarray(self.distance_to_core(x[s : s + step])))
+            return out
+        out = self.mu * np.exp(-self.c * np.asarray(self.distance_to_core(x)))
+        return float(out) if out.ndim == 0 else out
+
+    # ------------------------------------------------------------------ operations
+    def intersect(self, other: "Concept") -> "Concept":
+        """Fuzzy intersection (arXiv:1706.06366, §5.1).
+
+        Every pair of cuboids is intersected as fuzzified cuboids: crisp overlap where they
+        overlap, else the set of points of highest equal membership to both; the pairs of the
+        highest membership form the new core (repaired to a common intersection). ``c`` is the
+        smaller sensitivity, weights the average of both (renormalised).
+        """
+        self._check_same_space(other)
+        candidates = []
+        for a_lo, a_hi in zip(self.p_min, self.p_max):
+            for b_lo, b_hi in zip(other.p_min, other.p_max):
+                candidates.append(_intersect_fuzzy_cuboids(self, a_lo, a_hi, other, b_lo, b_hi))
+        mu = max(m for m, _, _ in candidates)
+        keep = [(lo, hi) for m, lo, hi in candidates if abs(m - mu) < _EQUAL]
+        lo = np.array([k[0] for k in keep])
+        hi = np.array([k[1] for k in keep])
+        domains = [d for d in self.space.domains if d in self.domains or d in other.domains]
+        return Concept.repaired(
+            self.space, lo, hi, domains, mu, min(self.c, other.c), self.weights.merge(other.weights)
+        )
+
+    def union(self, other: "Concept") -> "Concept":
+        """Fuzzy union (arXiv:1706.06366, §5.2): the cores' cuboids, repaired; max μ₀, min c, averaged weights.
+
+        Raises
+        ------
+        ConceptError
+            If the two concepts are defined on different domains.
+        """
+        self._check_same_space(other)
+        if set(self.domains) != set(other.domains):
+            raise ConceptError(
+                f"cannot unite concepts on different domains {sorted(self.domains)} and {sorted(other.domains)}; "
+                "project them onto common domains first"
+            )
+        return Concept.repaired(
+            self.space,
+            np.vstack([self.p_min, other.p_min]),
+            np.vstack([self.p_max, other.p_max]),
+            list(self.domains),
+            max(self.mu, other.mu),
+            min(self.c, other.c),
+            self.weights.merge(other.weights),
+        )
+
+    def project(self, domain_names) -> "Concept":
+        """Projection onto a subset of the concept's domains (arXiv:1706.06366, §5.3).
+
+        Raises
+        ------
+        UnknownDomainError
+            A name is not a domain of the space.
+        ConceptError
+            A name is a domain the concept does not constrain, or the list is empty.
+        """
+        if isinstance(domain_names, str):
+            domain_names = [domain_names]
+        domain_names = list(domain_names)
+        if not domain_names:
+            raise ConceptError("project needs at least one domain name")
+        for d in domain_names:
+            self.space._check_domain(d)
+            if d not in self.domains:
+                raise ConceptError(f"concept is not defined on domain {d!r}; it constrains {sorted(self.domains)}")
+        keep = np.zeros(self.space.n_dims, bool)
+        for d in domain_names:
+            keep[self.space.domains[d]] = True
+        lo = np.where(keep, self.p_min, -np.inf)
+        hi = np.where(keep, self.p_max, np.inf)
+        lo, hi = _simplify(lo, hi)
+        ordered = [d for d in self.space.domains if d in domain_names]
+        return Concept(self.space, lo, hi, ordered, self.mu, self.c, self.weights.project(ordered))
+
+    def cut(self, dimension, value: float) -> tuple["Concept | None", "Concept | None"]:
+        """Cut the concept at ``value`` on ``dimension`` (arXiv:1706.06366, §5.4).
+
+        Parameters
+        ----------
+        dimension : int or str
+            Index or name of a dimension the concept constrains.
+        value : float
+
+        Returns
+        -------
+        (lower, upper) : Concept or None
+            The parts below and above the cut (None where a part is empty).
+        """
+        dim = self._dimension_index(dimension)
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConceptError(f"cut value {value!r} must be finite")
+        lower, upper = [], []
+        for lo, hi in zip(self.p_min, self.p_max):
+            if value >= hi[dim]:
+                lower.append((lo, hi))
+            elif value <= lo[dim]:
+                upper.append((lo, hi))
+            else:
+                hi_cut, lo_cut = hi.copy(), lo.copy()
+                hi_cut[dim] = value
+                lo_cut[dim] = value
+                lower.append((lo, hi_cut))
+                upper.append((lo_cut, hi))
+
+        def build(parts):
+            if not parts:
+                return None
+            lo, hi = _simplify(np.array([p[0] for p in parts]), np.array([p[1] for p in parts]))
+            return Concept(self.space, lo, hi, self.domains, self.mu, self.c, self.weights)
+
+        return build(lower), build(upper)
+
+    # ------------------------------------------------------------------ measures
+    def size(self) -> float:
+        """Hypervolume ``∫ μ̃(x) dx`` over the concept's dimensions (arXiv:1707.02292, §3, Prop. 1).
+
+        Closed form per fuzzified cuboid, combined over the core's cuboids by
+        inclusion–exclusion (their intersections are cuboids again).
+        """
+        total = 0.0
+        k = len(self.p_min)
+        for r in range(1, k + 1):
+            part = 0.0
+            for subset in itertools.combinations(range(k), r):
+                lo = self.p_min[list(subset)].max(axis=0)
+                hi = self.p_max[list(subset)].min(axis=0)
+                part += self._hypervolume_cuboid(lo, hi)
+            total += part * (-1.0) ** (r + 1)
+        return float(total)
+
+    def subset_of(self, other: "Concept") -> float:
+        """Degree of subsethood ``|self ∩ other| / |self|`` (arXiv:1707.02292, §4).
+
+        Both concepts are projected onto their common domains; sizes are measured with
+        ``other``'s sensitivity and weights. 0.0 when they share no domain.
+        """
+        common = self._common_domains(other)
+        if not common:
+            return 0.0
+        ps, po = self.project(common), other.project(common)
+        inter = ps.intersect(po).with_parameters(c=po.c, weights=po.weights)
+        return inter.size() / ps.with_parameters(c=po.c, weights=po.weights).size()
+
+    def crisp_subset_of(self, other: "Concept") -> bool:
+        """Whether ``self`` is a crisp subset of ``other`` (every α-cut inside ``other``'s)."""
+        if self.mu > other.mu:
+            return False
+        dims = self.dimensions
+        for lo, hi in zip(self.p_min, self.p_max):
+            for bits in itertools.product((False, True), repeat=len(dims)):
+                corner = np.zeros(self.space.n_dims)
+                corner[dims] = np.where(bits, hi[dims], lo[dims])
+                if other.membership(corner) < self.mu:
+                    return False
+        for dom, dims in other.domains.items():
+            if dom not in self.domains:
+                return False
+        mine = self.c * self.weights.per_dimension(self.space.n_dims)
+        theirs = other.c * other.weights.per_dimension(self.space.n_dims)
+        return bool(np.all(theirs[other.dimensions] <= mine[other.dimensions]))
+
+    def implies(self, other: "Concept") -> float:
+        """Degree of implication ``self ⇒ other``, equal to :meth:`subset_of` (arXiv:1707.02292, §4)."""
+        return self.subset_of(other)
+
+    def similarity(self, other: "Concept", method: str = "jaccard") -> float:
+        """Similarity of two concepts (arXiv:1707.02292, §5).
+
+        Parameters
+        ----------
+        method : {"jaccard", "subset"}
+            ``"jaccard"``: ``|A ∩ B| / |A ∪ B|``; ``"subset"``: subsethood of ``self`` in ``other``.
+            Both on the projections onto the common domains (0.0 without one).
+        """
+        method = method.lower()
+        if method not in ("jaccard", "subset"):
+            raise ConceptError(f"unknown similarity method {method!r}; use 'jaccard' or 'subset'")
+        common = self._common_domains(other)
+        if not common:
+            return 0.0
+        ps, po = self.project(common), other.project(common)
+        if method == "jaccard":
+            return ps.intersect(po).size() / ps.union(po).size()
+        return ps.subset_of(po)
+
+    def between(self, first: "Concept", second: "Concept", method: str = "integral", num_alpha_cuts: int = 20) -> float:
+        """Degree to which ``self`` lies between ``first`` and ``second`` (arXiv:1707.02292, §6).
+
+        Soft betweenness of points ``B(x, y, z) = d(x,z) / (d(x,y) + d(y,z))`` is lifted to
+        concepts through α-cuts: for each α, the worst point ``y`` of ``self``'s α-cut against
+        the best ``x``, ``z`` of ``first``'s and ``second``'s α-cuts.
+
+        Parameters
+        ----------
+        method : {"integral", "infimum"}
+            ``"integral"``: mean over ``num_alpha_cuts`` equally spaced α; ``"infimum"``: the
+            smallest value over all α.
+
+        Returns
+        -------
+        float in [0, 1]
+
+        Notes
+        -----
+        As in the reference implementation, the worst point of an α-cut is searched from the
+        points reached by walking outward from each cuboid's corners (Nelder–Mead onto the α
+        level set), and the best ``x``, ``z`` by constrained optimisation (COBYLA). The
+        infimum first applies the paper's closed-form tests: 0 when ``self``'s μ₀ exceeds either
+        other's, or when on some dimension both others decay faster than ``self`` (so that
+        small α-cuts of ``self`` leave the convex hull); 1 for a crisp subset.
+        """
+        for o in (first, second):
+            self._check_same_space(o)
+        if set(first.domains) != set(self.domains) or set(second.domains) != set(self.domains):
+            return 0.0
+        if method == "integral":
+            if self.crisp_subset_of(first) or self.crisp_subset_of(second):
+                return 1.0
+            alphas = [(i + 1) / num_alpha_cuts for i in range(num_alpha_cuts)]
+            values = [v for v in (self._between_at_alpha(first, second, a) for a in alphas) if v is not None]
+            if len(values) < 0.8 * num_alpha_cuts:
+                raise ConceptError(f"betweenness: only {len(values)} of {num_alpha_cuts} alpha-cuts could be evaluated")
+            return float(sum(values) / len(values))
+        if method in ("infimum", "minimum"):
+            if self.mu > first.mu or self.mu > second.mu:
+                return 0.0
+            if self.crisp_subset_of(first) or self.crisp_subset_of(second):
+                return 1.0
+            n = self.space.n_dims
+            s = self.c * self.weights.per_dimension(n)
+            f = first.c * first.weights.per_dimension(n)
+            g = second.c * second.weights.per_dimension(n)
+            dims = self.dimensions
+            if np.any((f[dims] > s[dims]) & (g[dims] > s[dims])):
+                return 0.0
+            return self._between_infimum(first, second)
+        raise ConceptError(f"unknown betweenness method {method!r}; use 'integral' or 'infimum'")
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict:
+        """JSON-ready description (bounds ``±inf`` as strings)."""
+        return {
+            "cuboids": [
+                {"p_min": [_json_float(v) for v in lo], "p_max": [_json_float(v) for v in hi]}
+                for lo, hi in zip(self.p_min.tolist(), self.p_max.tolist())
+            ],
+            "domains": list(self.domains),
+            "mu": self.mu,
+            "c": self.c,
+            "weights": self.weights.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, space: ConceptualSpace, data: Mapping) -> "Concept":
+        """Inverse of :meth:`to_dict` (validated like :meth:`from_cuboids`)."""
+        try:
+            cuboids = [([float(v) for v in cub["p_min"]], [float(v) for v in cub["p_max"]]) for cub in data["cuboids"]]
+            w = data.get("weights")
+            weights = dims = None
+            if w is not None:
+                weights = w["domain_weights"]
+                dims = {k: {int(d): x for d, x in v.items()} for k, v in w["dimension_weights"].items()}
+            return cls.from_cuboids(space, cuboids, mu=data.get("mu", 1.0), c=data["c"], weights=weights, dimension_weights=dims)
+        except KeyError as exc:
+            raise ConceptError(f"concept description lacks the field {exc.args[0]!r}") from None
+
+    # ------------------------------------------------------------------ helpers
+    def _check_same_space(self, other) -> None:
+        if not isinstance(other, Concept):
+            raise ConceptError(f"expected a Concept, got {type(other).__name__}")
+        if other.space is not self.space and other.space.to_dict()["domains"] != self.space.to_dict()["domains"]:
+            raise ConceptError("the two concepts live in different conceptual spaces")
+
+    def _common_domains(self, other) -> list[str]:
+        return [d for d in self.space.domains if d in self.domains and d in other.domains]
+
+    def _dimension_index(self, dimension) -> int:
+        if isinstance(dimension, str):
+            if dimension not in self.space.dimension_names:
+                raise ConceptError(f"unknown dimension {dimension!r}; the space has {self.space.dimension_names}")
+            dim = self.space.dimension_names.index(dimension)
+        else:
+            dim = int(dimension)
+            if not 0 <= dim < self.space.n_dims:
+                raise DimensionMismatchError(f"dimension {dimension!r} is out of range 0..{self.space.n_dims - 1}")
+        if dim not in self.dimensions:
+            raise ConceptError(f"concept does not constrain dimension {dimension!r}; it constrains {self.dimensions}")
+        return dim
+
+    def _hypervolume_cuboid(self, lo: np.ndarray, hi: np.ndarray) -> float:
+        """Closed-form hypervolume of one fuzzified cuboid (arXiv:1707.02292, Prop. 1)."""
+        dims = self.dimensions
+        n = len(dims)
+        w = self.weights.per_dimension(self.space.n_dims)
+        dom_of = self.space.domain_of
+        factor = self.mu / (self.c**n * float(np.prod(w[dims])))
+        edge = {d: w[d] * (hi[d] - lo[d]) * self.c for d in dims}
+        total = 0.0
+        for r in range(n + 1):
+            for subset in itertools.combinations(dims, r):
+                first = 1.0
+                for d in dims:
+                    if d not in subset:
+                        first *= edge[d]
+                second = 1.0
+                counts: dict[int, int] = {}
+                for d in subset:
+                    counts[dom_of[d]] = counts.get(dom_of[d], 0) + 1
+                for m in counts.values():
+                    second *= math.factorial(m) * math.pi ** (m / 2.0) / math.gamma(m / 2.0 + 1.0)
+                total += first * second
+        return factor * total
+
+    def _between_at_alpha(self, first, second, alpha) -> float | None:
+        """min over candidate points y on the α level set of sup_{x, z} B(x, y, z)."""
+        if alpha > self.mu:
+            return 1.0
+        if alpha > first.mu or alpha > second.mu:
+            return 0.0
+        n = self.space.n_dims
+        w = self.weights.per_dimension(n)
+        diff = np.zeros(n)
+        dims = self.dimensions
+        diff[dims] = -math.log(alpha / self.mu) / (self.c * w[dims])
+        lo = np.where(np.isfinite(self.p_min), self.p_min, 0.0)
+        hi = np.where(np.isfinite(self.p_max), self.p_max, 0.0)
+        candidates = [p - diff for p in lo] + [p + diff for p in hi]
+        values = []
+        for cand in candidates:
+            res = optimize.minimize(lambda x: (alpha - self._membership1(x)) ** 2, cand, method="Nelder-Mead")
+            if not res.success:
+                continue
+            v = self._max_betweenness(first, second, res.x, alpha)
+            if v is not None:
+                values.append(v)
+        return min(values) if values else None
+
+    def _max_betweenness(self, first, second, y, alpha, tolerance=0.002):
+        """sup over x ∈ first^α, z ∈ second^α of B(x, y, z) under self's weights (COBYLA)."""
+        n = self.space.n_dims
+        start = np.concatenate([first.midpoint(), second.midpoint()])
+        cons = [
+            {"type": "ineq", "fun": lambda v: first._membership1(v[:n]) - alpha - tolerance},
+            {"type": "ineq", "fun": lambda v: second._membership1(v[n:]) - alpha - tolerance},
+        ]
+        res = optimize.minimize(
+            lambda v: -self._soft_between1(v[:n], y, v[n:]),
+            start,
+            method="COBYLA",
+            constraints=cons,
+            options={"catol": 2 * tolerance, "tol": 1e-10, "maxiter": 1000, "rhobeg": 0.01},
+        )
+        if not res.success and res.status != 2:
+            return None
+        return -float(res.fun)
+
+    def _between_infimum(self, first, second) -> float:
+        """inf over α of the α-cut betweenness, the α grid refined around the smallest value."""
+        grid = np.linspace(0.05, 1.0, 20) * self.mu
+        vals = [self._between_at_alpha(first, second, a) for a in grid]
+        vals = [1.0 if v is None else v for v in vals]
+        return float(min(vals))
+
+    def _membership1(self, x) -> float:
+        gaps = _interval_gaps(self.space, np.asarray(x, float)[None, :], self.p_min, self.p_max)
+        return self.mu * math.exp(-self.c * float(self.space.combine(gaps, self.weights).min()))
+
+    def _soft_between1(self, x, y, z) -> float:
+        sp = self.space
+        dxy = float(sp.combine(sp.differences(x, y), self.weights))
+        dyz = float(sp.combine(sp.differences(y, z), self.weights))
+        dxz = float(sp.combine(sp.differences(x, z), self.weights))
+        return dxz / (dxy + dyz) if dxy + dyz > 0 else 1.0
+
+
+# ---------------------------------------------------------------------- helpers
+def _concept_weights(space, domains, weights, dimension_weights) -> Weights:
+    if weights is None:
+        dom_w = {d: 1.0 for d in domains}
+    elif isinstance(weights, Weights):
+        dom_w = dict(weights.domain_weights)
+        dimension_weights = dimension_weights or weights.dimension_weights
+    else:
+        dom_w = dict(weights)
+    for d in dom_w:
+        space._check_domain(d)
+        if d not in domains:
+            raise ConceptError(
+                f"weight given for domain {d!r}, which the cuboids leave unbounded; bound it or drop its weight"
+            )
+    missing = [d for d in domains if d not in dom_w]
+    if missing:
+        raise ConceptError(f"no weight for the constrained domains {missing}; give weights for {domains}")
+    dim_w = {}
+    for d in domains:
+        given = None if dimension_weights is None else dimension_weights.get(d)
+        if given is None:
+            dim_w[d] = dict(space.weights.dimension_weights[d])
+        elif isinstance(given, Mapping):
+            if set(int(k) for k in given) != set(space.domains[d]):
+                raise DimensionMismatchError(
+                    f"dimension weights of domain {d!r} name {sorted(given)}; the domain has the dimensions {space.domains[d]}"
+                )
+            dim_w[d] = {int(k): v for k, v in given.items()}
+        else:
+            given = list(given)
+            if len(given) != len(space.domains[d]):
+                raise DimensionMismatchError(
+                    f"domain {d!r} has {len(space.domains[d])} dimensions but {len(given)} dimension weights were given"
+                )
+            dim_w[d] = dict(zip(space.domains[d], given))
+    if dimension_weights is not None:
+        for d in dimension_weights:
+            space._check_domain(d)
+    return Weights(dom_w, dim_w)
+
+
+def _interval_gaps(space: ConceptualSpace, x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per-dimension distance of ``x`` to the intervals ``[lo, hi]`` (0 inside), kind-aware."""
+    with np.errstate(invalid="ignore"):
+        gap = np.maximum(np.maximum(lo - x, x - hi), 0.0)
+    gap = np.nan_to_num(gap, nan=0.0, posinf=0.0)
+    circ = space.periods > 0
+    if circ.any():
+        outside = gap > 0
+        wrapped = np.minimum(space.differences(x, np.where(np.isfinite(lo), lo, x)),
+                             space.differences(x, np.where(np.isfinite(hi), hi, x)))
+        gap = np.where(circ & outside, wrapped, gap)
+    cat = np.array([k == "categorical" for k in space.kinds])
+    if cat.any():
+        gap = np.where(cat, (gap > 0).astype(np.float64), gap)
+    return gap
+
+
+def _common_intersection(lo: np.ndarray, hi: np.ndarray) -> bool:
+    return bool(np.all(lo.max(axis=0) <= hi.min(axis=0)))
+
+
+def _simplify(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop cuboids contained in another kept cuboid (the reference's ``simplify``)."""
+    keep = np.ones(len(lo), bool)
+    for i in range(len(lo)):
+        for j in range(len(lo)):
+            if i == j or not keep[j]:
+                continue
+            if np.all(lo[j] <= lo[i]) and np.all(hi[i] <= hi[j]):
+                keep[i] = False
+                break
+    return lo[keep], hi[keep]
+
+
+def _repair(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Extend each cuboid to contain the mean of the cuboids' midpoints (arXiv:1706.06366, §5.1)."""
+    if _common_intersection(lo, hi):
+        return lo, hi
+    with np.errstate(invalid="ignore"):
+        mid = (0.5 * (lo + hi)).mean(axis=0)
+    finite = np.isfinite(mid)
+    lo = np.where(finite, np.minimum(lo, np.where(finite, mid, 0.0)), lo)
+    hi = np.where(finite, np.maximum(hi, np.where(finite, mid, 0.0)), hi)
+    return lo, hi
+
+
+def _intersect_fuzzy_cuboids(A: Concept, lo1, hi1, B: Concept, lo2, hi2):
+    """Highest-membership intersection of two fuzzified cuboids → ``(mu, p_min, p_max)``."""
+    lo = np.maximum(lo1, lo2)
+    hi = np.minimum(hi1, hi2)
+    if np.all(lo <= hi):
+        return min(A.mu, B.mu), lo, hi
+    below = hi2 < lo1  # B's cuboid below A's on this dimension
+    above = lo2 > hi1
+    a = np.where(below, lo1, np.where(above, hi1, lo))
+    b = np.where(below, hi2, np.where(above, lo2, lo))
+    a_hi = np.where(below | above, a, hi)
+    extrude = a != a_hi
+    sp = A.space
+    dA = float(sp.combine(sp.differences(a, b), A.weights))
+    dB = float(sp.combine(sp.differences(a, b), B.weights))
+    if A.mu * math.exp(-A.c * dA) >= B.mu:
+        mu = B.mu
+        p_min, p_max = _intersection_inside(A, a, b, lo2, hi2, mu)
+    elif B.mu * math.exp(-B.c * dB) >= A.mu:
+        mu = A.mu
+        p_min, p_max = _intersection_inside(B, b, a, lo1, hi1, mu)
+    else:
+        mu, p_min, p_max = _intersection_between(A, B, a, b, extrude)
+    mu = round(mu, _PRECISION_DIGITS)
+    p_min = np.round(p_min, _PRECISION_DIGITS)
+    p_max = np.round(p_max, _PRECISION_DIGITS)
+    p_max = np.where(extrude, a_hi, p_max)
+    return mu, p_min, p_max
+
+
+def _intersection_inside(A: Concept, a, b, lo2, hi2, mu):
+    """Case where A's membership at b already reaches the other's μ₀: the part of the other
+    cuboid within A's μ-cut, bounded axis by axis from b (the reference's special case)."""
+    sp = A.space
+    eps = -math.log(mu / A.mu) / A.c
+    dim_w, dom_w = A.weights.arrays(sp)
+    delta = sp.differences(a, b)
+    dom_of = sp.domain_of
+    inner = np.zeros(len(sp.domains))
+    np.add.at(inner, dom_of, np.where(dim_w > 0, dim_w * delta**2, 0.0))
+    contrib = dom_w * np.sqrt(inner)
+    y = np.array(a, dtype=float)
+    for i in range(sp.n_dims):
+        if a[i] == b[i]:
+            continue
+        if dim_w[i] == 0:
+            y[i] = math.inf if b[i] > a[i] else -math.inf
+            continue
+        k = dom_of[i]
+        rest = contrib.sum() - contrib[k]
+        s = inner[k] - dim_w[i] * delta[i] ** 2
+        r = (eps - rest) / dom_w[k]
+        reach = math.sqrt(max(r * r - s, 0.0) / dim_w[i])
+        y[i] = a[i] + (reach if b[i] > a[i] else -reach)
+    p_min = np.maximum(np.minimum(b, y), lo2)
+    p_max = np.minimum(np.maximum(b, y), hi2)
+    return p_min, p_max
+
+
+def _intersection_between(A: Concept, B: Concept, a, b, extrude):
+    """Peak of min(μ_A, μ_B) on the box between closest points a (of A's cuboid) and b.
+
+    Solved exactly: with one gap dimension per domain, ``−ln μ`` is linear in the distances
+    moved along each dimension, so the peak is a linear programme; otherwise a small convex
+    programme (SLSQP on the epigraph). When the two concepts' weights are proportional on the
+    relevant dimensions and those span more than one domain, the peak is a face, returned as
+    its bounding box (as the reference does).
+    """
+    sp = A.space
+    n = sp.n_dims
+    gap = np.flatnonzero(a != b)
+    wa = A.weights.per_dimension(n)
+    wb = B.weights.per_dimension(n)
+    dom_of = sp.domain_of
+    step = np.zeros(n)
+    step[gap] = b[gap] - a[gap]
+    length = np.abs(step)
+    sign = np.sign(step)
+    per_domain = np.bincount(dom_of[gap], minlength=len(sp.domains))
+    if per_domain.max() <= 1:
+        # variables s_g in [0, L_g] and t; minimise t
+        m = len(gap)
+        cost = np.zeros(m + 1)
+        cost[-1] = 1.0
+        a_ub = np.zeros((2, m + 1))
+        a_ub[0, :m] = A.c * wa[gap]
+        a_ub[0, -1] = -1.0
+        a_ub[1, :m] = -B.c * wb[gap]
+        a_ub[1, -1] = -1.0
+        b_ub = np.array([math.log(A.mu), math.log(B.mu) - B.c * float(np.dot(wb[gap], length[gap]))])
+        bounds = [(0.0, float(L)) for L in length[gap]] + [(None, None)]
+        res = optimize.linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+        if res.status != 0:
+            raise ConceptError(f"intersection: linear programme failed ({res.message})")
+        s = res.x[:m]
+        x_star = a.copy()
+        x_star[gap] = a[gap] + sign[gap] * s
+    else:
+        def f(x):
+            full = a.copy()
+            full[gap] = x
+            fa = A.c * float(sp.combine(sp.differences(a, full), A.weights)) - math.log(A.mu)
+            fb = B.c * float(sp.combine(sp.differences(b, full), B.weights)) - math.log(B.mu)
+            return fa, fb
+
+        x0 = 0.5 * (a[gap] + b[gap])
+        v0 = np.append(x0, max(f(x0)))
+        cons = [
+            {"type": "ineq", "fun": lambda v: v[-1] - f(v[:-1])[0]},
+            {"type": "ineq", "fun": lambda v: v[-1] - f(v[:-1])[1]},
+        ]
+        bnds = [(min(a[g], b[g]), max(a[g], b[g])) for g in gap] + [(None, None)]
+        res = optimize.minimize(lambda v: v[-1], v0, method="SLSQP", constraints=cons, bounds=bnds,
+                                options={"ftol": 1e-14, "maxiter": 500})
+        x_star = a.copy()
+        x_star[gap] = res.x[:-1]
+    full_a = float(sp.combine(sp.differences(a, x_star), A.weights))
+    full_b = float(sp.combine(sp.differences(b, x_star), B.weights))
+    mu = min(A.mu * math.exp(-A.c * full_a), B.mu * math.exp(-B.c * full_b))
+    relevant = np.flatnonzero(~extrude)
+    ratios = wa[relevant] / np.where(wb[relevant] > 0, wb[relevant], np.nan)
+    dependent = np.all(np.isfinite(ratios)) and np.allclose(ratios, ratios[0], rtol=0, atol=1e-10)
+    n_domains = len(set(dom_of[relevant].tolist()))
+    if dependent and n_domains > 1:
+        eps = -math.log(mu / A.mu) / A.c
+        dim_w, dom_w = A.weights.arrays(sp)
+        inner = np.zeros(len(sp.domains))
+        np.add.at(inner, dom_of, dim_w * step**2)
+        contrib = dom_w * np.sqrt(inner)
+        total = contrib.sum()
+        p_min, p_max = np.minimum(a, b), np.maximum(a, b)
+        for k in np.flatnonzero(contrib > 0):
+            s_lo = max(0.0, (eps - (total - contrib[k])) / contrib[k])
+            s_hi = min(1.0, eps / contrib[k])
+            dims = np.flatnonzero(dom_of == k)
+            ends = np.stack([a[dims] + s_lo * step[dims], a[dims] + s_hi * step[dims]])
+            p_min[dims] = np.maximum(p_min[dims], ends.min(axis=0))
+            p_max[dims] = np.minimum(p_max[dims], ends.max(axis=0))
+        return mu, p_min, p_max
+    return mu, x_star.copy(), x_star.copy()
