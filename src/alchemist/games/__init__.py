@@ -34,3 +34,41 @@ __all__ = [
     "lemke_howson_all",
     "zero_sum_equilibrium",
 ]
+
+from alchemist.games.cooperative import (  # noqa: E402
+    CoalitionalGame,
+    ShapleyEstimate,
+    banzhaf_index,
+    core_is_empty,
+    in_core,
+    is_convex,
+    is_superadditive,
+    least_core,
+    nucleolus,
+    shapley_value,
+    weighted_voting_game,
+)
+from alchemist.games.pareto import (  # noqa: E402
+    equilibrium_payoffs,
+    pareto_front,
+    pareto_optimal_equilibria,
+    welfare_maximizing_equilibria,
+)
+
+__all__ += [
+    "CoalitionalGame",
+    "weighted_voting_game",
+    "shapley_value",
+    "ShapleyEstimate",
+    "banzhaf_index",
+    "core_is_empty",
+    "in_core",
+    "least_core",
+    "nucleolus",
+    "is_superadditive",
+    "is_convex",
+    "pareto_front",
+    "equilibrium_payoffs",
+    "pareto_optimal_equilibria",
+    "welfare_maximizing_equilibria",
+]
