@@ -118,6 +118,7 @@ class Graph:
         self._undo: list[tuple] = []                     # (version, what, raw row, old value)
         # nodes (raw rows)
         self._node_ids: list[str] = []
+        self._node_ids_arrow = None                      # the same ids as a pyarrow ChunkedArray
         self._node_index: dict[str, int] = {}           # live nodes only
         self._labels = Vocabulary()
         self._node_label = Column(np.int32)
@@ -464,7 +465,9 @@ class Graph:
                 raise InvalidEventError(f"apply_columns: the table has no {c!r} column (columns: {sorted(names)})")
         nulls = pa.nulls(n, pa.string())
         a = _string(col("node_id")) if "node_id" in names else nulls
-        if (kinds == _EDGE).any():
+        if (kinds == _EDGE).all():
+            a, b = _string(col("source")), _string(col("target"))
+        elif (kinds == _EDGE).any():
             a = pc.if_else(pa.array(kinds == _EDGE), _string(col("source")), a)
             b = pc.if_else(pa.array(kinds == _EDGE), _string(col("target")), nulls)
         else:
@@ -788,26 +791,24 @@ class Graph:
         ev_name = (lambda k: f"{where} {k}" if events is None else f"event {events[k].event_id}")
         a = _string(a)
         b = _string(b)
-        # ---- node slots: a of node and edge events, b of edge events (position 2k, 2k+1)
-        ends = pa.concat_arrays([a, b])
+        # ---- node slots, interleaved: a of event k at 2k, b at 2k + 1; dictionary_encode numbers
+        # distinct ids in order of first appearance, so code c first appears where the running
+        # maximum of the codes reaches c
+        interleave = np.empty(2 * n, dtype=np.int64)
+        interleave[0::2], interleave[1::2] = np.arange(n), n + np.arange(n)
+        ends = pa.concat_arrays([a, b]).take(pa.array(interleave))
         enc = pc.dictionary_encode(ends)
-        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        uniques = enc.dictionary.to_pylist()
-        a_code, b_code = codes[:n], codes[n:]
+        slot = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        a_code, b_code = slot[0::2], slot[1::2]
         nulls_a = (a_code < 0) & (kinds != _CREATED)
         nulls_b = (b_code < 0) & is_edge
         if nulls_a.any() or nulls_b.any():
             k = int(np.flatnonzero(nulls_a | nulls_b)[0])
             raise InvalidEventError(f"{ev_name(k)}: a node id, source or target is null")
-        slot = np.empty(2 * n, dtype=np.int64)
-        slot[0::2], slot[1::2] = a_code, b_code
-        valid = slot >= 0
-        vpos = np.flatnonzero(valid)
-        U = len(uniques)
-        first = np.full(U, 2 * n, dtype=np.int64)
-        np.minimum.at(first, slot[vpos], vpos)
-        index = self._node_index
-        exist = np.fromiter((index.get(u, -1) for u in uniques), dtype=np.int64, count=U)
+        U = len(enc.dictionary)
+        first = np.flatnonzero(np.diff(np.maximum.accumulate(slot), prepend=-1) > 0)
+        exist = self._lookup_nodes(enc.dictionary)
+        uniques = _LazyList(enc.dictionary)
         first_explicit = (first % 2 == 0) & is_node[np.minimum(first // 2, n - 1)]
         # node_added: the id is new to the graph and this is its first appearance in the call
         nk = np.flatnonzero(is_node)
@@ -877,14 +878,16 @@ class Graph:
         # timestamps
         t_all = np.full(n, np.nan) if times is None else np.asarray(times, dtype=np.float64)
         # ---- all checks passed: apply
-        new_codes = np.flatnonzero(exist < 0)
-        new_codes = new_codes[np.argsort(first[new_codes], kind="stable")]
+        new_codes = np.flatnonzero(exist < 0)  # codes are in order of first appearance
         n0 = len(self._node_ids)
         row_of = exist.copy()
         row_of[new_codes] = n0 + np.arange(new_codes.shape[0])
-        new_ids = [uniques[c] for c in new_codes.tolist()]
+        new_arrow = enc.dictionary if new_codes.shape[0] == U else enc.dictionary.take(pa.array(new_codes))
+        new_ids = new_arrow.to_pylist()
         self._node_ids.extend(new_ids)
-        index.update(zip(new_ids, range(n0, n0 + len(new_ids))))
+        self._node_index.update(zip(new_ids, range(n0, n0 + len(new_ids))))
+        if self._node_ids_arrow is not None and len(self._node_ids_arrow) == n0:
+            self._node_ids_arrow = pa.chunked_array(self._node_ids_arrow.chunks + [new_arrow], type=pa.string())
         node_event = first[new_codes] // 2
         explicit_new = first_explicit[new_codes]
         if label is not None:
@@ -967,6 +970,26 @@ class Graph:
 
             self.last_timestamp = rfc3339(float(t_all[np.isfinite(t_all)][-1]))
         self._cache.clear()
+
+    def _lookup_nodes(self, ids) -> np.ndarray:
+        """Raw rows of the live nodes with the ids of a pyarrow StringArray, -1 where absent."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not self._node_ids:
+            return np.full(len(ids), -1, dtype=np.int64)
+        if self._node_ids_arrow is None or len(self._node_ids_arrow) != len(self._node_ids):
+            self._node_ids_arrow = pa.chunked_array([pa.array(self._node_ids, type=pa.string())])
+        if self._node_ids_arrow.num_chunks > 1:
+            self._node_ids_arrow = pa.chunked_array([self._node_ids_arrow.combine_chunks()])
+        found = pc.index_in(ids, value_set=self._node_ids_arrow.chunk(0))
+        rows = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        if self._n_alive_nodes != len(self._node_ids):
+            # a removed id may have been added again: index_in finds its first (dead) row
+            dead = (rows >= 0) & (self._node_removed.view()[np.maximum(rows, 0)] != _ALIVE)
+            for j in np.flatnonzero(dead).tolist():
+                rows[j] = self._node_index.get(ids[j].as_py(), -1)
+        return rows
 
     def _bulk_edge_name(self, edge_ids, k: int, j: int) -> str:
         if edge_ids is not None:
@@ -1586,6 +1609,16 @@ def _string(values):
     if values.type != pa.string():
         values = values.cast(pa.string())
     return values
+
+
+class _LazyList:
+    """Index into a pyarrow StringArray, converting only the elements asked for (error messages)."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __getitem__(self, i):
+        return self.array[int(i)].as_py()
 
 
 def _implicit_mask(eid, rows: np.ndarray) -> np.ndarray:
