@@ -32,6 +32,7 @@ __all__ = [
     "ConcurrencyError",
     "ObjectNotFoundError",
     "AgentTimeout",
+    "AgentError",
     # layout
     "LayoutError",
     # concepts
@@ -149,6 +150,10 @@ class ObjectNotFoundError(CIMError, KeyError):
 
 class AgentTimeout(CIMError, TimeoutError):
     """No agent answered a request within its timeout."""
+
+
+class AgentError(CIMError):
+    """An agent could not answer: a bad request, or the agent failed (its message says why)."""
 
 
 # --------------------------------------------------------------------------- layout

@@ -1,10 +1,29 @@
-"""The CIM connector: the embedded nats-server, JetStream streams, publishing and consuming."""
+"""The CIM connector: the embedded nats-server, JetStream streams, publishing and consuming,
+object store and snapshots, agents and insights (DESIGN.md §2–3)."""
 
-from alchemist.cim.connection import GRAPH_STREAM, Connection, PublishResult, connect, stream_config
-from alchemist.cim.replay import count_events, edge_list_events, replay_edge_list
+from alchemist.cim.agents import Agent, AnalysisAgent
+from alchemist.cim.connection import (
+    DLQ_STREAM,
+    GRAPH_STREAM,
+    INSIGHTS_CONSUMER,
+    INSIGHTS_STREAM,
+    Connection,
+    GraphFeed,
+    PublishResult,
+    connect,
+    stream_config,
+)
+from alchemist.cim.fold import GraphFold
+from alchemist.cim.objects import LRUCache, ObjectStore
+from alchemist.cim.observability import metrics_text, serve_metrics
+from alchemist.cim.options import ConnectOptions
+from alchemist.cim.replay import count_events, edge_list_events, edge_list_records, replay_edge_list
+from alchemist.cim.resilience import CircuitBreaker, Outbox
 from alchemist.cim.server import EmbeddedServer, alchemist_home, find_nats_server
 
 __all__ = [
-    "GRAPH_STREAM", "Connection", "EmbeddedServer", "PublishResult", "alchemist_home", "connect",
-    "count_events", "edge_list_events", "find_nats_server", "replay_edge_list", "stream_config",
+    "Agent", "AnalysisAgent", "CircuitBreaker", "ConnectOptions", "Connection", "DLQ_STREAM", "EmbeddedServer",
+    "GRAPH_STREAM", "GraphFeed", "GraphFold", "INSIGHTS_CONSUMER", "INSIGHTS_STREAM", "LRUCache", "ObjectStore",
+    "Outbox", "PublishResult", "alchemist_home", "connect", "count_events", "edge_list_events", "edge_list_records",
+    "find_nats_server", "metrics_text", "replay_edge_list", "serve_metrics", "stream_config",
 ]

@@ -7,6 +7,8 @@ from alchemist.events.envelope import (
     decode_batch,
     decode_event,
     decode_message,
+    decode_messages,
+    verify_events,
     encode_batch,
     encode_event,
     headers_for,
@@ -21,6 +23,6 @@ from alchemist.events.types import EVENT_TYPES, GRAPH_EVENT_TYPES, register_even
 __all__ = [
     "BATCH_TYPE", "DEFAULT_SUBJECTS", "EVENT_TYPES", "GRAPH_EVENT_TYPES", "Event", "SubjectTemplate",
     "cid", "cid_of_json", "compact_json", "decode_batch", "decode_event", "decode_message",
-    "encode_batch", "encode_event", "headers_for", "new_event", "parse_rfc3339", "register_event_type",
+    "decode_messages", "encode_batch", "encode_event", "headers_for", "verify_events", "new_event", "parse_rfc3339", "register_event_type",
     "rfc3339", "uuid7", "validate_payload", "verify_cid",
 ]

@@ -20,10 +20,11 @@ from typing import Any, Iterable
 
 import msgspec
 
-from alchemist.errors import CIDMismatchError, InvalidEventError, UnknownEventTypeError
+from alchemist.errors import CIDMismatchError, EventError, InvalidEventError, UnknownEventTypeError
 from alchemist.events.cid import cid as _cid
+from alchemist.events.cid import digests_from_cids
 from alchemist.events.ids import uuid7
-from alchemist.events.types import validate_payload
+from alchemist.events.types import validate_payload, validate_payloads
 
 __all__ = [
     "Event",
@@ -33,6 +34,8 @@ __all__ = [
     "encode_batch",
     "decode_batch",
     "decode_message",
+    "decode_messages",
+    "verify_events",
     "headers_for",
     "rfc3339",
     "parse_rfc3339",
@@ -238,7 +241,7 @@ def decode_event(data: bytes, *, sequence: int | None = None, verify: bool = Tru
     """
     try:
         event = _EVENT_DECODER.decode(data)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, TypeError) as exc:
         raise InvalidEventError(f"undecodable event envelope: {exc}") from None
     if sequence is not None:
         event = msgspec.structs.replace(event, sequence=sequence)
@@ -262,19 +265,96 @@ def decode_batch(data: bytes, *, verify: bool = True) -> list[Event]:
     """Decode an ``events_batch`` message into its events (each verified when ``verify``)."""
     try:
         batch = _BATCH_DECODER.decode(data)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, TypeError) as exc:
         raise InvalidEventError(f"undecodable events_batch: {exc}") from None
     if verify:
-        for event in batch.events:
-            event.verify()
+        bad = verify_events(batch.events)
+        if bad:
+            raise bad[0][1]
     return batch.events
+
+
+def verify_events(events: list[Event]) -> list[tuple[int, Exception]]:
+    """Check the payload schema and the CID of many events at once.
+
+    Equivalent to calling :meth:`Event.verify` on each event, but the payloads are validated one
+    event type at a time and the CIDs compared as digests (BLAKE3 of each event's content
+    against the digests of the claimed CIDs, decoded in one vectorised pass), which is several
+    times faster than event by event.
+
+    Returns
+    -------
+    list of (index, error)
+        The events that fail, in order; empty when all pass.
+    """
+    import blake3
+    import numpy as np
+
+    if not events:
+        return []
+    bad: dict[int, Exception] = dict(validate_payloads([(e.event_type, e.payload, e.event_id) for e in events]))
+    b3 = blake3.blake3
+    enc, content = _CONTENT_ENCODER.encode, _Content
+    actual = b"".join([b3(enc(content(e.event_id, e.event_type, e.aggregate_type, e.aggregate_id, e.correlation_id,
+                                      e.causation_id, e.timestamp, e.payload, e.previous_cid))).digest()
+                       for e in events])
+    claimed, valid = digests_from_cids([e.cid for e in events])
+    same = valid & (np.frombuffer(actual, dtype=np.uint8).reshape(-1, 32) == claimed).all(axis=1)
+    for i in np.flatnonzero(~same).tolist():
+        if i not in bad:
+            e = events[i]
+            bad[i] = CIDMismatchError(
+                f"event {e.event_id} ({e.event_type}) claims CID {e.cid or '(none)'} but its content hashes to "
+                f"{e.compute_cid()}")
+    return sorted(bad.items())
+
+
+def decode_messages(messages: Iterable[tuple[bytes, dict[str, str] | None, int | None]], *, verify: bool = True
+                    ) -> tuple[list[Event], list[tuple[int, Event | None, Exception]]]:
+    """Decode and verify many JetStream messages at once (a consumer's fetch).
+
+    Parameters
+    ----------
+    messages : iterable of (data, headers, stream_sequence)
+
+    Returns
+    -------
+    events : list of Event
+        The good events, in order, each with ``sequence`` set to its message's stream sequence.
+    rejected : list of (stream_sequence, event or None, error)
+        Undecodable messages (event None) and events that fail :func:`verify_events`.
+    """
+    events: list[Event] = []
+    rejected: list[tuple[int, Event | None, Exception]] = []
+    setfield = msgspec.structs.force_setattr
+    for data, headers, seq in messages:
+        try:
+            decoded = decode_message(data, headers, verify=False)
+        except EventError as exc:
+            rejected.append((seq, None, exc))
+            continue
+        if seq is not None:  # the events were just decoded and are not shared: set the field in place
+            for e in decoded:
+                setfield(e, "sequence", seq)
+        events.extend(decoded)
+    if verify and events:
+        bad = verify_events(events)
+        if bad:
+            drop = set()
+            for i, exc in bad:
+                rejected.append((events[i].sequence, events[i], exc))
+                drop.add(i)
+            events = [e for i, e in enumerate(events) if i not in drop]
+    return events, rejected
 
 
 def decode_message(data: bytes, headers: dict[str, str] | None = None, *, sequence: int | None = None,
                    verify: bool = True) -> list[Event]:
     """Decode a JetStream message into the events it carries (one, or a batch's)."""
     kind = (headers or {}).get("Cim-Event-Type")
-    if kind == BATCH_TYPE or (kind is None and data[:40].find(b'"batch_id"') >= 0):
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InvalidEventError(f"a message body must be bytes, not {type(data).__name__}")
+    if kind == BATCH_TYPE or (kind is None and bytes(data[:40]).find(b'"batch_id"') >= 0):
         return decode_batch(data, verify=verify)
     return [decode_event(data, sequence=sequence, verify=verify)]
 

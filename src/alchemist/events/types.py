@@ -9,13 +9,14 @@ positions, strategies, utilities and coalitions. Unknown event types are rejecte
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 from typing import Any
 
 import msgspec
 
 from alchemist.errors import InvalidEventError, UnknownEventTypeError
 
-__all__ = ["EVENT_TYPES", "GRAPH_EVENT_TYPES", "validate_payload", "register_event_type"]
+__all__ = ["EVENT_TYPES", "GRAPH_EVENT_TYPES", "validate_payload", "validate_payloads", "register_event_type"]
 
 
 class GraphCreated(msgspec.Struct, forbid_unknown_fields=False):
@@ -161,3 +162,46 @@ def validate_payload(event_type: str, payload: Any, event_id: str | None = None)
         value = payload.get(name)
         if value is not None and not math.isfinite(value):
             raise InvalidEventError(f"{where}({event_type}) {name} must be finite, got {value!r}")
+
+
+def validate_payloads(items: list[tuple[str, Any, str | None]]) -> list[tuple[int, Exception]]:
+    """Validate many ``(event_type, payload, event_id)`` at once; returns ``(index, error)`` of
+    the failures (empty when all pass).
+
+    The payloads of each event type are converted in one ``msgspec.convert`` call; only a group
+    that fails is checked event by event to name the culprit.
+    """
+    groups: dict[str, list[int]] = {}
+    for i, (event_type, _payload, _id) in enumerate(items):
+        groups.setdefault(event_type, []).append(i)
+    bad: list[tuple[int, Exception]] = []
+    for event_type, rows in groups.items():
+        schema = _SCHEMAS.get(event_type)
+        ok = schema is not None
+        if ok:
+            payloads = [items[i][1] for i in rows]
+            try:
+                converted = msgspec.convert(payloads, list[schema])
+            except (msgspec.ValidationError, TypeError):
+                ok = False
+            else:
+                ok = all(_all_finite(converted, name) for name in _FINITE.get(event_type, ()))
+        if not ok:
+            for i in rows:
+                try:
+                    validate_payload(*items[i])
+                except (InvalidEventError, UnknownEventTypeError) as exc:
+                    bad.append((i, exc))
+    bad.sort(key=lambda item: item[0])
+    return bad
+
+
+def _all_finite(items: list, name: str) -> bool:
+    """Whether attribute ``name`` of every item is finite or None (a sum is finite only if every
+    term is; the exact check runs only when the sum is not)."""
+    try:
+        if math.isfinite(sum(map(attrgetter(name), items))):
+            return True
+    except (TypeError, OverflowError):
+        pass
+    return all(v is None or math.isfinite(v) for v in map(attrgetter(name), items))

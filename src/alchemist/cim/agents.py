@@ -1,0 +1,252 @@
+"""AI agents as NATS micro services, and the insights they publish.
+
+An :class:`Agent` registers with the NATS "micro" services protocol (``nats.micro``): a name, a
+semantic version, a description and its capabilities (service metadata ``capabilities`` and one
+endpoint per capability on ``alchemist.agents.<name>.<capability>``). Agents answer
+``$SRV.PING``/``$SRV.INFO``/``$SRV.STATS``, so :func:`discover` finds them; :func:`request`
+calls one with request/reply, carrying ``Cim-Correlation-Id`` and ``Cim-Causation-Id`` headers.
+
+:class:`AnalysisAgent` (``alchemist agent analysis``) answers ``communities``,
+``central_nodes`` and ``layout`` for a graph id by folding the graph from the CIM and running
+analytics on it, and publishes each result as an insight on ``ai.insights.graph``
+(the ``AI_INSIGHTS`` work queue).
+
+Reference: NATS micro services protocol, ADR-32 (https://github.com/nats-io/nats-architecture-and-design).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, Callable
+
+from alchemist.errors import AgentError, AgentTimeout
+from alchemist.events import uuid7
+
+__all__ = ["Agent", "AnalysisAgent", "AGENTS", "serve", "discover", "request", "consume_insights", "run_agent"]
+
+AGENT_PREFIX = "alchemist.agents"
+
+
+class Agent:
+    """Base class of an agent: subclass it and implement :meth:`handle`.
+
+    Attributes
+    ----------
+    name : str
+        Service name (letters, digits, ``-``, ``_``).
+    version : str
+        Semantic version.
+    description : str
+    capabilities : tuple of str
+        What it answers; one endpoint each.
+    """
+
+    name = "agent"
+    version = "0.1.0"
+    description = ""
+    capabilities: tuple[str, ...] = ()
+
+    def handle(self, capability: str, payload: dict, headers: dict[str, str]) -> dict:
+        """Answer one request; raise to answer with an error (the message is sent back)."""
+        raise AgentError(f"agent {self.name!r} does not implement {capability!r}")
+
+    def bind(self, connection) -> None:
+        """Called once when served, with the connection it runs on."""
+        self.connection = connection
+
+
+async def serve(connection, agent: Agent):
+    """Register ``agent`` as a micro service on the connection's event loop; returns the service."""
+    from nats.micro import add_service
+
+    agent.bind(connection)
+    service = await add_service(connection._nc, name=agent.name, version=agent.version,
+                                description=agent.description or agent.name,
+                                metadata={"capabilities": ",".join(agent.capabilities)})
+    group = service.add_group(name=f"{AGENT_PREFIX}.{agent.name}")
+    for capability in agent.capabilities:
+        await group.add_endpoint(name=capability, subject=capability, handler=_handler(agent, capability),
+                                 metadata={"capability": capability})
+    connection.__dict__.setdefault("_services", []).append(service)
+    return service
+
+
+def _handler(agent: Agent, capability: str):
+    async def handle(req) -> None:
+        headers = dict(req.headers or {})
+        try:
+            payload = json.loads(req.data or b"{}")
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(None, agent.handle, capability, payload, headers)
+        except Exception as exc:  # answered to the caller, who raises AgentError
+            await req.respond_error("500", f"{exc.__class__.__name__}: {exc}"[:500], headers=_reply_headers(headers))
+            return
+        await req.respond(json.dumps(result).encode(), headers=_reply_headers(headers))
+
+    return handle
+
+
+def _reply_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.startswith("Cim-")}
+
+
+async def discover(connection, capability: str | None = None, timeout: float = 0.5) -> list[dict]:
+    """Every agent answering ``$SRV.INFO`` within ``timeout`` seconds (as INFO dicts), optionally
+    only those that list ``capability``."""
+    nc = connection._nc
+    inbox = nc.new_inbox()
+    found: list[dict] = []
+    sub = await nc.subscribe(inbox)
+    try:
+        await nc.publish("$SRV.INFO", b"", reply=inbox)
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = await sub.next_msg(timeout=left)
+            except Exception:
+                break
+            info = json.loads(msg.data)
+            caps = [c for c in (info.get("metadata") or {}).get("capabilities", "").split(",") if c]
+            info["capabilities"] = caps
+            if capability is None or capability in caps:
+                found.append(info)
+    finally:
+        await sub.unsubscribe()
+    return sorted(found, key=lambda i: (i.get("name", ""), i.get("id", "")))
+
+
+async def request(connection, agent: str, capability: str, payload: dict, timeout: float,
+                  correlation_id: str | None, causation_id: str | None) -> dict:
+    """Request/reply with an agent (see :meth:`Connection.request`)."""
+    from nats.errors import NoRespondersError, TimeoutError as NatsTimeout
+
+    request_id = uuid7()
+    headers = {"Cim-Request-Id": request_id, "Cim-Correlation-Id": correlation_id or request_id,
+               "Cim-Causation-Id": causation_id or correlation_id or request_id}
+    subject = f"{AGENT_PREFIX}.{agent}.{capability}"
+    try:
+        msg = await connection._nc.request(subject, json.dumps(payload).encode(), timeout=timeout, headers=headers)
+    except (NatsTimeout, NoRespondersError, asyncio.TimeoutError):
+        raise AgentTimeout(f"no agent {agent!r} answered {capability!r} within {timeout} s "
+                           f"(is one running? `alchemist agent {agent}`)") from None
+    reply_headers = dict(msg.headers or {})
+    if "Nats-Service-Error" in reply_headers:
+        raise AgentError(f"agent {agent!r} failed on {capability!r}: {reply_headers['Nats-Service-Error']}")
+    result = json.loads(msg.data)
+    if isinstance(result, dict):
+        result.setdefault("_headers", reply_headers)
+    return result
+
+
+async def consume_insights(connection, handler: Callable[[dict], Any], max_messages: int | None, timeout: float,
+                           nak_delay: float) -> dict:
+    """Pull insights with the durable ``information-alchemist`` consumer; ack on success, nak with
+    ``nak_delay`` seconds on a handler error."""
+    from alchemist.cim.connection import INSIGHTS_CONSUMER, INSIGHTS_STREAM, INSIGHTS_SUBJECT
+    from nats.errors import TimeoutError as NatsTimeout
+
+    sub = await connection._js.pull_subscribe(INSIGHTS_SUBJECT, durable=INSIGHTS_CONSUMER, stream=INSIGHTS_STREAM)
+    counts = {"acked": 0, "naked": 0}
+    loop = asyncio.get_running_loop()
+    try:
+        while max_messages is None or counts["acked"] + counts["naked"] < max_messages:
+            try:
+                msgs = await sub.fetch(batch=1, timeout=timeout)
+            except NatsTimeout:
+                break
+            for msg in msgs:
+                insight = json.loads(msg.data)
+                insight["_headers"] = dict(msg.headers or {})
+                try:
+                    await loop.run_in_executor(None, handler, insight)
+                except Exception:
+                    await msg.nak(delay=nak_delay)
+                    counts["naked"] += 1
+                else:
+                    await msg.ack()
+                    counts["acked"] += 1
+    finally:
+        await sub.unsubscribe()
+    return counts
+
+
+class AnalysisAgent(Agent):
+    """Answers ``communities``, ``central_nodes`` and ``layout`` for a graph id.
+
+    Request payload: ``{"graph_id": str, "top": int (central_nodes, default 10), "seed": int}``.
+
+    - ``communities``: Louvain modularity communities of the undirected simple graph
+      (Blondel et al. 2008, via NetworkX), largest first, with their modularity.
+    - ``central_nodes``: the ``top`` nodes by PageRank (Brin & Page 1998, via NetworkX) with
+      their scores.
+    - ``layout``: ForceAtlas2 positions (Jacomy et al. 2014, alchemist's own kernel) by node id.
+
+    Every answer is also published as an insight on ``ai.insights.graph`` with the request's
+    correlation id and the request id as causation id.
+    """
+
+    name = "analysis"
+    version = "1.0.0"
+    description = "graph analytics: communities, central nodes, layout"
+    capabilities = ("communities", "central_nodes", "layout")
+
+    def handle(self, capability: str, payload: dict, headers: dict[str, str]) -> dict:
+        graph_id = payload.get("graph_id")
+        if not isinstance(graph_id, str) or not graph_id:
+            raise AgentError(f"{capability} needs a 'graph_id' (a string), got {graph_id!r}")
+        graph = self.connection.graph(graph_id, live=False)
+        if graph.number_of_nodes() == 0:
+            raise AgentError(f"graph {graph_id!r} has no nodes on the CIM")
+        seed = int(payload.get("seed", 0))
+        if capability == "communities":
+            import networkx as nx
+
+            G = nx.Graph(graph.to_networkx().to_undirected())
+            parts = sorted(nx.community.louvain_communities(G, seed=seed), key=len, reverse=True)
+            result = {"communities": [sorted(c) for c in parts],
+                      "modularity": float(nx.community.modularity(G, parts))}
+        elif capability == "central_nodes":
+            import networkx as nx
+
+            top = int(payload.get("top", 10))
+            scores = nx.pagerank(nx.DiGraph(graph.to_networkx()) if graph.directed else nx.Graph(graph.to_networkx()))
+            best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+            result = {"central_nodes": [{"node": n, "pagerank": float(s)} for n, s in best]}
+        elif capability == "layout":
+            from alchemist.layout import forceatlas2
+
+            iterations = int(payload.get("iterations", 100))
+            pos = forceatlas2(graph, iterations=iterations, seed=seed)
+            result = {"positions": {n: [float(x), float(y)] for n, (x, y) in zip(graph.node_ids, pos.tolist())}}
+        else:
+            raise AgentError(f"unknown capability {capability!r}; this agent answers {', '.join(self.capabilities)}")
+        result.update({"graph_id": graph_id, "version": graph.version, "capability": capability})
+        self._publish_insight(capability, graph_id, result, headers)
+        return result
+
+    def _publish_insight(self, capability: str, graph_id: str, result: dict, headers: dict[str, str]) -> None:
+        from alchemist.cim.connection import INSIGHTS_STREAM, INSIGHTS_SUBJECT
+
+        insight_id = uuid7()
+        summary = {k: v for k, v in result.items() if k != "positions"}
+        body = {"insight_id": insight_id, "agent": self.name, "kind": capability, "graph_id": graph_id,
+                "result": summary}
+        out = {"Nats-Msg-Id": insight_id, "Cim-Event-Id": insight_id,
+               "Cim-Correlation-Id": headers.get("Cim-Correlation-Id", insight_id),
+               "Cim-Causation-Id": headers.get("Cim-Request-Id", insight_id)}
+        self.connection._run(self.connection._js.publish(INSIGHTS_SUBJECT, json.dumps(body).encode(), headers=out,
+                                                         stream=INSIGHTS_STREAM))
+
+
+AGENTS: dict[str, type[Agent]] = {"analysis": AnalysisAgent}
+
+
+def run_agent(name: str, connection, stop: Callable[[], bool]) -> None:
+    """Serve the agent called ``name`` until ``stop()`` is true (polled every 0.2 s)."""
+    if name not in AGENTS:
+        raise AgentError(f"no agent called {name!r}; available: {', '.join(sorted(AGENTS))}")
+    connection.serve_agent(AGENTS[name]())
+    while not stop():
+        time.sleep(0.2)

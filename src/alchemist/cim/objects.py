@@ -1,0 +1,193 @@
+"""The content-addressed object store of the CIM, on a JetStream object-store bucket.
+
+Objects are named by their CIM CID (CIDv1, raw, BLAKE3-256), so the same content is stored once;
+``get`` recomputes the CID of what it receives and refuses corrupt content. Recently read
+objects are kept in an in-memory LRU cache bounded in bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import OrderedDict
+from typing import Callable
+
+from alchemist.errors import CIDMismatchError, ObjectNotFoundError
+from alchemist.events.cid import cid as _cid
+from alchemist.events.cid import cid_digest
+
+__all__ = ["ObjectStore", "LRUCache", "OBJECT_BUCKET"]
+
+OBJECT_BUCKET = "alchemist-objects"
+
+
+class LRUCache:
+    """A least-recently-used cache of ``bytes`` values bounded by their total size.
+
+    Parameters
+    ----------
+    max_bytes : int
+        Byte budget; a value larger than the budget is not cached.
+    """
+
+    def __init__(self, max_bytes: int = 256 * 2**20):
+        self.max_bytes = int(max_bytes)
+        self.bytes = 0
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> bytes | None:
+        value = self._items.get(key)
+        if value is None:
+            self.misses += 1
+            return None
+        self._items.move_to_end(key)
+        self.hits += 1
+        return value
+
+    def put(self, key: str, value: bytes) -> None:
+        if len(value) > self.max_bytes:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.bytes -= len(old)
+        self._items[key] = value
+        self.bytes += len(value)
+        while self.bytes > self.max_bytes:
+            _, dropped = self._items.popitem(last=False)
+            self.bytes -= len(dropped)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"<LRUCache {len(self)} objects, {self.bytes:,}/{self.max_bytes:,} bytes>"
+
+
+class ObjectStore:
+    """Content-addressed objects in the JetStream object store bucket ``alchemist-objects``.
+
+    Create it with ``connection.objects``.
+
+    Parameters
+    ----------
+    connection : Connection
+    bucket : str
+    cache_bytes : int
+        Byte budget of the in-memory LRU cache.
+    """
+
+    def __init__(self, connection, bucket: str = OBJECT_BUCKET, cache_bytes: int = 256 * 2**20):
+        self.connection = connection
+        self.bucket = bucket
+        self.cache = LRUCache(cache_bytes)
+        self._store = None
+
+    def put(self, data: bytes, *, progress: Callable[[int, int], object] | None = None) -> str:
+        """Store ``data``; returns its CID. Content already stored is not sent again.
+
+        Parameters
+        ----------
+        data : bytes-like
+        progress : callable, optional
+            ``progress(bytes_done, bytes_total)`` as chunks are sent.
+        """
+        data = bytes(data)
+        key = _cid(data)
+        self.connection._run(self._put(key, data, progress))
+        self.cache.put(key, data)
+        return key
+
+    def get(self, cid: str, *, progress: Callable[[int, int], object] | None = None) -> bytes:
+        """The content of ``cid`` (from the cache when there).
+
+        Raises
+        ------
+        ObjectNotFoundError
+            No object with that CID.
+        CIDMismatchError
+            The content received does not hash to ``cid`` (corrupt or tampered).
+        """
+        cid_digest(cid)  # a malformed CID fails here, before any request
+        cached = self.cache.get(cid)
+        if cached is not None:
+            return cached
+        data = self.connection._run(self._get(cid, progress))
+        actual = _cid(data)
+        if actual != cid:
+            raise CIDMismatchError(f"object {cid} in bucket {self.bucket!r} is corrupt: its content hashes to {actual}")
+        self.cache.put(cid, data)
+        return data
+
+    def exists(self, cid: str) -> bool:
+        """Whether an object with that CID is stored."""
+        return self.connection._run(self._exists(cid))
+
+    def __contains__(self, cid: str) -> bool:
+        return self.exists(cid)
+
+    async def _bucket(self):
+        if self._store is None:
+            from nats.js.api import ObjectStoreConfig, StorageType
+
+            self._store = await self.connection._js.create_object_store(
+                config=ObjectStoreConfig(bucket=self.bucket, storage=StorageType.FILE))
+        return self._store
+
+    async def _exists(self, key: str) -> bool:
+        from nats.js.errors import NotFoundError, ObjectNotFoundError as _NatsNotFound
+
+        store = await self._bucket()
+        try:
+            info = await store.get_info(key)
+        except (NotFoundError, _NatsNotFound):
+            return False
+        return not info.deleted
+
+    async def _put(self, key: str, data: bytes, progress) -> None:
+        if await self._exists(key):
+            if progress is not None:
+                progress(len(data), len(data))
+            return
+        store = await self._bucket()
+        await store.put(key, _ProgressReader(data, progress))
+
+    async def _get(self, key: str, progress) -> bytes:
+        from nats.js.errors import NotFoundError, ObjectNotFoundError as _NatsNotFound
+
+        store = await self._bucket()
+        try:
+            info = await store.get_info(key)
+        except (NotFoundError, _NatsNotFound):
+            raise ObjectNotFoundError(f"no object {key} in bucket {self.bucket!r}") from None
+        sink = _ProgressWriter(info.size or 0, progress)
+        await store.get(key, writeinto=sink)
+        return sink.getvalue()
+
+
+class _ProgressReader(io.BytesIO):
+    def __init__(self, data: bytes, progress):
+        super().__init__(data)
+        self.total, self.done, self.progress = len(data), 0, progress
+
+    def readinto(self, buffer) -> int:
+        n = super().readinto(buffer)
+        self.done += n
+        if self.progress is not None and n:
+            self.progress(self.done, self.total)
+        return n
+
+
+class _ProgressWriter(io.BytesIO):
+    def __init__(self, total: int, progress):
+        super().__init__()
+        self.total, self.done, self.progress = total, 0, progress
+
+    def write(self, data) -> int:
+        n = super().write(data)
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+        return n

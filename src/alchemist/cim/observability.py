@@ -1,0 +1,66 @@
+"""Metrics (prometheus-client) and structured log lines of the CIM layer.
+
+Metrics live in their own :class:`prometheus_client.CollectorRegistry` (one per process), so that
+importing alchemist never touches the global registry; :func:`serve_metrics` exports them over
+HTTP on demand. Log lines go to the ``alchemist.cim`` logger as ``event key=value ...`` with
+values quoted when needed (logfmt); credentials are never passed to it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
+
+__all__ = ["METRICS", "serve_metrics", "log", "metrics_text"]
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+
+class _Metrics:
+    def __init__(self, registry: CollectorRegistry):
+        self.published = Counter("alchemist_events_published", "Events published to JetStream", ["stream"],
+                                 registry=registry)
+        self.received = Counter("alchemist_events_received", "Events received from JetStream", ["graph"],
+                                registry=registry)
+        self.applied = Counter("alchemist_events_applied", "Events applied to a graph", ["graph"], registry=registry)
+        self.dead_lettered = Counter("alchemist_events_dead_lettered", "Messages or events dead-lettered",
+                                     ["reason"], registry=registry)
+        self.publish_latency = Histogram("alchemist_publish_latency_seconds", "Publish-to-ack latency",
+                                         registry=registry,
+                                         buckets=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1, 3))
+        self.consumer_lag = Gauge("alchemist_consumer_lag", "Messages pending for a graph consumer", ["graph"],
+                                  registry=registry)
+        self.outbox_depth = Gauge("alchemist_outbox_depth", "Messages waiting in the local outbox", registry=registry)
+
+
+METRICS = _Metrics(REGISTRY)
+_LOGGER = logging.getLogger("alchemist.cim")
+_SERVED: dict[int, object] = {}
+
+
+def serve_metrics(port: int = 0, addr: str = "127.0.0.1") -> int:
+    """Serve the metrics at ``http://addr:port/metrics`` (Prometheus text format) from a
+    background thread; returns the port (a free one when ``port=0``)."""
+    server, _thread = start_http_server(port, addr=addr, registry=REGISTRY)
+    actual = server.server_address[1]
+    _SERVED[actual] = server
+    return actual
+
+
+def metrics_text() -> str:
+    """The current metrics in the Prometheus text format."""
+    return generate_latest(REGISTRY).decode()
+
+
+def log(event: str, level: int = logging.INFO, **fields) -> None:
+    """One structured log line: ``event key=value ...`` on the ``alchemist.cim`` logger."""
+    if not _LOGGER.isEnabledFor(level):
+        return
+    parts = [event]
+    for key, value in fields.items():
+        text = str(value)
+        if not text or any(c in text for c in ' "='):
+            text = '"' + text.replace('"', '\\"') + '"'
+        parts.append(f"{key}={text}")
+    _LOGGER.log(level, " ".join(parts), extra={"cim_event": event, "cim_fields": fields})

@@ -1,0 +1,140 @@
+"""Nothing lost: retries with backoff, a circuit breaker and a durable on-disk outbox.
+
+A publish that fails transiently (timeout, no responders while the server restarts, connection
+lost) is retried with exponential backoff (tenacity). When failures go on, the
+:class:`CircuitBreaker` opens: publishes stop waiting on the server and go to the
+:class:`Outbox`, an SQLite file (write-ahead log, ``synchronous=FULL``) that survives the Python
+process. The outbox is flushed in insertion order when the server answers again — on reconnect,
+on the next :func:`~alchemist.cim.connect` (also in a new process), or on
+:meth:`Connection.flush_outbox`. JetStream de-duplicates by ``Nats-Msg-Id``, so an entry sent
+twice across a crash is stored once.
+
+References: M. Nygard, *Release It!* (2nd ed., 2018), ch. 5 "Circuit Breaker"; C. Richardson,
+*Microservices Patterns* (2018), §3.3.7 "Transactional outbox".
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+__all__ = ["CircuitBreaker", "Outbox", "OutboxEntry"]
+
+
+class CircuitBreaker:
+    """Closed → open after ``threshold`` consecutive failures; half-open after ``cooldown``
+    seconds (one trial call); closed again on a success.
+
+    Parameters
+    ----------
+    threshold : int
+        Consecutive failures that open the circuit.
+    cooldown : float
+        Seconds the circuit stays open before a trial call is allowed.
+    """
+
+    def __init__(self, threshold: int = 3, cooldown: float = 5.0):
+        if threshold < 1:
+            raise ValueError(f"threshold={threshold}; it must be at least 1")
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self.failures = 0
+        self.opened_at: float | None = None
+
+    @property
+    def state(self) -> str:
+        """``"closed"``, ``"open"`` or ``"half-open"``."""
+        if self.opened_at is None:
+            return "closed"
+        return "half-open" if time.monotonic() - self.opened_at >= self.cooldown else "open"
+
+    def allow(self) -> bool:
+        """Whether a call may go to the server now."""
+        return self.state != "open"
+
+    def success(self) -> None:
+        self.failures = 0
+        self.opened_at = None
+
+    def failure(self) -> None:
+        self.failures += 1
+        if self.failures >= self.threshold or self.opened_at is not None:
+            self.opened_at = time.monotonic()
+
+    def __repr__(self) -> str:
+        return f"<CircuitBreaker {self.state}, {self.failures} consecutive failures>"
+
+
+class OutboxEntry(tuple):
+    """``(id, subject, data, headers)`` of one queued message."""
+
+    __slots__ = ()
+
+    @property
+    def id(self) -> int:
+        return self[0]
+
+    @property
+    def subject(self) -> str:
+        return self[1]
+
+    @property
+    def data(self) -> bytes:
+        return self[2]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self[3]
+
+
+class Outbox:
+    """A durable FIFO of messages waiting for the server, in an SQLite file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file (created with its folder).
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                         "subject TEXT NOT NULL, data BLOB NOT NULL, headers TEXT NOT NULL)")
+
+    def put(self, subject: str, data: bytes, headers: dict[str, str] | None) -> int:
+        """Append one message durably; returns its outbox id."""
+        with self._lock:
+            cur = self._db.execute("INSERT INTO outbox (subject, data, headers) VALUES (?, ?, ?)",
+                                   (subject, bytes(data), json.dumps(headers or {})))
+            return int(cur.lastrowid)
+
+    def peek(self, limit: int = 1000) -> list[OutboxEntry]:
+        """The oldest ``limit`` entries, in order."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, subject, data, headers FROM outbox ORDER BY id LIMIT ?",
+                                    (limit,)).fetchall()
+        return [OutboxEntry((r[0], r[1], r[2], json.loads(r[3]))) for r in rows]
+
+    def remove(self, entry_id: int) -> None:
+        """Delete an entry once the server has acknowledged it."""
+        with self._lock:
+            self._db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __repr__(self) -> str:
+        return f"<Outbox {self.path}: {len(self)} waiting>"
