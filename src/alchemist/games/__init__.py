@@ -72,3 +72,6 @@ __all__ += [
     "pareto_optimal_equilibria",
     "welfare_maximizing_equilibria",
 ]
+from alchemist.games.dynamics import fictitious_play, iterated_dominance, logit_qre, replicator_dynamics  # noqa: E402
+
+__all__ += ["iterated_dominance", "replicator_dynamics", "fictitious_play", "logit_qre"]
