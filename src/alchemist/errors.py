@@ -19,6 +19,7 @@ __all__ = [
     # files
     "InputFormatError",
     "EdgeListFormatError",
+    "GraphFormatError",
     # graph
     "GraphError",
     "NodeNotFoundError",
@@ -98,6 +99,10 @@ class InputFormatError(AlchemistError, ValueError):
 
 class EdgeListFormatError(InputFormatError):
     """A SNAP-style edge list is missing, empty or malformed."""
+
+
+class GraphFormatError(InputFormatError):
+    """A graph file (GraphML, GEXF, GML, node-link or Arrows JSON, Parquet) is missing or malformed."""
 
 
 # --------------------------------------------------------------------------- graph

@@ -301,9 +301,35 @@ class Graph:
             edge_ids=pa.array([None] * (1 + nn) + eids, type=pa.string()),
             label=[""] + labels + [""] * ne, relationship=[""] * (1 + nn) + rels,
             weight=np.concatenate([np.ones(1 + nn), np.asarray(weights, np.float64)]),
-            props=[None] + nprops + eprops, times=np.zeros(1 + nn + ne),
+            props=[None] + nprops + eprops, times=None,
             created=[{"directed": G.is_directed(), "name": graph.name}])
         return graph
+
+    @classmethod
+    def from_frames(cls, nodes=None, edges=None, **options) -> "Graph":
+        """Build a graph from node and edge tables (polars, pandas, Arrow); see
+        :func:`alchemist.graph.io.from_frames` for the columns and options."""
+        from alchemist.graph.io import from_frames
+
+        return from_frames(nodes, edges, **options)
+
+    def to_frames(self, backend: str = "polars"):
+        """``(nodes, edges)`` tables, polars or pandas (``backend="pandas"``), with positions as
+        ``x``, ``y`` columns when the graph has them."""
+        from alchemist.graph.io import to_frames
+
+        return to_frames(self, backend=backend)
+
+    def to_pandas(self):
+        """``(nodes, edges)`` as pandas DataFrames."""
+        return self.to_frames("pandas")
+
+    def write(self, path, *, format: str | None = None):
+        """Write the graph to a file; the format follows the extension (see
+        :func:`alchemist.graph.io.write_graph`)."""
+        from alchemist.graph.io import write_graph
+
+        return write_graph(self, path, format=format)
 
     def _load_edge_arrays(self, src, dst, weights: np.ndarray, times: np.ndarray | None, *, where: str) -> None:
         """The events of an edge list (graph_created, node_added before first use, edge_added)
