@@ -455,6 +455,19 @@ class Connection:
                                          accept=accept, stop_after=sequence))
         return feed.graph
 
+    def events(self, graph_id: str, *, from_sequence: int | None = None) -> list[Event]:
+        """A graph's events in stream order (each with its ``sequence``), once each, verified;
+        what cannot be decoded or verified is left out (and dead-lettered)."""
+        collected: list[Event] = []
+
+        def keep(event: Event) -> bool:
+            collected.append(event)
+            return False
+
+        self._run(self._open_feed(graph_id, live=False, from_sequence=from_sequence, from_time=None, snapshot=False,
+                                  durable=None, progress=False, fetch_batch=1000, idle_timeout=2.0, accept=keep))
+        return collected
+
     def replay(self, source, graph_id: str | None = None, *, batch: int = 1000, progress: bool = False,
                directed: bool = True) -> PublishResult:
         """Publish a SNAP-style edge list as CIM events (see :mod:`alchemist.cim.replay`)."""
@@ -843,19 +856,19 @@ class Connection:
         sub = await self._js.pull_subscribe(subject, durable=durable, stream=GRAPH_STREAM, config=config)
         feed.sub = sub
         info = await sub.consumer_info()
-        target = info.num_pending
-        bar = _progress_bar(progress, target, "consume", "messages")
-        seen = 0
+        pending = info.num_pending
+        bar = _progress_bar(progress, pending, "consume", "messages")
         try:
-            while seen < target:
-                msgs = await self._fetch(sub, fetch_batch, idle_timeout)
+            # ask for exactly what is pending: a pull for more than the server has waits its expiry
+            while pending > 0:
+                msgs = await self._fetch(sub, min(fetch_batch, pending), idle_timeout)
                 if not msgs:
                     break
                 stop = self._apply(feed, msgs, stop_after)
-                seen += len(msgs)
                 if bar is not None:
                     bar(len(msgs))
-                if stop or msgs[-1].metadata.num_pending == 0:
+                pending = msgs[-1].metadata.num_pending
+                if stop:
                     break
         finally:
             if bar is not None:
@@ -885,7 +898,14 @@ class Connection:
         try:
             while True:
                 try:
-                    msgs = await self._fetch(feed.sub, fetch_batch, 1.0)
+                    # wait for the next message, then take what is pending behind it at once
+                    msgs = await self._fetch(feed.sub, 1, 5.0)
+                    while msgs and msgs[-1].metadata.num_pending and len(msgs) < fetch_batch:
+                        more = await self._fetch(feed.sub, min(fetch_batch - len(msgs),
+                                                               msgs[-1].metadata.num_pending), 1.0)
+                        if not more:
+                            break
+                        msgs.extend(more)
                 except (ConnectionClosedError, asyncio.CancelledError):
                     raise
                 except Exception as exc:  # reconnecting: keep following
