@@ -51,6 +51,8 @@ __all__ = [
     "EmptyCoreError",
     # widgets
     "WidgetError",
+    # widgets
+    "WidgetError",
 ]
 
 
@@ -213,6 +215,11 @@ class EmptyCoreError(GameError):
 
 class DegenerateGameWarning(UserWarning):
     """The game is degenerate: a method that assumes nondegeneracy may miss equilibria."""
+
+
+# --------------------------------------------------------------------------- widgets
+class WidgetError(AlchemistError, ValueError):
+    """A widget was given something it cannot show (unknown column, empty viewport, bad source)."""
 
 
 # --------------------------------------------------------------------------- widgets

@@ -1,0 +1,521 @@
+"""GraphView: a large graph drawn in the kernel and shown in the browser as image bytes.
+
+The kernel rasterizes (:mod:`alchemist.widgets._raster`, Numba) and sends each frame as a binary
+buffer (the ``image`` trait, never base64 in JSON). The browser only pans and zooms the picture
+it has (a CSS transform, instantly) and asks for a new frame; it keeps at most one request in
+flight and replaces the waiting one, and the kernel renders only the newest request
+(:class:`~alchemist.widgets._base.LatestWorker`), so a fast drag never queues stale renders.
+While the view moves, frames are drafts (a uniform sample of the edges sized to a time budget,
+JPEG); when it rests, the browser asks for the full frame (every edge, PNG).
+
+Hover, click and lasso are answered in the kernel with a KD-tree (SciPy ``cKDTree``) over the
+node positions; the selection is the ``selected`` trait (node ids), synced both ways.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Sequence
+
+import numpy as np
+import traitlets as t
+
+from alchemist.errors import LayoutError, WidgetError
+from alchemist.widgets import _raster
+from alchemist.widgets._base import AlchemistWidget, LatestWorker, asset, escape, png_html
+
+__all__ = ["GraphView", "PALETTE"]
+
+#: Categorical colours (Tableau 10, then 6 more); a column with more categories shows its 15 most
+#: frequent ones and draws the others in grey.
+PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+           "#9c755f", "#bab0ac", "#17becf", "#bcbd22", "#d62728", "#8c564b", "#e377c2", "#7f7f7f"]
+_OTHER = "#555555"
+_NODE = "#ffb347"
+_RAMP = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"]  # viridis
+
+
+class GraphView(AlchemistWidget):
+    """Interactive view of a graph with 100K+ nodes and 1M+ edges.
+
+    Parameters
+    ----------
+    graph : alchemist.Graph
+        The graph (anything with ``edge_index()``, ``number_of_nodes()``, ``node_ids``, ``nodes``
+        and ``node(id)``).
+    positions : (n_nodes, 2) array, optional
+        Node positions in the row order of ``graph.nodes``; ``graph.positions`` or a
+        ForceAtlas2 layout (``layout_iterations``) when omitted.
+    width, height : int
+        Size of the picture in pixels.
+    color_by : str, optional
+        A column of ``graph.nodes`` that colours the nodes: categories (the 15 most frequent get
+        their own colour) or, for a numeric column with more than 16 values, 8 quantile bins.
+    background : str
+        ``"black"``, ``"white"`` or ``"#rrggbb"``.
+    draft_budget : float
+        Seconds a draft frame may spend on edges while the view moves (the sample of edges
+        adapts to it).
+    threaded : bool
+        Render in a background thread (the interactive default); False renders inline.
+
+    Attributes (synced traits)
+    --------------------------
+    image : bytes — the current frame (``image_format`` ``"png"`` or ``"jpeg"``).
+    x_range, y_range : [float, float] — the viewport of ``image`` in position units.
+    frame : dict — ``seq``, ``draft``, ``render_ms``, ``edges_drawn``, ``nodes_in_view``.
+    selected : list of str — selected node ids (click, shift-click, shift-drag lasso, or set it).
+    hovered : dict — ``id``, ``label``, ``properties`` (strings) and pixel ``x``, ``y`` of the
+      node under the pointer, or ``{}``.
+    color_by : str — the colouring column; ``columns`` lists the choices; ``legend`` the colours.
+    version : int — the graph version shown (rises in live mode).
+
+    Raises
+    ------
+    LayoutError
+        If ``positions`` has the wrong shape or holds NaN/inf.
+    WidgetError
+        If ``color_by`` is not a column of ``graph.nodes``.
+    """
+
+    _esm = asset("dom.js", "graph_view.js")
+
+    image = t.Bytes(b"").tag(sync=True)
+    image_format = t.Unicode("png").tag(sync=True)
+    width = t.Int(800).tag(sync=True)
+    height = t.Int(600).tag(sync=True)
+    x_range = t.List(t.Float(), default_value=[0.0, 1.0]).tag(sync=True)
+    y_range = t.List(t.Float(), default_value=[0.0, 1.0]).tag(sync=True)
+    frame = t.Dict().tag(sync=True)
+    selected = t.List(t.Unicode()).tag(sync=True)
+    hovered = t.Dict().tag(sync=True)
+    color_by = t.Unicode("", allow_none=True).tag(sync=True)
+    columns = t.List(t.Unicode()).tag(sync=True)
+    legend = t.List(t.Dict()).tag(sync=True)
+    title = t.Unicode("").tag(sync=True)
+    status = t.Unicode("").tag(sync=True)
+    live = t.Bool(False).tag(sync=True)
+    version = t.Int(0).tag(sync=True)
+    node_count = t.Int(0).tag(sync=True)
+    edge_count = t.Int(0).tag(sync=True)
+
+    def __init__(self, graph, positions=None, *, width: int = 800, height: int = 600, color_by: str | None = None,
+                 background: str = "black", title: str = "", draft_budget: float = 0.05,
+                 layout_iterations: int = 100, threaded: bool = True, seed: int = 0):
+        super().__init__(width=int(width), height=int(height), title=title)
+        self._background = _raster.parse_color(background)
+        self._draft_budget = float(draft_budget)
+        self._layout_iterations = int(layout_iterations)
+        self._rng = np.random.default_rng(seed)
+        self._lock = threading.RLock()
+        self._seq = 0
+        self._tree = None
+        self._row_of: dict[str, int] | None = None
+        self._live_thread: threading.Thread | None = None
+        self._live_stop = threading.Event()
+        self.graph = None
+        self.positions = np.zeros((0, 2), np.float32)
+        self._worker = LatestWorker(self._render_request) if threaded else None
+        self.set_graph(graph, positions, color_by=color_by or None, render=False)
+        self.reset()
+        self.on_msg(self._on_custom_msg)
+        self.observe(self._on_color_by, names="color_by")
+        self.observe(self._on_selected, names="selected")
+
+    # ------------------------------------------------------------------ public API
+    def set_graph(self, graph, positions=None, *, color_by: str | None = "keep", keep_viewport: bool = True,
+                  render: bool = True) -> None:
+        """Show another graph (or a new state of the same one).
+
+        ``positions`` follow the row order of ``graph.nodes``; ``color_by="keep"`` keeps the
+        current colouring. The viewport stays unless ``keep_viewport=False``.
+        """
+        pos = self._check_positions(graph, positions)
+        src, dst, _ = graph.edge_index()
+        m = int(src.shape[0])
+        order = self._rng.permutation(m) if m else np.zeros(0, np.int64)
+        column = self.color_by if color_by == "keep" else color_by
+        with self._lock:
+            self.graph = graph
+            self.positions = pos
+            self._src = np.ascontiguousarray(src[order], dtype=np.int32)
+            self._dst = np.ascontiguousarray(dst[order], dtype=np.int32)
+            self._edge_budget = min(m, max(getattr(self, "_edge_budget", 250_000), 20_000))
+            self._tree = None
+            self._row_of = None
+            self._node_colors, legend = self._colors_for(column or None)
+        with self.hold_sync():
+            self.columns = list(graph.nodes.columns) if graph.number_of_nodes() else []
+            self.legend = legend
+            if (column or "") != (self.color_by or ""):
+                self.color_by = column or ""
+            self.version = int(getattr(graph, "version", 0))
+            self.node_count = int(graph.number_of_nodes())
+            self.edge_count = m
+        if not keep_viewport:
+            self.reset(render=False)
+        if render:
+            self.render()
+
+    def reset(self, render: bool = True) -> None:
+        """Frame the bulk of the nodes (the 0.2–99.8 % quantiles) with equal scale on both axes."""
+        x_range, y_range = self.full_extent()
+        if render:
+            self.render(x_range, y_range)
+        else:
+            with self.hold_sync():
+                self.x_range, self.y_range = x_range, y_range
+
+    def full_extent(self) -> tuple[list[float], list[float]]:
+        """``(x_range, y_range)`` framing the nodes with 3 % padding and the aspect of the picture."""
+        from alchemist.render import canvas
+
+        cvs = canvas(self.positions.astype(np.float64), width=self.width, height=self.height)
+        (x0, x1), (y0, y1) = cvs.x_range, cvs.y_range
+        # equal scale on both axes: widen the range that is narrow for the picture's aspect
+        sx, sy = (x1 - x0) / self.width, (y1 - y0) / self.height
+        s = max(sx, sy)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        return ([cx - s * self.width / 2, cx + s * self.width / 2], [cy - s * self.height / 2, cy + s * self.height / 2])
+
+    def render(self, x_range: Sequence[float] | None = None, y_range: Sequence[float] | None = None, *,
+               draft: bool = False, wait: bool = True) -> None:
+        """Render the viewport (the current one by default) and send the frame."""
+        request = {"x_range": list(x_range or self.x_range), "y_range": list(y_range or self.y_range),
+                   "draft": bool(draft), "seq": None}
+        self._submit(request)
+        if wait:
+            self.wait()
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Block until every requested frame is rendered (raises the render's error, if any)."""
+        if self._worker is not None:
+            self._worker.wait(timeout)
+            if self._worker.errors:
+                raise self._worker.errors.pop()
+
+    def node_at(self, x: float, y: float, *, radius: float = 6.0, x_range=None, y_range=None) -> str | None:
+        """Id of the node nearest to pixel ``(x, y)`` of the viewport, within ``radius`` pixels, or None."""
+        view = self._viewport(x_range, y_range)
+        tree = self._kdtree()
+        if tree is None:
+            return None
+        point = view.to_data(np.array([[x, y]]))[0]
+        dist, row = tree.query(point, k=1, distance_upper_bound=radius / min(view.sx, view.sy))
+        if not np.isfinite(dist):
+            return None
+        return self.graph.node_ids[int(row)]
+
+    def nodes_in_polygon(self, polygon_px, *, x_range=None, y_range=None) -> list[str]:
+        """Ids of the nodes inside a polygon given in pixels of the viewport (even–odd rule)."""
+        polygon = np.asarray(polygon_px, dtype=np.float64).reshape(-1, 2)
+        if polygon.shape[0] < 3:
+            return []
+        view = self._viewport(x_range, y_range)
+        poly = view.to_data(polygon)
+        lo, hi = poly.min(axis=0), poly.max(axis=0)
+        pos = self.positions
+        box = np.flatnonzero((pos[:, 0] >= lo[0]) & (pos[:, 0] <= hi[0]) & (pos[:, 1] >= lo[1]) & (pos[:, 1] <= hi[1]))
+        inside = box[_points_in_polygon(pos[box].astype(np.float64), poly)]
+        ids = self.graph.node_ids
+        return [ids[r] for r in inside]
+
+    def follow(self, source, graph_id: str | None = None, *, interval: float = 0.3, iterations: int = 10,
+               deliver: str = "all", layout=None) -> "GraphView":
+        """Live mode: follow a graph as it changes and re-render at most once per ``interval`` s.
+
+        ``source`` is a Graph that something else updates (its ``version`` is polled), or a
+        connection-like object with a ``url`` and ``subjects`` (see
+        :class:`~alchemist.widgets.live.EventStream`), whose events for ``graph_id`` are applied
+        to this view's graph in batches. New nodes are placed by ``layout(graph, previous_positions)``
+        (``(n_old, 2)`` → ``(n_nodes, 2)``), by default :func:`alchemist.layout.incremental_layout`
+        with ``iterations`` local iterations (ForceAtlas2 for the first nodes).
+        """
+        import alchemist.layout  # noqa: F401  (import here, not in the live thread: it compiles kernels)
+        from alchemist.widgets.live import EventStream
+
+        self.unfollow()
+        stream = None
+        if isinstance(source, EventStream):
+            stream = source
+        elif hasattr(source, "subjects") and hasattr(source, "url"):
+            if graph_id is None:
+                raise WidgetError("follow(connection) needs graph_id= (the aggregate id of the graph to follow)")
+            stream = self._own_stream = EventStream(source, graph_id, deliver=deliver)
+        elif source is not self.graph:
+            self.set_graph(source, None if source.number_of_nodes() else np.zeros((0, 2), np.float32))
+        if stream is not None and getattr(self.graph, "graph_id", None) != stream.graph_id:
+            from alchemist.graph import Graph
+
+            self.set_graph(Graph(stream.graph_id, directed=True, strict=False), np.zeros((0, 2), np.float32),
+                           render=False)
+        self._live_stop.clear()
+        self.live = True
+        self._stream = stream
+        inbox: list = []
+        if stream is not None:
+            lock = threading.Lock()
+
+            def receive(events, info):
+                with lock:
+                    inbox.extend(events)
+
+            self._unsubscribe = stream.subscribe(receive)
+        else:
+            lock = threading.Lock()
+            self._unsubscribe = None
+
+        def loop():
+            while not self._live_stop.wait(interval):
+                with lock:
+                    batch = inbox[:]
+                    inbox.clear()
+                try:
+                    self._live_step(batch, layout or (lambda g, old: _default_layout(g, old, iterations)))
+                except Exception as exc:  # keep following; show the problem
+                    self.status = f"live update failed: {exc!r}"
+
+        self._live_thread = threading.Thread(target=loop, name="alchemist-graphview-live", daemon=True)
+        self._live_thread.start()
+        return self
+
+    def unfollow(self) -> None:
+        """Leave live mode."""
+        self._live_stop.set()
+        if getattr(self, "_unsubscribe", None):
+            self._unsubscribe()
+            self._unsubscribe = None
+        if getattr(self, "_own_stream", None) is not None:
+            self._own_stream.close()
+            self._own_stream = None
+        if self._live_thread is not None:
+            self._live_thread.join(5)
+            self._live_thread = None
+        self.live = False
+
+    def close(self) -> None:
+        self.unfollow()
+        super().close()
+
+    def static_png(self) -> bytes:
+        """A PNG of the whole current viewport (every edge), for reports."""
+        return _raster.encode_image(self._draw(_raster.Viewport(self.x_range, self.y_range, self.width, self.height),
+                                               limit=None)[0])
+
+    def static_html(self) -> str:
+        caption = (f"{escape(self.title) + ' · ' if self.title else ''}{self.node_count:,} nodes · "
+                   f"{self.edge_count:,} edges · version {self.version:,}")
+        if self.color_by:
+            caption += f" · colour: {escape(self.color_by)}"
+        return png_html(self.static_png(), f"graph {self.title}", self.width) + f"<div>{caption}</div>"
+
+    # ------------------------------------------------------------------ messages from the browser
+    def _on_custom_msg(self, _widget, content, buffers) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "view":
+            self._submit({"x_range": content["x_range"], "y_range": content["y_range"],
+                          "draft": bool(content.get("draft")), "seq": content.get("seq")})
+        elif kind == "reset":
+            x_range, y_range = self.full_extent()
+            self._submit({"x_range": x_range, "y_range": y_range, "draft": False, "seq": content.get("seq")})
+        elif kind == "hover":
+            self.hovered = self._hover_info(content)
+        elif kind == "click":
+            node = self.node_at(content["x"], content["y"], x_range=content.get("x_range"),
+                                y_range=content.get("y_range"))
+            if content.get("shift"):
+                chosen = list(self.selected)
+                if node is not None:
+                    chosen = [s for s in chosen if s != node] if node in chosen else chosen + [node]
+                self.selected = chosen
+            else:
+                self.selected = [node] if node is not None else []
+        elif kind == "lasso":
+            inside = self.nodes_in_polygon(content["points"], x_range=content.get("x_range"),
+                                           y_range=content.get("y_range"))
+            if content.get("shift"):
+                have = set(self.selected)
+                inside = list(self.selected) + [n for n in inside if n not in have]
+            self.selected = inside
+
+    def _hover_info(self, content) -> dict:
+        node = self.node_at(content["x"], content["y"], x_range=content.get("x_range"),
+                            y_range=content.get("y_range"))
+        if node is None:
+            return {}
+        info = self.graph.node(node)
+        view = self._viewport(content.get("x_range"), content.get("y_range"))
+        px = view.to_pixels(self.positions[[self._rows_of([node])[0]]])[0]
+        props = {str(k): _short(v) for k, v in info.items() if k not in ("id", "label")}
+        return {"id": str(node), "label": _short(info.get("label") or node), "properties": props,
+                "x": float(px[0]), "y": float(px[1])}
+
+    def _on_color_by(self, change) -> None:
+        with self._lock:
+            self._node_colors, legend = self._colors_for(change["new"] or None)
+        self.legend = legend
+        self.render(wait=False)
+
+    def _on_selected(self, change) -> None:
+        self.render(wait=False)
+
+    # ------------------------------------------------------------------ rendering
+    def _submit(self, request: dict) -> None:
+        if self._worker is None:
+            self._render_request(request)
+        else:
+            self._worker.submit(request)
+
+    def _render_request(self, request: dict) -> None:
+        start = time.perf_counter()
+        view = _raster.Viewport(request["x_range"], request["y_range"], self.width, self.height)
+        if not (view.x1 > view.x0 and view.y1 > view.y0):
+            raise WidgetError(f"viewport x_range={request['x_range']}, y_range={request['y_range']} is empty")
+        draft = request["draft"] and self._src.shape[0] > self._edge_budget
+        image, info = self._draw(view, limit=self._edge_budget if draft else None)
+        if draft and info["edge_seconds"] > 0:
+            # adapt the sample so that the next draft spends about draft_budget seconds on edges
+            scale = self._draft_budget / info["edge_seconds"]
+            self._edge_budget = int(np.clip(self._edge_budget * min(max(scale, 0.5), 2.0), 20_000, self._src.shape[0]))
+        data = _raster.encode_image(image, "jpeg" if draft else "png")
+        self._seq += 1
+        frame = {"seq": request.get("seq") if request.get("seq") is not None else -self._seq, "draft": bool(draft),
+                 "render_ms": round((time.perf_counter() - start) * 1000, 1), "edges_drawn": info["edges_drawn"],
+                 "nodes_in_view": info["nodes_in_view"], "bytes": len(data)}
+        with self.hold_sync():
+            self.image = data
+            self.image_format = "jpeg" if draft else "png"
+            self.x_range = [view.x0, view.x1]
+            self.y_range = [view.y0, view.y1]
+            self.frame = frame
+            self.status = (f"{self.node_count:,} nodes · {self.edge_count:,} edges · "
+                           f"{'draft ' if draft else ''}{frame['render_ms']:.0f} ms")
+
+    def _draw(self, view, *, limit: int | None) -> tuple[np.ndarray, dict]:
+        with self._lock:
+            pos, src, dst, colors = self.positions, self._src, self._dst, self._node_colors
+            selected_rows = self._rows_of(self.selected)
+        t0 = time.perf_counter()
+        counts = _raster.edge_counts(pos, src, dst, view, limit) if src.shape[0] else np.zeros(
+            (view.height, view.width), np.uint32)
+        edge_seconds = time.perf_counter() - t0
+        image = _raster.shade_edges(counts, self._background)
+        rows, pixels = _raster.node_pixels(pos, view)
+        size = 1 if rows.shape[0] > 20_000 else 3 if rows.shape[0] > 500 else 5
+        _raster.draw_points(image, pixels, colors[rows] if colors.ndim == 2 else colors, size)
+        if selected_rows.size:
+            _, sel_pixels = _raster.node_pixels(pos[selected_rows], view)
+            _raster.draw_points(image, sel_pixels, np.array([255, 255, 255], np.uint8), size + 4)
+            _raster.draw_points(image, sel_pixels, np.array([255, 40, 90], np.uint8), size + 2)
+        drawn = src.shape[0] if limit is None else min(limit, src.shape[0])
+        return image, {"edge_seconds": edge_seconds, "edges_drawn": int(drawn), "nodes_in_view": int(rows.shape[0])}
+
+    # ------------------------------------------------------------------ helpers
+    def _viewport(self, x_range=None, y_range=None) -> _raster.Viewport:
+        return _raster.Viewport(x_range or self.x_range, y_range or self.y_range, self.width, self.height)
+
+    def _kdtree(self):
+        from scipy.spatial import cKDTree
+
+        with self._lock:
+            if self._tree is None and self.positions.shape[0]:
+                self._tree = cKDTree(self.positions.astype(np.float64))
+            return self._tree
+
+    def _rows_of(self, ids: Sequence[str]) -> np.ndarray:
+        if not ids:
+            return np.zeros(0, np.int64)
+        if self._row_of is None:
+            self._row_of = {node: i for i, node in enumerate(self.graph.node_ids)}
+        return np.array([self._row_of[i] for i in ids if i in self._row_of], dtype=np.int64)
+
+    def _check_positions(self, graph, positions) -> np.ndarray:
+        if positions is None:
+            positions = getattr(graph, "positions", None)
+        if positions is None:
+            from alchemist.layout import forceatlas2
+
+            positions = forceatlas2(graph, iterations=self._layout_iterations, seed=0)
+        pos = np.asarray(positions, dtype=np.float32)
+        n = graph.number_of_nodes()
+        if pos.ndim != 2 or pos.shape != (n, 2):
+            raise LayoutError(f"positions must have shape ({n}, 2) for this graph, got {pos.shape}")
+        if not np.isfinite(pos).all():
+            bad = int(np.flatnonzero(~np.isfinite(pos).all(axis=1))[0])
+            raise LayoutError(f"positions of node row {bad} are not finite ({pos[bad].tolist()}); lay the graph out first")
+        return np.ascontiguousarray(pos)
+
+    def _colors_for(self, column: str | None) -> tuple[np.ndarray, list[dict]]:
+        """Per-node ``(n, 3)`` uint8 colours (or one ``(3,)`` colour) and the legend."""
+        if column is None:
+            return np.array(_raster.parse_color(_NODE), np.uint8), []
+        frame = self.graph.nodes
+        if column not in frame.columns:
+            raise WidgetError(f"color_by={column!r} is not a node column; choose one of {frame.columns}")
+        values = frame[column]
+        if values.dtype.is_numeric() and values.n_unique() > 16:
+            data = values.cast(float).to_numpy()
+            finite = np.isfinite(data)
+            edges = np.unique(np.quantile(data[finite], np.linspace(0, 1, len(_RAMP) + 1))) if finite.any() else np.array([0.0, 1.0])
+            bins = np.clip(np.searchsorted(edges, data, side="right") - 1, 0, len(edges) - 2)
+            ramp = np.array([_raster.parse_color(c) for c in _RAMP], np.uint8)
+            idx = np.linspace(0, len(_RAMP) - 1, len(edges) - 1).round().astype(int)
+            colors = ramp[idx][bins]
+            colors[~finite] = _raster.parse_color(_OTHER)
+            legend = [{"label": f"{edges[i]:.4g} – {edges[i + 1]:.4g}", "color": _RAMP[idx[i]]} for i in range(len(edges) - 1)]
+            return colors, legend
+        labels = np.array([str(v) for v in values.to_list()], dtype=object)
+        kinds, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+        ranked = np.argsort(-counts, kind="stable")
+        many = len(kinds) > len(PALETTE)
+        top = ranked[: len(PALETTE) - 1] if many else ranked
+        lut = np.full((len(kinds), 3), _raster.parse_color(_OTHER), np.uint8)
+        legend = []
+        for i, k in enumerate(top):
+            lut[k] = _raster.parse_color(PALETTE[i])
+            legend.append({"label": str(kinds[k]), "color": PALETTE[i]})
+        if many:
+            legend.append({"label": f"{len(kinds) - len(top)} others", "color": _OTHER})
+        return lut[inverse], legend
+
+    def _live_step(self, events: list, layout) -> None:
+        graph = self.graph
+        before = graph.version
+        if events:
+            graph.apply(events, errors="collect")
+        if graph.version == before and graph.version == self.version:
+            return
+        n_old, n = self.positions.shape[0], graph.number_of_nodes()
+        if n == 0:
+            return
+        positions = layout(graph, self.positions) if n != n_old else self.positions
+        self.set_graph(graph, positions, keep_viewport=n_old > 0, render=False)
+        self.render(wait=False)
+
+
+def _default_layout(graph, previous: np.ndarray, iterations: int) -> np.ndarray:
+    from alchemist.layout import forceatlas2, incremental_layout
+
+    if previous.shape[0] == 0:
+        return forceatlas2(graph, iterations=max(5 * iterations, 30), seed=0)
+    return incremental_layout(graph, previous, iterations=iterations, seed=0)
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Even–odd (ray casting) test of ``(n, 2)`` points against a ``(k, 2)`` polygon → ``(n,)`` bool."""
+    x, y = points[:, 0], points[:, 1]
+    inside = np.zeros(points.shape[0], dtype=bool)
+    xj, yj = polygon[-1]
+    for xi, yi in polygon:
+        crosses = (yi > y) != (yj > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_cross = (xj - xi) * (y - yi) / (yj - yi) + xi
+        inside ^= crosses & (x < x_cross)
+        xj, yj = xi, yi
+    return inside

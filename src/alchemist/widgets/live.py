@@ -1,0 +1,210 @@
+"""Live CIM events for the widgets: follow one graph's events as they are stored on JetStream.
+
+:class:`EventStream` opens its own NATS client (to the ``url`` of a connection-like object) on a
+background event loop and reads the graph's subject with an *ordered consumer* (an ephemeral push
+consumer that JetStream redelivers in order, with flow control), so each delivered message carries
+its stream sequence and the number of messages still pending — the consumer lag. Listeners get
+batches of decoded events; the widgets apply and display them at their own pace.
+
+:func:`replay_live` publishes a real timestamped edge list at a fixed rate in a background thread,
+so that a notebook can show a graph arriving as a live stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any, Callable
+
+from alchemist.errors import WidgetError
+
+__all__ = ["EventStream", "replay_live"]
+
+
+class EventStream:
+    """Follow one graph's events on the CIM.
+
+    Parameters
+    ----------
+    connection : Connection-like
+        Anything with ``url`` (``nats://host:port``) and ``subjects`` (a
+        :class:`~alchemist.events.SubjectTemplate`), e.g. :func:`alchemist.connect`'s result.
+    graph_id : str
+        The aggregate id.
+    deliver : {"all", "new"}
+        Start from the graph's first stored event, or only take events published from now on.
+    stream : str
+        The JetStream stream holding graph events.
+
+    Attributes
+    ----------
+    delivered : int — messages received.
+    events : int — events decoded (a batch message carries many).
+    rejected : int — messages that could not be decoded.
+    lag : int — messages stored but not yet delivered (JetStream's ``num_pending``).
+    last_sequence : int — stream sequence of the last message.
+    """
+
+    def __init__(self, connection, graph_id: str, *, deliver: str = "all", stream: str = "GRAPH_EVENTS",
+                 timeout: float = 10.0):
+        if deliver not in ("all", "new"):
+            raise WidgetError(f"deliver={deliver!r}; use 'all' (from the first event) or 'new'")
+        url = getattr(connection, "url", None)
+        subjects = getattr(connection, "subjects", None)
+        if not url or subjects is None:
+            raise WidgetError(f"{connection!r} has no url/subjects; pass alchemist.connect()'s connection")
+        self.graph_id = graph_id
+        self.subject = subjects.aggregate_filter(graph_id)
+        self.delivered = self.events = self.rejected = self.lag = self.last_sequence = 0
+        self._listeners: list[Callable[[list, dict], Any]] = []
+        self._backlog: list[tuple[list, dict]] = []
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="alchemist-event-stream", daemon=True)
+        self._thread.start()
+        self._nc = None
+        self._sub = None
+        try:
+            self._call(self._open(url, deliver, stream), timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    def subscribe(self, listener: Callable[[list, dict], Any]) -> Callable[[], None]:
+        """Call ``listener(events, info)`` for each message (``info``: ``sequence``, ``lag``,
+        ``error`` for an undecodable message). Messages that arrived before the first listener are
+        handed to it first. Returns a function that unsubscribes."""
+        with self._lock:
+            backlog, self._backlog = self._backlog, []
+            for events, info in backlog:
+                listener(events, info)
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def close(self) -> None:
+        """Stop the consumer and the background loop."""
+        if self._nc is not None:
+            try:
+                self._call(self._shutdown(), 5)
+            except Exception:
+                pass
+            self._nc = None
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+
+    def __enter__(self) -> "EventStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"<EventStream {self.subject}: {self.delivered:,} messages, {self.events:,} events, "
+                f"lag {self.lag:,}>")
+
+    # ------------------------------------------------------------------ internals
+    def _call(self, coro, timeout: float | None):
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    async def _open(self, url: str, deliver: str, stream: str) -> None:
+        import nats
+        from nats.js.api import DeliverPolicy
+
+        self._nc = await nats.connect(url, name="alchemist-widgets", connect_timeout=5, max_reconnect_attempts=30)
+        js = self._nc.jetstream()
+        policy = DeliverPolicy.ALL if deliver == "all" else DeliverPolicy.NEW
+        self._sub = await js.subscribe(self.subject, stream=stream, ordered_consumer=True, deliver_policy=policy,
+                                       cb=self._on_message)
+
+    async def _shutdown(self) -> None:
+        if self._sub is not None:
+            await self._sub.unsubscribe()
+        await self._nc.close()
+        current = asyncio.current_task()
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _on_message(self, msg) -> None:
+        from alchemist.errors import EventError
+        from alchemist.events import decode_message
+
+        meta = msg.metadata
+        seq = meta.sequence.stream
+        info: dict[str, Any] = {"sequence": seq, "lag": int(meta.num_pending)}
+        try:
+            events = decode_message(msg.data, dict(msg.headers or {}), sequence=seq)
+        except EventError as exc:
+            events, info["error"] = [], str(exc)
+            self.rejected += 1
+        self.delivered += 1
+        self.events += len(events)
+        self.lag = int(meta.num_pending)
+        self.last_sequence = seq
+        with self._lock:
+            listeners = list(self._listeners)
+            if not listeners:
+                self._backlog.append((events, info))
+        for listener in listeners:
+            try:
+                listener(events, info)
+            except Exception:  # a listener's bug must not stop the stream
+                pass
+
+
+def replay_live(connection, source, graph_id: str | None = None, *, rate: float = 2000.0, batch: int = 50,
+                limit: int | None = None, directed: bool = True) -> threading.Thread:
+    """Publish a SNAP-style timestamped edge list as CIM events at about ``rate`` events/s.
+
+    Runs in a daemon thread (returned, already started; ``thread.done`` is an Event set at the end,
+    ``thread.published`` counts events). ``limit`` stops after that many events. Events are the
+    deterministic ones of :func:`alchemist.cim.edge_list_events`, so a second replay of the same
+    file publishes nothing new (JetStream de-duplicates them).
+    """
+    from pathlib import Path
+
+    from alchemist.cim import edge_list_events
+    from alchemist.graph import read_edge_list
+
+    edges = read_edge_list(source) if isinstance(source, (str, Path)) else source
+    graph_id = graph_id or Path(getattr(edges, "path", "graph")).name.split(".")[0]
+    done = threading.Event()
+
+    def run() -> None:
+        chunk: list = []
+        start = time.perf_counter()
+        try:
+            for event in edge_list_events(edges, graph_id, directed=directed):
+                chunk.append(event)
+                if len(chunk) >= batch:
+                    _send(chunk)
+                    chunk = []
+                    ahead = thread.published / rate - (time.perf_counter() - start)
+                    if ahead > 0:
+                        time.sleep(ahead)
+                if limit is not None and thread.published + len(chunk) >= limit:
+                    break
+            if chunk:
+                _send(chunk)
+        finally:
+            done.set()
+
+    def _send(chunk: list) -> None:
+        connection.publish_many(chunk, batch=len(chunk))
+        thread.published += len(chunk)
+
+    thread = threading.Thread(target=run, name="alchemist-replay-live", daemon=True)
+    thread.published = 0  # type: ignore[attr-defined]
+    thread.done = done  # type: ignore[attr-defined]
+    thread.graph_id = graph_id  # type: ignore[attr-defined]
+    thread.start()
+    return thread

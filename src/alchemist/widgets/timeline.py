@@ -1,0 +1,134 @@
+"""Timeline: a slider over a graph's versions or event times, with playback, driving a GraphView.
+
+Moving the slider rebuilds the graph as it was (:meth:`alchemist.Graph.at`) and shows it in the
+GraphView with the nodes where the full layout puts them, so the picture grows in place. Rebuilds
+run in a background thread that takes only the newest slider value (a fast scrub or playback
+never queues stale states).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import traitlets as t
+
+from alchemist.errors import WidgetError
+from alchemist.widgets._base import AlchemistWidget, LatestWorker, asset, escape
+
+__all__ = ["Timeline"]
+
+
+class Timeline(AlchemistWidget):
+    """Time travel over a graph.
+
+    Parameters
+    ----------
+    graph : alchemist.Graph
+        The full graph (it must keep its event log).
+    view : GraphView, optional
+        The view to drive; its positions (for ``graph``) place the nodes of every past state.
+    by : {"version", "time"}
+        Slide over the number of applied events, or over event time (Unix seconds).
+    steps : int
+        Playback steps from start to end.
+    interval_ms : int
+        Milliseconds between playback steps.
+    threaded : bool
+        Rebuild in a background thread (False: inline, for scripts).
+
+    Attributes (synced traits)
+    --------------------------
+    min, max, value, step : float — the slider; ``value`` is a version or a Unix time.
+    playing : bool. label : str — the state shown (version, time, counts).
+    """
+
+    _esm = asset("dom.js", "timeline.js")
+
+    min = t.Float(0).tag(sync=True)
+    max = t.Float(0).tag(sync=True)
+    value = t.Float(0).tag(sync=True)
+    step = t.Float(1).tag(sync=True)
+    by = t.Unicode("version").tag(sync=True)
+    playing = t.Bool(False).tag(sync=True)
+    interval_ms = t.Int(300).tag(sync=True)
+    label = t.Unicode("").tag(sync=True)
+
+    def __init__(self, graph, view=None, *, by: str = "version", steps: int = 100, interval_ms: int = 300,
+                 threaded: bool = True):
+        if by not in ("version", "time"):
+            raise WidgetError(f"by={by!r}; use 'version' or 'time'")
+        if steps < 1:
+            raise WidgetError(f"steps={steps}; it must be at least 1")
+        super().__init__(by=by, interval_ms=int(interval_ms))
+        self.graph = graph
+        self.view = view
+        self.state = graph
+        if view is not None and view.graph is not graph:
+            raise WidgetError("the GraphView must show the same graph as the Timeline (GraphView(graph, ...))")
+        self._positions = view.positions if view is not None else None
+        self._row_of = {node: i for i, node in enumerate(graph.node_ids)} if view is not None else {}
+        if by == "version":
+            lo, hi = 0.0, float(graph.version)
+            step = max(1.0, float(np.ceil((hi - lo) / steps)))
+        else:
+            times = [_seconds(e.timestamp) for e in graph.events]
+            if not times:
+                raise WidgetError("by='time' needs a graph with timestamped events (its log is empty)")
+            lo, hi = float(min(times)), float(max(times))
+            step = max((hi - lo) / steps, 1e-3)
+        self._worker = LatestWorker(self._show, name="alchemist-timeline") if threaded else None
+        with self.hold_sync():
+            self.min, self.max, self.step, self.value = lo, hi, step, hi
+            self.label = self._label(graph, hi)
+        self.observe(self._on_value, names="value")
+
+    def seek(self, value: float, *, wait: bool = True) -> None:
+        """Show the state at ``value`` (a version or a Unix time)."""
+        self.value = float(min(max(value, self.min), self.max))
+        if wait:
+            self.wait()
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Block until the newest requested state is shown."""
+        if self._worker is not None:
+            self._worker.wait(timeout)
+            if self._worker.errors:
+                raise self._worker.errors.pop()
+        if self.view is not None:
+            self.view.wait(timeout)
+
+    def static_html(self) -> str:
+        return f"<div><b>Timeline</b> ({escape(self.by)}): {escape(self.label)}</div>"
+
+    # ------------------------------------------------------------------ internals
+    def _on_value(self, change) -> None:
+        if self._worker is None:
+            self._show(change["new"])
+        else:
+            self._worker.submit(change["new"])
+
+    def _show(self, value: float) -> None:
+        if self.by == "version":
+            past = self.graph.at(version=int(round(value)))
+        else:
+            past = self.graph.at(timestamp=float(value))
+        self.state = past
+        self.label = self._label(past, value)
+        if self.view is not None:
+            rows = np.fromiter((self._row_of[n] for n in past.node_ids), dtype=np.int64, count=past.number_of_nodes())
+            self.view.set_graph(past, self._positions[rows], keep_viewport=True)
+
+    def _label(self, graph, value: float) -> str:
+        where = (f"version {int(round(value)):,} of {int(self.graph.version):,}" if self.by == "version"
+                 else datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+        return f"{where} · {graph.number_of_nodes():,} nodes · {graph.number_of_edges():,} edges"
+
+
+def _seconds(timestamp) -> float:
+    if isinstance(timestamp, (int, float)):
+        return float(timestamp)
+    from alchemist.events import parse_rfc3339
+
+    value = parse_rfc3339(timestamp)
+    return value.timestamp() if hasattr(value, "timestamp") else float(value)

@@ -1,0 +1,205 @@
+// GraphView front end: shows the frames the kernel renders and turns the pointer into requests.
+// At most one view request is in flight; a newer one replaces the waiting one (coalescing), and the
+// picture already shown is moved with a CSS transform until the new frame arrives.
+
+export default {
+  render({ model, el }) {
+    const W = () => model.get("width");
+    const H = () => model.get("height");
+    let view = { x: model.get("x_range").slice(), y: model.get("y_range").slice() };
+    let shown = { x: view.x.slice(), y: view.y.slice() };
+    let url = null;
+    let inflight = false, pending = null, inflightTimer = null, settleTimer = null, seq = 0;
+
+    const img = h("img", { class: "alchemist-gv-image", draggable: "false", alt: "graph", "data-testid": "graph-image" });
+    const overlay = h("canvas", { class: "alchemist-gv-overlay" });
+    const tooltip = h("div", { class: "alchemist-tooltip", "data-testid": "tooltip", style: { display: "none" } });
+    const stage = h("div", { class: "alchemist-gv-stage", "data-testid": "graph-stage" }, img, overlay, tooltip);
+    const title = h("span", { class: "alchemist-title" });
+    const status = h("span", { class: "alchemist-status", "data-testid": "status" });
+    const live = h("span", { class: "alchemist-badge", "data-testid": "live-counter" });
+    const colorSelect = h("select", { class: "alchemist-select", title: "colour nodes by" });
+    const resetButton = h("button", { class: "alchemist-button", "data-testid": "reset", onclick: () => send({ type: "reset" }) }, "Reset");
+    const legend = h("div", { class: "alchemist-legend" });
+    const root = h("div", { class: "alchemist alchemist-graphview", "data-testid": "graphview" },
+      h("div", { class: "alchemist-toolbar" }, title, resetButton, h("label", {}, "colour ", colorSelect), live, status),
+      stage, legend);
+    el.append(root);
+
+    function send(msg) { model.send(msg); }
+
+    function sizeStage() {
+      stage.style.width = `${W()}px`;
+      stage.style.height = `${H()}px`;
+      overlay.width = W();
+      overlay.height = H();
+    }
+
+    // CSS transform mapping the frame shown (ranges `shown`) onto the current view
+    function applyTransform() {
+      const sx = (shown.x[1] - shown.x[0]) / (view.x[1] - view.x[0]);
+      const sy = (shown.y[1] - shown.y[0]) / (view.y[1] - view.y[0]);
+      const tx = (shown.x[0] - view.x[0]) * W() / (view.x[1] - view.x[0]);
+      const ty = (view.y[1] - shown.y[1]) * H() / (view.y[1] - view.y[0]);
+      img.style.transform = `translate(${tx}px, ${ty}px) scale(${sx}, ${sy})`;
+      stage.dataset.xRange = view.x.join(",");
+      stage.dataset.yRange = view.y.join(",");
+    }
+
+    function request(draft) {
+      pending = { type: "view", x_range: view.x.slice(), y_range: view.y.slice(), draft };
+      pump();
+    }
+
+    function pump() {
+      if (inflight || !pending) return;
+      inflight = true;
+      pending.seq = ++seq;
+      send(pending);
+      pending = null;
+      clearTimeout(inflightTimer);
+      inflightTimer = setTimeout(() => { inflight = false; pump(); }, 5000);  // a lost reply never blocks
+    }
+
+    function settleSoon() {
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(() => request(false), 250);
+    }
+
+    function onFrame() {
+      const frame = model.get("frame") || {};
+      if (url) URL.revokeObjectURL(url);
+      url = imageUrl(model.get("image"), model.get("image_format"));
+      if (url) img.src = url;
+      shown = { x: model.get("x_range").slice(), y: model.get("y_range").slice() };
+      if (!dragging && !pending && frame.seq === seq) view = { x: shown.x.slice(), y: shown.y.slice() };
+      if (frame.seq === undefined || frame.seq < 0) view = { x: shown.x.slice(), y: shown.y.slice() };
+      applyTransform();
+      stage.dataset.frameSeq = String(frame.seq);
+      stage.dataset.draft = String(!!frame.draft);
+      inflight = false;
+      clearTimeout(inflightTimer);
+      pump();
+    }
+
+    function onMeta() {
+      setText(title, model.get("title"));
+      setText(status, model.get("status"));
+      setText(live, `${model.get("live") ? "live · " : ""}v${fmt(model.get("version"))}`);
+      live.dataset.version = String(model.get("version"));
+      live.classList.toggle("alchemist-live", !!model.get("live"));
+    }
+
+    function onColumns() {
+      clear(colorSelect);
+      colorSelect.append(h("option", { value: "" }, "(none)"));
+      for (const name of model.get("columns")) colorSelect.append(h("option", { value: name }, name));
+      colorSelect.value = model.get("color_by") || "";
+    }
+
+    function onLegend() {
+      clear(legend);
+      for (const item of model.get("legend")) {
+        legend.append(h("span", { class: "alchemist-legend-item" },
+          h("span", { class: "alchemist-swatch", style: { background: safeColor(item.color) } }), item.label));
+      }
+    }
+
+    function onHover() {
+      const info = model.get("hovered") || {};
+      if (!info.id) { tooltip.style.display = "none"; return; }
+      clear(tooltip);
+      tooltip.append(h("div", { class: "alchemist-tooltip-title", "data-testid": "tooltip-label" }, info.label));
+      for (const [key, value] of Object.entries(info.properties || {})) {
+        tooltip.append(h("div", {}, h("span", { class: "alchemist-key" }, key), " ", value));
+      }
+      tooltip.style.left = `${Math.min(info.x + 12, W() - 160)}px`;
+      tooltip.style.top = `${Math.min(info.y + 12, H() - 40)}px`;
+      tooltip.style.display = "block";
+    }
+
+    // ---- pointer
+    let dragging = null, lasso = null, lastHover = 0;
+    const ctx = overlay.getContext("2d");
+    const local = (ev) => { const r = stage.getBoundingClientRect(); return [ev.clientX - r.left, ev.clientY - r.top]; };
+
+    function onDown(ev) {
+      if (ev.button !== 0) return;
+      stage.setPointerCapture?.(ev.pointerId);
+      const p = local(ev);
+      if (ev.shiftKey) { lasso = [p]; return; }
+      dragging = { p, x: view.x.slice(), y: view.y.slice(), moved: false };
+      tooltip.style.display = "none";
+    }
+
+    function onMove(ev) {
+      const p = local(ev);
+      if (dragging) {
+        const dx = p[0] - dragging.p[0], dy = p[1] - dragging.p[1];
+        if (Math.abs(dx) + Math.abs(dy) > 3) dragging.moved = true;
+        const kx = (dragging.x[1] - dragging.x[0]) / W(), ky = (dragging.y[1] - dragging.y[0]) / H();
+        view = { x: [dragging.x[0] - dx * kx, dragging.x[1] - dx * kx], y: [dragging.y[0] + dy * ky, dragging.y[1] + dy * ky] };
+        applyTransform();
+        if (dragging.moved) request(true);
+      } else if (lasso) {
+        lasso.push(p);
+        ctx.clearRect(0, 0, overlay.width, overlay.height);
+        ctx.strokeStyle = "#ff4f7a"; ctx.lineWidth = 1.5; ctx.beginPath();
+        lasso.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+        ctx.stroke();
+      } else if (ev.timeStamp - lastHover > 60) {
+        lastHover = ev.timeStamp;
+        send({ type: "hover", x: p[0], y: p[1], x_range: view.x, y_range: view.y });
+      }
+    }
+
+    function onUp(ev) {
+      const p = local(ev);
+      if (dragging) {
+        if (!dragging.moved) send({ type: "click", x: p[0], y: p[1], shift: ev.shiftKey, x_range: view.x, y_range: view.y });
+        else settleSoon();
+        dragging = null;
+      } else if (lasso) {
+        if (lasso.length > 2) send({ type: "lasso", points: lasso, shift: ev.shiftKey, x_range: view.x, y_range: view.y });
+        lasso = null;
+        ctx.clearRect(0, 0, overlay.width, overlay.height);
+      }
+    }
+
+    function onWheel(ev) {
+      ev.preventDefault();
+      const [px, py] = local(ev);
+      const f = Math.exp(Math.max(-300, Math.min(300, ev.deltaY)) * 0.002);
+      const cx = view.x[0] + px / W() * (view.x[1] - view.x[0]);
+      const cy = view.y[1] - py / H() * (view.y[1] - view.y[0]);
+      view = { x: [cx - (cx - view.x[0]) * f, cx + (view.x[1] - cx) * f], y: [cy - (cy - view.y[0]) * f, cy + (view.y[1] - cy) * f] };
+      applyTransform();
+      request(true);
+      settleSoon();
+    }
+
+    function onLeave() { tooltip.style.display = "none"; }
+
+    stage.addEventListener("pointerdown", onDown);
+    stage.addEventListener("pointermove", onMove);
+    stage.addEventListener("pointerup", onUp);
+    stage.addEventListener("pointerleave", onLeave);
+    stage.addEventListener("wheel", onWheel, { passive: false });
+    stage.addEventListener("dblclick", () => send({ type: "reset" }));
+    colorSelect.addEventListener("change", () => { model.set("color_by", colorSelect.value); model.save_changes(); });
+
+    const handlers = [
+      ["change:frame", onFrame], ["change:image", onFrame], ["change:hovered", onHover], ["change:legend", onLegend],
+      ["change:columns", onColumns], ["change:color_by", onColumns], ["change:status", onMeta], ["change:version", onMeta],
+      ["change:live", onMeta], ["change:title", onMeta], ["change:width", sizeStage], ["change:height", sizeStage],
+    ];
+    for (const [name, fn] of handlers) model.on(name, fn);
+    sizeStage(); onMeta(); onColumns(); onLegend(); onFrame();
+
+    return () => {
+      for (const [name, fn] of handlers) model.off(name, fn);
+      clearTimeout(settleTimer); clearTimeout(inflightTimer);
+      if (url) URL.revokeObjectURL(url);
+    };
+  },
+};

@@ -1,0 +1,37 @@
+// Timeline front end: a slider over versions or time with playback. Playback steps the value in
+// the browser; the kernel renders only the newest value it has not drawn yet.
+
+export default {
+  render({ model, el }) {
+    const slider = h("input", { type: "range", "data-testid": "timeline-slider" });
+    const play = h("button", { class: "alchemist-button", "data-testid": "timeline-play" });
+    const label = h("span", { class: "alchemist-status", "data-testid": "timeline-label" });
+    el.append(h("div", { class: "alchemist alchemist-timeline", "data-testid": "timeline" },
+      h("div", { class: "alchemist-toolbar" }, play, slider, label)));
+    let timer = null;
+
+    function sync() {
+      slider.min = model.get("min"); slider.max = model.get("max"); slider.step = model.get("step");
+      slider.value = model.get("value");
+      setText(label, model.get("label"));
+      setText(play, model.get("playing") ? "Pause" : "Play");
+      clearInterval(timer);
+      if (model.get("playing")) timer = setInterval(tick, Math.max(30, model.get("interval_ms")));
+    }
+    function tick() {
+      const next = Math.min(model.get("max"), model.get("value") + model.get("step"));
+      model.set("value", next);
+      if (next >= model.get("max")) model.set("playing", false);
+      model.save_changes();
+    }
+    slider.addEventListener("input", () => { model.set("value", Number(slider.value)); model.save_changes(); });
+    play.addEventListener("click", () => {
+      if (!model.get("playing") && model.get("value") >= model.get("max")) model.set("value", model.get("min"));
+      model.set("playing", !model.get("playing")); model.save_changes();
+    });
+    const names = ["min", "max", "step", "value", "label", "playing", "interval_ms"];
+    for (const n of names) model.on(`change:${n}`, sync);
+    sync();
+    return () => { clearInterval(timer); for (const n of names) model.off(`change:${n}`, sync); };
+  },
+};
