@@ -115,6 +115,7 @@ class GraphView(AlchemistWidget):
         self._live_thread: threading.Thread | None = None
         self._live_stop = threading.Event()
         self.graph = None
+        self._extra: dict[str, list] = {}
         self.positions = np.zeros((0, 2), np.float32)
         self._worker = LatestWorker(self._render_request) if threaded else None
         self.set_graph(graph, positions, color_by=color_by or None, render=False)
@@ -157,6 +158,19 @@ class GraphView(AlchemistWidget):
             self.reset(render=False)
         if render:
             self.render()
+
+    def set_node_values(self, name: str, values) -> None:
+        """Add a per-node column (``(n_nodes,)`` values in row order, e.g. communities, coalitions,
+        strategies) that ``color_by`` can choose, and colour by it."""
+        values = list(values)
+        if len(values) != self.graph.number_of_nodes():
+            raise WidgetError(f"{len(values)} values for {self.graph.number_of_nodes()} nodes; give one per node")
+        self._extra[name] = values
+        self.columns = list(dict.fromkeys([*self.columns, name]))
+        if self.color_by == name:
+            self._on_color_by({"new": name})
+        else:
+            self.color_by = name
 
     def reset(self, render: bool = True) -> None:
         """Frame the bulk of the nodes (the 0.2–99.8 % quantiles) with equal scale on both axes."""
@@ -450,10 +464,15 @@ class GraphView(AlchemistWidget):
         """Per-node ``(n, 3)`` uint8 colours (or one ``(3,)`` colour) and the legend."""
         if column is None:
             return np.array(_raster.parse_color(_NODE), np.uint8), []
-        frame = self.graph.nodes
-        if column not in frame.columns:
-            raise WidgetError(f"color_by={column!r} is not a node column; choose one of {frame.columns}")
-        values = frame[column]
+        import polars as pl
+
+        if column in self._extra and len(self._extra[column]) == self.graph.number_of_nodes():
+            values = pl.Series(column, self._extra[column])
+        else:
+            frame = self.graph.nodes
+            if column not in frame.columns:
+                raise WidgetError(f"color_by={column!r} is not a node column; choose one of {frame.columns}")
+            values = frame[column]
         if values.dtype.is_numeric() and values.n_unique() > 16:
             data = values.cast(float).to_numpy()
             finite = np.isfinite(data)

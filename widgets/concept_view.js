@@ -1,0 +1,34 @@
+// ConceptSpaceView front end: the kernel's picture of the regions; a click asks the kernel to
+// categorize that point.
+
+export default {
+  render({ model, el }) {
+    const img = h("img", { class: "alchemist-cs-image", draggable: "false", "data-testid": "concept-image" });
+    const result = h("span", { class: "alchemist-status", "data-testid": "concept-result" });
+    const legend = h("div", { class: "alchemist-legend" });
+    const title = h("span", { class: "alchemist-title" });
+    el.append(h("div", { class: "alchemist alchemist-conceptview", "data-testid": "conceptview" },
+      h("div", { class: "alchemist-toolbar" }, title, result), img, legend));
+    let url = null;
+    img.addEventListener("click", (ev) => {
+      const r = img.getBoundingClientRect();
+      const sx = model.get("width") / r.width, sy = model.get("height") / r.height;
+      model.send({ type: "click", x: (ev.clientX - r.left) * sx, y: (ev.clientY - r.top) * sy });
+    });
+    function update() {
+      if (url) URL.revokeObjectURL(url);
+      url = imageUrl(model.get("image"), "png");
+      if (url) img.src = url;
+      setText(title, model.get("title"));
+      clear(legend);
+      model.get("names").forEach((name, i) => legend.append(h("span", { class: "alchemist-legend-item" },
+        h("span", { class: "alchemist-swatch", style: { background: safeColor(model.get("colors")[i]) } }), name)));
+      const c = model.get("clicked") || {};
+      setText(result, c.name == null ? "click to categorize" : `(${fmt(c.x, 2)}, ${fmt(c.y, 2)}) → ${c.name}`);
+    }
+    const names = ["image", "names", "colors", "clicked", "title"];
+    for (const n of names) model.on(`change:${n}`, update);
+    update();
+    return () => { for (const n of names) model.off(`change:${n}`, update); if (url) URL.revokeObjectURL(url); };
+  },
+};

@@ -1,0 +1,47 @@
+// GameView front end: payoff table (equilibrium cells highlighted), Pareto plot (SVG), Shapley bars.
+
+export default {
+  render({ model, el }) {
+    const root = h("div", { class: "alchemist alchemist-gameview", "data-testid": "gameview" });
+    el.append(root);
+    function update() {
+      clear(root);
+      root.append(h("div", { class: "alchemist-toolbar" }, h("span", { class: "alchemist-title" }, model.get("title"))));
+      const hl = new Set(model.get("highlight").map(([i, j]) => `${i},${j}`));
+      const table = h("table", {}, h("tr", {}, h("th", {}), model.get("col_names").map((c) => h("th", {}, c))));
+      model.get("payoffs").forEach((row, i) => {
+        table.append(h("tr", {}, h("th", {}, model.get("row_names")[i]), row.map(([a, b], j) => h("td", {
+          class: hl.has(`${i},${j}`) ? "alchemist-eq" : "", onclick: () => model.send({ type: "cell", i, j }),
+        }, `${fmt(a, 3)}, ${fmt(b, 3)}`))));
+      });
+      const plot = pareto(model.get("profiles"), new Set(model.get("front")));
+      const shap = h("div", {}, model.get("shapley").length ? h("div", { class: "alchemist-title" }, "Shapley values") : null);
+      const top = Math.max(1e-12, ...model.get("shapley").map((s) => Math.abs(s.value)));
+      for (const s of model.get("shapley")) {
+        shap.append(h("div", { class: "alchemist-feed-row" }, h("span", { class: "alchemist-swatch",
+          style: { width: `${Math.max(2, 160 * Math.abs(s.value) / top)}px`, background: "#59a14f" } }), ` ${s.player} ${fmt(s.value, 4)}`));
+      }
+      root.append(h("div", { style: { display: "flex", gap: "16px", flexWrap: "wrap" } }, table, plot, shap),
+        h("div", { class: "alchemist-muted" }, `${model.get("equilibria").length} equilibria · ${model.get("front").length} Pareto-optimal profiles`));
+    }
+    function pareto(points, front) {
+      const W = 220, H = 160, P = 18;
+      const s = svg("svg", { width: W, height: H, class: "alchemist-pareto" });
+      if (!points.length) return s;
+      const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+      const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+      const X = (v) => P + (W - 2 * P) * (v - x0) / ((x1 - x0) || 1), Y = (v) => H - P - (H - 2 * P) * (v - y0) / ((y1 - y0) || 1);
+      s.append(svg("rect", { x: 0, y: 0, width: W, height: H, fill: "#1d1d26" }));
+      points.forEach((p, i) => s.append(svg("circle", { cx: X(p[0]), cy: Y(p[1]), r: front.has(i) ? 5 : 3,
+        fill: front.has(i) ? "#f28e2b" : "#4e79a7" })));
+      const label = svg("text", { x: P, y: 12, fill: "#9aa", "font-size": 10 });
+      label.textContent = "Pareto front (orange): u1 → / u2 ↑";
+      s.append(label);
+      return s;
+    }
+    const names = ["payoffs", "highlight", "profiles", "front", "shapley", "title", "equilibria"];
+    for (const n of names) model.on(`change:${n}`, update);
+    update();
+    return () => { for (const n of names) model.off(`change:${n}`, update); };
+  },
+};
