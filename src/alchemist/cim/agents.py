@@ -192,6 +192,12 @@ class AnalysisAgent(Agent):
     description = "graph analytics: communities, central nodes, layout"
     capabilities = ("communities", "central_nodes", "layout")
 
+    def bind(self, connection) -> None:
+        super().bind(connection)
+        import networkx  # noqa: F401  (imported before the agent reports ready, not on the first request)
+
+        import alchemist.graph  # noqa: F401
+
     def handle(self, capability: str, payload: dict, headers: dict[str, str]) -> dict:
         graph_id = payload.get("graph_id")
         if not isinstance(graph_id, str) or not graph_id:
@@ -243,10 +249,13 @@ class AnalysisAgent(Agent):
 AGENTS: dict[str, type[Agent]] = {"analysis": AnalysisAgent}
 
 
-def run_agent(name: str, connection, stop: Callable[[], bool]) -> None:
-    """Serve the agent called ``name`` until ``stop()`` is true (polled every 0.2 s)."""
+def run_agent(name: str, connection, stop: Callable[[], bool], ready: Callable[[], Any] | None = None) -> None:
+    """Serve the agent called ``name`` until ``stop()`` is true (polled every 0.2 s); ``ready()``
+    is called once it answers requests."""
     if name not in AGENTS:
         raise AgentError(f"no agent called {name!r}; available: {', '.join(sorted(AGENTS))}")
     connection.serve_agent(AGENTS[name]())
+    if ready is not None:
+        ready()
     while not stop():
         time.sleep(0.2)

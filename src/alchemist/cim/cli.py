@@ -1,4 +1,4 @@
-"""The ``alchemist`` subcommands of the CIM layer: ``server``, ``replay``, ``stats``.
+"""The ``alchemist`` subcommands of the CIM layer: ``server``, ``replay``, ``stats``, ``agent``.
 
 The command line is a black-box contract (issue 3); keep flags and JSON keys stable.
 """
@@ -33,6 +33,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--graph-id", required=True)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=_stats)
+
+    p = sub.add_parser("agent", help="run an AI agent (a NATS micro service) in the foreground")
+    p.add_argument("name", help="the agent: analysis (communities, central_nodes, layout)")
+    p.add_argument("--url", help="NATS URL (default: $ALCHEMIST_NATS_URL, else an embedded server)")
+    p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics over HTTP on this port")
+    p.set_defaults(func=_agent)
 
 
 def _server(args) -> int:
@@ -78,4 +84,28 @@ def _stats(args) -> int:
     out = {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(), "version": graph.version,
            "dead_lettered": len(getattr(graph, "rejected", []))}
     print(json.dumps(out) if args.json else ", ".join(f"{k}: {v:,}" for k, v in out.items()))
+    return 0
+
+
+def _agent(args) -> int:
+    from alchemist.cim import connect
+    from alchemist.cim.agents import AGENTS, run_agent
+
+    if args.name not in AGENTS:
+        print(f"alchemist agent: no agent called {args.name!r}; available: {', '.join(sorted(AGENTS))}",
+              file=sys.stderr)
+        return 2
+    stop = {"now": False}
+
+    def handle(signum, frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    with connect(args.url, metrics_port=args.metrics_port) as connection:
+        def ready() -> None:
+            print(f"agent {args.name} serving on {connection.url}"
+                  + (f"; metrics at {connection.metrics_url}" if connection.metrics_url else ""), flush=True)
+
+        run_agent(args.name, connection, lambda: stop["now"], ready=ready)
     return 0
