@@ -1,0 +1,151 @@
+"""Learning concepts from data: prototypes and cuboids from labelled points, categories by
+clustering, nearest neighbours, and 2-D projections for display.
+
+Prototype = mean of a category's points (Gärdenfors 2000, §4.9; Rosch's prototype theory);
+cuboid core = the bounding box of a category's central points (a quantile box), with the
+sensitivity chosen so that the membership at the category's median distance from the core
+is ``1/2`` (a simple, stated heuristic).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from alchemist.concepts.concept import Concept
+from alchemist.concepts.regions import PrototypeConcepts
+from alchemist.concepts.space import ConceptualSpace
+from alchemist.errors import ConceptError, DimensionMismatchError
+
+__all__ = ["fit_prototypes", "fit_cuboid_concepts", "detect_categories", "nearest_neighbors", "project_2d"]
+
+
+def fit_prototypes(space: ConceptualSpace, points, labels) -> PrototypeConcepts:
+    """Prototype per label: the mean point of its members (circular dimensions: circular mean).
+
+    Parameters
+    ----------
+    points : array_like ``(n_points, n_dims)``
+    labels : array_like ``(n_points,)`` hashable
+
+    Returns
+    -------
+    PrototypeConcepts, names sorted.
+    """
+    x, labels = _labelled(space, points, labels)
+    names = sorted(set(labels.tolist()), key=str)
+    protos = np.array([_mean(space, x[labels == n]) for n in names])
+    return PrototypeConcepts(space, protos, [str(n) for n in names])
+
+
+def fit_cuboid_concepts(space: ConceptualSpace, points, labels, quantile: float = 0.25, mu: float = 1.0) -> dict[str, Concept]:
+    """One fuzzy concept per label: core = the box between the ``quantile`` and ``1 − quantile``
+    per-dimension quantiles of its points; ``c`` puts membership 1/2 at the median distance of
+    its points outside the core.
+
+    Raises
+    ------
+    ConceptError
+        If ``quantile`` is not in ``[0, 0.5)``.
+    """
+    if not 0.0 <= quantile < 0.5:
+        raise ConceptError(f"quantile = {quantile!r} must lie in [0, 0.5)")
+    x, labels = _labelled(space, points, labels)
+    out = {}
+    for name in sorted(set(labels.tolist()), key=str):
+        pts = x[labels == name]
+        lo = np.quantile(pts, quantile, axis=0)
+        hi = np.quantile(pts, 1.0 - quantile, axis=0)
+        concept = space.concept([(lo, hi)], mu=mu, c=1.0)
+        d = np.asarray(concept.distance_to_core(pts))
+        outside = d[d > 0]
+        median = float(np.median(outside)) if outside.size else 1.0
+        out[str(name)] = concept.with_parameters(c=np.log(2.0) / max(median, 1e-12))
+    return out
+
+
+def detect_categories(points, n_categories: int, method: str = "kmeans", random_state: int = 0, backend: str = "auto"):
+    """Unsupervised categories: ``(labels (n_points,) int64, centers (k, n_dims) float64)``.
+
+    ``method="kmeans"`` (scikit-learn KMeans, k-means++) or ``"gmm"`` (GaussianMixture, full
+    covariances). Runs on the CPU with scikit-learn.
+    """
+    x = np.asarray(points, dtype=np.float64)
+    if x.ndim != 2 or not np.isfinite(x).all():
+        raise ConceptError("points must be a finite (n_points, n_dims) array")
+    if not 1 <= int(n_categories) <= len(x):
+        raise ConceptError(f"n_categories = {n_categories!r} must lie in 1..{len(x)}")
+    if method == "kmeans":
+        from sklearn.cluster import KMeans
+
+        model = KMeans(n_clusters=int(n_categories), n_init=4, random_state=random_state).fit(x)
+        return model.labels_.astype(np.int64), model.cluster_centers_
+    if method == "gmm":
+        from sklearn.mixture import GaussianMixture
+
+        model = GaussianMixture(n_components=int(n_categories), random_state=random_state).fit(x)
+        return model.predict(x).astype(np.int64), model.means_
+    raise ConceptError(f"unknown method {method!r}; use 'kmeans' or 'gmm'")
+
+
+def nearest_neighbors(points, queries, k: int = 1, space: ConceptualSpace | None = None):
+    """k nearest points of each query via scipy's cKDTree: ``(distances, indices)``, ``(n_q, k)``.
+
+    With a ``space`` whose metric is Euclidean after weight scaling (one domain, continuous),
+    coordinates are rescaled by the salience weights; other spaces raise.
+    """
+    from scipy.spatial import cKDTree
+
+    x = np.asarray(points, dtype=np.float64)
+    q = np.asarray(queries, dtype=np.float64)
+    if x.ndim != 2 or q.ndim != 2 or x.shape[1] != q.shape[1]:
+        raise DimensionMismatchError(f"points {x.shape} and queries {q.shape} must be 2-D with equal widths")
+    if space is not None:
+        from alchemist.concepts.categorize import _is_euclidean, metric_arrays
+
+        arrays = metric_arrays(space, x.shape[1])
+        if not _is_euclidean(arrays):
+            raise ConceptError("nearest_neighbors uses a KD-tree and needs a Euclidean space (one continuous domain)")
+        scale = np.sqrt(arrays[0] * arrays[1][arrays[2]])
+        x, q = x * scale, q * scale
+    k = int(k)
+    if not 1 <= k <= len(x):
+        raise ConceptError(f"k = {k} must lie in 1..{len(x)}")
+    d, i = cKDTree(x).query(q, k=k, workers=-1)
+    return np.asarray(d).reshape(len(q), k), np.asarray(i).reshape(len(q), k).astype(np.int64)
+
+
+def project_2d(points, method: str = "pca", random_state: int = 0) -> np.ndarray:
+    """2-D coordinates for display, ``(n_points, 2)`` float32: PCA or metric MDS (scikit-learn)."""
+    x = np.asarray(points, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] < 2 or not np.isfinite(x).all():
+        raise ConceptError(f"points must be a finite (n_points, n_dims >= 2) array, got shape {x.shape}")
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=2, random_state=random_state).fit_transform(x).astype(np.float32)
+    if method == "mds":
+        from sklearn.manifold import MDS
+
+        return MDS(n_components=2, random_state=random_state, n_init=1, init="random").fit_transform(x).astype(np.float32)
+    raise ConceptError(f"unknown method {method!r}; use 'pca' or 'mds'")
+
+
+# ---------------------------------------------------------------------- helpers
+def _labelled(space, points, labels):
+    x = space.check_points(points)
+    labels = np.asarray(labels)
+    if x.ndim != 2 or labels.shape != (len(x),):
+        raise DimensionMismatchError(f"points {x.shape} and labels {labels.shape} must be (n, n_dims) and (n,)")
+    if len(x) == 0:
+        raise ConceptError("no labelled points given")
+    return x, labels
+
+
+def _mean(space, pts):
+    out = pts.mean(axis=0)
+    for j in np.flatnonzero(space.periods > 0):
+        lo = space.ranges[j][0]
+        ang = (pts[:, j] - lo) / space.periods[j] * 2 * np.pi
+        mean = np.arctan2(np.sin(ang).mean(), np.cos(ang).mean()) % (2 * np.pi)
+        out[j] = lo + mean / (2 * np.pi) * space.periods[j]
+    return out

@@ -1,0 +1,105 @@
+"""Batched categorization, distance, similarity and membership matrices; Voronoi convexity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial import cKDTree
+
+from alchemist.concepts import ConceptualSpace, categorize, distance_matrix, membership_matrix, similarity_matrix
+from alchemist.concepts.regions import ConvexRegion, PrototypeConcepts
+from alchemist.errors import ConceptError, DimensionMismatchError
+
+
+@pytest.mark.parametrize("d", [3, 6, 10])
+def test_euclidean_matches_ckdtree(d):
+    rng = np.random.default_rng(d)
+    x, p = rng.normal(size=(20_000, d)), rng.normal(size=(300, d))
+    _, expected = cKDTree(p).query(x, k=1)
+    np.testing.assert_array_equal(categorize(x, p, backend="cpu"), expected)
+
+
+def test_near_ties_resolved_exactly():
+    # points almost equidistant from two prototypes far from the origin (float32 cancellation)
+    p = np.array([[1000.0, 1000.0, 1000.0], [1000.0, 1000.0, 1000.002]])
+    x = np.array([[1000.0, 1000.0, 1000.0009], [1000.0, 1000.0, 1000.0011], [0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(categorize(x, p, backend="cpu"), [0, 1, 0])
+
+
+def test_weighted_single_domain_matches_scaled_ckdtree():
+    sp = ConceptualSpace({"color": [0, 1, 2]}, dimension_weights={"color": [1, 4, 1]})
+    rng = np.random.default_rng(3)
+    x, p = rng.random((5000, 3)), rng.random((100, 3))
+    scale = np.sqrt([1 / 6, 4 / 6, 1 / 6])
+    _, expected = cKDTree(p * scale).query(x * scale, k=1)
+    np.testing.assert_array_equal(categorize(x, p, sp, backend="cpu"), expected)
+
+
+def test_combined_metric_matches_brute_force():
+    sp = ConceptualSpace({"a": [0, 1], "hue": [2], "b": [3]}, kinds=["continuous", "continuous", "circular", "continuous"],
+                         ranges=[(0, 1), (0, 1), (0, 360), (0, 1)], weights={"a": 1, "hue": 0.5, "b": 2})
+    rng = np.random.default_rng(4)
+    x = rng.random((500, 4)) * [1, 1, 360, 1]
+    p = rng.random((40, 4)) * [1, 1, 360, 1]
+    full = sp.distance(x[:, None, :], p[None, :, :])
+    np.testing.assert_allclose(distance_matrix(x, p, sp, backend="cpu"), full, rtol=1e-12)
+    np.testing.assert_array_equal(categorize(x, p, sp, backend="cpu"), full.argmin(axis=1))
+    np.testing.assert_allclose(similarity_matrix(x, p, sp, c=2.0, backend="cpu"), np.exp(-2 * full), rtol=1e-12)
+    np.testing.assert_allclose(similarity_matrix(x, p, sp, kind="inverse", backend="cpu"), 1 / (1 + full), rtol=1e-12)
+
+
+def test_membership_matrix_matches_concepts(fruit):
+    _, k, _ = fruit
+    concepts = list(k.values())
+    x = np.random.default_rng(5).random((300, 3))
+    expected = np.stack([c.membership(x) for c in concepts], axis=1)
+    np.testing.assert_allclose(membership_matrix(x, concepts, backend="cpu"), expected, rtol=1e-12)
+
+
+def test_bad_input():
+    with pytest.raises(DimensionMismatchError):
+        categorize(np.zeros((3, 2)), np.zeros((2, 3)), backend="cpu")
+    with pytest.raises(ConceptError, match="non-finite"):
+        categorize(np.array([[np.nan, 0.0]]), np.zeros((2, 2)), backend="cpu")
+    with pytest.raises(ConceptError, match="no prototypes"):
+        categorize(np.zeros((3, 2)), np.zeros((0, 2)), backend="cpu")
+    with pytest.raises(ConceptError, match="sensitivity"):
+        similarity_matrix(np.zeros((3, 2)), np.zeros((2, 2)), c=-1.0, backend="cpu")
+
+
+_SPACE = ConceptualSpace({"q": [0, 1, 2]}, dimension_weights={"q": [1, 2, 3]})
+_PROTOS = np.random.default_rng(6).random((12, 3))
+_CELLS = PrototypeConcepts(_SPACE, _PROTOS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0, 1), min_size=3, max_size=3),
+    st.lists(st.floats(0, 1), min_size=3, max_size=3),
+    st.floats(0, 1),
+)
+def test_voronoi_cells_are_convex(a, b, t):
+    """Gärdenfors' criterion P: points between two members of a cell are in the cell."""
+    a, b = np.array(a), np.array(b)
+    la, lb = _CELLS.categorize(np.stack([a, b]), backend="cpu")
+    if la == lb:
+        assert _CELLS.categorize(((1 - t) * a + t * b)[None, :], backend="cpu")[0] == la
+
+
+def test_voronoi_cell_polytope_agrees_with_categorize():
+    x = np.random.default_rng(7).random((3000, 3))
+    labels = _CELLS.categorize(x, backend="cpu")
+    for i in (0, 5):
+        cell = ConvexRegion.voronoi_cell(_PROTOS, i, _SPACE)
+        np.testing.assert_array_equal(cell.contains(x), labels == i)
+
+
+def test_polytope_membership():
+    sp = ConceptualSpace({"q": [0, 1]})
+    square = ConvexRegion(sp, [[1, 0], [-1, 0], [0, 1], [0, -1]], [1, 0, 1, 0])
+    assert square.contains([0.5, 0.5]) and not square.contains([1.5, 0.5])
+    assert square.membership([1.5, 0.5], c=2.0) == pytest.approx(np.exp(-1.0))
+    with pytest.raises(ConceptError, match="all-zero"):
+        ConvexRegion(sp, [[0, 0]], [1])
