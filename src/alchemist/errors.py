@@ -25,6 +25,7 @@ __all__ = [
     "NodeNotFoundError",
     "EdgeNotFoundError",
     "DuplicateIdError",
+    "NoPathError",
     # CIM / NATS
     "CIMError",
     "CIMConnectionError",
@@ -49,8 +50,6 @@ __all__ = [
     "NoEquilibriumFoundError",
     "DegenerateGameWarning",
     "EmptyCoreError",
-    # widgets
-    "WidgetError",
     # widgets
     "WidgetError",
 ]
@@ -128,6 +127,10 @@ class EdgeNotFoundError(GraphError, KeyError):
 
 class DuplicateIdError(GraphError):
     """A node or edge id is added twice."""
+
+
+class NoPathError(GraphError):
+    """No path joins the two nodes of a shortest-path query."""
 
 
 # --------------------------------------------------------------------------- CIM / NATS
@@ -215,11 +218,6 @@ class EmptyCoreError(GameError):
 
 class DegenerateGameWarning(UserWarning):
     """The game is degenerate: a method that assumes nondegeneracy may miss equilibria."""
-
-
-# --------------------------------------------------------------------------- widgets
-class WidgetError(AlchemistError, ValueError):
-    """A widget was given something it cannot show (unknown column, empty viewport, bad source)."""
 
 
 # --------------------------------------------------------------------------- widgets

@@ -331,6 +331,84 @@ class Graph:
 
         return write_graph(self, path, format=format)
 
+    # ------------------------------------------------------------------ queries (graph/queries.py)
+    def neighbors(self, node: str, *, direction: str = "out") -> list[str]:
+        """Neighbour ids of ``node``; see :func:`alchemist.graph.queries.neighbors`."""
+        from alchemist.graph.queries import neighbors
+
+        return neighbors(self, node, direction=direction)
+
+    def k_hop(self, nodes, k: int = 1, *, direction: str = "both", include_self: bool = True) -> list[str]:
+        """Nodes within ``k`` hops; see :func:`alchemist.graph.queries.k_hop`."""
+        from alchemist.graph.queries import k_hop
+
+        return k_hop(self, nodes, k, direction=direction, include_self=include_self)
+
+    def shortest_path(self, source: str, target: str, *, weight: str | None = None,
+                      direction: str = "out") -> list[str]:
+        """A shortest path as node ids; see :func:`alchemist.graph.queries.shortest_path`."""
+        from alchemist.graph.queries import shortest_path
+
+        return shortest_path(self, source, target, weight=weight, direction=direction)
+
+    def shortest_path_length(self, source: str, target: str | None = None, *, weight: str | None = None,
+                             direction: str = "out"):
+        """Shortest-path length(s); see :func:`alchemist.graph.queries.shortest_path_length`."""
+        from alchemist.graph.queries import shortest_path_length
+
+        return shortest_path_length(self, source, target, weight=weight, direction=direction)
+
+    def find_nodes(self, label=None, *, where=None, id_contains: str | None = None, **properties) -> list[str]:
+        """Ids of nodes matching a label / properties; see :func:`alchemist.graph.queries.find_nodes`."""
+        from alchemist.graph.queries import find_nodes
+
+        return find_nodes(self, label, where=where, id_contains=id_contains, **properties)
+
+    def subgraph(self, nodes, *, graph_id: str | None = None) -> "Graph":
+        """The induced subgraph; see :func:`alchemist.graph.queries.subgraph`."""
+        from alchemist.graph.queries import subgraph
+
+        return subgraph(self, nodes, graph_id=graph_id)
+
+    def _induced(self, rows: np.ndarray, edge_positions: np.ndarray, *, graph_id: str | None) -> "Graph":
+        """A new graph of the live node ``rows`` and the live edges at ``edge_positions``
+        (positions in :meth:`edge_index` order)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        raw = self._live_node_raw()[rows]
+        eraw = self._live_edge_raw()[edge_positions]
+        g = Graph(graph_id or self.graph_id, directed=self.directed, name=self.name)
+        nn, ne = raw.shape[0], eraw.shape[0]
+        if self._node_ids_arrow is None or len(self._node_ids_arrow) != len(self._node_ids):
+            self._node_ids_arrow = pa.chunked_array([pa.array(self._node_ids, type=pa.string())])
+        all_ids = self._node_ids_arrow
+        ends = np.concatenate([raw, self._src.view()[eraw]])
+        a = all_ids.take(pa.array(ends)).combine_chunks()
+        b = pa.concat_arrays([pa.nulls(nn, pa.string()),
+                              all_ids.take(pa.array(self._dst.view()[eraw])).combine_chunks()])
+        explicit = self._edge_explicit
+        eids = [explicit.get(e) or f"e{e}" for e in eraw.tolist()] if explicit else (
+            pc.binary_join_element_wise("e", pa.array(eraw).cast(pa.string()), ""))
+        kinds = np.concatenate([np.full(nn, _NODE), np.full(ne, _EDGE)]).astype(np.int8)
+        props = None
+        if self._node_props or self._edge_props:
+            props = ([self._node_props.get(r) or None for r in raw.tolist()]
+                     + [self._edge_props.get(e) or None for e in eraw.tolist()])
+        words, rels = np.asarray(self._labels.words, dtype=object), np.asarray(self._rels.words, dtype=object)
+        g._bulk_apply(
+            kinds, a, b,
+            edge_ids=pa.concat_arrays([pa.nulls(nn, pa.string()), pa.array(eids, type=pa.string())]),
+            label=pa.array(np.concatenate([words[self._node_label.view()[raw]], np.full(ne, "", dtype=object)]),
+                           type=pa.string()),
+            relationship=pa.array(np.concatenate([np.full(nn, "", dtype=object), rels[self._edge_rel.view()[eraw]]]),
+                                  type=pa.string()),
+            weight=np.concatenate([np.ones(nn), self._weight.view()[eraw]]), props=props,
+            times=np.concatenate([self._node_time.view()[raw], self._edge_time.view()[eraw]]))
+        if self._pos is not None:
+            g._pos = self.positions[rows].copy() if self._pos.shape[0] >= len(self._node_ids) else None
+        return g
+
     def _load_edge_arrays(self, src, dst, weights: np.ndarray, times: np.ndarray | None, *, where: str) -> None:
         """The events of an edge list (graph_created, node_added before first use, edge_added)
         built as columns and applied in one bulk step."""
@@ -1232,6 +1310,11 @@ class Graph:
         indices : (nnz,) int64 — neighbour rows, sorted within each row
         weights : (nnz,) float64
         """
+        return self._csr_with_edges()[:3]
+
+    def _csr_with_edges(self):
+        """``(indptr, indices, weights, edge)``: :meth:`csr` plus, per entry, the position of the
+        edge in :meth:`edge_index` order."""
         if "csr" not in self._cache:
             self._cache["csr"] = _build_csr(*self.edge_index(), self._n_alive_nodes, self.directed)
         return self._cache["csr"]
@@ -1243,7 +1326,7 @@ class Graph:
             return self.csr()
         if "csr_in" not in self._cache:
             src, dst, w = self.edge_index()
-            self._cache["csr_in"] = _build_csr(dst, src, w, self._n_alive_nodes, True)
+            self._cache["csr_in"] = _build_csr(dst, src, w, self._n_alive_nodes, True)[:3]
         return self._cache["csr_in"]
 
     def degree(self) -> np.ndarray:
@@ -1478,7 +1561,7 @@ class Graph:
         total = sum(c.nbytes() for c in cols) + self._node_props.nbytes() + self._edge_props.nbytes()
         if self._pos is not None:
             total += self._pos.nbytes
-        for key in ("edge_index", "csr", "csr_in"):
+        for key in ("edge_index", "csr", "csr_in"):  # caches built by queries and kernels
             if key in self._cache:
                 total += sum(a.nbytes for a in self._cache[key])
         return total
@@ -1727,22 +1810,23 @@ def _frame(data: dict[str, Any], table: PropertyTable, rows: np.ndarray, n_total
 
 
 def _build_csr(src, dst, w, n, directed):
+    """CSR of the edges (both directions when undirected, self-loops once), each row's
+    neighbours sorted; also the edge position of every entry."""
+    m = src.shape[0]
+    eid = np.arange(m, dtype=np.int64)
     if directed:
-        rows, cols, ww = src, dst, w
+        rows, cols, ww, ee = src, dst, w, eid
     else:
-        loop = src == dst
-        if loop.any():
-            rows = np.concatenate([src, dst[~loop]])
-            cols = np.concatenate([dst, src[~loop]])
-            ww = np.concatenate([w, w[~loop]])
-        else:
-            rows, cols, ww = np.concatenate([src, dst]), np.concatenate([dst, src]), np.concatenate([w, w])
-    # counting sort by row (stable), then sort each row's columns: one argsort of a combined key
+        keep = src != dst
+        rows = np.concatenate([src, dst[keep]])
+        cols = np.concatenate([dst, src[keep]])
+        ww = np.concatenate([w, w[keep]])
+        ee = np.concatenate([eid, eid[keep]])
     key = rows.astype(np.int64) * max(n, 1) + cols
     order = np.argsort(key, kind="stable")
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return indptr, cols[order].astype(np.int64), ww[order].astype(np.float64)
+    return indptr, cols[order].astype(np.int64), ww[order].astype(np.float64), ee[order]
 
 
 def _has_parallel(src, dst, directed) -> bool:

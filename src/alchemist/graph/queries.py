@@ -1,0 +1,560 @@
+"""Local queries on a :class:`~alchemist.graph.Graph`: neighbours, k-hop neighbourhoods,
+shortest paths, label and property search, induced subgraphs.
+
+The traversals run as Numba kernels on the graph's CSR adjacency (built once, lazily, and
+cached until the graph changes): breadth-first search for unweighted paths and neighbourhoods
+(Cormen et al., *Introduction to Algorithms*, 3rd ed., §22.2), and bidirectional Dijkstra with
+binary heaps for weighted paths (Dijkstra 1959; the bidirectional stopping rule of Goldberg &
+Harchenko, "Computing the shortest path: A* search meets graph theory", SODA 2005, §3). Each is
+also a :class:`Graph` method (``graph.shortest_path(a, b)``).
+
+Directions: on a directed graph ``direction="out"`` follows edges forward, ``"in"`` backward and
+``"both"`` ignores direction; on an undirected graph all three are the same. Parallel edges count
+once for neighbours and, for weighted paths, the lightest one is used. Self-loops make a node its
+own neighbour.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+from numba import njit
+
+from alchemist.errors import GraphError, NoPathError
+
+__all__ = [
+    "neighbors", "k_hop", "shortest_path", "shortest_path_length", "find_nodes", "subgraph",
+]
+
+_DIRECTIONS = ("out", "in", "both")
+
+
+def neighbors(graph, node: str, *, direction: str = "out") -> list[str]:
+    """Ids of the neighbours of ``node``, in row order, each once.
+
+    Parameters
+    ----------
+    graph : Graph
+    node : str
+    direction : {"out", "in", "both"}
+        Which edges of a directed graph to follow (ignored when undirected).
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    NodeNotFoundError
+        ``node`` is not in the graph.
+    GraphError
+        An unknown ``direction``.
+
+    Examples
+    --------
+    >>> from alchemist.graph import Graph
+    >>> g = Graph.from_edges([("a", "b"), ("a", "c"), ("c", "a")], directed=True)
+    >>> neighbors(g, "a"), neighbors(g, "a", direction="in")
+    (['b', 'c'], ['c'])
+    """
+    row = graph.node_row(node)
+    parts = [indices[indptr[row]: indptr[row + 1]] for indptr, indices in _adjacency(graph, direction)]
+    rows = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+    ids = graph.node_ids
+    return [ids[r] for r in rows.tolist()]
+
+
+def k_hop(graph, nodes: str | Iterable[str], k: int = 1, *, direction: str = "both",
+          include_self: bool = True) -> list[str]:
+    """The nodes within ``k`` hops of ``nodes`` (breadth-first search, CLRS §22.2).
+
+    Parameters
+    ----------
+    graph : Graph
+    nodes : str or iterable of str
+        One or several seed nodes.
+    k : int
+        Number of hops, ``>= 0``.
+    direction : {"both", "out", "in"}
+    include_self : bool
+        Whether the seeds are part of the answer.
+
+    Returns
+    -------
+    list of str
+        Ordered by hop distance, then by row.
+
+    Raises
+    ------
+    NodeNotFoundError
+        A seed is not in the graph (the message names it).
+    GraphError
+        ``k`` is negative or ``direction`` unknown.
+    """
+    if int(k) != k or k < 0:
+        raise GraphError(f"k={k!r}: the number of hops must be a non-negative integer")
+    seeds = graph.node_rows([nodes] if isinstance(nodes, str) else list(nodes))
+    dist = _distances_bfs(graph, seeds, direction, max_depth=int(k))
+    reached = np.flatnonzero(dist >= (0 if include_self else 1))
+    reached = reached[np.argsort(dist[reached], kind="stable")]
+    ids = graph.node_ids
+    return [ids[r] for r in reached.tolist()]
+
+
+def shortest_path(graph, source: str, target: str, *, weight: str | None = None,
+                  direction: str = "out") -> list[str]:
+    """A shortest path from ``source`` to ``target``, as node ids (both ends included).
+
+    Parameters
+    ----------
+    graph : Graph
+    source, target : str
+    weight : None or "weight"
+        None: fewest edges (breadth-first search). ``"weight"``: least total edge weight
+        (bidirectional Dijkstra; weights must be non-negative).
+    direction : {"out", "in", "both"}
+        ``"out"`` follows directed edges forward (the usual meaning of a path).
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    NodeNotFoundError
+        ``source`` or ``target`` is not in the graph.
+    NoPathError
+        No path joins them (e.g. they lie in different components).
+    GraphError
+        A negative edge weight with ``weight="weight"`` (the message names the edge).
+    """
+    path, _ = _shortest(graph, source, target, weight, direction)
+    ids = graph.node_ids
+    return [ids[r] for r in path.tolist()]
+
+
+def shortest_path_length(graph, source: str, target: str | None = None, *, weight: str | None = None,
+                         direction: str = "out"):
+    """Length of a shortest path (edges, or total weight with ``weight="weight"``).
+
+    Returns
+    -------
+    float
+        With ``target``: the length (raises :class:`NoPathError` when unreachable).
+    (n_nodes,) float64
+        Without ``target``: the length to every node in row order, ``inf`` where unreachable
+        (single-source BFS or Dijkstra).
+
+    Raises
+    ------
+    NodeNotFoundError, NoPathError, GraphError
+        As :func:`shortest_path`.
+    """
+    if target is not None:
+        _, length = _shortest(graph, source, target, weight, direction)
+        return length
+    s = graph.node_row(source)
+    if weight is None:
+        dist = _distances_bfs(graph, np.array([s]), direction, max_depth=-1).astype(np.float64)
+        dist[dist < 0] = np.inf
+        return dist
+    _check_weight(graph, weight)
+    (indptr, indices), = _adjacency(graph, direction, merged=True)
+    w = _weights(graph, direction)
+    return _dijkstra_all(indptr, indices, w, s)
+
+
+def find_nodes(graph, label: str | Iterable[str] | None = None, *, where=None, id_contains: str | None = None,
+               **properties: Any) -> list[str]:
+    """Ids of the nodes that match every condition given, in row order.
+
+    Parameters
+    ----------
+    graph : Graph
+    label : str or iterable of str, optional
+        The node's label is this one (or one of these).
+    where : polars expression, optional
+        A filter on :attr:`Graph.nodes`, e.g. ``pl.col("age") > 30``.
+    id_contains : str, optional
+        A substring of the node id.
+    **properties
+        ``key=value``: the property equals the value (on its typed column).
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    GraphError
+        A property key that no node has (the message lists the keys there are).
+    """
+    n = graph.number_of_nodes()
+    keep = np.ones(n, dtype=bool)
+    if label is not None:
+        wanted = {label} if isinstance(label, str) else set(label)
+        codes = [graph._labels.codes[w] for w in wanted if w in graph._labels.codes]
+        rows = graph._live_node_raw()
+        keep &= np.isin(graph._node_label.view()[rows], np.asarray(codes, dtype=np.int32))
+    for key, value in properties.items():
+        values, present = graph.node_property(key)
+        if isinstance(values, np.ndarray):
+            try:
+                match = values == value
+            except (TypeError, ValueError):
+                match = np.zeros(n, dtype=bool)
+            keep &= present & np.asarray(match, dtype=bool)
+        else:
+            keep &= present & np.fromiter((v == value for v in values), dtype=bool, count=n)
+    if id_contains is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ids = graph._cache.get("ids_arrow")
+        if ids is None:
+            ids = graph._cache["ids_arrow"] = pa.array(graph.node_ids, type=pa.string())
+        keep &= pc.match_substring(ids, id_contains).to_numpy(zero_copy_only=False)
+    if where is not None:
+        frame = graph._cache.get("nodes_frame")
+        if frame is None:
+            frame = graph._cache["nodes_frame"] = graph.nodes
+        import polars as pl
+
+        keep &= frame.select(where.fill_null(False).alias("_m"))["_m"].to_numpy().astype(bool) if isinstance(
+            where, pl.Expr) else np.asarray(where, dtype=bool)
+    ids = graph.node_ids
+    return [ids[r] for r in np.flatnonzero(keep).tolist()]
+
+
+def subgraph(graph, nodes: Iterable[str], *, graph_id: str | None = None):
+    """The subgraph induced by ``nodes``: those nodes (labels, properties, positions) and every
+    edge whose two ends are among them (ids, relationships, weights, properties kept).
+
+    The result is a new Graph whose history is the ``node_added``/``edge_added`` events that
+    build it; nodes keep their relative row order.
+
+    Raises
+    ------
+    NodeNotFoundError
+        An id is not in the graph (the message names it).
+    """
+    rows = np.unique(graph.node_rows(list(nodes)))
+    n = graph.number_of_nodes()
+    mask = np.zeros(n, dtype=np.bool_)
+    mask[rows] = True
+    indptr, indices, _, edge_pos = graph._csr_with_edges()
+    positions = _induced_edges(indptr, indices, edge_pos, mask, rows)
+    return graph._induced(rows, np.unique(positions), graph_id=graph_id)
+
+
+# ---------------------------------------------------------------------- helpers
+def _adjacency(graph, direction: str, merged: bool = False):
+    """CSR pairs ``(indptr, indices)`` to follow; one merged pair for ``direction="both"`` on
+    a directed graph when ``merged`` (built once and cached)."""
+    if direction not in _DIRECTIONS:
+        raise GraphError(f"direction={direction!r}; use 'out', 'in' or 'both'")
+    if not graph.directed or direction == "out":
+        return [graph.csr()[:2]]
+    if direction == "in":
+        return [graph.csr_in()[:2]]
+    if not merged:
+        return [graph.csr()[:2], graph.csr_in()[:2]]
+    return [_both(graph)[:2]]
+
+
+def _both(graph):
+    if "csr_both" not in graph._cache:
+        from alchemist.graph.core import _build_csr
+
+        src, dst, w = graph.edge_index()
+        graph._cache["csr_both"] = _build_csr(src, dst, w, graph.number_of_nodes(), False)[:3]
+    return graph._cache["csr_both"]
+
+
+def _weights(graph, direction):
+    if not graph.directed or direction == "out":
+        return graph.csr()[2]
+    if direction == "in":
+        return graph.csr_in()[2]
+    return _both(graph)[2]
+
+
+def _check_weight(graph, weight):
+    if weight != "weight":
+        raise GraphError(f"weight={weight!r}; use None (hop count) or 'weight' (the edge weights)")
+    key = "min_weight"
+    if key not in graph._cache:
+        w = graph.edge_index()[2]
+        graph._cache[key] = (float(w.min()), int(np.argmin(w))) if w.shape[0] else (0.0, -1)
+    low, pos = graph._cache[key]
+    if low < 0:
+        raise GraphError(f"edge {graph.edge_ids[pos]!r} has a negative weight {low}; Dijkstra needs "
+                         "non-negative weights")
+
+
+def _distances_bfs(graph, seeds: np.ndarray, direction: str, max_depth: int) -> np.ndarray:
+    adj = _adjacency(graph, direction, merged=True)
+    (indptr, indices), = adj
+    return _bfs(indptr, indices, seeds.astype(np.int64), max_depth, -1)[0]
+
+
+def _shortest(graph, source, target, weight, direction):
+    s, t = graph.node_row(source), graph.node_row(target)
+    (indptr, indices), = _adjacency(graph, direction, merged=True)
+    reverse = {"out": "in", "in": "out", "both": "both"}[direction]
+    (rptr, rind), = _adjacency(graph, reverse, merged=True)
+    if weight is None:
+        length, meet, pf, pb = _bfs_bidirectional(indptr, indices, rptr, rind, s, t)
+    else:
+        _check_weight(graph, weight)
+        w, rw = _weights(graph, direction), _weights(graph, reverse)
+        length, meet, pf, pb = _dijkstra_bidirectional(indptr, indices, w, rptr, rind, rw, s, t)
+    if meet < 0:
+        raise NoPathError(f"no path from {source!r} to {target!r}")
+    forward = _walk_back(pf, s, meet)
+    backward = _walk_back(pb, t, meet)[::-1]
+    return np.concatenate([forward, backward[1:]]), float(length)
+
+
+def _walk_back(parent: np.ndarray, start: int, end: int) -> np.ndarray:
+    path = [end]
+    while path[-1] != start:
+        path.append(int(parent[path[-1]]))
+    return np.asarray(path[::-1], dtype=np.int64)
+
+
+# ---------------------------------------------------------------------- kernels
+@njit(cache=True)
+def _bfs(indptr, indices, seeds, max_depth, target):
+    """Multi-source BFS; ``dist`` -1 where unreached; stops at ``max_depth`` (-1: no limit) or
+    when ``target`` (>= 0) is reached."""
+    n = indptr.shape[0] - 1
+    dist = np.full(n, -1, dtype=np.int64)
+    parent = np.full(n, -1, dtype=np.int64)
+    queue = np.empty(n, dtype=np.int64)
+    head, tail = 0, 0
+    for s in seeds:
+        if dist[s] < 0:
+            dist[s] = 0
+            queue[tail] = s
+            tail += 1
+    if target >= 0 and dist[target] == 0:
+        return dist, parent
+    while head < tail:
+        u = queue[head]
+        head += 1
+        if max_depth >= 0 and dist[u] >= max_depth:
+            continue
+        for j in range(indptr[u], indptr[u + 1]):
+            v = indices[j]
+            if dist[v] < 0:
+                dist[v] = dist[u] + 1
+                parent[v] = u
+                if v == target:
+                    return dist, parent
+                queue[tail] = v
+                tail += 1
+    return dist, parent
+
+
+@njit(cache=True)
+def _bfs_bidirectional(indptr, indices, rptr, rind, s, t):
+    """Bidirectional BFS: grow the side whose frontier has fewer edges to scan, one whole level
+    at a time, until the two searches meet; the best meeting node over that level gives a
+    shortest path. Returns (length, meeting node or -1, forward parents, backward parents)."""
+    n = indptr.shape[0] - 1
+    df = np.full(n, -1, dtype=np.int64)
+    db = np.full(n, -1, dtype=np.int64)
+    pf = np.full(n, -1, dtype=np.int64)
+    pb = np.full(n, -1, dtype=np.int64)
+    qf = np.empty(n, dtype=np.int64)
+    qb = np.empty(n, dtype=np.int64)
+    df[s] = 0
+    db[t] = 0
+    if s == t:
+        return 0.0, s, pf, pb
+    qf[0] = s
+    qb[0] = t
+    f0, f1, b0, b1 = 0, 1, 0, 1
+    while f0 < f1 and b0 < b1:
+        work_f = 0
+        for i in range(f0, f1):
+            work_f += indptr[qf[i] + 1] - indptr[qf[i]]
+        work_b = 0
+        for i in range(b0, b1):
+            work_b += rptr[qb[i] + 1] - rptr[qb[i]]
+        best = -1
+        meet = -1
+        if work_f <= work_b:
+            end = f1
+            for i in range(f0, f1):
+                u = qf[i]
+                for j in range(indptr[u], indptr[u + 1]):
+                    v = indices[j]
+                    if df[v] < 0:
+                        df[v] = df[u] + 1
+                        pf[v] = u
+                        qf[end] = v
+                        end += 1
+                    if db[v] >= 0 and (best < 0 or df[v] + db[v] < best):
+                        best = df[v] + db[v]
+                        meet = v
+            f0, f1 = f1, end
+        else:
+            end = b1
+            for i in range(b0, b1):
+                u = qb[i]
+                for j in range(rptr[u], rptr[u + 1]):
+                    v = rind[j]
+                    if db[v] < 0:
+                        db[v] = db[u] + 1
+                        pb[v] = u
+                        qb[end] = v
+                        end += 1
+                    if df[v] >= 0 and (best < 0 or df[v] + db[v] < best):
+                        best = df[v] + db[v]
+                        meet = v
+            b0, b1 = b1, end
+        if meet >= 0:
+            return float(best), meet, pf, pb
+    return np.inf, -1, pf, pb
+
+
+@njit(cache=True)
+def _heap_push(keys, vals, size, key, val):
+    i = size
+    keys[i] = key
+    vals[i] = val
+    while i > 0:
+        p = (i - 1) >> 1
+        if keys[p] <= keys[i]:
+            break
+        keys[p], keys[i] = keys[i], keys[p]
+        vals[p], vals[i] = vals[i], vals[p]
+        i = p
+    return size + 1
+
+
+@njit(cache=True)
+def _heap_pop(keys, vals, size):
+    key, val = keys[0], vals[0]
+    size -= 1
+    keys[0] = keys[size]
+    vals[0] = vals[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        c = left
+        if left + 1 < size and keys[left + 1] < keys[left]:
+            c = left + 1
+        if keys[i] <= keys[c]:
+            break
+        keys[c], keys[i] = keys[i], keys[c]
+        vals[c], vals[i] = vals[i], vals[c]
+        i = c
+    return key, val, size
+
+
+@njit(cache=True)
+def _dijkstra_all(indptr, indices, w, s):
+    n = indptr.shape[0] - 1
+    dist = np.full(n, np.inf)
+    done = np.zeros(n, dtype=np.bool_)
+    cap = indices.shape[0] + 1
+    keys = np.empty(cap, dtype=np.float64)
+    vals = np.empty(cap, dtype=np.int64)
+    dist[s] = 0.0
+    size = _heap_push(keys, vals, 0, 0.0, s)
+    while size > 0:
+        d, u, size = _heap_pop(keys, vals, size)
+        if done[u]:
+            continue
+        done[u] = True
+        for j in range(indptr[u], indptr[u + 1]):
+            v = indices[j]
+            nd = d + w[j]
+            if nd < dist[v]:
+                dist[v] = nd
+                size = _heap_push(keys, vals, size, nd, v)
+    return dist
+
+
+@njit(cache=True)
+def _dijkstra_bidirectional(indptr, indices, w, rptr, rind, rw, s, t):
+    """Bidirectional Dijkstra: alternate forward (from s) and backward (to t) steps; stop when
+    the two frontier minima add up to at least the best s–t length seen (Goldberg & Harchenko
+    2005). Returns (length, meeting node or -1, forward parents, backward parents)."""
+    n = indptr.shape[0] - 1
+    df = np.full(n, np.inf)
+    db = np.full(n, np.inf)
+    pf = np.full(n, -1, dtype=np.int64)
+    pb = np.full(n, -1, dtype=np.int64)
+    donef = np.zeros(n, dtype=np.bool_)
+    doneb = np.zeros(n, dtype=np.bool_)
+    kf = np.empty(indices.shape[0] + 1)
+    vf = np.empty(indices.shape[0] + 1, dtype=np.int64)
+    kb = np.empty(rind.shape[0] + 1)
+    vb = np.empty(rind.shape[0] + 1, dtype=np.int64)
+    df[s] = 0.0
+    db[t] = 0.0
+    sf = _heap_push(kf, vf, 0, 0.0, s)
+    sb = _heap_push(kb, vb, 0, 0.0, t)
+    best = np.inf
+    meet = -1
+    if s == t:
+        return 0.0, s, pf, pb
+    while sf > 0 and sb > 0:
+        if kf[0] + kb[0] >= best:
+            break
+        if kf[0] <= kb[0]:
+            d, u, sf = _heap_pop(kf, vf, sf)
+            if donef[u]:
+                continue
+            donef[u] = True
+            for j in range(indptr[u], indptr[u + 1]):
+                v = indices[j]
+                nd = d + w[j]
+                if nd < df[v]:
+                    df[v] = nd
+                    pf[v] = u
+                    sf = _heap_push(kf, vf, sf, nd, v)
+                if df[v] + db[v] < best:
+                    best = df[v] + db[v]
+                    meet = v
+        else:
+            d, u, sb = _heap_pop(kb, vb, sb)
+            if doneb[u]:
+                continue
+            doneb[u] = True
+            for j in range(rptr[u], rptr[u + 1]):
+                v = rind[j]
+                nd = d + rw[j]
+                if nd < db[v]:
+                    db[v] = nd
+                    pb[v] = u
+                    sb = _heap_push(kb, vb, sb, nd, v)
+                if df[v] + db[v] < best:
+                    best = df[v] + db[v]
+                    meet = v
+    return best, meet, pf, pb
+
+
+@njit(cache=True)
+def _induced_edges(indptr, indices, edge_pos, mask, rows):
+    """Edge positions (in edge_index order) of the CSR entries between rows in ``mask``."""
+    count = 0
+    for r in rows:
+        for j in range(indptr[r], indptr[r + 1]):
+            if mask[indices[j]]:
+                count += 1
+    out = np.empty(count, dtype=np.int64)
+    k = 0
+    for r in rows:
+        for j in range(indptr[r], indptr[r + 1]):
+            if mask[indices[j]]:
+                out[k] = edge_pos[j]
+                k += 1
+    return out
