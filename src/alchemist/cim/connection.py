@@ -873,7 +873,9 @@ class Connection:
         finally:
             if bar is not None:
                 bar(None)
-        fold.graph.rejected = fold.rejected  # type: ignore[attr-defined]
+        graph = fold.graph
+        graph.rejected = fold.rejected  # type: ignore[attr-defined]
+        graph.applied_event_ids = fold.applied_ids  # type: ignore[attr-defined]  (for snapshots)
         if live and stop_after is None:
             old = self.feeds.get(graph_id)
             if old is not None:

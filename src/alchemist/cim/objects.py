@@ -133,7 +133,7 @@ class ObjectStore:
             from nats.js.api import ObjectStoreConfig, StorageType
 
             self._store = await self.connection._js.create_object_store(
-                config=ObjectStoreConfig(bucket=self.bucket, storage=StorageType.FILE))
+                self.bucket, config=ObjectStoreConfig(storage=StorageType.FILE))
         return self._store
 
     async def _exists(self, key: str) -> bool:

@@ -29,7 +29,8 @@ def save_snapshot(connection, graph, *, sequence: int | None = None, applied_ids
     sequence : int, optional
         The last stream sequence folded in (``graph.last_sequence`` by default).
     applied_ids : iterable of str, optional
-        Ids of the events folded in (those of the live feed of this graph, when there is one).
+        Ids of the events folded in; by default those recorded by ``connection.graph`` (the
+        live feed's, when the graph is live).
 
     Returns
     -------
@@ -39,10 +40,11 @@ def save_snapshot(connection, graph, *, sequence: int | None = None, applied_ids
     feed = connection.feeds.get(graph.graph_id)
     if applied_ids is None and feed is not None and feed.fold.graph is graph:
         with feed.lock:
-            applied_ids = list(feed.fold.applied_ids)
-            data = encode_snapshot(graph, applied_ids)
+            data = encode_snapshot(graph, list(feed.fold.applied_ids))
     else:
-        data = encode_snapshot(graph, list(applied_ids or ()))
+        if applied_ids is None:
+            applied_ids = getattr(graph, "applied_event_ids", ())
+        data = encode_snapshot(graph, list(applied_ids))
     seq = int(sequence if sequence is not None else (graph.last_sequence or 0))
     key = connection.objects.put(data)
     pointer = {"cid": key, "sequence": seq, "version": int(graph.version)}
