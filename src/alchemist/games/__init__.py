@@ -75,3 +75,26 @@ __all__ += [
 from alchemist.games.dynamics import fictitious_play, iterated_dominance, logit_qre, replicator_dynamics  # noqa: E402
 
 __all__ += ["iterated_dominance", "replicator_dynamics", "fictitious_play", "logit_qre"]
+from alchemist.games.coalitions import (  # noqa: E402
+    HedonicGame,
+    coalition_attraction,
+    coalition_events,
+    competition_repulsion,
+    hedonic_game,
+    is_core_stable,
+    is_individually_stable,
+    is_nash_stable,
+    merge_and_split,
+)
+
+__all__ += [
+    "HedonicGame",
+    "hedonic_game",
+    "merge_and_split",
+    "is_nash_stable",
+    "is_individually_stable",
+    "is_core_stable",
+    "coalition_attraction",
+    "competition_repulsion",
+    "coalition_events",
+]

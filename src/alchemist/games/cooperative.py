@@ -79,7 +79,7 @@ class CoalitionalGame:
 
     >>> g = CoalitionalGame(3, lambda S: float(0 in S and len(S) >= 2))
     >>> g.v.tolist()
-    [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0]
+    [0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
     """
 
     def __init__(self, n: int, v, players=None):
@@ -111,7 +111,7 @@ class CoalitionalGame:
             raise InvalidGameError(f"v[{bad}] (coalition {list(_members(bad, n))}) = {arr[bad]} is not finite")
         if arr[0] != 0:
             raise InvalidGameError(f"v[0] = {arr[0]}: the empty coalition must be worth 0")
-        arr = np.ascontiguousarray(arr)
+        arr = np.array(arr, dtype=np.float64, order="C", copy=True)  # never freeze the caller's array
         arr.setflags(write=False)
         self.n = n
         self.v = arr

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from alchemist.errors import InvalidGameError, NoEquilibriumFoundError
-from alchemist.games.normal_form import DEFAULT_TOL, NormalFormGame, as_game, is_nash
+from alchemist.games.normal_form import DEFAULT_TOL, NormalFormGame, _payoff_range, as_game, is_nash
 
 __all__ = ["lemke_howson", "lemke_howson_all"]
 
@@ -73,7 +73,7 @@ def lemke_howson(game, label: int = 0, max_iter: int = 1_000_000, tol: float = D
     game = as_game(game, 2)
     m, n = game.shape
     label = _check_label(label, m, n)
-    A, B = _shifted(game)
+    A, B, _ = _shifted(game)
     x, y, converged, n_pivots = _lemke_howson_kernel(A, B, label, int(max_iter))
     if not converged:
         raise NoEquilibriumFoundError(
@@ -123,20 +123,21 @@ def _check_label(label, m: int, n: int) -> int:
 
 def _shifted(game: NormalFormGame):
     """Payoff matrices shifted to be >= 1 (equilibria are invariant under adding constants)."""
-    A, B = game.payoffs
-    A = A - A.min() + 1.0 if A.min() <= 0 else A
-    B = B - B.min() + 1.0 if B.min() <= 0 else B
-    return np.ascontiguousarray(A, dtype=np.float64), np.ascontiguousarray(B, dtype=np.float64)
+    cached = game.__dict__.get("_lh_shifted")  # payoffs are read-only, so this cannot go stale
+    if cached is None:
+        A, B = game.payoffs
+        a, b = A.min(), B.min()
+        cached = (A - a + 1.0 if a <= 0 else A), (B - b + 1.0 if b <= 0 else B), max(1.0, _payoff_range(game))
+        game.__dict__["_lh_shifted"] = cached
+    return cached
 
 
 def _finish(game: NormalFormGame, x: np.ndarray, y: np.ndarray, tol: float):
     """Normalize the end point and check it; re-solve the indifference system on its support if
     round-off left a regret larger than ``tol``."""
-    x = np.clip(x, 0.0, None)
-    y = np.clip(y, 0.0, None)
-    x /= x.sum()
+    x /= x.sum()  # the kernel's basic variables are >= 0 up to round-off
     y /= y.sum()
-    if is_nash(game, (x, y), tol=tol):
+    if _bimatrix_regret(game, x, y) <= tol * _shifted(game)[2]:
         return x, y
     refined = _refine_on_support(game, x, y)
     if refined is not None and is_nash(game, refined, tol=tol):
@@ -145,6 +146,14 @@ def _finish(game: NormalFormGame, x: np.ndarray, y: np.ndarray, tol: float):
         "Lemke–Howson ended at a point that fails the equilibrium check by more than "
         f"tol={tol} (round-off on an ill-conditioned game); try vertex_enumeration or support_enumeration"
     )
+
+
+def _bimatrix_regret(game: NormalFormGame, x: np.ndarray, y: np.ndarray) -> float:
+    """Largest gain of a pure deviation (the cheap two-player form of :func:`regret`)."""
+    A, B = game.payoffs
+    Ay = A @ y
+    xB = x @ B
+    return float(max(Ay.max() - x @ Ay, xB.max() - xB @ y))
 
 
 def _refine_on_support(game: NormalFormGame, x: np.ndarray, y: np.ndarray):

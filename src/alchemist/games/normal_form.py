@@ -350,7 +350,7 @@ def _payoff_arrays(args) -> list:
         raise InvalidGameError(f"payoff arrays of shape {arrays[0].shape}: every player needs at least one action")
     out = []
     for a in arrays:
-        a = np.ascontiguousarray(a)
+        a = np.array(a, dtype=np.float64, order="C", copy=True)  # never freeze the caller's array
         a.setflags(write=False)
         out.append(a)
     return out

@@ -52,7 +52,7 @@ def support_enumeration(game, tol: float = 1e-10, warn_degenerate: bool = True) 
     --------
     >>> from alchemist.games import NormalFormGame
     >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
-    >>> [tuple(s.round(2)) for eq in support_enumeration(bos) for s in eq]
+    >>> [tuple(s.round(2).tolist()) for eq in support_enumeration(bos) for s in eq]
     [(1.0, 0.0), (1.0, 0.0), (0.0, 1.0), (0.0, 1.0), (0.6, 0.4), (0.4, 0.6)]
     """
     game = as_game(game, 2)

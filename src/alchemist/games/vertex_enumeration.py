@@ -58,12 +58,13 @@ def vertex_enumeration(game, exact: bool = False) -> list:
 
     Examples
     --------
-    A degenerate game: the column player is indifferent, so the equilibria form a segment whose
-    two extreme points are returned.
+    A degenerate game: the column player is indifferent, so the equilibria form two segments
+    (row 1 against ``y_1 >= 1/2``, row 2 against ``y_1 <= 1/2``) whose four extreme points are
+    returned.
 
     >>> g = NormalFormGame([[1, 1], [0, 2]], [[1, 1], [1, 1]])
     >>> [tuple(map(float, np.round(v, 3))) for eq in vertex_enumeration(g) for v in eq]
-    [(0.0, 1.0), (0.0, 1.0), (1.0, 0.0), (0.5, 0.5), (1.0, 0.0), (1.0, 0.0)]
+    [(1.0, 0.0), (1.0, 0.0), (1.0, 0.0), (0.5, 0.5), (0.0, 1.0), (0.5, 0.5), (0.0, 1.0), (0.0, 1.0)]
     """
     game = as_game(game, 2)
     m, n = game.shape
