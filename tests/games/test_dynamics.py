@@ -44,7 +44,7 @@ def test_pure_dominance_matches_gambit_on_files(shared_data, strict):
 
 
 def test_mixed_dominance():
-    # Shoham & Leyton-Brown (2009) Fig. 4.? style: M is dominated only by the mixture of T and B
+    # the middle row is dominated only by the half-half mixture of the top and bottom rows
     g = NormalFormGame([[3, 0], [1, 1], [0, 3]], [[1, 1], [1, 1], [1, 1]])
     assert [a.tolist() for a in iterated_dominance(g)[1]] == [[0, 1, 2], [0, 1]]
     assert [a.tolist() for a in iterated_dominance(g, mixed=True)[1]] == [[0, 2], [0, 1]]

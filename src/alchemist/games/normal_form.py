@@ -260,7 +260,7 @@ def is_nash(game: NormalFormGame, profile, tol: float = DEFAULT_TOL, exact: bool
     Notes
     -----
     A profile is a Nash equilibrium iff every pure action in the support of each player's
-    strategy is a best response (Nash 1951; Shoham & Leyton-Brown 2009, Thm 3.3.?): checking
+    strategy is a best response (Nash 1951; Shoham & Leyton-Brown 2009, §3.3): checking
     pure deviations suffices.
     """
     r = regret(game, profile, exact=exact)
