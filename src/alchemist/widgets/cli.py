@@ -1,0 +1,93 @@
+"""The ``alchemist dashboard`` and ``alchemist report`` subcommands.
+
+``dashboard`` serves ``notebooks/02-live-cim-dashboard.ipynb`` with Voilà; ``report`` executes
+``notebooks/05-scheduled-report.ipynb`` with papermill (its ``parameters`` cell: ``source``,
+``window_days``, ``output``) and exports the executed notebook to HTML, where every widget shows
+its static view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from alchemist.errors import InputFormatError
+
+__all__ = ["add_commands", "notebook_path", "run_report"]
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add ``dashboard`` and ``report`` to the ``alchemist`` command's subparsers."""
+    p = sub.add_parser("dashboard", help="serve the live CIM dashboard notebook with Voilà")
+    p.add_argument("--port", type=int, default=8866, help="port (default: 8866)")
+    p.add_argument("--url", help="NATS URL of a CIM (default: start the embedded server)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(func=_dashboard)
+
+    p = sub.add_parser("report", help="run the scheduled-report notebook with papermill and export HTML")
+    p.add_argument("--source", help="SNAP edge list (default: the shipped CollegeMsg sample)")
+    p.add_argument("--window-days", type=float, default=30, help="days of activity up to the last event (default: 30)")
+    p.add_argument("--output", default="alchemist-out/report", help="output folder (default: alchemist-out/report)")
+    p.set_defaults(func=_report)
+
+
+def notebook_path(name: str) -> Path:
+    """Path of a shipped notebook (the checkout's ``notebooks/`` or the installed package's)."""
+    here = Path(__file__).resolve()
+    for folder in (here.parents[3] / "notebooks", here.parents[1] / "notebooks"):
+        if (folder / name).exists():
+            return folder / name
+    raise InputFormatError(f"notebook {name} is not shipped with this installation", path=name)
+
+
+def run_report(source: str | None = None, *, window_days: float = 30, output: str = "alchemist-out/report") -> Path:
+    """Execute the scheduled-report notebook and export it to HTML; returns the HTML file.
+
+    Raises
+    ------
+    InputFormatError
+        If ``source`` does not exist.
+    """
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    notebook = notebook_path("05-scheduled-report.ipynb")
+    out = Path(output).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    parameters = {"window_days": window_days, "output": str(out)}
+    if source is not None:
+        src = Path(source).resolve()
+        if not src.exists():
+            raise InputFormatError(f"{source}: no such file", path=str(source))
+        parameters["source"] = str(src)
+    executed = out / "report.ipynb"
+    papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, cwd=str(notebook.parent),
+                               progress_bar=False)
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(executed, as_version=4))
+    html = out / "report.html"
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+def _dashboard(args) -> int:
+    notebook = notebook_path("02-live-cim-dashboard.ipynb")
+    command = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}",
+               "--Voila.ip=127.0.0.1", f"--Voila.root_dir={notebook.parent}"]
+    if args.no_browser:
+        command.append("--no-browser")
+    env = None
+    if args.url:
+        import os
+
+        env = dict(os.environ, ALCHEMIST_NATS_URL=args.url)
+    print(f"alchemist dashboard: http://127.0.0.1:{args.port}/ (Ctrl-C stops it)")
+    return subprocess.call(command, cwd=str(notebook.parent), env=env)
+
+
+def _report(args) -> int:
+    html = run_report(args.source, window_days=args.window_days, output=args.output)
+    print(f"alchemist report: {html}")
+    return 0
