@@ -1,5 +1,17 @@
 """The event-sourced columnar Graph, its readers and writers, queries and analytics."""
 
+from alchemist.graph.analytics import (
+    average_clustering,
+    betweenness_centrality,
+    clustering,
+    connected_components,
+    degree_statistics,
+    louvain,
+    modularity,
+    pagerank,
+    strongly_connected_components,
+    transitivity,
+)
 from alchemist.graph.core import ApplyResult, Graph
 from alchemist.graph.queries import find_nodes, k_hop, neighbors, shortest_path, shortest_path_length, subgraph
 from alchemist.graph.io import (
@@ -27,6 +39,9 @@ __all__ = [
     "ApplyResult", "EdgeList", "Graph", "from_frames", "read_arrows", "read_edge_list", "read_gexf", "read_gml",
     "read_graph", "read_graphml", "read_node_link", "read_parquet", "to_frames", "write_arrows", "write_gexf",
     "write_gml", "write_graph", "write_graphml", "write_node_link", "write_parquet",
+    # analytics
+    "average_clustering", "betweenness_centrality", "clustering", "connected_components", "degree_statistics",
+    "louvain", "modularity", "pagerank", "strongly_connected_components", "transitivity",
     # queries
     "find_nodes", "k_hop", "neighbors", "shortest_path", "shortest_path_length", "subgraph",
 ]

@@ -960,15 +960,27 @@ class Graph:
                     if e in seen:
                         raise DuplicateIdError(f"{ev_name(int(ek[explicit_rows[j] - r0]))}: edge {e!r} already exists")
                     seen.add(e)
-            ex_set = set(explicit_rows)
-            for j, e in enumerate(explicit_ids):
-                clash = self._edge_row(e) is not None
-                mm = _IMPLICIT.fullmatch(e)
-                if not clash and mm:
-                    kk = int(mm.group(1))
-                    clash = r0 <= kk < r0 + m and kk not in ex_set
-                if clash:
-                    raise DuplicateIdError(f"{ev_name(int(ek[explicit_rows[j] - r0]))}: edge {e!r} already exists")
+            # an explicit "e<k>" clashes with a live edge of the graph, or with row k of this call
+            # when row k keeps its implicit id
+            pattern_k = _pattern_numbers(pa.array(explicit_ids, type=pa.string()))
+            clash = np.zeros(len(explicit_ids), dtype=bool)
+            if self._edge_index:
+                hits = self._edge_index.keys() & set(explicit_ids)
+                if hits:
+                    clash |= np.fromiter((e in hits for e in explicit_ids), dtype=bool, count=len(explicit_ids))
+            if r0:
+                old = (pattern_k >= 0) & (pattern_k < r0)
+                for j in np.flatnonzero(old).tolist():
+                    clash[j] |= self._edge_row(explicit_ids[j]) is not None
+            in_call = (pattern_k >= r0) & (pattern_k < r0 + m)
+            if in_call.any():
+                is_explicit = np.zeros(m, dtype=bool)
+                is_explicit[np.asarray(explicit_rows) - r0] = True
+                clash[in_call] |= ~is_explicit[pattern_k[in_call] - r0]
+            if clash.any():
+                j = int(np.flatnonzero(clash)[0])
+                raise DuplicateIdError(
+                    f"{ev_name(int(ek[explicit_rows[j] - r0]))}: edge {explicit_ids[j]!r} already exists")
         if self._pattern_max >= r0 and m:
             ex_set = set(explicit_rows)
             for r in range(r0, min(r0 + m, self._pattern_max + 1)):
@@ -1021,12 +1033,10 @@ class Graph:
         self._edge_added.extend(v0 + 1 + ek)
         self._edge_removed.pad_to(self._src.size)
         self._n_alive_edges += m
-        for r, e in zip(explicit_rows, explicit_ids):
-            self._edge_explicit[r] = e
-            self._edge_index[e] = r
-            mm = _IMPLICIT.fullmatch(e)
-            if mm:
-                self._pattern_max = max(self._pattern_max, int(mm.group(1)))
+        if explicit_ids:
+            self._edge_explicit.update(zip(explicit_rows, explicit_ids))
+            self._edge_index.update(zip(explicit_ids, explicit_rows))
+            self._pattern_max = max(self._pattern_max, int(pattern_k.max()))
         # properties
         if props is not None:
             node_rows = n0 + np.flatnonzero(explicit_new)
@@ -1720,6 +1730,16 @@ def _string(values):
     return values
 
 
+def _pattern_numbers(ids) -> np.ndarray:
+    """k for ids of the form ``"e<k>"`` (pyarrow strings), -1 for the others."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    match = pc.match_substring_regex(ids, r"^e(0|[1-9][0-9]{0,17})$").fill_null(False)
+    digits = pc.if_else(match, pc.utf8_slice_codeunits(ids, 1), pa.scalar("-1"))
+    return pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+
+
 class _LazyList:
     """Index into a pyarrow StringArray, converting only the elements asked for (error messages)."""
 
@@ -1732,13 +1752,7 @@ class _LazyList:
 
 def _implicit_mask(eid, rows: np.ndarray) -> np.ndarray:
     """Which of the edge ids ``eid`` (pyarrow strings) equal ``"e<row>"`` for their row."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    match = pc.match_substring_regex(eid, r"^e(0|[1-9][0-9]{0,17})$").fill_null(False)
-    digits = pc.if_else(match, pc.utf8_slice_codeunits(eid, 1), pa.scalar("-1"))
-    k = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
-    return k == rows
+    return _pattern_numbers(eid) == rows
 
 
 def _as_arrow_table(table):
