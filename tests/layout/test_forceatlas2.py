@@ -1,0 +1,271 @@
+"""ForceAtlas2: Barnes–Hut against exact repulsion, forces against hand formulas and the `fa2` package."""
+
+import warnings
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from alchemist.errors import LayoutError
+from alchemist.layout import _cpu, forceatlas2, incremental_layout
+from alchemist.layout.forces import CallableForce, GroupAttraction
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fa2 import ForceAtlas2
+
+
+def exact_repulsion(pos, mass, kr):
+    """All-pairs ForceAtlas2 repulsion k_r m_i m_j / d along the unit vector (NumPy, float64)."""
+    d = pos[:, None, :] - pos[None, :, :]
+    d2 = (d**2).sum(axis=2)
+    d2[d2 == 0] = np.inf  # the diagonal and coincident pairs exert no force
+    return kr * mass[:, None] * (mass[None, :, None] * d / d2[:, :, None]).sum(axis=1)
+
+
+def bh_repulsion(pos, mass, theta, kr=2.0):
+    n = len(pos)
+    ws = _cpu.make_workspace(n)
+    n_cells = _cpu.build_tree(pos, mass, np.zeros(n), theta, *ws)
+    codes, order, _s, _t, parent, cells, pts = ws
+    force = np.zeros((n, 2))
+    _cpu._repulsion(order, n_cells, cells, pts, _cpu.group_cells(n_cells, cells), kr, False, force)
+    return force
+
+
+@pytest.fixture(scope="module")
+def clustered():
+    rng = np.random.default_rng(3)
+    centres = rng.normal(scale=20, size=(6, 2))
+    pos = np.concatenate([c + rng.normal(scale=2, size=(50, 2)) for c in centres])
+    mass = 1.0 + rng.integers(0, 10, size=len(pos)).astype(float)
+    return pos, mass
+
+
+def test_barnes_hut_with_theta_zero_is_exact(clustered):
+    pos, mass = clustered
+    np.testing.assert_allclose(bh_repulsion(pos, mass, 0.0), exact_repulsion(pos, mass, 2.0), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(bh_repulsion(pos, mass, 1e-3), exact_repulsion(pos, mass, 2.0), rtol=1e-5, atol=1e-9)
+
+
+def test_barnes_hut_theta_default_within_a_few_percent(clustered):
+    pos, mass = clustered
+    exact = exact_repulsion(pos, mass, 2.0)
+    approx = bh_repulsion(pos, mass, 1.2)
+    rel = np.linalg.norm(approx - exact, axis=1) / np.linalg.norm(exact, axis=1)
+    assert np.median(rel) < 0.03
+    assert np.linalg.norm(approx - exact) / np.linalg.norm(exact) < 0.05
+
+
+def test_barnes_hut_handles_coincident_points():
+    pos = np.array([[0.0, 0.0]] * 20 + [[5.0, 5.0]])
+    force = bh_repulsion(pos, np.ones(21), 1.2)
+    np.testing.assert_allclose(force, exact_repulsion(pos, np.ones(21), 2.0), rtol=1e-9)
+
+
+def test_attraction_and_gravity_match_hand_formulas():
+    # path 0 - 1 - 2 with weights 2 and 0.5; masses 1 + degree = 2, 3, 2; no repulsion (0 cells)
+    pos = np.array([[1.0, 0.0], [0.0, 2.0], [-3.0, -4.0]])
+    indptr = np.array([0, 1, 3, 4])
+    indices = np.array([1, 0, 2, 1], dtype=np.int32)
+    weights = np.array([2.0, 2.0, 0.5, 0.5])
+    mass = np.array([2.0, 3.0, 2.0])
+    gravity = 1.5
+    force = np.zeros((3, 2))
+
+    def run(strong, lin_log):
+        _cpu.forces_and_swing(
+            pos, mass, np.zeros(3), np.zeros(3, bool), indptr, indices, weights,
+            np.arange(3), 0, np.zeros((1, 8)), np.zeros((3, 4)), np.zeros(0, np.int64),
+            2.0, gravity, strong, lin_log, False, 1.0, False, force, np.zeros((3, 2)), np.zeros((0, 2)),
+        )
+        return force.copy()
+
+    def attraction(i, j, w, lin_log):
+        d = pos[i] - pos[j]
+        if lin_log:
+            dist = np.linalg.norm(d)
+            return -w * np.log1p(dist) / dist * d
+        return -w * d
+
+    for lin_log in (False, True):
+        expected = np.array([
+            attraction(0, 1, 2.0, lin_log),
+            attraction(1, 0, 2.0, lin_log) + attraction(1, 2, 0.5, lin_log),
+            attraction(2, 1, 0.5, lin_log),
+        ])
+        weak = expected - gravity * mass[:, None] * pos / np.linalg.norm(pos, axis=1)[:, None]
+        np.testing.assert_allclose(run(False, lin_log), weak, rtol=1e-12)
+        strong = expected - 2.0 * gravity * mass[:, None] * pos
+        np.testing.assert_allclose(run(True, lin_log), strong, rtol=1e-12)
+
+
+def _fa2(graph, pos, iterations, **kw):
+    A = nx.to_scipy_sparse_array(graph, weight="weight", format="csr", dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = ForceAtlas2(verbose=False, **kw)
+        return np.array(f.forceatlas2(A, pos=pos.copy(), iterations=iterations))
+
+
+OPTIONS = [
+    ({}, {}),
+    ({"linLogMode": True}, {"lin_log": True}),
+    ({"outboundAttractionDistribution": True}, {"dissuade_hubs": True}),
+    ({"strongGravityMode": True, "gravity": 2.0}, {"strong_gravity": True, "gravity": 2.0}),
+    ({"adjustSizes": True}, {"prevent_overlap": True}),
+    ({"edgeWeightInfluence": 0.5, "scalingRatio": 5.0}, {"edge_weight_influence": 0.5, "scaling_ratio": 5.0}),
+]
+
+
+@pytest.mark.parametrize("graph", [nx.karate_club_graph(), nx.les_miserables_graph()], ids=["karate", "lesmis"])
+@pytest.mark.parametrize("fa2_kw, our_kw", OPTIONS, ids=[str(o[1]) or "default" for o in OPTIONS])
+def test_iterations_match_fa2_exact_repulsion(graph, fa2_kw, our_kw):
+    pos = np.random.default_rng(0).random((graph.number_of_nodes(), 2))
+    for iterations in (1, 5):
+        ref = _fa2(graph, pos, iterations, barnesHutOptimize=False, **fa2_kw)
+        ours = forceatlas2(graph, iterations, theta=0.0, initial_positions=pos, **our_kw)
+        np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-5 * np.abs(ref).max())
+
+
+def test_one_iteration_matches_fa2_barnes_hut():
+    graph = nx.les_miserables_graph()
+    pos = np.random.default_rng(1).random((graph.number_of_nodes(), 2)) * 100
+    ref = _fa2(graph, pos, 1, barnesHutOptimize=True, barnesHutTheta=1.2)
+    ours = forceatlas2(graph, 1, theta=1.2, initial_positions=pos)
+    moved_ref = np.linalg.norm(ref - pos, axis=1)
+    err = np.linalg.norm(ours - ref, axis=1)
+    assert np.median(err / moved_ref) < 0.05
+
+
+def test_seed_makes_it_deterministic():
+    g = nx.les_miserables_graph()
+    a = forceatlas2(g, 20, seed=7)
+    np.testing.assert_array_equal(a, forceatlas2(g, 20, seed=7))
+    assert not np.array_equal(a, forceatlas2(g, 20, seed=8))
+
+
+def test_input_forms_agree():
+    g = nx.les_miserables_graph()
+    rows = {v: k for k, v in enumerate(g)}
+    src = np.array([rows[u] for u, v in g.edges()])
+    dst = np.array([rows[v] for u, v in g.edges()])
+    w = np.array([d["weight"] for u, v, d in g.edges(data=True)], dtype=float)
+    n = g.number_of_nodes()
+
+    class DuckGraph:
+        def number_of_nodes(self):
+            return n
+
+        def edge_index(self):
+            return src, dst, w
+
+    ref = forceatlas2(g, 10, seed=1)
+    np.testing.assert_array_equal(forceatlas2((n, src, dst, w), 10, seed=1), ref)
+    np.testing.assert_array_equal(forceatlas2(DuckGraph(), 10, seed=1), ref)
+    np.testing.assert_array_equal(forceatlas2(nx.to_scipy_sparse_array(g, weight="weight"), 10, seed=1), ref)
+    # a directed edge list (both directions) is the same undirected graph with summed weights
+    both = (n, np.concatenate([src, dst]), np.concatenate([dst, src]), np.concatenate([w, w]) / 2)
+    np.testing.assert_allclose(forceatlas2(both, 10, seed=1), ref, rtol=1e-6)
+
+
+def test_self_loops_parallel_edges_isolated_and_empty():
+    n = 5
+    simple = forceatlas2((n, [0, 1], [1, 2], [2.0, 1.0]), 10, seed=3)
+    messy = forceatlas2((n, [0, 1, 1, 3, 0], [1, 2, 0, 3, 1], [1.0, 1.0, 0.5, 9.0, 0.5]), 10, seed=3)
+    np.testing.assert_allclose(messy, simple, rtol=1e-6)  # self-loop ignored, 0-1 weights summed
+    assert np.isfinite(simple).all() and simple.shape == (5, 2) and simple.dtype == np.float32
+    empty = forceatlas2((0, [], []), 10)
+    assert empty.shape == (0, 2) and empty.dtype == np.float32
+    single = forceatlas2((1, [], []), 5, seed=0)
+    assert single.shape == (1, 2) and np.isfinite(single).all()
+
+
+def test_callback_gets_each_iteration():
+    seen = []
+    out = forceatlas2(nx.karate_club_graph(), 4, seed=0, callback=lambda i, p: seen.append((i, p.copy())))
+    assert [i for i, _ in seen] == [0, 1, 2, 3]
+    assert seen[0][1].shape == (34, 2) and seen[0][1].dtype == np.float32
+    np.testing.assert_array_equal(seen[-1][1], out)
+
+
+def test_extra_force_enters_the_force_sum():
+    # one node at (3, 4) with gravity 1: FA2 force = -m g p / |p| = (-0.6, -0.8). An extra force of
+    # (0.6, 0.8) cancels it, so the node must not move; without it the node moves toward 0.
+    pos = np.array([[3.0, 4.0]])
+    moved = forceatlas2((1, [], []), 1, initial_positions=pos)
+    assert np.linalg.norm(moved[0]) < 5.0
+    held = forceatlas2((1, [], []), 3, initial_positions=pos, forces=[CallableForce(lambda p: np.full_like(p, 0) + [0.6, 0.8])])
+    np.testing.assert_allclose(held, pos, rtol=1e-6)
+
+
+def test_group_attraction_pulls_groups_together():
+    g = nx.les_miserables_graph()
+    n = g.number_of_nodes()
+    labels = np.where(np.arange(n) % 2 == 0, 0, -1)
+    free = forceatlas2(g, 60, seed=2)
+    pulled = forceatlas2(g, 60, seed=2, forces=[GroupAttraction(labels, strength=20.0)])
+
+    def spread(p):
+        members = p[labels == 0]
+        return np.linalg.norm(members - members.mean(axis=0), axis=1).mean() / np.linalg.norm(p - p.mean(axis=0), axis=1).mean()
+
+    assert spread(pulled) < 0.7 * spread(free)
+
+
+def test_fixed_nodes_do_not_move():
+    g = nx.karate_club_graph()
+    pos = np.random.default_rng(0).random((34, 2))
+    fixed = np.zeros(34, bool)
+    fixed[:10] = True
+    out = forceatlas2(g, 10, initial_positions=pos, fixed=fixed)
+    np.testing.assert_array_equal(out[:10], pos[:10].astype(np.float32))
+    assert np.all(np.linalg.norm(out[10:] - pos[10:], axis=1) > 0)
+
+
+def test_incremental_layout_places_new_nodes_near_their_neighbours():
+    g = nx.les_miserables_graph()
+    nodes = list(g)
+    old = forceatlas2(g, 100, seed=0)
+    g2 = g.copy()
+    g2.add_edges_from([("new", nodes[0]), ("new", nodes[1]), ("new", nodes[2]), ("newer", "new")])
+    out = incremental_layout(g2, old, iterations=10, settle="new", seed=0)
+    assert out.shape == (len(g2), 2)
+    np.testing.assert_array_equal(out[: len(old)], old)  # settle="new": the old layout is untouched
+    extent = np.ptp(old, axis=0).max()
+    new_row, newer_row = list(g2).index("new"), list(g2).index("newer")
+    assert np.linalg.norm(out[new_row] - old[:3].mean(axis=0)) < 0.25 * extent
+    assert np.linalg.norm(out[newer_row] - out[new_row]) < 0.25 * extent
+    moved = incremental_layout(g2, old, iterations=5, seed=0)  # neighbours of the new nodes settle too
+    neighbours = np.zeros(len(g2), bool)
+    neighbours[[0, 1, 2]] = True
+    assert np.any(moved[:3] != old[:3])
+    np.testing.assert_array_equal(moved[: len(old)][~neighbours[: len(old)]], old[~neighbours[: len(old)]])
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: forceatlas2((3, [0], [1], [np.nan])), "weight nan"),
+        (lambda: forceatlas2((3, [0], [1], [-1.0])), "weight -1.0"),
+        (lambda: forceatlas2((3, [0], [5])), "dst = 5"),
+        (lambda: forceatlas2((3, [0, 1], [1])), "equal length"),
+        (lambda: forceatlas2((3, [0.5], [1.0])), "integer node rows"),
+        (lambda: forceatlas2((3, [0], [1]), initial_positions=[[0, 0], [1, np.nan], [2, 2]]), r"initial_positions\[1\]"),
+        (lambda: forceatlas2((3, [0], [1]), initial_positions=np.zeros((2, 2))), r"shape \(2, 2\)"),
+        (lambda: forceatlas2((3, [0], [1]), theta=-1), "theta"),
+        (lambda: forceatlas2((3, [0], [1]), scaling_ratio=0), "scaling_ratio"),
+        (lambda: forceatlas2((3, [0], [1]), iterations=-2), "iterations"),
+        (lambda: forceatlas2((3, [0], [1]), node_size=[1, 2]), "node_size"),
+        (lambda: forceatlas2((3, [0], [1]), fixed=[1, 0, 0]), "boolean mask"),
+        (lambda: forceatlas2((3, [0], [1]), callback=3), "callback"),
+        (lambda: forceatlas2([[0, 1]]), "cannot lay out a list"),
+        (lambda: forceatlas2(sp.csr_matrix(np.ones((2, 3)))), "square"),
+        (lambda: forceatlas2(sp.csr_matrix(np.array([[0, np.nan], [np.nan, 0]]))), "not finite"),
+        (lambda: forceatlas2(nx.Graph([(0, 1, {"weight": "heavy"})])), "heavy"),
+    ],
+)
+def test_bad_input_names_the_value(call, message):
+    with pytest.raises(LayoutError, match=message):
+        call()
