@@ -1,7 +1,8 @@
 """The ``alchemist`` command.
 
-Subcommands: ``demo`` (the main job end to end), ``cid FILE``, and the CIM layer's ``server``,
-``replay`` and ``stats``. Bad input gives a one-line error naming the file and line, exit status
+Subcommands: ``demo`` (the main job end to end), ``cid FILE``, the CIM layer's ``server``,
+``replay``, ``stats`` and ``agent``, and the notebooks' ``dashboard`` (Voilà) and ``report``
+(papermill). Bad input gives a one-line error naming the file and line, exit status
 2, never a traceback.
 """
 
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from alchemist import __version__
     from alchemist.cim.cli import add_commands as add_cim_commands
+    from alchemist.widgets.cli import add_commands as add_widget_commands
 
     parser = argparse.ArgumentParser(prog="alchemist", description="Knowledge graphs on the CIM: events, layout, analytics.")
     parser.add_argument("--version", action="version", version=f"alchemist {__version__}")
@@ -54,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cid)
 
     add_cim_commands(sub)
+    add_widget_commands(sub)
     return parser
 
 
