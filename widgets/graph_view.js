@@ -9,7 +9,7 @@ export default {
     let view = { x: model.get("x_range").slice(), y: model.get("y_range").slice() };
     let shown = { x: view.x.slice(), y: view.y.slice() };
     let url = null;
-    let inflight = false, pending = null, inflightTimer = null, settleTimer = null, seq = 0;
+    let inflight = false, pending = null, inflightTimer = null, settleTimer = null, seq = 0, sentAt = 0;
 
     const img = h("img", { class: "alchemist-gv-image", draggable: "false", alt: "graph", "data-testid": "graph-image" });
     const overlay = h("canvas", { class: "alchemist-gv-overlay" });
@@ -55,6 +55,7 @@ export default {
       if (inflight || !pending) return;
       inflight = true;
       pending.seq = ++seq;
+      sentAt = performance.now();
       send(pending);
       pending = null;
       clearTimeout(inflightTimer);
@@ -76,6 +77,7 @@ export default {
       if (frame.seq === undefined || frame.seq < 0) view = { x: shown.x.slice(), y: shown.y.slice() };
       applyTransform();
       stage.dataset.frameSeq = String(frame.seq);
+      if (inflight && frame.seq === seq) stage.dataset.roundTripMs = (performance.now() - sentAt).toFixed(1);
       stage.dataset.draft = String(!!frame.draft);
       inflight = false;
       clearTimeout(inflightTimer);
