@@ -465,7 +465,8 @@ class Connection:
             return False
 
         self._run(self._open_feed(graph_id, live=False, from_sequence=from_sequence, from_time=None, snapshot=False,
-                                  durable=None, progress=False, fetch_batch=1000, idle_timeout=2.0, accept=keep))
+                                  durable=None, progress=False, fetch_batch=1000, idle_timeout=2.0, accept=keep,
+                                  causal=False))
         return collected
 
     def replay(self, source, graph_id: str | None = None, *, batch: int = 1000, progress: bool = False,
@@ -700,8 +701,8 @@ class Connection:
         result = PublishResult()
         bar = _progress_bar(progress, total, "publish", "events")
         start = time.perf_counter()
-        in_flight: list[tuple[asyncio.Future, tuple[str, bytes, dict], int]] = []
-        failed: list[tuple[str, bytes, dict, int]] = []
+        in_flight: list[tuple[asyncio.Future, tuple[int, str, bytes, dict], int]] = []
+        failed: list[tuple[int, str, bytes, dict, int]] = []  # (message index, subject, data, headers, events)
         js, subjects = self._js, self.subjects
 
         def settle(entry) -> None:
@@ -709,6 +710,7 @@ class Connection:
             exc = future.exception() if not future.cancelled() else asyncio.CancelledError()
             if exc is not None:
                 failed.append((*message, count))
+                self.breaker.failure()
                 return
             ack = future.result()
             if ack.duplicate:
@@ -720,14 +722,20 @@ class Connection:
                 bar(count)
 
         async def drain(keep: int) -> None:
+            # wait for the oldest acknowledgements; when one does not come in time, the server is
+            # gone: every acknowledgement still missing counts as failed (they are resent)
             while len(in_flight) > keep:
                 head = in_flight[0][0]
-                try:
-                    await asyncio.wait_for(asyncio.shield(head), timeout=5.0)
-                except Exception:
-                    pass
                 if not head.done():
-                    head.cancel()
+                    await asyncio.wait([head], timeout=5.0)
+                if not head.done():
+                    await asyncio.wait([f for f, _m, _c in in_flight], timeout=1.0)
+                    for future, _m, _c in in_flight:
+                        if not future.done():
+                            future.cancel()
+                    while in_flight:
+                        settle(in_flight.pop(0))
+                    return
                 settle(in_flight.pop(0))
 
         def message_of(chunk: list[tuple]) -> tuple[str, bytes, dict, int]:
@@ -744,17 +752,21 @@ class Connection:
                        "Cim-Event-Count": str(len(chunk))}
             return subjects.subject(agg, BATCH_TYPE), data, headers, len(chunk)
 
+        index = 0
+
         async def send(chunk: list[tuple]) -> None:
+            nonlocal index
             subject, data, headers, count = message_of(chunk)
+            index += 1
             if failed or len(self.outbox) or not self.breaker.allow():
-                failed.append((subject, data, headers, count))
+                failed.append((index, subject, data, headers, count))
                 return
             try:
                 future = await js.publish_async(subject, data, headers=headers, stream=GRAPH_STREAM)
             except Exception:
-                failed.append((subject, data, headers, count))
+                failed.append((index, subject, data, headers, count))
                 return
-            in_flight.append((future, (subject, data, headers), count))
+            in_flight.append((future, (index, subject, data, headers), count))
             result.messages += 1
             if len(in_flight) >= window:
                 await drain(window // 2)
@@ -771,7 +783,8 @@ class Connection:
             await send(chunk)
         await drain(0)
         if failed:
-            await self._resend(failed, result, bar)
+            failed.sort(key=lambda f: f[0])
+            await self._resend([f[1:] for f in failed], result, bar)
         result.seconds = time.perf_counter() - start
         METRICS.published.labels(GRAPH_STREAM).inc(result.published)
         if bar is not None:
@@ -818,7 +831,8 @@ class Connection:
 
     # consuming ---------------------------------------------------------
     async def _open_feed(self, graph_id: str, *, live: bool, from_sequence, from_time, snapshot: bool, durable,
-                         progress, fetch_batch: int, idle_timeout: float, accept=None, stop_after=None) -> GraphFeed:
+                         progress, fetch_batch: int, idle_timeout: float, accept=None, stop_after=None,
+                         causal: bool = True) -> GraphFeed:
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
         from nats.js.errors import NotFoundError
 
@@ -833,7 +847,7 @@ class Connection:
                 fold.last_sequence = seq
                 from_sequence = seq + 1
         if fold is None:
-            fold = GraphFold(graph_id, accept=accept)
+            fold = GraphFold(graph_id, accept=accept, causal=causal)
         feed = GraphFeed(self, fold)
         subject = self.subjects.aggregate_filter(graph_id)
         config = ConsumerConfig(ack_policy=AckPolicy.ALL, filter_subject=subject, max_ack_pending=-1, ack_wait=60,
@@ -937,7 +951,7 @@ class Connection:
             events, rejected = decode_messages(batch)
             METRICS.received.labels(graph_id).inc(len(events))
             with feed.lock:
-                refused = fold.feed(events)
+                refused = fold.feed(events, caught_up=msgs[-1].metadata.num_pending == 0 if msgs else True)
                 feed._changed.notify_all()
         finally:
             if collecting:

@@ -5,6 +5,9 @@ event id it has applied (a redelivered or re-published event is skipped, whateve
 sequence) and collects the events that cannot be applied (with the reason) for the dead-letter
 stream.
 
+Order: events are folded in causal order, following the CID chain (each event's
+``previous_cid``); an event that arrives before its predecessor waits for it.
+
 Bulk path: while a graph is being built from nothing, events in the shape a replay of an edge
 list produces (``graph_created``; a bare ``node_added`` for each endpoint just before its first
 edge, with that edge's timestamp; ``edge_added`` with ids ``e0, e1, ...``, weight 1 and no
@@ -52,11 +55,17 @@ class GraphFold:
     applied : int
     """
 
-    def __init__(self, graph_id: str, graph=None, *, applied_ids=(), accept: Callable[[Event], bool] | None = None):
+    def __init__(self, graph_id: str, graph=None, *, applied_ids=(), accept: Callable[[Event], bool] | None = None,
+                 causal: bool = True):
         self.graph_id = graph_id
         self._graph = graph
         self._seen: set[str] = set(applied_ids)
         self.accept = accept
+        self.causal = causal
+        self._head: str | None = None if graph is None else graph.last_cid
+        self._cids: set[int] = set()
+        self._waiting: dict[str, list[Event]] = {}
+        self._parked_ids: set[str] = set()
         self.rejected: list[tuple[int | None, str | None, str]] = []
         self.duplicates = 0
         self.applied = 0
@@ -68,24 +77,39 @@ class GraphFold:
         """Ids of every event folded in (for snapshots)."""
         return self._seen
 
-    def feed(self, events: list[Event]) -> list[tuple[Event, Exception]]:
-        """Fold verified events in; returns the ones rejected by the graph, with their errors."""
-        seen = self._seen
+    @property
+    def parked(self) -> int:
+        """Events held back until the event their ``previous_cid`` names arrives."""
+        return len(self._parked_ids)
+
+    def feed(self, events: list[Event], *, caught_up: bool = False) -> list[tuple[Event, Exception]]:
+        """Fold verified events in; returns the ones rejected by the graph, with their errors.
+
+        Events are applied in causal order: an event whose ``previous_cid`` names an event not
+        folded yet (a publisher's retry can store events out of order) waits for it. With
+        ``caught_up`` (the stream has nothing pending), the events still waiting are applied in
+        stream order: their predecessor is missing from the stream.
+        """
+        seen, parked = self._seen, self._parked_ids
         fresh: list[Event] = []
         batch_ids: set[str] = set()
         for event in events:
             eid = event.event_id
-            if eid in seen or eid in batch_ids:
+            if eid in seen or eid in batch_ids or eid in parked:
                 self.duplicates += 1
-                continue
-            if self.accept is not None and not self.accept(event):
                 continue
             batch_ids.add(eid)
             fresh.append(event)
+        if events and events[-1].sequence is not None:
+            self.last_sequence = events[-1].sequence
+        if self.causal:
+            fresh = self._in_causal_order(fresh)
+            if caught_up and parked:
+                fresh += self._release()
+        if self.accept is not None:
+            fresh = [e for e in fresh if self.accept(e)]
         if not fresh:
             return []
-        if events[-1].sequence is not None:
-            self.last_sequence = events[-1].sequence
         rejected: list[tuple[Event, Exception]] = []
         if self._bulk is not None:
             taken = self._bulk.take(fresh, self.graph_id)
@@ -105,6 +129,42 @@ class GraphFold:
         for event, exc in result:
             rejected.append((event, exc))
         return rejected
+
+    def _in_causal_order(self, events: list[Event]) -> list[Event]:
+        out: list[Event] = []
+        cids, waiting = self._cids, self._waiting
+        head = self._head
+        for event in events:
+            p = event.previous_cid
+            if p is None or p == head or hash(p) in cids:
+                stack = [event]
+                while stack:
+                    e = stack.pop()
+                    out.append(e)
+                    head = e.cid
+                    cids.add(hash(head))
+                    if waiting:
+                        followers = waiting.pop(head, None)
+                        if followers:
+                            for f in followers:
+                                self._parked_ids.discard(f.event_id)
+                            stack.extend(reversed(followers))
+            else:
+                waiting.setdefault(p, []).append(event)
+                self._parked_ids.add(event.event_id)
+        self._head = head
+        return out
+
+    def _release(self) -> list[Event]:
+        """The waiting events, in stream order (their predecessors never came)."""
+        rest = sorted((e for group in self._waiting.values() for e in group), key=lambda e: e.sequence or 0)
+        self._waiting.clear()
+        self._parked_ids.clear()
+        for e in rest:
+            self._cids.add(hash(e.cid))
+        if rest:
+            self._head = rest[-1].cid
+        return rest
 
     def reject(self, sequence: int | None, event: Event | None, exc: Exception) -> None:
         """Record a dead-lettered event or message."""
