@@ -103,3 +103,26 @@ def test_polytope_membership():
     assert square.membership([1.5, 0.5], c=2.0) == pytest.approx(np.exp(-1.0))
     with pytest.raises(ConceptError, match="all-zero"):
         ConvexRegion(sp, [[0, 0]], [1])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_multidomain_float32_kernel_matches_brute_force(seed):
+    # several continuous domains (Euclidean within, Manhattan across): the float32 kernel with
+    # exact re-check must give the argmin of the float64 combined distance
+    sp = ConceptualSpace({"color": [0, 1, 2], "shape": [3], "taste": [4, 5]}, weights={"color": 2, "shape": 0.5, "taste": 1},
+                         dimension_weights={"color": [1, 3, 1], "shape": [1], "taste": [2, 1]})
+    rng = np.random.default_rng(seed)
+    x = rng.random((3000, 6)) * 50 + 1000  # far from the origin: float32 cancellation if done naively
+    p = rng.random((70, 6)) * 50 + 1000
+    full = sp.distance(x[:, None, :], p[None, :, :])
+    np.testing.assert_array_equal(categorize(x, p, sp, backend="cpu"), full.argmin(axis=1))
+
+
+def test_multidomain_near_ties_resolved_exactly():
+    sp = ConceptualSpace({"a": [0, 1], "b": [2]}, weights={"a": 1, "b": 1})
+    p = np.array([[1000.0, 1000.0, 1000.0], [1000.0, 1000.0, 1000.002], [1000.0, 1000.0, 1000.0]])
+    x = np.array([[1000.0, 1000.0, 1000.0009], [1000.0, 1000.0, 1000.0011], [1000.0, 1000.0, 1000.001]])
+    full = sp.distance(x[:, None, :], p[None, :, :])
+    # the third point is equidistant in exact arithmetic: the smallest index wins
+    assert full[2, 0] == full[2, 1]
+    np.testing.assert_array_equal(categorize(x, p, sp, backend="cpu"), [0, 1, 0])

@@ -9,8 +9,10 @@ is (weighted) Euclidean — one domain of continuous dimensions, or no space at 
 rescales coordinates by the salience weights and uses the expansion
 ``‖x − p‖² = ‖p‖² − 2 x·p + ‖x‖²`` in float32 with SIMD over the prototypes, then re-checks
 every point whose best and runner-up candidates lie within the float32 rounding bound in
-float64, so labels equal those of an exact float64 search. Other spaces (several domains,
-circular or categorical dimensions) use the general combined-metric kernel in float64.
+float64, so labels equal those of an exact float64 search. Spaces of several continuous domains
+get the same treatment with per-domain norms of coordinate differences (``Σ_q W_q ‖x_q − p_q‖``
+in float32, near ties re-ranked in float64). Circular or categorical dimensions use the general
+combined-metric kernel in float64.
 
 GPU kernels (numba.cuda, run on CuPy arrays) compute the same combined metric, one thread per
 point with the prototypes staged through shared memory.
@@ -92,6 +94,8 @@ def categorize(points, prototypes, space: ConceptualSpace | None = None, backend
         xs -= center
         ps -= center
         return _nearest_euclidean(xs, ps)
+    if _is_continuous(arrays):
+        return _nearest_multidomain(x, p, *arrays[:3])
     labels = np.empty(x.shape[0], dtype=np.int64)
     _nearest_combined(x, p, *arrays, labels)
     return labels
@@ -226,6 +230,54 @@ def _is_euclidean(arrays) -> bool:
     return len(used) <= 1 and not (period > 0).any() and not cat.any()
 
 
+def _is_continuous(arrays) -> bool:
+    _, _, _, period, cat = arrays
+    return not (period > 0).any() and not cat.any()
+
+
+def _nearest_multidomain(x, p, dim_w, dom_w, dom_of) -> np.ndarray:
+    """Nearest prototype under the combined metric of several continuous domains (float32 + exact re-check).
+
+    Coordinates are centred on the prototypes' mean and scaled by ``sqrt(dim_w)``, the dimensions
+    grouped by domain, so that ``d(x, p) = Σ_q W_q ‖x_q − p_q‖`` with per-domain Euclidean norms
+    of coordinate differences (no expansion, hence no cancellation). The float32 error of each
+    domain's term, with the sum over domains, is bounded by
+    ``(n_q + n_domains + 4)·ε₃₂·W_q·(‖x_q‖ + max‖p_q‖)``; candidates within twice the summed
+    bound of the float32 minimum are re-ranked in float64, so labels equal those of an exact
+    float64 search (smallest index among exact ties).
+    """
+    used = np.flatnonzero(dim_w > 0)
+    order = used[np.argsort(dom_of[used], kind="stable")]
+    doms, starts = np.unique(dom_of[order], return_index=True)
+    starts = np.append(starts, len(order)).astype(np.int64)
+    big_w = dom_w[doms].astype(np.float64)
+    scale = np.sqrt(dim_w[order])
+    xs = x[:, order] * scale
+    ps = p[:, order] * scale
+    center = ps.mean(axis=0)
+    xs -= center
+    ps -= center
+    n, k = xs.shape[0], ps.shape[0]
+    k16 = (k + _CHUNK - 1) // _CHUNK * _CHUNK
+    pt = np.zeros((len(order), k16), dtype=np.float32)
+    pt[:, :k] = ps.T
+    # padding prototypes sit far away so that they never win
+    pt[:, k:] = np.float32(np.abs(ps).max() * 8 + np.abs(xs).max() * 8 + 1.0)
+    eps = float(np.finfo(np.float32).eps)
+    tol = np.zeros(n)
+    for q in range(len(doms)):
+        a, b = starts[q], starts[q + 1]
+        xq = np.sqrt((xs[:, a:b] ** 2).sum(axis=1))
+        pq = float(np.sqrt((ps[:, a:b] ** 2).sum(axis=1).max()))
+        tol += big_w[q] * (b - a + len(doms) + 4) * eps * (xq + pq)
+    tol = (2.0 * tol + 1e-30).astype(np.float32)
+    labels = np.empty(n, dtype=np.int64)
+    _nearest_multidomain_f32(
+        xs.astype(np.float32), pt, starts, big_w.astype(np.float32), tol, xs, ps, big_w, labels
+    )
+    return labels
+
+
 def _nearest_euclidean(x: np.ndarray, p: np.ndarray) -> np.ndarray:
     n, d = x.shape
     k = p.shape[0]
@@ -327,6 +379,68 @@ def _nearest_expanded_f32(x32, pt, pn, tol, x64, p64, labels):  # pragma: no cov
                 labels[i] = arg
             else:
                 labels[i] = _exact_among(x64, p64, i, bits, thr)
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def _nearest_multidomain_f32(x32, pt, starts, big_w32, tol, x64, p64, big_w, labels):  # pragma: no cover - compiled
+    """Σ_q W_q ‖x_q − p_q‖ in float32 over all prototypes (SIMD over them); near ties in float64."""
+    n = x32.shape[0]
+    k16 = pt.shape[1]
+    k = p64.shape[0]
+    n_dom = big_w.shape[0]
+    n_blocks = (n + _BLOCK - 1) // _BLOCK
+    for blk in prange(n_blocks):
+        acc = np.empty(k16, dtype=np.float32)
+        sq = np.empty(k16, dtype=np.float32)
+        for i in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
+            for m in range(k16):
+                acc[m] = 0.0
+            for q in range(n_dom):
+                for m in range(k16):
+                    sq[m] = 0.0
+                for j in range(starts[q], starts[q + 1]):
+                    xj = x32[i, j]
+                    r = pt[j]
+                    for m in range(k16):
+                        t = xj - r[m]
+                        sq[m] += t * t
+                wq = big_w32[q]
+                for m in range(k16):
+                    acc[m] += wq * math.sqrt(sq[m])
+            best = acc[0]
+            for m in range(1, k16):
+                best = min(best, acc[m])
+            thr = best + tol[i]
+            count = 0
+            arg = -1
+            for m in range(k16):
+                hit = acc[m] <= thr
+                count += hit
+                cand = m if hit else -1
+                arg = cand if cand > arg else arg
+            if count == 1 and arg < k:
+                labels[i] = arg
+            else:
+                labels[i] = _exact_among_domains(x64, p64, starts, big_w, i, acc, thr)
+
+
+@njit(cache=True, fastmath=False)
+def _exact_among_domains(x64, p64, starts, big_w, i, acc, thr):  # pragma: no cover - compiled
+    best = np.inf
+    arg = 0
+    for m in range(p64.shape[0]):
+        if acc[m] <= thr:
+            s = 0.0
+            for q in range(big_w.shape[0]):
+                sq = 0.0
+                for j in range(starts[q], starts[q + 1]):
+                    t = x64[i, j] - p64[m, j]
+                    sq += t * t
+                s += big_w[q] * math.sqrt(sq)
+            if s < best:
+                best = s
+                arg = m
+    return arg
 
 
 @njit(cache=True, fastmath=False)
