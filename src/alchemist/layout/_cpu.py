@@ -403,6 +403,21 @@ def _repulsion_groups(g0, g1, order, n_cells, cells, pts, groups, kr, overlap, f
                 c = skip
             elif skip > c + 1:
                 c += 1
+            elif not overlap:
+                # leaf points join the interaction list as point masses (self: d = 0, no force)
+                cs = np.int64(cells[c, 5])
+                ce = np.int64(cells[c, 6])
+                if nf + ce - cs > cap_f:
+                    cap_f = 2 * (nf + ce - cs)
+                    bigger = np.empty((3, cap_f))
+                    bigger[:, :nf] = far[:, :nf]
+                    far = bigger
+                for q in range(cs, ce):
+                    far[0, nf] = pts[q, 0]
+                    far[1, nf] = pts[q, 1]
+                    far[2, nf] = pts[q, 2]
+                    nf += 1
+                c = skip
             else:
                 cs = np.int64(cells[c, 5])
                 ce = np.int64(cells[c, 6])
@@ -421,7 +436,7 @@ def _repulsion_groups(g0, g1, order, n_cells, cells, pts, groups, kr, overlap, f
                 nx, ny = _near_overlap(k, pts, near, nn, kr)
             else:
                 fx, fy = _far(pts[k, 0], pts[k, 1], pts[k, 2], far, nf, kr)
-                nx, ny = _near(k, pts, near, nn, kr)
+                nx, ny = 0.0, 0.0
             i = order[k]
             force[i, 0] = fx + nx
             force[i, 1] = fy + ny
@@ -434,28 +449,11 @@ def _far(xi, yi, mi, far, nf, kr):
     for t in range(nf):
         dx = xi - far[0, t]
         dy = yi - far[1, t]
-        f = far[2, t] / (dx * dx + dy * dy + 1e-300)  # d > 0 by the opening criterion
+        # + 1e-300: a point meets itself (or a coincident point) with d = 0 and no force
+        f = far[2, t] / (dx * dx + dy * dy + 1e-300)
         fx += dx * f
         fy += dy * f
     return kr * mi * fx, kr * mi * fy
-
-
-@njit(cache=True, error_model="numpy")
-def _near(k, pts, near, nn, kr):
-    xi = pts[k, 0]
-    yi = pts[k, 1]
-    fx = 0.0
-    fy = 0.0
-    for t in range(nn):
-        q = near[t]
-        dx = xi - pts[q, 0]
-        dy = yi - pts[q, 1]
-        d2 = dx * dx + dy * dy
-        if d2 > 0:
-            f = pts[q, 2] / d2
-            fx += dx * f
-            fy += dy * f
-    return kr * pts[k, 2] * fx, kr * pts[k, 2] * fy
 
 
 @njit(cache=True, error_model="numpy")

@@ -26,6 +26,7 @@ from alchemist.backend import resolve_backend
 from alchemist.errors import LayoutError
 from alchemist.layout._input import LayoutGraph, as_layout_graph
 from alchemist.layout.forces import Force
+from alchemist.layout.speed import adapt_speed
 
 __all__ = ["forceatlas2", "incremental_layout"]
 
@@ -263,34 +264,6 @@ def _as_tuple(g: LayoutGraph):
 
 
 # --------------------------------------------------------------------------- helpers
-def adapt_speed(swinging: float, traction: float, n: int, speed: float, efficiency: float, jitter: float):
-    """Global speed update of ForceAtlas2 (Gephi ``ForceAtlas2.java``, ``fa2`` 1.x).
-
-    Returns ``(speed, efficiency)`` for the next move, from the total swinging and effective
-    traction of this iteration's forces.
-    """
-    estimated = 0.05 * math.sqrt(n)
-    min_jt = math.sqrt(estimated)
-    max_jt = 10.0
-    if n > 0 and traction > 0:
-        jt = jitter * max(min_jt, min(max_jt, estimated * traction / (n * n)))
-    else:
-        jt = jitter * min_jt
-    min_efficiency = 0.05
-    if traction > 0 and swinging / traction > 2.0:
-        if efficiency > min_efficiency:
-            efficiency *= 0.5
-        jt = max(jt, jitter)
-    target = math.inf if swinging == 0 else jt * efficiency * traction / swinging
-    if swinging > jt * traction:
-        if efficiency > min_efficiency:
-            efficiency *= 0.7
-    elif speed < 1000:
-        efficiency *= 1.3
-    speed = speed + min(target - speed, 0.5 * speed)
-    return speed, efficiency
-
-
 def _run_cpu(g, weights, mass, sizes, fixed, pos, iterations, p, callback, forces):
     import numba
 
