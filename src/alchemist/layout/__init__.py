@@ -6,7 +6,7 @@
 - :mod:`alchemist.layout.metrics` — neighbourhood preservation, stress, edge crossings.
 """
 
-from alchemist.layout import forces
+from alchemist.layout import forces, metrics
 from alchemist.layout.force_atlas import forceatlas2, incremental_layout
 
-__all__ = ["forceatlas2", "incremental_layout", "forces"]
+__all__ = ["forceatlas2", "incremental_layout", "forces", "metrics"]
