@@ -1,22 +1,27 @@
 """Rendering of graphs with Datashader, as a pipeline the user can open up.
 
-``graph_image`` is the one-call path. Its stages are public so that a user can replace any of
-them: :func:`canvas` → :func:`edge_segments` / :func:`node_points` → :func:`aggregate_edges` /
+``graph_image`` is the one-call path (``frames_image`` for node/edge tables, Dask included;
+``graph_element`` for a HoloViews element). Its stages are public so that a user can replace any
+of them: :func:`canvas` → :func:`edge_segments` / :func:`node_points` → :func:`aggregate_edges` /
 :func:`aggregate_nodes` → :func:`shade_graph` → :func:`to_png`.
 """
 
 from alchemist.render.graph import (
+    DEFAULT_PALETTE,
     aggregate_edges,
     aggregate_nodes,
     canvas,
     edge_segments,
+    frames_image,
+    graph_element,
     graph_image,
+    image_to_rgba,
     node_points,
     shade_graph,
     to_png,
 )
 
 __all__ = [
-    "aggregate_edges", "aggregate_nodes", "canvas", "edge_segments", "graph_image", "node_points",
-    "shade_graph", "to_png",
+    "DEFAULT_PALETTE", "aggregate_edges", "aggregate_nodes", "canvas", "edge_segments", "frames_image",
+    "graph_element", "graph_image", "image_to_rgba", "node_points", "shade_graph", "to_png",
 ]

@@ -1,9 +1,22 @@
 """Datashader pipeline for node-link pictures of large graphs.
 
-Edges are drawn as straight segments aggregated per pixel (``Canvas.line`` with ``axis=1``, one
-row per edge), nodes as points (optionally counted per category for colouring), and both are
-shaded with histogram equalisation so that dense and sparse regions stay visible. Reference:
-Datashader's documentation, "Networks" (https://datashader.org/user_guide/Networks.html).
+The stages, each public and replaceable (Datashader's own design: Canvas → glyph → reduction →
+shade; see Datashader's "Networks" guide, https://datashader.org/user_guide/Networks.html):
+
+1. :func:`canvas` — a ``datashader.Canvas`` framing the positions;
+2. :func:`edge_segments` / :func:`node_points` — the glyph tables (one row per edge segment,
+   optionally hammer-bundled polylines; one row per node with its category or value);
+3. :func:`aggregate_edges` / :func:`aggregate_nodes` — per-pixel counts as ``xarray.DataArray``.
+   Straight edges are rasterised by a parallel Numba Bresenham kernel (Bresenham 1965, with
+   Liang–Barsky clipping to the viewport) into an aggregate with the Canvas' own coordinates;
+   ``method="datashader"`` uses ``Canvas.line`` instead (the same counts up to the pixel rounding
+   of segment ends), and bundled polylines always do;
+4. :func:`shade_graph` — shading and stacking (edges under nodes) with ``datashader.transfer_functions``;
+5. :func:`to_png` / :func:`graph_element` — PNG bytes or a HoloViews ``RGB`` element.
+
+:func:`graph_image` runs them all; :func:`frames_image` takes node and edge tables instead of a
+Graph, including Dask DataFrames whose partitions are aggregated one at a time (graphs that
+outgrow memory).
 """
 
 from __future__ import annotations
@@ -12,15 +25,16 @@ import io
 from typing import Any, Sequence
 
 import numpy as np
+from numba import get_num_threads, njit, prange
 
 from alchemist.errors import LayoutError
 
 __all__ = [
-    "graph_image", "canvas", "edge_segments", "node_points", "aggregate_edges", "aggregate_nodes",
-    "shade_graph", "to_png",
+    "graph_image", "frames_image", "graph_element", "canvas", "edge_segments", "node_points", "aggregate_edges",
+    "aggregate_nodes", "shade_graph", "to_png", "image_to_rgba",
 ]
 
-_DEFAULT_PALETTE = [
+DEFAULT_PALETTE = [
     "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
     "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#800000", "#aaffc3",
 ]
@@ -29,7 +43,7 @@ _DEFAULT_PALETTE = [
 def graph_image(graph, positions: np.ndarray, *, width: int = 800, height: int = 800, color_by: str | None = None,
                 node_values: Sequence | None = None, edges: bool = True, bundle: bool = False,
                 background: str = "black", x_range=None, y_range=None, node_spread: int = 0,
-                format: str = "png") -> Any:
+                palette: Sequence[str] | None = None, how: str = "eq_hist", format: str = "png") -> Any:
     """Render a graph to an image.
 
     Parameters
@@ -42,17 +56,24 @@ def graph_image(graph, positions: np.ndarray, *, width: int = 800, height: int =
     width, height : int
         Image size in pixels.
     color_by : str, optional
-        A column of ``graph.nodes`` whose values colour the nodes (categorical).
+        A column of ``graph.nodes`` that colours the nodes: categories (strings, integers such as
+        community labels, booleans) get one palette colour each, in order of first appearance;
+        a float column is shaded continuously (mean value per pixel).
     node_values : sequence, optional
-        Per-node category values instead of a column.
+        Per-node values instead of a column (same rules).
     edges : bool
         Draw edges.
     bundle : bool
-        Hammer edge bundling (datashader.bundling; slow above ~100K edges).
+        Hammer edge bundling (``datashader.bundling.hammer_bundle``; seconds at 10K edges,
+        minutes above ~100K).
     background : str
         ``"black"`` or ``"white"`` (or any colour).
     x_range, y_range : (float, float), optional
-        Viewport in position units; the bounding box of the positions by default.
+        Viewport in position units; the bulk of the positions by default.
+    palette : sequence of str, optional
+        Category colours (hex); :data:`DEFAULT_PALETTE` by default.
+    how : str
+        Datashader's shading of edge density: ``"eq_hist"``, ``"log"``, ``"cbrt"``, ``"linear"``.
     format : {"png", "image"}
         PNG bytes, or the ``datashader.transfer_functions.Image``.
 
@@ -63,44 +84,139 @@ def graph_image(graph, positions: np.ndarray, *, width: int = 800, height: int =
     Raises
     ------
     LayoutError
-        If ``positions`` has the wrong shape or holds NaN/inf.
+        If ``positions`` has the wrong shape or holds NaN/inf (the message names the node row).
+    ValueError
+        ``width``/``height`` not positive, or ``node_values`` of the wrong length.
     """
     pos = _check_positions(graph, positions)
+    _check_size(width, height)
     cvs = canvas(pos, width=width, height=height, x_range=x_range, y_range=y_range)
-    edge_agg = aggregate_edges(cvs, edge_segments(graph, pos, bundle=bundle)) if edges and graph.number_of_edges() else None
+    edge_agg = None
+    if edges and graph.number_of_edges():
+        edge_agg = aggregate_edges(cvs, edge_segments(graph, pos, bundle=bundle))
     values = node_values
     if color_by is not None and values is None:
         values = graph.nodes[color_by].to_list()
-    node_agg = aggregate_nodes(cvs, node_points(pos, values))
-    image = shade_graph(edge_agg, node_agg, background=background, node_spread=node_spread,
-                        categorical=values is not None)
+    if values is not None and len(values) != pos.shape[0]:
+        raise ValueError(f"node_values has {len(values)} values for {pos.shape[0]} nodes")
+    points = node_points(pos, values)
+    node_agg = aggregate_nodes(cvs, points)
+    image = shade_graph(edge_agg, node_agg, background=background, node_spread=node_spread, palette=palette,
+                        categorical="category" in points.columns, how=how)
     return to_png(image) if format == "png" else image
+
+
+def frames_image(nodes, edges=None, *, width: int = 800, height: int = 800, x: str = "x", y: str = "y",
+                 source: str = "source", target: str = "target", color_by: str | None = None,
+                 background: str = "black", x_range=None, y_range=None, node_spread: int = 0,
+                 palette: Sequence[str] | None = None, how: str = "eq_hist", format: str = "png") -> Any:
+    """Render node and edge tables, in memory or out of core.
+
+    Parameters
+    ----------
+    nodes : pandas DataFrame
+        One row per node, positions in columns ``x``, ``y`` (row number = node number).
+    edges : pandas or Dask DataFrame, optional
+        Columns ``source``, ``target`` holding node row numbers. A Dask DataFrame is aggregated
+        partition by partition (one partition in memory at a time) and the per-pixel counts are
+        added up, so the edge list may be larger than memory.
+    color_by : str, optional
+        A column of ``nodes`` (as in :func:`graph_image`).
+
+    Returns
+    -------
+    bytes or datashader Image
+
+    Raises
+    ------
+    LayoutError
+        Non-finite positions, or an edge endpoint outside ``0 … len(nodes)-1`` (the message
+        names the edge's row in its partition).
+    """
+    _check_size(width, height)
+    pos = np.column_stack([np.asarray(nodes[x], dtype=np.float64), np.asarray(nodes[y], dtype=np.float64)])
+    if not np.isfinite(pos).all():
+        bad = int(np.flatnonzero(~np.isfinite(pos).all(axis=1))[0])
+        raise LayoutError(f"node row {bad} has a non-finite position {pos[bad].tolist()}")
+    cvs = canvas(pos, width=width, height=height, x_range=x_range, y_range=y_range)
+    edge_agg = None
+    if edges is not None:
+        parts = edges.to_delayed() if hasattr(edges, "to_delayed") else [edges]
+        total = None
+        for part in parts:
+            frame = part.compute() if hasattr(part, "compute") else part
+            s = np.asarray(frame[source], dtype=np.int64)
+            t = np.asarray(frame[target], dtype=np.int64)
+            bad = (s < 0) | (s >= pos.shape[0]) | (t < 0) | (t >= pos.shape[0])
+            if bad.any():
+                k = int(np.flatnonzero(bad)[0])
+                raise LayoutError(f"edge row {k} ({s[k]}, {t[k]}) refers to a node outside 0 … {pos.shape[0] - 1}")
+            agg = _segments_aggregate(cvs, pos[s, 0], pos[s, 1], pos[t, 0], pos[t, 1])
+            total = agg if total is None else total + agg
+        edge_agg = total
+    values = None if color_by is None else list(nodes[color_by])
+    points = node_points(pos, values)
+    node_agg = aggregate_nodes(cvs, points)
+    image = shade_graph(edge_agg, node_agg, background=background, node_spread=node_spread, palette=palette,
+                        categorical="category" in points.columns, how=how)
+    return to_png(image) if format == "png" else image
+
+
+def graph_element(graph, positions: np.ndarray, **options):
+    """A HoloViews ``RGB`` element of :func:`graph_image` with the viewport as its bounds, to
+    overlay and compose in HoloViews/Panel (``hv.RGB`` needs the ``holoviews`` package).
+
+    Parameters
+    ----------
+    **options
+        Passed to :func:`graph_image` (``format`` is set here).
+
+    Returns
+    -------
+    holoviews.RGB
+        Bounds ``(x0, y0, x1, y1)`` in position units; ``(height, width, 4)`` uint8 data.
+    """
+    import holoviews as hv
+
+    options.pop("format", None)
+    image = graph_image(graph, positions, format="image", **options)
+    rgba = image_to_rgba(image)
+    xs, ys = image.coords[image.dims[1]].values, image.coords[image.dims[0]].values
+    dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
+    dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
+    bounds = (xs[0] - dx / 2, ys[0] - dy / 2, xs[-1] + dx / 2, ys[-1] + dy / 2)
+    # HoloViews images have their first row at the top (largest y)
+    return hv.RGB(rgba[::-1], bounds=bounds, vdims=["R", "G", "B", "A"])
 
 
 def canvas(positions: np.ndarray, *, width: int = 800, height: int = 800, x_range=None, y_range=None,
            padding: float = 0.03):
-    """A ``datashader.Canvas`` framing ``positions`` (with ``padding`` as a fraction of the span)."""
+    """A ``datashader.Canvas`` framing ``positions`` (with ``padding`` as a fraction of the span).
+
+    Above 1,000 nodes the frame holds the 0.2 %–99.8 % quantiles, so that a few far-flung
+    outliers (small components pushed away by repulsion) do not shrink the picture to a dot.
+    """
     import datashader as ds
 
     if x_range is None or y_range is None:
         if positions.shape[0]:
-            # frame the bulk of the nodes: a few far-flung outliers (small components pushed away
-            # by repulsion) would otherwise shrink the picture to a dot
             q = 0.002 if positions.shape[0] > 1000 else 0.0
             lo = np.quantile(positions, q, axis=0).astype(float)
             hi = np.quantile(positions, 1 - q, axis=0).astype(float)
         else:
             lo, hi = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
-        span = np.maximum(hi - lo, 1e-9)
+        span = np.where(hi - lo > 0, hi - lo, 1.0)
         lo, hi = lo - padding * span, hi + padding * span
         x_range = x_range or (lo[0], hi[0])
         y_range = y_range or (lo[1], hi[1])
-    return ds.Canvas(plot_width=int(width), plot_height=int(height), x_range=tuple(x_range), y_range=tuple(y_range))
+    return ds.Canvas(plot_width=int(width), plot_height=int(height), x_range=tuple(map(float, x_range)),
+                     y_range=tuple(map(float, y_range)))
 
 
-def edge_segments(graph, positions: np.ndarray, *, bundle: bool = False):
+def edge_segments(graph, positions: np.ndarray, *, bundle: bool = False, **bundle_options):
     """Edges as a pandas DataFrame of segments ``x0, y0, x1, y1`` (one row per edge); with
-    ``bundle`` a DataFrame of bundled polylines (``x, y`` with NaN separators) instead."""
+    ``bundle`` a DataFrame of hammer-bundled polylines (``x, y`` with NaN separators;
+    ``bundle_options`` go to ``datashader.bundling.hammer_bundle``)."""
     import pandas as pd
 
     src, dst, _ = graph.edge_index()
@@ -108,7 +224,7 @@ def edge_segments(graph, positions: np.ndarray, *, bundle: bool = False):
         from datashader.bundling import hammer_bundle
 
         nodes = pd.DataFrame({"x": positions[:, 0], "y": positions[:, 1]})
-        return hammer_bundle(nodes, pd.DataFrame({"source": src, "target": dst}))
+        return hammer_bundle(nodes, pd.DataFrame({"source": src, "target": dst}), **bundle_options)
     return pd.DataFrame({
         "x0": positions[src, 0], "y0": positions[src, 1],
         "x1": positions[dst, 0], "y1": positions[dst, 1],
@@ -116,49 +232,77 @@ def edge_segments(graph, positions: np.ndarray, *, bundle: bool = False):
 
 
 def node_points(positions: np.ndarray, values: Sequence | None = None):
-    """Nodes as a pandas DataFrame ``x, y`` (and ``category`` when ``values`` are given)."""
+    """Nodes as a pandas DataFrame ``x, y``, with ``category`` (categorical values, in order of
+    first appearance) or ``value`` (floats) when ``values`` are given."""
     import pandas as pd
 
     frame = pd.DataFrame({"x": positions[:, 0], "y": positions[:, 1]})
     if values is not None:
-        frame["category"] = pd.Categorical([str(v) for v in values])
+        arr = np.asarray(values)
+        if arr.dtype.kind == "f" and len(np.unique(arr[np.isfinite(arr)])) > 32:
+            frame["value"] = arr.astype(np.float64)
+        else:
+            labels = ["" if v is None else str(v) for v in values]
+            frame["category"] = pd.Categorical(labels, categories=list(dict.fromkeys(labels)))
     return frame
 
 
-def aggregate_edges(cvs, segments):
-    """Per-pixel count of edges crossing each pixel (an ``xarray.DataArray``)."""
+def aggregate_edges(cvs, segments, *, method: str = "auto"):
+    """Per-pixel count of edges crossing each pixel (an ``xarray.DataArray``, dims ``y, x``).
+
+    Parameters
+    ----------
+    cvs : datashader.Canvas
+    segments : pandas DataFrame
+        ``x0, y0, x1, y1`` rows (straight edges) or ``x, y`` polylines with NaN separators.
+    method : {"auto", "numba", "datashader"}
+        ``"auto"``: the Numba kernel for straight segments, ``Canvas.line`` for polylines.
+    """
     import datashader as ds
 
-    if "x0" in segments.columns:
+    straight = "x0" in segments.columns
+    if method not in ("auto", "numba", "datashader"):
+        raise ValueError(f"method={method!r}; use 'auto', 'numba' or 'datashader'")
+    if straight and method != "datashader":
+        return _segments_aggregate(cvs, *(segments[c].to_numpy(np.float64) for c in ("x0", "y0", "x1", "y1")))
+    if straight:
         return cvs.line(segments, x=["x0", "x1"], y=["y0", "y1"], axis=1, agg=ds.count())
     return cvs.line(segments, x="x", y="y", agg=ds.count())
 
 
 def aggregate_nodes(cvs, points):
-    """Per-pixel node count (by category when ``points`` has a ``category`` column)."""
+    """Per-pixel node count (by category when ``points`` has a ``category`` column; the mean
+    ``value`` when it has a ``value`` column)."""
     import datashader as ds
 
-    agg = ds.count_cat("category") if "category" in points.columns else ds.count()
+    if "category" in points.columns:
+        agg = ds.count_cat("category")
+    elif "value" in points.columns:
+        agg = ds.mean("value")
+    else:
+        agg = ds.count()
     return cvs.points(points, "x", "y", agg=agg)
 
 
 def shade_graph(edge_agg, node_agg, *, background: str = "black", node_spread: int = 0, categorical: bool = False,
-                palette: Sequence[str] | None = None):
-    """Shade and stack the aggregates: edges underneath (equalised), nodes on top."""
+                palette: Sequence[str] | None = None, how: str = "eq_hist"):
+    """Shade and stack the aggregates: edges underneath, nodes on top (categories coloured by
+    ``palette`` in category order)."""
     import datashader.transfer_functions as tf
 
     light = background not in ("black", "#000", "#000000")
     layers = []
-    if edge_agg is not None:
+    if edge_agg is not None and float(edge_agg.max()) > 0:
         cmap = ["#c8c8dc", "#6060a0", "#202060"] if light else ["#16335c", "#3f88d0", "#d8f0ff"]
-        layers.append(tf.shade(edge_agg, cmap=cmap, how="eq_hist", min_alpha=90))
+        layers.append(tf.shade(edge_agg, cmap=cmap, how=how, min_alpha=90))
     if categorical:
         n = node_agg.shape[-1]
-        colors = list(palette or _DEFAULT_PALETTE)
+        colors = list(palette or DEFAULT_PALETTE)
         key = [colors[i % len(colors)] for i in range(n)]
         nodes = tf.shade(node_agg, color_key=key, how="eq_hist", min_alpha=160)
     else:
-        nodes = tf.shade(node_agg, cmap=["#b35a00", "#ffb347"] if not light else ["#c04000", "#ff7000"], how="eq_hist",
+        nodes = tf.shade(node_agg, cmap=["#b35a00", "#ffb347"] if not light else ["#c04000", "#ff7000"],
+                         how="eq_hist" if float(np.nanmax(node_agg.values, initial=0)) > 0 else "linear",
                          min_alpha=110)
     if node_spread:
         nodes = tf.spread(nodes, px=node_spread)
@@ -166,13 +310,21 @@ def shade_graph(edge_agg, node_agg, *, background: str = "black", node_spread: i
     return tf.set_background(tf.stack(*layers), background)
 
 
-def to_png(image) -> bytes:
-    """PNG bytes of a datashader Image."""
+def to_png(image, *, compress_level: int = 1) -> bytes:
+    """PNG bytes of a datashader Image (zlib level 1 by default: 5–10× faster to write than
+    PIL's default, files about 20 % larger)."""
     buffer = io.BytesIO()
-    image.to_pil().save(buffer, format="PNG")
+    image.to_pil().save(buffer, format="PNG", compress_level=compress_level)
     return buffer.getvalue()
 
 
+def image_to_rgba(image) -> np.ndarray:
+    """``(height, width, 4)`` uint8 RGBA of a datashader Image, row 0 = the lowest y."""
+    data = np.ascontiguousarray(image.data)
+    return data.view(np.uint8).reshape(data.shape[0], data.shape[1], 4)
+
+
+# ---------------------------------------------------------------------- helpers
 def _check_positions(graph, positions) -> np.ndarray:
     pos = np.asarray(positions)
     n = graph.number_of_nodes()
@@ -182,3 +334,103 @@ def _check_positions(graph, positions) -> np.ndarray:
         bad = int(np.flatnonzero(~np.isfinite(pos).all(axis=1))[0])
         raise LayoutError(f"positions of node row {bad} are not finite ({pos[bad].tolist()}); lay the graph out first")
     return pos.astype(np.float64, copy=False)
+
+
+def _check_size(width, height) -> None:
+    if int(width) <= 0 or int(height) <= 0:
+        raise ValueError(f"width and height must be positive pixel counts, got {width} × {height}")
+
+
+def _segments_aggregate(cvs, x0, y0, x1, y1):
+    """Count aggregate of straight segments with the Canvas' coordinates (Numba kernel)."""
+    import datashader as ds
+    import pandas as pd
+
+    template = cvs.points(pd.DataFrame({"x": [np.nan], "y": [np.nan]}), "x", "y", agg=ds.count())
+    (xmin, xmax), (ymin, ymax) = cvs.x_range, cvs.y_range
+    height, width = template.shape
+    counts = _rasterize(np.ascontiguousarray(x0, np.float64), np.ascontiguousarray(y0, np.float64),
+                        np.ascontiguousarray(x1, np.float64), np.ascontiguousarray(y1, np.float64),
+                        float(xmin), float(xmax), float(ymin), float(ymax), int(width), int(height),
+                        max(1, min(get_num_threads(), x0.shape[0] // 10_000 + 1)))
+    return template.copy(data=counts)
+
+
+# ---------------------------------------------------------------------- kernels
+@njit(cache=True, parallel=True)
+def _rasterize(x0, y0, x1, y1, xmin, xmax, ymin, ymax, width, height, n_chunks):
+    """Bresenham lines, clipped to the viewport (Liang–Barsky), counted per pixel; each thread
+    draws into its own canvas and the canvases are added."""
+    sx = width / (xmax - xmin)
+    sy = height / (ymax - ymin)
+    m = x0.shape[0]
+    canvases = np.zeros((n_chunks, height, width), dtype=np.uint32)
+    for c in prange(n_chunks):
+        out = canvases[c]
+        for e in range(c, m, n_chunks):
+            ax, ay, bx, by = x0[e], y0[e], x1[e], y1[e]
+            if not (np.isfinite(ax) and np.isfinite(ay) and np.isfinite(bx) and np.isfinite(by)):
+                continue
+            # Liang–Barsky clipping of the segment to [xmin, xmax] × [ymin, ymax]
+            dx, dy = bx - ax, by - ay
+            t0, t1 = 0.0, 1.0
+            ok = True
+            for k in range(4):
+                if k == 0:
+                    p, q = -dx, ax - xmin
+                elif k == 1:
+                    p, q = dx, xmax - ax
+                elif k == 2:
+                    p, q = -dy, ay - ymin
+                else:
+                    p, q = dy, ymax - ay
+                if p == 0.0:
+                    if q < 0.0:
+                        ok = False
+                        break
+                else:
+                    r = q / p
+                    if p < 0.0:
+                        if r > t1:
+                            ok = False
+                            break
+                        if r > t0:
+                            t0 = r
+                    else:
+                        if r < t0:
+                            ok = False
+                            break
+                        if r < t1:
+                            t1 = r
+            if not ok:
+                continue
+            cx0 = int((ax + t0 * dx - xmin) * sx)
+            cy0 = int((ay + t0 * dy - ymin) * sy)
+            cx1 = int((ax + t1 * dx - xmin) * sx)
+            cy1 = int((ay + t1 * dy - ymin) * sy)
+            cx0 = min(max(cx0, 0), width - 1)
+            cx1 = min(max(cx1, 0), width - 1)
+            cy0 = min(max(cy0, 0), height - 1)
+            cy1 = min(max(cy1, 0), height - 1)
+            # Bresenham (integer, all octants)
+            ddx = abs(cx1 - cx0)
+            ddy = -abs(cy1 - cy0)
+            stx = 1 if cx0 < cx1 else -1
+            sty = 1 if cy0 < cy1 else -1
+            err = ddx + ddy
+            x, y = cx0, cy0
+            while True:
+                out[y, x] += 1
+                if x == cx1 and y == cy1:
+                    break
+                e2 = 2 * err
+                if e2 >= ddy:
+                    err += ddy
+                    x += stx
+                if e2 <= ddx:
+                    err += ddx
+                    y += sty
+    total = canvases[0].copy()
+    for c in range(1, n_chunks):
+        total += canvases[c]
+    return total
