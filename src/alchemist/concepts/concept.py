@@ -438,6 +438,16 @@ class Concept:
         infimum first applies the paper's closed-form tests: 0 when ``self``'s μ₀ exceeds either
         other's, or when on some dimension both others decay faster than ``self`` (so that
         small α-cuts of ``self`` leave the convex hull); 1 for a crisp subset.
+
+        The reference's printed values (fruit space: apple between lemon and orange 0.875529,
+        banana between Granny Smith and pear 0.438117, Granny Smith between lemon and orange
+        0.878913) are outputs of this optimiser-driven estimator, not of a closed form, and
+        depend on SciPy's COBYLA: the same estimator gives 0.875536, 0.436026, 0.878915 with
+        the Fortran COBYLA of SciPy ≤ 1.15 (4–8 s per call) but 0.873108 and 0.365077 for the
+        first two with the PRIMA COBYLA of SciPy ≥ 1.16 (≈ 250 s per call on 2 shared cores),
+        whose per-α values jump by up to 0.15 between neighbouring α. Agreement with the
+        printed values is therefore only to about 0.5 % with the legacy optimiser and to about
+        0.08 absolute with the current one.
         """
         for o in (first, second):
             self._check_same_space(o)
