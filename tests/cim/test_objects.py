@@ -68,3 +68,17 @@ def test_snapshot_then_tail_replay_equals_full_replay(conn, shared_data, tmp_pat
     again = conn.publish_many(list(edge_list_events(edges, "snap"))[:100], batch=50)
     assert again.published == 100
     assert conn.graph("snap", live=False, snapshot=True).version == full.version
+
+
+def test_graph_imported_event_equals_the_file(conn, shared_data, file_counts):
+    from alchemist.graph import Graph
+
+    path = shared_data("temporal_graphs/CollegeMsg.txt.gz")
+    lines, nodes = file_counts(path)
+    result = conn.import_graph(path, graph_id="imported")
+    assert result.messages == 2 and result.published == 1 + nodes + lines
+    graph = conn.graph("imported", live=False)
+    expected = Graph.from_edge_list(read_edge_list(path), graph_id="imported", directed=True)
+    assert graph.rejected == []
+    assert graph.version == expected.version
+    assert graph.nodes.equals(expected.nodes) and graph.edges.equals(expected.edges)

@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from alchemist.errors import EventError, InvalidEventError
+from alchemist.errors import EventError, GraphError, InvalidEventError
 from alchemist.events import Event, parse_rfc3339
 
 __all__ = ["GraphFold"]
@@ -82,13 +82,16 @@ class GraphFold:
         """Events held back until the event their ``previous_cid`` names arrives."""
         return len(self._parked_ids)
 
-    def feed(self, events: list[Event], *, caught_up: bool = False) -> list[tuple[Event, Exception]]:
+    def feed(self, events: list[Event], *, caught_up: bool = False, imports: dict | None = None
+             ) -> list[tuple[Event, Exception]]:
         """Fold verified events in; returns the ones rejected by the graph, with their errors.
 
         Events are applied in causal order: an event whose ``previous_cid`` names an event not
         folded yet (a publisher's retry can store events out of order) waits for it. With
         ``caught_up`` (the stream has nothing pending), the events still waiting are applied in
-        stream order: their predecessor is missing from the stream.
+        stream order: their predecessor is missing from the stream. ``imports`` maps the
+        ``object_cid`` of ``graph_imported`` events to their resolved Arrow tables (or to the
+        error that prevented resolving them).
         """
         seen, parked = self._seen, self._parked_ids
         fresh: list[Event] = []
@@ -111,6 +114,8 @@ class GraphFold:
         if not fresh:
             return []
         rejected: list[tuple[Event, Exception]] = []
+        if imports:
+            return self._feed_with_imports(fresh, imports)
         if self._bulk is not None:
             taken = self._bulk.take(fresh, self.graph_id)
             seen.update(e.event_id for e in fresh[:taken])
@@ -128,6 +133,39 @@ class GraphFold:
         self.duplicates += result.duplicates
         for event, exc in result:
             rejected.append((event, exc))
+        return rejected
+
+    def _feed_with_imports(self, events: list[Event], imports: dict) -> list[tuple[Event, Exception]]:
+        """Fold events around ``graph_imported`` ones, whose tables go to ``Graph.apply_columns``."""
+        rejected: list[tuple[Event, Exception]] = []
+        run: list[Event] = []
+        for event in events + [None]:
+            if event is not None and event.event_type != "graph_imported":
+                run.append(event)
+                continue
+            if run:
+                rejected += self.feed(run, imports=None)
+                run = []
+            if event is None:
+                break
+            table = imports.get(event.payload.get("object_cid"))
+            if table is None or isinstance(table, Exception):
+                rejected.append((event, table or InvalidEventError(
+                    f"graph_imported {event.event_id}: object {event.payload.get('object_cid')} could not be read")))
+                continue
+            self._materialise()
+            graph = self._graph_or_new()
+            try:
+                result = graph.apply_columns(table)
+            except (EventError, GraphError) as exc:
+                rejected.append((event, exc))
+                continue
+            self._seen.add(event.event_id)
+            if table.num_rows and "event_id" in table.column_names:
+                self._seen.update(x for x in table.column("event_id").to_pylist() if x is not None)
+            self.applied += result.applied
+            graph.last_cid, graph.last_timestamp = event.cid, event.timestamp
+            graph.last_sequence = event.sequence
         return rejected
 
     def _in_causal_order(self, events: list[Event]) -> list[Event]:

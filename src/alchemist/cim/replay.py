@@ -27,7 +27,10 @@ from alchemist.events import Event, decode_event, encode_event, new_event
 from alchemist.events.cid import cid_from_digest
 from alchemist.graph.io import EdgeList, read_edge_list
 
-__all__ = ["edge_list_events", "edge_list_records", "replay_edge_list", "count_events", "WireEvent"]
+__all__ = [
+    "edge_list_events", "edge_list_records", "replay_edge_list", "count_events", "WireEvent", "edge_list_table",
+    "import_edge_list",
+]
 
 
 class WireEvent(NamedTuple):
@@ -75,26 +78,28 @@ def edge_list_records(edges: EdgeList, graph_id: str, *, directed: bool = True, 
     node_payload = '{"node_id":%s}'
     edge_payload = '{"edge_id":"e%d","source":%s,"target":%s,"weight":1.0}'
     b3 = blake3.blake3
+    encode_cid = cid_from_digest
     names = [_json(str(x)) for x in plan.node_names]
     src_codes, dst_codes = plan.source_codes.tolist(), plan.target_codes.tolist()
+    tail = ',"previous_cid":"' + previous + '"}'
     k = 1
     for i in range(len(edges)):
         ts = stamps[i]
         for node in news[i]:
             eid = ids[k]
             body = (head % (eid, "node_added", eid, eid, ts)) + (node_payload % names[node])
-            prev_before = previous
-            previous = _chain(b3, body, prev_before)
+            previous = encode_cid(b3((body + tail).encode()).digest())
             if k >= start:
-                yield WireEvent(eid, "node_added", previous, _wire(body, previous, prev_before))
+                yield WireEvent(eid, "node_added", previous, (body + ',"cid":"' + previous + '"' + tail).encode())
+            tail = ',"previous_cid":"' + previous + '"}'
             k += 1
         eid = ids[k]
         body = (head % (eid, "edge_added", eid, eid, ts)) + (edge_payload % (i, names[src_codes[i]],
                                                                                names[dst_codes[i]]))
-        prev_before = previous
-        previous = _chain(b3, body, prev_before)
+        previous = encode_cid(b3((body + tail).encode()).digest())
         if k >= start:
-            yield WireEvent(eid, "edge_added", previous, _wire(body, previous, prev_before))
+            yield WireEvent(eid, "edge_added", previous, (body + ',"cid":"' + previous + '"' + tail).encode())
+        tail = ',"previous_cid":"' + previous + '"}'
         k += 1
 
 
@@ -158,6 +163,83 @@ def replay_edge_list(connection, source, graph_id: str | None = None, *, batch: 
     result = connection.publish_records(records, graph_id, batch=batch, progress=progress, total=total - skipped)
     result.duplicates += skipped
     return result
+
+
+def edge_list_table(edges: EdgeList, graph_id: str):
+    """The ``node_added`` / ``edge_added`` events of :func:`edge_list_records` (all but
+    ``graph_created``) as one Arrow table, one row per event, for ``Graph.apply_columns``:
+    ``event_type``, ``event_id``, ``node_id``, ``edge_id``, ``source``, ``target``, ``timestamp``
+    (Unix seconds)."""
+    import pyarrow as pa
+
+    plan = _plan(edges, graph_id)
+    n = len(edges)
+    per_line = np.array([len(x) for x in plan.new_nodes], dtype=np.int64)
+    size = int(per_line.sum()) + n
+    is_edge = np.zeros(size, dtype=bool)
+    is_edge[np.cumsum(per_line + 1) - 1] = True
+    line = np.repeat(np.arange(n), per_line + 1)
+    times = edges.third if edges.third is not None else np.zeros(n)
+    new_codes = [c for group in plan.new_nodes for c in group]
+    node_id = np.full(size, None, dtype=object)
+    node_id[~is_edge] = plan.node_names[np.asarray(new_codes, dtype=np.int64)] if new_codes else []
+    src = np.full(size, None, dtype=object)
+    dst = np.full(size, None, dtype=object)
+    eid = np.full(size, None, dtype=object)
+    src[is_edge] = plan.node_names[plan.source_codes]
+    dst[is_edge] = plan.node_names[plan.target_codes]
+    eid[is_edge] = [f"e{i}" for i in range(n)]
+    kinds = np.where(is_edge, "edge_added", "node_added")
+    return pa.table({
+        "event_type": pa.array(kinds, type=pa.string()),
+        "event_id": pa.array(plan.event_ids[1:], type=pa.string()),
+        "node_id": pa.array(node_id.tolist(), type=pa.string()),
+        "edge_id": pa.array(eid.tolist(), type=pa.string()),
+        "source": pa.array(src.tolist(), type=pa.string()),
+        "target": pa.array(dst.tolist(), type=pa.string()),
+        "timestamp": pa.array(np.asarray(times, dtype=np.float64)[line]),
+    })
+
+
+def import_edge_list(connection, source, graph_id: str | None = None, *, directed: bool = True):
+    """Import an edge list as two events: ``graph_created`` and ``graph_imported``, which carries
+    the CID of an Arrow IPC object (:func:`edge_list_table`) in the object store. A consumer
+    resolves it and applies its rows column-wise; the graph equals that of a replay.
+
+    Returns
+    -------
+    PublishResult
+        ``published`` counts the events the import stands for (1 + nodes + lines).
+    """
+    import time
+
+    import pyarrow as pa
+
+    from alchemist.cim.connection import PublishResult
+
+    start = time.perf_counter()
+    edges = source if isinstance(source, EdgeList) else read_edge_list(source)
+    graph_id = graph_id or Path(edges.path).name.split(".")[0]
+    table = edge_list_table(edges, graph_id)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    object_cid = connection.objects.put(sink.getvalue().to_pybytes())
+    plan = _plan(edges, graph_id)
+    first = new_event("graph_created", graph_id, {"name": Path(edges.path).name, "directed": directed,
+                                                  "properties": {"source": Path(edges.path).name}},
+                      event_id=plan.event_ids[0], timestamp=plan.timestamps[0] if plan.timestamps else 0,
+                      validate=False)
+    n_nodes = int(sum(len(x) for x in plan.new_nodes))
+    imported = new_event("graph_imported", graph_id, {"object_cid": object_cid, "format": "arrow",
+                                                      "nodes": n_nodes, "edges": len(edges)},
+                         previous_cid=first.cid)
+    result = connection.publish_many([first, imported], batch=1)
+    events = 1 + n_nodes + len(edges)
+    out = PublishResult(published=events if result.published else 0,
+                        duplicates=0 if result.published else events, messages=result.messages,
+                        last_sequence=result.last_sequence, seconds=time.perf_counter() - start)
+    return out
 
 
 # --------------------------------------------------------------------------- helpers
@@ -238,17 +320,6 @@ def _rfc3339_many(seconds: np.ndarray) -> list[str]:
 
 def _json(text: str) -> str:
     return msgspec.json.encode(text).decode()
-
-
-def _chain(b3, body: str, previous: str | None) -> str:
-    """CID of the content ``body`` + ``previous_cid`` field."""
-    tail = ',"previous_cid":null}' if previous is None else ',"previous_cid":"' + previous + '"}'
-    return cid_from_digest(b3((body + tail).encode()).digest())
-
-
-def _wire(body: str, cid: str, previous: str | None) -> bytes:
-    tail = ',"previous_cid":null}' if previous is None else ',"previous_cid":"' + previous + '"}'
-    return (body + ',"cid":"' + cid + '"' + tail).encode()
 
 
 def _digest(edges: EdgeList) -> str:
