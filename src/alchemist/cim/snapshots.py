@@ -85,7 +85,10 @@ def encode_snapshot(graph, applied_ids: list[str]) -> bytes:
     """The snapshot bytes (msgpack container of Arrow IPC streams and metadata)."""
     meta = {"graph_id": graph.graph_id, "directed": graph.directed, "name": graph.name, "version": graph.version,
             "last_sequence": graph.last_sequence, "last_cid": graph.last_cid, "last_timestamp": graph.last_timestamp}
-    return msgspec.msgpack.encode(_Snapshot(meta, _ipc(graph.nodes.drop("degree")), _ipc(graph.edges), applied_ids))
+    from alchemist.graph.io import to_frames
+
+    nodes, edges = to_frames(graph)
+    return msgspec.msgpack.encode(_Snapshot(meta, _ipc(nodes.drop("degree")), _ipc(edges), applied_ids))
 
 
 def decode_snapshot(data: bytes, graph_id: str | None = None):
@@ -93,7 +96,8 @@ def decode_snapshot(data: bytes, graph_id: str | None = None):
 
     The tables are rebuilt with :meth:`Graph.from_edge_list` when they have the shape an edge
     list replay gives (edge ids ``e0 …``, unit weights, no labels or properties, nodes in order of
-    first appearance); otherwise with node and edge events.
+    first appearance, which also restores node first-seen times); otherwise with
+    :func:`alchemist.graph.io.from_frames`.
     """
     import polars as pl
 
@@ -150,27 +154,10 @@ def _fast(nodes, edges, graph_id: str, directed: bool):
 
 
 def _by_events(nodes, edges, graph_id: str, directed: bool):
-    from alchemist.events import new_event
-    from alchemist.graph import Graph
+    """Any snapshot: the tables through :func:`alchemist.graph.io.from_frames` (column-wise)."""
+    from alchemist.graph.io import from_frames
 
-    graph = Graph(graph_id, directed=directed)
-    events = [new_event("graph_created", graph_id, {"directed": directed}, timestamp=0, validate=False)]
-    reserved_n, reserved_e = {"id", "label", "first_seen"}, {"id", "source", "target", "relationship", "weight",
-                                                             "timestamp"}
-    for row in nodes.iter_rows(named=True):
-        ts = row["first_seen"].timestamp() if row["first_seen"] is not None else 0
-        props = {k: v for k, v in row.items() if k not in reserved_n and v is not None}
-        events.append(new_event("node_added", graph_id, {"node_id": row["id"], "label": row["label"] or "",
-                                                         "properties": props}, timestamp=ts, validate=False))
-    for row in edges.iter_rows(named=True):
-        ts = row["timestamp"].timestamp() if row["timestamp"] is not None else 0
-        props = {k: v for k, v in row.items() if k not in reserved_e and v is not None}
-        events.append(new_event("edge_added", graph_id, {
-            "edge_id": row["id"], "source": row["source"], "target": row["target"],
-            "relationship": row["relationship"] or "", "weight": float(row["weight"]), "properties": props},
-            timestamp=ts, validate=False))
-    graph.apply(events)
-    return graph
+    return from_frames(nodes, edges, directed=directed, graph_id=graph_id)
 
 
 async def _kv(connection):
