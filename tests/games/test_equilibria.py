@@ -195,3 +195,23 @@ def test_pure_nash_matches_gambit_on_files(shared_data):
         theirs = pygambit.nash.enumpure_solve(theirs_game)
         expected = sorted(tuple(int(np.argmax([float(v) for v in s])) for s in prof) for prof in gambit_profiles(theirs_game, theirs))
         assert sorted(tuple(map(int, r)) for r in pure_nash(game)) == expected, path
+
+
+def test_lemke_howson_in_kernel_check_matches_numpy_regret():
+    # the compiled best-response check that replaces the Python verification
+    from alchemist.games.lemke_howson import _bimatrix_regret
+
+    rng = np.random.default_rng(11)
+    for m, n in [(3, 5), (7, 4), (12, 12)]:
+        A, B = rng.normal(size=(2, m, n))
+        x, y = rng.dirichlet(np.ones(m)), rng.dirichlet(np.ones(n))
+        expected = max((A @ y).max() - x @ A @ y, (x @ B).max() - x @ B @ y)
+        assert _bimatrix_regret(A, B, x, y) == pytest.approx(expected, abs=1e-12)
+    # numpy integer labels and (A, B) tuples take the validating path and give the same result
+    x1, y1 = lemke_howson(BATTLE_OF_SEXES, label=np.int64(1))
+    x2, y2 = lemke_howson((BATTLE_OF_SEXES.payoffs[0], BATTLE_OF_SEXES.payoffs[1]), label=1)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(y1, y2)
+    assert is_nash(BATTLE_OF_SEXES, (x1, y1))
+    with pytest.raises(InvalidGameError, match="integer"):
+        lemke_howson(BATTLE_OF_SEXES, label=True)

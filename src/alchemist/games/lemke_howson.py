@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from alchemist.errors import InvalidGameError, NoEquilibriumFoundError
+from alchemist.games._tableau import tucker_pivot
 from alchemist.games.normal_form import DEFAULT_TOL, NormalFormGame, _payoff_range, as_game, is_nash
 
 __all__ = ["lemke_howson", "lemke_howson_all"]
@@ -70,16 +71,20 @@ def lemke_howson(game, label: int = 0, max_iter: int = 1_000_000, tol: float = D
     >>> x.round(4), y.round(4)
     (array([1., 0., 0.]), array([1., 0.]))
     """
-    game = as_game(game, 2)
+    if type(game) is not NormalFormGame or game.n_players != 2:
+        game = as_game(game, 2)
     m, n = game.shape
-    label = _check_label(label, m, n)
-    A, B, _ = _shifted(game)
-    x, y, converged, n_pivots = _lemke_howson_kernel(A, B, label, int(max_iter))
+    if type(label) is not int or not 0 <= label < m + n:
+        label = _check_label(label, m, n)
+    A, B, scale = _shifted(game)
+    # one compiled call: pivoting, normalization and the best-response check
+    x, y, converged, n_pivots, regret = _lemke_howson_kernel(A, B, label, int(max_iter))
     if not converged:
         raise NoEquilibriumFoundError(
             f"Lemke–Howson from label {label} did not finish in {max_iter} pivots; raise max_iter"
         )
-    x, y = _finish(game, x, y, tol)
+    if not regret <= tol * scale:
+        x, y = _refine(game, x, y, tol)
     if full_output:
         return (x, y), {"n_pivots": int(n_pivots), "label": label}
     return x, y
@@ -132,13 +137,9 @@ def _shifted(game: NormalFormGame):
     return cached
 
 
-def _finish(game: NormalFormGame, x: np.ndarray, y: np.ndarray, tol: float):
-    """Normalize the end point and check it; re-solve the indifference system on its support if
-    round-off left a regret larger than ``tol``."""
-    x /= x.sum()  # the kernel's basic variables are >= 0 up to round-off
-    y /= y.sum()
-    if _bimatrix_regret(game, x, y) <= tol * _shifted(game)[2]:
-        return x, y
+def _refine(game: NormalFormGame, x: np.ndarray, y: np.ndarray, tol: float):
+    """Re-solve the indifference system on the support of an end point that round-off left with
+    a regret larger than ``tol``; raise if that does not give a verified equilibrium."""
     refined = _refine_on_support(game, x, y)
     if refined is not None and is_nash(game, refined, tol=tol):
         return refined
@@ -146,14 +147,6 @@ def _finish(game: NormalFormGame, x: np.ndarray, y: np.ndarray, tol: float):
         "Lemke–Howson ended at a point that fails the equilibrium check by more than "
         f"tol={tol} (round-off on an ill-conditioned game); try vertex_enumeration or support_enumeration"
     )
-
-
-def _bimatrix_regret(game: NormalFormGame, x: np.ndarray, y: np.ndarray) -> float:
-    """Largest gain of a pure deviation (the cheap two-player form of :func:`regret`)."""
-    A, B = game.payoffs
-    Ay = A @ y
-    xB = x @ B
-    return float(max(Ay.max() - x @ Ay, xB.max() - xB @ y))
 
 
 def _refine_on_support(game: NormalFormGame, x: np.ndarray, y: np.ndarray):
@@ -257,7 +250,43 @@ def _lemke_howson_kernel(A, B, label, max_iter):
         v = basic1[i]
         if v >= m:
             y[v - m] = T1[i, n]
-    return x, y, converged, n_pivots
+    sx = x.sum()
+    sy = y.sum()
+    if sx > 0.0 and sy > 0.0:
+        x /= sx  # basic variables are >= 0 up to round-off
+        y /= sy
+        regret = _bimatrix_regret(A, B, x, y)
+    else:
+        regret = np.inf
+    return x, y, converged, n_pivots, regret
+
+
+@njit(cache=True)
+def _bimatrix_regret(A, B, x, y):
+    """Largest gain of a pure deviation from ``(x, y)`` (shift-invariant: ``x``, ``y`` sum to 1)."""
+    m, n = A.shape
+    best_r = -np.inf
+    value_r = 0.0
+    for i in range(m):
+        s = 0.0
+        for j in range(n):
+            s += A[i, j] * y[j]
+        value_r += x[i] * s
+        if s > best_r:
+            best_r = s
+    cols = np.zeros(n)
+    for i in range(m):
+        xi = x[i]
+        if xi != 0.0:
+            for j in range(n):
+                cols[j] += xi * B[i, j]
+    best_c = -np.inf
+    value_c = 0.0
+    for j in range(n):
+        value_c += cols[j] * y[j]
+        if cols[j] > best_c:
+            best_c = cols[j]
+    return max(best_r - value_r, best_c - value_c)
 
 
 @njit(cache=True)
@@ -312,26 +341,7 @@ def _pivot_step(T, pos, basic, nonbasic, entering, slack0, n_slack, cand, prow):
         n_cand = kept
     r = cand[0]
     leaving = basic[r]
-    # Tucker pivot on (r, c): the leaving variable takes column c
-    # (the pivot row is copied to ``prow`` so that the row updates are provably alias-free
-    # contiguous loops that LLVM vectorizes; this halves the time per pivot)
-    inv = 1.0 / T[r, c]
-    Tr = T[r]
-    for j in range(width):
-        Tr[j] *= inv
-    Tr[c] = inv
-    for j in range(width):
-        prow[j] = Tr[j]
-    for i in range(rows):
-        if i == r:
-            continue
-        Ti = T[i]
-        f = Ti[c]
-        if f == 0.0:
-            continue
-        Ti[c] = 0.0
-        for j in range(width):
-            Ti[j] -= f * prow[j]
+    tucker_pivot(T, r, c, prow)  # the leaving variable takes column c
     basic[r] = entering
     nonbasic[c] = leaving
     pos[entering] = r
