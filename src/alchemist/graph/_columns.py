@@ -29,14 +29,21 @@ MISSING = _Missing()
 
 
 class Column:
-    """A 1-D NumPy array that grows by doubling; ``view()`` is the filled part."""
+    """A 1-D NumPy array that grows by doubling; ``view()`` is the filled part.
+
+    A column made with ``lazy=True`` stores nothing while every value equals its fill value
+    (a column of timestamps of an untimed edge list, removal versions of a graph that never
+    removed anything): it materialises on the first other value.
+    """
 
     __slots__ = ("_data", "size", "fill")
 
-    def __init__(self, dtype, capacity: int = 16, fill=0):
-        self._data = np.full(max(capacity, 16), fill, dtype=dtype)
+    def __init__(self, dtype, capacity: int = 16, fill=0, lazy: bool = False):
+        self._data = None if lazy else np.full(max(capacity, 16), fill, dtype=dtype)
         self.size = 0
-        self.fill = fill
+        self.fill = np.asarray(fill, dtype=dtype)[()]
+        if lazy:
+            self.fill = np.asarray(fill, dtype=dtype)[()]
 
     @classmethod
     def of(cls, values: np.ndarray, fill=0) -> "Column":
@@ -44,14 +51,30 @@ class Column:
         col = cls.__new__(cls)
         col._data = np.ascontiguousarray(values)
         col.size = col._data.shape[0]
-        col.fill = fill
+        col.fill = np.asarray(fill, dtype=col._data.dtype)[()]
         return col
 
     @property
     def dtype(self):
-        return self._data.dtype
+        return self.fill.dtype
+
+    @property
+    def is_uniform(self) -> bool:
+        """True while a lazy column holds only its fill value (and stores nothing)."""
+        return self._data is None
+
+    def _is_fill(self, values) -> bool:
+        values = np.asarray(values)
+        if self.fill != self.fill:  # NaN fill
+            return bool(np.isnan(values).all())
+        return bool((values == self.fill).all())
+
+    def _materialise(self) -> None:
+        if self._data is None:
+            self._data = np.full(max(self.size, 16), self.fill, dtype=self.fill.dtype)
 
     def _reserve(self, extra: int) -> None:
+        self._materialise()
         need = self.size + extra
         if need > self._data.shape[0]:
             grown = np.full(max(need, 2 * self._data.shape[0], 16), self.fill, dtype=self._data.dtype)
@@ -59,13 +82,19 @@ class Column:
             self._data = grown
 
     def append(self, value) -> None:
-        if self.size == self._data.shape[0]:
+        if self._data is None and self._is_fill(value):
+            self.size += 1
+            return
+        if self._data is None or self.size == self._data.shape[0]:
             self._reserve(1)
         self._data[self.size] = value
         self.size += 1
 
     def extend(self, values) -> None:
-        values = np.asarray(values, dtype=self._data.dtype)
+        values = np.asarray(values, dtype=self.fill.dtype)
+        if self._data is None and self._is_fill(values):
+            self.size += values.shape[0]
+            return
         self._reserve(values.shape[0])
         self._data[self.size: self.size + values.shape[0]] = values
         self.size += values.shape[0]
@@ -73,30 +102,52 @@ class Column:
     def pad_to(self, size: int) -> None:
         """Grow to ``size`` rows, filling with the column's fill value."""
         if size > self.size:
+            if self._data is None:
+                self.size = size
+                return
             self._reserve(size - self.size)
             self._data[self.size: size] = self.fill
             self.size = size
 
     def view(self) -> np.ndarray:
+        """The values (for a uniform lazy column, a new array of the fill value)."""
+        if self._data is None:
+            return np.full(self.size, self.fill, dtype=self.fill.dtype)
         return self._data[: self.size]
 
     def __len__(self) -> int:
         return self.size
 
     def __getitem__(self, i):
+        if self._data is None:
+            if isinstance(i, (int, np.integer)):
+                if not -self.size <= i < self.size:
+                    raise IndexError(i)
+                return self.fill
+            return self.view()[i]
         return self._data[: self.size][i]
 
     def __setitem__(self, i, value) -> None:
+        if self._data is None:
+            if self._is_fill(value):
+                return
+            self._materialise()
         self._data[: self.size][i] = value
 
     def take(self, rows: np.ndarray) -> "Column":
+        if self._data is None:
+            col = Column(self.fill.dtype, fill=self.fill, lazy=True)
+            col.size = int(rows.shape[0])
+            return col
         return Column.of(self.view()[rows], self.fill)
 
     def copy(self) -> "Column":
+        if self._data is None:
+            return self.take(np.arange(self.size))
         return Column.of(self.view().copy(), self.fill)
 
     def nbytes(self) -> int:
-        return self._data.nbytes
+        return 0 if self._data is None else self._data.nbytes
 
 
 class Vocabulary:

@@ -21,7 +21,6 @@ import random
 from typing import Iterable, Sequence
 
 import numpy as np
-from numba import njit, prange
 
 from alchemist.errors import GraphError
 
@@ -140,7 +139,7 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
         if p.shape != (n,) or not np.isfinite(p).all() or p.min() < 0 or p.sum() <= 0:
             raise GraphError(f"personalization must be {n} non-negative finite numbers with a positive sum")
         p = p / p.sum()
-    x, iters, err = _pagerank_kernel(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter))
+    x, iters, err = _k()._pagerank_kernel(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter))
     if err >= n * tol:
         raise GraphError(f"PageRank did not converge in {max_iter} iterations (L1 change {err:.3g}); raise max_iter")
     return x
@@ -191,7 +190,7 @@ def betweenness_centrality(graph, k: int | None = None, *, normalized: bool = Tr
         sampled = True
     indptr, indices = _simple_csr(graph, "out")
     rptr, rind = _simple_csr(graph, "in") if graph.directed else (indptr, indices)
-    bc = _brandes(indptr, indices, rptr, rind, src_rows.astype(np.int64))
+    bc = _k()._brandes(indptr, indices, rptr, rind, src_rows.astype(np.int64))
     # rescale as networkx._rescale with endpoints=False
     N = n - 1
     if N < 2:
@@ -292,7 +291,7 @@ def louvain(graph, *, resolution: float = 1.0, weight: str | None = "weight", se
             break
         k = np.asarray(A.sum(axis=1)).ravel()
         order = rng.permutation(A.shape[0]).astype(np.int64)
-        comm, moved = _louvain_local(A.indptr.astype(np.int64), A.indices.astype(np.int64),
+        comm, moved = _k()._louvain_local(A.indptr.astype(np.int64), A.indices.astype(np.int64),
                                      A.data.astype(np.float64), k, order, float(resolution), m2, float(threshold))
         if not moved:
             break
@@ -397,7 +396,7 @@ def _dedupe_csr(indptr, indices):
 def _triangles(graph):
     indptr, indices = _simple_csr(graph, "undirected")
     deg = np.diff(indptr).astype(np.float64)
-    return _triangle_kernel(indptr, indices), deg
+    return _k()._triangle_kernel(indptr, indices), deg
 
 
 def _symmetric_matrix(graph, weight):
@@ -431,156 +430,8 @@ def _labels_of(graph, communities) -> np.ndarray:
     return labels
 
 
-# ---------------------------------------------------------------------- kernels
-@njit(cache=True, parallel=True)
-def _pagerank_kernel(indptr, cols, w, out_w, p, alpha, tol, max_iter):
-    n = indptr.shape[0] - 1
-    x = np.full(n, 1.0 / n)
-    scaled = np.empty(n)
-    new = np.empty(n)
-    err = np.inf
-    it = 0
-    for it in range(max_iter):
-        dangling = 0.0
-        for u in range(n):
-            if out_w[u] > 0:
-                scaled[u] = x[u] / out_w[u]
-            else:
-                scaled[u] = 0.0
-                dangling += x[u]
-        for v in prange(n):
-            s = 0.0
-            for j in range(indptr[v], indptr[v + 1]):
-                s += scaled[cols[j]] * w[j]
-            new[v] = alpha * (s + dangling * p[v]) + (1.0 - alpha) * p[v]
-        err = 0.0
-        for v in range(n):
-            err += abs(new[v] - x[v])
-            x[v] = new[v]
-        if err < n * tol:
-            break
-    return x, it + 1, err
+def _k():
+    """The kernels module (loads Numba on first use)."""
+    from alchemist.graph import _analytics_kernels
 
-
-@njit(cache=True, parallel=True)
-def _brandes(indptr, indices, rptr, rind, sources):
-    """Sum over ``sources`` of Brandes' dependencies δ_s(v) (unnormalized, ordered pairs)."""
-    n = indptr.shape[0] - 1
-    n_chunks = min(sources.shape[0], 64)
-    partial = np.zeros((n_chunks, n))
-    for c in prange(n_chunks):
-        dist = np.full(n, -1, dtype=np.int64)
-        sigma = np.zeros(n)
-        delta = np.zeros(n)
-        stack = np.empty(n, dtype=np.int64)
-        for si in range(c, sources.shape[0], n_chunks):
-            s = sources[si]
-            # BFS from s counting shortest paths
-            dist[s] = 0
-            sigma[s] = 1.0
-            stack[0] = s
-            head, tail = 0, 1
-            while head < tail:
-                u = stack[head]
-                head += 1
-                for j in range(indptr[u], indptr[u + 1]):
-                    v = indices[j]
-                    if dist[v] < 0:
-                        dist[v] = dist[u] + 1
-                        stack[tail] = v
-                        tail += 1
-                    if dist[v] == dist[u] + 1:
-                        sigma[v] += sigma[u]
-            # dependencies in order of decreasing distance; predecessors via in-edges
-            for i in range(tail - 1, 0, -1):
-                w = stack[i]
-                coeff = (1.0 + delta[w]) / sigma[w]
-                for j in range(rptr[w], rptr[w + 1]):
-                    v = rind[j]
-                    if dist[v] >= 0 and dist[v] == dist[w] - 1:
-                        delta[v] += sigma[v] * coeff
-                partial[c, w] += delta[w]
-            for i in range(tail):
-                v = stack[i]
-                dist[v] = -1
-                sigma[v] = 0.0
-                delta[v] = 0.0
-    return partial.sum(axis=0)
-
-
-@njit(cache=True, parallel=True)
-def _triangle_kernel(indptr, indices):
-    """Triangles at each node of a simple graph with sorted adjacency lists:
-    ``t(u) = ½ Σ_{v ∈ N(u)} |N(u) ∩ N(v)|`` (merge of two sorted lists per edge)."""
-    n = indptr.shape[0] - 1
-    tri = np.zeros(n)
-    for u in prange(n):
-        count = 0
-        for a in range(indptr[u], indptr[u + 1]):
-            v = indices[a]
-            i, j = indptr[u], indptr[v]
-            iu, jv = indptr[u + 1], indptr[v + 1]
-            while i < iu and j < jv:
-                x, y = indices[i], indices[j]
-                if x < y:
-                    i += 1
-                elif y < x:
-                    j += 1
-                else:
-                    count += 1
-                    i += 1
-                    j += 1
-        tri[u] = count / 2.0
-    return tri
-
-
-@njit(cache=True)
-def _louvain_local(indptr, indices, data, k, order, resolution, m2, threshold):
-    """Phase 1 of Louvain on a symmetric weighted CSR (A_ii = twice the self-loop weight)."""
-    n = indptr.shape[0] - 1
-    comm = np.arange(n, dtype=np.int64)
-    tot = k.copy()
-    neigh_w = np.zeros(n)
-    neigh_list = np.empty(n, dtype=np.int64)
-    moved_any = False
-    while True:
-        gain_sweep = 0.0
-        moves = 0
-        for idx in range(n):
-            i = order[idx]
-            ci = comm[i]
-            ki = k[i]
-            # weights from i to each neighbouring community (self-loop excluded)
-            count = 0
-            for j in range(indptr[i], indptr[i + 1]):
-                nb = indices[j]
-                if nb == i:
-                    continue
-                c = comm[nb]
-                if neigh_w[c] == 0.0:
-                    neigh_list[count] = c
-                    count += 1
-                neigh_w[c] += data[j]
-            tot[ci] -= ki
-            best_c = ci
-            best_gain = neigh_w[ci] - resolution * tot[ci] * ki / m2
-            for t in range(count):
-                c = neigh_list[t]
-                gain = neigh_w[c] - resolution * tot[c] * ki / m2
-                if gain > best_gain + 1e-12:
-                    best_gain = gain
-                    best_c = c
-            stay_gain = neigh_w[ci] - resolution * tot[ci] * ki / m2
-            tot[best_c] += ki
-            if best_c != ci:
-                comm[i] = best_c
-                moves += 1
-                gain_sweep += (best_gain - stay_gain) * 2.0 / m2
-            for t in range(count):
-                neigh_w[neigh_list[t]] = 0.0
-            neigh_w[ci] = 0.0
-        if moves > 0:
-            moved_any = True
-        if moves == 0 or gain_sweep < threshold:
-            break
-    return comm, moved_any
+    return _analytics_kernels

@@ -113,7 +113,7 @@ class Graph:
         self._log: list[Event] = []
         self._log_version = Column(np.int64)
         self._applied: dict[str, int] = {}
-        self._vtime = Column(np.float64, fill=np.nan)   # timestamp of version v at [v - 1]
+        self._vtime = Column(np.float64, fill=np.nan, lazy=True)  # timestamp of version v at [v - 1]
         self._vseq: Column | None = None                 # stream sequence of version v at [v - 1]
         self._undo: list[tuple] = []                     # (version, what, raw row, old value)
         # nodes (raw rows)
@@ -121,10 +121,10 @@ class Graph:
         self._node_ids_arrow = None                      # the same ids as a pyarrow ChunkedArray
         self._node_index: dict[str, int] = {}           # live nodes only
         self._labels = Vocabulary()
-        self._node_label = Column(np.int32)
-        self._node_time = Column(np.float64, fill=np.nan)
+        self._node_label = Column(np.int32, lazy=True)
+        self._node_time = Column(np.float64, fill=np.nan, lazy=True)
         self._node_added = Column(np.int64)
-        self._node_removed = Column(np.int64, fill=_ALIVE)
+        self._node_removed = Column(np.int64, fill=_ALIVE, lazy=True)
         self._node_props = PropertyTable()
         self._pos: np.ndarray | None = None              # (raw rows, 2) float32
         # edges (raw rows)
@@ -135,10 +135,10 @@ class Graph:
         self._dst = Column(np.int64)
         self._weight = Column(np.float64)
         self._rels = Vocabulary()
-        self._edge_rel = Column(np.int32)
-        self._edge_time = Column(np.float64, fill=np.nan)
+        self._edge_rel = Column(np.int32, lazy=True)
+        self._edge_time = Column(np.float64, fill=np.nan, lazy=True)
         self._edge_added = Column(np.int64)
-        self._edge_removed = Column(np.int64, fill=_ALIVE)
+        self._edge_removed = Column(np.int64, fill=_ALIVE, lazy=True)
         self._edge_props = PropertyTable()
         self._n_alive_nodes = 0
         self._n_alive_edges = 0
@@ -206,6 +206,8 @@ class Graph:
             weights = np.asarray(edges.third, dtype=np.float64) if edges.third is not None else np.ones(n)
         graph = cls(graph_id, directed=directed)
         graph._load_edge_arrays(src, dst, weights, times, where=f"{edges.path}: edge line index")
+        if n >= 500_000:
+            _release_memory()
         return graph
 
     @classmethod
@@ -229,30 +231,77 @@ class Graph:
         """
         import pyarrow as pa
 
+        graph = cls(graph_id, directed=directed)
+        graph._load_arrays(source, target, weight, node_ids)
+        if graph.version >= 500_000:
+            _release_memory()
+        return graph
+
+    def _load_arrays(self, source, target, weight, node_ids) -> None:
+        import pyarrow as pa
+
+        graph = self
         s = np.asarray(source, dtype=np.int64)
         t = np.asarray(target, dtype=np.int64)
         if s.shape != t.shape or s.ndim != 1:
             raise GraphError(f"source and target must be 1-D arrays of one length, got {s.shape} and {t.shape}")
-        graph = cls(graph_id, directed=directed)
+        w = np.ones(s.shape[0]) if weight is None else np.asarray(weight, dtype=np.float64)
+        if w.shape != s.shape:
+            raise GraphError(f"{s.shape[0]} edges but {w.shape[0]} weights")
+        if not np.isfinite(w).all():
+            k = int(np.flatnonzero(~np.isfinite(w))[0])
+            raise InvalidEventError(f"edge {k} has a non-finite weight {w[k]!r}")
         if node_ids is not None:
-            ids = pa.array([str(x) for x in node_ids], type=pa.string())
+            ids = [str(x) for x in node_ids]
             bad = (s < 0) | (s >= len(ids)) | (t < 0) | (t >= len(ids))
             if bad.any():
                 k = int(np.flatnonzero(bad)[0])
                 raise GraphError(f"edge {k} ({s[k]}, {t[k]}) refers to a row outside 0 … {len(ids) - 1}")
-            graph._bulk_apply(np.full(len(ids), _NODE, np.int8), ids, pa.nulls(len(ids), pa.string()))
-        elif s.size and min(s.min(), t.min()) < 0:
+            graph._append_rows(ids, s, t, w)
+            return
+        if s.size and min(s.min(), t.min()) < 0:
             raise GraphError("node rows must be non-negative; pass node_ids= for custom ids")
         else:
             ids = None
-        w = np.ones(s.shape[0]) if weight is None else np.asarray(weight, dtype=np.float64)
-        if ids is None:
-            graph._load_edge_arrays(pa.array(s).cast(pa.string()), pa.array(t).cast(pa.string()), w, None,
-                                    where="edge")
-        else:
-            kinds = np.full(s.shape[0], _EDGE, np.int8)
-            graph._bulk_apply(kinds, ids.take(pa.array(s)), ids.take(pa.array(t)), weight=w)
-        return graph
+        graph._load_edge_arrays(pa.array(s).cast(pa.string()), pa.array(t).cast(pa.string()), w, None, where="edge")
+
+    def _append_rows(self, ids: list[str], src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> None:
+        """node_added for each of ``ids``, then edge_added for each (src, dst) pair of rows of
+        ``ids`` (implicit edge ids), applied straight to the columns: no string work."""
+        if len(set(ids)) != len(ids):
+            seen: set[str] = set()
+            for x in ids:
+                if x in seen:
+                    raise DuplicateIdError(f"node {x!r} appears twice in node_ids")
+                seen.add(x)
+        clash = self._node_index.keys() & set(ids)
+        if clash:
+            raise DuplicateIdError(f"node {sorted(clash)[0]!r} already exists")
+        if self._pattern_max >= self._src.size and src.shape[0]:
+            clash_e = [f"e{r}" for r in range(self._src.size, self._src.size + src.shape[0]) if f"e{r}" in self._edge_index]
+            if clash_e:
+                raise DuplicateIdError(f"edge {clash_e[0]!r} already exists")
+        v0, n0, nn, m = self.version, len(self._node_ids), len(ids), src.shape[0]
+        self._node_ids.extend(ids)
+        self._node_index.update(zip(ids, range(n0, n0 + nn)))
+        self._node_label.extend(np.zeros(nn, np.int32))
+        self._node_time.extend(np.full(nn, np.nan))
+        self._node_added.extend(v0 + 1 + np.arange(nn))
+        self._node_removed.pad_to(n0 + nn)
+        self._src.extend(n0 + src)
+        self._dst.extend(n0 + dst)
+        self._weight.extend(weight)
+        self._edge_rel.extend(np.zeros(m, np.int32))
+        self._edge_time.extend(np.full(m, np.nan))
+        self._edge_added.extend(v0 + nn + 1 + np.arange(m))
+        self._edge_removed.pad_to(self._src.size)
+        self._vtime.extend(np.full(nn + m, np.nan))
+        if self._vseq is not None:
+            self._vseq.pad_to(v0 + nn + m)
+        self._n_alive_nodes += nn
+        self._n_alive_edges += m
+        self.version = v0 + nn + m
+        self._cache.clear()
 
     @classmethod
     def from_networkx(cls, G, *, graph_id: str = "graph", weight: str = "weight") -> "Graph":
@@ -1084,6 +1133,8 @@ class Graph:
 
             self.last_timestamp = rfc3339(float(t_all[np.isfinite(t_all)][-1]))
         self._cache.clear()
+        if n >= 500_000:
+            _release_memory()
 
     def _lookup_nodes(self, ids) -> np.ndarray:
         """Raw rows of the live nodes with the ids of a pyarrow StringArray, -1 where absent."""
@@ -1728,6 +1779,22 @@ def _string(values):
     if values.type != pa.string():
         values = values.cast(pa.string())
     return values
+
+
+def _release_memory() -> None:
+    """Hand the temporaries of a large bulk load back to the operating system: Arrow's pool
+    keeps freed blocks, and glibc keeps freed heap memory once its mmap threshold has grown."""
+    import ctypes
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _pattern_numbers(ids) -> np.ndarray:
