@@ -14,9 +14,12 @@ The quadtree is rebuilt every iteration in flat arrays:
    ``distance * theta > 2 * radius`` — Gephi's and ``fa2``'s criterion with their region size
    ``2 * radius``.
 
-Repulsion runs in parallel over the points in Morton order (neighbouring points walk similar
-paths), attraction in parallel over the rows of the symmetric CSR (each row sums its own edges:
-no atomics). All arithmetic is float64.
+Repulsion walks the tree once per group of nearby points (a cell of at most ``GROUP_SIZE``
+points; Barnes 1990, "A modified tree code: don't laugh; it runs"), collecting the cells that
+are far from the whole group and the points of the near leaves into one interaction list that
+every point of the group then sums in a vectorised loop; groups are spread over the cores.
+Attraction runs in parallel over the rows of the symmetric CSR (each row sums its own edges: no
+atomics). All arithmetic is float64.
 """
 
 from __future__ import annotations

@@ -55,17 +55,20 @@ def neighborhood_preservation(graph, positions, k: int | None = None) -> float:
         return float("nan")
     tree = cKDTree(pos)
     sizes = g.degree[rows] if k is None else np.full(rows.size, int(k))
-    kmax = int(min(sizes.max() + 1, g.n_nodes))
-    _, nearest = tree.query(pos[rows], k=kmax)
-    nearest = nearest.reshape(rows.size, kmax)
+    sizes = np.minimum(sizes, g.n_nodes - 1)
+    # query in buckets of k rounded up to a power of two: the work stays O(sum of degrees)
+    bucket_k = np.minimum(2 ** np.ceil(np.log2(sizes + 1)).astype(np.int64), g.n_nodes)
     total = 0.0
-    for r, i in enumerate(rows):
-        nb = g.indices[g.indptr[i]: g.indptr[i + 1]]
-        ki = int(min(sizes[r], g.n_nodes - 1))
-        cand = nearest[r]
-        cand = cand[cand != i][:ki]
-        inter = np.intersect1d(nb, cand, assume_unique=True).size
-        total += inter / (nb.size + cand.size - inter)
+    for kq in np.unique(bucket_k):
+        sel = np.flatnonzero(bucket_k == kq)
+        _, nearest = tree.query(pos[rows[sel]], k=int(kq))
+        nearest = nearest.reshape(sel.size, int(kq))
+        for r, cand in zip(sel, nearest):
+            i = rows[r]
+            nb = g.indices[g.indptr[i]: g.indptr[i + 1]]
+            cand = cand[cand != i][: sizes[r]]
+            inter = np.intersect1d(nb, cand, assume_unique=True).size
+            total += inter / (nb.size + cand.size - inter)
     return total / rows.size
 
 
