@@ -93,3 +93,15 @@ def test_missing_predecessor_is_released_when_caught_up(tmp_path):
     assert fold.parked == 0
     assert any(e.event_type == "edge_added" for e, _ in refused)
     assert "a" not in fold.graph.node_ids or lost.payload["node_id"] != "a"
+
+
+def test_ack_subject_parsing_agrees_with_nats_py():
+    from nats.aio.msg import Msg
+
+    from alchemist.cim.connection import _pending, _stream_sequence
+
+    for reply in ("$JS.ACK.GRAPH_EVENTS.c1.1.4711.12.1700000000000000000.33",
+                  "$JS.ACK.hub.ACCHASH.GRAPH_EVENTS.c1.2.99.7.1700000000000000000.0.rnd"):
+        meta = Msg(_client=None, subject="s", reply=reply).metadata
+        assert _stream_sequence(reply) == meta.sequence.stream
+        assert _pending(reply) == meta.num_pending

@@ -108,12 +108,14 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                          "subject TEXT NOT NULL, data BLOB NOT NULL, headers TEXT NOT NULL)")
+        self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])  # kept in memory
 
     def put(self, subject: str, data: bytes, headers: dict[str, str] | None) -> int:
         """Append one message durably; returns its outbox id."""
         with self._lock:
             cur = self._db.execute("INSERT INTO outbox (subject, data, headers) VALUES (?, ?, ?)",
                                    (subject, bytes(data), json.dumps(headers or {})))
+            self._depth += 1
             return int(cur.lastrowid)
 
     def peek(self, limit: int = 1000) -> list[OutboxEntry]:
@@ -126,11 +128,11 @@ class Outbox:
     def remove(self, entry_id: int) -> None:
         """Delete an entry once the server has acknowledged it."""
         with self._lock:
-            self._db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
+            if self._db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,)).rowcount:
+                self._depth -= 1
 
     def __len__(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        return self._depth
 
     def close(self) -> None:
         with self._lock:
