@@ -93,7 +93,11 @@ def graph_image(graph, positions: np.ndarray, *, width: int = 800, height: int =
     cvs = canvas(pos, width=width, height=height, x_range=x_range, y_range=y_range)
     edge_agg = None
     if edges and graph.number_of_edges():
-        edge_agg = aggregate_edges(cvs, edge_segments(graph, pos, bundle=bundle))
+        if bundle:
+            edge_agg = aggregate_edges(cvs, edge_segments(graph, pos, bundle=True))
+        else:  # the segment table is not materialised: the kernel gathers the end points itself
+            src, dst, _ = graph.edge_index()
+            edge_agg = _segments_aggregate(cvs, pos[:, 0], pos[:, 1], src, dst)
     values = node_values
     if color_by is not None and values is None:
         values = graph.nodes[color_by].to_list()
@@ -151,7 +155,7 @@ def frames_image(nodes, edges=None, *, width: int = 800, height: int = 800, x: s
             if bad.any():
                 k = int(np.flatnonzero(bad)[0])
                 raise LayoutError(f"edge row {k} ({s[k]}, {t[k]}) refers to a node outside 0 … {pos.shape[0] - 1}")
-            agg = _segments_aggregate(cvs, pos[s, 0], pos[s, 1], pos[t, 0], pos[t, 1])
+            agg = _segments_aggregate(cvs, pos[:, 0], pos[:, 1], s, t)
             total = agg if total is None else total + agg
         edge_agg = total
     values = None if color_by is None else list(nodes[color_by])
@@ -264,7 +268,10 @@ def aggregate_edges(cvs, segments, *, method: str = "auto"):
     if method not in ("auto", "numba", "datashader"):
         raise ValueError(f"method={method!r}; use 'auto', 'numba' or 'datashader'")
     if straight and method != "datashader":
-        return _segments_aggregate(cvs, *(segments[c].to_numpy(np.float64) for c in ("x0", "y0", "x1", "y1")))
+        m = len(segments)
+        xs = np.concatenate([segments["x0"].to_numpy(np.float64), segments["x1"].to_numpy(np.float64)])
+        ys = np.concatenate([segments["y0"].to_numpy(np.float64), segments["y1"].to_numpy(np.float64)])
+        return _segments_aggregate(cvs, xs, ys, np.arange(m), m + np.arange(m))
     if straight:
         return cvs.line(segments, x=["x0", "x1"], y=["y0", "y1"], axis=1, agg=ds.count())
     return cvs.line(segments, x="x", y="y", agg=ds.count())
@@ -302,7 +309,7 @@ def shade_graph(edge_agg, node_agg, *, background: str = "black", node_spread: i
         nodes = tf.shade(node_agg, color_key=key, how="eq_hist", min_alpha=160)
     else:
         nodes = tf.shade(node_agg, cmap=["#b35a00", "#ffb347"] if not light else ["#c04000", "#ff7000"],
-                         how="eq_hist" if float(np.nanmax(node_agg.values, initial=0)) > 0 else "linear",
+                         how="log" if float(np.nanmax(node_agg.values, initial=0)) > 0 else "linear",
                          min_alpha=110)
     if node_spread:
         nodes = tf.spread(nodes, px=node_spread)
@@ -314,7 +321,10 @@ def to_png(image, *, compress_level: int = 1) -> bytes:
     """PNG bytes of a datashader Image (zlib level 1 by default: 5–10× faster to write than
     PIL's default, files about 20 % larger)."""
     buffer = io.BytesIO()
-    image.to_pil().save(buffer, format="PNG", compress_level=compress_level)
+    pil = image.to_pil()
+    if pil.mode == "RGBA" and pil.getextrema()[3][0] == 255:  # opaque: 3 bytes a pixel suffice
+        pil = pil.convert("RGB")
+    pil.save(buffer, format="PNG", compress_level=compress_level)
     return buffer.getvalue()
 
 
@@ -341,34 +351,36 @@ def _check_size(width, height) -> None:
         raise ValueError(f"width and height must be positive pixel counts, got {width} × {height}")
 
 
-def _segments_aggregate(cvs, x0, y0, x1, y1):
-    """Count aggregate of straight segments with the Canvas' coordinates (Numba kernel)."""
+def _segments_aggregate(cvs, x, y, src, dst):
+    """Count aggregate of the straight segments ``(x[src], y[src]) – (x[dst], y[dst])`` with the
+    Canvas' coordinates (Numba kernel)."""
     import datashader as ds
     import pandas as pd
 
     template = cvs.points(pd.DataFrame({"x": [np.nan], "y": [np.nan]}), "x", "y", agg=ds.count())
     (xmin, xmax), (ymin, ymax) = cvs.x_range, cvs.y_range
     height, width = template.shape
-    counts = _rasterize(np.ascontiguousarray(x0, np.float64), np.ascontiguousarray(y0, np.float64),
-                        np.ascontiguousarray(x1, np.float64), np.ascontiguousarray(y1, np.float64),
+    counts = _rasterize(np.ascontiguousarray(x, np.float64), np.ascontiguousarray(y, np.float64),
+                        np.ascontiguousarray(src, np.int64), np.ascontiguousarray(dst, np.int64),
                         float(xmin), float(xmax), float(ymin), float(ymax), int(width), int(height),
-                        max(1, min(get_num_threads(), x0.shape[0] // 10_000 + 1)))
+                        max(1, min(get_num_threads(), src.shape[0] // 10_000 + 1)))
     return template.copy(data=counts)
 
 
 # ---------------------------------------------------------------------- kernels
 @njit(cache=True, parallel=True)
-def _rasterize(x0, y0, x1, y1, xmin, xmax, ymin, ymax, width, height, n_chunks):
-    """Bresenham lines, clipped to the viewport (Liang–Barsky), counted per pixel; each thread
-    draws into its own canvas and the canvases are added."""
+def _rasterize(xs, ys, src, dst, xmin, xmax, ymin, ymax, width, height, n_chunks):
+    """Bresenham lines from (xs[src], ys[src]) to (xs[dst], ys[dst]), clipped to the viewport
+    (Liang–Barsky), counted per pixel; each thread draws into its own canvas and the canvases
+    are added."""
     sx = width / (xmax - xmin)
     sy = height / (ymax - ymin)
-    m = x0.shape[0]
+    m = src.shape[0]
     canvases = np.zeros((n_chunks, height, width), dtype=np.uint32)
     for c in prange(n_chunks):
         out = canvases[c]
         for e in range(c, m, n_chunks):
-            ax, ay, bx, by = x0[e], y0[e], x1[e], y1[e]
+            ax, ay, bx, by = xs[src[e]], ys[src[e]], xs[dst[e]], ys[dst[e]]
             if not (np.isfinite(ax) and np.isfinite(ay) and np.isfinite(bx) and np.isfinite(by)):
                 continue
             # Liang–Barsky clipping of the segment to [xmin, xmax] × [ymin, ymax]
