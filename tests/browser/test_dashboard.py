@@ -106,13 +106,15 @@ def test_jupyterlab_renders_and_pans(jupyterlab, page, notebook_copy):
     base, token = jupyterlab(nb.parent)
     page.goto(f"{base}lab/tree/{nb.name}?token={token}", timeout=120_000, wait_until="domcontentloaded")
     page.wait_for_selector(".jp-Notebook", timeout=120_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], .jp-mod-idle, "
-                           ".jp-Toolbar-kernelStatus", timeout=120_000)
+    page.get_by_text("| Idle").first.wait_for(timeout=120_000)  # the kernel is up
     page.locator(".jp-Notebook").first.click()
     page.keyboard.press("Escape")
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_text("Run All Cells", exact=True).click()
-    _wait_image(page)
+    try:
+        _wait_image(page)
+    finally:
+        screenshot(page, "jupyterlab-run-all")
     _check_xss(page)
     stage = page.locator("[data-testid=graph-stage]").first
     before = stage.get_attribute("data-x-range")
