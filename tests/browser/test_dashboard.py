@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import ROOT, screenshot
+from tests.browser.conftest import ROOT, screenshot
 
 pytestmark = pytest.mark.browser
 
