@@ -82,29 +82,46 @@ def _brandes(indptr, indices, rptr, rind, sources):
     return partial.sum(axis=0)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _triangle_kernel(indptr, indices):
-    """Triangles at each node of a simple graph with sorted adjacency lists:
-    ``t(u) = ½ Σ_{v ∈ N(u)} |N(u) ∩ N(v)|`` (merge of two sorted lists per edge)."""
+    """Triangles at each node of a simple undirected graph by the forward algorithm (Schank &
+    Wagner 2005, "Finding, counting and listing all triangles in large graphs", §4): orient each
+    edge from the lower-degree end to the higher (ties by row), then every triangle is found once
+    as u → v, u → w, v → w; O(m^1.5)."""
     n = indptr.shape[0] - 1
+    deg = np.empty(n, dtype=np.int64)
+    for u in range(n):
+        deg[u] = indptr[u + 1] - indptr[u]
+    # forward adjacency: neighbours ranked above u
+    fptr = np.zeros(n + 1, dtype=np.int64)
+    for u in range(n):
+        c = 0
+        for j in range(indptr[u], indptr[u + 1]):
+            v = indices[j]
+            if deg[v] > deg[u] or (deg[v] == deg[u] and v > u):
+                c += 1
+        fptr[u + 1] = fptr[u] + c
+    fwd = np.empty(fptr[n], dtype=np.int64)
+    for u in range(n):
+        k = fptr[u]
+        for j in range(indptr[u], indptr[u + 1]):
+            v = indices[j]
+            if deg[v] > deg[u] or (deg[v] == deg[u] and v > u):
+                fwd[k] = v
+                k += 1
     tri = np.zeros(n)
-    for u in prange(n):
-        count = 0
-        for a in range(indptr[u], indptr[u + 1]):
-            v = indices[a]
-            i, j = indptr[u], indptr[v]
-            iu, jv = indptr[u + 1], indptr[v + 1]
-            while i < iu and j < jv:
-                x, y = indices[i], indices[j]
-                if x < y:
-                    i += 1
-                elif y < x:
-                    j += 1
-                else:
-                    count += 1
-                    i += 1
-                    j += 1
-        tri[u] = count / 2.0
+    mark = np.full(n, -1, dtype=np.int64)
+    for u in range(n):
+        for j in range(fptr[u], fptr[u + 1]):
+            mark[fwd[j]] = u
+        for j in range(fptr[u], fptr[u + 1]):
+            v = fwd[j]
+            for k in range(fptr[v], fptr[v + 1]):
+                w = fwd[k]
+                if mark[w] == u:
+                    tri[u] += 1.0
+                    tri[v] += 1.0
+                    tri[w] += 1.0
     return tri
 
 
