@@ -119,6 +119,10 @@ def test_subgraph_matches_networkx(lesmis):
     assert {frozenset(e) for e in s.to_networkx().edges} == {frozenset(e) for e in S.edges}
     for u, v, w in S.edges(data="weight"):
         assert s.to_networkx()[u][v]["weight"] == w
+    assert set(s.edge_ids) <= set(g.edge_ids)
+    assert all(s.edge(e) == g.edge(e) for e in s.edge_ids)
+    assert all(s.node(n) == g.node(n) for n in s.node_ids)
+    assert s.at(version=len(nodes)).number_of_edges() == 0  # its history: nodes first, then edges
 
 
 def test_query_errors_name_the_node(lesmis):

@@ -421,41 +421,48 @@ class Graph:
 
     def _induced(self, rows: np.ndarray, edge_positions: np.ndarray, *, graph_id: str | None) -> "Graph":
         """A new graph of the live node ``rows`` and the live edges at ``edge_positions``
-        (positions in :meth:`edge_index` order)."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
+        (positions in :meth:`edge_index` order), made by taking rows of the columns: its history
+        is ``node_added`` for each node, then ``edge_added`` for each edge."""
         raw = self._live_node_raw()[rows]
-        eraw = self._live_edge_raw()[edge_positions]
-        g = Graph(graph_id or self.graph_id, directed=self.directed, name=self.name)
+        eraw = np.sort(self._live_edge_raw()[edge_positions])
+        g = Graph(graph_id or self.graph_id, directed=self.directed, strict=self.strict, keep_log=self.keep_log,
+                  name=self.name)
         nn, ne = raw.shape[0], eraw.shape[0]
-        if self._node_ids_arrow is None or len(self._node_ids_arrow) != len(self._node_ids):
-            self._node_ids_arrow = pa.chunked_array([pa.array(self._node_ids, type=pa.string())])
-        all_ids = self._node_ids_arrow
-        ends = np.concatenate([raw, self._src.view()[eraw]])
-        a = all_ids.take(pa.array(ends)).combine_chunks()
-        b = pa.concat_arrays([pa.nulls(nn, pa.string()),
-                              all_ids.take(pa.array(self._dst.view()[eraw])).combine_chunks()])
+        remap = np.full(len(self._node_ids), -1, dtype=np.int64)
+        remap[raw] = np.arange(nn)
+        g._node_ids = [self._node_ids[r] for r in raw.tolist()]
+        g._node_index = dict(zip(g._node_ids, range(nn)))
+        g._labels, g._rels = self._labels.copy(), self._rels.copy()
+        g._node_label = self._node_label.take(raw)
+        g._node_time = self._node_time.take(raw)
+        g._node_added = Column.of(np.arange(1, nn + 1, dtype=np.int64))
+        g._node_removed = Column(np.int64, fill=_ALIVE, lazy=True)
+        g._node_removed.pad_to(nn)
+        g._node_props = self._node_props.take(raw)
+        g._src = Column.of(remap[self._src.view()[eraw]])
+        g._dst = Column.of(remap[self._dst.view()[eraw]])
+        g._weight = self._weight.take(eraw)
+        g._edge_rel = self._edge_rel.take(eraw)
+        g._edge_time = self._edge_time.take(eraw)
+        g._edge_added = Column.of(np.arange(nn + 1, nn + ne + 1, dtype=np.int64))
+        g._edge_removed = Column(np.int64, fill=_ALIVE, lazy=True)
+        g._edge_removed.pad_to(ne)
+        g._edge_props = self._edge_props.take(eraw)
         explicit = self._edge_explicit
-        eids = [explicit.get(e) or f"e{e}" for e in eraw.tolist()] if explicit else (
-            pc.binary_join_element_wise("e", pa.array(eraw).cast(pa.string()), ""))
-        kinds = np.concatenate([np.full(nn, _NODE), np.full(ne, _EDGE)]).astype(np.int8)
-        props = None
-        if self._node_props or self._edge_props:
-            props = ([self._node_props.get(r) or None for r in raw.tolist()]
-                     + [self._edge_props.get(e) or None for e in eraw.tolist()])
-        words, rels = np.asarray(self._labels.words, dtype=object), np.asarray(self._rels.words, dtype=object)
-        g._bulk_apply(
-            kinds, a, b,
-            edge_ids=pa.concat_arrays([pa.nulls(nn, pa.string()), pa.array(eids, type=pa.string())]),
-            label=pa.array(np.concatenate([words[self._node_label.view()[raw]], np.full(ne, "", dtype=object)]),
-                           type=pa.string()),
-            relationship=pa.array(np.concatenate([np.full(nn, "", dtype=object), rels[self._edge_rel.view()[eraw]]]),
-                                  type=pa.string()),
-            weight=np.concatenate([np.ones(nn), self._weight.view()[eraw]]), props=props,
-            times=np.concatenate([self._node_time.view()[raw], self._edge_time.view()[eraw]]))
+        for new, old in enumerate(eraw.tolist()):
+            if old != new or old in explicit:
+                eid = explicit.get(old) or f"e{old}"
+                if eid != f"e{new}":
+                    g._edge_explicit[new] = eid
+                    g._edge_index[eid] = new
+        g._pattern_max = max((int(m.group(1)) for e in g._edge_index if (m := _IMPLICIT.fullmatch(e))), default=-1)
+        times = np.concatenate([g._node_time.view(), g._edge_time.view()])
+        g._vtime = Column(np.float64, fill=np.nan, lazy=True)
+        g._vtime.extend(times)
+        g._n_alive_nodes, g._n_alive_edges = nn, ne
+        g.version = nn + ne
         if self._pos is not None:
-            g._pos = self.positions[rows].copy() if self._pos.shape[0] >= len(self._node_ids) else None
+            g._pos = self.positions[rows].copy()
         return g
 
     def _load_edge_arrays(self, src, dst, weights: np.ndarray, times: np.ndarray | None, *, where: str) -> None:
@@ -947,21 +954,24 @@ class Graph:
         # ---- node slots, interleaved: a of event k at 2k, b at 2k + 1; dictionary_encode numbers
         # distinct ids in order of first appearance, so code c first appears where the running
         # maximum of the codes reaches c
-        interleave = np.empty(2 * n, dtype=np.int64)
-        interleave[0::2], interleave[1::2] = np.arange(n), n + np.arange(n)
-        ends = pa.concat_arrays([a, b]).take(pa.array(interleave))
-        enc = pc.dictionary_encode(ends)
-        slot = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        a_code, b_code = slot[0::2], slot[1::2]
+        encoded = pc.dictionary_encode(pa.chunked_array([a, b], type=pa.string()))  # one shared dictionary
+        dictionary = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], pa.string())
+        codes = [ch.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) for ch in encoded.chunks]
+        a_code = codes[0] if len(codes) > 0 and len(a) else np.zeros(0, np.int64)
+        b_code = codes[-1] if len(codes) > 1 else np.full(n, -1, np.int64)
+        slot = np.empty(2 * n, dtype=np.int64)
+        slot[0::2], slot[1::2] = a_code, b_code
         nulls_a = (a_code < 0) & (kinds != _CREATED)
         nulls_b = (b_code < 0) & is_edge
         if nulls_a.any() or nulls_b.any():
             k = int(np.flatnonzero(nulls_a | nulls_b)[0])
             raise InvalidEventError(f"{ev_name(k)}: a node id, source or target is null")
-        U = len(enc.dictionary)
-        first = np.flatnonzero(np.diff(np.maximum.accumulate(slot), prepend=-1) > 0)
-        exist = self._lookup_nodes(enc.dictionary)
-        uniques = _LazyList(enc.dictionary)
+        U = len(dictionary)
+        valid = np.flatnonzero(slot >= 0)
+        first = np.full(U, 2 * n, dtype=np.int64)
+        np.minimum.at(first, slot[valid], valid)
+        exist = self._lookup_nodes(dictionary)
+        uniques = _LazyList(dictionary)
         first_explicit = (first % 2 == 0) & is_node[np.minimum(first // 2, n - 1)]
         # node_added: the id is new to the graph and this is its first appearance in the call
         nk = np.flatnonzero(is_node)
@@ -1043,11 +1053,12 @@ class Graph:
         # timestamps
         t_all = np.full(n, np.nan) if times is None else np.asarray(times, dtype=np.float64)
         # ---- all checks passed: apply
-        new_codes = np.flatnonzero(exist < 0)  # codes are in order of first appearance
+        new_codes = np.flatnonzero(exist < 0)
+        new_codes = new_codes[np.argsort(first[new_codes], kind="stable")]  # order of first appearance
         n0 = len(self._node_ids)
         row_of = exist.copy()
         row_of[new_codes] = n0 + np.arange(new_codes.shape[0])
-        new_arrow = enc.dictionary if new_codes.shape[0] == U else enc.dictionary.take(pa.array(new_codes))
+        new_arrow = dictionary.take(pa.array(new_codes))
         new_ids = new_arrow.to_pylist()
         self._node_ids.extend(new_ids)
         self._node_index.update(zip(new_ids, range(n0, n0 + len(new_ids))))
