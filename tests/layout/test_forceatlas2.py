@@ -269,3 +269,33 @@ def test_incremental_layout_places_new_nodes_near_their_neighbours():
 def test_bad_input_names_the_value(call, message):
     with pytest.raises(LayoutError, match=message):
         call()
+
+
+def test_alchemist_graph_input():
+    import alchemist
+
+    G = nx.les_miserables_graph()
+    g = alchemist.Graph.from_networkx(G)
+    rows = {str(v): k for k, v in enumerate(G)}
+    perm = np.array([rows[i] for i in g.nodes["id"].to_list()])
+    start = np.random.default_rng(4).random((len(G), 2))
+    ours = forceatlas2(g, 10, initial_positions=start[perm])
+    ref = forceatlas2(G, 10, initial_positions=start)
+    np.testing.assert_allclose(ours, ref[perm], rtol=1e-6)
+
+
+def test_quality_matches_fa2_on_ego_facebook(shared_data):
+    from alchemist.layout.metrics import neighborhood_preservation
+
+    edges = np.loadtxt(shared_data("snap_graphs/facebook_combined.txt"), dtype=np.int64)
+    n = int(edges.max()) + 1
+    graph = (n, edges[:, 0], edges[:, 1])
+    A = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
+    A = ((A + A.T) > 0).astype(float).tocsr()
+    start = np.random.default_rng(0).random((n, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = np.array(ForceAtlas2(verbose=False).forceatlas2(A, pos=start.copy(), iterations=30))
+    ours = forceatlas2(graph, 30, initial_positions=start)
+    assert np.isfinite(ours).all() and np.ptp(ours, axis=0).max() < 3 * np.ptp(ref, axis=0).max()
+    assert neighborhood_preservation(graph, ours) >= 0.95 * neighborhood_preservation(graph, ref)

@@ -229,6 +229,9 @@ def _summarize(n_cells, parent, cells, pts, theta):
             cells[c, 3] = m
             cx = mx / m
             cy = my / m
+            if cells[c, 6] - cells[c, 5] == 1:  # exactly the point, not (m x) / m
+                cx = pts[np.int64(cells[c, 5]), 0]
+                cy = pts[np.int64(cells[c, 5]), 1]
             r2 = 0.0
             for k in range(np.int64(cells[c, 5]), np.int64(cells[c, 6])):
                 dx = pts[k, 0] - cx
@@ -382,7 +385,9 @@ def _repulsion_groups(g0, g1, order, n_cells, cells, pts, groups, kr, overlap, f
         ge = cells[gc, 6]
         gx = cells[gc, 0]
         gy = cells[gc, 1]
-        radius = cells[gc, 7]
+        # the radius bound is exact for the group's farthest point: widen it by a relative 1e-9 so
+        # that rounding can never let a cell inside the group (the point itself) pass as far
+        radius = cells[gc, 7] * (1.0 + 1e-9) + 1e-300
         nf = 0
         nn = 0
         c = 0
