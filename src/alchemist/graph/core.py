@@ -42,7 +42,7 @@ from alchemist.errors import (
 )
 from alchemist.events import Event, new_event, parse_rfc3339
 from alchemist.events.types import validate_payload
-from alchemist.graph._columns import MISSING, Column, PropertyTable, Vocabulary
+from alchemist.graph._columns import Column, PropertyTable, Vocabulary
 
 __all__ = ["Graph", "ApplyResult"]
 
@@ -228,9 +228,9 @@ class Graph:
         ------
         GraphError
             Endpoints are negative or beyond ``node_ids``.
+        InvalidEventError
+            A weight is not finite (the message names the edge).
         """
-        import pyarrow as pa
-
         graph = cls(graph_id, directed=directed)
         graph._load_arrays(source, target, weight, node_ids)
         if graph.version >= 500_000:
