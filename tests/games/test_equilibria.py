@@ -199,14 +199,14 @@ def test_pure_nash_matches_gambit_on_files(shared_data):
 
 def test_lemke_howson_in_kernel_check_matches_numpy_regret():
     # the compiled best-response check that replaces the Python verification
-    from alchemist.games.lemke_howson import _bimatrix_regret
+    from alchemist.games._bimatrix import bimatrix_regret
 
     rng = np.random.default_rng(11)
     for m, n in [(3, 5), (7, 4), (12, 12)]:
         A, B = rng.normal(size=(2, m, n))
         x, y = rng.dirichlet(np.ones(m)), rng.dirichlet(np.ones(n))
         expected = max((A @ y).max() - x @ A @ y, (x @ B).max() - x @ B @ y)
-        assert _bimatrix_regret(A, B, x, y) == pytest.approx(expected, abs=1e-12)
+        assert bimatrix_regret(A, B, x, y) == pytest.approx(expected, abs=1e-12)
     # numpy integer labels and (A, B) tuples take the validating path and give the same result
     x1, y1 = lemke_howson(BATTLE_OF_SEXES, label=np.int64(1))
     x2, y2 = lemke_howson((BATTLE_OF_SEXES.payoffs[0], BATTLE_OF_SEXES.payoffs[1]), label=1)

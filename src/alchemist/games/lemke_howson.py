@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from alchemist.errors import InvalidGameError, NoEquilibriumFoundError
-from alchemist.games._tableau import tucker_pivot
+from alchemist.games._bimatrix import bimatrix_regret, tucker_pivot
 from alchemist.games.normal_form import DEFAULT_TOL, NormalFormGame, _payoff_range, as_game, is_nash
 
 __all__ = ["lemke_howson", "lemke_howson_all"]
@@ -255,38 +255,10 @@ def _lemke_howson_kernel(A, B, label, max_iter):
     if sx > 0.0 and sy > 0.0:
         x /= sx  # basic variables are >= 0 up to round-off
         y /= sy
-        regret = _bimatrix_regret(A, B, x, y)
+        regret = bimatrix_regret(A, B, x, y)
     else:
         regret = np.inf
     return x, y, converged, n_pivots, regret
-
-
-@njit(cache=True)
-def _bimatrix_regret(A, B, x, y):
-    """Largest gain of a pure deviation from ``(x, y)`` (shift-invariant: ``x``, ``y`` sum to 1)."""
-    m, n = A.shape
-    best_r = -np.inf
-    value_r = 0.0
-    for i in range(m):
-        s = 0.0
-        for j in range(n):
-            s += A[i, j] * y[j]
-        value_r += x[i] * s
-        if s > best_r:
-            best_r = s
-    cols = np.zeros(n)
-    for i in range(m):
-        xi = x[i]
-        if xi != 0.0:
-            for j in range(n):
-                cols[j] += xi * B[i, j]
-    best_c = -np.inf
-    value_c = 0.0
-    for j in range(n):
-        value_c += cols[j] * y[j]
-        if cols[j] > best_c:
-            best_c = cols[j]
-    return max(best_r - value_r, best_c - value_c)
 
 
 @njit(cache=True)

@@ -23,7 +23,8 @@ import numpy as np
 from numba import njit
 
 from alchemist.errors import DegenerateGameWarning
-from alchemist.games.normal_form import DEFAULT_TOL, as_game, is_nash
+from alchemist.games._bimatrix import bimatrix_regret
+from alchemist.games.normal_form import DEFAULT_TOL, as_game
 
 __all__ = ["support_enumeration"]
 
@@ -61,10 +62,9 @@ def support_enumeration(game, tol: float = 1e-10, warn_degenerate: bool = True) 
     xs, ys, degenerate = _support_enumeration_kernel(
         np.ascontiguousarray(A), np.ascontiguousarray(B.T), tol, tol * scale
     )
-    out = []
-    for x, y in zip(xs, ys):
-        if is_nash(game, (x, y), tol=max(DEFAULT_TOL, tol)):
-            out.append((x, y))
+    # every candidate verified by the compiled best-response check (as is_nash, scaled tolerance)
+    tol_nash = max(DEFAULT_TOL, tol) * scale
+    out = [(x, y) for x, y in zip(xs, ys) if bimatrix_regret(A, B, x, y) <= tol_nash]
     if degenerate and warn_degenerate:
         warnings.warn(
             "the game is degenerate: support enumeration over supports of equal size may miss "

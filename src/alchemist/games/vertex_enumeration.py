@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from alchemist.errors import InvalidGameError, NoEquilibriumFoundError
-from alchemist.games._tableau import tucker_pivot
+from alchemist.games._bimatrix import tucker_pivot
 from alchemist.games.normal_form import NormalFormGame, as_game, is_nash
 
 __all__ = ["vertex_enumeration", "is_degenerate", "best_response_polytope_vertices"]

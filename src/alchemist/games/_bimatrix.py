@@ -1,4 +1,4 @@
-"""Condensed-tableau pivoting shared by Lemke–Howson and vertex enumeration.
+"""Compiled helpers shared by the two-player solvers: Tucker's pivot and the regret check.
 
 A condensed tableau of a system ``s + M z = 1`` keeps one row per basic variable and one column
 per non-basic variable plus the right-hand side (last column). A pivot exchanges the basic
@@ -12,6 +12,7 @@ Appl. Math. 10 (1960) 129–140. V. Chvátal, *Linear Programming* (1983), ch. 8
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 __all__: list = []
@@ -42,3 +43,31 @@ def tucker_pivot(T, r, c, prow):
         Ti[c] = 0.0
         for j in range(width):
             Ti[j] -= f * prow[j]
+
+
+@njit(cache=True)
+def bimatrix_regret(A, B, x, y):
+    """Largest gain of a pure deviation from ``(x, y)`` (shift-invariant: ``x``, ``y`` sum to 1)."""
+    m, n = A.shape
+    best_r = -np.inf
+    value_r = 0.0
+    for i in range(m):
+        s = 0.0
+        for j in range(n):
+            s += A[i, j] * y[j]
+        value_r += x[i] * s
+        if s > best_r:
+            best_r = s
+    cols = np.zeros(n)
+    for i in range(m):
+        xi = x[i]
+        if xi != 0.0:
+            for j in range(n):
+                cols[j] += xi * B[i, j]
+    best_c = -np.inf
+    value_c = 0.0
+    for j in range(n):
+        value_c += cols[j] * y[j]
+        if cols[j] > best_c:
+            best_c = cols[j]
+    return max(best_r - value_r, best_c - value_c)
