@@ -287,7 +287,11 @@ def as_game(game, n_players: int | None = None) -> NormalFormGame:
 
 
 def _payoff_range(game: NormalFormGame) -> float:
-    return float(max(np.ptp(a) for a in game.payoffs))
+    """Largest ``max - min`` of a player's payoffs (cached: the payoff arrays are read-only)."""
+    cached = game.__dict__.get("_payoff_range")
+    if cached is None:
+        cached = game.__dict__["_payoff_range"] = float(max(np.ptp(a) for a in game.payoffs))
+    return cached
 
 
 def _fmt_payoff(v: float) -> str:

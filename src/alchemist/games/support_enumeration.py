@@ -24,7 +24,7 @@ from numba import njit
 
 from alchemist.errors import DegenerateGameWarning
 from alchemist.games._bimatrix import bimatrix_regret
-from alchemist.games.normal_form import DEFAULT_TOL, as_game
+from alchemist.games.normal_form import DEFAULT_TOL, _payoff_range, as_game
 
 __all__ = ["support_enumeration"]
 
@@ -58,13 +58,13 @@ def support_enumeration(game, tol: float = 1e-10, warn_degenerate: bool = True) 
     """
     game = as_game(game, 2)
     A, B = game.payoffs
-    scale = max(1.0, float(max(np.ptp(A), np.ptp(B))))
+    scale = max(1.0, _payoff_range(game))
     xs, ys, degenerate = _support_enumeration_kernel(
         np.ascontiguousarray(A), np.ascontiguousarray(B.T), tol, tol * scale
     )
     # every candidate verified by the compiled best-response check (as is_nash, scaled tolerance)
     tol_nash = max(DEFAULT_TOL, tol) * scale
-    out = [(x, y) for x, y in zip(xs, ys) if bimatrix_regret(A, B, x, y) <= tol_nash]
+    out = [(xs[i], ys[i]) for i in range(xs.shape[0]) if bimatrix_regret(A, B, xs[i], ys[i]) <= tol_nash]
     if degenerate and warn_degenerate:
         warnings.warn(
             "the game is degenerate: support enumeration over supports of equal size may miss "
@@ -170,8 +170,10 @@ def _support_enumeration_kernel(A, BT, tol_pos, tol_br):
     """Equal-size support enumeration; ``A`` is (m, n), ``BT`` is B transposed (n, m)."""
     m, n = A.shape
     kmax = min(m, n)
-    xs = []
-    ys = []
+    cap = 8
+    xs = np.zeros((cap, m))
+    ys = np.zeros((cap, n))
+    count = 0
     degenerate = False
     work = np.empty((kmax + 1, kmax + 2))
     zy = np.empty(kmax + 1)
@@ -185,13 +187,18 @@ def _support_enumeration_kernel(A, BT, tol_pos, tol_br):
                 if sy == 1 and _is_best_response(A, J, k, zy, zy[k], tol_br):
                     sx = _indifferent_strategy(BT, J, I, k, work, zx, tol_pos)
                     if sx == 1 and _is_best_response(BT, I, k, zx, zx[k], tol_br):
-                        x = np.zeros(m)
-                        y = np.zeros(n)
+                        if count == cap:
+                            cap *= 2
+                            xs2 = np.zeros((cap, m))
+                            ys2 = np.zeros((cap, n))
+                            xs2[:count] = xs[:count]
+                            ys2[:count] = ys[:count]
+                            xs = xs2
+                            ys = ys2
                         for a in range(k):
-                            x[I[a]] = zx[a]
-                            y[J[a]] = zy[a]
-                        xs.append(x)
-                        ys.append(y)
+                            xs[count, I[a]] = zx[a]
+                            ys[count, J[a]] = zy[a]
+                        count += 1
                         if _count_best_responses(A, J, k, zy, zy[k], tol_br) > k or \
                                 _count_best_responses(BT, I, k, zx, zx[k], tol_br) > k:
                             degenerate = True
@@ -199,4 +206,4 @@ def _support_enumeration_kernel(A, BT, tol_pos, tol_br):
                     break
             if not _next_combination(I, m):
                 break
-    return xs, ys, degenerate
+    return xs[:count].copy(), ys[:count].copy(), degenerate
