@@ -51,11 +51,14 @@ def wait_http(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> No
     raise RuntimeError(f"{url} did not answer in {timeout} s: {log.read_text()[-2000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # module scope: Playwright's sync API keeps an event loop running in the main thread while it
+    # is open, which would break later tests that call asyncio.run()
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium; .ci/run does it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield b
