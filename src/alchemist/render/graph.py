@@ -358,13 +358,20 @@ def _segments_aggregate(cvs, x, y, src, dst):
     import pandas as pd
 
     template = cvs.points(pd.DataFrame({"x": [np.nan], "y": [np.nan]}), "x", "y", agg=ds.count())
-    (xmin, xmax), (ymin, ymax) = cvs.x_range, cvs.y_range
     height, width = template.shape
-    counts = _rasterize(np.ascontiguousarray(x, np.float64), np.ascontiguousarray(y, np.float64),
-                        np.ascontiguousarray(src, np.int64), np.ascontiguousarray(dst, np.int64),
-                        float(xmin), float(xmax), float(ymin), float(ymax), int(width), int(height),
-                        max(1, min(get_num_threads(), src.shape[0] // 10_000 + 1)))
-    return template.copy(data=counts)
+    return template.copy(data=segment_counts(x, y, src, dst, cvs.x_range, cvs.y_range, width, height))
+
+
+def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int) -> np.ndarray:
+    """``(height, width)`` uint32 count of the segments ``(x[src], y[src]) – (x[dst], y[dst])``
+    crossing each pixel; row 0 is ``y_range[0]`` (Datashader's orientation). Segments are clipped
+    to the window (Liang–Barsky) and drawn with Bresenham's algorithm, in parallel. This is the
+    one edge rasteriser of alchemist: the widgets call it too."""
+    (xmin, xmax), (ymin, ymax) = x_range, y_range
+    return _rasterize(np.ascontiguousarray(x, np.float64), np.ascontiguousarray(y, np.float64),
+                      np.ascontiguousarray(src, np.int64), np.ascontiguousarray(dst, np.int64),
+                      float(xmin), float(xmax), float(ymin), float(ymax), int(width), int(height),
+                      max(1, min(get_num_threads(), src.shape[0] // 10_000 + 1)))
 
 
 # ---------------------------------------------------------------------- kernels

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import io
 
-import numba
 import numpy as np
-from numba import njit, prange
 
 __all__ = ["Viewport", "edge_counts", "node_pixels", "shade_edges", "draw_points", "encode_image", "parse_color"]
 
@@ -58,13 +56,12 @@ def edge_counts(positions: np.ndarray, src: np.ndarray, dst: np.ndarray, view: V
     numbers; only the first ``limit`` edges are drawn when it is given (a level of detail: pass
     the edges in a random order and the first ``limit`` are a uniform sample).
     """
-    pos = np.ascontiguousarray(positions, dtype=np.float32)
+    from alchemist.render.graph import segment_counts
+
     m = src.shape[0] if limit is None else min(int(limit), src.shape[0])
-    threads = numba.get_num_threads()
-    layers = np.zeros((threads, view.height, view.width), dtype=np.uint32)
-    _edge_kernel(pos, np.ascontiguousarray(src[:m], np.int32), np.ascontiguousarray(dst[:m], np.int32),
-                 view.x0, view.y1, view.sx, view.sy, layers)
-    return layers.sum(axis=0, dtype=np.uint32) if threads > 1 else layers[0]
+    counts = segment_counts(positions[:, 0], positions[:, 1], src[:m], dst[:m], (view.x0, view.x1),
+                            (view.y0, view.y1), view.width, view.height)
+    return counts[::-1]  # row 0 at the top of the picture
 
 
 def node_pixels(positions: np.ndarray, view: Viewport) -> tuple[np.ndarray, np.ndarray]:
@@ -148,63 +145,3 @@ def parse_color(color) -> tuple[int, int, int]:
 
 
 _EDGE_CMAP = [(22, 51, 92), (63, 136, 208), (216, 240, 255)]
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def _edge_kernel(pos, src, dst, x0, y1, sx, sy, layers):
-    n_threads, h, w = layers.shape
-    m = src.shape[0]
-    chunk = (m + n_threads - 1) // n_threads
-    for t in prange(n_threads):
-        layer = layers[t]
-        for e in range(t * chunk, min(m, (t + 1) * chunk)):
-            a, b = src[e], dst[e]
-            ax = (pos[a, 0] - x0) * sx
-            ay = (y1 - pos[a, 1]) * sy
-            bx = (pos[b, 0] - x0) * sx
-            by = (y1 - pos[b, 1]) * sy
-            # Liang–Barsky clip of the segment to [0, w) × [0, h)
-            dx, dy = bx - ax, by - ay
-            t0, t1 = 0.0, 1.0
-            ok = True
-            for k in range(4):
-                if k == 0:
-                    p, q = -dx, ax
-                elif k == 1:
-                    p, q = dx, (w - 1e-3) - ax
-                elif k == 2:
-                    p, q = -dy, ay
-                else:
-                    p, q = dy, (h - 1e-3) - ay
-                if p == 0.0:
-                    if q < 0.0:
-                        ok = False
-                        break
-                else:
-                    r = q / p
-                    if p < 0.0:
-                        if r > t1:
-                            ok = False
-                            break
-                        if r > t0:
-                            t0 = r
-                    else:
-                        if r < t0:
-                            ok = False
-                            break
-                        if r < t1:
-                            t1 = r
-            if not ok:
-                continue
-            cx, cy = ax + t0 * dx, ay + t0 * dy
-            ex, ey = ax + t1 * dx, ay + t1 * dy
-            n = int(max(abs(ex - cx), abs(ey - cy)))
-            ix = (ex - cx) / n if n > 0 else 0.0
-            iy = (ey - cy) / n if n > 0 else 0.0
-            for s in range(n + 1):  # both end points, one step per pixel along the major axis
-                c = int(cx)
-                r = int(cy)
-                if 0 <= c < w and 0 <= r < h:
-                    layer[r, c] += 1
-                cx += ix
-                cy += iy
