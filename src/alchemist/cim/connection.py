@@ -223,6 +223,10 @@ class GraphFeed:
         self.lock = threading.Lock()
         self.task: asyncio.Task | None = None
         self.sub = None
+        self.subject, self.config, self.durable = "", None, None
+        self.cseq = 0  # consumer sequence of the last message taken
+        self.gap = False
+        self.message_bytes = 1
         self.dead_lettered = 0
         self._changed = threading.Condition(self.lock)
 
@@ -427,11 +431,13 @@ class Connection:
                                          fetch_batch=fetch_batch, idle_timeout=idle_timeout))
         return feed.graph
 
-    async def graph_async(self, graph_id: str, **kwargs):
-        """:meth:`graph` for async code."""
-        feed = await self._arun(self._open_feed(graph_id, **{"live": True, "from_sequence": None, "from_time": None,
-                                                             "snapshot": False, "durable": None, "progress": False,
-                                                             "fetch_batch": 1000, "idle_timeout": 2.0, **kwargs}))
+    async def graph_async(self, graph_id: str, *, live: bool = True, from_sequence: int | None = None,
+                          from_time=None, snapshot: bool = False, durable: str | None = None,
+                          fetch_batch: int = 1000, idle_timeout: float = 2.0):
+        """:meth:`graph` for async code (from any event loop)."""
+        feed = await self._arun(self._open_feed(graph_id, live=live, from_sequence=from_sequence, from_time=from_time,
+                                                snapshot=snapshot, durable=durable, progress=False,
+                                                fetch_batch=fetch_batch, idle_timeout=idle_timeout))
         return feed.graph
 
     def graph_at(self, graph_id: str, *, sequence: int | None = None, timestamp=None):
@@ -841,7 +847,6 @@ class Connection:
                          progress, fetch_batch: int, idle_timeout: float, accept=None, stop_after=None,
                          causal: bool = True) -> GraphFeed:
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-        from nats.js.errors import NotFoundError
 
         fold = None
         if snapshot:
@@ -870,27 +875,29 @@ class Connection:
             config.deliver_policy = DeliverPolicy.ALL
         if durable:
             config.durable_name = durable
-            try:
-                await self._js.delete_consumer(GRAPH_STREAM, durable)
-            except NotFoundError:
-                pass
-        sub = await self._js.pull_subscribe(subject, durable=durable, stream=GRAPH_STREAM, config=config)
-        feed.sub = sub
-        info = await sub.consumer_info()
-        pending = info.num_pending
+        feed.subject, feed.config, feed.durable = subject, config, durable
+        pending = await self._subscribe(feed)
         bar = _progress_bar(progress, pending, "consume", "messages")
+        stop = False
         try:
             # ask for exactly what is pending: a pull for more than the server has waits its expiry
-            while pending > 0:
-                msgs = await self._fetch(sub, min(fetch_batch, pending), idle_timeout)
-                if not msgs:
+            while True:
+                while pending > 0:
+                    msgs = await self._fetch_feed(feed, min(fetch_batch, pending), idle_timeout)
+                    if not msgs:
+                        break
+                    stop = await self._apply(feed, msgs, stop_after)
+                    if bar is not None:
+                        bar(len(msgs))
+                    pending = _pending(msgs[-1].reply)
+                    if stop or feed.gap:
+                        break
+                if stop_after is not None and stop:
                     break
-                stop = await self._apply(feed, msgs, stop_after)
-                if bar is not None:
-                    bar(len(msgs))
-                pending = _pending(msgs[-1].reply)
-                if stop:
+                info = await feed.sub.consumer_info()
+                if not feed.gap and info.delivered.consumer_seq <= feed.cseq:
                     break
+                pending = await self._resubscribe(feed)  # messages were dropped on the way: fetch them again
         finally:
             if bar is not None:
                 bar(None)
@@ -904,8 +911,55 @@ class Connection:
             self.feeds[graph_id] = feed
             feed.task = asyncio.get_running_loop().create_task(self._follow(feed, fetch_batch))
         else:
-            await sub.unsubscribe()
+            await feed.sub.unsubscribe()
         return feed
+
+    async def _subscribe(self, feed: GraphFeed) -> int:
+        """(Re)create the feed's pull subscription; returns the messages pending for it."""
+        from nats.js.errors import NotFoundError
+
+        if feed.durable:
+            try:
+                await self._js.delete_consumer(GRAPH_STREAM, feed.durable)
+            except NotFoundError:
+                pass
+        feed.sub = await self._js.pull_subscribe(feed.subject, durable=feed.durable, stream=GRAPH_STREAM,
+                                                 config=feed.config, pending_bytes_limit=_PENDING_BYTES)
+        feed.cseq, feed.gap = 0, False
+        return (await feed.sub.consumer_info()).num_pending
+
+    async def _resubscribe(self, feed: GraphFeed) -> int:
+        """Start the feed again right after the last stream sequence it applied (the messages a
+        slow client dropped are delivered again; ids already applied are skipped)."""
+        from nats.js.api import DeliverPolicy
+
+        log("cim.resubscribe", graph=feed.fold.graph_id, after=feed.fold.last_sequence)
+        try:
+            await feed.sub.unsubscribe()
+        except Exception:
+            pass
+        config = feed.config
+        if feed.fold.last_sequence:
+            config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_SEQUENCE, feed.fold.last_sequence + 1
+            config.opt_start_time = None
+        return await self._subscribe(feed)
+
+    async def _fetch_feed(self, feed: GraphFeed, batch: int, timeout: float):
+        """Fetch at most ``batch`` messages and about ``_FETCH_BYTES`` bytes; keep only the ones
+        whose consumer sequence continues the feed's (a gap means the client dropped messages:
+        ``feed.gap`` is set and the caller resubscribes)."""
+        batch = max(1, min(batch, _FETCH_BYTES // max(feed.message_bytes, 1)))
+        msgs = await self._fetch(feed.sub, batch, timeout)
+        if not msgs:
+            return msgs
+        feed.message_bytes = max(1, sum(len(m.data) for m in msgs) // len(msgs))
+        for k, m in enumerate(msgs):
+            cseq = _consumer_sequence(m.reply)
+            if cseq != feed.cseq + 1:
+                feed.gap = True
+                return msgs[:k]
+            feed.cseq = cseq
+        return msgs
 
     async def _fetch(self, sub, batch: int, timeout: float):
         from nats.errors import TimeoutError as NatsTimeout
@@ -921,11 +975,13 @@ class Connection:
         try:
             while True:
                 try:
+                    if feed.gap:
+                        await self._resubscribe(feed)
                     # wait for the next message, then take what is pending behind it at once
-                    msgs = await self._fetch(feed.sub, 1, 5.0)
-                    while msgs and _pending(msgs[-1].reply) and len(msgs) < fetch_batch:
-                        more = await self._fetch(feed.sub, min(fetch_batch - len(msgs),
-                                                               _pending(msgs[-1].reply)), 1.0)
+                    msgs = await self._fetch_feed(feed, 1, 5.0)
+                    while msgs and not feed.gap and _pending(msgs[-1].reply) and len(msgs) < fetch_batch:
+                        more = await self._fetch_feed(feed, min(fetch_batch - len(msgs),
+                                                                _pending(msgs[-1].reply)), 1.0)
                         if not more:
                             break
                         msgs.extend(more)
@@ -1037,6 +1093,14 @@ def _ack_tokens(reply: str) -> list[str]:
 
 def _stream_sequence(reply: str) -> int:
     return int(_ack_tokens(reply)[5])
+
+
+def _consumer_sequence(reply: str) -> int:
+    return int(_ack_tokens(reply)[6])
+
+
+_FETCH_BYTES = 32 * 2**20  # bytes asked for per pull (bulk messages are ~0.4 MB each)
+_PENDING_BYTES = 512 * 2**20  # client-side buffer of a pull subscription before it drops messages
 
 
 def _pending(reply: str) -> int:

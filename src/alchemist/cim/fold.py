@@ -321,11 +321,3 @@ def _seconds_many(stamps: list[str]) -> np.ndarray:
     except ValueError:
         return np.array([parse_rfc3339(s).timestamp() for s in stamps])
     return parsed.astype(np.int64) / 1e6
-
-
-def check_timestamp(event: Event) -> None:
-    """Raise :class:`InvalidEventError` when the event's timestamp is not RFC 3339."""
-    try:
-        parse_rfc3339(event.timestamp)
-    except EventError:
-        raise InvalidEventError(f"event {event.event_id} has timestamp {event.timestamp!r}, not RFC 3339") from None
