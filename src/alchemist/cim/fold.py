@@ -172,8 +172,14 @@ class GraphFold:
         out: list[Event] = []
         cids, waiting = self._cids, self._waiting
         head = self._head
+        add = cids.add
         for event in events:
             p = event.previous_cid
+            if p == head and not waiting:  # the common case: the chain continues
+                out.append(event)
+                head = event.cid
+                add(hash(head))
+                continue
             if p is None or p == head or hash(p) in cids:
                 stack = [event]
                 while stack:
