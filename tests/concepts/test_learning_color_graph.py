@@ -111,7 +111,7 @@ def test_space_and_concepts_round_trip_through_events(fruit):
 
 
 def test_layout_forces():
-    pytest.importorskip("alchemist.layout.forces")
+    import alchemist.layout.forces  # noqa: F401
     space = ConceptualSpace({"q": [0, 1]})
     coords = np.array([[0, 0], [0.1, 0], [5, 5], [5.1, 5]], dtype=float)
     force = similarity_attraction(coords, space, k=1)

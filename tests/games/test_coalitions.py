@@ -101,7 +101,7 @@ def test_edge_index_graph_object():
 
 
 def test_layout_forces():
-    forces = pytest.importorskip("alchemist.layout.forces")
+    import alchemist.layout.forces as forces
     att = coalition_attraction([[0, 1], [2, 3]], 5, strength=2.0)
     assert isinstance(att, forces.GroupAttraction)
     np.testing.assert_array_equal(att.labels, [0, 0, 1, 1, -1])

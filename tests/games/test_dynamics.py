@@ -18,9 +18,9 @@ from alchemist.games import (
     replicator_dynamics,
 )
 
-nashpy = pytest.importorskip("nashpy")
-pygambit = pytest.importorskip("pygambit")
-gt = pytest.importorskip("quantecon.game_theory")
+import nashpy
+import pygambit
+import quantecon.game_theory as gt
 
 
 def gambit_iterated(path, strict):

@@ -26,9 +26,9 @@ from alchemist.games import (
 
 from ._peers import float_key, gambit_profiles, quantecon_game
 
-nashpy = pytest.importorskip("nashpy")
-gt = pytest.importorskip("quantecon.game_theory")
-pygambit = pytest.importorskip("pygambit")
+import nashpy
+import quantecon.game_theory as gt
+import pygambit
 
 MATCHING_PENNIES = NormalFormGame([[1, -1], [-1, 1]])
 BATTLE_OF_SEXES = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])

@@ -12,7 +12,7 @@ from alchemist.errors import InvalidGameError, NFGFormatError
 from alchemist.games import NormalFormGame, is_nash, read_nfg, regret, write_nfg
 from alchemist.games.nfg import parse_nfg
 
-pygambit = pytest.importorskip("pygambit")
+import pygambit
 
 NFG_FILES = "gambit_games/contrib/games/{}.nfg"
 

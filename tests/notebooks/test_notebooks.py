@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-papermill = pytest.importorskip("papermill")
+import papermill
 
 NOTEBOOKS = "notebooks"
 
