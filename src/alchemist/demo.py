@@ -117,22 +117,11 @@ def run_demo(source: str | os.PathLike | None = None, *, graph_id: str | None = 
 
 def write_report(source: Path, graph_id: str, out: Path) -> Path:
     """Execute ``notebooks/report.ipynb`` with papermill into ``out`` and export it to HTML."""
-    import nbformat
-    import papermill
-    from nbconvert import HTMLExporter
+    from alchemist._notebooks import execute_to_html
 
-    notebook = repository_root() / "notebooks" / "report.ipynb"
-    executed = out / "report.ipynb"
-    papermill.execute_notebook(
-        str(notebook), str(executed),
-        parameters={"source": str(Path(source).resolve()), "graph_id": graph_id, "output_dir": str(out.resolve())},
-        progress_bar=False, kernel_name="python3", cwd=str(out.resolve()),
-    )
-    exporter = HTMLExporter(exclude_input=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
-    html = out / "report.html"
-    html.write_text(body)
-    return html
+    return execute_to_html("report.ipynb", out, {"source": str(Path(source).resolve()), "graph_id": graph_id,
+                                                 "output_dir": str(Path(out).resolve())},
+                           cwd=Path(out).resolve(), exclude_input=True)
 
 
 def _graph_id(source: Path) -> str:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from alchemist._notebooks import execute_to_html, notebook_path
 from alchemist.errors import InputFormatError
 
 __all__ = ["add_commands", "notebook_path", "run_report"]
@@ -33,15 +34,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_report)
 
 
-def notebook_path(name: str) -> Path:
-    """Path of a shipped notebook (the checkout's ``notebooks/`` or the installed package's)."""
-    here = Path(__file__).resolve()
-    for folder in (here.parents[3] / "notebooks", here.parents[1] / "notebooks"):
-        if (folder / name).exists():
-            return folder / name
-    raise InputFormatError(f"notebook {name} is not shipped with this installation", path=name)
-
-
 def run_report(source: str | None = None, *, window_days: float = 30, output: str = "alchemist-out/report") -> Path:
     """Execute the scheduled-report notebook and export it to HTML; returns the HTML file.
 
@@ -50,26 +42,13 @@ def run_report(source: str | None = None, *, window_days: float = 30, output: st
     InputFormatError
         If ``source`` does not exist.
     """
-    import nbformat
-    import papermill
-    from nbconvert import HTMLExporter
-
-    notebook = notebook_path("05-scheduled-report.ipynb")
-    out = Path(output).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    parameters = {"window_days": window_days, "output": str(out)}
+    parameters = {"window_days": window_days, "output": str(Path(output).resolve())}
     if source is not None:
         src = Path(source).resolve()
         if not src.exists():
             raise InputFormatError(f"{source}: no such file", path=str(source))
         parameters["source"] = str(src)
-    executed = out / "report.ipynb"
-    papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, cwd=str(notebook.parent),
-                               progress_bar=False)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(executed, as_version=4))
-    html = out / "report.html"
-    html.write_text(body, encoding="utf-8")
-    return html
+    return execute_to_html("05-scheduled-report.ipynb", Path(output), parameters)
 
 
 def _dashboard(args) -> int:
