@@ -163,7 +163,18 @@ class PairRepulsion(Force):
         return f"PairRepulsion(n_pairs={self.i.size}, strength={self.strength})"
 
 
-class GroupAttraction(Force):
+class _GroupForce(Force):
+    """A force defined by a group label per node row (-1: no group) and a strength."""
+
+    def __init__(self, labels, strength: float = 1.0):
+        self.labels = _labels(labels, type(self).__name__)
+        self.strength = _strength(strength, type(self).__name__)
+
+    def validate(self, n_nodes: int) -> None:
+        _check_labels(self.labels, n_nodes, type(self).__name__)
+
+
+class GroupAttraction(_GroupForce):
     """Pull each member of a group toward the group's centroid: ``F_i = -strength * (p_i - c_g)``.
 
     ``c_g`` is the mean position of the members of group ``g`` (e.g. a coalition or a category).
@@ -182,13 +193,6 @@ class GroupAttraction(Force):
         does not have one entry per node.
     """
 
-    def __init__(self, labels, strength: float = 1.0):
-        self.labels = _labels(labels, type(self).__name__)
-        self.strength = _strength(strength, type(self).__name__)
-
-    def validate(self, n_nodes: int) -> None:
-        _check_labels(self.labels, n_nodes, type(self).__name__)
-
     def compute(self, positions):
         xp = _namespace(positions)
         p = positions.astype(xp.float64)
@@ -203,7 +207,7 @@ class GroupAttraction(Force):
         return f"GroupAttraction(n_groups={int(self.labels.max(initial=-1)) + 1}, strength={self.strength})"
 
 
-class GroupRepulsion(Force):
+class GroupRepulsion(_GroupForce):
     """Repulsion between group centroids, applied to every member of each group.
 
     Each member of group ``g`` receives ``strength * sum_{h != g} (c_g - c_h) / |c_g - c_h|^2``,
@@ -223,13 +227,6 @@ class GroupRepulsion(Force):
         If a label is below -1, ``strength`` is negative, or (on :meth:`validate`) ``labels``
         does not have one entry per node.
     """
-
-    def __init__(self, labels, strength: float = 1.0):
-        self.labels = _labels(labels, type(self).__name__)
-        self.strength = _strength(strength, type(self).__name__)
-
-    def validate(self, n_nodes: int) -> None:
-        _check_labels(self.labels, n_nodes, type(self).__name__)
 
     def compute(self, positions):
         xp = _namespace(positions)
