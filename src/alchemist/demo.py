@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -32,7 +33,7 @@ def default_source() -> Path:
 
 
 def run_demo(source: str | os.PathLike | None = None, *, graph_id: str | None = None, output: str = "alchemist-out",
-             iterations: int = 300, batch: int = 1000, report: bool = True, echo=print) -> dict:
+             iterations: int = 300, batch: int = 1000, report: bool = True, echo=None) -> dict:
     """Run the main job; returns the metrics it writes to ``<output>/metrics.json``.
 
     Raises
@@ -44,13 +45,14 @@ def run_demo(source: str | os.PathLike | None = None, *, graph_id: str | None = 
     from alchemist.cim import connect
     from alchemist.graph.io import read_edge_list
 
+    echo = echo or functools.partial(print, flush=True)
     source = Path(source) if source else default_source()
     out = Path(output)
     stages: dict[str, float] = {}
 
     @contextmanager
     def stage(name: str):
-        echo(f"· {name} …", flush=True) if echo is print else echo(f"· {name} …")
+        echo(f"· {name} …")
         start = time.perf_counter()
         yield
         stages[name] = time.perf_counter() - start
