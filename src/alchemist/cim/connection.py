@@ -294,7 +294,7 @@ class Connection:
         self.feeds: dict[str, GraphFeed] = {}
         self.metrics_url: str | None = None
         self._objects = None
-        self._flushing = False
+        self._flush_lock: asyncio.Lock | None = None  # made on the connection's loop
 
     # ------------------------------------------------------------------ streams
     def ensure_streams(self, replicas: int = 1) -> None:
@@ -385,9 +385,11 @@ class Connection:
         return 0 if last is None else int(last.sequence or 0)
 
     def flush_outbox(self) -> int:
-        """Send the outbox's messages in order; returns how many were sent (stops at the first
-        that still fails, keeping it and the rest)."""
-        return self._run(self._flush_outbox())
+        """Send the outbox's messages in order; returns how many this call sent (stops at the
+        first that still fails, keeping it and the rest). A flush already in progress (one starts
+        on every reconnect) is waited for first, so the outbox is as empty as the server allows
+        when this returns."""
+        return self._run(self._flush_outbox(wait=True))
 
     # ------------------------------------------------------------------ consuming
     def graph(self, graph_id: str, *, live: bool = True, from_sequence: int | None = None, from_time=None,
@@ -683,30 +685,34 @@ class Connection:
             await self._flush_outbox()
         return None
 
-    async def _flush_outbox(self) -> int:
-        if self._flushing:
+    async def _flush_outbox(self, wait: bool = False) -> int:
+        """Send the outbox in order. One flush runs at a time: with ``wait`` a caller waits for
+        the one in progress (e.g. started on reconnect) and then sends what is still queued;
+        without it, it leaves the work to that flush."""
+        if self._flush_lock is None:
+            self._flush_lock = asyncio.Lock()
+        if self._flush_lock.locked() and not wait:
             return 0
-        self._flushing = True
         sent = 0
-        try:
-            while True:
-                entries = self.outbox.peek(500)
-                if not entries:
-                    break
-                for entry in entries:
-                    try:
-                        await self._send_with_retry(entry.subject, entry.data, entry.headers)
-                    except ConcurrencyError as exc:
-                        log("cim.outbox_conflict", subject=entry.subject, error=str(exc))
-                    except _TRANSIENT:
-                        return sent
-                    self.outbox.remove(entry.id)
-                    sent += 1
-        finally:
-            self._flushing = False
-            METRICS.outbox_depth.set(len(self.outbox))
-        if sent:
-            log("cim.outbox_flushed", sent=sent)
+        async with self._flush_lock:
+            try:
+                while True:
+                    entries = self.outbox.peek(500)
+                    if not entries:
+                        break
+                    for entry in entries:
+                        try:
+                            await self._send_with_retry(entry.subject, entry.data, entry.headers)
+                        except ConcurrencyError as exc:
+                            log("cim.outbox_conflict", subject=entry.subject, error=str(exc))
+                        except _TRANSIENT:
+                            return sent
+                        self.outbox.remove(entry.id)
+                        sent += 1
+            finally:
+                METRICS.outbox_depth.set(len(self.outbox))
+                if sent:
+                    log("cim.outbox_flushed", sent=sent)
         return sent
 
     async def _publish_stream(self, records, batch: int, progress, total, window: int) -> PublishResult:
