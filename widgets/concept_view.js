@@ -25,6 +25,7 @@ export default {
         h("span", { class: "alchemist-swatch", style: { background: safeColor(model.get("colors")[i]) } }), name)));
       const c = model.get("clicked") || {};
       setText(result, c.name == null ? "click to categorize" : `(${fmt(c.x, 2)}, ${fmt(c.y, 2)}) → ${c.name}`);
+      if (c.name != null) Object.assign(result.dataset, { concept: String(c.concept), x: String(c.x), y: String(c.y) });
     }
     const names = ["image", "names", "colors", "clicked", "title"];
     for (const n of names) model.on(`change:${n}`, update);

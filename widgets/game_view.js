@@ -8,10 +8,14 @@ export default {
       clear(root);
       root.append(h("div", { class: "alchemist-toolbar" }, h("span", { class: "alchemist-title" }, model.get("title"))));
       const hl = new Set(model.get("highlight").map(([i, j]) => `${i},${j}`));
-      const table = h("table", {}, h("tr", {}, h("th", {}), model.get("col_names").map((c) => h("th", {}, c))));
+      const [si, sj] = model.get("selected_cell").length ? model.get("selected_cell") : [-1, -1];
+      const table = h("table", { "data-testid": "payoff-table" }, h("tr", {}, h("th", {}),
+        model.get("col_names").map((c) => h("th", { "data-testid": "col-name" }, c))));
       model.get("payoffs").forEach((row, i) => {
-        table.append(h("tr", {}, h("th", {}, model.get("row_names")[i]), row.map(([a, b], j) => h("td", {
-          class: hl.has(`${i},${j}`) ? "alchemist-eq" : "", onclick: () => model.send({ type: "cell", i, j }),
+        table.append(h("tr", {}, h("th", { "data-testid": "row-name" }, model.get("row_names")[i]), row.map(([a, b], j) => h("td", {
+          class: [hl.has(`${i},${j}`) ? "alchemist-eq" : "", i === si && j === sj ? "alchemist-selected" : ""].join(" ").trim(),
+          "data-testid": "payoff-cell", "data-i": i, "data-j": j, "data-equilibrium": hl.has(`${i},${j}`),
+          onclick: () => model.send({ type: "cell", i, j }),
         }, `${fmt(a, 3)}, ${fmt(b, 3)}`))));
       });
       const plot = pareto(model.get("profiles"), new Set(model.get("front")));
@@ -22,7 +26,7 @@ export default {
           style: { width: `${Math.max(2, 160 * Math.abs(s.value) / top)}px`, background: "#59a14f" } }), ` ${s.player} ${fmt(s.value, 4)}`));
       }
       root.append(h("div", { style: { display: "flex", gap: "16px", flexWrap: "wrap" } }, table, plot, shap),
-        h("div", { class: "alchemist-muted" }, `${model.get("equilibria").length} equilibria · ${model.get("front").length} Pareto-optimal profiles`));
+        h("div", { class: "alchemist-muted", "data-testid": "game-summary" }, `${model.get("equilibria").length} equilibria · ${model.get("front").length} Pareto-optimal profiles`));
     }
     function pareto(points, front) {
       const W = 220, H = 160, P = 18;
@@ -33,13 +37,13 @@ export default {
       const X = (v) => P + (W - 2 * P) * (v - x0) / ((x1 - x0) || 1), Y = (v) => H - P - (H - 2 * P) * (v - y0) / ((y1 - y0) || 1);
       s.append(svg("rect", { x: 0, y: 0, width: W, height: H, fill: "#1d1d26" }));
       points.forEach((p, i) => s.append(svg("circle", { cx: X(p[0]), cy: Y(p[1]), r: front.has(i) ? 5 : 3,
-        fill: front.has(i) ? "#f28e2b" : "#4e79a7" })));
+        fill: front.has(i) ? "#f28e2b" : "#4e79a7", "data-pareto": front.has(i) })));
       const label = svg("text", { x: P, y: 12, fill: "#9aa", "font-size": 10 });
       label.textContent = "Pareto front (orange): u1 → / u2 ↑";
       s.append(label);
       return s;
     }
-    const names = ["payoffs", "highlight", "profiles", "front", "shapley", "title", "equilibria"];
+    const names = ["payoffs", "highlight", "profiles", "front", "shapley", "title", "equilibria", "selected_cell"];
     for (const n of names) model.on(`change:${n}`, update);
     update();
     return () => { for (const n of names) model.off(`change:${n}`, update); };

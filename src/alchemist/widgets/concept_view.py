@@ -43,6 +43,8 @@ class ConceptSpaceView(AlchemistWidget):
         ``categorize(points (m, d), prototypes (k, d)) -> (m,) int``; with a projection that is not
         invertible (anything but the default PCA) clicks are categorized in the plane.
     width, height : int
+        Size of the picture in pixels; the plane it shows spans the projected points and
+        prototypes with 5 % padding on each side.
 
     Attributes (synced traits)
     --------------------------
