@@ -367,7 +367,7 @@ class Connection:
             raise ValueError(f"batch={batch}; it must be at least 1")
         records = ((e.aggregate_id, e.event_id, e.event_type, e.cid, e.correlation_id, e.causation_id,
                     encode_event(e)) for e in events)
-        return self._run(self._publish_stream(records, batch, progress, total, window))
+        return self._run(self._publish_stream(self._messages(records, batch), progress, total, window))
 
     def publish_records(self, records, graph_id: str, *, batch: int = 1000, progress=False,
                         total: int | None = None, window: int = 2048) -> PublishResult:
@@ -376,7 +376,14 @@ class Connection:
         if batch < 1:
             raise ValueError(f"batch={batch}; it must be at least 1")
         stream = ((graph_id, r.event_id, r.event_type, r.cid, r.event_id, r.event_id, r.data) for r in records)
-        return self._run(self._publish_stream(stream, batch, progress, total, window))
+        return self._run(self._publish_stream(self._messages(stream, batch), progress, total, window))
+
+    def publish_batches(self, batches, graph_id: str, *, progress=False, total: int | None = None,
+                        window: int = 2048) -> PublishResult:
+        """Publish ready-made ``events_batch`` messages of one graph: ``(batch_id, data, n_events)``
+        (e.g. from :func:`~alchemist.cim.replay.edge_list_batches`); see :meth:`publish_many`."""
+        messages = (self._batch_message(graph_id, batch_id, data, count) for batch_id, data, count in batches)
+        return self._run(self._publish_stream(messages, progress, total, window))
 
     def aggregate_sequence(self, graph_id: str) -> int:
         """Stream sequence of the aggregate's last event (0 when it has none): the version a writer
@@ -715,14 +722,49 @@ class Connection:
                     log("cim.outbox_flushed", sent=sent)
         return sent
 
-    async def _publish_stream(self, records, batch: int, progress, total, window: int) -> PublishResult:
-        """Records are ``(aggregate_id, event_id, event_type, cid, correlation_id, causation_id, data)``."""
+    def _messages(self, records, batch: int):
+        """``(subject, data, headers, n_events)`` messages of event records, ``batch`` events per
+        message; records are ``(aggregate_id, event_id, event_type, cid, correlation_id,
+        causation_id, data)`` and a batch never mixes aggregates."""
+        subjects = self.subjects
+
+        def message_of(chunk: list[tuple]) -> tuple[str, bytes, dict, int]:
+            if len(chunk) == 1 and batch == 1:
+                agg, eid, etype, cid, corr, caus, data = chunk[0]
+                headers = {"Nats-Msg-Id": eid, "Cim-Event-Id": eid, "Cim-Event-Type": etype, "Cim-Aggregate-Id": agg,
+                           "Cim-Correlation-Id": corr, "Cim-Causation-Id": caus, "Cim-Cid": cid}
+                return subjects.subject(agg, etype), data, headers, 1
+            agg = chunk[0][0]
+            batch_id = f"batch-{chunk[0][1]}-{chunk[-1][1]}-{len(chunk)}"
+            data = b'{"batch_id":"' + batch_id.encode() + b'","event_type":"' + BATCH_TYPE.encode() + \
+                b'","events":[' + b",".join([r[6] for r in chunk]) + b"]}"
+            return self._batch_message(agg, batch_id, data, len(chunk))
+
+        chunk: list[tuple] = []
+        aggregate = None
+        for record in records:
+            if chunk and (len(chunk) >= batch or record[0] != aggregate):
+                yield message_of(chunk)
+                chunk = []
+            aggregate = record[0]
+            chunk.append(record)
+        if chunk:
+            yield message_of(chunk)
+
+    def _batch_message(self, aggregate_id: str, batch_id: str, data: bytes, count: int):
+        headers = {"Nats-Msg-Id": batch_id, "Cim-Event-Type": BATCH_TYPE, "Cim-Aggregate-Id": aggregate_id,
+                   "Cim-Event-Count": str(count)}
+        return self.subjects.subject(aggregate_id, BATCH_TYPE), data, headers, count
+
+    async def _publish_stream(self, messages, progress, total, window: int) -> PublishResult:
+        """Publish ``(subject, data, headers, n_events)`` messages with at most ``window``
+        acknowledgements in flight; what fails is resent in order, then outboxed."""
         result = PublishResult()
         bar = _progress_bar(progress, total, "publish", "events")
         start = time.perf_counter()
         in_flight: list[tuple[asyncio.Future, tuple[int, str, bytes, dict], int]] = []
         failed: list[tuple[int, str, bytes, dict, int]] = []  # (message index, subject, data, headers, events)
-        js, subjects = self._js, self.subjects
+        js = self._js
 
         def settle(entry) -> None:
             future, message, count = entry
@@ -757,25 +799,10 @@ class Connection:
                     return
                 settle(in_flight.pop(0))
 
-        def message_of(chunk: list[tuple]) -> tuple[str, bytes, dict, int]:
-            if len(chunk) == 1 and batch == 1:
-                agg, eid, etype, cid, corr, caus, data = chunk[0]
-                headers = {"Nats-Msg-Id": eid, "Cim-Event-Id": eid, "Cim-Event-Type": etype, "Cim-Aggregate-Id": agg,
-                           "Cim-Correlation-Id": corr, "Cim-Causation-Id": caus, "Cim-Cid": cid}
-                return subjects.subject(agg, etype), data, headers, 1
-            agg = chunk[0][0]
-            batch_id = f"batch-{chunk[0][1]}-{chunk[-1][1]}-{len(chunk)}"
-            data = b'{"batch_id":"' + batch_id.encode() + b'","event_type":"' + BATCH_TYPE.encode() + \
-                b'","events":[' + b",".join([r[6] for r in chunk]) + b"]}"
-            headers = {"Nats-Msg-Id": batch_id, "Cim-Event-Type": BATCH_TYPE, "Cim-Aggregate-Id": agg,
-                       "Cim-Event-Count": str(len(chunk))}
-            return subjects.subject(agg, BATCH_TYPE), data, headers, len(chunk)
-
         index = 0
 
-        async def send(chunk: list[tuple]) -> None:
+        async def send(subject: str, data: bytes, headers: dict, count: int) -> None:
             nonlocal index
-            subject, data, headers, count = message_of(chunk)
             index += 1
             if failed or len(self.outbox) or not self.breaker.allow():
                 failed.append((index, subject, data, headers, count))
@@ -790,16 +817,8 @@ class Connection:
             if len(in_flight) >= window:
                 await drain(window // 2)
 
-        chunk: list[tuple] = []
-        aggregate = None
-        for record in records:
-            if chunk and (len(chunk) >= batch or record[0] != aggregate):
-                await send(chunk)
-                chunk = []
-            aggregate = record[0]
-            chunk.append(record)
-        if chunk:
-            await send(chunk)
+        for message in messages:
+            await send(*message)
         await drain(0)
         if failed:
             failed.sort(key=lambda f: f[0])

@@ -22,13 +22,15 @@ from typing import Iterator, NamedTuple
 import blake3
 import msgspec
 import numpy as np
+from numba import njit
 
 from alchemist.events import Event, decode_event, encode_event, new_event
-from alchemist.events.cid import cid_from_digest
+from alchemist.events.cid import _ALPHABET_ARRAY, _b32_cid_into
+from alchemist.events.hashing import _hash_into
 from alchemist.graph.io import EdgeList, read_edge_list
 
 __all__ = [
-    "edge_list_events", "edge_list_records", "replay_edge_list", "count_events", "WireEvent", "edge_list_table",
+    "edge_list_events", "edge_list_records", "edge_list_batches", "replay_edge_list", "count_events", "WireEvent", "edge_list_table",
     "import_edge_list",
 ]
 
@@ -64,43 +66,37 @@ def edge_list_records(edges: EdgeList, graph_id: str, *, directed: bool = True, 
         ``data`` is byte for byte :func:`~alchemist.events.encode_event` of the event, and
         ``cid`` its CIM CID (CIDv1, raw, BLAKE3-256 over the compact JSON content).
     """
-    plan = _plan(edges, graph_id)
-    ids, stamps, news = plan.event_ids, plan.timestamps, plan.new_nodes
-    gid = _json(graph_id)
-    first = new_event("graph_created", graph_id, {"name": Path(edges.path).name, "directed": directed,
-                                                  "properties": {"source": Path(edges.path).name}},
-                      event_id=ids[0], timestamp=stamps[0] if len(stamps) else 0, validate=False)
-    if start <= 0:
-        yield WireEvent(first.event_id, first.event_type, first.cid, encode_event(first))
-    previous = first.cid
-    head = '{"event_id":"%s","event_type":"%s","aggregate_type":"graph","aggregate_id":' + gid + \
-        ',"correlation_id":"%s","causation_id":"%s","timestamp":"%s","payload":'
-    node_payload = '{"node_id":%s}'
-    edge_payload = '{"edge_id":"e%d","source":%s,"target":%s,"weight":1.0}'
-    b3 = blake3.blake3
-    encode_cid = cid_from_digest
-    names = [_json(str(x)) for x in plan.node_names]
-    src_codes, dst_codes = plan.source_codes.tolist(), plan.target_codes.tolist()
-    tail = ',"previous_cid":"' + previous + '"}'
-    k = 1
-    for i in range(len(edges)):
-        ts = stamps[i]
-        for node in news[i]:
-            eid = ids[k]
-            body = (head % (eid, "node_added", eid, eid, ts)) + (node_payload % names[node])
-            previous = encode_cid(b3((body + tail).encode()).digest())
-            if k >= start:
-                yield WireEvent(eid, "node_added", previous, (body + ',"cid":"' + previous + '"' + tail).encode())
-            tail = ',"previous_cid":"' + previous + '"}'
-            k += 1
-        eid = ids[k]
-        body = (head % (eid, "edge_added", eid, eid, ts)) + (edge_payload % (i, names[src_codes[i]],
-                                                                               names[dst_codes[i]]))
-        previous = encode_cid(b3((body + tail).encode()).digest())
-        if k >= start:
-            yield WireEvent(eid, "edge_added", previous, (body + ',"cid":"' + previous + '"' + tail).encode())
-        tail = ',"previous_cid":"' + previous + '"}'
-        k += 1
+    wire = _wire(edges, graph_id, directed)
+    ids, kinds, cids = wire.plan.event_ids, wire.kinds, wire.cids
+    buf, off = wire.buffer, wire.offsets
+    types = ("graph_created", "node_added", "edge_added")
+    for k in range(max(0, start), len(ids)):
+        yield WireEvent(ids[k], types[kinds[k]], cids[k], buf[off[k]:off[k + 1] - 1])
+
+
+def edge_list_batches(edges: EdgeList, graph_id: str, *, batch: int = 1000, directed: bool = True, start: int = 0
+                      ) -> Iterator[tuple[str, bytes, int]]:
+    """The events of :func:`edge_list_records` from ``start`` on, ``batch`` per ``events_batch``
+    message, assembled straight from the generated wire buffer.
+
+    Yields
+    ------
+    (batch_id, data, count)
+        ``data`` is the ``events_batch`` message (:func:`~alchemist.events.encode_batch` of the
+        same events with the same batch id gives the same events); the batch id is
+        ``batch-<first event id>-<last event id>-<count>``.
+    """
+    if batch < 1:
+        raise ValueError(f"batch={batch}; it must be at least 1")
+    wire = _wire(edges, graph_id, directed)
+    ids, buf, off = wire.plan.event_ids, wire.buffer, wire.offsets
+    n = len(ids)
+    for a in range(max(0, start), n, batch):
+        b = min(n, a + batch)
+        batch_id = f"batch-{ids[a]}-{ids[b - 1]}-{b - a}"
+        data = b"".join((b'{"batch_id":"', batch_id.encode(), b'","event_type":"events_batch","events":[',
+                         buf[off[a]:off[b] - 1], b"]}"))
+        yield batch_id, data, b - a
 
 
 def edge_list_events(edges: EdgeList, graph_id: str, *, directed: bool = True) -> Iterator[Event]:
@@ -148,19 +144,23 @@ def replay_edge_list(connection, source, graph_id: str | None = None, *, batch: 
     edges = source if isinstance(source, EdgeList) else read_edge_list(source)
     graph_id = graph_id or Path(edges.path).name.split(".")[0]
     plan = _plan(edges, graph_id)
-    total = len(plan.event_ids)
+    total = plan.kinds.size
     last = connection.last_event(graph_id)
     skipped = 0
     if last is not None:
         # Our ids are deterministic: if the stream's last event of this graph is one of ours,
         # every event up to it is stored already; resume after it.
-        position = plan.position.get(last.event_id)
+        position = plan.position(last.event_id)
         if position is not None:
             skipped = position + 1
     if skipped >= total:
         return PublishResult(duplicates=total, last_sequence=last.sequence or 0)
-    records = edge_list_records(edges, graph_id, directed=directed, start=skipped)
-    result = connection.publish_records(records, graph_id, batch=batch, progress=progress, total=total - skipped)
+    if batch == 1:
+        records = edge_list_records(edges, graph_id, directed=directed, start=skipped)
+        result = connection.publish_records(records, graph_id, batch=1, progress=progress, total=total - skipped)
+    else:
+        batches = edge_list_batches(edges, graph_id, batch=batch, directed=directed, start=skipped)
+        result = connection.publish_batches(batches, graph_id, progress=progress, total=total - skipped)
     result.duplicates += skipped
     return result
 
@@ -174,21 +174,20 @@ def edge_list_table(edges: EdgeList, graph_id: str):
 
     plan = _plan(edges, graph_id)
     n = len(edges)
-    per_line = np.array([len(x) for x in plan.new_nodes], dtype=np.int64)
-    size = int(per_line.sum()) + n
-    is_edge = np.zeros(size, dtype=bool)
-    is_edge[np.cumsum(per_line + 1) - 1] = True
-    line = np.repeat(np.arange(n), per_line + 1)
+    kinds, lines, nodes = plan.kinds[1:], plan.lines[1:], plan.nodes[1:]
+    size = kinds.size
+    is_edge = kinds == 2
     times = edges.third if edges.third is not None else np.zeros(n)
-    new_codes = [c for group in plan.new_nodes for c in group]
+    names = plan.node_names
     node_id = np.full(size, None, dtype=object)
-    node_id[~is_edge] = plan.node_names[np.asarray(new_codes, dtype=np.int64)] if new_codes else []
+    node_id[~is_edge] = names[nodes[~is_edge]]
     src = np.full(size, None, dtype=object)
     dst = np.full(size, None, dtype=object)
     eid = np.full(size, None, dtype=object)
-    src[is_edge] = plan.node_names[plan.source_codes]
-    dst[is_edge] = plan.node_names[plan.target_codes]
+    src[is_edge] = names[plan.source_codes]
+    dst[is_edge] = names[plan.target_codes]
     eid[is_edge] = [f"e{i}" for i in range(n)]
+    line = lines
     kinds = np.where(is_edge, "edge_added", "node_added")
     return pa.table({
         "event_type": pa.array(kinds, type=pa.string()),
@@ -230,7 +229,7 @@ def import_edge_list(connection, source, graph_id: str | None = None, *, directe
                                                   "properties": {"source": Path(edges.path).name}},
                       event_id=plan.event_ids[0], timestamp=plan.timestamps[0] if plan.timestamps else 0,
                       validate=False)
-    n_nodes = int(sum(len(x) for x in plan.new_nodes))
+    n_nodes = int((plan.kinds == 1).sum())
     imported = new_event("graph_imported", graph_id, {"object_cid": object_cid, "format": "arrow",
                                                       "nodes": n_nodes, "edges": len(edges)},
                          previous_cid=first.cid)
@@ -243,57 +242,146 @@ def import_edge_list(connection, source, graph_id: str | None = None, *, directe
 
 
 # --------------------------------------------------------------------------- helpers
-class _Plan(NamedTuple):
-    event_ids: list[str]
-    timestamps: list[str]
-    new_nodes: list[tuple[int, ...]]
-    node_names: np.ndarray
-    source_codes: np.ndarray
-    target_codes: np.ndarray
-    position: dict[str, int]
+class _Plan:
+    """Event ids, timestamps and first appearances of an edge list, computed vectorised.
+
+    Events: ``graph_created`` (index 0), then per line a ``node_added`` for each endpoint seen
+    for the first time (source first) and the line's ``edge_added``.
+    """
+
+    def __init__(self, edges: EdgeList, graph_id: str):
+        import pandas as pd
+
+        n = len(edges)
+        ends = np.empty(2 * n, dtype=object)
+        ends[0::2], ends[1::2] = edges.source, edges.target
+        codes, uniques = pd.factorize(ends, sort=False)
+        first = np.zeros(2 * n, dtype=bool)
+        if n:
+            first_pos = np.full(len(uniques), 2 * n, dtype=np.int64)
+            np.minimum.at(first_pos, codes, np.arange(2 * n))
+            first[first_pos] = True
+        self.flags = first.reshape(-1, 2)
+        cpairs = codes.reshape(-1, 2).astype(np.int64)
+        self.node_names = np.asarray(uniques, dtype=object)
+        self.source_codes, self.target_codes = cpairs[:, 0].copy(), cpairs[:, 1].copy()
+        times = edges.third if edges.third is not None else np.zeros(n)
+        per_line = 1 + self.flags.sum(axis=1)
+        # kind (0 graph_created, 1 node_added, 2 edge_added), line and node of every event
+        total = 1 + int(per_line.sum())
+        self.kinds = np.full(total, 2, dtype=np.uint8)
+        self.lines = np.zeros(total, dtype=np.int64)
+        self.nodes = np.full(total, -1, dtype=np.int64)
+        self.kinds[0] = 0
+        if n:
+            begin = 1 + np.concatenate([[0], np.cumsum(per_line)[:-1]])
+            self.lines[1:] = np.repeat(np.arange(n), per_line)
+            fa, fb = self.flags[:, 0], self.flags[:, 1]
+            self.kinds[begin[fa]] = 1
+            self.nodes[begin[fa]] = self.source_codes[fa]
+            at_b = begin[fb] + fa[fb]
+            self.kinds[at_b] = 1
+            self.nodes[at_b] = self.target_codes[fb]
+        event_times = times[self.lines] if n else np.zeros(1)
+        ms = np.where(event_times > 0, np.round(event_times * 1000), 0).astype(np.int64)
+        self.ids = _uuid7_many(ms, f"{graph_id}\0{_digest(edges)}\0".encode())  # (total, 36) ASCII
+        self.timestamps = _rfc3339_many(times)  # per line
+        self._event_ids: list[str] | None = None
+
+    @property
+    def event_ids(self) -> list[str]:
+        if self._event_ids is None:
+            text = self.ids.tobytes().decode("ascii")
+            self._event_ids = [text[j:j + 36] for j in range(0, len(text), 36)]
+        return self._event_ids
+
+    @property
+    def new_nodes(self) -> list[tuple[int, ...]]:
+        """Per line, the codes of the nodes that first appear on it."""
+        return [((a,) if fa else ()) + ((b,) if fb else ()) for a, b, fa, fb in zip(
+            self.source_codes.tolist(), self.target_codes.tolist(), self.flags[:, 0].tolist(),
+            self.flags[:, 1].tolist())]
+
+    def position(self, event_id: str) -> int | None:
+        """Index of an event id, or None when it is not one of this plan's."""
+        if len(event_id) != 36 or not event_id.isascii():
+            return None
+        hits = np.flatnonzero((self.ids == np.frombuffer(event_id.encode(), dtype=np.uint8)).all(axis=1))
+        return int(hits[0]) if hits.size else None
 
 
-_PLANS: dict[tuple[int, str], _Plan] = {}
+_PLANS: dict[tuple[int, str], tuple[EdgeList, _Plan]] = {}
 
 
 def _plan(edges: EdgeList, graph_id: str) -> _Plan:
-    """Event ids, timestamps and first appearances of an edge list, computed vectorised."""
+    """The plan of the last edge list asked for (a replay asks several times), cached."""
     key = (id(edges), graph_id)
     cached = _PLANS.get(key)
-    if cached is not None:
-        return cached
-    import pandas as pd
-
-    n = len(edges)
-    ends = np.empty(2 * n, dtype=object)
-    ends[0::2], ends[1::2] = edges.source, edges.target
-    codes, uniques = pd.factorize(ends, sort=False)
-    first = np.zeros(2 * n, dtype=bool)
-    if n:
-        first_pos = np.full(len(uniques), 2 * n, dtype=np.int64)
-        np.minimum.at(first_pos, codes, np.arange(2 * n))
-        first[first_pos] = True
-    flags = first.reshape(-1, 2)
-    cpairs = codes.reshape(-1, 2)
-    new_nodes = [((a,) if fa else ()) + ((b,) if fb else ()) for (a, b), (fa, fb) in
-                 zip(cpairs.tolist(), flags.tolist())]
-    times = edges.third if edges.third is not None else np.zeros(n)
-    per_line = 1 + flags.sum(axis=1)
-    line_of_event = np.concatenate([[0], np.repeat(np.arange(n), per_line)]) if n else np.zeros(1, np.int64)
-    event_times = times[line_of_event] if n else np.zeros(1)
-    ms = np.where(event_times > 0, np.round(event_times * 1000), 0).astype(np.int64)
-    ids = _uuid7_many(ms, f"{graph_id}\0{_digest(edges)}\0".encode())
-    stamps = _rfc3339_many(times)
-    plan = _Plan(ids, stamps, new_nodes, np.asarray(uniques, dtype=object), cpairs[:, 0].astype(np.int64),
-                 cpairs[:, 1].astype(np.int64), {e: i for i, e in enumerate(ids)})
+    if cached is not None and cached[0] is edges:
+        return cached[1]
+    plan = _Plan(edges, graph_id)
     _PLANS.clear()
-    _PLANS[key] = plan
+    _WIRES.clear()
+    _PLANS[key] = (edges, plan)
     return plan
 
 
-def _uuid7_many(ms: np.ndarray, key: bytes) -> list[str]:
-    """UUIDv7 strings (RFC 9562 §5.7) for Unix-millisecond times, with the random bits taken from
-    a BLAKE3 extendable output of ``key`` (10 bytes per id): deterministic and distinct."""
+class _Wire(NamedTuple):
+    plan: _Plan
+    buffer: bytes  # every event's wire bytes, each followed by one ","
+    offsets: np.ndarray  # (n + 1,) start of each event in ``buffer``
+    kinds: list[int]
+    cids: list[str]
+
+
+_WIRES: dict[tuple[int, str, bool], _Wire] = {}
+
+
+def _wire(edges: EdgeList, graph_id: str, directed: bool) -> _Wire:
+    """All events of an edge list in their wire form, generated and CID-chained by one kernel."""
+    key = (id(edges), graph_id, directed)
+    plan = _plan(edges, graph_id)
+    cached = _WIRES.get(key)
+    if cached is not None and cached.plan is plan:
+        return cached
+    first = new_event("graph_created", graph_id, {"name": Path(edges.path).name, "directed": directed,
+                                                  "properties": {"source": Path(edges.path).name}},
+                      event_id=plan.event_ids[0], timestamp=plan.timestamps[0] if len(plan.timestamps) else 0,
+                      validate=False)
+    gid = _json(graph_id).encode()
+    pieces = [b'{"event_id":"', b'","event_type":"', b'","aggregate_type":"graph","aggregate_id":' + gid +
+              b',"correlation_id":"', b'","causation_id":"', b'","timestamp":"', b'","payload":',
+              b'{"node_id":', b"}", b'{"edge_id":"e', b'","source":', b',"target":', b',"weight":1.0}',
+              b',"cid":"', b'","previous_cid":"', b'"}', b'node_added', b'edge_added']
+    piece_buf, piece_off = _pack(pieces)
+    names_buf, names_off = _pack([_json(str(x)).encode() for x in plan.node_names])
+    stamps_buf, stamps_off = _pack([t.encode() for t in plan.timestamps])
+    first_data = encode_event(first)
+    buffer, offsets, cid_chars = _generate(
+        plan.ids, plan.kinds, plan.lines, plan.nodes, plan.source_codes, plan.target_codes, stamps_buf, stamps_off,
+        names_buf, names_off,
+        piece_buf, piece_off, np.frombuffer(first_data, dtype=np.uint8),
+        np.frombuffer(first.cid.encode(), dtype=np.uint8), _ALPHABET_ARRAY)
+    text = cid_chars.tobytes().decode("ascii")
+    cids = [text[j:j + 59] for j in range(0, len(text), 59)]
+    wire = _Wire(plan, buffer.tobytes(), offsets, plan.kinds.tolist(), cids)
+    _WIRES.clear()
+    _WIRES[key] = wire
+    return wire
+
+
+def _pack(items: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated bytes and their (n + 1,) offsets."""
+    offsets = np.zeros(len(items) + 1, dtype=np.int64)
+    if items:
+        offsets[1:] = np.cumsum([len(x) for x in items])
+    return np.frombuffer(b"".join(items), dtype=np.uint8).copy(), offsets
+
+
+def _uuid7_many(ms: np.ndarray, key: bytes) -> np.ndarray:
+    """UUIDv7s (RFC 9562 §5.7) for Unix-millisecond times, as (n, 36) ASCII bytes, with the
+    random bits taken from a BLAKE3 extendable output of ``key`` (10 bytes per id): deterministic
+    and distinct."""
     n = ms.shape[0]
     raw = np.empty((n, 16), dtype=np.uint8)
     t = ms.astype(">u8").view(np.uint8).reshape(n, 8)
@@ -301,9 +389,13 @@ def _uuid7_many(ms: np.ndarray, key: bytes) -> list[str]:
     raw[:, 6:] = np.frombuffer(blake3.blake3(key).digest(10 * n), dtype=np.uint8).reshape(n, 10)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x70
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    h = raw.tobytes().hex()
-    return [f"{h[j:j + 8]}-{h[j + 8:j + 12]}-{h[j + 12:j + 16]}-{h[j + 16:j + 20]}-{h[j + 20:j + 32]}"
-            for j in range(0, 32 * n, 32)]
+    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    hexed = np.empty((n, 32), dtype=np.uint8)
+    hexed[:, 0::2], hexed[:, 1::2] = digits[raw >> 4], digits[raw & 15]
+    out = np.full((n, 36), ord("-"), dtype=np.uint8)
+    for a, b, c in ((0, 8, 0), (9, 13, 8), (14, 18, 12), (19, 23, 16), (24, 36, 20)):
+        out[:, a:b] = hexed[:, c:c + b - a]
+    return out
 
 
 def _rfc3339_many(seconds: np.ndarray) -> list[str]:
@@ -330,3 +422,119 @@ def _digest(edges: EdgeList) -> str:
     if edges.third is not None:
         h.update(edges.third.tobytes())
     return h.hexdigest()[:32]
+
+
+# --------------------------------------------------------------------------- kernel
+# piece numbers in the ``pieces`` table that _wire passes
+_P_NODE_ADDED, _P_EDGE_ADDED = 15, 16
+
+
+@njit(cache=True)
+def _put(dst, pos, src, a, b):  # pragma: no cover - compiled
+    for i in range(a, b):
+        dst[pos] = src[i]
+        pos += 1
+    return pos
+
+
+@njit(cache=True)
+def _put_int(dst, pos, value):  # pragma: no cover - compiled
+    digits = 1
+    v = value
+    while v >= 10:
+        v //= 10
+        digits += 1
+    for i in range(digits - 1, -1, -1):
+        dst[pos + i] = 48 + value % 10
+        value //= 10
+    return pos + digits
+
+
+@njit(cache=True)
+def _body(dst, pos, k, ids, kinds, lines, nodes, src_codes, dst_codes, stamps, stamps_off, names, names_off,
+          pieces, po):  # pragma: no cover - compiled
+    """Write event ``k``'s envelope up to and including its payload at ``dst[pos:]``; returns the end."""
+    line = lines[k]
+    pos = _put(dst, pos, pieces, po[0], po[1])
+    pos = _put(dst, pos, ids[k], 0, 36)
+    pos = _put(dst, pos, pieces, po[1], po[2])
+    t = _P_NODE_ADDED if kinds[k] == 1 else _P_EDGE_ADDED
+    pos = _put(dst, pos, pieces, po[t], po[t + 1])
+    pos = _put(dst, pos, pieces, po[2], po[3])
+    pos = _put(dst, pos, ids[k], 0, 36)
+    pos = _put(dst, pos, pieces, po[3], po[4])
+    pos = _put(dst, pos, ids[k], 0, 36)
+    pos = _put(dst, pos, pieces, po[4], po[5])
+    pos = _put(dst, pos, stamps, stamps_off[line], stamps_off[line + 1])
+    pos = _put(dst, pos, pieces, po[5], po[6])
+    if kinds[k] == 1:
+        node = nodes[k]
+        pos = _put(dst, pos, pieces, po[6], po[7])
+        pos = _put(dst, pos, names, names_off[node], names_off[node + 1])
+        pos = _put(dst, pos, pieces, po[7], po[8])
+    else:
+        u, v = src_codes[line], dst_codes[line]
+        pos = _put(dst, pos, pieces, po[8], po[9])
+        pos = _put_int(dst, pos, line)
+        pos = _put(dst, pos, pieces, po[9], po[10])
+        pos = _put(dst, pos, names, names_off[u], names_off[u + 1])
+        pos = _put(dst, pos, pieces, po[10], po[11])
+        pos = _put(dst, pos, names, names_off[v], names_off[v + 1])
+        pos = _put(dst, pos, pieces, po[11], po[12])
+    return pos
+
+
+@njit(cache=True)
+def _generate(ids, kinds, lines, nodes, src_codes, dst_codes, stamps, stamps_off, names, names_off, pieces, po,
+              first, first_cid, alphabet):  # pragma: no cover - compiled
+    """Every event's wire bytes (each followed by ``,``), their offsets and their CIDs (n, 59).
+
+    Event 0 is ``first`` (already encoded); event k > 0 is its body, then ``,"cid":"<cid>"`` and
+    ``,"previous_cid":"<cid of k - 1>"}``, its CID being the BLAKE3 CID of the body followed by
+    the ``previous_cid`` field alone (the envelope's content without ``cid``), computed in order.
+    """
+    n = kinds.size
+    max_name = 0
+    for i in range(names_off.size - 1):
+        max_name = max(max_name, names_off[i + 1] - names_off[i])
+    max_stamp = 0
+    for i in range(stamps_off.size - 1):
+        max_stamp = max(max_stamp, stamps_off[i + 1] - stamps_off[i])
+    scratch = np.empty(pieces.size + 3 * 36 + max_stamp + 2 * max_name + 20 + 2 * 59, np.uint8)
+    suffix = (po[13] - po[12]) + 59 + (po[14] - po[13]) + 59 + (po[15] - po[14])
+    offsets = np.empty(n + 1, np.int64)
+    offsets[0] = 0
+    offsets[1] = first.size + 1
+    for k in range(1, n):
+        end = _body(scratch, 0, k, ids, kinds, lines, nodes, src_codes, dst_codes, stamps, stamps_off, names,
+                    names_off, pieces, po)
+        offsets[k + 1] = offsets[k] + end + suffix + 1
+    out = np.empty(offsets[n], np.uint8)
+    cids = np.empty((n, 59), np.uint8)
+    pos = _put(out, 0, first, 0, first.size)
+    out[pos] = 44
+    cids[0, :] = first_cid
+    digest = np.empty((1, 32), np.uint8)
+    cv = np.empty(8, np.uint32)
+    block = np.empty(16, np.uint32)
+    state = np.empty(16, np.uint32)
+    stack = np.empty((54, 8), np.uint32)
+    for k in range(1, n):
+        start = offsets[k]
+        body_end = _body(out, start, k, ids, kinds, lines, nodes, src_codes, dst_codes, stamps, stamps_off,
+                         names, names_off, pieces, po)
+        # the content: body + ,"previous_cid":"<previous>"}
+        c = _put(scratch, 0, out, start, body_end)
+        c = _put(scratch, c, pieces, po[13] + 1, po[14])
+        c = _put(scratch, c, cids[k - 1], 0, 59)
+        c = _put(scratch, c, pieces, po[14], po[15])
+        _hash_into(scratch, 0, c, digest, 0, cv, block, state, stack)
+        _b32_cid_into(digest[0], alphabet, cids[k])
+        # the wire form: body + ,"cid":"<cid>","previous_cid":"<previous>"} + separator
+        pos = _put(out, body_end, pieces, po[12], po[13])
+        pos = _put(out, pos, cids[k], 0, 59)
+        pos = _put(out, pos, pieces, po[13], po[14])
+        pos = _put(out, pos, cids[k - 1], 0, 59)
+        pos = _put(out, pos, pieces, po[14], po[15])
+        out[pos] = 44
+    return out, offsets, cids

@@ -219,11 +219,18 @@ def _encode_python(digest: bytes) -> str:
 @njit(cache=True)
 def _b32_cid(digest, alphabet):  # pragma: no cover - compiled
     """``b`` + base32 of ``01 55 1e 20 || digest`` as 59 ASCII bytes (RFC 4648 §6, unpadded)."""
+    out = np.empty(59, np.uint8)
+    _b32_cid_into(digest, alphabet, out)
+    return out
+
+
+@njit(cache=True)
+def _b32_cid_into(digest, alphabet, out):  # pragma: no cover - compiled
+    """:func:`_b32_cid` written into ``out`` (59 bytes)."""
     raw = np.zeros(40, np.uint8)
     raw[0], raw[1], raw[2], raw[3] = 1, 0x55, 0x1E, 32
     for i in range(32):
         raw[4 + i] = digest[i]
-    out = np.empty(59, np.uint8)
     out[0] = 98
     k = 1
     for g in range(8):
@@ -234,4 +241,3 @@ def _b32_cid(digest, alphabet):  # pragma: no cover - compiled
             if k < 59:
                 out[k] = alphabet[(v >> np.uint64(35 - 5 * j)) & np.uint64(31)]
             k += 1
-    return out

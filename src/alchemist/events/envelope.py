@@ -287,19 +287,27 @@ def verify_events(events: list[Event]) -> list[tuple[int, Exception]]:
     list of (index, error)
         The events that fail, in order; empty when all pass.
     """
-    import blake3
     import numpy as np
+
+    from alchemist.events.hashing import blake3_many
 
     if not events:
         return []
     bad: dict[int, Exception] = dict(validate_payloads([(e.event_type, e.payload, e.event_id) for e in events]))
-    b3 = blake3.blake3
-    enc, content = _CONTENT_ENCODER.encode, _Content
-    actual = b"".join([b3(enc(content(e.event_id, e.event_type, e.aggregate_type, e.aggregate_id, e.correlation_id,
-                                      e.causation_id, e.timestamp, e.payload, e.previous_cid))).digest()
-                       for e in events])
+    content = _Content
+    # every content's compact JSON on its own line (compact JSON never holds a raw newline),
+    # hashed in one parallel kernel call
+    lines = _CONTENT_ENCODER.encode_lines([
+        content(e.event_id, e.event_type, e.aggregate_type, e.aggregate_id, e.correlation_id, e.causation_id,
+                e.timestamp, e.payload, e.previous_cid) for e in events])
+    buffer = np.frombuffer(lines, dtype=np.uint8)
+    ends = np.flatnonzero(buffer == 10)
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    actual = blake3_many(buffer, starts, ends)
     claimed, valid = digests_from_cids([e.cid for e in events])
-    same = valid & (np.frombuffer(actual, dtype=np.uint8).reshape(-1, 32) == claimed).all(axis=1)
+    same = valid & (actual == claimed).all(axis=1)
     for i in np.flatnonzero(~same).tolist():
         if i not in bad:
             e = events[i]
