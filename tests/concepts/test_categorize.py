@@ -21,6 +21,48 @@ def test_euclidean_matches_ckdtree(d):
     np.testing.assert_array_equal(categorize(x, p, backend="cpu"), expected)
 
 
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_low_dimensional_grid_matches_ckdtree(d):
+    import sys
+
+    grid = sys.modules["alchemist.concepts.categorize"]._nearest_grid
+    rng = np.random.default_rng(10 + d)
+    x, p = rng.random((30_000, d)), rng.random((400, d))
+    assert grid(x - 0.5, p - 0.5) is not None  # the grid path is taken here
+    _, expected = cKDTree(p).query(x, k=1)
+    np.testing.assert_array_equal(categorize(x, p, backend="cpu"), expected)
+
+
+def test_grid_degenerate_and_duplicate_prototypes():
+    rng = np.random.default_rng(11)
+    # all on a plane (one axis of zero extent)
+    x, p = rng.random((5000, 3)), rng.random((200, 3))
+    x[:, 2] = p[:, 2] = 0.25
+    _, expected = cKDTree(p).query(x, k=1)
+    np.testing.assert_array_equal(categorize(x, p, backend="cpu"), expected)
+    # duplicated prototypes: exact ties go to the smallest index (NumPy argmin over exact distances)
+    p = rng.random((150, 3))
+    p = np.vstack([p, p])
+    x = np.vstack([rng.random((4000, 3)), p])
+    expected = ((x[:, None, :] - p[None, :, :]) ** 2).sum(-1).argmin(axis=1)
+    np.testing.assert_array_equal(categorize(x, p, backend="cpu"), expected)
+
+
+def test_grid_near_ties_far_from_origin():
+    import sys
+
+    grid = sys.modules["alchemist.concepts.categorize"]._nearest_grid
+    # prototypes on a lattice of spacing 0.002 around 1000; points 1e-9 off the bisectors
+    axis = 1000.0 + 0.002 * np.arange(12)
+    p = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)
+    rng = np.random.default_rng(12)
+    base = p[rng.integers(0, len(p), 3000)]
+    x = base + np.where(rng.random((3000, 3)) < 0.5, 0.001, -0.001) + rng.choice([-1e-9, 1e-9], (3000, 3))
+    assert grid(x - p.mean(0), p - p.mean(0)) is not None
+    expected = ((x[:, None, :] - p[None, :, :]) ** 2).sum(-1).argmin(axis=1)
+    np.testing.assert_array_equal(categorize(x, p, backend="cpu"), expected)
+
+
 def test_near_ties_resolved_exactly():
     # points almost equidistant from two prototypes far from the origin (float32 cancellation)
     p = np.array([[1000.0, 1000.0, 1000.0], [1000.0, 1000.0, 1000.002]])

@@ -9,7 +9,10 @@ is (weighted) Euclidean — one domain of continuous dimensions, or no space at 
 rescales coordinates by the salience weights and uses the expansion
 ``‖x − p‖² = ‖p‖² − 2 x·p + ‖x‖²`` in float32 with SIMD over the prototypes, then re-checks
 every point whose best and runner-up candidates lie within the float32 rounding bound in
-float64, so labels equal those of an exact float64 search. Spaces of several continuous domains
+float64, so labels equal those of an exact float64 search. Up to four dimensions, a uniform
+grid over the prototypes first prunes each cell's candidates to those that can be nearest
+(bounds from the cell's nearest and farthest points), and points are compared in float64 with
+their cell's candidates only. Spaces of several continuous domains
 get the same treatment with per-domain norms of coordinate differences (``Σ_q W_q ‖x_q − p_q‖``
 in float32, near ties re-ranked in float64). Circular or categorical dimensions use the general
 combined-metric kernel in float64.
@@ -93,6 +96,10 @@ def categorize(points, prototypes, space: ConceptualSpace | None = None, backend
         center = ps.mean(axis=0)
         xs -= center
         ps -= center
+        if xs.shape[1] <= _GRID_MAX_DIMS:
+            labels = _nearest_grid(xs, ps)
+            if labels is not None:
+                return labels
         return _nearest_euclidean(xs, ps)
     if _is_continuous(arrays):
         return _nearest_multidomain(x, p, *arrays[:3])
@@ -278,6 +285,59 @@ def _nearest_multidomain(x, p, dim_w, dom_w, dom_of) -> np.ndarray:
     return labels
 
 
+def _nearest_grid(x: np.ndarray, p: np.ndarray) -> np.ndarray | None:
+    """Exact nearest prototype in low dimension through a grid of cells.
+
+    The bounding box of points and prototypes is cut into about ``_GRID_CELLS_PER_PROTOTYPE``
+    cells per prototype, each axis at (rounded) quantiles of the prototypes' coordinates. For the box
+    ``C`` spanned by the points of a cell, the candidates are the prototypes ``p`` with
+    ``min_{x∈C} ‖x − p‖ ≤ U = min_q max_{x∈C} ‖x − q‖``: every point of ``C`` has its nearest
+    prototype among them (its distance to it is at most ``U``). Boxes are enlarged by a relative
+    1e-7 and ``U`` by a relative 1e-9, far above the float64 rounding of the bounds, so the
+    search is exact: the float64 argmin of ``Σ (x − p)²``, the smallest index among exact ties,
+    as in the blocked kernel's re-check. Returns ``None`` (the caller then uses the blocked
+    kernel) when the grid would do more than a tenth of the brute force's distance
+    evaluations, as with points far from clustered prototypes.
+    """
+    n, d = x.shape
+    k = p.shape[0]
+    lo = np.minimum(x.min(axis=0), p.min(axis=0))
+    hi = np.maximum(x.max(axis=0), p.max(axis=0))
+    g_side = max(1, int(round((_GRID_CELLS_PER_PROTOTYPE * k) ** (1.0 / d))))
+    # each axis: fine uniform bins, grouped into cells at the prototypes' quantiles
+    n_fine = 32 * g_side
+    fine_h = np.maximum(hi - lo, 1e-300) / n_fine
+    table = np.empty((d, n_fine), dtype=np.int64)
+    sizes = []
+    for j in range(d):
+        qs = np.quantile(p[:, j], np.arange(1, g_side) / g_side)
+        cuts = np.unique(np.clip(np.round((qs - lo[j]) / fine_h[j]), 1, n_fine - 1).astype(np.int64))
+        table[j] = np.searchsorted(cuts, np.arange(n_fine), side="right")
+        sizes.append(len(cuts) + 1)
+    g = np.array(sizes, dtype=np.int64)
+    margin = 1e-7 * (hi - lo) + 1e-15 * float(np.abs(np.concatenate([lo, hi])).max()) + 1e-300
+    n_cells = int(np.prod(g))
+    pt = np.ascontiguousarray(p.T)
+    offsets = np.zeros(n_cells + 1, dtype=np.int64)
+    cells = np.empty(n, dtype=np.int32)
+    _grid_cells(x, lo, 1.0 / fine_h, table, g, cells)
+    box_lo = np.full((n_cells, d), np.inf)
+    box_hi = np.full((n_cells, d), -np.inf)
+    _cell_boxes(x, cells, box_lo, box_hi)
+    box_lo -= margin
+    box_hi += margin
+    counts = _grid_candidates(pt, box_lo, box_hi, True, offsets, np.empty(0, dtype=np.int32))
+    work = float(np.dot(np.bincount(cells, minlength=n_cells).astype(np.float64), counts))
+    if work > 0.1 * n * k:
+        return None
+    offsets[1:] = np.cumsum(counts)
+    cand = np.empty(int(offsets[-1]), dtype=np.int32)
+    _grid_candidates(pt, box_lo, box_hi, False, offsets, cand)
+    labels = np.empty(n, dtype=np.int64)
+    _grid_nearest(x, p, cells, offsets, cand, labels)
+    return labels
+
+
 def _nearest_euclidean(x: np.ndarray, p: np.ndarray) -> np.ndarray:
     n, d = x.shape
     k = p.shape[0]
@@ -316,6 +376,105 @@ def _pack_concepts(concepts):
 # ---------------------------------------------------------------------- CPU kernels
 _BLOCK = 256
 _CHUNK = 16
+_GRID_MAX_DIMS = 4
+_GRID_CELLS_PER_PROTOTYPE = 2.0
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def _grid_candidates(pt, box_lo, box_hi, counts_only, offsets, cand):  # pragma: no cover - compiled
+    """Per cell, the prototypes whose distance to the cell's box is at most ``U``.
+
+    ``U`` = the smallest over prototypes of the distance to the box's farthest point. Counts
+    only (``counts_only``), or writes the indices, ascending, at ``cand[offsets[c]:]``. Empty
+    cells (``box_lo > box_hi``) get none.
+    """
+    d, k = pt.shape
+    n_cells = offsets.shape[0] - 1
+    counts = np.zeros(n_cells, dtype=np.int64)
+    for c in prange(n_cells):
+        if box_lo[c, 0] > box_hi[c, 0]:
+            continue
+        far = np.zeros(k)
+        near = np.zeros(k)
+        for j in range(d):
+            blo = box_lo[c, j]
+            bhi = box_hi[c, j]
+            row = pt[j]
+            for m in range(k):
+                a = row[m] - blo
+                b = bhi - row[m]
+                f = max(a, b)
+                e = max(max(-a, -b), 0.0)
+                far[m] += f * f
+                near[m] += e * e
+        u = far[0]
+        for m in range(1, k):
+            u = min(u, far[m])
+        u = u * (1.0 + 1e-9) + 1e-300
+        cnt = 0
+        if counts_only:
+            for m in range(k):
+                cnt += near[m] <= u
+        else:
+            base = offsets[c]
+            for m in range(k):
+                if near[m] <= u:
+                    cand[base + cnt] = m
+                    cnt += 1
+        counts[c] = cnt
+    return counts
+
+
+@njit(cache=True, parallel=True)
+def _grid_cells(x, lo, inv_h, table, g, cells):  # pragma: no cover - compiled
+    """Cell of each point: per axis its fine bin, mapped to a cell through ``table``."""
+    n, d = x.shape
+    n_fine = table.shape[1]
+    for i in prange(n):
+        c = 0
+        stride = 1
+        for j in range(d):
+            f = int((x[i, j] - lo[j]) * inv_h[j])
+            f = min(max(f, 0), n_fine - 1)
+            c += table[j, f] * stride
+            stride *= g[j]
+        cells[i] = c
+
+
+@njit(cache=True)
+def _cell_boxes(x, cells, box_lo, box_hi):  # pragma: no cover - compiled
+    """Bounding box of the points of each cell."""
+    n, d = x.shape
+    for i in range(n):
+        c = cells[i]
+        for j in range(d):
+            v = x[i, j]
+            if v < box_lo[c, j]:
+                box_lo[c, j] = v
+            if v > box_hi[c, j]:
+                box_hi[c, j] = v
+
+
+@njit(cache=True, parallel=True)
+def _grid_nearest(x, p, cells, offsets, cand, labels):  # pragma: no cover - compiled
+    """Exact float64 nearest prototype among the candidates of each point's cell (smallest index on ties)."""
+    n, d = x.shape
+    n_blocks = (n + 4 * _BLOCK - 1) // (4 * _BLOCK)
+    for blk in prange(n_blocks):
+        for i in range(blk * 4 * _BLOCK, min(n, (blk + 1) * 4 * _BLOCK)):
+            c = cells[i]
+            best = np.inf
+            arg = 0
+            for t in range(offsets[c], offsets[c + 1]):
+                m = cand[t]
+                s = 0.0
+                for j in range(d):
+                    dd = x[i, j] - p[m, j]
+                    s += dd * dd
+                if s < best:
+                    best = s
+                    arg = m
+            labels[i] = arg
 
 
 @njit(cache=True, parallel=True, fastmath=True)
