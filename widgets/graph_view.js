@@ -11,7 +11,7 @@ export default {
     let url = null;
     let inflight = false, pending = null, inflightTimer = null, settleTimer = null, seq = 0, sentAt = 0;
 
-    const img = h("img", { class: "alchemist-gv-image", draggable: "false", alt: "graph", "data-testid": "graph-image" });
+    let img = h("img", { class: "alchemist-gv-image", draggable: "false", alt: "graph", "data-testid": "graph-image" });
     const overlay = h("canvas", { class: "alchemist-gv-overlay" });
     const tooltip = h("div", { class: "alchemist-tooltip", "data-testid": "tooltip", style: { display: "none" } });
     const stage = h("div", { class: "alchemist-gv-stage", "data-testid": "graph-stage" }, img, overlay, tooltip);
@@ -56,6 +56,7 @@ export default {
       inflight = true;
       pending.seq = ++seq;
       sentAt = performance.now();
+      stage.dataset.requestSeq = String(seq);
       send(pending);
       pending = null;
       clearTimeout(inflightTimer);
@@ -67,21 +68,47 @@ export default {
       settleTimer = setTimeout(() => request(false), 250);
     }
 
+    // A frame (image + ranges + frame info, one message) is decoded off screen and swapped in with
+    // its transform, so the picture never jumps; the next request goes out as soon as the frame
+    // arrives (the kernel renders while the browser decodes). roundTripMs: request sent → frame shown.
+    let lastImage = null, newest = 0;
     function onFrame() {
+      const image = model.get("image");
+      if (image === lastImage) return;  // change:image and change:frame of the same message
+      lastImage = image;
       const frame = model.get("frame") || {};
-      if (url) URL.revokeObjectURL(url);
-      url = imageUrl(model.get("image"), model.get("image_format"));
-      if (url) img.src = url;
-      shown = { x: model.get("x_range").slice(), y: model.get("y_range").slice() };
-      if (!dragging && !pending && frame.seq === seq) view = { x: shown.x.slice(), y: shown.y.slice() };
-      if (frame.seq === undefined || frame.seq < 0) view = { x: shown.x.slice(), y: shown.y.slice() };
-      applyTransform();
-      stage.dataset.frameSeq = String(frame.seq);
-      if (inflight && frame.seq === seq) stage.dataset.roundTripMs = (performance.now() - sentAt).toFixed(1);
-      stage.dataset.draft = String(!!frame.draft);
+      const ranges = { x: model.get("x_range").slice(), y: model.get("y_range").slice() };
+      const measured = inflight && frame.seq === seq ? sentAt : null;
+      const token = ++newest;
       inflight = false;
       clearTimeout(inflightTimer);
       pump();
+      const next = imageUrl(image, model.get("image_format"));
+      const show = (loaded) => {
+        if (token !== newest) { if (next) URL.revokeObjectURL(next); return; }  // a newer frame won
+        if (loaded) {
+          img.replaceWith(loaded);
+          img = loaded;
+          if (url) URL.revokeObjectURL(url);
+          url = next;
+        }
+        shown = ranges;
+        if ((!dragging && !pending && frame.seq === seq) || frame.seq === undefined || frame.seq < 0) {
+          view = { x: shown.x.slice(), y: shown.y.slice() };
+        }
+        applyTransform();
+        stage.dataset.frameSeq = String(frame.seq);
+        stage.dataset.draft = String(!!frame.draft);
+        stage.dataset.renderMs = String(frame.render_ms);
+        if (measured !== null) {
+          stage.dataset.roundTripMs = (performance.now() - measured).toFixed(1);
+          stage.dataset.roundTripSeq = String(frame.seq);
+        }
+      };
+      if (!next) { show(null); return; }
+      const loaded = img.cloneNode(false);
+      loaded.src = next;
+      loaded.decode().then(() => show(loaded), () => show(loaded));
     }
 
     function onMeta() {

@@ -14,6 +14,9 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from numba import njit
+
+from alchemist.errors import WidgetError
 
 __all__ = ["Viewport", "edge_counts", "node_pixels", "shade_edges", "draw_points", "encode_image", "parse_color"]
 
@@ -83,11 +86,11 @@ def shade_edges(counts: np.ndarray, background=(0, 0, 0), cmap=None) -> np.ndarr
     """
     cmap = np.asarray(cmap if cmap is not None else _EDGE_CMAP, np.float32)
     bg = np.asarray(background, np.float32)
-    hist = np.bincount(counts.ravel())
+    out = np.empty(counts.shape + (3,), np.uint8)
+    hist = _histogram(counts)
     hist[0] = 0
     total = hist.sum()
     if total == 0:
-        out = np.empty(counts.shape + (3,), np.uint8)
         out[:] = bg.astype(np.uint8)
         return out
     cdf = np.cumsum(hist, dtype=np.float64) / total
@@ -101,20 +104,19 @@ def shade_edges(counts: np.ndarray, background=(0, 0, 0), cmap=None) -> np.ndarr
     alpha = (0.35 + 0.65 * level)[:, None]
     lut = (bg * (1 - alpha) + rgb * alpha).clip(0, 255).astype(np.uint8)
     lut[0] = bg.astype(np.uint8)
-    return lut[counts]
+    _apply_lut(counts, lut, out)
+    return out
 
 
 def draw_points(image: np.ndarray, pixels: np.ndarray, colors, size: int = 1) -> None:
     """Draw squares of ``size`` pixels (odd) centred on ``pixels`` (``(n, 2)`` int column, row) in
     place; ``colors`` is ``(3,)`` or ``(n, 3)`` uint8. Later points are drawn over earlier ones."""
-    h, w = image.shape[:2]
-    half = max(int(size), 1) // 2
-    colors = np.asarray(colors, np.uint8)
-    for dr in range(-half, half + 1):
-        for dc in range(-half, half + 1):
-            c, r = pixels[:, 0] + dc, pixels[:, 1] + dr
-            ok = (r >= 0) & (r < h) & (c >= 0) & (c < w)
-            image[r[ok], c[ok]] = colors[ok] if colors.ndim == 2 else colors
+    colors = np.asarray(colors, np.uint8).reshape(-1, 3)
+    if pixels.shape[0] == 0:
+        return
+    if colors.shape[0] not in (1, pixels.shape[0]):
+        raise WidgetError(f"{colors.shape[0]} colours for {pixels.shape[0]} points; give one colour or one per point")
+    _draw_squares(image, np.ascontiguousarray(pixels, np.int64), np.ascontiguousarray(colors), max(int(size), 1) // 2)
 
 
 def encode_image(rgb: np.ndarray, format: str = "png") -> bytes:
@@ -145,3 +147,44 @@ def parse_color(color) -> tuple[int, int, int]:
 
 
 _EDGE_CMAP = [(22, 51, 92), (63, 136, 208), (216, 240, 255)]
+
+
+# ---------------------------------------------------------------------- kernels
+@njit(cache=True, nogil=True)
+def _histogram(counts):  # pragma: no cover - compiled
+    """``np.bincount(counts.ravel())`` for a 2-D count array of any strides, without the copy."""
+    top = 0
+    for r in range(counts.shape[0]):
+        for c in range(counts.shape[1]):
+            if counts[r, c] > top:
+                top = counts[r, c]
+    hist = np.zeros(top + 1, np.int64)
+    for r in range(counts.shape[0]):
+        for c in range(counts.shape[1]):
+            hist[counts[r, c]] += 1
+    return hist
+
+
+@njit(cache=True, nogil=True)
+def _apply_lut(counts, lut, out):  # pragma: no cover - compiled
+    """``out[r, c] = lut[counts[r, c]]`` (``(h, w)`` counts, ``(k, 3)`` lut, ``(h, w, 3)`` out)."""
+    for r in range(counts.shape[0]):
+        for c in range(counts.shape[1]):
+            v = counts[r, c]
+            out[r, c, 0] = lut[v, 0]
+            out[r, c, 1] = lut[v, 1]
+            out[r, c, 2] = lut[v, 2]
+
+
+@njit(cache=True, nogil=True)
+def _draw_squares(image, pixels, colors, half):  # pragma: no cover - compiled
+    """Squares of side ``2 * half + 1`` centred on ``pixels``, in order; one colour or one per point."""
+    h, w = image.shape[0], image.shape[1]
+    one = colors.shape[0] == 1
+    for k in range(pixels.shape[0]):
+        j = 0 if one else k
+        for r in range(max(pixels[k, 1] - half, 0), min(pixels[k, 1] + half + 1, h)):
+            for c in range(max(pixels[k, 0] - half, 0), min(pixels[k, 0] + half + 1, w)):
+                image[r, c, 0] = colors[j, 0]
+                image[r, c, 1] = colors[j, 1]
+                image[r, c, 2] = colors[j, 2]

@@ -57,6 +57,9 @@ class GraphView(AlchemistWidget):
     draft_budget : float
         Seconds a draft frame may spend on edges while the view moves (the sample of edges
         adapts to it).
+    draft_scale : float
+        Size of a draft frame relative to the picture (0 < scale ≤ 1; the browser stretches it):
+        half size by default, a quarter of the pixels to shade, encode and send while moving.
     threaded : bool
         Render in a background thread (the interactive default); False renders inline.
 
@@ -101,11 +104,14 @@ class GraphView(AlchemistWidget):
     edge_count = t.Int(0).tag(sync=True)
 
     def __init__(self, graph, positions=None, *, width: int = 800, height: int = 600, color_by: str | None = None,
-                 background: str = "black", title: str = "", draft_budget: float = 0.05,
+                 background: str = "black", title: str = "", draft_budget: float = 0.03, draft_scale: float = 0.5,
                  layout_iterations: int = 100, threaded: bool = True, seed: int = 0):
+        if not 0 < draft_scale <= 1:
+            raise WidgetError(f"draft_scale={draft_scale!r} must be in (0, 1]; 0.5 draws drafts at half size")
         super().__init__(width=int(width), height=int(height), title=title)
         self._background = _raster.parse_color(background)
         self._draft_budget = float(draft_budget)
+        self._draft_scale = float(draft_scale)
         self._layout_iterations = int(layout_iterations)
         self._rng = np.random.default_rng(seed)
         self._lock = threading.RLock()
@@ -387,6 +393,9 @@ class GraphView(AlchemistWidget):
         if not (view.x1 > view.x0 and view.y1 > view.y0):
             raise WidgetError(f"viewport x_range={request['x_range']}, y_range={request['y_range']} is empty")
         draft = request["draft"] and self._src.shape[0] > self._edge_budget
+        if draft and self._draft_scale < 1:
+            view = _raster.Viewport((view.x0, view.x1), (view.y0, view.y1), max(1, round(self.width * self._draft_scale)),
+                                    max(1, round(self.height * self._draft_scale)))
         image, info = self._draw(view, limit=self._edge_budget if draft else None)
         if draft and info["edge_seconds"] > 0:
             # adapt the sample so that the next draft spends about draft_budget seconds on edges
@@ -396,7 +405,7 @@ class GraphView(AlchemistWidget):
         self._seq += 1
         frame = {"seq": request.get("seq") if request.get("seq") is not None else -self._seq, "draft": bool(draft),
                  "render_ms": round((time.perf_counter() - start) * 1000, 1), "edges_drawn": info["edges_drawn"],
-                 "nodes_in_view": info["nodes_in_view"], "bytes": len(data)}
+                 "nodes_in_view": info["nodes_in_view"], "bytes": len(data), "size": [view.width, view.height]}
         with self.hold_sync():
             self.image = data
             self.image_format = "jpeg" if draft else "png"
