@@ -82,3 +82,22 @@ def test_graph_imported_event_equals_the_file(conn, shared_data, file_counts):
     assert graph.rejected == []
     assert graph.version == expected.version
     assert graph.nodes.equals(expected.nodes) and graph.edges.equals(expected.edges)
+
+
+def test_replay_import_from_the_command_line(nats_server, shared_data, file_counts, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    path = shared_data("temporal_graphs/CollegeMsg.txt.gz")
+    lines, nodes = file_counts(path)
+    env = {**os.environ, "ALCHEMIST_HOME": str(tmp_path / "home")}
+    cli = [sys.executable, "-m", "alchemist.cli"]
+    out = subprocess.run([*cli, "replay", str(path), "--url", nats_server.url, "--graph-id", "cli", "--import",
+                          "--json"], env=env, capture_output=True, text=True, timeout=300, check=True)
+    assert json.loads(out.stdout)["published"] == 1 + nodes + lines
+    out = subprocess.run([*cli, "stats", "--url", nats_server.url, "--graph-id", "cli", "--json"], env=env,
+                         capture_output=True, text=True, timeout=300, check=True)
+    assert json.loads(out.stdout) == {"nodes": nodes, "edges": lines, "version": 1 + nodes + lines,
+                                      "dead_lettered": 0}

@@ -25,6 +25,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--url", help="NATS URL (default: $ALCHEMIST_NATS_URL, else an embedded server)")
     p.add_argument("--graph-id", help="aggregate id (default: the file name)")
     p.add_argument("--batch", type=int, default=1000, help="events per JetStream message (1 = one per event)")
+    p.add_argument("--import", dest="import_", action="store_true",
+                   help="publish one graph_imported event carrying an Arrow object of every event (large files)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=_replay)
 
@@ -67,7 +69,10 @@ def _replay(args) -> int:
 
     edges = read_edge_list(args.source)  # errors before any connection
     with connect(args.url) as connection:
-        result = connection.replay(edges, graph_id=args.graph_id, batch=args.batch, progress=not args.json)
+        if args.import_:
+            result = connection.import_graph(edges, graph_id=args.graph_id)
+        else:
+            result = connection.replay(edges, graph_id=args.graph_id, batch=args.batch, progress=not args.json)
     out = {"published": result.published, "duplicates": result.duplicates, "last_sequence": result.last_sequence,
            "seconds": round(result.seconds, 3)}
     print(json.dumps(out) if args.json else
