@@ -31,6 +31,8 @@ def test_low_dimensional_grid_matches_ckdtree(d):
     assert grid(x - 0.5, p - 0.5) is not None  # the grid path is taken here
     _, expected = cKDTree(p).query(x, k=1)
     np.testing.assert_array_equal(categorize(x, p, backend="cpu"), expected)
+    # candidate lists longer than the first pass keeps are recomputed
+    np.testing.assert_array_equal(grid(x, p, cap=2), expected)
 
 
 def test_grid_degenerate_and_duplicate_prototypes():

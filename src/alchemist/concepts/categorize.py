@@ -285,7 +285,7 @@ def _nearest_multidomain(x, p, dim_w, dom_w, dom_of) -> np.ndarray:
     return labels
 
 
-def _nearest_grid(x: np.ndarray, p: np.ndarray) -> np.ndarray | None:
+def _nearest_grid(x: np.ndarray, p: np.ndarray, cap: int | None = None) -> np.ndarray | None:
     """Exact nearest prototype in low dimension through a grid of cells.
 
     The bounding box of points and prototypes is cut into about ``_GRID_CELLS_PER_PROTOTYPE``
@@ -326,13 +326,16 @@ def _nearest_grid(x: np.ndarray, p: np.ndarray) -> np.ndarray | None:
     _cell_boxes(x, cells, box_lo, box_hi)
     box_lo -= margin
     box_hi += margin
-    counts = _grid_candidates(pt, box_lo, box_hi, True, offsets, np.empty(0, dtype=np.int32))
+    if cap is None:  # candidates kept per cell in the first pass (the rest recomputed)
+        cap = int(min(k, max(16, 8_000_000 // n_cells)))
+    scratch = np.empty((n_cells, cap), dtype=np.int32)
+    counts = _grid_candidates(pt, box_lo, box_hi, scratch)
     work = float(np.dot(np.bincount(cells, minlength=n_cells).astype(np.float64), counts))
     if work > 0.1 * n * k:
         return None
     offsets[1:] = np.cumsum(counts)
     cand = np.empty(int(offsets[-1]), dtype=np.int32)
-    _grid_candidates(pt, box_lo, box_hi, False, offsets, cand)
+    _gather_candidates(pt, box_lo, box_hi, scratch, counts, offsets, cand)
     labels = np.empty(n, dtype=np.int64)
     _grid_nearest(x, p, cells, offsets, cand, labels)
     return labels
@@ -381,48 +384,72 @@ _GRID_CELLS_PER_PROTOTYPE = 2.0
 
 
 @njit(cache=True, parallel=True, fastmath=True)
-def _grid_candidates(pt, box_lo, box_hi, counts_only, offsets, cand):  # pragma: no cover - compiled
+def _grid_candidates(pt, box_lo, box_hi, scratch):  # pragma: no cover - compiled
     """Per cell, the prototypes whose distance to the cell's box is at most ``U``.
 
-    ``U`` = the smallest over prototypes of the distance to the box's farthest point. Counts
-    only (``counts_only``), or writes the indices, ascending, at ``cand[offsets[c]:]``. Empty
-    cells (``box_lo > box_hi``) get none.
+    ``U`` = the smallest over prototypes of the distance to the box's farthest point. Returns
+    the counts; the indices, ascending, go to ``scratch[c]`` when they fit (else
+    :func:`_gather_candidates` recomputes them). Empty cells (``box_lo > box_hi``) get none.
     """
     d, k = pt.shape
-    n_cells = offsets.shape[0] - 1
+    n_cells, cap = scratch.shape
     counts = np.zeros(n_cells, dtype=np.int64)
     for c in prange(n_cells):
         if box_lo[c, 0] > box_hi[c, 0]:
             continue
-        far = np.zeros(k)
-        near = np.zeros(k)
-        for j in range(d):
-            blo = box_lo[c, j]
-            bhi = box_hi[c, j]
-            row = pt[j]
-            for m in range(k):
-                a = row[m] - blo
-                b = bhi - row[m]
-                f = max(a, b)
-                e = max(max(-a, -b), 0.0)
-                far[m] += f * f
-                near[m] += e * e
-        u = far[0]
-        for m in range(1, k):
-            u = min(u, far[m])
-        u = u * (1.0 + 1e-9) + 1e-300
+        near = _box_bounds(pt, box_lo[c], box_hi[c])
+        u = near[k]
         cnt = 0
-        if counts_only:
-            for m in range(k):
-                cnt += near[m] <= u
-        else:
-            base = offsets[c]
-            for m in range(k):
-                if near[m] <= u:
-                    cand[base + cnt] = m
-                    cnt += 1
+        for m in range(k):
+            if near[m] <= u:
+                if cnt < cap:
+                    scratch[c, cnt] = m
+                cnt += 1
         counts[c] = cnt
     return counts
+
+
+@njit(cache=True, fastmath=True)
+def _box_bounds(pt, blo, bhi):  # pragma: no cover - compiled
+    """Squared distances from a box to each prototype (``[:k]``) and the bound ``U²`` (``[k]``)."""
+    d, k = pt.shape
+    far = np.zeros(k)
+    near = np.zeros(k + 1)
+    for j in range(d):
+        lo = blo[j]
+        hi = bhi[j]
+        row = pt[j]
+        for m in range(k):
+            a = row[m] - lo
+            b = hi - row[m]
+            f = max(a, b)
+            e = max(max(-a, -b), 0.0)
+            far[m] += f * f
+            near[m] += e * e
+    u = far[0]
+    for m in range(1, k):
+        u = min(u, far[m])
+    near[k] = u * (1.0 + 1e-9) + 1e-300
+    return near
+
+
+@njit(cache=True, parallel=True)
+def _gather_candidates(pt, box_lo, box_hi, scratch, counts, offsets, cand):  # pragma: no cover - compiled
+    """Copy each cell's candidates into CSR order, recomputing those that overflowed ``scratch``."""
+    k = pt.shape[1]
+    n_cells, cap = scratch.shape
+    for c in prange(n_cells):
+        base = offsets[c]
+        if counts[c] <= cap:
+            for t in range(counts[c]):
+                cand[base + t] = scratch[c, t]
+        else:
+            near = _box_bounds(pt, box_lo[c], box_hi[c])
+            cnt = 0
+            for m in range(k):
+                if near[m] <= near[k]:
+                    cand[base + cnt] = m
+                    cnt += 1
 
 
 @njit(cache=True, parallel=True)
