@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import os
 import subprocess
 import sys
 import tempfile
@@ -78,7 +77,7 @@ def run(full: bool = False) -> str:
         imported = results["import"][0]
         rows.append(("alchemist import (`--import`: graph_imported + Arrow object), end to end", imported,
                      imported / floor))
-    out = [f"## Events\n",
+    out = ["## Events\n",
            f"Replay of `{path.name}` ({lines:,} lines → {total:,} CIM events: graph_created, {nodes:,} node_added, "
            f"{lines:,} edge_added) through the embedded JetStream ({'full' if full else 'quick'} mode).\n",
            "| path | events/s | × raw floor |", "|---|---:|---:|"]

@@ -57,7 +57,7 @@ def test_thousand_malformed_messages(conn, nats_server):
             event = new_event("node_added", "dlq", {"node_id": f"good{i}"}, previous_cid=previous)
             previous = event.cid
             good.append(event)
-            messages.append((f"graph.events.dlq.node_added", encode_event(event), headers_for(event)))
+            messages.append(("graph.events.dlq.node_added", encode_event(event), headers_for(event)))
         else:
             kind, data = malformed(i, rng)
             kinds.append(kind)

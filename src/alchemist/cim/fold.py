@@ -19,7 +19,6 @@ event and every later one go through :meth:`Graph.apply`, which checks each agai
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 import numpy as np
@@ -30,7 +29,6 @@ from alchemist.events import Event, parse_rfc3339
 __all__ = ["GraphFold"]
 
 _EDGE_KEYS = frozenset({"edge_id", "source", "target", "weight"})
-_PLAIN_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 class GraphFold:
@@ -262,16 +260,22 @@ class _Bulk:
             self.last = first
             k = 1
         known, pending, sources, targets, stamps = self.known, self.pending, self.sources, self.targets, self.stamps
-        match, edge_keys = _PLAIN_TIME.match, _EDGE_KEYS
         n_edges = len(sources)
         for event in events[k:]:
             kind, p = event.event_type, event.payload
             if event.aggregate_id != graph_id:
                 break
             if kind == "edge_added":
-                if p.keys() != edge_keys or p["weight"] != 1.0 or p["edge_id"] != "e" + str(n_edges):
+                # exactly the four keys with weight 1 and the next edge id; the time in whole seconds
+                # (YYYY-MM-DDTHH:MM:SSZ, 20 characters: decoding checked it is RFC 3339)
+                ts = event.timestamp
+                try:
+                    if len(p) != 4 or p["weight"] != 1.0 or p["edge_id"] != "e" + str(n_edges) or len(ts) != 20 \
+                            or ts[19] != "Z":
+                        break
+                    u, v = p["source"], p["target"]
+                except KeyError:
                     break
-                u, v, ts = p["source"], p["target"], event.timestamp
                 if pending:
                     fresh = [n for n in ((u, v) if u != v else (u,)) if n not in known]
                     if [e.payload["node_id"] for e in pending] != fresh or any(e.timestamp != ts for e in pending):
@@ -279,8 +283,6 @@ class _Bulk:
                     known.update(fresh)
                     pending.clear()
                 elif u not in known or v not in known:
-                    break
-                if not match(ts):
                     break
                 sources.append(u)
                 targets.append(v)
@@ -319,11 +321,16 @@ class _Bulk:
 
 
 def _seconds_many(stamps: list[str]) -> np.ndarray:
-    """Unix seconds of RFC 3339 UTC strings ending in ``Z`` (vectorised)."""
+    """Unix seconds of RFC 3339 UTC strings ending in ``Z``: vectorised for the plain
+    ``YYYY-MM-DDTHH:MM:SSZ`` form, one by one otherwise (the same values either way)."""
     if not stamps:
         return np.zeros(0)
+    text = np.array(stamps)
     try:
-        parsed = np.array([s[:-1] for s in stamps], dtype="datetime64[us]")
+        parsed = np.char.rstrip(text, "Z").astype("datetime64[s]")
     except ValueError:
-        return np.array([parse_rfc3339(s).timestamp() for s in stamps])
-    return parsed.astype(np.int64) / 1e6
+        parsed = None
+    # plain when formatting the parsed times back gives the very same strings
+    if parsed is not None and (np.char.add(np.datetime_as_string(parsed, unit="s"), "Z") == text).all():
+        return parsed.astype(np.int64).astype(np.float64)
+    return np.array([parse_rfc3339(s).timestamp() for s in stamps])

@@ -30,7 +30,8 @@ from alchemist.events.hashing import _hash_into
 from alchemist.graph.io import EdgeList, read_edge_list
 
 __all__ = [
-    "edge_list_events", "edge_list_records", "edge_list_batches", "replay_edge_list", "count_events", "WireEvent", "edge_list_table",
+    "edge_list_events", "edge_list_records", "edge_list_batches",
+    "replay_edge_list", "count_events", "WireEvent", "edge_list_table",
     "import_edge_list",
 ]
 

@@ -101,8 +101,6 @@ def decode_snapshot(data: bytes, graph_id: str | None = None):
     """
     import polars as pl
 
-    from alchemist.graph import Graph
-
     snap = msgspec.msgpack.decode(data, type=_Snapshot)
     meta = snap.meta
     nodes, edges = pl.read_ipc_stream(snap.nodes), pl.read_ipc_stream(snap.edges)

@@ -2,9 +2,10 @@
 
 The ``blake3`` package hashes one message per Python call: for the ~400-byte event envelopes a
 replay or a consumer handles by the hundred thousand, the call costs more than the hash. This
-module hashes a whole buffer of concatenated messages in one Numba call, in parallel over the
-messages, and chains CIDs (each event's content ends with its predecessor's CID) without going
-back to Python between events.
+module hashes a whole buffer of concatenated messages in one Numba call (serial, without the
+GIL), and its compression function lets the replay generator chain CIDs (each event's content
+ends with its predecessor's CID) without going back to Python between events. Per message it is
+about as fast as the ``blake3`` package plus its call; the gain is in not leaving compiled code.
 
 The algorithm is BLAKE3 as specified by O'Connor, Aumasson, Neves and Wilcox-O'Hearn, *BLAKE3:
 one function, fast everywhere* (2020), §2 (compression function, chunk chaining, binary tree of
@@ -16,7 +17,7 @@ lengths around every block and chunk boundary.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 __all__ = ["blake3_many", "blake3_digest"]
 
@@ -216,15 +217,12 @@ def _hash_into(data, start, end, out, row, cv, block, state, stack):  # pragma: 
             out[row, 4 * w + k] = np.uint8((v >> (8 * k)) & 255)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _hash_many(data, starts, ends, out):  # pragma: no cover - compiled
-    n = starts.size
-    threads = 64
-    step = (n + threads - 1) // threads
-    for t in prange(threads):
-        cv = np.empty(8, np.uint32)
-        block = np.empty(16, np.uint32)
-        state = np.empty(16, np.uint32)
-        stack = np.empty((54, 8), np.uint32)
-        for i in range(t * step, min(n, (t + 1) * step)):
-            _hash_into(data, starts[i], ends[i], out, i, cv, block, state, stack)
+    # serial and without the GIL: safe from any thread (Numba's default threading layer is not)
+    cv = np.empty(8, np.uint32)
+    block = np.empty(16, np.uint32)
+    state = np.empty(16, np.uint32)
+    stack = np.empty((54, 8), np.uint32)
+    for i in range(starts.size):
+        _hash_into(data, starts[i], ends[i], out, i, cv, block, state, stack)
