@@ -7,8 +7,9 @@ export default {
     const result = h("span", { class: "alchemist-status", "data-testid": "concept-result" });
     const legend = h("div", { class: "alchemist-legend" });
     const title = h("span", { class: "alchemist-title" });
+    const marker = h("div", { class: "alchemist-cs-marker", "data-testid": "concept-marker", style: { display: "none" } });
     el.append(h("div", { class: "alchemist alchemist-conceptview", "data-testid": "conceptview" },
-      h("div", { class: "alchemist-toolbar" }, title, result), img, legend));
+      h("div", { class: "alchemist-toolbar" }, title, result), h("div", { class: "alchemist-cs-stage" }, img, marker), legend));
     let url = null;
     img.addEventListener("click", (ev) => {
       const r = img.getBoundingClientRect();
@@ -26,6 +27,12 @@ export default {
       const c = model.get("clicked") || {};
       setText(result, c.name == null ? "click to categorize" : `(${fmt(c.x, 2)}, ${fmt(c.y, 2)}) → ${c.name}`);
       if (c.name != null) Object.assign(result.dataset, { concept: String(c.concept), x: String(c.x), y: String(c.y) });
+      // the clicked point, in the colour of its concept (pixel → displayed size)
+      if (c.px != null && img.width) {
+        const kx = img.width / model.get("width"), ky = img.height / model.get("height");
+        Object.assign(marker.style, { display: "block", left: `${c.px * kx}px`, top: `${c.py * ky}px`,
+          borderColor: safeColor(model.get("colors")[c.concept]) });
+      } else marker.style.display = "none";
     }
     const names = ["image", "names", "colors", "clicked", "title"];
     for (const n of names) model.on(`change:${n}`, update);

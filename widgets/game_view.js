@@ -25,7 +25,15 @@ export default {
         shap.append(h("div", { class: "alchemist-feed-row" }, h("span", { class: "alchemist-swatch",
           style: { width: `${Math.max(2, 160 * Math.abs(s.value) / top)}px`, background: "#59a14f" } }), ` ${s.player} ${fmt(s.value, 4)}`));
       }
-      root.append(h("div", { style: { display: "flex", gap: "16px", flexWrap: "wrap" } }, table, plot, shap),
+      // the equilibria: each player's mixed strategy over the named strategies, and the payoffs
+      const rowNames = model.get("row_names"), colNames = model.get("col_names");
+      const mixed = (p, names) => p.map((v, k) => (v > 1e-9 ? `${names[k]} ${fmt(v, 3)}` : null)).filter((v) => v).join(" + ");
+      const eqList = h("ol", { class: "alchemist-eq-list", "data-testid": "equilibria" },
+        model.get("equilibria").map((e) => h("li", { "data-testid": "equilibrium", "data-x": e.x.join(","), "data-y": e.y.join(",") },
+          h("span", { class: "alchemist-key" }, "row: "), mixed(e.x, rowNames),
+          h("span", { class: "alchemist-key" }, " · column: "), mixed(e.y, colNames),
+          h("span", { class: "alchemist-key" }, " → "), `(${fmt(e.u1, 3)}, ${fmt(e.u2, 3)})`)));
+      root.append(h("div", { style: { display: "flex", gap: "16px", flexWrap: "wrap" } }, table, plot, shap), eqList,
         h("div", { class: "alchemist-muted", "data-testid": "game-summary" }, `${model.get("equilibria").length} equilibria · ${model.get("front").length} Pareto-optimal profiles`));
     }
     function pareto(points, front) {
@@ -38,8 +46,12 @@ export default {
       s.append(svg("rect", { x: 0, y: 0, width: W, height: H, fill: "#1d1d26" }));
       points.forEach((p, i) => s.append(svg("circle", { cx: X(p[0]), cy: Y(p[1]), r: front.has(i) ? 5 : 3,
         fill: front.has(i) ? "#f28e2b" : "#4e79a7", "data-pareto": front.has(i) })));
+      for (const e of model.get("equilibria")) {  // equilibrium payoffs: rings
+        s.append(svg("circle", { cx: X(e.u1), cy: Y(e.u2), r: 8, fill: "none", stroke: "#fde68a", "stroke-width": 1.5,
+          "data-equilibrium": true }));
+      }
       const label = svg("text", { x: P, y: 12, fill: "#9aa", "font-size": 10 });
-      label.textContent = "Pareto front (orange): u1 → / u2 ↑";
+      label.textContent = "Pareto front (orange), equilibria (rings): u1 → / u2 ↑";
       s.append(label);
       return s;
     }

@@ -22,6 +22,7 @@ def test_concept_view_regions_and_click_categorize_by_the_nearest_prototype(deco
         px = view.view.to_pixels(view.prototype_xy[[k]])[0]
         view._on_custom_msg(view, {"type": "click", "x": px[0], "y": px[1]}, [])
         assert view.clicked["concept"] == k and view.clicked["name"] == view.names[k]
+        assert (view.clicked["px"], view.clicked["py"]) == (px[0], px[1])
     html = view._repr_mimebundle_()[0]["text/html"]
     assert "<script>" not in html and "c&lt;script&gt;" in html
     with pytest.raises(WidgetError, match="2 names for 3"):
@@ -40,7 +41,20 @@ def test_game_view_highlights_equilibrium_supports_and_the_pareto_front():
     assert sorted(view.front) == [0, 1, 2]
     view._on_custom_msg(view, {"type": "cell", "i": 0, "j": 1}, [])
     assert view.selected_cell == [0, 1]
-    assert "background:#fde68a" in view._repr_mimebundle_()[0]["text/html"]
+    html = view._repr_mimebundle_()[0]["text/html"]
+    assert "background:#fde68a" in html
+    assert "<li>row: D 1 · column: D 1 → (1, 1)</li>" in html  # the one equilibrium, (D, D), listed
+
+
+def test_game_view_lists_mixed_equilibria_with_escaped_names():
+    import nashpy
+    A = np.array([[1, -1], [-1, 1]])  # matching pennies: the one equilibrium is (1/2, 1/2) each
+    eqs = list(nashpy.Game(A, -A).support_enumeration())
+    view = GameView(A, -A, equilibria=eqs, row_names=["<b>H</b>", "T"], col_names=["H", "T"])
+    assert view.highlight == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert view.equilibria == [{"x": [0.5, 0.5], "y": [0.5, 0.5], "u1": 0.0, "u2": 0.0}]
+    html = view._repr_mimebundle_()[0]["text/html"]
+    assert "<li>row: &lt;b&gt;H&lt;/b&gt; 0.5 + T 0.5 · column: H 0.5 + T 0.5 → (0, 0)</li>" in html
 
 
 def test_coalitions_colour_a_graph_view():

@@ -81,6 +81,9 @@ def test_concept_space_view_click_categorizes_in_the_browser(voila, page, notebo
             assert expected == k
         assert int(result.get_attribute("data-concept")) == expected
         assert result.text_content().endswith(f"→ {names[expected]}")
+        marker = page.locator("[data-testid=concept-marker]").first.bounding_box()  # the click is marked
+        assert abs(marker["x"] + marker["width"] / 2 - (box["x"] + px)) < 2
+        assert abs(marker["y"] + marker["height"] / 2 - (box["y"] + py)) < 2
 
     # the concept named with markup shows as text (legend, result, title), and no dialog fired
     legend = page.locator("[data-testid=conceptview] .alchemist-legend").first
@@ -124,6 +127,17 @@ def test_game_view_highlights_nash_equilibria_in_the_browser(voila, page, notebo
     for i, j, _, text in shown:  # each cell shows (row payoff, column payoff)
         assert [float(v) for v in text.split(",")] == [A[i][j], B[i][j]]
     assert page.locator("[data-testid=game-summary]").first.text_content().startswith(f"{len(equilibria)} equilibria")
+    # the listed equilibria (mixed strategies) are nashpy's, each ringed on the Pareto plot
+    listed = page.eval_on_selector_all("[data-testid=equilibrium]", "items => items.map(e => [e.dataset.x, e.dataset.y])")
+    ours = sorted((tuple(map(float, x.split(","))), tuple(map(float, y.split(",")))) for x, y in listed)
+    theirs = sorted((tuple(x.round(6)), tuple(y.round(6))) for x, y in equilibria)
+    assert len(ours) == len(theirs)
+    for (x1, y1), (x2, y2) in zip(ours, theirs):
+        np.testing.assert_allclose(x1, x2, atol=1e-6)
+        np.testing.assert_allclose(y1, y2, atol=1e-6)
+    assert page.locator("[data-testid=gameview] circle[data-equilibrium=true]").count() == len(equilibria)
+    mixed = page.locator("[data-testid=equilibrium]").filter(has_text="0.6").first.text_content()
+    assert mixed == f"row: up 0.6 + {XSS} 0.4 · column: {XSS} 0.4 + middle 0.6 → (1.2, 1.2)"
 
     # Pareto plot: the orange profiles are the Pareto-optimal ones, found here by brute force
     profiles = [(A[i][j], B[i][j]) for i in range(3) for j in range(3)]

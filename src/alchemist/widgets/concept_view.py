@@ -49,7 +49,8 @@ class ConceptSpaceView(AlchemistWidget):
     Attributes (synced traits)
     --------------------------
     image : bytes (PNG). names, colors : list of str — the legend.
-    clicked : dict — ``x``, ``y`` (plane), ``concept`` (index), ``name`` of the last click.
+    clicked : dict — ``x``, ``y`` (plane), ``concept`` (index), ``name`` and the pixel ``px``, ``py``
+      of the last click (the browser marks it on the picture).
     """
 
     _esm = asset("dom.js", "concept_view.js")
@@ -126,7 +127,8 @@ class ConceptSpaceView(AlchemistWidget):
             label = int(self._categorize(mean + xy @ axes, self.prototypes)[0])
         else:
             label = int(_nearest(xy, self.prototype_xy)[0])
-        return {"x": float(xy[0, 0]), "y": float(xy[0, 1]), "concept": label, "name": self.names[label]}
+        return {"x": float(xy[0, 0]), "y": float(xy[0, 1]), "concept": label, "name": self.names[label],
+                "px": float(x), "py": float(y)}
 
     def static_html(self) -> str:
         legend = " · ".join(f'<span style="color:{c}">■</span> {escape(n)}' for n, c in zip(self.names, self.colors))

@@ -36,6 +36,8 @@ class GameView(AlchemistWidget):
     Attributes (synced traits)
     --------------------------
     payoffs : list — ``[[a, b], …]`` rows. highlight : list of [i, j] — equilibrium support cells.
+    equilibria : list of dict — ``x``, ``y`` (the mixed strategies) and ``u1``, ``u2`` (expected payoffs);
+      listed under the table and ringed on the Pareto plot.
     profiles, front : list of [u1, u2] and list of int — every profile and the Pareto-optimal ones.
     selected_cell : list — ``[i, j]`` clicked in the table.
     """
@@ -105,10 +107,17 @@ class GameView(AlchemistWidget):
                 for j, (a, b) in enumerate(row)) + "</tr>"
             for i, (r, row) in enumerate(zip(self.row_names, self.payoffs)))
         shap = "".join(f"<li>{escape(s['player'])}: {s['value']:.4g}</li>" for s in self.shapley)
+        eqs = "".join(f"<li>row: {_mixed(e['x'], self.row_names)} · column: {_mixed(e['y'], self.col_names)} → "
+                      f"({e['u1']:.4g}, {e['u2']:.4g})</li>" for e in self.equilibria)
         return (f"<b>{escape(self.title)}</b><table>{head}{body}</table>"
                 f"<div>{len(self.equilibria)} equilibria · {len(self.front)} Pareto-optimal profiles</div>"
-                + (f"<ul>{shap}</ul>" if shap else ""))
+                + (f"<ol>{eqs}</ol>" if eqs else "") + (f"<ul>{shap}</ul>" if shap else ""))
 
     def _on_custom_msg(self, _widget, content, buffers) -> None:
         if isinstance(content, dict) and content.get("type") == "cell":
             self.selected_cell = [int(content["i"]), int(content["j"])]
+
+
+def _mixed(p: Sequence[float], names: Sequence[str]) -> str:
+    """``"up 0.6 + down 0.4"``: the strategies of a mixed strategy's support, HTML-escaped."""
+    return " + ".join(f"{escape(n)} {v:.3g}" for n, v in zip(names, p) if v > 1e-9)
