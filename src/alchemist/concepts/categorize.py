@@ -104,7 +104,8 @@ def categorize(points, prototypes, space: ConceptualSpace | None = None, backend
     if _is_continuous(arrays):
         return _nearest_multidomain(x, p, *arrays[:3])
     labels = np.empty(x.shape[0], dtype=np.int64)
-    _nearest_combined(x, p, *arrays, labels)
+    dim_w, dom_w, dom_of, period, cat = arrays
+    _nearest_combined(x, np.ascontiguousarray(p.T), dim_w, dom_w, dom_of, period, cat, labels)
     return labels
 
 
@@ -658,28 +659,55 @@ def _diff(a, b, period, categorical):  # pragma: no cover - compiled
 
 
 @njit(cache=True, parallel=True)
-def _nearest_combined(x, p, dim_w, dom_w, dom_of, period, categorical, labels):  # pragma: no cover - compiled
+def _nearest_combined(x, pt, dim_w, dom_w, dom_of, period, categorical, labels):  # pragma: no cover - compiled
+    """Nearest prototype under the general combined metric (circular, categorical dimensions), float64.
+
+    Prototypes transposed ``(n_dims, k)`` so that each dimension's differences are taken over
+    all prototypes in one branch-free loop; the arithmetic (and so every distance) is the same
+    as :func:`_distances_combined`'s, the smallest index winning exact ties.
+    """
     n, d = x.shape
-    k = p.shape[0]
+    k = pt.shape[1]
     n_dom = dom_w.shape[0]
     n_blocks = (n + _BLOCK - 1) // _BLOCK
     for blk in prange(n_blocks):
-        inner = np.empty(n_dom)
+        inner = np.empty((n_dom, k))
+        total = np.empty(k)
         for i in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
+            inner[:, :] = 0.0
+            for j in range(d):
+                w = dim_w[j]
+                if w > 0:
+                    acc = inner[dom_of[j]]
+                    row = pt[j]
+                    xi = x[i, j]
+                    if categorical[j]:
+                        for m in range(k):
+                            t = 1.0 if abs(xi - row[m]) > 0 else 0.0
+                            acc[m] += w * t * t
+                    elif period[j] > 0:
+                        per = period[j]
+                        for m in range(k):
+                            t = abs(xi - row[m])
+                            if t >= per:  # the same value as t % per, which is t below per
+                                t = t % per
+                            t = min(t, per - t)
+                            acc[m] += w * t * t
+                    else:
+                        for m in range(k):
+                            t = abs(xi - row[m])
+                            acc[m] += w * t * t
+            total[:] = 0.0
+            for q in range(n_dom):
+                wq = dom_w[q]
+                acc = inner[q]
+                for m in range(k):
+                    total[m] += wq * math.sqrt(acc[m])
             best = np.inf
             arg = 0
             for m in range(k):
-                for q in range(n_dom):
-                    inner[q] = 0.0
-                for j in range(d):
-                    if dim_w[j] > 0:
-                        t = _diff(x[i, j], p[m, j], period[j], categorical[j])
-                        inner[dom_of[j]] += dim_w[j] * t * t
-                s = 0.0
-                for q in range(n_dom):
-                    s += dom_w[q] * math.sqrt(inner[q])
-                if s < best:
-                    best = s
+                if total[m] < best:
+                    best = total[m]
                     arg = m
             labels[i] = arg
 
