@@ -29,8 +29,10 @@ from numba import njit, prange
 
 LEAF_SIZE = 8
 GROUP_SIZE = 32
-_MORTON_BITS = 31
+_N_CHUNKS = 256
+_MORTON_BITS = 21
 _MORTON_MAX = (1 << _MORTON_BITS) - 1
+_RADIX_BITS = 11
 
 
 def make_workspace(n: int):
@@ -48,7 +50,7 @@ def make_workspace(n: int):
         np.empty(n, np.int64),  # radix-sort scratch (rows)
         np.empty(n, np.int64),  # radix-sort scratch (codes)
         np.empty(m, np.int64),  # cell parent
-        np.empty((m, 8), np.float64),  # cell records
+        np.empty((8, m), np.float64),  # cell records, one row per field (walked as streams)
         np.empty((n, 4), np.float64),  # points in Morton order
     )
 
@@ -68,68 +70,81 @@ def _part1by1(v):
 
 @njit(cache=True)
 def build_tree(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts):
-    """Build the Barnes–Hut quadtree of ``pos`` into ``cells``; returns the number of cells."""
+    """Build the Barnes–Hut quadtree of ``pos`` into ``cells``; returns the number of cells.
+
+    Serial: every pass is ``O(n)`` over contiguous arrays (a few milliseconds per 10^5 points),
+    cheaper than the fork-join of a parallel region on a shared machine.
+    """
     n = pos.shape[0]
     if n == 0:
         return 0
-    minx, miny, scale = _bounding_square(pos)
-    _morton_codes(pos, minx, miny, scale, codes, order)
+    for i in range(n):
+        order[i] = i
+    _morton_codes(pos, codes, order)
     _radix_sort(codes, order, tmpc, tmp)
-    _gather_points(pos, mass, size, order, pts)
+    for k in range(n):
+        i = order[k]
+        pts[k, 0] = pos[i, 0]
+        pts[k, 1] = pos[i, 1]
+        pts[k, 2] = mass[i]
+        pts[k, 3] = size[i]
     n_cells = _split(codes, parent, cells, n)
     _summarize(n_cells, parent, cells, pts, theta)
     return n_cells
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def _bounding_square(pos):
+@njit(cache=True, error_model="numpy")
+def _morton_codes(pos, codes, order):
+    """``codes[k]``: Morton code of node ``order[k]``, quantised to ``2^21`` steps of the
+    positions' bounding square."""
     n = pos.shape[0]
     minx = np.inf
     miny = np.inf
     maxx = -np.inf
     maxy = -np.inf
-    for i in prange(n):
+    for i in range(n):
         minx = min(minx, pos[i, 0])
         maxx = max(maxx, pos[i, 0])
         miny = min(miny, pos[i, 1])
         maxy = max(maxy, pos[i, 1])
     side = max(maxx - minx, maxy - miny)
     scale = _MORTON_MAX / side if side > 0 else 0.0
-    return minx, miny, scale
-
-
-@njit(cache=True, parallel=True, error_model="numpy")
-def _morton_codes(pos, minx, miny, scale, codes, order):
-    for i in prange(pos.shape[0]):
+    for k in range(n):
+        i = order[k]
         qx = min(np.int64((pos[i, 0] - minx) * scale), _MORTON_MAX)
         qy = min(np.int64((pos[i, 1] - miny) * scale), _MORTON_MAX)
-        codes[i] = _part1by1(qx) | (_part1by1(qy) << 1)
-        order[i] = i
+        codes[k] = _part1by1(qx) | (_part1by1(qy) << 1)
 
 
 @njit(cache=True)
 def _radix_sort(codes, order, tmpc, tmp):
-    """Sort 62-bit ``codes`` (and ``order`` along) in place: LSD radix sort, 8 passes of 8 bits.
+    """Sort the ``2 * 21``-bit ``codes`` (and ``order`` along) in place: LSD radix sort, 4 passes
+    of ``_RADIX_BITS`` bits whose histograms are counted in one read.
 
-    A pass whose byte is the same for every code is skipped (common for the high bits).
+    A pass whose digit is the same for every code is skipped (common for the high bits).
     """
     n = codes.shape[0]
-    count = np.empty(257, np.int64)
+    n_pass = (2 * _MORTON_BITS + _RADIX_BITS - 1) // _RADIX_BITS
+    mask = (1 << _RADIX_BITS) - 1
+    count = np.zeros((n_pass, mask + 2), np.int64)
+    for k in range(n):
+        c = codes[k]
+        for p in range(n_pass):
+            count[p, ((c >> (p * _RADIX_BITS)) & mask) + 1] += 1
     src_c, src_o, dst_c, dst_o = codes, order, tmpc, tmp
     swapped = False
-    for shift in range(0, 64, 8):
-        count[:] = 0
-        for k in range(n):
-            count[((src_c[k] >> shift) & 255) + 1] += 1
-        if count.max() == n:
+    for p in range(n_pass):
+        if count[p].max() == n:
             continue
-        for b in range(256):
-            count[b + 1] += count[b]
+        shift = p * _RADIX_BITS
+        for b in range(mask + 1):
+            count[p, b + 1] += count[p, b]
         for k in range(n):
-            b = (src_c[k] >> shift) & 255
-            dst_c[count[b]] = src_c[k]
-            dst_o[count[b]] = src_o[k]
-            count[b] += 1
+            b = (src_c[k] >> shift) & mask
+            j = count[p, b]
+            dst_c[j] = src_c[k]
+            dst_o[j] = src_o[k]
+            count[p, b] = j + 1
         src_c, src_o, dst_c, dst_o = dst_c, dst_o, src_c, src_o
         swapped = not swapped
     if swapped:
@@ -137,20 +152,10 @@ def _radix_sort(codes, order, tmpc, tmp):
         order[:] = src_o
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def _gather_points(pos, mass, size, order, pts):
-    for k in prange(order.shape[0]):
-        i = order[k]
-        pts[k, 0] = pos[i, 0]
-        pts[k, 1] = pos[i, 1]
-        pts[k, 2] = mass[i]
-        pts[k, 3] = size[i]
-
-
 @njit(cache=True)
 def _split(codes, parent, cells, n):
     """Top-down split of the sorted codes into cells, in DFS pre-order; returns the cell count."""
-    stack_s = np.empty(256, np.int64)  # depth <= 31 levels x 3 pending siblings + 1
+    stack_s = np.empty(256, np.int64)  # depth <= 21 levels x 3 pending siblings + 1
     stack_e = np.empty(256, np.int64)
     stack_l = np.empty(256, np.int64)
     stack_p = np.empty(256, np.int64)
@@ -168,8 +173,8 @@ def _split(codes, parent, cells, n):
         level = stack_l[top]
         c = n_cells
         n_cells += 1
-        cells[c, 5] = s
-        cells[c, 6] = e
+        cells[5, c] = s
+        cells[6, c] = e
         parent[c] = stack_p[top]
         if e - s <= LEAF_SIZE:
             continue
@@ -211,53 +216,53 @@ def _split(codes, parent, cells, n):
 def _summarize(n_cells, parent, cells, pts, theta):
     """Mass, centre of mass, radius, skip pointer and opening distance of every cell."""
     for c in range(n_cells):
-        cells[c, 0] = 0.0
-        cells[c, 1] = 0.0
-        cells[c, 3] = 0.0
-        cells[c, 4] = 1.0
-        cells[c, 7] = 0.0
+        cells[0, c] = 0.0
+        cells[1, c] = 0.0
+        cells[3, c] = 0.0
+        cells[4, c] = 1.0
+        cells[7, c] = 0.0
     for c in range(n_cells - 1, -1, -1):
         leaf = c + 1 >= n_cells or parent[c + 1] != c
         if leaf:
             m = 0.0
             mx = 0.0
             my = 0.0
-            for k in range(np.int64(cells[c, 5]), np.int64(cells[c, 6])):
+            for k in range(np.int64(cells[5, c]), np.int64(cells[6, c])):
                 m += pts[k, 2]
                 mx += pts[k, 2] * pts[k, 0]
                 my += pts[k, 2] * pts[k, 1]
-            cells[c, 3] = m
+            cells[3, c] = m
             cx = mx / m
             cy = my / m
-            if cells[c, 6] - cells[c, 5] == 1:  # exactly the point, not (m x) / m
-                cx = pts[np.int64(cells[c, 5]), 0]
-                cy = pts[np.int64(cells[c, 5]), 1]
+            if cells[6, c] - cells[5, c] == 1:  # exactly the point, not (m x) / m
+                cx = pts[np.int64(cells[5, c]), 0]
+                cy = pts[np.int64(cells[5, c]), 1]
             r2 = 0.0
-            for k in range(np.int64(cells[c, 5]), np.int64(cells[c, 6])):
+            for k in range(np.int64(cells[5, c]), np.int64(cells[6, c])):
                 dx = pts[k, 0] - cx
                 dy = pts[k, 1] - cy
                 r2 = max(r2, dx * dx + dy * dy)
-            cells[c, 7] = np.sqrt(r2)
+            cells[7, c] = np.sqrt(r2)
         else:
-            cx = cells[c, 0] / cells[c, 3]
-            cy = cells[c, 1] / cells[c, 3]
-        cells[c, 0] = cx
-        cells[c, 1] = cy
+            cx = cells[0, c] / cells[3, c]
+            cy = cells[1, c] / cells[3, c]
+        cells[0, c] = cx
+        cells[1, c] = cy
         q = parent[c]
         if q >= 0:
-            cells[q, 4] += cells[c, 4]
-            cells[q, 3] += cells[c, 3]
-            cells[q, 0] += cells[c, 3] * cx
-            cells[q, 1] += cells[c, 3] * cy
+            cells[4, q] += cells[4, c]
+            cells[3, q] += cells[3, c]
+            cells[0, q] += cells[3, c] * cx
+            cells[1, q] += cells[3, c] * cy
     for c in range(n_cells - 1, 0, -1):
         q = parent[c]
-        dx = cells[c, 0] - cells[q, 0]
-        dy = cells[c, 1] - cells[q, 1]
-        cells[q, 7] = max(cells[q, 7], np.sqrt(dx * dx + dy * dy) + cells[c, 7])
+        dx = cells[0, c] - cells[0, q]
+        dy = cells[1, c] - cells[1, q]
+        cells[7, q] = max(cells[7, q], np.sqrt(dx * dx + dy * dy) + cells[7, c])
     for c in range(n_cells):
-        cells[c, 4] += c
+        cells[4, c] += c
         # approximated when d * theta > 2 r, i.e. d > 2 r / theta
-        cells[c, 2] = 2.0 * cells[c, 7] / theta if theta > 0 else np.inf
+        cells[2, c] = 2.0 * cells[7, c] / theta if theta > 0 else np.inf
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -346,10 +351,10 @@ def group_cells(n_cells, cells):
     g = 0
     c = 0
     while c < n_cells:
-        if cells[c, 6] - cells[c, 5] <= GROUP_SIZE:
+        if cells[6, c] - cells[5, c] <= GROUP_SIZE:
             out[g] = c
             g += 1
-            c = np.int64(cells[c, 4])
+            c = np.int64(cells[4, c])
         else:
             c += 1
     return out[:g]
@@ -362,11 +367,13 @@ def _repulsion(order, n_cells, cells, pts, groups, kr, overlap, force):
     A cell is approximated by its centre of mass for the whole group when
     ``d(group com, cell com) > R_group + 2 r_cell / theta``, which implies Gephi's per-point
     criterion ``d_i * theta > 2 r_cell`` for every point of the group (and is stricter).
+    The groups are handed to the threads in small chunks, dynamically (``set_parallel_chunksize``):
+    their costs differ, and on a shared machine so do the threads' speeds.
     """
     n_groups = groups.shape[0]
     if n_groups == 0:
         force[:] = 0.0
-    n_chunks = min(n_groups, 64)
+    n_chunks = min(n_groups, _N_CHUNKS)
     for ch in prange(n_chunks):
         _repulsion_groups(ch * n_groups // n_chunks, (ch + 1) * n_groups // n_chunks,
                           order, n_cells, cells, pts, groups, kr, overlap, force)
@@ -374,112 +381,151 @@ def _repulsion(order, n_cells, cells, pts, groups, kr, overlap, force):
 
 @njit(cache=True, error_model="numpy")
 def _repulsion_groups(g0, g1, order, n_cells, cells, pts, groups, kr, overlap, force):
-    """Repulsion on the points of groups ``g0 .. g1 - 1`` (one thread's share)."""
-    cap_f = 256
-    cap_n = 256
-    far = np.empty((3, cap_f))
-    near = np.empty(cap_n, np.int64)
+    """Repulsion on the points of groups ``g0 .. g1 - 1`` (one thread's share).
+
+    Two interaction lists, both with coordinates relative to the group's centre of mass: the
+    far cells of non-zero radius in float32 (already approximations; twice the SIMD width of
+    float64), and the exact point masses (near leaves' points, accepted one-point cells) in
+    float64, where close pairs need the precision.
+    """
+    lx = np.empty(512, np.float32)
+    ly = np.empty(512, np.float32)
+    lm = np.empty(512, np.float32)
+    px = np.empty(512)
+    py = np.empty(512)
+    pm = np.empty(512)
+    near = np.empty(256, np.int64)
     for gi in range(g0, g1):
         gc = groups[gi]
-        gs = cells[gc, 5]
-        ge = cells[gc, 6]
-        gx = cells[gc, 0]
-        gy = cells[gc, 1]
-        # the radius bound is exact for the group's farthest point: widen it by a relative 1e-9 so
-        # that rounding can never let a cell inside the group (the point itself) pass as far
-        radius = cells[gc, 7] * (1.0 + 1e-9) + 1e-300
-        nf = 0
-        nn = 0
-        c = 0
-        while c < n_cells:
-            dx = gx - cells[c, 0]
-            dy = gy - cells[c, 1]
-            d2 = dx * dx + dy * dy
-            thr = radius + cells[c, 2]
-            skip = np.int64(cells[c, 4])
-            contains = cells[c, 5] <= gs and ge <= cells[c, 6]
-            if not contains and d2 > thr * thr:
-                if nf == cap_f:
-                    cap_f *= 2
-                    bigger = np.empty((3, cap_f))
-                    bigger[:, :nf] = far[:, :nf]
-                    far = bigger
-                far[0, nf] = cells[c, 0]
-                far[1, nf] = cells[c, 1]
-                far[2, nf] = cells[c, 3]
-                nf += 1
-                c = skip
-            elif skip > c + 1:
-                c += 1
-            elif not overlap:
-                # leaf points join the interaction list as point masses (self: d = 0, no force)
-                cs = np.int64(cells[c, 5])
-                ce = np.int64(cells[c, 6])
-                if nf + ce - cs > cap_f:
-                    cap_f = 2 * (nf + ce - cs)
-                    bigger = np.empty((3, cap_f))
-                    bigger[:, :nf] = far[:, :nf]
-                    far = bigger
-                for q in range(cs, ce):
-                    far[0, nf] = pts[q, 0]
-                    far[1, nf] = pts[q, 1]
-                    far[2, nf] = pts[q, 2]
-                    nf += 1
-                c = skip
-            else:
-                cs = np.int64(cells[c, 5])
-                ce = np.int64(cells[c, 6])
-                if nn + ce - cs > cap_n:
-                    cap_n = 2 * (nn + ce - cs)
-                    bigger_n = np.empty(cap_n, np.int64)
-                    bigger_n[:nn] = near[:nn]
-                    near = bigger_n
-                for q in range(cs, ce):
-                    near[nn] = q
-                    nn += 1
-                c = skip
-        for k in range(np.int64(gs), np.int64(ge)):
+        nf, npt, nn = _walk(gc, n_cells, cells, pts, overlap, lx, ly, lm, px, py, pm, near)
+        if nf > lx.shape[0] or npt > px.shape[0] or nn > near.shape[0]:
+            # a list was too short (the walk counted but did not write past the end): grow, redo
+            lx = np.empty(2 * nf, np.float32)
+            ly = np.empty(2 * nf, np.float32)
+            lm = np.empty(2 * nf, np.float32)
+            px = np.empty(2 * npt)
+            py = np.empty(2 * npt)
+            pm = np.empty(2 * npt)
+            near = np.empty(2 * nn, np.int64)
+            nf, npt, nn = _walk(gc, n_cells, cells, pts, overlap, lx, ly, lm, px, py, pm, near)
+        gx = cells[0, gc]
+        gy = cells[1, gc]
+        for k in range(np.int64(cells[5, gc]), np.int64(cells[6, gc])):
+            xk = pts[k, 0] - gx
+            yk = pts[k, 1] - gy
             if overlap:
-                fx, fy = _far_overlap(pts[k, 0], pts[k, 1], pts[k, 2], pts[k, 3], far, nf, kr)
-                nx, ny = _near_overlap(k, pts, near, nn, kr)
+                fx, fy = _far_overlap(np.float32(xk), np.float32(yk), pts[k, 3], lx, ly, lm, nf)
+                ex, ey = _far_overlap(xk, yk, pts[k, 3], px, py, pm, npt)
+                nx, ny = _near_overlap(k, pts, near, nn)
+                fx += ex + nx
+                fy += ey + ny
             else:
-                fx, fy = _far(pts[k, 0], pts[k, 1], pts[k, 2], far, nf, kr)
-                nx, ny = 0.0, 0.0
+                fx, fy = _far(np.float32(xk), np.float32(yk), lx, ly, lm, nf)
+                ex, ey = _far(xk, yk, px, py, pm, npt)
+                fx += ex
+                fy += ey
             i = order[k]
-            force[i, 0] = fx + nx
-            force[i, 1] = fy + ny
-
-
-@njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract", "arcp"})
-def _far(xi, yi, mi, far, nf, kr):
-    fx = 0.0
-    fy = 0.0
-    for t in range(nf):
-        dx = xi - far[0, t]
-        dy = yi - far[1, t]
-        # + 1e-300: a point meets itself (or a coincident point) with d = 0 and no force
-        f = far[2, t] / (dx * dx + dy * dy + 1e-300)
-        fx += dx * f
-        fy += dy * f
-    return kr * mi * fx, kr * mi * fy
+            f = kr * pts[k, 2]
+            force[i, 0] = f * fx
+            force[i, 1] = f * fy
 
 
 @njit(cache=True, error_model="numpy")
-def _far_overlap(xi, yi, mi, si, far, nf, kr):
+def _walk(gc, n_cells, cells, pts, overlap, lx, ly, lm, px, py, pm, near):
+    """The interaction lists of group cell ``gc``: one stackless walk of the tree in DFS order.
+
+    Writes the far cells of non-zero radius into ``lx, ly, lm`` (float32), the exact point
+    masses into ``px, py, pm`` (the points of the near leaves without overlap, the far cells of
+    zero radius) and the near points (with overlap) into ``near``; returns the counts ``(nf,
+    npt, nn)``, which exceed the arrays' lengths when they were too short (nothing is written
+    past the end). The arrays are never reallocated here, so the loop has no reference counting.
+    """
+    cap_f = lx.shape[0]
+    cap_p = px.shape[0]
+    cap_n = near.shape[0]
+    gs = cells[5, gc]
+    ge = cells[6, gc]
+    gx = cells[0, gc]
+    gy = cells[1, gc]
+    # the radius bound is exact for the group's farthest point: widen it by a relative 1e-9 so
+    # that rounding can never let a cell inside the group (the point itself) pass as far
+    radius = cells[7, gc] * (1.0 + 1e-9) + 1e-300
+    nf = 0
+    npt = 0
+    nn = 0
+    c = 0
+    while c < n_cells:
+        dx = gx - cells[0, c]
+        dy = gy - cells[1, c]
+        d2 = dx * dx + dy * dy
+        thr = radius + cells[2, c]
+        skip = np.int64(cells[4, c])
+        if d2 > thr * thr and not (cells[5, c] <= gs and ge <= cells[6, c]):
+            if cells[7, c] > 0:
+                if nf < cap_f:
+                    lx[nf] = cells[0, c] - gx
+                    ly[nf] = cells[1, c] - gy
+                    lm[nf] = cells[3, c]
+                nf += 1
+            else:
+                if npt < cap_p:
+                    px[npt] = cells[0, c] - gx
+                    py[npt] = cells[1, c] - gy
+                    pm[npt] = cells[3, c]
+                npt += 1
+            c = skip
+        elif skip > c + 1:
+            c += 1
+        elif not overlap:
+            # leaf points join the exact list as point masses (self: d = 0, no force)
+            for q in range(np.int64(cells[5, c]), np.int64(cells[6, c])):
+                if npt < cap_p:
+                    px[npt] = pts[q, 0] - gx
+                    py[npt] = pts[q, 1] - gy
+                    pm[npt] = pts[q, 2]
+                npt += 1
+            c = skip
+        else:
+            for q in range(np.int64(cells[5, c]), np.int64(cells[6, c])):
+                if nn < cap_n:
+                    near[nn] = q
+                nn += 1
+            c = skip
+    return nf, npt, nn
+
+
+@njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract", "arcp", "nsz"})
+def _far(xi, yi, lx, ly, lm, nf):
+    """Sum of ``m_t (x_i - x_t) / d^2`` over an interaction list, in the list's precision
+    (float32 lists: twice the SIMD width), accumulated in float64."""
     fx = 0.0
     fy = 0.0
     for t in range(nf):
-        dx = xi - far[0, t]
-        dy = yi - far[1, t]
+        dx = xi - lx[t]
+        dy = yi - ly[t]
+        # + 1e-30: a point meets itself (or a coincident point) with d = 0 and no force
+        f = lm[t] / (dx * dx + dy * dy + np.float32(1e-30))
+        fx += np.float64(dx * f)
+        fy += np.float64(dy * f)
+    return fx, fy
+
+
+@njit(cache=True, error_model="numpy")
+def _far_overlap(xi, yi, si, lx, ly, lm, nf):
+    fx = 0.0
+    fy = 0.0
+    for t in range(nf):
+        dx = np.float64(xi - lx[t])
+        dy = np.float64(yi - ly[t])
         dist = np.sqrt(dx * dx + dy * dy) - si
-        f = far[2, t] / (dist * dist) if dist > 0 else 100.0 * far[2, t]
+        f = lm[t] / (dist * dist) if dist > 0 else 100.0 * lm[t]
         fx += dx * f
         fy += dy * f
-    return kr * mi * fx, kr * mi * fy
+    return fx, fy
 
 
 @njit(cache=True, error_model="numpy")
-def _near_overlap(k, pts, near, nn, kr):
+def _near_overlap(k, pts, near, nn):
     xi = pts[k, 0]
     yi = pts[k, 1]
     fx = 0.0
@@ -494,4 +540,4 @@ def _near_overlap(k, pts, near, nn, kr):
             f = pts[q, 2] / (dist * dist) if dist > 0 else 100.0 * pts[q, 2]
             fx += dx * f
             fy += dy * f
-    return kr * pts[k, 2] * fx, kr * pts[k, 2] * fy
+    return fx, fy
