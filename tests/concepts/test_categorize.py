@@ -94,6 +94,18 @@ def test_combined_metric_matches_brute_force():
     np.testing.assert_allclose(similarity_matrix(x, p, sp, kind="inverse", backend="cpu"), 1 / (1 + full), rtol=1e-12)
 
 
+def test_circular_and_categorical_match_brute_force():
+    sp = ConceptualSpace({"hue": [0], "kind": [1], "size": [2, 3]},
+                         kinds=["circular", "categorical", "continuous", "continuous"],
+                         ranges=[(0, 360), (0, 4), (0, 1), (0, 1)], weights={"hue": 1.0, "kind": 0.3, "size": 2.0})
+    rng = np.random.default_rng(13)
+    # hues beyond one period too, categories as integer codes
+    x = np.column_stack([rng.random(600) * 720 - 180, rng.integers(0, 4, 600), rng.random((600, 2))])
+    p = np.column_stack([rng.random(50) * 360, rng.integers(0, 4, 50), rng.random((50, 2))])
+    full = sp.distance(x[:, None, :], p[None, :, :])
+    np.testing.assert_array_equal(categorize(x, p, sp, backend="cpu"), full.argmin(axis=1))
+
+
 def test_membership_matrix_matches_concepts(fruit):
     _, k, _ = fruit
     concepts = list(k.values())
