@@ -77,3 +77,17 @@ def test_table_rows_match_the_records(tmp_path):
     assert table.column("source").to_pylist() == [e.payload.get("source") for e in events]
     stamps = np.array([int(np.datetime64(e.timestamp[:-1], "s").astype(np.int64)) for e in events])
     np.testing.assert_array_equal(table.column("timestamp").to_numpy(), stamps)
+
+
+def test_line_times_are_formatted_like_rfc3339():
+    from alchemist.cim.replay import _rfc3339_many
+    from alchemist.events import rfc3339
+
+    rng = np.random.default_rng(3)
+    seconds = np.concatenate([[0, 86399, 86400, 951782400, 951868800, 4102444800, 253402300799],
+                              rng.integers(0, 253402300800, 2000)]).astype(np.float64)  # leap days, 9999-12-31
+    buffer, offsets = _rfc3339_many(seconds)
+    text = buffer.tobytes().decode()
+    assert [text[a:b] for a, b in zip(offsets[:-1], offsets[1:])] == [rfc3339(int(s)) for s in seconds]
+    buffer, offsets = _rfc3339_many(np.array([1.5, 2.0]))  # fractional seconds take the general path
+    assert buffer.tobytes().decode() == rfc3339(1.5) + rfc3339(2)

@@ -228,7 +228,7 @@ def import_edge_list(connection, source, graph_id: str | None = None, *, directe
     plan = _plan(edges, graph_id)
     first = new_event("graph_created", graph_id, {"name": Path(edges.path).name, "directed": directed,
                                                   "properties": {"source": Path(edges.path).name}},
-                      event_id=plan.event_ids[0], timestamp=plan.timestamps[0] if plan.timestamps else 0,
+                      event_id=plan.event_ids[0], timestamp=plan.first_timestamp(),
                       validate=False)
     n_nodes = int((plan.kinds == 1).sum())
     imported = new_event("graph_imported", graph_id, {"object_cid": object_cid, "format": "arrow",
@@ -286,7 +286,7 @@ class _Plan:
         event_times = times[self.lines] if n else np.zeros(1)
         ms = np.where(event_times > 0, np.round(event_times * 1000), 0).astype(np.int64)
         self.ids = _uuid7_many(ms, f"{graph_id}\0{_digest(edges)}\0".encode())  # (total, 36) ASCII
-        self.timestamps = _rfc3339_many(times)  # per line
+        self.stamps, self.stamps_offsets = _rfc3339_many(times)  # per line, as ASCII bytes
         self._event_ids: list[str] | None = None
 
     @property
@@ -295,6 +295,19 @@ class _Plan:
             text = self.ids.tobytes().decode("ascii")
             self._event_ids = [text[j:j + 36] for j in range(0, len(text), 36)]
         return self._event_ids
+
+    @property
+    def timestamps(self) -> list[str]:
+        """The RFC 3339 time of each line."""
+        text = self.stamps.tobytes().decode("ascii")
+        off = self.stamps_offsets.tolist()
+        return [text[a:b] for a, b in zip(off[:-1], off[1:])]
+
+    def first_timestamp(self):
+        """The time of the first line (what ``graph_created`` carries), 0 for an empty list."""
+        if self.stamps_offsets.size < 2:
+            return 0
+        return self.stamps[:self.stamps_offsets[1]].tobytes().decode("ascii")
 
     @property
     def new_nodes(self) -> list[tuple[int, ...]]:
@@ -347,7 +360,7 @@ def _wire(edges: EdgeList, graph_id: str, directed: bool) -> _Wire:
         return cached
     first = new_event("graph_created", graph_id, {"name": Path(edges.path).name, "directed": directed,
                                                   "properties": {"source": Path(edges.path).name}},
-                      event_id=plan.event_ids[0], timestamp=plan.timestamps[0] if len(plan.timestamps) else 0,
+                      event_id=plan.event_ids[0], timestamp=plan.first_timestamp(),
                       validate=False)
     gid = _json(graph_id).encode()
     pieces = [b'{"event_id":"', b'","event_type":"', b'","aggregate_type":"graph","aggregate_id":' + gid +
@@ -356,7 +369,7 @@ def _wire(edges: EdgeList, graph_id: str, directed: bool) -> _Wire:
               b',"cid":"', b'","previous_cid":"', b'"}', b'node_added', b'edge_added']
     piece_buf, piece_off = _pack(pieces)
     names_buf, names_off = _pack([_json(str(x)).encode() for x in plan.node_names])
-    stamps_buf, stamps_off = _pack([t.encode() for t in plan.timestamps])
+    stamps_buf, stamps_off = plan.stamps, plan.stamps_offsets
     first_data = encode_event(first)
     buffer, offsets, cid_chars = _generate(
         plan.ids, plan.kinds, plan.lines, plan.nodes, plan.source_codes, plan.target_codes, stamps_buf, stamps_off,
@@ -399,16 +412,36 @@ def _uuid7_many(ms: np.ndarray, key: bytes) -> np.ndarray:
     return out
 
 
-def _rfc3339_many(seconds: np.ndarray) -> list[str]:
-    """RFC 3339 UTC strings of Unix times, as :func:`alchemist.events.rfc3339` formats them."""
+def _rfc3339_many(seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """RFC 3339 UTC strings of Unix times, as :func:`alchemist.events.rfc3339` formats them,
+    concatenated as ASCII bytes with their (n + 1,) offsets (vectorised for whole seconds)."""
     from alchemist.events import rfc3339
 
     seconds = np.asarray(seconds, dtype=np.float64)
+    n = seconds.size
     whole = np.isfinite(seconds) & (seconds == np.floor(seconds)) & (seconds >= 0) & (seconds < 253402300800)
     if whole.all():
-        text = np.datetime_as_string(seconds.astype(np.int64).astype("datetime64[s]"), unit="s")
-        return [s + "Z" for s in text.tolist()]
-    return [rfc3339(int(s) if w else float(s)) for s, w in zip(seconds.tolist(), whole.tolist())]
+        t = seconds.astype(np.int64)
+        days, rest = np.divmod(t, 86400)
+        # civil date of a day count: H. Hinnant, "chrono-Compatible Low-Level Date Algorithms"
+        # (days_from_civil's inverse, civil_from_days), for days >= 0
+        z = days + 719468
+        era = z // 146097
+        doe = z - era * 146097
+        yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+        doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+        mp = (5 * doy + 2) // 153
+        day = doy - (153 * mp + 2) // 5 + 1
+        month = np.where(mp < 10, mp + 3, mp - 9)
+        year = yoe + era * 400 + (month <= 2)
+        out = np.empty((n, 20), dtype=np.uint8)
+        out[:, [4, 7]], out[:, 10], out[:, [13, 16]], out[:, 19] = ord("-"), ord("T"), ord(":"), ord("Z")
+        for column, value, width in ((0, year, 4), (5, month, 2), (8, day, 2), (11, rest // 3600, 2),
+                                     (14, rest % 3600 // 60, 2), (17, rest % 60, 2)):
+            for j in range(width):
+                out[:, column + width - 1 - j] = 48 + (value // 10 ** j) % 10
+        return out.reshape(-1), np.arange(n + 1, dtype=np.int64) * 20
+    return _pack([rfc3339(int(s) if w else float(s)).encode() for s, w in zip(seconds.tolist(), whole.tolist())])
 
 
 def _json(text: str) -> str:
@@ -440,11 +473,7 @@ def _put(dst, pos, src, a, b):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _put_int(dst, pos, value):  # pragma: no cover - compiled
-    digits = 1
-    v = value
-    while v >= 10:
-        v //= 10
-        digits += 1
+    digits = _digits(value)
     for i in range(digits - 1, -1, -1):
         dst[pos + i] = 48 + value % 10
         value //= 10
@@ -486,6 +515,30 @@ def _body(dst, pos, k, ids, kinds, lines, nodes, src_codes, dst_codes, stamps, s
 
 
 @njit(cache=True)
+def _digits(value):  # pragma: no cover - compiled
+    digits = 1
+    while value >= 10:
+        value //= 10
+        digits += 1
+    return digits
+
+
+@njit(cache=True)
+def _body_length(k, kinds, lines, nodes, src_codes, dst_codes, stamps_off, names_off, po):
+    # pragma: no cover - compiled
+    """The number of bytes :func:`_body` writes for event ``k``."""
+    line = lines[k]
+    t = _P_NODE_ADDED if kinds[k] == 1 else _P_EDGE_ADDED
+    size = (po[6] - po[0]) + 3 * 36 + (po[t + 1] - po[t]) + (stamps_off[line + 1] - stamps_off[line])
+    if kinds[k] == 1:
+        node = nodes[k]
+        return size + (po[8] - po[6]) + (names_off[node + 1] - names_off[node])
+    u, v = src_codes[line], dst_codes[line]
+    return size + (po[12] - po[8]) + _digits(line) + (names_off[u + 1] - names_off[u]) + (
+        names_off[v + 1] - names_off[v])
+
+
+@njit(cache=True)
 def _generate(ids, kinds, lines, nodes, src_codes, dst_codes, stamps, stamps_off, names, names_off, pieces, po,
               first, first_cid, alphabet):  # pragma: no cover - compiled
     """Every event's wire bytes (each followed by ``,``), their offsets and their CIDs (n, 59).
@@ -495,21 +548,13 @@ def _generate(ids, kinds, lines, nodes, src_codes, dst_codes, stamps, stamps_off
     the ``previous_cid`` field alone (the envelope's content without ``cid``), computed in order.
     """
     n = kinds.size
-    max_name = 0
-    for i in range(names_off.size - 1):
-        max_name = max(max_name, names_off[i + 1] - names_off[i])
-    max_stamp = 0
-    for i in range(stamps_off.size - 1):
-        max_stamp = max(max_stamp, stamps_off[i + 1] - stamps_off[i])
-    scratch = np.empty(pieces.size + 3 * 36 + max_stamp + 2 * max_name + 20 + 2 * 59, np.uint8)
     suffix = (po[13] - po[12]) + 59 + (po[14] - po[13]) + 59 + (po[15] - po[14])
     offsets = np.empty(n + 1, np.int64)
     offsets[0] = 0
     offsets[1] = first.size + 1
     for k in range(1, n):
-        end = _body(scratch, 0, k, ids, kinds, lines, nodes, src_codes, dst_codes, stamps, stamps_off, names,
-                    names_off, pieces, po)
-        offsets[k + 1] = offsets[k] + end + suffix + 1
+        offsets[k + 1] = offsets[k] + _body_length(k, kinds, lines, nodes, src_codes, dst_codes, stamps_off,
+                                                   names_off, po) + suffix + 1
     out = np.empty(offsets[n], np.uint8)
     cids = np.empty((n, 59), np.uint8)
     pos = _put(out, 0, first, 0, first.size)
@@ -524,12 +569,12 @@ def _generate(ids, kinds, lines, nodes, src_codes, dst_codes, stamps, stamps_off
         start = offsets[k]
         body_end = _body(out, start, k, ids, kinds, lines, nodes, src_codes, dst_codes, stamps, stamps_off,
                          names, names_off, pieces, po)
-        # the content: body + ,"previous_cid":"<previous>"}
-        c = _put(scratch, 0, out, start, body_end)
-        c = _put(scratch, c, pieces, po[13] + 1, po[14])
-        c = _put(scratch, c, cids[k - 1], 0, 59)
-        c = _put(scratch, c, pieces, po[14], po[15])
-        _hash_into(scratch, 0, c, digest, 0, cv, block, state, stack)
+        # the content, written in place after the body (the wire suffix, longer, overwrites it):
+        # body + ,"previous_cid":"<previous>"}
+        c = _put(out, body_end, pieces, po[13] + 1, po[14])
+        c = _put(out, c, cids[k - 1], 0, 59)
+        c = _put(out, c, pieces, po[14], po[15])
+        _hash_into(out, start, c, digest, 0, cv, block, state, stack)
         _b32_cid_into(digest[0], alphabet, cids[k])
         # the wire form: body + ,"cid":"<cid>","previous_cid":"<previous>"} + separator
         pos = _put(out, body_end, pieces, po[12], po[13])
