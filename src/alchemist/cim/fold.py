@@ -25,6 +25,7 @@ import numpy as np
 
 from alchemist.errors import EventError, GraphError, InvalidEventError
 from alchemist.events import Event, parse_rfc3339
+from alchemist.events.times import parse_seconds
 
 __all__ = ["GraphFold"]
 
@@ -325,12 +326,12 @@ def _seconds_many(stamps: list[str]) -> np.ndarray:
     ``YYYY-MM-DDTHH:MM:SSZ`` form, one by one otherwise (the same values either way)."""
     if not stamps:
         return np.zeros(0)
-    text = np.array(stamps)
     try:
-        parsed = np.char.rstrip(text, "Z").astype("datetime64[s]")
-    except ValueError:
-        parsed = None
-    # plain when formatting the parsed times back gives the very same strings
-    if parsed is not None and (np.char.add(np.datetime_as_string(parsed, unit="s"), "Z") == text).all():
-        return parsed.astype(np.int64).astype(np.float64)
+        text = np.array(stamps, dtype="S20")
+    except UnicodeEncodeError:
+        text = None
+    if text is not None:
+        seconds, valid = parse_seconds(text.view(np.uint8).reshape(-1, 20))
+        if valid.all():
+            return seconds.astype(np.float64)
     return np.array([parse_rfc3339(s).timestamp() for s in stamps])

@@ -27,6 +27,7 @@ from numba import njit
 from alchemist.events import Event, decode_event, encode_event, new_event
 from alchemist.events.cid import _ALPHABET_ARRAY, _b32_cid_into
 from alchemist.events.hashing import _hash_into
+from alchemist.events.times import format_seconds
 from alchemist.graph.io import EdgeList, read_edge_list
 
 __all__ = [
@@ -421,25 +422,7 @@ def _rfc3339_many(seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = seconds.size
     whole = np.isfinite(seconds) & (seconds == np.floor(seconds)) & (seconds >= 0) & (seconds < 253402300800)
     if whole.all():
-        t = seconds.astype(np.int64)
-        days, rest = np.divmod(t, 86400)
-        # civil date of a day count: H. Hinnant, "chrono-Compatible Low-Level Date Algorithms"
-        # (days_from_civil's inverse, civil_from_days), for days >= 0
-        z = days + 719468
-        era = z // 146097
-        doe = z - era * 146097
-        yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-        doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-        mp = (5 * doy + 2) // 153
-        day = doy - (153 * mp + 2) // 5 + 1
-        month = np.where(mp < 10, mp + 3, mp - 9)
-        year = yoe + era * 400 + (month <= 2)
-        out = np.empty((n, 20), dtype=np.uint8)
-        out[:, [4, 7]], out[:, 10], out[:, [13, 16]], out[:, 19] = ord("-"), ord("T"), ord(":"), ord("Z")
-        for column, value, width in ((0, year, 4), (5, month, 2), (8, day, 2), (11, rest // 3600, 2),
-                                     (14, rest % 3600 // 60, 2), (17, rest % 60, 2)):
-            for j in range(width):
-                out[:, column + width - 1 - j] = 48 + (value // 10 ** j) % 10
+        out = format_seconds(seconds.astype(np.int64))
         return out.reshape(-1), np.arange(n + 1, dtype=np.int64) * 20
     return _pack([rfc3339(int(s) if w else float(s)).encode() for s, w in zip(seconds.tolist(), whole.tolist())])
 
