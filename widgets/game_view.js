@@ -51,7 +51,7 @@ export default {
           "data-equilibrium": true }));
       }
       const label = svg("text", { x: P, y: 12, fill: "#9aa", "font-size": 10 });
-      label.textContent = "Pareto front (orange), equilibria (rings): u1 → / u2 ↑";
+      label.textContent = "Pareto ● · equilibria ○ · u1 → u2 ↑";
       s.append(label);
       return s;
     }

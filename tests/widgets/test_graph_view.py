@@ -150,6 +150,26 @@ def test_drafts_sample_the_edges_and_finals_draw_them_all():
     assert not view.frame["draft"] and view.frame["edges_drawn"] == m and view.image_format == "png"
 
 
+def test_drafts_are_half_size_by_default_and_full_frames_full_size(decode):
+    rng = np.random.default_rng(2)
+    n, m = 500, 30_000
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    g = alchemist.Graph.from_edges([(str(a), str(b)) for a, b in zip(src, dst)])
+    pos = rng.uniform(0, 1, (g.number_of_nodes(), 2)).astype(np.float32)
+    view = GraphView(g, pos, width=240, height=160, threaded=False)
+    view._edge_budget = 20_000
+    view._on_custom_msg(view, {"type": "view", "x_range": view.x_range, "y_range": view.y_range, "draft": True}, [])
+    assert decode(view.image).shape == (80, 120, 3) and view.frame["size"] == [120, 80]
+    view._on_custom_msg(view, {"type": "view", "x_range": view.x_range, "y_range": view.y_range, "draft": False}, [])
+    assert decode(view.image).shape == (160, 240, 3)
+    whole = GraphView(g, pos, width=240, height=160, threaded=False, draft_scale=1.0)
+    whole._edge_budget = 20_000
+    whole._on_custom_msg(whole, {"type": "view", "x_range": view.x_range, "y_range": view.y_range, "draft": True}, [])
+    assert whole.frame["draft"] and decode(whole.image).shape == (160, 240, 3)
+    with pytest.raises(WidgetError, match="draft_scale=0"):
+        GraphView(g, pos, threaded=False, draft_scale=0)
+
+
 def test_latest_worker_coalesces_a_burst_into_the_newest_request():
     gate, seen = threading.Event(), []
 

@@ -55,3 +55,27 @@ def test_viewport_round_trip():
     xy = np.array([[-3, 2], [5, 1], [0.25, 1.5]])
     np.testing.assert_allclose(view.to_data(view.to_pixels(xy)), xy)
     np.testing.assert_allclose(view.to_pixels(xy)[:2], [[0, 0], [640, 480]])
+
+
+def test_parallel_and_serial_edge_rasters_agree():
+    # 600K segments are drawn in parallel (250K per thread); counts add up, so three serial
+    # batches of 200K must sum to the same picture
+    rng = np.random.default_rng(5)
+    pos = rng.uniform(0, 50, (400, 2)).astype(np.float32)
+    src, dst = rng.integers(0, 400, 600_000).astype(np.int32), rng.integers(0, 400, 600_000).astype(np.int32)
+    view = _raster.Viewport((5, 45), (0, 40), 64, 48)
+    whole = _raster.edge_counts(pos, src, dst, view)
+    parts = sum(_raster.edge_counts(pos, src[k:k + 200_000], dst[k:k + 200_000], view).astype(np.int64)
+                for k in range(0, 600_000, 200_000))
+    assert whole.sum() > 600_000  # most segments cross the view, over several pixels
+    np.testing.assert_array_equal(whole, parts)
+
+
+def test_points_are_squares_clipped_at_the_border():
+    img = np.zeros((5, 6, 3), np.uint8)
+    _raster.draw_points(img, np.array([[0, 0], [4, 2]]), np.array([[255, 0, 0], [0, 255, 0]], np.uint8), 3)
+    red = (img == [255, 0, 0]).all(axis=2)
+    green = (img == [0, 255, 0]).all(axis=2)
+    # the first square is clipped to its lower-right quarter, the second lies whole inside
+    assert np.argwhere(red).tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert np.argwhere(green).tolist() == [[r, c] for r in (1, 2, 3) for c in (3, 4, 5)]

@@ -5,8 +5,10 @@ buffer (the ``image`` trait, never base64 in JSON). The browser only pans and zo
 it has (a CSS transform, instantly) and asks for a new frame; it keeps at most one request in
 flight and replaces the waiting one, and the kernel renders only the newest request
 (:class:`~alchemist.widgets._base.LatestWorker`), so a fast drag never queues stale renders.
-While the view moves, frames are drafts (a uniform sample of the edges sized to a time budget,
-JPEG); when it rests, the browser asks for the full frame (every edge, PNG).
+While the view moves, frames are drafts (half size, a uniform sample of the edges sized to a time
+budget, JPEG; the browser stretches them); when it rests, the browser asks for the full frame
+(every edge, PNG). The browser decodes each frame off screen and swaps it in with its transform,
+and sends its next request as soon as a frame arrives, so rendering and decoding overlap.
 
 Hover, click and lasso are answered in the kernel with a KD-tree (SciPy ``cKDTree``) over the
 node positions; the selection is the ``selected`` trait (node ids), synced both ways.
@@ -302,6 +304,8 @@ class GraphView(AlchemistWidget):
 
     def unfollow(self) -> None:
         """Leave live mode."""
+        if not hasattr(self, "_live_stop"):  # a constructor that raised: nothing was started
+            return
         self._live_stop.set()
         if getattr(self, "_unsubscribe", None):
             self._unsubscribe()
