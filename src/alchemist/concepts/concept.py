@@ -456,14 +456,17 @@ class Concept:
         which takes seconds to minutes and depends on SciPy's COBYLA.
 
         The reference implementation (v1.3.2) estimates ``f(α)`` with the same optimisers, the
-        minimum over ``y`` only at ``2·n_cuboids`` points near the corners' diagonals, so its
-        printed values are upper estimates of ``f``'s mean: for the fruit space it prints 0.875529
+        minimum over ``y`` only at ``2·n_cuboids`` points near the corners' diagonals, which biases
+        its values high (far more than its local maximisation over ``x, z`` biases them low):
+        for the fruit space it prints 0.875529
         (apple between lemon and orange), 0.878913 (Granny Smith between lemon and orange) and
         0.438117 (banana between Granny Smith and pear), against 0.874603, 0.860051 and 0.309814
         here; the vertices that give the lower values are points of the α-cut the reference's
         starting points do not reach. Its infimum 0.824716 (Granny Smith) lies 0.5 % below
-        ``f(1) = 0.828571`` because its COBYLA accepts points that violate the α-cut constraints
-        by up to 0.02 in membership.
+        ``f(1) = 0.828571``, the smallest ``f(α)`` here (a 5-point grid over the three cores
+        gives the same 29/35): its nested COBYLA maximises ``B`` over ``x, z`` only locally,
+        which biases the minimum low (its membership tolerance of 0.02 alone moves ``f`` by less
+        than 0.001).
         """
         for o in (first, second):
             self._check_same_space(o)
