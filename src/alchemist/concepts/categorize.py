@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from alchemist.backend import resolve_backend, to_numpy
+from alchemist.backend import resolve_backend
 from alchemist.concepts.space import ConceptualSpace
 from alchemist.errors import ConceptError, DimensionMismatchError
 

@@ -34,7 +34,7 @@ from scipy import optimize
 
 from alchemist.concepts._betweenness import cut_betweenness, exact_supported
 from alchemist.concepts.space import ConceptualSpace, Weights, _check_positive, _json_float
-from alchemist.errors import ConceptError, DimensionMismatchError, EmptyIntersectionError, UnknownDomainError
+from alchemist.errors import ConceptError, DimensionMismatchError, EmptyIntersectionError
 
 __all__ = ["Concept"]
 

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from alchemist.concepts.concept import Concept
