@@ -56,7 +56,8 @@ def run(full: bool = False) -> str:
         return np.array(times)
 
     def frame(draft):
-        return lambda xr, yr: view._on_custom_msg(view, {"type": "view", "x_range": xr, "y_range": yr, "draft": draft}, [])
+        return lambda xr, yr: view._on_custom_msg(view, {"type": "view", "x_range": xr, "y_range": yr,
+                                                         "draft": draft}, [])
 
     for xr, yr in views[:4]:  # warm up (Numba cache load) and let the draft's edge sample adapt, as a drag does
         frame(True)(xr, yr)
@@ -105,8 +106,8 @@ def browser_round_trip(pos: np.ndarray, steps: int) -> list[str]:
         code = ("import numpy as np, alchemist\nfrom alchemist.widgets import GraphView\n"
                 f"g = alchemist.read_graph({str(SLASHDOT)!r}, directed=True)\n"
                 "view = GraphView(g, np.load('positions.npy'), width=800, height=600)\ndisplay(view)")
-        nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                                              "language": "python"}},
+        kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": kernelspec},
               "cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "id": "a",
                          "source": code}]}
         (folder / "view.ipynb").write_text(json.dumps(nb))

@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+# the browser suite's fixtures (headless Chromium, Voilà on localhost, notebook copies)
+from tests.browser.conftest import browser, notebook_copy, page, voila  # noqa: F401
+
 
 def _id_layout(graph, previous=None) -> np.ndarray:
     """Deterministic positions from each node id's CRC-32 (stand-in for a layout in live tests)."""

@@ -1,7 +1,7 @@
 """ConceptSpaceView and GameView in a real browser: Voilà on localhost, headless Chromium.
 
-The fixtures (Chromium, Voilà, notebook copies, screenshots in ``test-artifacts/``) are the
-browser suite's, imported from :mod:`tests.browser.conftest`.
+The fixtures (Chromium, Voilà, notebook copies) are the browser suite's, imported from
+:mod:`tests.browser.conftest` by this folder's conftest; screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.browser.conftest import browser, notebook_copy, page, screenshot, voila  # noqa: F401  (fixtures)
+from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +71,8 @@ def test_concept_space_view_click_categorizes_in_the_browser(voila, page, notebo
         page.mouse.click(box["x"] + px, box["y"] + py)
         page.wait_for_function(
             "([x, y]) => { const r = document.querySelector('[data-testid=concept-result]');"
-            " return r.dataset.x !== undefined && Math.abs(+r.dataset.x - x) < 0.2 && Math.abs(+r.dataset.y - y) < 0.2; }",
+            " return r.dataset.x !== undefined && Math.abs(+r.dataset.x - x) < 0.2"
+            " && Math.abs(+r.dataset.y - y) < 0.2; }",
             arg=[x, y], timeout=15_000)
         shown = np.array([[float(result.get_attribute("data-x")), float(result.get_attribute("data-y"))]])
         # the kernel's answer equals alchemist.concepts.categorize of the clicked point (and, by hand,
@@ -128,7 +129,8 @@ def test_game_view_highlights_nash_equilibria_in_the_browser(voila, page, notebo
         assert [float(v) for v in text.split(",")] == [A[i][j], B[i][j]]
     assert page.locator("[data-testid=game-summary]").first.text_content().startswith(f"{len(equilibria)} equilibria")
     # the listed equilibria (mixed strategies) are nashpy's, each ringed on the Pareto plot
-    listed = page.eval_on_selector_all("[data-testid=equilibrium]", "items => items.map(e => [e.dataset.x, e.dataset.y])")
+    listed = page.eval_on_selector_all("[data-testid=equilibrium]",
+                                       "items => items.map(e => [e.dataset.x, e.dataset.y])")
     ours = sorted((tuple(map(float, x.split(","))), tuple(map(float, y.split(",")))) for x, y in listed)
     theirs = sorted((tuple(x.round(6)), tuple(y.round(6))) for x, y in equilibria)
     assert len(ours) == len(theirs)

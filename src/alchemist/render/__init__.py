@@ -12,6 +12,7 @@ from alchemist.render.graph import (
     aggregate_nodes,
     canvas,
     edge_segments,
+    frame_ranges,
     frames_image,
     graph_element,
     graph_image,
@@ -22,6 +23,6 @@ from alchemist.render.graph import (
 )
 
 __all__ = [
-    "DEFAULT_PALETTE", "aggregate_edges", "aggregate_nodes", "canvas", "edge_segments", "frames_image",
+    "DEFAULT_PALETTE", "aggregate_edges", "aggregate_nodes", "canvas", "edge_segments", "frame_ranges", "frames_image",
     "graph_element", "graph_image", "image_to_rgba", "node_points", "shade_graph", "to_png",
 ]

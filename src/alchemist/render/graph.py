@@ -30,8 +30,8 @@ from numba import get_num_threads, njit, prange
 from alchemist.errors import LayoutError
 
 __all__ = [
-    "graph_image", "frames_image", "graph_element", "canvas", "edge_segments", "node_points", "aggregate_edges",
-    "aggregate_nodes", "shade_graph", "to_png", "image_to_rgba",
+    "graph_image", "frames_image", "graph_element", "canvas", "frame_ranges", "edge_segments", "node_points",
+    "aggregate_edges", "aggregate_nodes", "shade_graph", "to_png", "image_to_rgba",
 ]
 
 DEFAULT_PALETTE = [
@@ -203,18 +203,26 @@ def canvas(positions: np.ndarray, *, width: int = 800, height: int = 800, x_rang
     import datashader as ds
 
     if x_range is None or y_range is None:
-        if positions.shape[0]:
-            q = 0.002 if positions.shape[0] > 1000 else 0.0
-            lo = np.quantile(positions, q, axis=0).astype(float)
-            hi = np.quantile(positions, 1 - q, axis=0).astype(float)
-        else:
-            lo, hi = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
-        span = np.where(hi - lo > 0, hi - lo, 1.0)
-        lo, hi = lo - padding * span, hi + padding * span
-        x_range = x_range or (lo[0], hi[0])
-        y_range = y_range or (lo[1], hi[1])
+        xr, yr = frame_ranges(positions, padding)
+        x_range = x_range or xr
+        y_range = y_range or yr
     return ds.Canvas(plot_width=int(width), plot_height=int(height), x_range=tuple(map(float, x_range)),
                      y_range=tuple(map(float, y_range)))
+
+
+def frame_ranges(positions: np.ndarray, padding: float = 0.03) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``(x_range, y_range)`` framing ``(n, 2)`` positions as :func:`canvas` does (the 0.2 %–99.8 %
+    quantiles above 1,000 nodes, ``padding`` as a fraction of the span), without Datashader."""
+    positions = np.asarray(positions)
+    if positions.shape[0]:
+        q = 0.002 if positions.shape[0] > 1000 else 0.0
+        lo = np.quantile(positions, q, axis=0).astype(float)
+        hi = np.quantile(positions, 1 - q, axis=0).astype(float)
+    else:
+        lo, hi = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
+    span = np.where(hi - lo > 0, hi - lo, 1.0)
+    lo, hi = lo - padding * span, hi + padding * span
+    return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
 
 
 def edge_segments(graph, positions: np.ndarray, *, bundle: bool = False, **bundle_options):

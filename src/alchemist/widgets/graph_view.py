@@ -191,10 +191,9 @@ class GraphView(AlchemistWidget):
 
     def full_extent(self) -> tuple[list[float], list[float]]:
         """``(x_range, y_range)`` framing the nodes with 3 % padding and the aspect of the picture."""
-        from alchemist.render import canvas
+        from alchemist.render.graph import frame_ranges
 
-        cvs = canvas(self.positions.astype(np.float64), width=self.width, height=self.height)
-        (x0, x1), (y0, y1) = cvs.x_range, cvs.y_range
+        (x0, x1), (y0, y1) = frame_ranges(self.positions.astype(np.float64))
         # equal scale on both axes: widen the range that is narrow for the picture's aspect
         sx, sy = (x1 - x0) / self.width, (y1 - y0) / self.height
         s = max(sx, sy)
