@@ -93,15 +93,20 @@ class GraphFold:
         error that prevented resolving them).
         """
         seen, parked = self._seen, self._parked_ids
-        fresh: list[Event] = []
-        batch_ids: set[str] = set()
-        for event in events:
-            eid = event.event_id
-            if eid in seen or eid in batch_ids or eid in parked:
-                self.duplicates += 1
-                continue
-            batch_ids.add(eid)
-            fresh.append(event)
+        ids = [e.event_id for e in events]
+        batch_ids = set(ids)
+        if len(batch_ids) == len(ids) and seen.isdisjoint(batch_ids) and parked.isdisjoint(batch_ids):
+            fresh = list(events)  # the common case, checked with set operations
+        else:
+            fresh = []
+            batch_ids = set()
+            for event in events:
+                eid = event.event_id
+                if eid in seen or eid in batch_ids or eid in parked:
+                    self.duplicates += 1
+                    continue
+                batch_ids.add(eid)
+                fresh.append(event)
         if events and events[-1].sequence is not None:
             self.last_sequence = events[-1].sequence
         if self.causal:
@@ -168,9 +173,16 @@ class GraphFold:
         return rejected
 
     def _in_causal_order(self, events: list[Event]) -> list[Event]:
-        out: list[Event] = []
         cids, waiting = self._cids, self._waiting
         head = self._head
+        if not waiting and events:  # the common case: the chain continues through the whole batch
+            if events[0].previous_cid == head:
+                chained = all(a.cid == b.previous_cid for a, b in zip(events, events[1:]))
+                if chained:
+                    cids.update([hash(e.cid) for e in events])
+                    self._head = events[-1].cid
+                    return events
+        out: list[Event] = []
         add = cids.add
         for event in events:
             p = event.previous_cid
