@@ -51,9 +51,13 @@ export default {
       pump();
     }
 
+    // one request in flight, except that a draft (the view moves again) does not wait for a full
+    // frame: the kernel abandons that frame for it
+    let inflightFull = false;
     function pump() {
-      if (inflight || !pending) return;
+      if (!pending || (inflight && !(inflightFull && pending.draft))) return;
       inflight = true;
+      inflightFull = !pending.draft;
       pending.seq = ++seq;
       sentAt = performance.now();
       stage.dataset.requestSeq = String(seq);
@@ -80,9 +84,11 @@ export default {
       const ranges = { x: model.get("x_range").slice(), y: model.get("y_range").slice() };
       const measured = inflight && frame.seq === seq ? sentAt : null;
       const token = ++newest;
-      inflight = false;
-      clearTimeout(inflightTimer);
-      pump();
+      if (!(frame.seq > 0 && frame.seq < seq)) {  // not the late reply to a request a draft overtook
+        inflight = false;
+        clearTimeout(inflightTimer);
+        pump();
+      }
       const next = imageUrl(image, model.get("image_format"));
       const show = (loaded) => {
         if (token !== newest) { if (next) URL.revokeObjectURL(next); return; }  // a newer frame won

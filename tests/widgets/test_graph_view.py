@@ -253,3 +253,25 @@ def test_live_mode_follows_a_connection(tmp_path, repo_root, id_layout):
             assert view.version == 1 + len(nodes) + len(lines)
         finally:
             view.unfollow()
+
+
+def test_a_full_frame_gives_way_to_a_newer_request_between_edge_batches():
+    import types
+
+    rng = np.random.default_rng(4)
+    n, m = 300, 5000
+    g = alchemist.Graph.from_edges([(str(a), str(b)) for a, b in zip(rng.integers(0, n, m), rng.integers(0, n, m))])
+    pos = rng.uniform(0, 1, (g.number_of_nodes(), 2)).astype(np.float32)
+    view = GraphView(g, pos, width=64, height=64, threaded=False)
+    view._full_batch = 1000
+    before = dict(view.frame)
+    request = {"x_range": [0.1, 0.9], "y_range": [0.1, 0.9], "draft": False, "seq": 41}
+    view._worker = types.SimpleNamespace(pending=True)  # a newer request is waiting: nothing is sent
+    view._render_request(request)
+    assert view.frame == before
+    view._worker = types.SimpleNamespace(pending=False)  # none waiting: the whole frame, drawn in 5 batches
+    view._render_request(request)
+    assert view.frame["seq"] == 41 and view.frame["edges_drawn"] == g.number_of_edges()
+    batched = view._draw(view._viewport(), limit=None)[0]
+    view._full_batch = 10**9
+    np.testing.assert_array_equal(batched, view._draw(view._viewport(), limit=None)[0])

@@ -90,6 +90,11 @@ class LatestWorker:
             self._pending, self._has_pending = request, True
             self._cond.notify_all()
 
+    @property
+    def pending(self) -> bool:
+        """Whether a request is waiting (a long render may give way to it)."""
+        return self._has_pending
+
     def wait(self, timeout: float = 30.0) -> bool:
         """Block until no request is pending or running; False on timeout."""
         deadline = time.monotonic() + timeout

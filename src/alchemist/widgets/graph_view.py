@@ -35,6 +35,8 @@ PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b
            "#9c755f", "#bab0ac", "#17becf", "#bcbd22", "#d62728", "#8c564b", "#e377c2", "#7f7f7f"]
 _OTHER = "#555555"
 _NODE = "#ffb347"
+#: Edges per batch of a full frame; a newer request waiting after a batch abandons the frame.
+_FULL_FRAME_BATCH = 400_000
 _RAMP = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"]  # viridis
 
 
@@ -114,6 +116,7 @@ class GraphView(AlchemistWidget):
         self._background = _raster.parse_color(background)
         self._draft_budget = float(draft_budget)
         self._draft_scale = float(draft_scale)
+        self._full_batch = _FULL_FRAME_BATCH
         self._layout_iterations = int(layout_iterations)
         self._rng = np.random.default_rng(seed)
         self._lock = threading.RLock()
@@ -399,7 +402,12 @@ class GraphView(AlchemistWidget):
         if draft and self._draft_scale < 1:
             view = _raster.Viewport((view.x0, view.x1), (view.y0, view.y1), max(1, round(self.width * self._draft_scale)),
                                     max(1, round(self.height * self._draft_scale)))
-        image, info = self._draw(view, limit=self._edge_budget if draft else None)
+        # a full frame gives way to a newer request (a drag that starts again) between edge batches
+        worker = self._worker
+        stop = None if draft or worker is None else (lambda: worker.pending)
+        image, info = self._draw(view, limit=self._edge_budget if draft else None, stop=stop)
+        if image is None:  # superseded: the newer request is drawn instead
+            return
         if draft and info["edge_seconds"] > 0:
             # adapt the sample so that the next draft spends about draft_budget seconds on edges
             scale = self._draft_budget / info["edge_seconds"]
@@ -418,13 +426,20 @@ class GraphView(AlchemistWidget):
             self.status = (f"{self.node_count:,} nodes · {self.edge_count:,} edges · "
                            f"{'draft ' if draft else ''}{frame['render_ms']:.0f} ms")
 
-    def _draw(self, view, *, limit: int | None) -> tuple[np.ndarray, dict]:
+    def _draw(self, view, *, limit: int | None, stop=None) -> tuple[np.ndarray | None, dict]:
+        """The frame's ``(h, w, 3)`` uint8 image and its info; ``(None, {})`` when ``stop()`` turned
+        true between two batches of :attr:`_full_batch` edges."""
         with self._lock:
             pos, src, dst, colors = self.positions, self._src, self._dst, self._node_colors
             selected_rows = self._rows_of(self.selected)
         t0 = time.perf_counter()
-        counts = _raster.edge_counts(pos, src, dst, view, limit) if src.shape[0] else np.zeros(
-            (view.height, view.width), np.uint32)
+        m = src.shape[0] if limit is None else min(int(limit), src.shape[0])
+        counts = np.zeros((view.height, view.width), np.uint32)
+        for first in range(0, m, self._full_batch):
+            if stop is not None and first > 0 and stop():
+                return None, {}
+            last = min(first + self._full_batch, m)
+            counts += _raster.edge_counts(pos, src[first:last], dst[first:last], view)
         edge_seconds = time.perf_counter() - t0
         image = _raster.shade_edges(counts, self._background)
         rows, pixels = _raster.node_pixels(pos, view)
@@ -434,8 +449,7 @@ class GraphView(AlchemistWidget):
             _, sel_pixels = _raster.node_pixels(pos[selected_rows], view)
             _raster.draw_points(image, sel_pixels, np.array([255, 255, 255], np.uint8), size + 4)
             _raster.draw_points(image, sel_pixels, np.array([255, 40, 90], np.uint8), size + 2)
-        drawn = src.shape[0] if limit is None else min(limit, src.shape[0])
-        return image, {"edge_seconds": edge_seconds, "edges_drawn": int(drawn), "nodes_in_view": int(rows.shape[0])}
+        return image, {"edge_seconds": edge_seconds, "edges_drawn": int(m), "nodes_in_view": int(rows.shape[0])}
 
     # ------------------------------------------------------------------ helpers
     def _viewport(self, x_range=None, y_range=None) -> _raster.Viewport:
