@@ -299,3 +299,23 @@ def test_quality_matches_fa2_on_ego_facebook(shared_data):
     ours = forceatlas2(graph, 30, initial_positions=start)
     assert np.isfinite(ours).all() and np.ptp(ours, axis=0).max() < 3 * np.ptp(ref, axis=0).max()
     assert neighborhood_preservation(graph, ours) >= 0.95 * neighborhood_preservation(graph, ref)
+
+
+def test_layout_csr_matches_scipy():
+    # the O(n + m) CSR builder against SciPy: self-loops dropped, both directions merged, weights summed
+    from alchemist.layout._input import as_layout_graph
+
+    rng = np.random.default_rng(5)
+    n, m = 60, 500
+    src, dst, w = rng.integers(0, n, m), rng.integers(0, n, m), rng.random(m)
+    g = as_layout_graph((n, src, dst, w))
+    keep = src != dst
+    A = sp.coo_matrix((w[keep], (src[keep], dst[keep])), shape=(n, n)).tocsr()
+    S = (A + A.T).tocsr()
+    S.sum_duplicates()
+    S.sort_indices()
+    np.testing.assert_array_equal(g.indptr, S.indptr)
+    np.testing.assert_array_equal(g.indices, S.indices)
+    np.testing.assert_allclose(g.weights, S.data, rtol=1e-12)
+    upper = sp.triu(S, k=1).tocoo()
+    np.testing.assert_array_equal(np.column_stack([g.src, g.dst]), np.column_stack([upper.row, upper.col]))

@@ -1,25 +1,27 @@
 """Numba CPU kernels of ForceAtlas2: Barnes–Hut quadtree, forces, adaptive speed step.
 
-The quadtree is rebuilt every iteration in flat arrays:
+The quadtree is rebuilt every iteration in flat arrays, serially (each pass is ``O(n)`` or
+``O(n log n)`` over contiguous memory, cheaper than a parallel region's fork-join):
 
-1. Morton codes (31 bits per axis) of the positions in their bounding square, sorted with an
-   LSD radix sort (8 passes of 8 bits, constant bytes skipped);
+1. Morton codes (21 bits per axis) of the positions in their bounding square, sorted with an
+   LSD radix sort (4 passes of 11 bits counted in one read, constant digits skipped);
 2. a top-down split of the sorted code ranges by 2-bit digits, with path compression (a cell
-   with a single non-empty quadrant is not stored) and leaves of at most ``LEAF_SIZE`` points,
-   stored in DFS pre-order with a ``skip`` pointer to the node after each subtree, so that the
-   traversal needs no stack;
-3. a reverse pass that accumulates mass and centre of mass, then the cell radius: the largest
-   distance from the centre of mass to a point of the cell (exact at the leaves, an upper bound
-   ``max(|c_child - c| + r_child)`` above). A cell is approximated by its centre of mass when
-   ``distance * theta > 2 * radius`` — Gephi's and ``fa2``'s criterion with their region size
-   ``2 * radius``.
+   with a single non-empty quadrant is not stored) and leaves of at most ``LEAF_SIZE`` points
+   (more only when they share a finest cell), stored in DFS pre-order with a ``skip`` pointer
+   to the node after each subtree, so that the traversal needs no stack;
+3. a reverse pass that accumulates mass and centre of mass, then the exact cell radius: the
+   largest distance from the centre of mass to a point of the cell. A cell is approximated by
+   its centre of mass when ``distance * theta > 2 * radius`` — Gephi's and ``fa2``'s criterion
+   with their region size ``2 * radius``.
 
 Repulsion walks the tree once per group of nearby points (a cell of at most ``GROUP_SIZE``
 points; Barnes 1990, "A modified tree code: don't laugh; it runs"), collecting the cells that
-are far from the whole group and the points of the near leaves into one interaction list that
-every point of the group then sums in a vectorised loop; groups are spread over the cores.
-Attraction runs in parallel over the rows of the symmetric CSR (each row sums its own edges: no
-atomics). All arithmetic is float64.
+are far from the whole group and the points of the near leaves into interaction lists (relative
+to the group's centre of mass: far cells in float32, exact point masses in float64) that every
+point of the group then sums in vectorised loops accumulating in float64; groups are spread
+over the cores. The walk writes into preallocated lists and never reallocates inside its loop,
+which keeps Numba's reference counting out of it. Attraction runs in parallel over the rows of
+the symmetric CSR (each row sums its own edges: no atomics), in float64.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-LEAF_SIZE = 8
+LEAF_SIZE = 16
 GROUP_SIZE = 32
 _N_CHUNKS = 256
 _MORTON_BITS = 21
@@ -254,12 +256,18 @@ def _summarize(n_cells, parent, cells, pts, theta):
             cells[3, q] += cells[3, c]
             cells[0, q] += cells[3, c] * cx
             cells[1, q] += cells[3, c] * cy
-    for c in range(n_cells - 1, 0, -1):
-        q = parent[c]
-        dx = cells[0, c] - cells[0, q]
-        dy = cells[1, c] - cells[1, q]
-        cells[7, q] = max(cells[7, q], np.sqrt(dx * dx + dy * dy) + cells[7, c])
     for c in range(n_cells):
+        if cells[7, c] == 0.0 and cells[6, c] - cells[5, c] > LEAF_SIZE:
+            # exact radius of an inner cell (the region size of Gephi and fa2): n x depth work,
+            # and a tighter opening test than the bound max(|c_child - c| + r_child)
+            cx = cells[0, c]
+            cy = cells[1, c]
+            r2 = 0.0
+            for k in range(np.int64(cells[5, c]), np.int64(cells[6, c])):
+                dx = pts[k, 0] - cx
+                dy = pts[k, 1] - cy
+                r2 = max(r2, dx * dx + dy * dy)
+            cells[7, c] = np.sqrt(r2)
         cells[4, c] += c
         # approximated when d * theta > 2 r, i.e. d > 2 r / theta
         cells[2, c] = 2.0 * cells[7, c] / theta if theta > 0 else np.inf
@@ -327,11 +335,14 @@ def forces_and_swing(pos, mass, size, fixed, indptr, indices, weights, order, n_
     return swinging, traction
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def apply_forces(pos, mass, size, fixed, force, old_force, speed, overlap):
-    """Move every free node by ``force * speed / (1 + sqrt(speed * swinging_i))``."""
+    """Move every free node by ``force * speed / (1 + sqrt(speed * swinging_i))``.
+
+    Serial: a few floating-point operations per node cost less than a parallel region's fork-join.
+    """
     n = pos.shape[0]
-    for i in prange(n):
+    for i in range(n):
         if fixed[i]:
             continue
         dx = old_force[i, 0] - force[i, 0]

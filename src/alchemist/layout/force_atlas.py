@@ -105,7 +105,8 @@ def forceatlas2(
     backend : {"auto", "cpu", "cuda"}
         ``"cpu"``: Numba kernels, parallel over cores. ``"cuda"``: the whole loop runs on the
         GPU (quadtree built on the device each iteration, Burtscher & Pingali 2011). The two
-        agree to float32 rounding: the GPU path computes in float32, the CPU path in float64.
+        agree to float32 rounding: the GPU path computes in float32, the CPU path in float64
+        (but for the Barnes–Hut far-cell terms, float32 summed in float64).
 
     Returns
     -------
