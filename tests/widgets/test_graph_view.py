@@ -272,6 +272,5 @@ def test_a_full_frame_gives_way_to_a_newer_request_between_edge_batches():
     view._worker = types.SimpleNamespace(pending=False)  # none waiting: the whole frame, drawn in 5 batches
     view._render_request(request)
     assert view.frame["seq"] == 41 and view.frame["edges_drawn"] == g.number_of_edges()
-    batched = view._draw(view._viewport(), limit=None)[0]
-    view._full_batch = 10**9
+    batched = view._draw(view._viewport(), limit=None, stop=lambda: False)[0]
     np.testing.assert_array_equal(batched, view._draw(view._viewport(), limit=None)[0])

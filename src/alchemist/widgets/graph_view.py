@@ -427,18 +427,19 @@ class GraphView(AlchemistWidget):
                            f"{'draft ' if draft else ''}{frame['render_ms']:.0f} ms")
 
     def _draw(self, view, *, limit: int | None, stop=None) -> tuple[np.ndarray | None, dict]:
-        """The frame's ``(h, w, 3)`` uint8 image and its info; ``(None, {})`` when ``stop()`` turned
-        true between two batches of :attr:`_full_batch` edges."""
+        """The frame's ``(h, w, 3)`` uint8 image and its info. With ``stop``, the edges are drawn in
+        equal batches of at most ``_full_batch`` and ``(None, {})`` comes back when ``stop()`` turns
+        true between two of them."""
         with self._lock:
             pos, src, dst, colors = self.positions, self._src, self._dst, self._node_colors
             selected_rows = self._rows_of(self.selected)
         t0 = time.perf_counter()
         m = src.shape[0] if limit is None else min(int(limit), src.shape[0])
         counts = np.zeros((view.height, view.width), np.uint32)
-        for first in range(0, m, self._full_batch):
-            if stop is not None and first > 0 and stop():
+        bounds = np.linspace(0, m, 2 if stop is None else max(2, -(-m // self._full_batch) + 1)).astype(np.int64)
+        for k, (first, last) in enumerate(zip(bounds[:-1], bounds[1:])):
+            if k > 0 and stop():
                 return None, {}
-            last = min(first + self._full_batch, m)
             counts += _raster.edge_counts(pos, src[first:last], dst[first:last], view)
         edge_seconds = time.perf_counter() - t0
         image = _raster.shade_edges(counts, self._background)
