@@ -951,25 +951,17 @@ class Graph:
         ev_name = (lambda k: f"{where} {k}" if events is None else f"event {events[k].event_id}")
         a = _string(a)
         b = _string(b)
-        # ---- node slots, interleaved: a of event k at 2k, b at 2k + 1; dictionary_encode numbers
-        # distinct ids in order of first appearance, so code c first appears where the running
-        # maximum of the codes reaches c
-        encoded = pc.dictionary_encode(pa.chunked_array([a, b], type=pa.string()))  # one shared dictionary
-        dictionary = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], pa.string())
-        codes = [ch.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) for ch in encoded.chunks]
-        a_code = codes[0] if len(codes) > 0 and len(a) else np.zeros(0, np.int64)
-        b_code = codes[-1] if len(codes) > 1 else np.full(n, -1, np.int64)
-        slot = np.empty(2 * n, dtype=np.int64)
-        slot[0::2], slot[1::2] = a_code, b_code
+        # ---- node slots, interleaved: a of event k at 2k, b at 2k + 1; the distinct ids are
+        # numbered in order of first appearance over the slots (a Numba hash table on the Arrow
+        # buffers), with the first slot of each
+        from alchemist.graph._intern import intern_pair
+
+        a_code, b_code, first, dictionary = intern_pair(a, b)
         nulls_a = (a_code < 0) & (kinds != _CREATED)
         nulls_b = (b_code < 0) & is_edge
         if nulls_a.any() or nulls_b.any():
             k = int(np.flatnonzero(nulls_a | nulls_b)[0])
             raise InvalidEventError(f"{ev_name(k)}: a node id, source or target is null")
-        U = len(dictionary)
-        valid = np.flatnonzero(slot >= 0)
-        first = np.full(U, 2 * n, dtype=np.int64)
-        np.minimum.at(first, slot[valid], valid)
         exist = self._lookup_nodes(dictionary)
         uniques = _LazyList(dictionary)
         first_explicit = (first % 2 == 0) & is_node[np.minimum(first // 2, n - 1)]
@@ -983,10 +975,14 @@ class Graph:
         # edge_added endpoints: an existing node, or one a node_added earlier in the call adds
         ek = np.flatnonzero(is_edge)
         if self.strict and ek.shape[0]:
+            unknown = exist < 0
             for side in (a_code, b_code):
                 c = side[ek]
-                pos = 2 * ek + (0 if side is a_code else 1)
-                ok = (exist[c] >= 0) | (first_explicit[c] & (first[c] < pos))
+                ok = ~unknown[c]  # the common case: every endpoint is a node of the graph already
+                if not ok.all():
+                    rest = np.flatnonzero(~ok)
+                    pos = 2 * ek[rest] + (0 if side is a_code else 1)
+                    ok[rest] = first_explicit[c[rest]] & (first[c[rest]] < pos)
                 if not ok.all():
                     j = int(np.flatnonzero(~ok)[0])
                     k = int(ek[j])
@@ -1796,11 +1792,9 @@ def _release_memory() -> None:
     """Hand the temporaries of a large bulk load back to the operating system: Arrow's pool
     keeps freed blocks, and glibc keeps freed heap memory once its mmap threshold has grown."""
     import ctypes
-    import gc
 
     import pyarrow as pa
 
-    gc.collect()
     pa.default_memory_pool().release_unused()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
