@@ -20,8 +20,9 @@ are far from the whole group and the points of the near leaves into interaction 
 to the group's centre of mass: far cells in float32, exact point masses in float64) that every
 point of the group then sums in vectorised loops accumulating in float64; groups are spread
 over the cores. The walk writes into preallocated lists and never reallocates inside its loop,
-which keeps Numba's reference counting out of it. Attraction runs in parallel over the rows of
-the symmetric CSR (each row sums its own edges: no atomics), in float64.
+which keeps Numba's reference counting out of it. Gravity and attraction (over the rows of the
+symmetric CSR: each row sums its own edges, no atomics; float64) do not need the tree, so they
+run on the other threads while one thread builds it (:func:`tree_and_attraction`).
 """
 
 from __future__ import annotations
@@ -274,24 +275,61 @@ def _summarize(n_cells, parent, cells, pts, theta):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def forces_and_swing(pos, mass, size, fixed, indptr, indices, weights, order, n_cells, cells, pts, groups,
-                     kr, gravity, strong, lin_log, dissuade, coef_att, overlap, force, old_force, extra):
-    """Repulsion (Barnes–Hut), gravity, attraction and extra forces; swinging and traction sums.
+def tree_and_attraction(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices,
+                        weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, n_threads):
+    """Build the quadtree and compute gravity + attraction into ``att``, side by side.
 
-    Fills ``force`` (row = node row) and returns ``(swinging, traction)``, the mass-weighted sums
-    of ``|F_old - F|`` and ``|F_old + F| / 2`` over the free nodes.
+    The two are independent, so one parallel region runs them as tasks: task 0 builds the
+    (serial) tree while the other threads share the node rows' attraction. ``n_threads`` is
+    ``numba.get_num_threads()`` (passed in: reading it here would make the kernel uncacheable).
+    Returns the number of cells (see :func:`build_tree`).
     """
     n = pos.shape[0]
-    _repulsion(order, n_cells, cells, pts, groups, kr, overlap, force)
-    # gravity, attraction, extra forces, swinging/traction
+    n_tasks = max(2, n_threads)
+    n_cells = np.zeros(n_tasks, np.int64)
+    for t in prange(n_tasks):
+        if t == 0:
+            n_cells[0] = build_tree(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts)
+        else:
+            _attraction_gravity((t - 1) * n // (n_tasks - 1), t * n // (n_tasks - 1), pos, mass, size, indptr,
+                                indices, weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att)
+    return n_cells[0]
+
+
+@njit(cache=True, error_model="numpy")
+def total_force_and_swing(force, att, extra, mass, fixed, old_force):
+    """``force += att (+ extra)``; returns ``(swinging, traction)``, the mass-weighted sums of
+    ``|F_old - F|`` and ``|F_old + F| / 2`` over the free nodes (serial: one light pass)."""
+    n = force.shape[0]
+    has_extra = extra.shape[0] == n
     swinging = 0.0
     traction = 0.0
-    for i in prange(n):
+    for i in range(n):
+        fx = force[i, 0] + att[i, 0]
+        fy = force[i, 1] + att[i, 1]
+        if has_extra:
+            fx += extra[i, 0]
+            fy += extra[i, 1]
+        force[i, 0] = fx
+        force[i, 1] = fy
+        if not fixed[i]:
+            ox = old_force[i, 0]
+            oy = old_force[i, 1]
+            swinging += mass[i] * np.sqrt((ox - fx) * (ox - fx) + (oy - fy) * (oy - fy))
+            traction += 0.5 * mass[i] * np.sqrt((ox + fx) * (ox + fx) + (oy + fy) * (oy + fy))
+    return swinging, traction
+
+
+@njit(cache=True, error_model="numpy")
+def _attraction_gravity(i0, i1, pos, mass, size, indptr, indices, weights, kr, gravity, strong, lin_log,
+                        dissuade, coef_att, overlap, att):
+    """Gravity and attraction (over the CSR rows: no atomics) of node rows ``i0 .. i1 - 1`` into ``att``."""
+    for i in range(i0, i1):
         xi = pos[i, 0]
         yi = pos[i, 1]
         mi = mass[i]
-        fx = force[i, 0]
-        fy = force[i, 1]
+        fx = 0.0
+        fy = 0.0
         if strong:
             f = kr * mi * gravity
             fx -= xi * f
@@ -322,17 +360,8 @@ def forces_and_swing(pos, mass, size, fixed, indptr, indices, weights, order, n_
                 f *= np.log(1.0 + dist) / dist
             fx += dx * f
             fy += dy * f
-        if extra.shape[0] == n:
-            fx += extra[i, 0]
-            fy += extra[i, 1]
-        force[i, 0] = fx
-        force[i, 1] = fy
-        if not fixed[i]:
-            ox = old_force[i, 0]
-            oy = old_force[i, 1]
-            swinging += mi * np.sqrt((ox - fx) * (ox - fx) + (oy - fy) * (oy - fy))
-            traction += 0.5 * mi * np.sqrt((ox + fx) * (ox + fx) + (oy + fy) * (oy + fy))
-    return swinging, traction
+        att[i, 0] = fx
+        att[i, 1] = fy
 
 
 @njit(cache=True, error_model="numpy")

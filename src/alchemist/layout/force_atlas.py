@@ -278,26 +278,30 @@ def _run_cpu(g, weights, mass, sizes, fixed, pos, iterations, p, callback, force
 
 
 def _loop_cpu(g, weights, mass, sizes, fixed, pos, iterations, p, callback, forces):
+    import numba
+
     from alchemist.layout import _cpu
 
     n = g.n_nodes
     ws = _cpu.make_workspace(n)
     force = np.zeros((n, 2))
     old_force = np.zeros((n, 2))
+    att = np.empty((n, 2))
     no_extra = np.zeros((0, 2))
     n_free = int((~fixed).sum())
     speed, efficiency = 1.0, 1.0
+    n_threads = numba.get_num_threads()
     for it in range(iterations):
         force, old_force = old_force, force
         extra = _extra(forces, pos) if forces else no_extra
         codes, order, _s, _t, parent, cells, pts = ws
-        n_cells = _cpu.build_tree(pos, mass, sizes, p["theta"], *ws)
-        groups = _cpu.group_cells(n_cells, cells)
-        swinging, traction = _cpu.forces_and_swing(
-            pos, mass, sizes, fixed, g.indptr, g.indices, weights, order, n_cells, cells, pts, groups,
-            p["kr"], p["gravity"], p["strong"], p["lin_log"], p["dissuade"], p["coef_att"],
-            p["overlap"], force, old_force, extra,
+        n_cells = _cpu.tree_and_attraction(
+            pos, mass, sizes, p["theta"], *ws, g.indptr, g.indices, weights, p["kr"], p["gravity"],
+            p["strong"], p["lin_log"], p["dissuade"], p["coef_att"], p["overlap"], att, n_threads,
         )
+        groups = _cpu.group_cells(n_cells, cells)
+        _cpu._repulsion(order, n_cells, cells, pts, groups, p["kr"], p["overlap"], force)
+        swinging, traction = _cpu.total_force_and_swing(force, att, extra, mass, fixed, old_force)
         speed, efficiency = adapt_speed(swinging, traction, n_free, speed, efficiency, p["jitter"])
         _cpu.apply_forces(pos, mass, sizes, fixed, force, old_force, speed, p["overlap"])
         if callback is not None:
