@@ -15,11 +15,11 @@ pytestmark = pytest.mark.integration
 
 def test_put_get_dedup_progress_and_corruption(conn):
     store = conn.objects
-    data = os.urandom(300_000)
+    data = os.urandom(1_300_000)  # three chunks of 512 KiB
     calls = []
     key = store.put(data, progress=lambda done, total: calls.append((done, total)))
     assert key == cid(data)
-    assert calls[-1] == (len(data), len(data)) and len(calls) >= 2  # several chunks
+    assert calls[-1] == (len(data), len(data)) and len(calls) >= 3  # several chunks
     info = conn._run(conn._js.stream_info("OBJ_alchemist-objects"))
     stored_bytes = info.state.bytes
     assert store.put(data) == key  # same content: not stored again

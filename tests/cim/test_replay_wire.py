@@ -74,7 +74,8 @@ def test_table_rows_match_the_records(tmp_path):
     assert table.column("event_type").to_pylist() == [r.event_type for r in records]
     events = [decode_event(r.data, verify=False) for r in records]
     assert table.column("node_id").to_pylist() == [e.payload.get("node_id") for e in events]
-    assert table.column("source").to_pylist() == [e.payload.get("source") for e in events]
+    for column in ("source", "target", "edge_id"):
+        assert table.column(column).to_pylist() == [e.payload.get(column) for e in events]
     stamps = np.array([int(np.datetime64(e.timestamp[:-1], "s").astype(np.int64)) for e in events])
     np.testing.assert_array_equal(table.column("timestamp").to_numpy(), stamps)
 

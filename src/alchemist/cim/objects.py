@@ -151,8 +151,12 @@ class ObjectStore:
             if progress is not None:
                 progress(len(data), len(data))
             return
+        from nats.js.api import ObjectMeta, ObjectMetaOptions
+
         store = await self._bucket()
-        await store.put(key, _ProgressReader(data, progress))
+        # chunks of 512 KiB (nats-py's default is 128 KiB): each is one acknowledged publish
+        meta = ObjectMeta(name=key, options=ObjectMetaOptions(max_chunk_size=_CHUNK_BYTES))
+        await store.put(key, _ProgressReader(data, progress), meta=meta)
 
     async def _get(self, key: str, progress) -> bytes:
         from nats.js.errors import NotFoundError, ObjectNotFoundError as _NatsNotFound
@@ -166,6 +170,8 @@ class ObjectStore:
         await store.get(key, writeinto=sink)
         return sink.getvalue()
 
+
+_CHUNK_BYTES = 512 * 1024  # below the server's default max_payload (1 MiB) with room for headers
 
 class _ProgressReader(io.BytesIO):
     def __init__(self, data: bytes, progress):
