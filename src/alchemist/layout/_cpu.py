@@ -216,6 +216,17 @@ def _split(codes, parent, cells, n):
 
 
 @njit(cache=True)
+def _cell_radius(pts, start, stop, cx, cy):  # pragma: no cover - compiled
+    """Largest distance from (cx, cy) to the points ``pts[start:stop]``: a cell's exact radius."""
+    r2 = 0.0
+    for k in range(start, stop):
+        dx = pts[k, 0] - cx
+        dy = pts[k, 1] - cy
+        r2 = max(r2, dx * dx + dy * dy)
+    return np.sqrt(r2)
+
+
+@njit(cache=True)
 def _summarize(n_cells, parent, cells, pts, theta):
     """Mass, centre of mass, radius, skip pointer and opening distance of every cell."""
     for c in range(n_cells):
@@ -240,12 +251,7 @@ def _summarize(n_cells, parent, cells, pts, theta):
             if cells[6, c] - cells[5, c] == 1:  # exactly the point, not (m x) / m
                 cx = pts[np.int64(cells[5, c]), 0]
                 cy = pts[np.int64(cells[5, c]), 1]
-            r2 = 0.0
-            for k in range(np.int64(cells[5, c]), np.int64(cells[6, c])):
-                dx = pts[k, 0] - cx
-                dy = pts[k, 1] - cy
-                r2 = max(r2, dx * dx + dy * dy)
-            cells[7, c] = np.sqrt(r2)
+            cells[7, c] = _cell_radius(pts, np.int64(cells[5, c]), np.int64(cells[6, c]), cx, cy)
         else:
             cx = cells[0, c] / cells[3, c]
             cy = cells[1, c] / cells[3, c]
@@ -261,14 +267,7 @@ def _summarize(n_cells, parent, cells, pts, theta):
         if cells[7, c] == 0.0 and cells[6, c] - cells[5, c] > LEAF_SIZE:
             # exact radius of an inner cell (the region size of Gephi and fa2): n x depth work,
             # and a tighter opening test than the bound max(|c_child - c| + r_child)
-            cx = cells[0, c]
-            cy = cells[1, c]
-            r2 = 0.0
-            for k in range(np.int64(cells[5, c]), np.int64(cells[6, c])):
-                dx = pts[k, 0] - cx
-                dy = pts[k, 1] - cy
-                r2 = max(r2, dx * dx + dy * dy)
-            cells[7, c] = np.sqrt(r2)
+            cells[7, c] = _cell_radius(pts, np.int64(cells[5, c]), np.int64(cells[6, c]), cells[0, c], cells[1, c])
         cells[4, c] += c
         # approximated when d * theta > 2 r, i.e. d > 2 r / theta
         cells[2, c] = 2.0 * cells[7, c] / theta if theta > 0 else np.inf
