@@ -77,7 +77,15 @@ def read_edge_list(path: str | Path) -> EdgeList:
     """
     path = Path(path)
     text = _read_text(path)
+    fast = _read_delimited(text, str(path))
+    if fast is not None:
+        return fast
+    import re
+
     import pandas as pd
+
+    if "%" in text:  # pandas knows one comment character: blank the %-lines (line numbers stay)
+        text = re.sub(r"(?m)^%.*$", "", text)
 
     try:
         frame = pd.read_csv(io.StringIO(text), sep=r"\s+", comment="#", header=None, dtype=str,
@@ -481,6 +489,53 @@ def to_frames(graph, *, backend: str = "polars"):
     if backend != "polars":
         raise ValueError(f"backend={backend!r}; use 'polars' or 'pandas'")
     return nodes, edges
+
+
+def _read_delimited(text: str, path: str) -> EdgeList | None:
+    """The common case read by Arrow's CSV reader (about 10× faster than the pandas path): one
+    space or one tab between fields, 2 or 3 fields on every line, comments only on lines of their
+    own. None when the text is anything else (the general path then reads it, or names the bad
+    line)."""
+    import re
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    if "#" in text or "%" in text:
+        text = re.sub(r"(?m)^[#%].*(?:\n|$)", "", text)
+        if "#" in text or "%" in text:
+            return None
+    first = next((line for line in text.split("\n", 64)[:64] if line.strip()), None)
+    if first is None:
+        return None
+    delimiter = "\t" if "\t" in first else " "
+    if ("\t" if delimiter == " " else " ") in text or text.count("\r") != text.count("\r\n") or "\v" in text \
+            or "\f" in text:
+        return None  # mixed separators or unusual line ends (CRLF is fine): the general path
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode()), read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False),
+            convert_options=pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(3)}))
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if table.num_columns not in (2, 3) or table.num_rows == 0:
+        return None
+    for column in table.columns:
+        if column.null_count or pc.any(pc.equal(pc.binary_length(column), 0)).as_py():
+            return None  # two separators in a row
+    third = None
+    if table.num_columns == 3:
+        try:
+            third = pc.cast(table.column(2), pa.float64()).to_numpy()
+        except (pa.ArrowInvalid, ValueError):
+            return None
+        if not np.isfinite(third).all():
+            return None
+    source = table.column(0).to_numpy(zero_copy_only=False)
+    target = table.column(1).to_numpy(zero_copy_only=False)
+    return EdgeList(source, target, third, path)
 
 
 def _read_text(path: Path) -> str:
