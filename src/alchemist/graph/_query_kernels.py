@@ -59,47 +59,47 @@ def _bfs_bidirectional(indptr, indices, rptr, rind, s, t):
     qb[0] = t
     f0, f1, b0, b1 = 0, 1, 0, 1
     while f0 < f1 and b0 < b1:
-        work_f = 0
-        for i in range(f0, f1):
-            work_f += indptr[qf[i] + 1] - indptr[qf[i]]
-        work_b = 0
-        for i in range(b0, b1):
-            work_b += rptr[qb[i] + 1] - rptr[qb[i]]
-        best = -1
-        meet = -1
-        if work_f <= work_b:
-            end = f1
-            for i in range(f0, f1):
-                u = qf[i]
-                for j in range(indptr[u], indptr[u + 1]):
-                    v = indices[j]
-                    if df[v] < 0:
-                        df[v] = df[u] + 1
-                        pf[v] = u
-                        qf[end] = v
-                        end += 1
-                    if db[v] >= 0 and (best < 0 or df[v] + db[v] < best):
-                        best = df[v] + db[v]
-                        meet = v
+        if _frontier_work(qf, f0, f1, indptr) <= _frontier_work(qb, b0, b1, rptr):
+            end, best, meet = _expand_level(qf, f0, f1, indptr, indices, df, pf, db)
             f0, f1 = f1, end
         else:
-            end = b1
-            for i in range(b0, b1):
-                u = qb[i]
-                for j in range(rptr[u], rptr[u + 1]):
-                    v = rind[j]
-                    if db[v] < 0:
-                        db[v] = db[u] + 1
-                        pb[v] = u
-                        qb[end] = v
-                        end += 1
-                    if df[v] >= 0 and (best < 0 or df[v] + db[v] < best):
-                        best = df[v] + db[v]
-                        meet = v
+            end, best, meet = _expand_level(qb, b0, b1, rptr, rind, db, pb, df)
             b0, b1 = b1, end
         if meet >= 0:
             return float(best), meet, pf, pb
     return np.inf, -1, pf, pb
+
+
+@njit(cache=True)
+def _frontier_work(queue, start, stop, ptr):
+    """Edges to scan to expand the frontier ``queue[start:stop]``."""
+    work = 0
+    for i in range(start, stop):
+        work += ptr[queue[i] + 1] - ptr[queue[i]]
+    return work
+
+
+@njit(cache=True)
+def _expand_level(queue, start, stop, ptr, ind, dist, parent, other):
+    """One BFS level of one side of :func:`_bfs_bidirectional`: append the newly reached nodes
+    to ``queue`` and track the best meeting node with the ``other`` side's distances. Returns
+    (new end of the queue, best length, meeting node), -1 for both when the sides did not meet."""
+    best = -1
+    meet = -1
+    end = stop
+    for i in range(start, stop):
+        u = queue[i]
+        for j in range(ptr[u], ptr[u + 1]):
+            v = ind[j]
+            if dist[v] < 0:
+                dist[v] = dist[u] + 1
+                parent[v] = u
+                queue[end] = v
+                end += 1
+            if other[v] >= 0 and (best < 0 or dist[v] + other[v] < best):
+                best = dist[v] + other[v]
+                meet = v
+    return end, best, meet
 
 
 @njit(cache=True)
