@@ -228,10 +228,7 @@ def import_edge_list(connection, source, graph_id: str | None = None, *, directe
         writer.write_table(table)
     object_cid = connection.objects.put(sink.getvalue().to_pybytes())
     plan = _plan(edges, graph_id)
-    first = new_event("graph_created", graph_id, {"name": Path(edges.path).name, "directed": directed,
-                                                  "properties": {"source": Path(edges.path).name}},
-                      event_id=plan.event_ids[0], timestamp=plan.first_timestamp(),
-                      validate=False)
+    first = _graph_created(edges, graph_id, plan, directed)
     n_nodes = int((plan.kinds == 1).sum())
     imported = new_event("graph_imported", graph_id, {"object_cid": object_cid, "format": "arrow",
                                                       "nodes": n_nodes, "edges": len(edges)},
@@ -298,25 +295,11 @@ class _Plan:
             self._event_ids = [text[j:j + 36] for j in range(0, len(text), 36)]
         return self._event_ids
 
-    @property
-    def timestamps(self) -> list[str]:
-        """The RFC 3339 time of each line."""
-        text = self.stamps.tobytes().decode("ascii")
-        off = self.stamps_offsets.tolist()
-        return [text[a:b] for a, b in zip(off[:-1], off[1:])]
-
     def first_timestamp(self):
         """The time of the first line (what ``graph_created`` carries), 0 for an empty list."""
         if self.stamps_offsets.size < 2:
             return 0
         return self.stamps[:self.stamps_offsets[1]].tobytes().decode("ascii")
-
-    @property
-    def new_nodes(self) -> list[tuple[int, ...]]:
-        """Per line, the codes of the nodes that first appear on it."""
-        return [((a,) if fa else ()) + ((b,) if fb else ()) for a, b, fa, fb in zip(
-            self.source_codes.tolist(), self.target_codes.tolist(), self.flags[:, 0].tolist(),
-            self.flags[:, 1].tolist())]
 
     def position(self, event_id: str) -> int | None:
         """Index of an event id, or None when it is not one of this plan's."""
@@ -324,6 +307,13 @@ class _Plan:
             return None
         hits = np.flatnonzero((self.ids == np.frombuffer(event_id.encode(), dtype=np.uint8)).all(axis=1))
         return int(hits[0]) if hits.size else None
+
+
+def _graph_created(edges: EdgeList, graph_id: str, plan: _Plan, directed: bool) -> Event:
+    """The ``graph_created`` event that opens a replay or an import of ``edges``."""
+    name = Path(edges.path).name
+    return new_event("graph_created", graph_id, {"name": name, "directed": directed, "properties": {"source": name}},
+                     event_id=plan.ids[0].tobytes().decode("ascii"), timestamp=plan.first_timestamp(), validate=False)
 
 
 _PLANS: dict[tuple[int, str], tuple[EdgeList, _Plan]] = {}
@@ -360,10 +350,7 @@ def _wire(edges: EdgeList, graph_id: str, directed: bool) -> _Wire:
     cached = _WIRES.get(key)
     if cached is not None and cached.plan is plan:
         return cached
-    first = new_event("graph_created", graph_id, {"name": Path(edges.path).name, "directed": directed,
-                                                  "properties": {"source": Path(edges.path).name}},
-                      event_id=plan.event_ids[0], timestamp=plan.first_timestamp(),
-                      validate=False)
+    first = _graph_created(edges, graph_id, plan, directed)
     gid = _json(graph_id).encode()
     pieces = [b'{"event_id":"', b'","event_type":"', b'","aggregate_type":"graph","aggregate_id":' + gid +
               b',"correlation_id":"', b'","causation_id":"', b'","timestamp":"', b'","payload":',
