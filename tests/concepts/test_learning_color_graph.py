@@ -12,7 +12,7 @@ from alchemist.concepts.color import (basic_color_term, hex_to_lab, lab_space, r
 from alchemist.concepts.graph import category_repulsion, position_events, similarity_attraction, space_events, space_from_events
 from alchemist.concepts.learning import detect_categories, fit_cuboid_concepts, fit_prototypes, nearest_neighbors, project_2d
 from alchemist.concepts.regions import ConvexRegion
-from alchemist.errors import ConceptError, InputFormatError
+from alchemist.errors import ConceptError
 
 
 def test_srgb_to_lab_textbook_values():
@@ -111,7 +111,6 @@ def test_space_and_concepts_round_trip_through_events(fruit):
 
 
 def test_layout_forces():
-    import alchemist.layout.forces  # noqa: F401
     space = ConceptualSpace({"q": [0, 1]})
     coords = np.array([[0, 0], [0.1, 0], [5, 5], [5.1, 5]], dtype=float)
     force = similarity_attraction(coords, space, k=1)
