@@ -77,9 +77,21 @@ class Column:
         self._materialise()
         need = self.size + extra
         if need > self._data.shape[0]:
-            grown = np.full(max(need, 2 * self._data.shape[0], 16), self.fill, dtype=self._data.dtype)
+            grown = np.empty(max(need, 2 * self._data.shape[0], 16), dtype=self._data.dtype)
             grown[: self.size] = self._data[: self.size]
             self._data = grown
+
+    def spare(self, extra: int) -> np.ndarray:
+        """Room for ``extra`` more rows, returned as the writable array of those rows; the
+        column's size is unchanged until :meth:`claim` (so writing there changes nothing)."""
+        self._reserve(extra)
+        return self._data[self.size: self.size + extra]
+
+    def claim(self, extra: int) -> None:
+        """Take ``extra`` rows filled through :meth:`spare` into the column."""
+        if self._data is None or self.size + extra > self._data.shape[0]:
+            raise ValueError(f"claim({extra}) without spare room")
+        self.size += extra
 
     def append(self, value) -> None:
         if self._data is None and self._is_fill(value):

@@ -1,13 +1,18 @@
-"""Interning of node-id strings straight from Arrow buffers (a Numba hash table).
+"""A Graph's node-id table: id string -> raw row, a Numba hash table kept between calls.
 
 Imported on first use, so that ``import alchemist.graph`` does not load Numba. The bulk event
-path numbers the distinct ids of two string columns (node id or source, and target) in one pass
-over their UTF-8 bytes: open addressing with linear probing (Knuth, TAOCP vol. 3, § 6.4,
-algorithm L) on a 64-bit FNV-1a hash with MurmurHash3's finaliser, no Python string objects
-made; ids of at most 8 bytes are compared as one packed integer. About as fast as
-``pyarrow.compute.dictionary_encode`` on short ids, and it also gives each id's first
-occurrence over the interleaved slots, which the caller needs (it replaces an interleave, a
-null fill and an ``np.minimum.at`` pass).
+path resolves the ids of two string columns (node id or source, and target) straight from their
+Arrow buffers in one pass: each id is looked up among the graph's nodes and, when absent, given
+the next raw row, in order of first occurrence over the interleaved slots ``a[0], b[0], a[1],
+…`` — no Python string objects are made and no per-call dictionary is built. Open addressing with
+linear probing (Knuth, TAOCP vol. 3, § 6.4, algorithm L). Each table slot is two 64-bit words, so a
+probe reads one cache line: an id of at most 8 bytes is stored as its bytes packed in one integer
+(with its length), and compared exactly in one step; a longer id as its 64-bit FNV-1a hash with
+MurmurHash3's finaliser, confirmed byte by byte against the graph's copy of the id's UTF-8 bytes.
+
+The table is append-only: a removed node keeps its entry and lookups skip it (they read the
+graph's removal column), so that a re-added id finds its new row. Entries added by a call that
+then fails its checks are dropped again (:meth:`NodeTable.rollback`).
 """
 
 from __future__ import annotations
@@ -15,38 +20,130 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["intern_pair"]
+__all__ = ["NodeTable", "fill_range"]
+
+_ALIVE = np.iinfo(np.int64).max   # the graph's removal version of a live row
+_LONG = 9                         # length code of an id longer than 8 bytes
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-def intern_pair(a, b):
-    """Number the distinct strings of two equal-length pyarrow StringArrays, interleaved.
+class NodeTable:
+    """Id -> raw row for the nodes of one Graph (its raw rows ``0 … size - 1``).
 
-    Slot ``2k`` is ``a[k]``, slot ``2k + 1`` is ``b[k]``; ids are numbered in order of first
-    occurrence over the slots.
-
-    Parameters
+    Attributes
     ----------
-    a, b : pyarrow.StringArray, length n (nulls allowed)
-
-    Returns
-    -------
-    a_code, b_code : numpy.ndarray, shape (n,), int64
-        Id number of each string, -1 where null.
-    first : numpy.ndarray, shape (n_ids,), int64
-        First slot of each id.
-    dictionary : pyarrow.StringArray, length n_ids
-        The distinct strings, in numbering order.
+    size : int
+        Number of raw rows the table holds (committed).
+    ids : list or None
+        The Graph's ``_node_ids`` list the rows were taken from (identity, to notice a graph whose
+        list was replaced).
     """
-    import pyarrow as pa
 
-    n = len(a)
-    off_a, data_a, valid_a = _buffers(a)
-    off_b, data_b, valid_b = _buffers(b)
-    a_code, b_code, first = _intern_kernel(off_a, data_a, valid_a, off_b, data_b, valid_b, n)
-    # slot 2k -> a[k] (row k of a ++ b), slot 2k + 1 -> b[k] (row n + k)
-    rows = np.where(first % 2 == 0, first // 2, n + first // 2)
-    dictionary = pa.concat_arrays([a, b]).take(pa.array(rows)) if rows.shape[0] else pa.array([], pa.string())
-    return a_code, b_code, first, dictionary
+    __slots__ = ("_tab", "size", "_pending", "_data", "_nbytes", "_off", "ids")
+
+    def __init__(self, ids=None):
+        self._tab = np.zeros(2 * 4096, np.uint64)   # slot j: words 2j (key) and 2j + 1 (row + 1, length code)
+        self.size = 0
+        self._pending = 0
+        self._data = np.empty(4096, np.uint8)       # UTF-8 bytes of the ids, row after row
+        self._nbytes = 0
+        self._off = np.zeros(1024, np.int64)        # row r's bytes: _data[_off[r]:_off[r + 1]]
+        self.ids = ids
+
+    def append(self, strings) -> None:
+        """Add rows ``size …`` with the ids of a pyarrow StringArray (no lookup: ids known new,
+        or rows of removed nodes)."""
+        self.rollback()
+        start = self.size
+        self._store(strings)
+        stop = start + len(strings)
+        self._fit(stop)
+        _insert_rows(self._tab, self._off, self._data, start, stop)
+        self.size = self._pending = stop
+
+    def resolve(self, a, b, removed: np.ndarray, out_a: np.ndarray, out_b: np.ndarray) -> np.ndarray:
+        """Raw rows of the ids of two equal-length StringArrays, new ids given new rows.
+
+        Parameters
+        ----------
+        a, b : pyarrow.StringArray, length n (nulls allowed)
+        removed : numpy.ndarray, int64, shape (size,) or (0,)
+            The graph's removal version of each raw row (empty when no node was ever removed);
+            rows not equal to the live marker are skipped.
+        out_a, out_b : numpy.ndarray, int64, shape (n,)
+            Filled with the raw row of each id, -1 where null. An id the table lacks gets row
+            ``size + j``, j counting new ids in order of first occurrence over the slots
+            ``2k`` (``a[k]``) and ``2k + 1`` (``b[k]``).
+
+        Returns
+        -------
+        first : numpy.ndarray, int64, shape (n_new,)
+            First slot of each new id. The new rows are pending until :meth:`commit` (keep
+            them) or :meth:`rollback` (drop them).
+        """
+        self.rollback()
+        n = len(a)
+        off_a, data_a, valid_a = _buffers(a)
+        off_b, data_b, valid_b = _buffers(b)
+        first = np.empty(2 * n, np.int64)
+        k, entries = 0, self.size
+        while True:
+            k, entries = _resolve_run(k, entries, (self._tab.shape[0] // 2) // 2, self.size, self._tab, self._off,
+                                      self._data, removed, off_a, data_a, valid_a, off_b, data_b, valid_b, n,
+                                      out_a, out_b, first)
+            self._pending = entries
+            if k == n:
+                break
+            self._tab = _rehash(self._tab, self._tab.shape[0], self._pending)  # double the table
+        return first[: entries - self.size].copy()
+
+    def commit(self, new_ids) -> None:
+        """Keep the pending rows; ``new_ids`` (pyarrow StringArray) are their ids, in row order."""
+        if len(new_ids) != self._pending - self.size:
+            raise ValueError(f"{len(new_ids)} ids for {self._pending - self.size} pending rows")
+        self._store(new_ids)
+        self.size = self._pending
+
+    def rollback(self) -> None:
+        """Drop the rows of a :meth:`resolve` that was not committed."""
+        if self._pending != self.size:
+            self._tab = _rehash(self._tab, self._tab.shape[0] // 2, self.size)
+            self._pending = self.size
+
+    def nbytes(self) -> int:
+        return self._tab.nbytes + self._data.nbytes + self._off.nbytes
+
+    def _fit(self, rows: int) -> None:
+        """Grow the table to at most half full with ``rows`` entries."""
+        cap = self._tab.shape[0] // 2
+        new = cap
+        while new // 2 < rows:
+            new *= 2
+        if new != cap:
+            self._tab = _rehash(self._tab, new, self._pending)
+
+    def _store(self, strings) -> None:
+        """Append the UTF-8 bytes of ``strings`` (rows ``size …``) to the byte store."""
+        m = len(strings)
+        off, data, _ = _buffers(strings)
+        lo, hi = int(off[0]) if m else 0, int(off[m]) if m else 0
+        need = self._nbytes + hi - lo
+        if need > self._data.shape[0]:
+            grown = np.empty(max(need, 2 * self._data.shape[0]), np.uint8)
+            grown[: self._nbytes] = self._data[: self._nbytes]
+            self._data = grown
+        if self.size + m + 1 > self._off.shape[0]:
+            grown = np.empty(max(self.size + m + 1, 2 * self._off.shape[0]), np.int64)
+            grown[: self.size + 1] = self._off[: self.size + 1]
+            self._off = grown
+        self._data[self._nbytes: need] = data[lo:hi]
+        self._off[self.size + 1: self.size + m + 1] = off[1: m + 1].astype(np.int64) - lo + self._nbytes
+        self._nbytes = need
+
+
+def fill_range(out: np.ndarray, start: int) -> None:
+    """``out[i] = start + i`` in place (no temporary array)."""
+    _fill_range(out, start)
 
 
 def _buffers(arr):
@@ -66,113 +163,138 @@ def _buffers(arr):
 
 
 # --------------------------------------------------------------------------- kernels
-@njit(cache=True)
-def _intern_kernel(off_a, data_a, valid_a, off_b, data_b, valid_b, n):
-    # per id (untouched pages cost nothing): first slot (2k or 2k + 1), hash, first 8 bytes, length
-    id_slot = np.empty(2 * n, np.int64)
-    id_hash = np.empty(2 * n, np.uint64)
-    id_key = np.empty(2 * n, np.uint64)
-    id_len = np.empty(2 * n, np.int32)
-    a_code = np.empty(n, np.int64)
-    b_code = np.empty(n, np.int64)
-    cap = 1 << 12
-    table = np.full(cap, -1, np.int32)  # hash-table slot -> id, -1 empty: compact, cache-resident
-    s = 0
-    n_ids = 0
-    while s < 2 * n:
-        # a run of slots until the table is half full; then double it (the table is only
-        # reassigned here, out of the per-string loop)
-        s, n_ids = _intern_run(s, n_ids, cap // 2, off_a, data_a, valid_a, off_b, data_b, valid_b, n,
-                               table, id_slot, id_hash, id_key, id_len, a_code, b_code)
-        if s < 2 * n:
-            cap *= 2
-            table = _rehash(id_hash, n_ids, cap)
-    return a_code, b_code, id_slot[:n_ids].copy()
+@njit(cache=True, inline="always")
+def _fmix(h):
+    # MurmurHash3's fmix64 finaliser: spreads every input bit over the low (index) bits
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    return h
+
+
+@njit(cache=True, inline="always")
+def _key(data, lo, hi):
+    """``(key word, length code, hash)`` of the bytes ``data[lo:hi]``."""
+    length = hi - lo
+    if length <= 8:
+        packed = np.uint64(0)
+        for t in range(length):
+            packed |= np.uint64(data[lo + t]) << np.uint64(8 * t)
+        return packed, np.uint64(length), _fmix(packed ^ (np.uint64(length) * _GOLDEN))
+    h = np.uint64(14695981039346656037)
+    for t in range(length):
+        h = (h ^ np.uint64(data[lo + t])) * np.uint64(1099511628211)
+    h = _fmix(h)
+    return h, np.uint64(_LONG), h
+
+
+@njit(cache=True, inline="always")
+def _slot_hash(w0, lcode):
+    return w0 if lcode == _LONG else _fmix(w0 ^ (lcode * _GOLDEN))
 
 
 @njit(cache=True)
-def _intern_run(s, n_ids, max_ids, off_a, data_a, valid_a, off_b, data_b, valid_b, n, table, id_slot, id_hash,
-                id_key, id_len, a_code, b_code):
-    """Intern slots from ``s`` on until all are done or ``max_ids`` ids exist; returns ``(s, n_ids)``.
-
-    A string of at most 8 bytes is compared through its bytes packed in one integer; a longer
-    one by hash, then byte by byte with the id's first occurrence.
-    """
-    mask = table.shape[0] - 1
-    while s < 2 * n and n_ids < max_ids:
-        k = s >> 1
-        if s & 1 == 0:
-            null = valid_a.shape[0] > 0 and not valid_a[k]
-            lo = np.int64(off_a[k])
-            hi = np.int64(off_a[k + 1])
-        else:
-            null = valid_b.shape[0] > 0 and not valid_b[k]
-            lo = np.int64(off_b[k])
-            hi = np.int64(off_b[k + 1])
-        code = -1
-        if not null:
-            length = hi - lo
-            packed = np.uint64(0)
-            h = np.uint64(14695981039346656037)
-            for t in range(length):
-                byte = np.uint64(data_a[lo + t]) if s & 1 == 0 else np.uint64(data_b[lo + t])
-                if t < 8:
-                    packed |= byte << np.uint64(8 * t)
-                h = (h ^ byte) * np.uint64(1099511628211)
-            # MurmurHash3's fmix64 finaliser: FNV-1a's low bits (the table index) are poorly mixed
-            h ^= h >> np.uint64(33)
-            h *= np.uint64(0xFF51AFD7ED558CCD)
-            h ^= h >> np.uint64(33)
-            j = np.int64(h & np.uint64(mask))
-            while True:
-                c = np.int64(table[j])
-                if c < 0:
-                    break
-                if id_key[c] == packed and id_len[c] == length:
-                    if length <= 8 or (id_hash[c] == h and _same_bytes(id_slot[c], off_a, data_a, off_b, data_b,
-                                                                       s & 1, lo, hi)):
-                        code = c
+def _resolve_run(k, entries, max_entries, n0, tab, store_off, store_data, removed, off_a, data_a, valid_a,
+                 off_b, data_b, valid_b, n, out_a, out_b, first):
+    """Resolve rows ``k …`` until all are done or ``max_entries`` entries exist; returns ``(k, entries)``."""
+    mask = np.uint64(tab.shape[0] // 2 - 1)
+    while k < n and entries + 2 <= max_entries:
+        for side in range(2):
+            if side == 0:
+                null = valid_a.shape[0] > 0 and not valid_a[k]
+                lo, hi = np.int64(off_a[k]), np.int64(off_a[k + 1])
+            else:
+                null = valid_b.shape[0] > 0 and not valid_b[k]
+                lo, hi = np.int64(off_b[k]), np.int64(off_b[k + 1])
+            row = -1
+            if not null:
+                if side == 0:
+                    w0, lcode, h = _key(data_a, lo, hi)
+                else:
+                    w0, lcode, h = _key(data_b, lo, hi)
+                j = h & mask
+                while True:
+                    w1 = tab[2 * j + 1]
+                    if w1 == 0:
                         break
-                j = (j + 1) & mask
-            if code < 0:
-                code = n_ids
-                id_slot[code] = s
-                id_hash[code] = h
-                id_key[code] = packed
-                id_len[code] = length
-                table[j] = code
-                n_ids += 1
-        if s & 1 == 0:
-            a_code[k] = code
-        else:
-            b_code[k] = code
-        s += 1
-    return s, n_ids
+                    if (w1 & np.uint64(15)) == lcode and tab[2 * j] == w0:
+                        c = np.int64(w1 >> np.uint64(4)) - 1
+                        same = True
+                        if lcode == _LONG:
+                            if c < n0:
+                                clo, chi = store_off[c], store_off[c + 1]
+                                same = _same(store_data, clo, chi, data_a, data_b, side, lo, hi)
+                            else:
+                                s = first[c - n0]
+                                kk = s >> 1
+                                if s & 1 == 0:
+                                    same = _same(data_a, np.int64(off_a[kk]), np.int64(off_a[kk + 1]), data_a, data_b,
+                                                 side, lo, hi)
+                                else:
+                                    same = _same(data_b, np.int64(off_b[kk]), np.int64(off_b[kk + 1]), data_a, data_b,
+                                                 side, lo, hi)
+                        if same and (c >= n0 or removed.shape[0] == 0 or removed[c] == _ALIVE):
+                            row = c
+                            break
+                    j = (j + np.uint64(1)) & mask
+                if row < 0:
+                    row = entries
+                    first[row - n0] = 2 * k + side
+                    tab[2 * j] = w0
+                    tab[2 * j + 1] = (np.uint64(row + 1) << np.uint64(4)) | lcode
+                    entries += 1
+            if side == 0:
+                out_a[k] = row
+            else:
+                out_b[k] = row
+        k += 1
+    return k, entries
 
 
 @njit(cache=True)
-def _same_bytes(slot, off_a, data_a, off_b, data_b, side_b, lo, hi):
-    """Whether the string at ``slot`` has the bytes ``lo:hi`` of column a (``side_b`` 0) or b."""
-    k = slot >> 1
-    if slot & 1 == 0:
-        olo = np.int64(off_a[k])
-    else:
-        olo = np.int64(off_b[k])
+def _same(x, xlo, xhi, data_a, data_b, side, lo, hi):
+    """Whether ``x[xlo:xhi]`` equals the bytes ``lo:hi`` of column a (``side`` 0) or b."""
+    if xhi - xlo != hi - lo:
+        return False
     for t in range(hi - lo):
-        x = data_a[olo + t] if slot & 1 == 0 else data_b[olo + t]
-        y = data_a[lo + t] if side_b == 0 else data_b[lo + t]
-        if x != y:
+        y = data_a[lo + t] if side == 0 else data_b[lo + t]
+        if x[xlo + t] != y:
             return False
     return True
 
 
 @njit(cache=True)
-def _rehash(id_hash, n_ids, cap):
-    table = np.full(cap, -1, np.int32)
-    mask = cap - 1
-    for c in range(n_ids):
-        j = np.int64(id_hash[c] & np.uint64(mask))
-        while table[j] >= 0:
-            j = (j + 1) & mask
-        table[j] = c
-    return table
+def _rehash(tab, cap, limit):
+    """A table of ``cap`` slots holding the entries of ``tab`` with row < ``limit``."""
+    new = np.zeros(2 * cap, np.uint64)
+    mask = np.uint64(cap - 1)
+    for i in range(tab.shape[0] // 2):
+        w1 = tab[2 * i + 1]
+        if w1 == 0 or np.int64(w1 >> np.uint64(4)) - 1 >= limit:
+            continue
+        w0 = tab[2 * i]
+        j = _slot_hash(w0, w1 & np.uint64(15)) & mask
+        while new[2 * j + 1] != 0:
+            j = (j + np.uint64(1)) & mask
+        new[2 * j] = w0
+        new[2 * j + 1] = w1
+    return new
+
+
+@njit(cache=True)
+def _insert_rows(tab, store_off, store_data, start, stop):
+    """Insert rows ``start … stop - 1`` from the byte store, without lookup."""
+    mask = np.uint64(tab.shape[0] // 2 - 1)
+    for c in range(start, stop):
+        w0, lcode, h = _key(store_data, store_off[c], store_off[c + 1])
+        j = h & mask
+        while tab[2 * j + 1] != 0:
+            j = (j + np.uint64(1)) & mask
+        tab[2 * j] = w0
+        tab[2 * j + 1] = (np.uint64(c + 1) << np.uint64(4)) | lcode
+
+
+@njit(cache=True)
+def _fill_range(out, start):
+    for i in range(out.shape[0]):
+        out[i] = start + i

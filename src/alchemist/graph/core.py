@@ -118,7 +118,7 @@ class Graph:
         self._undo: list[tuple] = []                     # (version, what, raw row, old value)
         # nodes (raw rows)
         self._node_ids: list[str] = []
-        self._node_ids_arrow = None                      # the same ids as a pyarrow ChunkedArray
+        self._ids_table = None                           # id -> raw row (NodeTable), built on first bulk call
         self._node_index: dict[str, int] = {}           # live nodes only
         self._labels = Vocabulary()
         self._node_label = Column(np.int32, lazy=True)
@@ -606,7 +606,7 @@ class Graph:
             return self.apply(_table_events(self.graph_id, table), errors="collect")
         names = set(table.column_names)
         n = table.num_rows
-        col = (lambda c: table.column(c).combine_chunks() if c in names else None)
+        col = (lambda c: _one_array(table.column(c)) if c in names else None)
         if "event_type" in names:
             et = col("event_type").cast(pa.string())
             kinds = np.full(n, -1, dtype=np.int8)
@@ -634,7 +634,8 @@ class Graph:
             b = nulls
         weight = None
         if "weight" in names:
-            weight = col("weight").cast(pa.float64()).fill_null(1.0).to_numpy(zero_copy_only=False)
+            weight = col("weight").cast(pa.float64())
+            weight = (weight.fill_null(1.0) if weight.null_count else weight).to_numpy(zero_copy_only=False)
         times = _arrow_seconds(col("timestamp")) if "timestamp" in names else None
         seq = col("sequence").cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False) if "sequence" in names else None
         reserved = {"event_type", "node_id", "edge_id", "source", "target", "label", "relationship", "weight",
@@ -939,7 +940,13 @@ class Graph:
                     events: list[Event] | None = None) -> None:
         """Check, then apply, a sequence of node_added (kind 0), edge_added (1) and
         graph_created (2) events given as columns. ``a`` is the node id (node events) or source
-        (edges); ``b`` the target (edges, else null). Raises before any change."""
+        (edges); ``b`` the target (edges, else null). Raises before any change.
+
+        The ids resolve to raw rows through the graph's id table (:class:`NodeTable`, kept
+        between calls): a new id gets the next row, in order of first appearance over the
+        interleaved slots (a of event k at 2k, b at 2k + 1). When every event is an edge_added,
+        the rows are written straight into the spare room of the edge columns and the per-edge
+        columns are never gathered (no ``x[edge positions]`` copies)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -948,120 +955,141 @@ class Graph:
             return
         v0 = self.version
         is_node, is_edge = kinds == _NODE, kinds == _EDGE
+        all_edges = bool(is_edge.all())
         ev_name = (lambda k: f"{where} {k}" if events is None else f"event {events[k].event_id}")
         a = _string(a)
         b = _string(b)
-        # ---- node slots, interleaved: a of event k at 2k, b at 2k + 1; the distinct ids are
-        # numbered in order of first appearance over the slots (a Numba hash table on the Arrow
-        # buffers), with the first slot of each
-        from alchemist.graph._intern import intern_pair
+        table = self._id_table()
+        n0 = table.size
+        if self._node_removed.is_uniform:
+            removed = np.zeros(0, np.int64)
+        else:
+            self._node_removed.pad_to(n0)
+            removed = self._node_removed.view()
+        if all_edges:  # the edge columns' spare room: nothing changes until claim()
+            a_row, b_row = self._src.spare(n), self._dst.spare(n)
+            ek = None
+        else:
+            a_row, b_row = np.empty(n, np.int64), np.empty(n, np.int64)
+            ek = np.flatnonzero(is_edge)
+        first = table.resolve(a, b, removed, a_row, b_row)
+        m = n if all_edges else int(ek.shape[0])
+        at_edges = (lambda x: x) if all_edges else (lambda x: x[ek])
+        event_of = (lambda j: int(j)) if all_edges else (lambda j: int(ek[j]))
 
-        a_code, b_code, first, dictionary = intern_pair(a, b)
-        nulls_a = (a_code < 0) & (kinds != _CREATED)
-        nulls_b = (b_code < 0) & is_edge
-        if nulls_a.any() or nulls_b.any():
-            k = int(np.flatnonzero(nulls_a | nulls_b)[0])
-            raise InvalidEventError(f"{ev_name(k)}: a node id, source or target is null")
-        exist = self._lookup_nodes(dictionary)
-        uniques = _LazyList(dictionary)
-        first_explicit = (first % 2 == 0) & is_node[np.minimum(first // 2, n - 1)]
-        # node_added: the id is new to the graph and this is its first appearance in the call
-        nk = np.flatnonzero(is_node)
-        nc = a_code[nk]
-        bad = (exist[nc] >= 0) | (first[nc] != 2 * nk)
-        if bad.any():
-            k = int(nk[np.flatnonzero(bad)[0]])
-            raise DuplicateIdError(f"{ev_name(k)}: node {uniques[a_code[k]]!r} already exists")
-        # edge_added endpoints: an existing node, or one a node_added earlier in the call adds
-        ek = np.flatnonzero(is_edge)
-        if self.strict and ek.shape[0]:
-            unknown = exist < 0
-            for side in (a_code, b_code):
-                c = side[ek]
-                ok = ~unknown[c]  # the common case: every endpoint is a node of the graph already
-                if not ok.all():
-                    rest = np.flatnonzero(~ok)
-                    pos = 2 * ek[rest] + (0 if side is a_code else 1)
-                    ok[rest] = first_explicit[c[rest]] & (first[c[rest]] < pos)
-                if not ok.all():
-                    j = int(np.flatnonzero(~ok)[0])
-                    k = int(ek[j])
-                    raise NodeNotFoundError(
-                        f"{ev_name(k)}: edge {self._bulk_edge_name(edge_ids, k, j)!r} refers to unknown node "
-                        f"{uniques[c[j]]!r} (send node_added first, or use Graph(strict=False) to create endpoints)")
-        # weights
-        w_all = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
-        w = w_all[ek]
-        if not np.isfinite(w).all():
-            j = int(np.flatnonzero(~np.isfinite(w))[0])
-            raise InvalidEventError(f"{ev_name(int(ek[j]))}: (edge_added) weight must be finite, got {w[j]!r}")
-        # edge ids: implicit "e<row>" or explicit, new and distinct
-        r0 = self._src.size
-        m = ek.shape[0]
-        rows = r0 + np.arange(m)
-        explicit_rows: list[int] = []
-        explicit_ids: list[str] = []
-        if edge_ids is not None and m:
-            eid = _string(edge_ids).take(pa.array(ek))
-            if eid.null_count < m:
-                implicit = _implicit_mask(eid, rows)
-                ex = np.flatnonzero(~implicit & ~np.asarray(eid.is_null().to_numpy(zero_copy_only=False)))
-                explicit_ids = eid.take(pa.array(ex)).to_pylist()
-                explicit_rows = rows[ex].tolist()
-        if explicit_ids:
-            if len(set(explicit_ids)) != len(explicit_ids):
-                seen: set[str] = set()
-                for j, e in enumerate(explicit_ids):
-                    if e in seen:
-                        raise DuplicateIdError(f"{ev_name(int(ek[explicit_rows[j] - r0]))}: edge {e!r} already exists")
-                    seen.add(e)
-            # an explicit "e<k>" clashes with a live edge of the graph, or with row k of this call
-            # when row k keeps its implicit id
-            pattern_k = _pattern_numbers(pa.array(explicit_ids, type=pa.string()))
-            clash = np.zeros(len(explicit_ids), dtype=bool)
-            if self._edge_index:
-                hits = self._edge_index.keys() & set(explicit_ids)
-                if hits:
-                    clash |= np.fromiter((e in hits for e in explicit_ids), dtype=bool, count=len(explicit_ids))
-            if r0:
-                old = (pattern_k >= 0) & (pattern_k < r0)
-                for j in np.flatnonzero(old).tolist():
-                    clash[j] |= self._edge_row(explicit_ids[j]) is not None
-            in_call = (pattern_k >= r0) & (pattern_k < r0 + m)
-            if in_call.any():
-                is_explicit = np.zeros(m, dtype=bool)
-                is_explicit[np.asarray(explicit_rows) - r0] = True
-                clash[in_call] |= ~is_explicit[pattern_k[in_call] - r0]
-            if clash.any():
-                j = int(np.flatnonzero(clash)[0])
-                raise DuplicateIdError(
-                    f"{ev_name(int(ek[explicit_rows[j] - r0]))}: edge {explicit_ids[j]!r} already exists")
-        if self._pattern_max >= r0 and m:
-            ex_set = set(explicit_rows)
-            for r in range(r0, min(r0 + m, self._pattern_max + 1)):
-                if r not in ex_set and f"e{r}" in self._edge_index:
-                    raise DuplicateIdError(f"{ev_name(int(ek[r - r0]))}: edge 'e{r}' already exists")
-        # event ids
-        if event_ids is not None:
-            named = [e for e in event_ids if e is not None]
-            if len(set(named)) != len(named):
-                raise InvalidEventError(f"{where}s: event_id values repeat within the call")
-        # timestamps
-        t_all = np.full(n, np.nan) if times is None else np.asarray(times, dtype=np.float64)
+        def id_of(row: int) -> str:
+            if row < n0:
+                return self._node_ids[row]
+            s = int(first[row - n0])
+            return (a if s % 2 == 0 else b)[s // 2].as_py()
+
+        try:
+            if a.null_count or b.null_count:
+                nulls = (a_row < 0) & (kinds != _CREATED) | (b_row < 0) & is_edge
+                if nulls.any():
+                    k = int(np.flatnonzero(nulls)[0])
+                    raise InvalidEventError(f"{ev_name(k)}: a node id, source or target is null")
+            first_explicit = (first % 2 == 0) & is_node[first // 2]
+            # node_added: the id is new to the graph and this is its first appearance in the call
+            if not all_edges:
+                nk = np.flatnonzero(is_node)
+                r = a_row[nk] - n0
+                seen_first = np.full(nk.shape[0], -1, dtype=np.int64)
+                seen_first[r >= 0] = first[r[r >= 0]]
+                bad = seen_first != 2 * nk
+                if bad.any():
+                    k = int(nk[np.flatnonzero(bad)[0]])
+                    raise DuplicateIdError(f"{ev_name(k)}: node {id_of(int(a_row[k]))!r} already exists")
+            # edge_added endpoints: a live node of the graph, or one a node_added earlier in the
+            # call adds (only new rows need a look: rows < n0 are live nodes of the graph)
+            if self.strict and m and first.shape[0]:
+                for side, rows_side in ((0, a_row), (1, b_row)):
+                    c = at_edges(rows_side)
+                    j_new = np.flatnonzero(c >= n0)
+                    if not j_new.shape[0]:
+                        continue
+                    r = c[j_new] - n0
+                    pos = 2 * (j_new if all_edges else ek[j_new]) + side
+                    bad = ~(first_explicit[r] & (first[r] < pos))
+                    if bad.any():
+                        j = int(j_new[np.flatnonzero(bad)[0]])
+                        k = event_of(j)
+                        raise NodeNotFoundError(
+                            f"{ev_name(k)}: edge {self._bulk_edge_name(edge_ids, k, j)!r} refers to unknown node "
+                            f"{id_of(int(c[j]))!r} (send node_added first, or use Graph(strict=False) to create "
+                            "endpoints)")
+            # weights
+            w = None if weight is None else at_edges(np.asarray(weight, dtype=np.float64))
+            if w is not None and not np.isfinite(w).all():
+                j = int(np.flatnonzero(~np.isfinite(w))[0])
+                raise InvalidEventError(f"{ev_name(event_of(j))}: (edge_added) weight must be finite, got {w[j]!r}")
+            # edge ids: implicit "e<row>" or explicit, new and distinct
+            r0 = self._src.size
+            rows = r0 + np.arange(m) if (edge_ids is not None or props is not None or prop_columns) else None
+            explicit_rows: list[int] = []
+            explicit_ids: list[str] = []
+            if edge_ids is not None and m:
+                eid = _string(edge_ids)
+                if not all_edges:
+                    eid = eid.take(pa.array(ek))
+                if eid.null_count < m:
+                    implicit = _implicit_mask(eid, rows)
+                    if eid.null_count:
+                        implicit |= np.asarray(eid.is_null().to_numpy(zero_copy_only=False))
+                    ex = np.flatnonzero(~implicit)
+                    explicit_ids = (eid if ex.shape[0] == m else eid.take(pa.array(ex))).to_pylist()
+                    explicit_rows = rows[ex].tolist()
+            if explicit_ids:
+                if len(set(explicit_ids)) != len(explicit_ids):
+                    seen: set[str] = set()
+                    for j, e in enumerate(explicit_ids):
+                        if e in seen:
+                            raise DuplicateIdError(f"{ev_name(event_of(explicit_rows[j] - r0))}: edge {e!r} already exists")
+                        seen.add(e)
+                # an explicit "e<k>" clashes with a live edge of the graph, or with row k of this
+                # call when row k keeps its implicit id
+                pattern_k = _pattern_numbers(pa.array(explicit_ids, type=pa.string()))
+                clash = np.zeros(len(explicit_ids), dtype=bool)
+                if self._edge_index:
+                    hits = self._edge_index.keys() & set(explicit_ids)
+                    if hits:
+                        clash |= np.fromiter((e in hits for e in explicit_ids), dtype=bool, count=len(explicit_ids))
+                if r0:
+                    old = (pattern_k >= 0) & (pattern_k < r0)
+                    for j in np.flatnonzero(old).tolist():
+                        clash[j] |= self._edge_row(explicit_ids[j]) is not None
+                in_call = (pattern_k >= r0) & (pattern_k < r0 + m)
+                if in_call.any():
+                    is_explicit = np.zeros(m, dtype=bool)
+                    is_explicit[np.asarray(explicit_rows) - r0] = True
+                    clash[in_call] |= ~is_explicit[pattern_k[in_call] - r0]
+                if clash.any():
+                    j = int(np.flatnonzero(clash)[0])
+                    raise DuplicateIdError(
+                        f"{ev_name(event_of(explicit_rows[j] - r0))}: edge {explicit_ids[j]!r} already exists")
+            if self._pattern_max >= r0 and m:
+                ex_set = set(explicit_rows)
+                for r in range(r0, min(r0 + m, self._pattern_max + 1)):
+                    if r not in ex_set and f"e{r}" in self._edge_index:
+                        raise DuplicateIdError(f"{ev_name(event_of(r - r0))}: edge 'e{r}' already exists")
+            # event ids
+            if event_ids is not None:
+                named = [e for e in event_ids if e is not None]
+                if len(set(named)) != len(named):
+                    raise InvalidEventError(f"{where}s: event_id values repeat within the call")
+        except BaseException:
+            table.rollback()
+            raise
         # ---- all checks passed: apply
-        new_codes = np.flatnonzero(exist < 0)
-        new_codes = new_codes[np.argsort(first[new_codes], kind="stable")]  # order of first appearance
-        n0 = len(self._node_ids)
-        row_of = exist.copy()
-        row_of[new_codes] = n0 + np.arange(new_codes.shape[0])
-        new_arrow = dictionary.take(pa.array(new_codes))
+        t_all = None if times is None else np.asarray(times, dtype=np.float64)
+        new_arrow = _slot_strings(a, b, first)
+        table.commit(new_arrow)
         new_ids = new_arrow.to_pylist()
+        nn = len(new_ids)
         self._node_ids.extend(new_ids)
-        self._node_index.update(zip(new_ids, range(n0, n0 + len(new_ids))))
-        if self._node_ids_arrow is not None and len(self._node_ids_arrow) == n0:
-            self._node_ids_arrow = pa.chunked_array(self._node_ids_arrow.chunks + [new_arrow], type=pa.string())
-        node_event = first[new_codes] // 2
-        explicit_new = first_explicit[new_codes]
+        self._node_index.update(zip(new_ids, range(n0, n0 + nn)))
+        node_event = first // 2
+        explicit_new = first_explicit
         if label is not None:
             label_arr = _string(label)
             lab = pc.dictionary_encode(label_arr.take(pa.array(node_event)).fill_null(""))
@@ -1070,23 +1098,44 @@ class Graph:
             codes_l[~explicit_new] = 0
             self._node_label.extend(codes_l)
         else:
-            self._node_label.extend(np.zeros(new_codes.shape[0], np.int32))
-        self._node_time.extend(t_all[node_event])
+            self._node_label.pad_to(self._node_label.size + nn)
+        if t_all is None:
+            self._node_time.pad_to(self._node_time.size + nn)
+        else:
+            self._node_time.extend(t_all[node_event])
         self._node_added.extend(v0 + 1 + node_event)
         self._node_removed.pad_to(len(self._node_ids))
-        self._n_alive_nodes += new_codes.shape[0]
+        self._n_alive_nodes += nn
         # edges
-        self._src.extend(row_of[a_code[ek]])
-        self._dst.extend(row_of[b_code[ek]])
-        self._weight.extend(w)
+        if all_edges:
+            self._src.claim(m)
+            self._dst.claim(m)
+        else:
+            self._src.extend(a_row[ek])
+            self._dst.extend(b_row[ek])
+        if w is None:
+            self._weight.spare(m)[:] = 1.0
+            self._weight.claim(m)
+        else:
+            self._weight.extend(w)
         if relationship is not None and m:
-            rel = pc.dictionary_encode(_string(relationship).take(pa.array(ek)).fill_null(""))
+            rel_arr = _string(relationship)
+            rel = pc.dictionary_encode((rel_arr if all_edges else rel_arr.take(pa.array(ek))).fill_null(""))
             self._edge_rel.extend(self._rels.encode_unique(rel.dictionary.to_pylist(),
                                                            rel.indices.to_numpy(zero_copy_only=False)))
         else:
-            self._edge_rel.extend(np.zeros(m, np.int32))
-        self._edge_time.extend(t_all[ek])
-        self._edge_added.extend(v0 + 1 + ek)
+            self._edge_rel.pad_to(self._edge_rel.size + m)
+        if t_all is None:
+            self._edge_time.pad_to(self._edge_time.size + m)
+        else:
+            self._edge_time.extend(at_edges(t_all))
+        if all_edges:
+            from alchemist.graph._intern import fill_range
+
+            fill_range(self._edge_added.spare(m), v0 + 1)
+            self._edge_added.claim(m)
+        else:
+            self._edge_added.extend(v0 + 1 + ek)
         self._edge_removed.pad_to(self._src.size)
         self._n_alive_edges += m
         if explicit_ids:
@@ -1099,7 +1148,7 @@ class Graph:
             node_props = [props[k] for k in node_event[explicit_new].tolist()]
             if any(node_props):
                 self._node_props.set_many(node_rows, node_props)
-            edge_props = [props[k] for k in ek.tolist()]
+            edge_props = props if all_edges else [props[k] for k in ek.tolist()]
             if any(edge_props):
                 self._edge_props.set_many(rows, edge_props)
         if prop_columns:
@@ -1108,7 +1157,7 @@ class Graph:
                 nv = values.take(node_take)
                 if nv.null_count < len(nv):
                     self._node_props.set_arrow(key, n0 + np.flatnonzero(explicit_new), nv)
-                ev = values.take(pa.array(ek))
+                ev = values if all_edges else values.take(pa.array(ek))
                 if ev.null_count < len(ev):
                     self._edge_props.set_arrow(key, rows, ev)
         # graph metadata
@@ -1123,7 +1172,10 @@ class Graph:
         if events is not None and self.keep_log:
             self._log.extend(events)
             self._log_version.extend(v0 + 1 + np.arange(n))
-        self._vtime.extend(t_all)
+        if t_all is None:
+            self._vtime.pad_to(self._vtime.size + n)
+        else:
+            self._vtime.extend(t_all)
         if sequences is not None:
             self._note_sequences(sequences)
             s = sequences[sequences >= 0]
@@ -1135,7 +1187,7 @@ class Graph:
         if events is not None:
             self.last_cid = events[-1].cid
             self.last_timestamp = events[-1].timestamp
-        elif np.isfinite(t_all).any():
+        elif t_all is not None and np.isfinite(t_all).any():
             from alchemist.events import rfc3339
 
             self.last_timestamp = rfc3339(float(t_all[np.isfinite(t_all)][-1]))
@@ -1143,25 +1195,18 @@ class Graph:
         if n >= 500_000:
             _release_memory()
 
-    def _lookup_nodes(self, ids) -> np.ndarray:
-        """Raw rows of the live nodes with the ids of a pyarrow StringArray, -1 where absent."""
+    def _id_table(self):
+        """The graph's id -> raw row table, brought up to date with rows added one by one."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
-        if not self._node_ids:
-            return np.full(len(ids), -1, dtype=np.int64)
-        if self._node_ids_arrow is None or len(self._node_ids_arrow) != len(self._node_ids):
-            self._node_ids_arrow = pa.chunked_array([pa.array(self._node_ids, type=pa.string())])
-        if self._node_ids_arrow.num_chunks > 1:
-            self._node_ids_arrow = pa.chunked_array([self._node_ids_arrow.combine_chunks()])
-        found = pc.index_in(ids, value_set=self._node_ids_arrow.chunk(0))
-        rows = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        if self._n_alive_nodes != len(self._node_ids):
-            # a removed id may have been added again: index_in finds its first (dead) row
-            dead = (rows >= 0) & (self._node_removed.view()[np.maximum(rows, 0)] != _ALIVE)
-            for j in np.flatnonzero(dead).tolist():
-                rows[j] = self._node_index.get(ids[j].as_py(), -1)
-        return rows
+        from alchemist.graph._intern import NodeTable
+
+        t = self._ids_table
+        if t is None or t.ids is not self._node_ids or t.size > len(self._node_ids):
+            t = self._ids_table = NodeTable(self._node_ids)
+        if t.size < len(self._node_ids):
+            t.append(pa.array(self._node_ids[t.size:], type=pa.string()))
+        return t
 
     def _bulk_edge_name(self, edge_ids, k: int, j: int) -> str:
         if edge_ids is not None:
@@ -1778,7 +1823,7 @@ def _string(values):
     if values is None:
         return None
     if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+        values = _one_array(values)
     if not isinstance(values, pa.Array):
         values = pa.array(values, type=pa.string())
     if pa.types.is_dictionary(values.type):
@@ -1786,6 +1831,25 @@ def _string(values):
     if values.type != pa.string():
         values = values.cast(pa.string())
     return values
+
+
+def _one_array(values):
+    """A ChunkedArray as one Array (its only chunk as is: no copy)."""
+    return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+
+
+def _slot_strings(a, b, slots: np.ndarray):
+    """The strings at interleaved ``slots`` (2k: ``a[k]``, 2k + 1: ``b[k]``) of two StringArrays."""
+    import pyarrow as pa
+
+    if not slots.shape[0]:
+        return pa.array([], pa.string())
+    odd = slots % 2 == 1
+    if not odd.any():
+        return a.take(pa.array(slots // 2))
+    if odd.all():
+        return b.take(pa.array(slots // 2))
+    return pa.concat_arrays([a, b]).take(pa.array(np.where(odd, len(a) + slots // 2, slots // 2)))
 
 
 def _release_memory() -> None:
@@ -1810,16 +1874,6 @@ def _pattern_numbers(ids) -> np.ndarray:
     match = pc.match_substring_regex(ids, r"^e(0|[1-9][0-9]{0,17})$").fill_null(False)
     digits = pc.if_else(match, pc.utf8_slice_codeunits(ids, 1), pa.scalar("-1"))
     return pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
-
-
-class _LazyList:
-    """Index into a pyarrow StringArray, converting only the elements asked for (error messages)."""
-
-    def __init__(self, array):
-        self.array = array
-
-    def __getitem__(self, i):
-        return self.array[int(i)].as_py()
 
 
 def _implicit_mask(eid, rows: np.ndarray) -> np.ndarray:
