@@ -119,7 +119,7 @@ class Graph:
         # nodes (raw rows)
         self._node_ids: list[str] = []
         self._ids_table = None                           # id -> raw row (NodeTable), built on first bulk call
-        self._node_index: dict[str, int] = {}           # live nodes only
+        self._node_index_live: dict[str, int] | None = {}  # id -> raw row of live nodes; None: built on use
         self._labels = Vocabulary()
         self._node_label = Column(np.int32, lazy=True)
         self._node_time = Column(np.float64, fill=np.nan, lazy=True)
@@ -431,7 +431,7 @@ class Graph:
         remap = np.full(len(self._node_ids), -1, dtype=np.int64)
         remap[raw] = np.arange(nn)
         g._node_ids = [self._node_ids[r] for r in raw.tolist()]
-        g._node_index = dict(zip(g._node_ids, range(nn)))
+        g._node_index = None
         g._labels, g._rels = self._labels.copy(), self._rels.copy()
         g._node_label = self._node_label.take(raw)
         g._node_time = self._node_time.take(raw)
@@ -1087,7 +1087,12 @@ class Graph:
         new_ids = new_arrow.to_pylist()
         nn = len(new_ids)
         self._node_ids.extend(new_ids)
-        self._node_index.update(zip(new_ids, range(n0, n0 + nn)))
+        index = self._node_index_live
+        if index is not None:  # a dict smaller than the update is dropped (built again on first use)
+            if nn < len(index):
+                index.update(zip(new_ids, range(n0, n0 + nn)))
+            elif nn:
+                self._node_index_live = None
         node_event = first // 2
         explicit_new = first_explicit
         if label is not None:
@@ -1194,6 +1199,25 @@ class Graph:
         self._cache.clear()
         if n >= 500_000:
             _release_memory()
+
+    @property
+    def _node_index(self) -> dict[str, int]:
+        """Id -> raw row of the live nodes, a dict built on first use after a bulk call."""
+        index = self._node_index_live
+        if index is None:
+            ids = self._node_ids
+            if self._n_alive_nodes == len(ids):
+                index = dict(zip(ids, range(len(ids))))
+            else:
+                removed = self._node_removed.view()
+                live = np.flatnonzero(removed == _ALIVE).tolist() + list(range(removed.shape[0], len(ids)))
+                index = {ids[r]: r for r in live}
+            self._node_index_live = index
+        return index
+
+    @_node_index.setter
+    def _node_index(self, index: dict[str, int] | None) -> None:
+        self._node_index_live = index
 
     def _id_table(self):
         """The graph's id -> raw row table, brought up to date with rows added one by one."""
@@ -1542,7 +1566,7 @@ class Graph:
         removed[removed > v] = _ALIVE
         past._node_removed = Column.of(removed, _ALIVE)
         past._node_props = self._node_props.take(nr)
-        past._node_index = {past._node_ids[r]: r for r in np.flatnonzero(removed == _ALIVE).tolist()}
+        past._node_index = None
         past._rels = self._rels.copy()
         for name in ("_src", "_dst", "_weight", "_edge_rel", "_edge_time", "_edge_added"):
             setattr(past, name, getattr(self, name).take(er))
@@ -1554,7 +1578,7 @@ class Graph:
         past._edge_index = {e: r for r, e in past._edge_explicit.items() if eremoved[r] == _ALIVE}
         past._pattern_max = max((int(m.group(1)) for e in past._edge_index
                                  if (m := _IMPLICIT.fullmatch(e))), default=-1)
-        past._n_alive_nodes = len(past._node_index)
+        past._n_alive_nodes = int((removed == _ALIVE).sum())
         past._n_alive_edges = int((eremoved == _ALIVE).sum())
         past._pos = None if self._pos is None else self._pos[:n_pre].copy()
         # undo the in-place updates made after v, newest first
