@@ -202,3 +202,49 @@ def test_chunked_columns_and_default_weights():
     assert list(zip(e["source"].to_list(), e["target"].to_list(), e["weight"].to_list())) == [
         ("a", "b", 1.0), ("b", "c", 1.0), ("c", "a", 1.0)]
     assert g._edge_added.view().tolist() == [4, 5, 6] and g.version == 6
+
+
+def test_explicit_edge_ids_across_calls():
+    g = Graph("g")
+    g.apply_columns(pa.table({"node_id": list("abcde")}))
+    ids = pa.array(["x1", "x2", "e5", None], pa.string())
+    g.apply_columns(pa.table({"edge_id": ids, "source": list("abcd"), "target": list("bcde")}))
+    expected = {"x1": ("a", "b"), "x2": ("b", "c"), "e5": ("c", "d"), "e3": ("d", "e")}
+    state = (g.version, g.number_of_edges())
+    with pytest.raises(DuplicateIdError, match="row 0: edge 'x1' already exists"):
+        g.apply_columns(pa.table({"edge_id": ["x1"], "source": ["a"], "target": ["b"]}))
+    with pytest.raises(DuplicateIdError, match="row 2: edge 'y' already exists"):
+        g.apply_columns(pa.table({"edge_id": ["y", "z", "y"], "source": list("abc"), "target": list("bcd")}))
+    with pytest.raises(DuplicateIdError, match="row 1: edge 'e5' already exists"):  # row 5 would be e5
+        g.apply_columns(pa.table({"source": ["a", "b"], "target": ["b", "c"]}))
+    with pytest.raises(DuplicateIdError, match="row 1: edge 'e4' already exists"):  # row 4 keeps e4
+        g.apply_columns(pa.table({"edge_id": [None, "e4"], "source": ["a", "b"], "target": ["b", "c"]}))
+    assert (g.version, g.number_of_edges()) == state
+    g.apply(new_event("edge_removed", "g", {"edge_id": "x1"}))  # x1 is free again
+    del expected["x1"]
+    g.apply_columns(pa.table({"edge_id": ["x1", "q"], "source": ["e", "a"], "target": ["a", "e"]}))
+    expected.update(x1=("e", "a"), q=("a", "e"))
+    edges = g.edges
+    assert dict(zip(edges["id"].to_list(), zip(edges["source"].to_list(), edges["target"].to_list()))) == expected
+    assert sorted(g.edge_ids) == sorted(expected)
+    assert g.has_edge_id("e5") and g.has_edge_id("e3") and not g.has_edge_id("e2")
+    past = g.at(version=9)  # the five nodes and the first four edges
+    assert sorted(past.edge_ids) == ["e3", "e5", "x1", "x2"]
+    assert past.edge("x1")["source"] == "a"
+
+
+def test_many_explicit_edge_ids_match_a_dict():
+    rng = random.Random(5)
+    pool = ids(rng, 40)
+    g = Graph("g")
+    g.apply_columns(pa.table({"node_id": pool}))
+    model: dict[str, tuple] = {}
+    for call in range(3):  # the second and third calls check against the ids of the earlier ones
+        names = [f"edge-{call}-{i}" if i % 2 else f"x{call}{i}" for i in range(3000)]
+        table, rows = edge_table(rng, pool, 3000)
+        g.apply_columns(table.append_column("edge_id", pa.array(names)))
+        model.update((e, (u, v)) for e, (u, v, _) in zip(names, rows))
+        with pytest.raises(DuplicateIdError, match=f"row 1: edge '{names[7]}' already exists"):
+            g.apply_columns(pa.table({"edge_id": ["fresh", names[7]], "source": pool[:2], "target": pool[:2]}))
+    assert g.number_of_edges() == len(model)
+    assert all(g.edge(e)["source"] == u and g.edge(e)["target"] == v for e, (u, v) in model.items())

@@ -113,6 +113,11 @@ class NodeTable:
             self._tab = _rehash(self._tab, self._tab.shape[0] // 2, self.size)
             self._pending = self.size
 
+    def reserve(self, rows: int) -> None:
+        """Size the table for ``rows`` entries in all (no doubling while a call adds them)."""
+        self.rollback()
+        self._fit(rows + 2 * _BLOCK)
+
     def nbytes(self) -> int:
         return self._tab.nbytes + self._data.nbytes + self._off.nbytes
 

@@ -128,8 +128,9 @@ class Graph:
         self._node_props = PropertyTable()
         self._pos: np.ndarray | None = None              # (raw rows, 2) float32
         # edges (raw rows)
-        self._edge_explicit: dict[int, str] = {}         # raw row -> id, when it is not "e<row>"
-        self._edge_index: dict[str, int] = {}            # explicit id -> raw row (live only)
+        self._edge_explicit_d: dict[int, str] = {}       # raw row -> id, when it is not "e<row>"
+        self._edge_index_d: dict[str, int] = {}          # explicit id -> raw row (live only)
+        self._edge_pending: list[tuple] = []             # (rows, pyarrow ids) of bulk calls, not yet in the dicts
         self._pattern_max = -1                           # largest k of explicit ids "e<k>"
         self._src = Column(np.int64)
         self._dst = Column(np.int64)
@@ -1026,51 +1027,56 @@ class Graph:
             # edge ids: implicit "e<row>" or explicit, new and distinct
             r0 = self._src.size
             rows = r0 + np.arange(m) if (edge_ids is not None or props is not None or prop_columns) else None
-            explicit_rows: list[int] = []
-            explicit_ids: list[str] = []
+            explicit_rows = np.zeros(0, np.int64)   # rows of the explicit ids
+            explicit_ids = None                      # the ids (pyarrow strings)
             if edge_ids is not None and m:
                 eid = _string(edge_ids)
                 if not all_edges:
                     eid = eid.take(pa.array(ek))
                 if eid.null_count < m:
-                    implicit = _implicit_mask(eid, rows)
+                    numbers = _pattern_numbers(eid)
+                    implicit = numbers == rows
                     if eid.null_count:
                         implicit |= np.asarray(eid.is_null().to_numpy(zero_copy_only=False))
                     ex = np.flatnonzero(~implicit)
-                    explicit_ids = (eid if ex.shape[0] == m else eid.take(pa.array(ex))).to_pylist()
-                    explicit_rows = rows[ex].tolist()
-            if explicit_ids:
-                if len(set(explicit_ids)) != len(explicit_ids):
+                    if ex.shape[0]:
+                        explicit_ids = eid if ex.shape[0] == m else eid.take(pa.array(ex))
+                        explicit_rows = rows[ex]
+                        pattern_k = numbers[ex]
+            if explicit_ids is not None:
+                n_ex = len(explicit_ids)
+                clash = np.zeros(n_ex, dtype=bool)
+                live_ids = self._live_explicit_ids()
+                if _repeats_or_hits(explicit_ids, live_ids):  # then find which, in Python
                     seen: set[str] = set()
-                    for j, e in enumerate(explicit_ids):
+                    ids_list = explicit_ids.to_pylist()
+                    for j, e in enumerate(ids_list):
                         if e in seen:
                             raise DuplicateIdError(f"{ev_name(event_of(explicit_rows[j] - r0))}: edge {e!r} already exists")
                         seen.add(e)
+                    live_set = set(live_ids.to_pylist())
+                    clash |= np.fromiter((e in live_set for e in ids_list), dtype=bool, count=n_ex)
                 # an explicit "e<k>" clashes with a live edge of the graph, or with row k of this
                 # call when row k keeps its implicit id
-                pattern_k = _pattern_numbers(pa.array(explicit_ids, type=pa.string()))
-                clash = np.zeros(len(explicit_ids), dtype=bool)
-                if self._edge_index:
-                    hits = self._edge_index.keys() & set(explicit_ids)
-                    if hits:
-                        clash |= np.fromiter((e in hits for e in explicit_ids), dtype=bool, count=len(explicit_ids))
                 if r0:
                     old = (pattern_k >= 0) & (pattern_k < r0)
                     for j in np.flatnonzero(old).tolist():
-                        clash[j] |= self._edge_row(explicit_ids[j]) is not None
+                        clash[j] |= self._edge_row(explicit_ids[j].as_py()) is not None
                 in_call = (pattern_k >= r0) & (pattern_k < r0 + m)
                 if in_call.any():
                     is_explicit = np.zeros(m, dtype=bool)
-                    is_explicit[np.asarray(explicit_rows) - r0] = True
+                    is_explicit[explicit_rows - r0] = True
                     clash[in_call] |= ~is_explicit[pattern_k[in_call] - r0]
                 if clash.any():
                     j = int(np.flatnonzero(clash)[0])
                     raise DuplicateIdError(
-                        f"{ev_name(event_of(explicit_rows[j] - r0))}: edge {explicit_ids[j]!r} already exists")
+                        f"{ev_name(event_of(explicit_rows[j] - r0))}: edge {explicit_ids[j].as_py()!r} already exists")
             if self._pattern_max >= r0 and m:
-                ex_set = set(explicit_rows)
-                for r in range(r0, min(r0 + m, self._pattern_max + 1)):
-                    if r not in ex_set and f"e{r}" in self._edge_index:
+                stop = min(r0 + m, self._pattern_max + 1)
+                keeps_implicit = np.ones(stop - r0, dtype=bool)
+                keeps_implicit[explicit_rows[explicit_rows < stop] - r0] = False
+                for r in (r0 + np.flatnonzero(keeps_implicit)).tolist():
+                    if f"e{r}" in self._edge_index:
                         raise DuplicateIdError(f"{ev_name(event_of(r - r0))}: edge 'e{r}' already exists")
             # event ids
             if event_ids is not None:
@@ -1143,9 +1149,8 @@ class Graph:
             self._edge_added.extend(v0 + 1 + ek)
         self._edge_removed.pad_to(self._src.size)
         self._n_alive_edges += m
-        if explicit_ids:
-            self._edge_explicit.update(zip(explicit_rows, explicit_ids))
-            self._edge_index.update(zip(explicit_ids, explicit_rows))
+        if explicit_ids is not None:  # kept as columns: the id dicts take them on first use
+            self._edge_pending.append((explicit_rows, explicit_ids))
             self._pattern_max = max(self._pattern_max, int(pattern_k.max()))
         # properties
         if props is not None:
@@ -1218,6 +1223,51 @@ class Graph:
     @_node_index.setter
     def _node_index(self, index: dict[str, int] | None) -> None:
         self._node_index_live = index
+
+    @property
+    def _edge_explicit(self) -> dict[int, str]:
+        """Raw row -> explicit edge id (rows whose id is not ``e<row>``), all rows ever added."""
+        if self._edge_pending:
+            self._take_pending_edge_ids()
+        return self._edge_explicit_d
+
+    @_edge_explicit.setter
+    def _edge_explicit(self, value: dict[int, str]) -> None:
+        self._take_pending_edge_ids()
+        self._edge_explicit_d = value
+
+    @property
+    def _edge_index(self) -> dict[str, int]:
+        """Explicit edge id -> raw row, live edges only."""
+        if self._edge_pending:
+            self._take_pending_edge_ids()
+        return self._edge_index_d
+
+    @_edge_index.setter
+    def _edge_index(self, value: dict[str, int]) -> None:
+        self._take_pending_edge_ids()
+        self._edge_index_d = value
+
+    def _take_pending_edge_ids(self) -> None:
+        """Move the explicit edge ids of bulk calls into the two dicts (every pending id is live:
+        a removal reads the dicts first)."""
+        pending, self._edge_pending = self._edge_pending, []
+        for rows, ids in pending:
+            rows, ids = rows.tolist(), ids.to_pylist()
+            self._edge_explicit_d.update(zip(rows, ids))
+            self._edge_index_d.update(zip(ids, rows))
+
+    def _live_explicit_ids(self):
+        """The explicit ids of the live edges as one pyarrow StringArray (None when there are none),
+        without building the dicts."""
+        import pyarrow as pa
+
+        parts = [ids for _, ids in self._edge_pending]
+        if self._edge_index_d:
+            parts.append(pa.array(list(self._edge_index_d), type=pa.string()))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else pa.concat_arrays(parts)
 
     def _id_table(self):
         """The graph's id -> raw row table, brought up to date with rows added one by one."""
@@ -1857,6 +1907,22 @@ def _string(values):
     return values
 
 
+def _repeats_or_hits(ids, known) -> bool:
+    """Whether the pyarrow strings ``ids`` repeat one another or one of ``known`` (strings or None),
+    through one id table of both (a Numba hash table, no Python strings)."""
+    import pyarrow as pa
+
+    from alchemist.graph._intern import NodeTable
+
+    table = NodeTable()
+    if known is not None:
+        table.append(known)
+    table.reserve(table.size + len(ids))
+    rows = np.empty(len(ids), np.int64)
+    first = table.resolve(ids, pa.nulls(len(ids), pa.string()), np.zeros(0, np.int64), rows, np.empty_like(rows))
+    return first.shape[0] != len(ids)
+
+
 def _one_array(values):
     """A ChunkedArray as one Array (its only chunk as is: no copy)."""
     return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
@@ -1895,14 +1961,14 @@ def _pattern_numbers(ids) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    match = pc.match_substring_regex(ids, r"^e(0|[1-9][0-9]{0,17})$").fill_null(False)
-    digits = pc.if_else(match, pc.utf8_slice_codeunits(ids, 1), pa.scalar("-1"))
-    return pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
-
-
-def _implicit_mask(eid, rows: np.ndarray) -> np.ndarray:
-    """Which of the edge ids ``eid`` (pyarrow strings) equal ``"e<row>"`` for their row."""
-    return _pattern_numbers(eid) == rows
+    out = np.full(len(ids), -1, dtype=np.int64)
+    cand = np.flatnonzero(pc.starts_with(ids, "e").fill_null(False).to_numpy(zero_copy_only=False))
+    if cand.shape[0]:  # the regular expression only on ids that start with "e"
+        sub = ids if cand.shape[0] == len(ids) else ids.take(pa.array(cand))
+        match = pc.match_substring_regex(sub, r"^e(0|[1-9][0-9]{0,17})$").fill_null(False)
+        digits = pc.if_else(match, pc.utf8_slice_codeunits(sub, 1), pa.scalar("-1"))
+        out[cand] = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+    return out
 
 
 def _as_arrow_table(table):
