@@ -248,3 +248,17 @@ def test_many_explicit_edge_ids_match_a_dict():
             g.apply_columns(pa.table({"edge_id": ["fresh", names[7]], "source": pool[:2], "target": pool[:2]}))
     assert g.number_of_edges() == len(model)
     assert all(g.edge(e)["source"] == u and g.edge(e)["target"] == v for e, (u, v) in model.items())
+
+
+def test_hash_collisions_fall_back_to_an_exact_check(monkeypatch):
+    import alchemist.graph._intern as intern
+
+    monkeypatch.setattr(intern, "hash_ids", lambda strings: np.zeros(len(strings), np.uint64))  # all collide
+    g = Graph("g")
+    g.apply_columns(pa.table({"node_id": ["a", "b"]}))
+    g.apply_columns(pa.table({"edge_id": ["p", "q"], "source": ["a", "b"], "target": ["b", "a"]}))
+    g.apply_columns(pa.table({"edge_id": ["r"], "source": ["a"], "target": ["a"]}))
+    assert sorted(g.edge_ids) == ["p", "q", "r"]
+    with pytest.raises(DuplicateIdError, match="row 1: edge 'q' already exists"):
+        g.apply_columns(pa.table({"edge_id": ["s", "q"], "source": ["a", "b"], "target": ["b", "a"]}))
+    assert g.number_of_edges() == 3

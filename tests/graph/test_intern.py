@@ -117,3 +117,14 @@ def test_fill_range():
     out = np.zeros(5, np.int64)
     fill_range(out, 7)
     assert out.tolist() == list(range(7, 12))
+
+
+def test_hash_ids_depend_on_the_bytes_only():
+    from alchemist.graph._intern import hash_ids
+
+    words = ["a", "a\x00", "", "abcdefgh", "abcdefghi", "東京", "abcdefghi"]
+    h = hash_ids(pa.array(["pad"] + words, pa.string()).slice(1))
+    again = hash_ids(pa.array(list(reversed(words)), pa.string()))[::-1]
+    assert h.tolist() == again.tolist()
+    by_word = dict(zip(words, h.tolist()))
+    assert len(set(by_word.values())) == len(by_word)  # 6 distinct words, 6 distinct hashes

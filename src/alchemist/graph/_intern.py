@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["NodeTable", "fill_range"]
+__all__ = ["NodeTable", "hash_ids", "fill_range"]
 
 _ALIVE = np.iinfo(np.int64).max   # the graph's removal version of a live row
 _LONG = 9                         # length code of an id longer than 8 bytes
@@ -113,11 +113,6 @@ class NodeTable:
             self._tab = _rehash(self._tab, self._tab.shape[0] // 2, self.size)
             self._pending = self.size
 
-    def reserve(self, rows: int) -> None:
-        """Size the table for ``rows`` entries in all (no doubling while a call adds them)."""
-        self.rollback()
-        self._fit(rows + 2 * _BLOCK)
-
     def nbytes(self) -> int:
         return self._tab.nbytes + self._data.nbytes + self._off.nbytes
 
@@ -147,6 +142,15 @@ class NodeTable:
         self._data[self._nbytes: need] = data[lo:hi]
         self._off[self.size + 1: self.size + m + 1] = off[1: m + 1].astype(np.int64) - lo + self._nbytes
         self._nbytes = need
+
+
+def hash_ids(strings) -> np.ndarray:
+    """``(n,)`` uint64: the table's 64-bit hash of each id of a pyarrow StringArray (nulls hash as
+    empty strings). Different hashes mean different ids; equal hashes almost always mean equal ids."""
+    off, data, _ = _buffers(strings)
+    out = np.empty(len(strings), np.uint64)
+    _hash_column(off, data, out)
+    return out
 
 
 def fill_range(out: np.ndarray, start: int) -> None:
@@ -323,6 +327,12 @@ def _insert_rows(tab, store_off, store_data, start, stop):
             j = (j + np.uint64(1)) & mask
         tab[2 * j] = w0
         tab[2 * j + 1] = (np.uint64(c + 1) << np.uint64(4)) | lcode
+
+
+@njit(cache=True)
+def _hash_column(off, data, out):
+    for k in range(out.shape[0]):
+        out[k] = _key(data, np.int64(off[k]), np.int64(off[k + 1]))[2]
 
 
 @njit(cache=True)

@@ -1054,7 +1054,7 @@ class Graph:
                         if e in seen:
                             raise DuplicateIdError(f"{ev_name(event_of(explicit_rows[j] - r0))}: edge {e!r} already exists")
                         seen.add(e)
-                    live_set = set(live_ids.to_pylist())
+                    live_set = set() if live_ids is None else set(live_ids.to_pylist())
                     clash |= np.fromiter((e in live_set for e in ids_list), dtype=bool, count=n_ex)
                 # an explicit "e<k>" clashes with a live edge of the graph, or with row k of this
                 # call when row k keeps its implicit id
@@ -1748,6 +1748,8 @@ class Graph:
         total = sum(c.nbytes() for c in cols) + self._node_props.nbytes() + self._edge_props.nbytes()
         if self._pos is not None:
             total += self._pos.nbytes
+        if self._ids_table is not None:
+            total += self._ids_table.nbytes()
         for key in ("edge_index", "csr", "csr_in"):  # caches built by queries and kernels
             if key in self._cache:
                 total += sum(a.nbytes for a in self._cache[key])
@@ -1908,19 +1910,16 @@ def _string(values):
 
 
 def _repeats_or_hits(ids, known) -> bool:
-    """Whether the pyarrow strings ``ids`` repeat one another or one of ``known`` (strings or None),
-    through one id table of both (a Numba hash table, no Python strings)."""
-    import pyarrow as pa
+    """Whether the pyarrow strings ``ids`` may repeat one another or one of ``known`` (strings or
+    None): True when two of their 64-bit hashes are equal (sorted, then adjacent ones compared), so
+    a False is exact and a True is confirmed by the caller."""
+    from alchemist.graph._intern import hash_ids
 
-    from alchemist.graph._intern import NodeTable
-
-    table = NodeTable()
+    h = hash_ids(ids)
     if known is not None:
-        table.append(known)
-    table.reserve(table.size + len(ids))
-    rows = np.empty(len(ids), np.int64)
-    first = table.resolve(ids, pa.nulls(len(ids), pa.string()), np.zeros(0, np.int64), rows, np.empty_like(rows))
-    return first.shape[0] != len(ids)
+        h = np.concatenate([h, hash_ids(known)])
+    h.sort()
+    return bool((h[1:] == h[:-1]).any())
 
 
 def _one_array(values):
