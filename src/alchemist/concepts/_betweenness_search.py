@@ -47,10 +47,11 @@ convexity that locates its minimum, so the search is local after a dense start:
   projection onto the cuboid (on all domains, and on one domain at a time);
 * for a fixed ``y``: ``B`` over all candidate pairs, then the best four pairs (and the best of
   a pool of recent maximising pairs) refined by a compass (pattern) search in the ``4n``
-  parameters ``(u_x, v_x, u_z, v_z)``, steps halved from 1/4 to 1e-6 (at most 200 sweeps);
+  parameters ``(u_x, v_x, u_z, v_z)``, steps halved from 1/4 to 1e-6 (at most 200 sweeps;
+  direction steps stop once they move a point by less than 1e-6 of the cut's extent);
 * for the minimum over ``y``: the inner value at every ``y`` candidate (pruned as soon as one
   pair shows it cannot be among the three smallest), then a compass search on ``y``'s ``2n``
-  parameters from those three (steps 1/4 to 1e-4, at most 300 trial points each), a trial
+  parameters from those three (steps 1/4 to 1e-4, likewise; at most 200 trial points each), a trial
   rejected as soon as one pair reaches the current minimum. The minimiser and the pool carry
   over from one level to the next as extra starts.
 
@@ -80,7 +81,7 @@ __all__ = ["BetweennessSearch", "search_supported"]
 _N_STARTS = 3  # y starts refined by compass search
 _N_REFINE = 4  # best candidate pairs refined per y (with the best pair of the pool)
 _POOL = 8  # recent maximising pairs, tried first at every y
-_MAX_TRIALS = 300  # compass trial points per y start
+_MAX_TRIALS = 200  # compass trial points per y start
 _MAX_SWEEPS = 200  # compass sweeps per pair refinement
 _STEP0 = 0.25
 _TOL_PAIR = 1e-6
@@ -347,6 +348,7 @@ def _refine_pair(y, gx, gz, state, met, stop, step, acc, xs, zs):  # pragma: no 
     """Compass search maximising ``B`` over the pair's ``4n`` parameters (``state`` updated)."""
     n = y.shape[0]
     best = _pair_value(y, gx, gz, state, met, acc, xs, zs)
+    tiny = _TOL_PAIR * max(_extent(gx), _extent(gz))
     sweeps = 0
     while step > _TOL_PAIR and best < stop and best < _ONE and sweeps < _MAX_SWEEPS:
         sweeps += 1
@@ -355,6 +357,8 @@ def _refine_pair(y, gx, gz, state, met, stop, step, acc, xs, zs):  # pragma: no 
         improved = False
         for c in range(4 * n):
             is_u = (c % (2 * n)) < n
+            if not is_u and (gx[4] if c < 2 * n else gz[4]) * step <= tiny:
+                continue  # a direction step that moves the point by less than the tolerance
             for sgn in (1.0, -1.0):
                 old = state[2 + c]
                 new = old + sgn * step
@@ -489,6 +493,16 @@ def _with_feet(y, geo, kidx, par, pts, dom, acc):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _extent(geo):  # pragma: no cover - compiled
+    """Largest edge of the cut's bounding box: the length scale of compass tolerances."""
+    lo, hi, rad = geo[0], geo[1], geo[4]
+    e = 0.0
+    for i in range(lo.shape[1]):
+        e = max(e, hi[:, i].max() - lo[:, i].min())
+    return e + 2.0 * rad
+
+
+@njit(cache=True)
 def _set_state(state, kx, kz, px, pz):  # pragma: no cover - compiled
     m = px.shape[0]
     state[0] = kx
@@ -546,6 +560,7 @@ def _cut_value(gy, ky, py, ty, gx, kx, px, tx, gz, kz, pz, tz, met, pool, at, y_
                 kept_y[s, 1:] = py[a]
             _push(pool, at, state)
     result = np.inf
+    tiny = _TOL_Y * _extent(gy)
     seen = np.empty((n_starts, n))
     for s in range(n_starts):
         if kept_y[s, 0] < 0.0:
@@ -568,6 +583,8 @@ def _cut_value(gy, ky, py, ty, gx, kx, px, tx, gz, kz, pz, tz, met, pool, at, y_
             _normalise(yp, gy, dom, acc)
             improved = False
             for c in range(2 * n):
+                if c >= n and gy[4] * step <= tiny:
+                    continue  # a direction step that moves y by less than the tolerance
                 for sgn in (1.0, -1.0):
                     old = yp[c]
                     new = old + sgn * step

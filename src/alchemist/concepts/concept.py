@@ -606,7 +606,8 @@ class Concept:
 
     def _between_infimum(self, f, has_limit: bool, exact: bool) -> float:
         """inf over α ∈ (0, μ₀] of ``f``: levels α = μ₀e^{−s} (48 for the exact path, 16 for the
-        search), the best refined by a bounded Brent search in s, and the limit α → 0."""
+        search), the best refined by a bounded Brent search in s (to 1e-9, or to 1/1000 of the
+        bracket for the search), and the limit α → 0."""
         grid = np.concatenate([[0.0], np.geomspace(1e-3, 40.0, 47 if exact else 15)])
 
         def g(s: float) -> float:
@@ -618,7 +619,7 @@ class Concept:
         lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
         if hi > lo:
             res = optimize.minimize_scalar(g, bounds=(lo, hi), method="bounded",
-                                           options={"xatol": 1e-9 if exact else 1e-5})
+                                           options={"xatol": 1e-9 if exact else 1e-3 * (hi - lo)})
             best = min(best, float(res.fun))
         return min(best, f(0.0)) if has_limit else best
 
