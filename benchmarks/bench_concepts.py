@@ -53,6 +53,64 @@ def _numpy_space(space, x, p, block=2048):
     return out
 
 
+def _reference_cut(mid, first, second, alpha):
+    """The reference implementation's scheme for one α-cut (Bechberger's ConceptualSpaces v1.3.2):
+    Nelder–Mead onto the α level set from the 2·n_cuboids shifted corners, then COBYLA for the
+    maximum over ``x, z`` at each end point; the smallest value."""
+    from scipy import optimize
+
+    sp = mid.space
+    n = sp.n_dims
+    w = mid.weights.per_dimension(n)
+    dims = mid.dimensions
+    diff = np.zeros(n)
+    diff[dims] = -np.log(alpha / mid.mu) / (mid.c * w[dims])
+    lo = np.where(np.isfinite(mid.p_min), mid.p_min, 0.0)
+    hi = np.where(np.isfinite(mid.p_max), mid.p_max, 0.0)
+    tol = 0.002
+
+    def soft(x, y, z):
+        return float(sp.between(x, y, z, method="soft", weights=mid.weights))
+
+    values = []
+    for cand in [p - diff for p in lo] + [p + diff for p in hi]:
+        res = optimize.minimize(lambda x: (alpha - mid.membership(x)) ** 2, cand, method="Nelder-Mead")
+        if not res.success:
+            continue
+        y = res.x
+        cons = [{"type": "ineq", "fun": lambda v: first.membership(v[:n]) - alpha - tol},
+                {"type": "ineq", "fun": lambda v: second.membership(v[n:]) - alpha - tol}]
+        inner = optimize.minimize(lambda v: -soft(v[:n], y, v[n:]), np.r_[first.midpoint(), second.midpoint()],
+                                  method="COBYLA", constraints=cons,
+                                  options={"catol": 2 * tol, "tol": 1e-10, "maxiter": 1000, "rhobeg": 0.01})
+        if inner.success or inner.status == 2:
+            values.append(-float(inner.fun))
+    return min(values)
+
+
+def _betweenness_rows(full: bool):
+    """alchemist's ``Concept.between`` against the reference's optimiser scheme on apple space."""
+    import os
+    from pathlib import Path
+
+    from alchemist.concepts._betweenness_search import BetweennessSearch
+    from alchemist.concepts.examples import read_reference_spaces
+
+    data = Path(os.environ.get("ALCHEMIST_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    path = data / "conceptual_spaces" / "bechberger_example_spaces.json"
+    if not path.exists():
+        return None
+    _, k = read_reference_spaces(path)["apple_space"]
+    mid, first, second = k["apple"], k["green"].intersect(k["sour"]), k["yellow"].intersect(k["sweet"])
+    levels = [(i + 1) / 20 for i in range(20)] if full else [0.25, 0.5, 0.75, 1.0]
+    BetweennessSearch(mid, first, second, mid.dimensions).value(0.5)  # compile / load cache
+    t_al, ours = _best(lambda: [BetweennessSearch(mid, first, second, mid.dimensions).value(a) for a in levels])
+    t_ref, ref = _best(lambda: [_reference_cut(mid, first, second, a) for a in levels], 1)
+    t_int, integral = _best(lambda: mid.between(first, second))
+    t_inf, infimum = _best(lambda: mid.with_parameters(c=30.0).between(first, second, method="infimum"))
+    return len(levels), t_al, t_ref, float(np.mean(ours)), float(np.mean(ref)), t_int, integral, t_inf, infimum
+
+
 def run(full: bool = False) -> str:
     from scipy.spatial import cKDTree
     from sklearn.neighbors import NearestNeighbors
@@ -130,6 +188,23 @@ def run(full: bool = False) -> str:
     out.append(f"| membership of {n:,} points in a 2-cuboid star-shaped concept, Numba kernel | {t_mem:.3f} |")
     out.append(f"| same, NumPy `Concept.membership` | {t_mem_np:.3f} ({t_mem_np / t_mem:.1f}× slower) |")
     out.append("")
+    between = _betweenness_rows(full)
+    if between is not None:
+        n_lev, t_al, t_ref, m_al, m_ref, t_int, integral, t_inf, infimum = between
+        out.append(
+            "Betweenness of concepts on Bechberger's apple space (a 2-D taste domain, so the exact "
+            "one-dimensional path does not apply): apple between green∩sour and yellow∩sweet. "
+            f"`f(α)` at {n_lev} levels by alchemist's Numba candidate search against the reference "
+            "implementation's SciPy scheme (Nelder–Mead onto the level set from the corners, COBYLA "
+            "for the inner maximum), and whole `between` calls.\n"
+        )
+        out.append("| workload | seconds | mean f(α) |")
+        out.append("|---|---:|---:|")
+        out.append(f"| f(α) at {n_lev} levels, alchemist candidate search | {t_al:.3f} | {m_al:.6f} |")
+        out.append(f"| same, reference SciPy scheme | {t_ref:.3f} ({t_ref / t_al:.0f}× slower) | {m_ref:.6f} |")
+        out.append(f"| `between(method=\"integral\")` (20 levels), alchemist | {t_int:.3f} | {integral:.6f} |")
+        out.append(f"| `between(method=\"infimum\")`, apple with c = 30, alchemist | {t_inf:.3f} | {infimum:.6f} |")
+        out.append("")
     return "\n".join(out)
 
 
