@@ -476,7 +476,11 @@ class Concept:
         ``f(1) = 0.828571``, the smallest ``f(α)`` here (a 5-point grid over the three cores
         gives the same 29/35): its nested COBYLA maximises ``B`` over ``x, z`` only locally,
         which biases the minimum low (its membership tolerance of 0.02 alone moves ``f`` by less
-        than 0.001).
+        than 0.001). The prints depend on the optimiser's version: the reference's integral
+        scheme, re-stated and run on SciPy 1.14 (Fortran COBYLA), gives 0.875536 and 0.878915
+        for the first two (within 1e-5 of the prints) but 0.436026 for banana; on SciPy 1.17
+        (PRIMA's COBYLA) it gives 0.873108, 0.875586 and 0.365077. Only the definition above
+        gives one answer, so that is what this method computes.
         """
         for o in (first, second):
             self._check_same_space(o)
