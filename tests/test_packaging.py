@@ -12,8 +12,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_build_py_ships_widget_assets_and_notebooks_where_the_package_finds_them(tmp_path):
-    build = tmp_path / "lib"
-    subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(build)],
+    build, meta = tmp_path / "lib", tmp_path / "meta"
+    meta.mkdir()
+    # egg_info's metadata goes to tmp_path too, so the checkout is left as it was
+    subprocess.run([sys.executable, "setup.py", "-q", "egg_info", "--egg-base", str(meta),
+                    "build_py", "--build-lib", str(build)],
                    cwd=ROOT, check=True, capture_output=True, timeout=300)
     pkg = build / "alchemist"
     for src in sorted((ROOT / "widgets").iterdir()):
