@@ -135,14 +135,21 @@ def test_bad_positions_are_refused(small_graph):
         GraphView(g, bad, threaded=False)
 
 
-def test_drafts_sample_the_edges_and_finals_draw_them_all():
-    rng = np.random.default_rng(1)
-    n, m = 2000, 60_000
+def _random_view(seed, n, m, width, height):
+    """``(view, graph, positions)``: a GraphView of m random edges among n nodes at random
+    positions, drafts capped at 20,000 edges."""
+    rng = np.random.default_rng(seed)
     src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
     g = alchemist.Graph.from_edges([(str(a), str(b)) for a, b in zip(src, dst)])
     pos = rng.uniform(0, 1, (g.number_of_nodes(), 2)).astype(np.float32)
-    view = GraphView(g, pos, width=200, height=200, threaded=False)
+    view = GraphView(g, pos, width=width, height=height, threaded=False)
     view._edge_budget = 20_000
+    return view, g, pos
+
+
+def test_drafts_sample_the_edges_and_finals_draw_them_all():
+    m = 60_000
+    view, _, _ = _random_view(1, 2000, m, 200, 200)
     view._on_custom_msg(view, {"type": "view", "x_range": view.x_range, "y_range": view.y_range, "draft": True}, [])
     assert view.frame["draft"] and view.image_format == "jpeg" and view.image[:2] == b"\xff\xd8"
     assert 20_000 <= view.frame["edges_drawn"] < m
@@ -151,13 +158,7 @@ def test_drafts_sample_the_edges_and_finals_draw_them_all():
 
 
 def test_drafts_are_half_size_by_default_and_full_frames_full_size(decode):
-    rng = np.random.default_rng(2)
-    n, m = 500, 30_000
-    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
-    g = alchemist.Graph.from_edges([(str(a), str(b)) for a, b in zip(src, dst)])
-    pos = rng.uniform(0, 1, (g.number_of_nodes(), 2)).astype(np.float32)
-    view = GraphView(g, pos, width=240, height=160, threaded=False)
-    view._edge_budget = 20_000
+    view, g, pos = _random_view(2, 500, 30_000, 240, 160)
     view._on_custom_msg(view, {"type": "view", "x_range": view.x_range, "y_range": view.y_range, "draft": True}, [])
     assert decode(view.image).shape == (80, 120, 3) and view.frame["size"] == [120, 80]
     view._on_custom_msg(view, {"type": "view", "x_range": view.x_range, "y_range": view.y_range, "draft": False}, [])
