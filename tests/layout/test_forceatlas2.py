@@ -30,7 +30,7 @@ def bh_repulsion(pos, mass, theta, kr=2.0):
     n_cells = _cpu.build_tree(pos, mass, np.zeros(n), theta, *ws)
     codes, order, _s, _t, parent, cells, pts = ws
     force = np.zeros((n, 2))
-    _cpu._repulsion(order, n_cells, cells, pts, _cpu.group_cells(n_cells, cells), kr, False, force)
+    _cpu._repulsion(order, n_cells, cells, pts, _cpu.group_cells(n_cells, cells), kr, False, force, 2)
     return force
 
 
@@ -98,6 +98,64 @@ def test_attraction_and_gravity_match_hand_formulas():
         np.testing.assert_allclose(run(False, lin_log), weak, rtol=1e-12)
         strong = expected - 2.0 * gravity * mass[:, None] * pos
         np.testing.assert_allclose(run(True, lin_log), strong, rtol=1e-12)
+        if not lin_log:  # the branch-free kernel of the default options, same formulas
+            for is_strong, want in ((False, weak), (True, strong)):
+                force[:] = np.nan
+                _cpu._attraction_linear(0, 3, pos, mass, indptr, indices, weights, 2.0, gravity, is_strong, force)
+                np.testing.assert_allclose(force, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 17, 1000, 30_000])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_parallel_tree_build_is_identical_to_serial(n, threads):
+    # clustered and coincident points, masses and sizes differing per node
+    rng = np.random.default_rng(n)
+    pos = np.concatenate([rng.normal(size=(n // 2, 2)), 5 + 1e-3 * rng.random((n - n // 2, 2))])
+    pos[: min(n, 40) // 2] = pos[min(n, 40) // 2: 2 * (min(n, 40) // 2)]
+    mass, size = 1 + rng.random(n), rng.random(n)
+    a, b = _cpu.make_workspace(n), _cpu.make_workspace(n)
+    n_a = _cpu.build_tree(pos, mass, size, 1.2, *a)
+    n_b = _cpu.build_tree_parallel(pos, mass, size, 1.2, *b, threads)
+    assert n_a == n_b
+    for name, x, y in zip(("codes", "order", "cells", "points", "parent"), (a[0], a[1], a[5][:, :n_a], a[6], a[4][:n_a]),
+                          (b[0], b[1], b[5][:, :n_b], b[6], b[4][:n_b])):
+        np.testing.assert_array_equal(x, y, err_msg=name)
+
+
+def test_attraction_shares_cover_the_rows_in_balance():
+    # rows of 10, 0, 5, 5, 20 entries: cost = entries + 2 per row = 12, 2, 7, 7, 22 (total 50)
+    indptr = np.array([0, 10, 10, 15, 20, 40])
+    # two threads, nothing else to do: 25 units each; rows 0-3 cost 12 + 2 + 7 = 21 before row 3, 28 before row 4
+    np.testing.assert_array_equal(_cpu._row_shares(indptr, 2, 0), [0, 4, 5])
+    # thread 0 also builds the tree (head = 30 units): (50 + 30) / 2 = 40 per thread, 10 rows-units for thread 0
+    np.testing.assert_array_equal(_cpu._row_shares(indptr, 2, 30), [0, 1, 5])
+    # a head larger than a share: thread 0 takes no rows, the other two 25 units each
+    np.testing.assert_array_equal(_cpu._row_shares(indptr, 3, 500), [0, 0, 4, 5])
+    np.testing.assert_array_equal(_cpu._row_shares(indptr, 1, 30), [0, 5])
+
+
+def test_tree_and_attraction_agree_across_thread_counts():
+    # the parallel-tree path (n >= _PARALLEL_TREE_MIN, 2+ threads) and the side-by-side one (1 thread)
+    g = nx.barabasi_albert_graph(_cpu._PARALLEL_TREE_MIN + 5, 3, seed=2)
+    from alchemist.layout._input import as_layout_graph
+
+    lg = as_layout_graph(g)
+    n = lg.n_nodes
+    pos = np.random.default_rng(1).random((n, 2)) * 100
+    mass = 1.0 + lg.degree
+    out = {}
+    for threads in (1, 2):
+        ws, att = _cpu.make_workspace(n), np.full((n, 2), np.nan)
+        n_cells = _cpu.tree_and_attraction(pos, mass, np.zeros(n), 1.2, *ws, lg.indptr, lg.indices, lg.weights, 2.0,
+                                           1.0, False, False, False, 1.0, False, att, threads)
+        out[threads] = (n_cells, ws[5][:, :n_cells].copy(), att)
+    assert out[1][0] == out[2][0]
+    np.testing.assert_array_equal(out[1][1], out[2][1])
+    np.testing.assert_array_equal(out[1][2], out[2][2])
+    # and the attraction is the hand formula: sum_j (x_j - x_i) minus gravity m_i x_i / |x_i|
+    A = nx.to_scipy_sparse_array(g, nodelist=range(n), format="csr")
+    expected = A @ pos - A.sum(axis=1)[:, None] * pos - mass[:, None] * pos / np.linalg.norm(pos, axis=1)[:, None]
+    np.testing.assert_allclose(out[2][2], expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
 
 
 def _fa2(graph, pos, iterations, **kw):
@@ -187,6 +245,18 @@ def test_callback_gets_each_iteration():
     assert [i for i, _ in seen] == [0, 1, 2, 3]
     assert seen[0][1].shape == (34, 2) and seen[0][1].dtype == np.float32
     np.testing.assert_array_equal(seen[-1][1], out)
+
+
+@pytest.mark.parametrize("graph", [nx.karate_club_graph(), nx.barabasi_albert_graph(1500, 4, seed=1)], ids=["karate", "ba1500"])
+def test_one_compiled_loop_equals_iteration_by_iteration(graph):
+    # without a callback all iterations run in one compiled call; with one, one call per
+    # iteration carries the speed state and the previous forces over: the positions must agree
+    # bit for bit (ba1500 runs on the parallel path when there are 2+ threads)
+    plain = forceatlas2(graph, 30, seed=3)
+    seen = []
+    stepped = forceatlas2(graph, 30, seed=3, callback=lambda i, p: seen.append(p))
+    np.testing.assert_array_equal(plain, stepped)
+    assert len(seen) == 30 and not np.array_equal(seen[0], seen[-1])
 
 
 def test_extra_force_enters_the_force_sum():

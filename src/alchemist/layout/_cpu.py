@@ -30,12 +30,23 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from alchemist.layout.speed import adapt_speed
+
+_adapt_speed = njit(cache=True)(adapt_speed)
+
 LEAF_SIZE = 16
 GROUP_SIZE = 32
-_N_CHUNKS = 256
+_CHUNKS_PER_THREAD = 8
 _MORTON_BITS = 21
 _MORTON_MAX = (1 << _MORTON_BITS) - 1
 _RADIX_BITS = 11
+# at and above this many nodes (with more than one thread) the tree is built by all threads
+# (bounding box, Morton codes, radix sort, gather, cell summaries), then the attraction; below
+# it, one thread builds the tree while the others share the attraction
+_PARALLEL_TREE_MIN = 20_000
+# cost of the serial tree build per node, in units of one attraction edge (measured: ~50 ns per
+# node on ego-Facebook against ~2 ns per CSR entry), to balance the tree's thread against the rest
+_TREE_COST_PER_NODE = 25
 
 
 def make_workspace(n: int):
@@ -101,22 +112,136 @@ def _morton_codes(pos, codes, order):
     """``codes[k]``: Morton code of node ``order[k]``, quantised to ``2^21`` steps of the
     positions' bounding square."""
     n = pos.shape[0]
-    minx = np.inf
-    miny = np.inf
-    maxx = -np.inf
-    maxy = -np.inf
-    for i in range(n):
-        minx = min(minx, pos[i, 0])
-        maxx = max(maxx, pos[i, 0])
-        miny = min(miny, pos[i, 1])
-        maxy = max(maxy, pos[i, 1])
+    minx, maxx, miny, maxy = _bounds(pos, 0, n)
     side = max(maxx - minx, maxy - miny)
     scale = _MORTON_MAX / side if side > 0 else 0.0
     for k in range(n):
         i = order[k]
-        qx = min(np.int64((pos[i, 0] - minx) * scale), _MORTON_MAX)
-        qy = min(np.int64((pos[i, 1] - miny) * scale), _MORTON_MAX)
-        codes[k] = _part1by1(qx) | (_part1by1(qy) << 1)
+        codes[k] = _morton(pos[i, 0], pos[i, 1], minx, miny, scale)
+
+
+@njit(cache=True)
+def _bounds(pos, i0, i1):
+    """``(min x, max x, min y, max y)`` of ``pos[i0:i1]``."""
+    minx = np.inf
+    miny = np.inf
+    maxx = -np.inf
+    maxy = -np.inf
+    for i in range(i0, i1):
+        minx = min(minx, pos[i, 0])
+        maxx = max(maxx, pos[i, 0])
+        miny = min(miny, pos[i, 1])
+        maxy = max(maxy, pos[i, 1])
+    return minx, maxx, miny, maxy
+
+
+@njit(cache=True, error_model="numpy")
+def _morton(x, y, minx, miny, scale):
+    qx = min(np.int64((x - minx) * scale), _MORTON_MAX)
+    qy = min(np.int64((y - miny) * scale), _MORTON_MAX)
+    return _part1by1(qx) | (_part1by1(qy) << 1)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def build_tree_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, n_threads):
+    """:func:`build_tree` on ``n_threads`` threads, with the same result, bit for bit.
+
+    The bounding box, Morton codes, each radix-sort pass (per-thread histograms; thread t's
+    elements of a digit go after those of threads < t, so the sort stays stable), the gather
+    into Morton order, the leaf summaries and the exact radii of the inner cells (each thread
+    takes the points of its share of the Morton order, then a max over threads) are split over
+    the threads; the top-down split and the bottom-up sums over the cells (``O(cells)``) stay
+    serial.
+    """
+    n = pos.shape[0]
+    if n == 0:
+        return 0
+    nt = max(1, min(n_threads, n))
+    box = np.empty((nt, 4))
+    for t in prange(nt):
+        minx, maxx, miny, maxy = _bounds(pos, t * n // nt, (t + 1) * n // nt)
+        box[t, 0] = minx
+        box[t, 1] = maxx
+        box[t, 2] = miny
+        box[t, 3] = maxy
+    minx = box[:, 0].min()
+    maxx = box[:, 1].max()
+    miny = box[:, 2].min()
+    maxy = box[:, 3].max()
+    side = max(maxx - minx, maxy - miny)
+    scale = _MORTON_MAX / side if side > 0 else 0.0
+    for t in prange(nt):
+        for i in range(t * n // nt, (t + 1) * n // nt):
+            order[i] = i
+            codes[i] = _morton(pos[i, 0], pos[i, 1], minx, miny, scale)
+    _radix_sort_parallel(codes, order, tmpc, tmp, nt)
+    for t in prange(nt):
+        for k in range(t * n // nt, (t + 1) * n // nt):
+            i = order[k]
+            pts[k, 0] = pos[i, 0]
+            pts[k, 1] = pos[i, 1]
+            pts[k, 2] = mass[i]
+            pts[k, 3] = size[i]
+    n_cells = _split(codes, parent, cells, n)
+    _summarize_parallel(n_cells, parent, cells, pts, theta, nt)
+    return n_cells
+
+
+@njit(cache=True)
+def _radix_sort_parallel(codes, order, tmpc, tmp, nt):
+    """:func:`_radix_sort` with each pass counted and scattered by ``nt`` threads."""
+    n = codes.shape[0]
+    n_pass = (2 * _MORTON_BITS + _RADIX_BITS - 1) // _RADIX_BITS
+    count = np.empty((nt, (1 << _RADIX_BITS)), np.int64)
+    src_c, src_o, dst_c, dst_o = codes, order, tmpc, tmp
+    swapped = False
+    for p in range(n_pass):
+        if _radix_pass(src_c, src_o, dst_c, dst_o, p * _RADIX_BITS, count):
+            src_c, src_o, dst_c, dst_o = dst_c, dst_o, src_c, src_o
+            swapped = not swapped
+    if swapped:
+        _copy_parallel(src_c, src_o, codes, order, nt)
+
+
+@njit(cache=True, parallel=True)
+def _radix_pass(src_c, src_o, dst_c, dst_o, shift, count):
+    """One stable counting pass on the digit at ``shift`` (``count``: ``(threads, 2^bits)``
+    scratch); returns False, moving nothing, when every code has the same digit."""
+    n = src_c.shape[0]
+    nt, nb = count.shape
+    mask = nb - 1
+    for t in prange(nt):
+        for b in range(nb):
+            count[t, b] = 0
+        for k in range(t * n // nt, (t + 1) * n // nt):
+            count[t, (src_c[k] >> shift) & mask] += 1
+    total = 0
+    for b in range(nb):
+        in_bin = 0
+        for t in range(nt):
+            c = count[t, b]
+            count[t, b] = total + in_bin
+            in_bin += c
+        if in_bin == n:
+            return False
+        total += in_bin
+    for t in prange(nt):
+        for k in range(t * n // nt, (t + 1) * n // nt):
+            b = (src_c[k] >> shift) & mask
+            j = count[t, b]
+            dst_c[j] = src_c[k]
+            dst_o[j] = src_o[k]
+            count[t, b] = j + 1
+    return True
+
+
+@njit(cache=True, parallel=True)
+def _copy_parallel(src_c, src_o, dst_c, dst_o, nt):
+    n = src_c.shape[0]
+    for t in prange(nt):
+        for k in range(t * n // nt, (t + 1) * n // nt):
+            dst_c[k] = src_c[k]
+            dst_o[k] = src_o[k]
 
 
 @njit(cache=True)
@@ -274,25 +399,168 @@ def _summarize(n_cells, parent, cells, pts, theta):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
+def _summarize_parallel(n_cells, parent, cells, pts, theta, nt):
+    """:func:`_summarize` with the leaves and the inner cells' exact radii split over ``nt``
+    threads (same values: the sums run in the same order, the radii are maxima)."""
+    n = pts.shape[0]
+    for t in prange(nt):
+        for c in range(t * n_cells // nt, (t + 1) * n_cells // nt):
+            cells[4, c] = 1.0
+            if c + 1 >= n_cells or parent[c + 1] != c:  # a leaf
+                s = np.int64(cells[5, c])
+                e = np.int64(cells[6, c])
+                m = 0.0
+                mx = 0.0
+                my = 0.0
+                for k in range(s, e):
+                    m += pts[k, 2]
+                    mx += pts[k, 2] * pts[k, 0]
+                    my += pts[k, 2] * pts[k, 1]
+                cx = mx / m
+                cy = my / m
+                if e - s == 1:
+                    cx = pts[s, 0]
+                    cy = pts[s, 1]
+                cells[0, c] = cx
+                cells[1, c] = cy
+                cells[3, c] = m
+                cells[7, c] = _cell_radius(pts, s, e, cx, cy)
+            else:
+                cells[0, c] = 0.0
+                cells[1, c] = 0.0
+                cells[3, c] = 0.0
+                cells[7, c] = 0.0
+    for c in range(n_cells - 1, -1, -1):  # children follow their parent in pre-order
+        if not (c + 1 >= n_cells or parent[c + 1] != c):
+            cells[0, c] /= cells[3, c]
+            cells[1, c] /= cells[3, c]
+        q = parent[c]
+        if q >= 0:
+            cells[4, q] += cells[4, c]
+            cells[3, q] += cells[3, c]
+            cells[0, q] += cells[3, c] * cells[0, c]
+            cells[1, q] += cells[3, c] * cells[1, c]
+    r2 = np.zeros((nt, n_cells))
+    for t in prange(nt):
+        k0 = t * n // nt
+        k1 = (t + 1) * n // nt
+        for c in range(n_cells):
+            if cells[7, c] == 0.0 and cells[6, c] - cells[5, c] > LEAF_SIZE:
+                s = max(np.int64(cells[5, c]), k0)
+                e = min(np.int64(cells[6, c]), k1)
+                cx = cells[0, c]
+                cy = cells[1, c]
+                best = 0.0
+                for k in range(s, e):
+                    dx = pts[k, 0] - cx
+                    dy = pts[k, 1] - cy
+                    best = max(best, dx * dx + dy * dy)
+                r2[t, c] = best
+    for t in prange(nt):
+        for c in range(t * n_cells // nt, (t + 1) * n_cells // nt):
+            if cells[7, c] == 0.0 and cells[6, c] - cells[5, c] > LEAF_SIZE:
+                best = 0.0
+                for u in range(nt):
+                    best = max(best, r2[u, c])
+                cells[7, c] = np.sqrt(best)
+            cells[4, c] += c
+            cells[2, c] = 2.0 * cells[7, c] / theta if theta > 0 else np.inf
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
 def tree_and_attraction(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices,
                         weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, n_threads):
-    """Build the quadtree and compute gravity + attraction into ``att``, side by side.
+    """Build the quadtree and compute gravity + attraction into ``att``.
 
-    The two are independent, so one parallel region runs them as tasks: task 0 builds the
-    (serial) tree while the other threads share the node rows' attraction. ``n_threads`` is
+    With ``n >= _PARALLEL_TREE_MIN`` nodes and several threads, all threads build the tree
+    (:func:`build_tree_parallel`) and then share the attraction. Below that, the two run side
+    by side in one parallel region: thread 0 builds the (serial) tree and takes the rows of the
+    attraction that balance it (by a cost model: ``_TREE_COST_PER_NODE`` edge-units per node,
+    one per CSR entry), the other threads share the rest. ``n_threads`` is
     ``numba.get_num_threads()`` (passed in: reading it here would make the kernel uncacheable).
     Returns the number of cells (see :func:`build_tree`).
     """
     n = pos.shape[0]
-    n_tasks = max(2, n_threads)
-    n_cells = np.zeros(n_tasks, np.int64)
-    for t in prange(n_tasks):
+    nt = max(1, n_threads)
+    if nt > 1 and n >= _PARALLEL_TREE_MIN:
+        n_cells = build_tree_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, nt)
+        rows = _row_shares(indptr, nt, 0)
+        for t in prange(nt):
+            _attraction_rows(rows[t], rows[t + 1], pos, mass, size, indptr, indices, weights, kr, gravity, strong,
+                             lin_log, dissuade, coef_att, overlap, att)
+        return n_cells
+    rows = _row_shares(indptr, nt, _TREE_COST_PER_NODE * n)
+    out = np.zeros(1, np.int64)
+    for t in prange(nt):
         if t == 0:
-            n_cells[0] = build_tree(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts)
-        else:
-            _attraction_gravity((t - 1) * n // (n_tasks - 1), t * n // (n_tasks - 1), pos, mass, size, indptr,
-                                indices, weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att)
-    return n_cells[0]
+            out[0] = build_tree(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts)
+        _attraction_rows(rows[t], rows[t + 1], pos, mass, size, indptr, indices, weights, kr, gravity, strong,
+                         lin_log, dissuade, coef_att, overlap, att)
+    return out[0]
+
+
+@njit(cache=True)
+def _row_shares(indptr, nt, head):
+    """Row bounds ``rows[t] .. rows[t + 1]`` of ``nt`` threads' shares of the attraction, equal
+    in cost (CSR entries + 2 per row), thread 0's share reduced by ``head`` cost units of
+    other work."""
+    n = indptr.shape[0] - 1
+    rows = np.empty(nt + 1, np.int64)
+    rows[0] = 0
+    rows[nt] = n
+    total = indptr[n] + 2 * n
+    per = (total + head) / nt
+    first = max(0.0, per - head)  # thread 0's share of the rows
+    rest = (total - first) / max(1, nt - 1)
+    i = 0
+    for t in range(1, nt):
+        target = first + (t - 1) * rest
+        while i < n and indptr[i] + 2 * i < target:
+            i += 1
+        rows[t] = i
+    return rows
+
+
+@njit(cache=True, error_model="numpy")
+def _attraction_rows(i0, i1, pos, mass, size, indptr, indices, weights, kr, gravity, strong, lin_log, dissuade,
+                     coef_att, overlap, att):
+    if lin_log or dissuade or overlap:
+        _attraction_gravity(i0, i1, pos, mass, size, indptr, indices, weights, kr, gravity, strong, lin_log,
+                            dissuade, coef_att, overlap, att)
+    else:
+        _attraction_linear(i0, i1, pos, mass, indptr, indices, weights, kr, gravity, strong, att)
+
+
+@njit(cache=True, error_model="numpy")
+def iterate(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state, theta, codes, order, tmp, tmpc,
+            parent, cells, pts, indptr, indices, weights, kr, gravity, strong, lin_log, dissuade, coef_att,
+            overlap, jitter, n_free, n_threads):
+    """Run ``n_iterations`` ForceAtlas2 iterations on ``pos`` (in place), in one compiled loop.
+
+    ``force_pair`` is ``(2, n, 2) float64``: this iteration's and the previous iteration's
+    forces, alternating; ``state`` is ``[speed, efficiency, k]`` with ``force_pair[k]`` the most
+    recent force, carried between calls so that ``n`` calls of one iteration give exactly the
+    same positions as one call of ``n`` (the Python loop calls one at a time when it needs a
+    callback or extra forces, which are added from ``extra``: ``(n, 2)``, or ``(0, 2)`` for
+    none). Each iteration: tree + attraction (:func:`tree_and_attraction`), repulsion,
+    swinging and traction, the adaptive speed (:func:`alchemist.layout.speed.adapt_speed`),
+    the move.
+    """
+    for _ in range(n_iterations):
+        k = 1 - np.int64(state[2])
+        force = force_pair[k]
+        old_force = force_pair[1 - k]
+        n_cells = tree_and_attraction(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr,
+                                      indices, weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap,
+                                      att, n_threads)
+        groups = group_cells(n_cells, cells)
+        _repulsion(order, n_cells, cells, pts, groups, kr, overlap, force, n_threads)
+        swinging, traction = total_force_and_swing(force, att, extra, mass, fixed, old_force)
+        speed, efficiency = _adapt_speed(swinging, traction, n_free, state[0], state[1], jitter)
+        apply_forces(pos, mass, size, fixed, force, old_force, speed, overlap)
+        state[0] = speed
+        state[1] = efficiency
+        state[2] = k
 
 
 @njit(cache=True, error_model="numpy")
@@ -364,6 +632,32 @@ def _attraction_gravity(i0, i1, pos, mass, size, indptr, indices, weights, kr, g
 
 
 @njit(cache=True, error_model="numpy")
+def _attraction_linear(i0, i1, pos, mass, indptr, indices, weights, kr, gravity, strong, att):
+    """:func:`_attraction_gravity` for linear attraction without hub dissuasion or overlap (the
+    default): ``sum_j w_ij (x_j - x_i) = sum_j w_ij x_j - x_i sum_j w_ij``, one gather per edge
+    and no branch in the edge loop."""
+    for i in range(i0, i1):
+        xi = pos[i, 0]
+        yi = pos[i, 1]
+        sx = 0.0
+        sy = 0.0
+        sw = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            j = np.int64(indices[e])
+            w = weights[e]
+            sx += w * pos[j, 0]
+            sy += w * pos[j, 1]
+            sw += w
+        if strong:
+            f = kr * mass[i] * gravity
+        else:
+            d = np.sqrt(xi * xi + yi * yi)
+            f = mass[i] * gravity / d if d > 0 else 0.0
+        att[i, 0] = sx - sw * xi - xi * f
+        att[i, 1] = sy - sw * yi - yi * f
+
+
+@njit(cache=True, error_model="numpy")
 def apply_forces(pos, mass, size, fixed, force, old_force, speed, overlap):
     """Move every free node by ``force * speed / (1 + sqrt(speed * swinging_i))``.
 
@@ -400,19 +694,20 @@ def group_cells(n_cells, cells):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _repulsion(order, n_cells, cells, pts, groups, kr, overlap, force):
+def _repulsion(order, n_cells, cells, pts, groups, kr, overlap, force, n_threads):
     """Barnes–Hut repulsion with one tree walk per group of nearby points (Barnes 1990).
 
     A cell is approximated by its centre of mass for the whole group when
     ``d(group com, cell com) > R_group + 2 r_cell / theta``, which implies Gephi's per-point
     criterion ``d_i * theta > 2 r_cell`` for every point of the group (and is stricter).
-    The groups are handed to the threads in small chunks, dynamically (``set_parallel_chunksize``):
-    their costs differ, and on a shared machine so do the threads' speeds.
+    The groups are split into ``_CHUNKS_PER_THREAD`` chunks per thread (Numba's ``prange``
+    hands them out statically; more chunks would cost more in per-chunk list allocations than
+    they gain in balance).
     """
     n_groups = groups.shape[0]
     if n_groups == 0:
         force[:] = 0.0
-    n_chunks = min(n_groups, _N_CHUNKS)
+    n_chunks = min(n_groups, _CHUNKS_PER_THREAD * max(1, n_threads))
     for ch in prange(n_chunks):
         _repulsion_groups(ch * n_groups // n_chunks, (ch + 1) * n_groups // n_chunks,
                           order, n_cells, cells, pts, groups, kr, overlap, force)

@@ -26,11 +26,10 @@ from alchemist.backend import resolve_backend
 from alchemist.errors import LayoutError
 from alchemist.layout._input import LayoutGraph, as_layout_graph
 from alchemist.layout.forces import Force
-from alchemist.layout.speed import adapt_speed
 
 __all__ = ["forceatlas2", "incremental_layout"]
 
-_PARALLEL_MIN_NODES = 5000
+_PARALLEL_MIN_NODES = 1000
 
 
 def forceatlas2(
@@ -284,26 +283,20 @@ def _loop_cpu(g, weights, mass, sizes, fixed, pos, iterations, p, callback, forc
 
     n = g.n_nodes
     ws = _cpu.make_workspace(n)
-    force = np.zeros((n, 2))
-    old_force = np.zeros((n, 2))
+    force_pair = np.zeros((2, n, 2))
     att = np.empty((n, 2))
-    no_extra = np.zeros((0, 2))
-    n_free = int((~fixed).sum())
-    speed, efficiency = 1.0, 1.0
-    n_threads = numba.get_num_threads()
+    state = np.array([1.0, 1.0, 0.0])  # speed, efficiency, which of force_pair is the latest force
+    args = (
+        p["theta"], *ws, g.indptr, g.indices, weights, p["kr"], p["gravity"], p["strong"], p["lin_log"],
+        p["dissuade"], p["coef_att"], p["overlap"], p["jitter"], int((~fixed).sum()), numba.get_num_threads(),
+    )
+    if callback is None and not forces:
+        # the whole run in one compiled loop: no per-iteration dispatch from Python
+        _cpu.iterate(iterations, pos, mass, sizes, fixed, force_pair, att, np.zeros((0, 2)), state, *args)
+        return pos.astype(np.float32)
     for it in range(iterations):
-        force, old_force = old_force, force
-        extra = _extra(forces, pos) if forces else no_extra
-        codes, order, _s, _t, parent, cells, pts = ws
-        n_cells = _cpu.tree_and_attraction(
-            pos, mass, sizes, p["theta"], *ws, g.indptr, g.indices, weights, p["kr"], p["gravity"],
-            p["strong"], p["lin_log"], p["dissuade"], p["coef_att"], p["overlap"], att, n_threads,
-        )
-        groups = _cpu.group_cells(n_cells, cells)
-        _cpu._repulsion(order, n_cells, cells, pts, groups, p["kr"], p["overlap"], force)
-        swinging, traction = _cpu.total_force_and_swing(force, att, extra, mass, fixed, old_force)
-        speed, efficiency = adapt_speed(swinging, traction, n_free, speed, efficiency, p["jitter"])
-        _cpu.apply_forces(pos, mass, sizes, fixed, force, old_force, speed, p["overlap"])
+        extra = _extra(forces, pos) if forces else np.zeros((0, 2))
+        _cpu.iterate(1, pos, mass, sizes, fixed, force_pair, att, extra, state, *args)
         if callback is not None:
             callback(it, pos.astype(np.float32))
     return pos.astype(np.float32)
