@@ -1,7 +1,8 @@
 """Numba CPU kernels of ForceAtlas2: Barnes–Hut quadtree, forces, adaptive speed step.
 
-The quadtree is rebuilt every iteration in flat arrays, serially (each pass is ``O(n)`` or
-``O(n log n)`` over contiguous memory, cheaper than a parallel region's fork-join):
+The quadtree is rebuilt every iteration in flat arrays (:func:`build_tree`; from
+``_PARALLEL_TREE_MIN`` nodes on, :func:`build_tree_parallel` splits every ``O(n)`` pass over
+the threads and gives the same tree bit for bit):
 
 1. Morton codes (21 bits per axis) of the positions in their bounding square, sorted with an
    LSD radix sort (4 passes of 11 bits counted in one read, constant digits skipped);
@@ -21,8 +22,11 @@ to the group's centre of mass: far cells in float32, exact point masses in float
 point of the group then sums in vectorised loops accumulating in float64; groups are spread
 over the cores. The walk writes into preallocated lists and never reallocates inside its loop,
 which keeps Numba's reference counting out of it. Gravity and attraction (over the rows of the
-symmetric CSR: each row sums its own edges, no atomics; float64) do not need the tree, so they
-run on the other threads while one thread builds it (:func:`tree_and_attraction`).
+symmetric CSR: each row sums its own edges, no atomics; float64) do not need the tree: below
+``_PARALLEL_TREE_MIN`` nodes they run on the other threads while one thread builds it
+(:func:`tree_and_attraction`). :func:`iterate` runs whole iterations (tree, forces, adaptive
+speed, move) in one compiled loop, so that a run without a Python callback never returns to
+the interpreter.
 """
 
 from __future__ import annotations
