@@ -100,15 +100,21 @@ def build_tree(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, p
         order[i] = i
     _morton_codes(pos, codes, order)
     _radix_sort(codes, order, tmpc, tmp)
-    for k in range(n):
+    _gather(pos, mass, size, order, pts, 0, n)
+    n_cells = _split(codes, parent, cells, n)
+    _summarize(n_cells, parent, cells, pts, theta)
+    return n_cells
+
+
+@njit(cache=True)
+def _gather(pos, mass, size, order, pts, k0, k1):
+    """``pts[k] = [x, y, mass, size]`` of node ``order[k]``, for ``k0 <= k < k1`` (Morton order)."""
+    for k in range(k0, k1):
         i = order[k]
         pts[k, 0] = pos[i, 0]
         pts[k, 1] = pos[i, 1]
         pts[k, 2] = mass[i]
         pts[k, 3] = size[i]
-    n_cells = _split(codes, parent, cells, n)
-    _summarize(n_cells, parent, cells, pts, theta)
-    return n_cells
 
 
 @njit(cache=True, error_model="numpy")
@@ -180,12 +186,7 @@ def build_tree_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent,
             codes[i] = _morton(pos[i, 0], pos[i, 1], minx, miny, scale)
     _radix_sort_parallel(codes, order, tmpc, tmp, nt)
     for t in prange(nt):
-        for k in range(t * n // nt, (t + 1) * n // nt):
-            i = order[k]
-            pts[k, 0] = pos[i, 0]
-            pts[k, 1] = pos[i, 1]
-            pts[k, 2] = mass[i]
-            pts[k, 3] = size[i]
+        _gather(pos, mass, size, order, pts, t * n // nt, (t + 1) * n // nt)
     n_cells = _split(codes, parent, cells, n)
     _summarize_parallel(n_cells, parent, cells, pts, theta, nt)
     return n_cells
