@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from alchemist.errors import LayoutError
-from alchemist.layout import _cpu, forceatlas2, incremental_layout
+from alchemist.layout import _cpu, force_atlas, forceatlas2, incremental_layout
 from alchemist.layout.forces import CallableForce, GroupAttraction
 
 with warnings.catch_warnings():
@@ -248,11 +248,15 @@ def test_callback_gets_each_iteration():
 
 
 @pytest.mark.parametrize("graph", [nx.karate_club_graph(), nx.barabasi_albert_graph(1500, 4, seed=1)], ids=["karate", "ba1500"])
-def test_one_compiled_loop_equals_iteration_by_iteration(graph):
-    # without a callback all iterations run in one compiled call; with one, one call per
-    # iteration carries the speed state and the previous forces over: the positions must agree
-    # bit for bit (ba1500 runs on the parallel path when there are 2+ threads)
+def test_one_compiled_loop_equals_iteration_by_iteration(graph, monkeypatch):
+    # without a callback the iterations run in blocks, one compiled call each (a whole run for
+    # these graphs); with one, one call per iteration carries the speed state and the previous
+    # forces over: the positions must agree bit for bit (ba1500 runs on the parallel path when
+    # there are 2+ threads)
     plain = forceatlas2(graph, 30, seed=3)
+    with monkeypatch.context() as m:  # blocks of one iteration each: many compiled calls
+        m.setattr(force_atlas, "_BLOCK_SECONDS", 0.0)
+        np.testing.assert_array_equal(forceatlas2(graph, 30, seed=3), plain)
     seen = []
     stepped = forceatlas2(graph, 30, seed=3, callback=lambda i, p: seen.append(p))
     np.testing.assert_array_equal(plain, stepped)

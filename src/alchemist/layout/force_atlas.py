@@ -18,6 +18,7 @@ follows so that layouts are comparable.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -30,6 +31,7 @@ from alchemist.layout.forces import Force
 __all__ = ["forceatlas2", "incremental_layout"]
 
 _PARALLEL_MIN_NODES = 1000
+_BLOCK_SECONDS = 0.2  # target duration of one compiled call of the CPU loop
 
 
 def forceatlas2(
@@ -291,8 +293,16 @@ def _loop_cpu(g, weights, mass, sizes, fixed, pos, iterations, p, callback, forc
         p["dissuade"], p["coef_att"], p["overlap"], p["jitter"], int((~fixed).sum()), numba.get_num_threads(),
     )
     if callback is None and not forces:
-        # the whole run in one compiled loop: no per-iteration dispatch from Python
-        _cpu.iterate(iterations, pos, mass, sizes, fixed, force_pair, att, np.zeros((0, 2)), state, *args)
+        # blocks of iterations in one compiled call each, sized to take about _BLOCK_SECONDS: no
+        # per-iteration dispatch from Python, and a KeyboardInterrupt (Jupyter's "interrupt
+        # kernel") still stops a long run within a fraction of a second
+        done, block = 0, 1
+        while done < iterations:
+            k = min(block, iterations - done)
+            t = time.perf_counter()
+            _cpu.iterate(k, pos, mass, sizes, fixed, force_pair, att, np.zeros((0, 2)), state, *args)
+            done += k
+            block = max(1, int(k * _BLOCK_SECONDS / max(time.perf_counter() - t, 1e-9)))
         return pos.astype(np.float32)
     for it in range(iterations):
         extra = _extra(forces, pos) if forces else np.zeros((0, 2))
