@@ -25,8 +25,8 @@ which keeps Numba's reference counting out of it. Gravity and attraction (over t
 symmetric CSR: each row sums its own edges, no atomics; float64) do not need the tree: below
 ``_PARALLEL_TREE_MIN`` nodes they run on the other threads while one thread builds it
 (:func:`tree_and_attraction`). :func:`iterate` runs whole iterations (tree, forces, adaptive
-speed, move) in one compiled loop, so that a run without a Python callback never returns to
-the interpreter.
+speed, move) in a compiled loop, so that a run without a Python callback returns to the
+interpreter only between blocks of iterations.
 """
 
 from __future__ import annotations
@@ -357,6 +357,29 @@ def _cell_radius(pts, start, stop, cx, cy):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _leaf_summary(pts, cells, c):
+    """Mass, centre of mass and exact radius of leaf cell ``c`` from its points."""
+    s = np.int64(cells[5, c])
+    e = np.int64(cells[6, c])
+    m = 0.0
+    mx = 0.0
+    my = 0.0
+    for k in range(s, e):
+        m += pts[k, 2]
+        mx += pts[k, 2] * pts[k, 0]
+        my += pts[k, 2] * pts[k, 1]
+    cx = mx / m
+    cy = my / m
+    if e - s == 1:  # exactly the point, not (m x) / m
+        cx = pts[s, 0]
+        cy = pts[s, 1]
+    cells[0, c] = cx
+    cells[1, c] = cy
+    cells[3, c] = m
+    cells[7, c] = _cell_radius(pts, s, e, cx, cy)
+
+
+@njit(cache=True)
 def _summarize(n_cells, parent, cells, pts, theta):
     """Mass, centre of mass, radius, skip pointer and opening distance of every cell."""
     for c in range(n_cells):
@@ -368,20 +391,9 @@ def _summarize(n_cells, parent, cells, pts, theta):
     for c in range(n_cells - 1, -1, -1):
         leaf = c + 1 >= n_cells or parent[c + 1] != c
         if leaf:
-            m = 0.0
-            mx = 0.0
-            my = 0.0
-            for k in range(np.int64(cells[5, c]), np.int64(cells[6, c])):
-                m += pts[k, 2]
-                mx += pts[k, 2] * pts[k, 0]
-                my += pts[k, 2] * pts[k, 1]
-            cells[3, c] = m
-            cx = mx / m
-            cy = my / m
-            if cells[6, c] - cells[5, c] == 1:  # exactly the point, not (m x) / m
-                cx = pts[np.int64(cells[5, c]), 0]
-                cy = pts[np.int64(cells[5, c]), 1]
-            cells[7, c] = _cell_radius(pts, np.int64(cells[5, c]), np.int64(cells[6, c]), cx, cy)
+            _leaf_summary(pts, cells, c)
+            cx = cells[0, c]
+            cy = cells[1, c]
         else:
             cx = cells[0, c] / cells[3, c]
             cy = cells[1, c] / cells[3, c]
@@ -412,24 +424,7 @@ def _summarize_parallel(n_cells, parent, cells, pts, theta, nt):
         for c in range(t * n_cells // nt, (t + 1) * n_cells // nt):
             cells[4, c] = 1.0
             if c + 1 >= n_cells or parent[c + 1] != c:  # a leaf
-                s = np.int64(cells[5, c])
-                e = np.int64(cells[6, c])
-                m = 0.0
-                mx = 0.0
-                my = 0.0
-                for k in range(s, e):
-                    m += pts[k, 2]
-                    mx += pts[k, 2] * pts[k, 0]
-                    my += pts[k, 2] * pts[k, 1]
-                cx = mx / m
-                cy = my / m
-                if e - s == 1:
-                    cx = pts[s, 0]
-                    cy = pts[s, 1]
-                cells[0, c] = cx
-                cells[1, c] = cy
-                cells[3, c] = m
-                cells[7, c] = _cell_radius(pts, s, e, cx, cy)
+                _leaf_summary(pts, cells, c)
             else:
                 cells[0, c] = 0.0
                 cells[1, c] = 0.0
@@ -545,9 +540,9 @@ def iterate(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state,
     ``force_pair`` is ``(2, n, 2) float64``: this iteration's and the previous iteration's
     forces, alternating; ``state`` is ``[speed, efficiency, k]`` with ``force_pair[k]`` the most
     recent force, carried between calls so that ``n`` calls of one iteration give exactly the
-    same positions as one call of ``n`` (the Python loop calls one at a time when it needs a
-    callback or extra forces, which are added from ``extra``: ``(n, 2)``, or ``(0, 2)`` for
-    none). Each iteration: tree + attraction (:func:`tree_and_attraction`), repulsion,
+    same positions as one call of ``n`` (the Python loop calls it in blocks of iterations, or
+    one at a time when it needs a callback or extra forces, which are added from ``extra``:
+    ``(n, 2)``, or ``(0, 2)`` for none). Each iteration: tree + attraction (:func:`tree_and_attraction`), repulsion,
     swinging and traction, the adaptive speed (:func:`alchemist.layout.speed.adapt_speed`),
     the move.
     """
