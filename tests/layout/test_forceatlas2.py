@@ -147,7 +147,8 @@ def test_tree_and_attraction_agree_across_thread_counts():
     for threads in (1, 2):
         ws, att = _cpu.make_workspace(n), np.full((n, 2), np.nan)
         n_cells = _cpu.tree_and_attraction(pos, mass, np.zeros(n), 1.2, *ws, lg.indptr, lg.indices, lg.weights, 2.0,
-                                           1.0, False, False, False, 1.0, False, att, threads)
+                                           1.0, False, False, False, 1.0, False, att,
+                                           _cpu.attraction_shares(lg.indptr, threads))
         out[threads] = (n_cells, ws[5][:, :n_cells].copy(), att)
     assert out[1][0] == out[2][0]
     np.testing.assert_array_equal(out[1][1], out[2][1])

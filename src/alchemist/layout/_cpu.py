@@ -469,27 +469,24 @@ def _summarize_parallel(n_cells, parent, cells, pts, theta, nt):
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def tree_and_attraction(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices,
-                        weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, n_threads):
+                        weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows):
     """Build the quadtree and compute gravity + attraction into ``att``.
 
-    With ``n >= _PARALLEL_TREE_MIN`` nodes and several threads, all threads build the tree
-    (:func:`build_tree_parallel`) and then share the attraction. Below that, the two run side
-    by side in one parallel region: thread 0 builds the (serial) tree and takes the rows of the
-    attraction that balance it (by a cost model: ``_TREE_COST_PER_NODE`` edge-units per node,
-    one per CSR entry), the other threads share the rest. ``n_threads`` is
-    ``numba.get_num_threads()`` (passed in: reading it here would make the kernel uncacheable).
-    Returns the number of cells (see :func:`build_tree`).
+    ``rows`` (from :func:`attraction_shares`) has one share of the attraction's node rows per
+    thread. With ``n >= _PARALLEL_TREE_MIN`` nodes and several threads, all threads build the
+    tree (:func:`build_tree_parallel`) and then do their shares of the attraction. Below that,
+    the two run side by side in one parallel region: thread 0 builds the (serial) tree and then
+    does its share, which is smaller by the tree's cost. Returns the number of cells (see
+    :func:`build_tree`).
     """
     n = pos.shape[0]
-    nt = max(1, n_threads)
-    if nt > 1 and n >= _PARALLEL_TREE_MIN:
+    nt = rows.shape[0] - 1
+    if _parallel_tree(n, nt):
         n_cells = build_tree_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, nt)
-        rows = _row_shares(indptr, nt, 0)
         for t in prange(nt):
             _attraction_rows(rows[t], rows[t + 1], pos, mass, size, indptr, indices, weights, kr, gravity, strong,
                              lin_log, dissuade, coef_att, overlap, att)
         return n_cells
-    rows = _row_shares(indptr, nt, _TREE_COST_PER_NODE * n)
     out = np.zeros(1, np.int64)
     for t in prange(nt):
         if t == 0:
@@ -497,6 +494,25 @@ def tree_and_attraction(pos, mass, size, theta, codes, order, tmp, tmpc, parent,
         _attraction_rows(rows[t], rows[t + 1], pos, mass, size, indptr, indices, weights, kr, gravity, strong,
                          lin_log, dissuade, coef_att, overlap, att)
     return out[0]
+
+
+@njit(cache=True)
+def _parallel_tree(n, nt):
+    return nt > 1 and n >= _PARALLEL_TREE_MIN
+
+
+@njit(cache=True)
+def attraction_shares(indptr, n_threads):
+    """Row bounds of the threads' shares of the attraction for :func:`tree_and_attraction`
+    (computed once per layout: they depend only on the graph and the thread count).
+
+    ``n_threads`` is ``numba.get_num_threads()`` (passed in: reading it in a kernel would make
+    it uncacheable). Where thread 0 also builds the serial tree, its share is smaller by the
+    tree's cost, ``_TREE_COST_PER_NODE`` edge-units per node (one per CSR entry).
+    """
+    n = indptr.shape[0] - 1
+    nt = max(1, n_threads)
+    return _row_shares(indptr, nt, 0 if _parallel_tree(n, nt) else _TREE_COST_PER_NODE * n)
 
 
 @njit(cache=True)
@@ -546,13 +562,14 @@ def iterate(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state,
     swinging and traction, the adaptive speed (:func:`alchemist.layout.speed.adapt_speed`),
     the move.
     """
+    rows = attraction_shares(indptr, n_threads)
     for _ in range(n_iterations):
         k = 1 - np.int64(state[2])
         force = force_pair[k]
         old_force = force_pair[1 - k]
         n_cells = tree_and_attraction(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr,
                                       indices, weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap,
-                                      att, n_threads)
+                                      att, rows)
         groups = group_cells(n_cells, cells)
         _repulsion(order, n_cells, cells, pts, groups, kr, overlap, force, n_threads)
         swinging, traction = total_force_and_swing(force, att, extra, mass, fixed, old_force)
