@@ -30,7 +30,7 @@ def bh_repulsion(pos, mass, theta, kr=2.0):
     n_cells = _cpu.build_tree(pos, mass, np.zeros(n), theta, *ws)
     codes, order, _s, _t, parent, cells, pts = ws
     force = np.zeros((n, 2))
-    _cpu._repulsion(order, n_cells, cells, pts, _cpu.group_cells(n_cells, cells), kr, False, force, 2)
+    _cpu._repulsion(order, n_cells, parent, cells, pts, _cpu.group_cells(n_cells, cells), theta, kr, False, force, 2)
     return force
 
 
@@ -56,6 +56,62 @@ def test_barnes_hut_theta_default_within_a_few_percent(clustered):
     rel = np.linalg.norm(approx - exact, axis=1) / np.linalg.norm(exact, axis=1)
     assert np.median(rel) < 0.03
     assert np.linalg.norm(approx - exact) / np.linalg.norm(exact) < 0.05
+
+
+def test_local_expansion_matches_the_series_and_the_field():
+    # sources well outside the unit disk, targets inside: the p-term expansion of
+    # phi(w) = sum_t m_t / (w - a_t) about 0 is c_k = -sum_t m_t / a_t^(k+1) (NumPy, complex128)
+    rng = np.random.default_rng(5)
+    a = 3.0 * np.exp(2j * np.pi * rng.random(40)) * (1 + rng.random(40))
+    m = 1 + rng.random(40)
+    p = _cpu.EXPANSION_ORDER
+    coef = np.zeros(2 * p)
+    for at, mt in zip(a, m):
+        _cpu._p2l(coef, at.real, at.imag, mt)
+    want = np.array([-(m / a ** (k + 1)).sum() for k in range(p)])
+    np.testing.assert_allclose(coef[0::2] + 1j * coef[1::2], want, rtol=1e-12)
+    # shifting the centre by delta keeps the polynomial: Q(w') = P(w' + delta)
+    delta = 0.3 - 0.2j
+    out = np.empty(2 * p)
+    _cpu._shift(coef, delta.real, delta.imag, out)
+    w = 0.25 * np.exp(2j * np.pi * rng.random(7))
+    P = np.polynomial.polynomial.polyval(w + delta, want)
+    Q = np.polynomial.polynomial.polyval(w, out[0::2] + 1j * out[1::2])
+    np.testing.assert_allclose(Q, P, rtol=1e-12)
+    # and it approximates the field itself within the truncation bound rho^p / (1 - rho) * sum m / |a|
+    field = (m[None, :] / (w[:, None] + delta - a[None, :])).sum(axis=1)
+    rho = np.abs(w + delta).max() / np.abs(a).min()
+    assert np.abs(P - field).max() <= rho**p / (1 - rho) * (m / np.abs(a)).sum()
+
+
+def test_repulsion_on_a_deep_tree_is_accurate_and_independent_of_the_thread_split():
+    # 20,000 clustered points: many levels above the groups, so most far cells go through the
+    # local expansions; the forces are compared with the exact all-pairs sum on 300 of them
+    rng = np.random.default_rng(7)
+    centres = rng.normal(scale=100, size=(40, 2))
+    pos = np.concatenate([c + rng.normal(scale=rng.uniform(0.5, 5), size=(500, 2)) for c in centres])
+    mass = 1.0 + rng.integers(0, 20, size=len(pos)).astype(float)
+    n = len(pos)
+    ws = _cpu.make_workspace(n)
+    n_cells = _cpu.build_tree(pos, mass, np.zeros(n), 1.2, *ws)
+    codes, order, _s, _t, parent, cells, pts = ws
+    groups = _cpu.group_cells(n_cells, cells)
+    forces = []
+    for chunks_of in (1, 2, 5):  # different splits of the groups into chunks
+        force = np.full((n, 2), np.nan)
+        _cpu._repulsion(order, n_cells, parent, cells, pts, groups, 1.2, 2.0, False, force, chunks_of)
+        forces.append(force)
+    np.testing.assert_array_equal(forces[0], forces[1])
+    np.testing.assert_array_equal(forces[0], forces[2])
+    sample = rng.choice(n, 300, replace=False)
+    d = pos[sample, None, :] - pos[None, :, :]
+    d2 = (d**2).sum(axis=2)
+    d2[d2 == 0] = np.inf
+    exact = 2.0 * mass[sample, None] * (mass[None, :, None] * d / d2[:, :, None]).sum(axis=1)
+    rel = np.linalg.norm(forces[0][sample] - exact, axis=1) / np.linalg.norm(exact, axis=1)
+    # (measured: median 0.8%, 99th percentile 6.6%; the monopoles' own error at theta = 1.2)
+    assert np.median(rel) < 0.015
+    assert np.percentile(rel, 99) < 0.1
 
 
 def test_barnes_hut_handles_coincident_points():
