@@ -109,9 +109,23 @@ def test_repulsion_on_a_deep_tree_is_accurate_and_independent_of_the_thread_spli
     d2[d2 == 0] = np.inf
     exact = 2.0 * mass[sample, None] * (mass[None, :, None] * d / d2[:, :, None]).sum(axis=1)
     rel = np.linalg.norm(forces[0][sample] - exact, axis=1) / np.linalg.norm(exact, axis=1)
-    # (measured: median 0.8%, 99th percentile 6.6%; the monopoles' own error at theta = 1.2)
+    # fa2's Barnes-Hut (Gephi's per-node criterion, same theta) on the same points, as the peer
+    from fa2 import fa2util
+
+    nodes = []
+    for (x, y), m in zip(pos, mass):
+        node = fa2util.Node()
+        node.mass, node.x, node.y, node.dx, node.dy, node.old_dx, node.old_dy = m, x, y, 0.0, 0.0, 0.0, 0.0
+        nodes.append(node)
+    region = fa2util.Region(nodes)
+    region.buildSubRegions()
+    region.applyForceOnNodes(nodes, 1.2, 2.0)
+    peer = np.array([[node.dx, node.dy] for node in nodes])[sample]
+    rel_peer = np.linalg.norm(peer - exact, axis=1) / np.linalg.norm(exact, axis=1)
+    # measured: ours median 0.8%, 99th percentile 6.6%; fa2's 1.5% and 10.8%
     assert np.median(rel) < 0.015
-    assert np.percentile(rel, 99) < 0.1
+    assert np.median(rel) <= np.median(rel_peer)
+    assert np.percentile(rel, 99) <= np.percentile(rel_peer, 99)
 
 
 def test_barnes_hut_handles_coincident_points():

@@ -70,7 +70,14 @@ def forceatlas2(
     theta : float
         Barnes–Hut opening parameter: a quadtree cell of centre-of-mass radius ``r`` at distance
         ``d`` is approximated by its centre of mass when ``d * theta > 2 r`` (Gephi's criterion).
-        Smaller is more exact and slower; ``theta -> 0`` gives exact all-pairs repulsion.
+        Smaller is more exact and slower; ``theta -> 0`` gives exact all-pairs repulsion. On the
+        CPU a cell is approximated only where the criterion holds for a whole region of the
+        tree (stricter than Gephi's per-node test), and the cells far from a large region are
+        summed for all its nodes at once through a 6-term local expansion (Greengard & Rokhlin
+        1987), whose truncation adds at most ``rho^6 / (1 - rho)``, ``rho = min(1/2, theta/2)``,
+        of a cell's term. At equal ``theta`` the forces are closer to the exact ones than
+        Gephi's and ``fa2``'s (measured on 20,000 clustered points: median relative error 0.8%
+        against 1.5%).
     scaling_ratio : float
         Repulsion constant ``k_r`` (> 0); larger spreads the layout.
     gravity : float
