@@ -22,8 +22,9 @@ Each group of nearby points (a cell of at most ``GROUP_SIZE`` points; Barnes 199
 tree code: don't laugh; it runs") then walks the subtrees passed down to it, collecting the
 cells far from the whole group and the points of the near leaves into one interaction list
 (relative to the group's centre of mass, float64) that every point of the group sums in a
-vectorised loop, and adds its expansion; groups are spread over the cores. The walk writes into preallocated lists and never reallocates inside its loop,
-which keeps Numba's reference counting out of it. Gravity and attraction (over the rows of the
+vectorised loop, and adds its expansion; groups are spread over the cores. The walk writes
+into preallocated lists and never reallocates inside its loop, which keeps Numba's reference
+counting out of it. Gravity and attraction (over the rows of the
 symmetric CSR: each row sums its own edges, no atomics; float64) do not need the tree: below
 ``_PARALLEL_TREE_MIN`` nodes they run on the other threads while one thread builds it
 (:func:`tree_and_attraction`). :func:`iterate` runs whole iterations (tree, forces, adaptive
@@ -719,30 +720,31 @@ def _repulsion(order, n_cells, parent, cells, pts, groups, theta, kr, overlap, f
     """Barnes–Hut repulsion into ``force`` (``(n, 2)``, node order), the far field of the upper
     cells carried down in local expansions.
 
-    Every cell ``T`` above the groups (the cells of at most ``GROUP_SIZE`` points whose parent has
-    more) inherits the source cells that its parent could not approximate and tests them once for
-    all its points (a one-sided dual-tree walk): a cell ``c`` with
-    ``d(T, c) > R_T + 2 r_c / theta`` and ``d(T, c) >= R_T / rho``, ``rho = min(1/2, theta / 2)``
-    (``R_T``: the exact radius of ``T``), enters ``T``'s local expansion, which is shifted down to ``T``'s children; a cell that
-    is larger than ``T`` is opened; the rest are passed down. Each group then walks the subtrees of
-    the cells passed down to it (Barnes 1990, "A modified tree code: don't laugh; it runs"): the
-    cells with ``d(g, c) > R_g + 2 r_c / theta`` and the points of the near leaves go into one
-    list that every point of the group sums exactly in float64, and the group's expansion is
-    evaluated at each point. Both tests imply Gephi's per-point criterion ``d_i * theta > 2 r_c``
-    for every point below ``T`` (they are stricter), so each cell is used where Gephi would use
-    it or nearer. With ``prevent_overlap`` (a force that is not harmonic) nothing is expanded and
-    every group walks the whole tree.
+    Every cell ``T`` above the groups (the cells of at most ``GROUP_SIZE`` points whose parent
+    has more) inherits the source cells that its parent could not approximate and tests them
+    once for all its points (a one-sided dual-tree walk): a cell ``c`` with
+    ``d(T, c) > R_T + 2 r_c / theta`` and ``d(T, c) >= R_T / rho``, ``rho = min(1/2, theta/2)``
+    (``R_T``: the exact radius of ``T``), enters ``T``'s local expansion, which is shifted down
+    to ``T``'s children; a cell that is larger than ``T`` is opened; the rest are passed down.
+    Each group then walks the subtrees of the cells passed down to it (Barnes 1990, "A modified
+    tree code: don't laugh; it runs"): the cells with ``d(g, c) > R_g + 2 r_c / theta`` and the
+    points of the near leaves go into one list that every point of the group sums exactly in
+    float64, and the group's expansion is evaluated at each point. Both tests imply Gephi's
+    per-point criterion ``d_i * theta > 2 r_c`` for every point below ``T`` (they are
+    stricter), so a cell is approximated only where Gephi would approximate it. With
+    ``prevent_overlap`` (a force that is not harmonic) nothing is expanded and every group walks
+    the whole tree.
 
     The expansion (Greengard & Rokhlin 1987, J. Comput. Phys. 73, eq. 2.2 and Lemma 2.4, in
     the complex plane: the force is ``k_r m_i conj(sum_c m_c / (z_i - z_c))``) has
     ``EXPANSION_ORDER`` = 6 terms; with ``|z_i - z_T| <= rho |z_c - z_T|`` its truncation error
     is at most ``rho^6 / (1 - rho)`` of one cell's term (3% at the default ``theta``, and on real
     layouts far below the error of the monopole itself, which is of order ``(theta / 2)^2``); it
-    vanishes with ``theta``, so ``theta -> 0`` still gives the exact forces. The groups are split into
-    ``_CHUNKS_PER_THREAD`` chunks per thread (Numba's ``prange`` hands them out statically;
-    more chunks would cost more in per-chunk allocations than they gain in balance); every group
-    gets the same expansion and lists whatever the split, so the forces do not depend on the
-    thread count.
+    vanishes with ``theta``, so ``theta -> 0`` still gives the exact forces. The groups are
+    split into ``_CHUNKS_PER_THREAD`` chunks per thread (Numba's ``prange`` hands them out
+    statically; more chunks would cost more in per-chunk allocations than they gain in
+    balance); every group gets the same expansion and list whatever the split, so the forces
+    do not depend on the thread count.
     """
     n_groups = groups.shape[0]
     if n_groups == 0:
@@ -814,10 +816,12 @@ def _repulsion_groups(g0, g1, order, n_cells, parent, cells, pts, groups, rho2, 
         nl, nn = _walk(gc, pend, frame_start[depth], frame_stop[depth], cells, pts, overlap, px, py, pm, near)
         if nl > px.shape[0] or nn > near.shape[0]:
             # a list was too short (the walk counted but did not write past the end): grow, redo
-            px = np.empty(2 * nl)
-            py = np.empty(2 * nl)
-            pm = np.empty(2 * nl)
-            near = np.empty(2 * nn, np.int64)
+            if nl > px.shape[0]:
+                px = np.empty(2 * nl)
+                py = np.empty(2 * nl)
+                pm = np.empty(2 * nl)
+            if nn > near.shape[0]:
+                near = np.empty(2 * nn, np.int64)
             nl, nn = _walk(gc, pend, frame_start[depth], frame_stop[depth], cells, pts, overlap, px, py, pm, near)
         gx = cells[0, gc]
         gy = cells[1, gc]
