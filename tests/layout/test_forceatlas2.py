@@ -97,9 +97,9 @@ def test_repulsion_on_a_deep_tree_is_accurate_and_independent_of_the_thread_spli
     codes, order, _s, _t, parent, cells, pts = ws
     groups = _cpu.group_cells(n_cells, cells)
     forces = []
-    for chunks_of in (1, 2, 5):  # different splits of the groups into chunks
+    for n_threads in (1, 2, 5):  # 8, 16 and 40 chunks of groups: different splits
         force = np.full((n, 2), np.nan)
-        _cpu._repulsion(order, n_cells, parent, cells, pts, groups, 1.2, 2.0, False, force, chunks_of)
+        _cpu._repulsion(order, n_cells, parent, cells, pts, groups, 1.2, 2.0, False, force, n_threads)
         forces.append(force)
     np.testing.assert_array_equal(forces[0], forces[1])
     np.testing.assert_array_equal(forces[0], forces[2])
