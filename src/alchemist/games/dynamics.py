@@ -17,7 +17,8 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import linprog, root
 
 from alchemist.errors import InvalidGameError, NoEquilibriumFoundError
-from alchemist.games.normal_form import NormalFormGame, as_game, expected_payoffs
+from alchemist.games._base import NormalFormGame, as_game
+from alchemist.games.normal_form import expected_payoffs
 
 __all__ = ["iterated_dominance", "replicator_dynamics", "fictitious_play", "logit_qre"]
 

@@ -25,7 +25,8 @@ from numba import njit
 
 from alchemist.errors import InvalidGameError, NoEquilibriumFoundError
 from alchemist.games._bimatrix import bimatrix_regret, tucker_pivot
-from alchemist.games.normal_form import DEFAULT_TOL, NormalFormGame, _payoff_range, as_game, is_nash
+from alchemist.games._base import DEFAULT_TOL, NormalFormGame, as_game, payoff_range
+from alchemist.games.normal_form import is_nash
 
 __all__ = ["lemke_howson", "lemke_howson_all"]
 
@@ -132,7 +133,7 @@ def _shifted(game: NormalFormGame):
     if cached is None:
         A, B = game.payoffs
         a, b = A.min(), B.min()
-        cached = (A - a + 1.0 if a <= 0 else A), (B - b + 1.0 if b <= 0 else B), max(1.0, _payoff_range(game))
+        cached = (A - a + 1.0 if a <= 0 else A), (B - b + 1.0 if b <= 0 else B), max(1.0, payoff_range(game))
         game.__dict__["_lh_shifted"] = cached
     return cached
 

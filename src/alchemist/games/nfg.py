@@ -19,7 +19,7 @@ from fractions import Fraction
 import numpy as np
 
 from alchemist.errors import InvalidGameError, NFGFormatError
-from alchemist.games.normal_form import NormalFormGame
+from alchemist.games._base import NormalFormGame
 
 __all__ = ["read_nfg", "write_nfg", "parse_nfg"]
 

@@ -19,7 +19,8 @@ from numba import njit
 
 from alchemist.backend import resolve_backend
 from alchemist.errors import InvalidGameError
-from alchemist.games.normal_form import NormalFormGame, as_game, expected_payoffs
+from alchemist.games._base import NormalFormGame, as_game
+from alchemist.games.normal_form import expected_payoffs
 
 __all__ = ["pareto_front", "equilibrium_payoffs", "pareto_optimal_equilibria", "welfare_maximizing_equilibria"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from alchemist.backend import array_module, resolve_backend, to_numpy
-from alchemist.games.normal_form import as_game
+from alchemist.games._base import as_game
 
 __all__ = ["pure_nash", "pure_to_mixed"]
 

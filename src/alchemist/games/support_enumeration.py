@@ -24,7 +24,7 @@ from numba import njit
 
 from alchemist.errors import DegenerateGameWarning
 from alchemist.games._bimatrix import bimatrix_regret
-from alchemist.games.normal_form import DEFAULT_TOL, _payoff_range, as_game
+from alchemist.games._base import DEFAULT_TOL, as_game, payoff_range
 
 __all__ = ["support_enumeration"]
 
@@ -58,7 +58,7 @@ def support_enumeration(game, tol: float = 1e-10, warn_degenerate: bool = True) 
     """
     game = as_game(game, 2)
     A, B = game.payoffs
-    scale = max(1.0, _payoff_range(game))
+    scale = max(1.0, payoff_range(game))
     xs, ys, degenerate = _support_enumeration_kernel(
         np.ascontiguousarray(A), np.ascontiguousarray(B.T), tol, tol * scale
     )

@@ -30,7 +30,8 @@ from numba import njit
 
 from alchemist.errors import InvalidGameError, NoEquilibriumFoundError
 from alchemist.games._bimatrix import tucker_pivot
-from alchemist.games.normal_form import NormalFormGame, as_game, is_nash
+from alchemist.games._base import NormalFormGame, as_game
+from alchemist.games.normal_form import is_nash
 
 __all__ = ["vertex_enumeration", "is_degenerate", "best_response_polytope_vertices"]
 

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from alchemist.errors import InvalidGameError, NoEquilibriumFoundError
-from alchemist.games.normal_form import NormalFormGame, as_game
+from alchemist.games._base import NormalFormGame, as_game
 
 __all__ = ["zero_sum_equilibrium"]
 
