@@ -68,7 +68,7 @@ def test_discovery_request_reply_and_insights(conn, agent_process, tmp_path):
 
 
 def test_insight_handler_error_is_nacked_and_redelivered(conn):
-    conn._run(conn._js.publish("ai.insights.graph", json.dumps({"kind": "test", "n": 1}).encode()))
+    conn.run(conn.js.publish("ai.insights.graph", json.dumps({"kind": "test", "n": 1}).encode()))
     calls = []
 
     def flaky(insight):

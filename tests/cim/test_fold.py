@@ -98,7 +98,7 @@ def test_missing_predecessor_is_released_when_caught_up(tmp_path):
 def test_ack_subject_parsing_agrees_with_nats_py():
     from nats.aio.msg import Msg
 
-    from alchemist.cim.connection import _pending, _stream_sequence
+    from alchemist.cim.consumer import _pending, _stream_sequence
 
     for reply in ("$JS.ACK.GRAPH_EVENTS.c1.1.4711.12.1700000000000000000.33",
                   "$JS.ACK.hub.ACCHASH.GRAPH_EVENTS.c1.2.99.7.1700000000000000000.0.rnd"):

@@ -20,10 +20,10 @@ def test_put_get_dedup_progress_and_corruption(conn):
     key = store.put(data, progress=lambda done, total: calls.append((done, total)))
     assert key == cid(data)
     assert calls[-1] == (len(data), len(data)) and len(calls) >= 3  # several chunks
-    info = conn._run(conn._js.stream_info("OBJ_alchemist-objects"))
+    info = conn.run(conn.js.stream_info("OBJ_alchemist-objects"))
     stored_bytes = info.state.bytes
     assert store.put(data) == key  # same content: not stored again
-    assert conn._run(conn._js.stream_info("OBJ_alchemist-objects")).state.bytes == stored_bytes
+    assert conn.run(conn.js.stream_info("OBJ_alchemist-objects")).state.bytes == stored_bytes
     store.cache = LRUCache(10)  # an empty cache: read from the server
     got = []
     assert store.get(key, progress=lambda d, t: got.append(d)) == data and got[-1] == len(data)
@@ -31,8 +31,8 @@ def test_put_get_dedup_progress_and_corruption(conn):
         store.get(cid(b"never stored"))
     # corrupt content under a CID: refused
     wrong = cid(b"something else")
-    conn._run(store._bucket())
-    conn._run(store._store.put(wrong, b"not the content of that CID"))
+    conn.run(store._bucket())
+    conn.run(store._store.put(wrong, b"not the content of that CID"))
     with pytest.raises(CIDMismatchError):
         store.get(wrong)
 

@@ -75,13 +75,11 @@ def test_live_graph_follows_new_events_and_time_travel(conn, small_file):
 
 
 def test_messages_dropped_by_a_slow_client_are_fetched_again(conn, college, file_counts, monkeypatch):
-    import alchemist.cim.connection as connection_module
-
     lines, nodes = file_counts(college)
     conn.replay(college, graph_id="slow", batch=1000)  # 62 messages of ~0.4 MB
     # a client buffer of 1 MB and pulls of 64 MB: the client drops most of every pull
-    monkeypatch.setattr(connection_module, "_PENDING_BYTES", 2**20)
-    monkeypatch.setattr(connection_module, "_FETCH_BYTES", 64 * 2**20)
+    monkeypatch.setattr(conn.consumer, "pending_bytes", 2**20)
+    monkeypatch.setattr(conn.consumer, "fetch_bytes", 64 * 2**20)
     graph = conn.graph("slow", live=False)
     assert (graph.number_of_nodes(), graph.number_of_edges(), graph.version) == (nodes, lines, 1 + nodes + lines)
     assert graph.rejected == []

@@ -62,14 +62,14 @@ async def serve(connection, agent: Agent):
     from nats.micro import add_service
 
     agent.bind(connection)
-    service = await add_service(connection._nc, name=agent.name, version=agent.version,
+    service = await add_service(connection.nc, name=agent.name, version=agent.version,
                                 description=agent.description or agent.name,
                                 metadata={"capabilities": ",".join(agent.capabilities)})
     group = service.add_group(name=f"{AGENT_PREFIX}.{agent.name}")
     for capability in agent.capabilities:
         await group.add_endpoint(name=capability, subject=capability, handler=_handler(agent, capability),
                                  metadata={"capability": capability})
-    connection.__dict__.setdefault("_services", []).append(service)
+    connection.services.append(service)
     return service
 
 
@@ -95,7 +95,7 @@ def _reply_headers(headers: dict[str, str]) -> dict[str, str]:
 async def discover(connection, capability: str | None = None, timeout: float = 0.5) -> list[dict]:
     """Every agent answering ``$SRV.INFO`` within ``timeout`` seconds (as INFO dicts), optionally
     only those that list ``capability``."""
-    nc = connection._nc
+    nc = connection.nc
     inbox = nc.new_inbox()
     found: list[dict] = []
     sub = await nc.subscribe(inbox)
@@ -127,7 +127,7 @@ async def request(connection, agent: str, capability: str, payload: dict, timeou
                "Cim-Causation-Id": causation_id or correlation_id or request_id}
     subject = f"{AGENT_PREFIX}.{agent}.{capability}"
     try:
-        msg = await connection._nc.request(subject, json.dumps(payload).encode(), timeout=timeout, headers=headers)
+        msg = await connection.nc.request(subject, json.dumps(payload).encode(), timeout=timeout, headers=headers)
     except (NatsTimeout, NoRespondersError, asyncio.TimeoutError):
         raise AgentTimeout(f"no agent {agent!r} answered {capability!r} within {timeout} s "
                            f"(is one running? `alchemist agent {agent}`)") from None
@@ -144,10 +144,10 @@ async def consume_insights(connection, handler: Callable[[dict], Any], max_messa
                            nak_delay: float) -> dict:
     """Pull insights with the durable ``information-alchemist`` consumer; ack on success, nak with
     ``nak_delay`` seconds on a handler error."""
-    from alchemist.cim.connection import INSIGHTS_CONSUMER, INSIGHTS_STREAM, INSIGHTS_SUBJECT
+    from alchemist.cim.streams import INSIGHTS_CONSUMER, INSIGHTS_STREAM, INSIGHTS_SUBJECT
     from nats.errors import TimeoutError as NatsTimeout
 
-    sub = await connection._js.pull_subscribe(INSIGHTS_SUBJECT, durable=INSIGHTS_CONSUMER, stream=INSIGHTS_STREAM)
+    sub = await connection.js.pull_subscribe(INSIGHTS_SUBJECT, durable=INSIGHTS_CONSUMER, stream=INSIGHTS_STREAM)
     counts = {"acked": 0, "naked": 0}
     loop = asyncio.get_running_loop()
     try:
@@ -233,7 +233,7 @@ class AnalysisAgent(Agent):
         return result
 
     def _publish_insight(self, capability: str, graph_id: str, result: dict, headers: dict[str, str]) -> None:
-        from alchemist.cim.connection import INSIGHTS_STREAM, INSIGHTS_SUBJECT
+        from alchemist.cim.streams import INSIGHTS_STREAM, INSIGHTS_SUBJECT
 
         insight_id = uuid7()
         summary = {k: v for k, v in result.items() if k != "positions"}
@@ -242,7 +242,7 @@ class AnalysisAgent(Agent):
         out = {"Nats-Msg-Id": insight_id, "Cim-Event-Id": insight_id,
                "Cim-Correlation-Id": headers.get("Cim-Correlation-Id", insight_id),
                "Cim-Causation-Id": headers.get("Cim-Request-Id", insight_id)}
-        self.connection._run(self.connection._js.publish(INSIGHTS_SUBJECT, json.dumps(body).encode(), headers=out,
+        self.connection.run(self.connection.js.publish(INSIGHTS_SUBJECT, json.dumps(body).encode(), headers=out,
                                                          stream=INSIGHTS_STREAM))
 
 

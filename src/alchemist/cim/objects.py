@@ -96,7 +96,7 @@ class ObjectStore:
         """
         data = bytes(data)
         key = _cid(data)
-        self.connection._run(self._put(key, data, progress))
+        self.connection.run(self._put(key, data, progress))
         self.cache.put(key, data)
         return key
 
@@ -110,11 +110,15 @@ class ObjectStore:
         CIDMismatchError
             The content received does not hash to ``cid`` (corrupt or tampered).
         """
+        return self.connection.run(self.get_async(cid, progress=progress))
+
+    async def get_async(self, cid: str, *, progress: Callable[[int, int], object] | None = None) -> bytes:
+        """:meth:`get` on the connection's event loop (for code running there)."""
         cid_digest(cid)  # a malformed CID fails here, before any request
         cached = self.cache.get(cid)
         if cached is not None:
             return cached
-        data = self.connection._run(self._get(cid, progress))
+        data = await self._get(cid, progress)
         actual = _cid(data)
         if actual != cid:
             raise CIDMismatchError(f"object {cid} in bucket {self.bucket!r} is corrupt: its content hashes to {actual}")
@@ -123,7 +127,7 @@ class ObjectStore:
 
     def exists(self, cid: str) -> bool:
         """Whether an object with that CID is stored."""
-        return self.connection._run(self._exists(cid))
+        return self.connection.run(self._exists(cid))
 
     def __contains__(self, cid: str) -> bool:
         return self.exists(cid)
@@ -132,7 +136,7 @@ class ObjectStore:
         if self._store is None:
             from nats.js.api import ObjectStoreConfig, StorageType
 
-            self._store = await self.connection._js.create_object_store(
+            self._store = await self.connection.js.create_object_store(
                 self.bucket, config=ObjectStoreConfig(storage=StorageType.FILE))
         return self._store
 

@@ -12,7 +12,7 @@ import logging
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
 
-__all__ = ["METRICS", "serve_metrics", "log", "metrics_text"]
+__all__ = ["METRICS", "serve_metrics", "log", "metrics_text", "progress_bar"]
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -64,3 +64,39 @@ def log(event: str, level: int = logging.INFO, **fields) -> None:
             text = '"' + text.replace('"', '\\"') + '"'
         parts.append(f"{key}={text}")
     _LOGGER.log(level, " ".join(parts), extra={"cim_event": event, "cim_fields": fields})
+
+
+def progress_bar(progress, total: int | None, description: str, unit: str):
+    """A function ``update(n)`` (``update(None)`` closes) for a tqdm bar or a user callback.
+
+    Parameters
+    ----------
+    progress : bool or callable
+        False: no bar (returns None); True: a tqdm bar; a callable: called with the running total.
+    total : int, optional
+        Expected number of units.
+    description, unit : str
+        The bar's label and unit name.
+    """
+    if not progress:
+        return None
+    if callable(progress) and progress is not True:
+        done = [0]
+
+        def call(n):
+            if n is not None:
+                done[0] += n
+                progress(done[0])
+
+        return call
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=description, unit=f" {unit}", unit_scale=True, leave=False)
+
+    def update(n):
+        if n is None:
+            bar.close()
+        else:
+            bar.update(n)
+
+    return update

@@ -141,7 +141,7 @@ def replay_edge_list(connection, source, graph_id: str | None = None, *, batch: 
     EdgeListFormatError
         The file is missing, empty or malformed (the message names the line).
     """
-    from alchemist.cim.connection import PublishResult
+    from alchemist.cim.publisher import PublishResult
 
     edges = source if isinstance(source, EdgeList) else read_edge_list(source)
     graph_id = graph_id or Path(edges.path).name.split(".")[0]
@@ -216,7 +216,7 @@ def import_edge_list(connection, source, graph_id: str | None = None, *, directe
 
     import pyarrow as pa
 
-    from alchemist.cim.connection import PublishResult
+    from alchemist.cim.publisher import PublishResult
 
     start = time.perf_counter()
     edges = source if isinstance(source, EdgeList) else read_edge_list(source)

@@ -48,13 +48,13 @@ def save_snapshot(connection, graph, *, sequence: int | None = None, applied_ids
     seq = int(sequence if sequence is not None else (graph.last_sequence or 0))
     key = connection.objects.put(data)
     pointer = {"cid": key, "sequence": seq, "version": int(graph.version)}
-    connection._run(_put_pointer(connection, graph.graph_id, pointer))
+    connection.run(_put_pointer(connection, graph.graph_id, pointer))
     return pointer
 
 
 def load_snapshot(connection, graph_id: str):
     """``(graph, applied_ids, sequence)`` of the latest snapshot, or None when there is none."""
-    return connection._run(load_snapshot_async(connection, graph_id))
+    return connection.run(load_snapshot_async(connection, graph_id))
 
 
 async def load_snapshot_async(connection, graph_id: str):
@@ -161,7 +161,7 @@ def _by_events(nodes, edges, graph_id: str, directed: bool):
 async def _kv(connection):
     from nats.js.api import KeyValueConfig, StorageType
 
-    return await connection._js.create_key_value(config=KeyValueConfig(bucket=SNAPSHOT_BUCKET,
+    return await connection.js.create_key_value(config=KeyValueConfig(bucket=SNAPSHOT_BUCKET,
                                                                       storage=StorageType.FILE, history=5))
 
 
