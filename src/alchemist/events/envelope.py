@@ -15,7 +15,6 @@ JetStream de-duplicates by its batch id; the events inside keep their own ids an
 from __future__ import annotations
 
 import datetime as _dt
-import time as _time
 from typing import Any, Iterable
 
 import msgspec
@@ -24,6 +23,7 @@ from alchemist.errors import CIDMismatchError, EventError, InvalidEventError
 from alchemist.events.cid import cid as _cid
 from alchemist.events.cid import digests_from_cids
 from alchemist.events.ids import uuid7
+from alchemist.events.times import parse_rfc3339, rfc3339
 from alchemist.events.types import validate_payload, validate_payloads
 
 __all__ = [
@@ -373,47 +373,6 @@ def headers_for(event: Event) -> dict[str, str]:
         "Cim-Causation-Id": event.causation_id,
         "Cim-Cid": event.cid,
     }
-
-
-def rfc3339(value: str | float | int | _dt.datetime | None = None) -> str:
-    """Format a time as RFC 3339 UTC (``2004-04-15T14:56:01Z``; fractional seconds when present).
-
-    Accepts Unix seconds, an aware or naive-UTC datetime, an RFC 3339 string (returned as it is
-    after a format check), or None for now.
-    """
-    if isinstance(value, str):
-        parse_rfc3339(value)
-        return value
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 253402300800:
-        return _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(value))
-    if value is None:
-        value = _dt.datetime.now(_dt.timezone.utc)
-    elif isinstance(value, (int, float)):
-        value = _dt.datetime.fromtimestamp(value, _dt.timezone.utc)
-    elif value.tzinfo is None:
-        value = value.replace(tzinfo=_dt.timezone.utc)
-    value = value.astimezone(_dt.timezone.utc)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
-    return text + "Z"
-
-
-def parse_rfc3339(value: str) -> _dt.datetime:
-    """Parse an RFC 3339 timestamp into an aware datetime.
-
-    Raises
-    ------
-    InvalidEventError
-        If ``value`` is not RFC 3339.
-    """
-    try:
-        parsed = _dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except (ValueError, AttributeError):
-        raise InvalidEventError(f"timestamp {value!r} is not RFC 3339 (e.g. '2004-04-15T14:56:01Z')") from None
-    if parsed.tzinfo is None:
-        raise InvalidEventError(f"timestamp {value!r} has no UTC offset; RFC 3339 requires one (append 'Z')")
-    return parsed
 
 
 def iter_events(messages: Iterable[tuple[bytes, dict[str, str] | None]]) -> Iterable[Event]:
