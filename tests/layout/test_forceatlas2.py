@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from alchemist.errors import LayoutError
-from alchemist.layout import _cpu, force_atlas, forceatlas2, incremental_layout
+from alchemist.layout import _attraction, _loop, _repulsion, _tree, force_atlas, forceatlas2, incremental_layout
 from alchemist.layout.forces import CallableForce, GroupAttraction
 
 with warnings.catch_warnings():
@@ -27,11 +27,12 @@ def exact_repulsion(pos, mass, kr, rows=slice(None)):
 
 def bh_repulsion(pos, mass, theta, kr=2.0):
     n = len(pos)
-    ws = _cpu.make_workspace(n)
-    n_cells = _cpu.build_tree(pos, mass, np.zeros(n), theta, *ws)
+    ws = _tree.make_workspace(n)
+    n_cells = _tree.build_tree(pos, mass, np.zeros(n), theta, *ws)
     codes, order, _s, _t, parent, cells, pts = ws
     force = np.zeros((n, 2))
-    _cpu._repulsion(order, n_cells, parent, cells, pts, _cpu.group_cells(n_cells, cells), theta, kr, False, force, 2)
+    groups = _repulsion.group_cells(n_cells, cells)
+    _repulsion.repulsion(order, n_cells, parent, cells, pts, groups, theta, kr, False, force, 2)
     return force
 
 
@@ -65,16 +66,16 @@ def test_local_expansion_matches_the_series_and_the_field():
     rng = np.random.default_rng(5)
     a = 3.0 * np.exp(2j * np.pi * rng.random(40)) * (1 + rng.random(40))
     m = 1 + rng.random(40)
-    p = _cpu.EXPANSION_ORDER
+    p = _repulsion.EXPANSION_ORDER
     coef = np.zeros(2 * p)
     for at, mt in zip(a, m):
-        _cpu._p2l(coef, at.real, at.imag, mt)
+        _repulsion._p2l(coef, at.real, at.imag, mt)
     want = np.array([-(m / a ** (k + 1)).sum() for k in range(p)])
     np.testing.assert_allclose(coef[0::2] + 1j * coef[1::2], want, rtol=1e-12)
     # shifting the centre by delta keeps the polynomial: Q(w') = P(w' + delta)
     delta = 0.3 - 0.2j
     out = np.empty(2 * p)
-    _cpu._shift(coef, delta.real, delta.imag, out)
+    _repulsion._shift(coef, delta.real, delta.imag, out)
     w = 0.25 * np.exp(2j * np.pi * rng.random(7))
     P = np.polynomial.polynomial.polyval(w + delta, want)
     Q = np.polynomial.polynomial.polyval(w, out[0::2] + 1j * out[1::2])
@@ -93,14 +94,14 @@ def test_repulsion_on_a_deep_tree_is_accurate_and_independent_of_the_thread_spli
     pos = np.concatenate([c + rng.normal(scale=rng.uniform(0.5, 5), size=(500, 2)) for c in centres])
     mass = 1.0 + rng.integers(0, 20, size=len(pos)).astype(float)
     n = len(pos)
-    ws = _cpu.make_workspace(n)
-    n_cells = _cpu.build_tree(pos, mass, np.zeros(n), 1.2, *ws)
+    ws = _tree.make_workspace(n)
+    n_cells = _tree.build_tree(pos, mass, np.zeros(n), 1.2, *ws)
     codes, order, _s, _t, parent, cells, pts = ws
-    groups = _cpu.group_cells(n_cells, cells)
+    groups = _repulsion.group_cells(n_cells, cells)
     forces = []
     for n_threads in (1, 2, 5):  # 8, 16 and 40 chunks of groups: different splits
         force = np.full((n, 2), np.nan)
-        _cpu._repulsion(order, n_cells, parent, cells, pts, groups, 1.2, 2.0, False, force, n_threads)
+        _repulsion.repulsion(order, n_cells, parent, cells, pts, groups, 1.2, 2.0, False, force, n_threads)
         forces.append(force)
     np.testing.assert_array_equal(forces[0], forces[1])
     np.testing.assert_array_equal(forces[0], forces[2])
@@ -143,7 +144,7 @@ def test_attraction_and_gravity_match_hand_formulas():
     force = np.full((3, 2), np.nan)
 
     def run(strong, lin_log):
-        _cpu._attraction_gravity(
+        _attraction.attraction_gravity(
             0, 3, pos, mass, np.zeros(3), indptr, indices, weights, 2.0, gravity, strong, lin_log, False, 1.0,
             False, force,
         )
@@ -169,7 +170,7 @@ def test_attraction_and_gravity_match_hand_formulas():
         if not lin_log:  # the branch-free kernel of the default options, same formulas
             for is_strong, want in ((False, weak), (True, strong)):
                 force[:] = np.nan
-                _cpu._attraction_linear(0, 3, pos, mass, indptr, indices, weights, 2.0, gravity, is_strong, force)
+                _attraction.attraction_linear(0, 3, pos, mass, indptr, indices, weights, 2.0, gravity, is_strong, force)
                 np.testing.assert_allclose(force, want, rtol=1e-12)
 
 
@@ -181,9 +182,9 @@ def test_parallel_tree_build_is_identical_to_serial(n, threads):
     pos = np.concatenate([rng.normal(size=(n // 2, 2)), 5 + 1e-3 * rng.random((n - n // 2, 2))])
     pos[: min(n, 40) // 2] = pos[min(n, 40) // 2: 2 * (min(n, 40) // 2)]
     mass, size = 1 + rng.random(n), rng.random(n)
-    a, b = _cpu.make_workspace(n), _cpu.make_workspace(n)
-    n_a = _cpu.build_tree(pos, mass, size, 1.2, *a)
-    n_b = _cpu.build_tree_parallel(pos, mass, size, 1.2, *b, threads)
+    a, b = _tree.make_workspace(n), _tree.make_workspace(n)
+    n_a = _tree.build_tree(pos, mass, size, 1.2, *a)
+    n_b = _tree.build_tree_parallel(pos, mass, size, 1.2, *b, threads)
     assert n_a == n_b
     for name, x, y in zip(("codes", "order", "cells", "points", "parent"), (a[0], a[1], a[5][:, :n_a], a[6], a[4][:n_a]),
                           (b[0], b[1], b[5][:, :n_b], b[6], b[4][:n_b])):
@@ -194,17 +195,17 @@ def test_attraction_shares_cover_the_rows_in_balance():
     # rows of 10, 0, 5, 5, 20 entries: cost = entries + 2 per row = 12, 2, 7, 7, 22 (total 50)
     indptr = np.array([0, 10, 10, 15, 20, 40])
     # two threads, nothing else to do: 25 units each; rows 0-3 cost 12 + 2 + 7 = 21 before row 3, 28 before row 4
-    np.testing.assert_array_equal(_cpu._row_shares(indptr, 2, 0), [0, 4, 5])
+    np.testing.assert_array_equal(_attraction._row_shares(indptr, 2, 0), [0, 4, 5])
     # thread 0 also builds the tree (head = 30 units): (50 + 30) / 2 = 40 per thread, 10 rows-units for thread 0
-    np.testing.assert_array_equal(_cpu._row_shares(indptr, 2, 30), [0, 1, 5])
+    np.testing.assert_array_equal(_attraction._row_shares(indptr, 2, 30), [0, 1, 5])
     # a head larger than a share: thread 0 takes no rows, the other two 25 units each
-    np.testing.assert_array_equal(_cpu._row_shares(indptr, 3, 500), [0, 0, 4, 5])
-    np.testing.assert_array_equal(_cpu._row_shares(indptr, 1, 30), [0, 5])
+    np.testing.assert_array_equal(_attraction._row_shares(indptr, 3, 500), [0, 0, 4, 5])
+    np.testing.assert_array_equal(_attraction._row_shares(indptr, 1, 30), [0, 5])
 
 
 def test_tree_and_attraction_agree_across_thread_counts():
-    # the parallel-tree path (n >= _PARALLEL_TREE_MIN, 2+ threads) and the side-by-side one (1 thread)
-    g = nx.barabasi_albert_graph(_cpu._PARALLEL_TREE_MIN + 5, 3, seed=2)
+    # the parallel-tree path (n >= PARALLEL_TREE_MIN, 2+ threads) and the side-by-side one (1 thread)
+    g = nx.barabasi_albert_graph(_tree.PARALLEL_TREE_MIN + 5, 3, seed=2)
     from alchemist.layout._input import as_layout_graph
 
     lg = as_layout_graph(g)
@@ -213,10 +214,10 @@ def test_tree_and_attraction_agree_across_thread_counts():
     mass = 1.0 + lg.degree
     out = {}
     for threads in (1, 2):
-        ws, att = _cpu.make_workspace(n), np.full((n, 2), np.nan)
-        n_cells = _cpu.tree_and_attraction(pos, mass, np.zeros(n), 1.2, *ws, lg.indptr, lg.indices, lg.weights, 2.0,
-                                           1.0, False, False, False, 1.0, False, att,
-                                           _cpu.attraction_shares(lg.indptr, threads))
+        ws, att = _tree.make_workspace(n), np.full((n, 2), np.nan)
+        n_cells = _loop.tree_and_attraction(pos, mass, np.zeros(n), 1.2, *ws, lg.indptr, lg.indices, lg.weights, 2.0,
+                                            1.0, False, False, False, 1.0, False, att,
+                                            _attraction.attraction_shares(lg.indptr, threads))
         out[threads] = (n_cells, ws[5][:, :n_cells].copy(), att)
     assert out[1][0] == out[2][0]
     np.testing.assert_array_equal(out[1][1], out[2][1])

@@ -20,7 +20,10 @@ Per iteration, on device arrays (float32 positions and forces, float64 global su
 Burtscher & Pingali insert bodies into a quadtree with locks; the sorted-Morton build used here
 produces the same hierarchy of cells (a binary tree, each quadtree cell being a subtree) without
 locks, which also makes the kernels runnable under Numba's CUDA simulator. The iteration driver
-is written once over an array module ``xp``: CuPy on a GPU, NumPy under the simulator.
+is written once over an array module ``xp``: CuPy on a GPU, NumPy under the simulator. The
+per-edge and per-node formulas (attraction, gravity, overlap repulsion, swinging and traction,
+local speed, Morton bits, adaptive speed) are the CPU kernels' own, from
+:mod:`alchemist.layout._laws` and :mod:`alchemist.layout.speed`, compiled as device functions.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ import math
 import numpy as np
 from numba import cuda
 
+from alchemist.layout._laws import (
+    attraction, gravity_factor, local_speed, overlap_repulsion, spread_bits, swing_traction,
+)
 from alchemist.layout.speed import adapt_speed
 
 __all__ = ["run", "DeviceLayout"]
@@ -38,7 +44,14 @@ _THREADS = 128
 _STACK = 96
 _MAX_Q = (1 << 31) - 1
 
+# the laws shared with the CPU kernels (alchemist.layout._laws), compiled as device functions
 _adapt_speed_device = cuda.jit(device=True)(adapt_speed)
+_attraction = cuda.jit(device=True)(attraction)
+_gravity_factor = cuda.jit(device=True)(gravity_factor)
+_local_speed = cuda.jit(device=True)(local_speed)
+_overlap_repulsion = cuda.jit(device=True)(overlap_repulsion)
+_spread = cuda.jit(device=True)(spread_bits)
+_swing_traction = cuda.jit(device=True)(swing_traction)
 
 
 def run(g, weights, mass, sizes, fixed, pos, iterations, p, callback, forces):
@@ -202,17 +215,6 @@ def _k_bbox(pos, bbox):
         cuda.atomic.max(bbox, 3, pos[i, 1])
 
 
-@cuda.jit(device=True)
-def _spread(v):
-    v &= 0x7FFFFFFF
-    v = (v | (v << 16)) & 0x0000FFFF0000FFFF
-    v = (v | (v << 8)) & 0x00FF00FF00FF00FF
-    v = (v | (v << 4)) & 0x0F0F0F0F0F0F0F0F
-    v = (v | (v << 2)) & 0x3333333333333333
-    v = (v | (v << 1)) & 0x5555555555555555
-    return v
-
-
 @cuda.jit
 def _k_morton(pos, bbox, codes):
     i = cuda.grid(1)
@@ -347,8 +349,7 @@ def _k_repulsion(pts, order, child, span, node, theta2, kr, overlap, force):
             d2 = dx * dx + dy * dy
             if d2 > 0:
                 if overlap:
-                    dist = math.sqrt(d2) - si - pts[q, 3]
-                    f = kr * mi * pts[q, 2] / (dist * dist) if dist > 0 else 100.0 * kr * mi * pts[q, 2]
+                    f = kr * mi * _overlap_repulsion(math.sqrt(d2) - si - pts[q, 3], pts[q, 2])
                 else:
                     f = kr * mi * pts[q, 2] / d2
                 fx += dx * f
@@ -361,8 +362,7 @@ def _k_repulsion(pts, order, child, span, node, theta2, kr, overlap, force):
         inside = span[c, 0] <= k and k <= span[c, 1]
         if not inside and d2 * theta2 > diam * diam:
             if overlap:
-                dist = math.sqrt(d2) - si
-                f = kr * mi * node[c, 0] / (dist * dist) if dist > 0 else 100.0 * kr * mi * node[c, 0]
+                f = kr * mi * _overlap_repulsion(math.sqrt(d2) - si, node[c, 0])
             else:
                 f = kr * mi * node[c, 0] / d2
             fx += dx * f
@@ -384,26 +384,12 @@ def _k_attraction(pos, mass, size, src, dst, w, coef, dissuade, lin_log, overlap
         return
     a = src[e]
     b = dst[e]
-    dx = pos[a, 0] - pos[b, 0]
-    dy = pos[a, 1] - pos[b, 1]
-    f = -coef * w[e]
-    if dissuade:
-        f /= mass[a]
-    if overlap:
-        dist = math.sqrt(dx * dx + dy * dy) - size[a] - size[b]
-        if dist <= 0:
-            return
-        if lin_log:
-            f *= math.log(1.0 + dist) / dist
-    elif lin_log:
-        dist = math.sqrt(dx * dx + dy * dy)
-        if dist <= 0:
-            return
-        f *= math.log(1.0 + dist) / dist
-    cuda.atomic.add(force, (a, 0), dx * f)
-    cuda.atomic.add(force, (a, 1), dy * f)
-    cuda.atomic.add(force, (b, 0), -dx * f)
-    cuda.atomic.add(force, (b, 1), -dy * f)
+    fx, fy = _attraction(pos[a, 0] - pos[b, 0], pos[a, 1] - pos[b, 1], w[e], coef, mass[a], size[a], size[b],
+                         dissuade, lin_log, overlap, 0.0, 0.0)
+    cuda.atomic.add(force, (a, 0), fx)
+    cuda.atomic.add(force, (a, 1), fy)
+    cuda.atomic.add(force, (b, 0), -fx)
+    cuda.atomic.add(force, (b, 1), -fy)
 
 
 @cuda.jit
@@ -416,26 +402,17 @@ def _k_gravity_swing(pos, mass, fixed, kr, gravity, strong, has_extra, extra, fo
     m = mass[i]
     fx = force[i, 0]
     fy = force[i, 1]
-    if strong:
-        f = kr * m * gravity
-        fx -= x * f
-        fy -= y * f
-    else:
-        d = math.sqrt(x * x + y * y)
-        if d > 0:
-            f = m * gravity / d
-            fx -= x * f
-            fy -= y * f
+    f = _gravity_factor(x, y, m, kr, gravity, strong)
+    fx -= x * f
+    fy -= y * f
     if has_extra:
         fx += extra[i, 0]
         fy += extra[i, 1]
     force[i, 0] = fx
     force[i, 1] = fy
     if fixed[i] == 0:
-        ox = old_force[i, 0]
-        oy = old_force[i, 1]
-        sw = np.float64(m) * math.sqrt(np.float64((ox - fx) * (ox - fx) + (oy - fy) * (oy - fy)))
-        tr = 0.5 * np.float64(m) * math.sqrt(np.float64((ox + fx) * (ox + fx) + (oy + fy) * (oy + fy)))
+        sw, tr = _swing_traction(np.float64(m), np.float64(old_force[i, 0]), np.float64(old_force[i, 1]),
+                                 np.float64(fx), np.float64(fy))
         cuda.atomic.add(sums, 0, sw)
         cuda.atomic.add(sums, 1, tr)
 
@@ -456,12 +433,7 @@ def _k_apply(pos, mass, size, fixed, force, old_force, state, overlap):
     i = cuda.grid(1)
     if i >= pos.shape[0] or fixed[i] != 0:
         return
-    speed = state[0]
-    dx = old_force[i, 0] - force[i, 0]
-    dy = old_force[i, 1] - force[i, 1]
-    sw = mass[i] * math.sqrt(dx * dx + dy * dy)
-    factor = speed / (1.0 + math.sqrt(speed * sw))
-    if overlap and size[i] > 0:
-        factor = min(factor, 10.0 / size[i])
+    factor = _local_speed(state[0], mass[i], old_force[i, 0] - force[i, 0], old_force[i, 1] - force[i, 1], size[i],
+                          overlap)
     pos[i, 0] += np.float32(force[i, 0] * factor)
     pos[i, 1] += np.float32(force[i, 1] * factor)

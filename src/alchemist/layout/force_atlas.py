@@ -288,10 +288,10 @@ def _run_cpu(g, weights, mass, sizes, fixed, pos, iterations, p, callback, force
 def _loop_cpu(g, weights, mass, sizes, fixed, pos, iterations, p, callback, forces):
     import numba
 
-    from alchemist.layout import _cpu
+    from alchemist.layout import _loop
 
     n = g.n_nodes
-    ws = _cpu.make_workspace(n)
+    ws = _loop.make_workspace(n)
     force_pair = np.zeros((2, n, 2))
     att = np.empty((n, 2))
     state = np.array([1.0, 1.0, 0.0])  # speed, efficiency, which of force_pair is the latest force
@@ -307,13 +307,13 @@ def _loop_cpu(g, weights, mass, sizes, fixed, pos, iterations, p, callback, forc
         while done < iterations:
             k = min(block, iterations - done)
             t = time.perf_counter()
-            _cpu.iterate(k, pos, mass, sizes, fixed, force_pair, att, np.zeros((0, 2)), state, *args)
+            _loop.iterate(k, pos, mass, sizes, fixed, force_pair, att, np.zeros((0, 2)), state, *args)
             done += k
             block = max(1, int(k * _BLOCK_SECONDS / max(time.perf_counter() - t, 1e-9)))
         return pos.astype(np.float32)
     for it in range(iterations):
         extra = _extra(forces, pos) if forces else np.zeros((0, 2))
-        _cpu.iterate(1, pos, mass, sizes, fixed, force_pair, att, extra, state, *args)
+        _loop.iterate(1, pos, mass, sizes, fixed, force_pair, att, extra, state, *args)
         if callback is not None:
             callback(it, pos.astype(np.float32))
     return pos.astype(np.float32)
