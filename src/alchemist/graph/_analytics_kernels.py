@@ -7,7 +7,7 @@ from numba import njit, prange
 
 
 @njit(cache=True, parallel=True)
-def _pagerank_kernel(indptr, cols, w, out_w, p, alpha, tol, max_iter):
+def pagerank_kernel(indptr, cols, w, out_w, p, alpha, tol, max_iter):
     n = indptr.shape[0] - 1
     x = np.full(n, 1.0 / n)
     scaled = np.empty(n)
@@ -37,7 +37,7 @@ def _pagerank_kernel(indptr, cols, w, out_w, p, alpha, tol, max_iter):
 
 
 @njit(cache=True, parallel=True)
-def _brandes(indptr, indices, rptr, rind, sources):
+def brandes(indptr, indices, rptr, rind, sources):
     """Sum over ``sources`` of Brandes' dependencies δ_s(v) (unnormalized, ordered pairs)."""
     n = indptr.shape[0] - 1
     n_chunks = min(sources.shape[0], 64)
@@ -83,7 +83,7 @@ def _brandes(indptr, indices, rptr, rind, sources):
 
 
 @njit(cache=True)
-def _triangle_kernel(indptr, indices):
+def triangle_kernel(indptr, indices):
     """Triangles at each node of a simple undirected graph by the forward algorithm (Schank &
     Wagner 2005, "Finding, counting and listing all triangles in large graphs", §4): orient each
     edge from the lower-degree end to the higher (ties by row), then every triangle is found once
@@ -126,7 +126,7 @@ def _triangle_kernel(indptr, indices):
 
 
 @njit(cache=True)
-def _louvain_local(indptr, indices, data, k, order, resolution, m2, threshold):
+def louvain_local(indptr, indices, data, k, order, resolution, m2, threshold):
     """Phase 1 of Louvain on a symmetric weighted CSR (A_ii = twice the self-loop weight)."""
     n = indptr.shape[0] - 1
     comm = np.arange(n, dtype=np.int64)

@@ -7,7 +7,7 @@ from numba import njit
 
 
 @njit(cache=True)
-def _bfs(indptr, indices, seeds, max_depth, target):
+def bfs(indptr, indices, seeds, max_depth, target):
     """Multi-source BFS; ``dist`` -1 where unreached; stops at ``max_depth`` (-1: no limit) or
     when ``target`` (>= 0) is reached."""
     n = indptr.shape[0] - 1
@@ -40,7 +40,7 @@ def _bfs(indptr, indices, seeds, max_depth, target):
 
 
 @njit(cache=True)
-def _bfs_bidirectional(indptr, indices, rptr, rind, s, t):
+def bfs_bidirectional(indptr, indices, rptr, rind, s, t):
     """Bidirectional BFS: grow the side whose frontier has fewer edges to scan, one whole level
     at a time, until the two searches meet; the best meeting node over that level gives a
     shortest path. Returns (length, meeting node or -1, forward parents, backward parents)."""
@@ -81,7 +81,7 @@ def _frontier_work(queue, start, stop, ptr):
 
 @njit(cache=True)
 def _expand_level(queue, start, stop, ptr, ind, dist, parent, other):
-    """One BFS level of one side of :func:`_bfs_bidirectional`: append the newly reached nodes
+    """One BFS level of one side of :func:`bfs_bidirectional`: append the newly reached nodes
     to ``queue`` and track the best meeting node with the ``other`` side's distances. Returns
     (new end of the queue, best length, meeting node), -1 for both when the sides did not meet."""
     best = -1
@@ -140,7 +140,7 @@ def _heap_pop(keys, vals, size):
 
 
 @njit(cache=True)
-def _dijkstra_all(indptr, indices, w, s):
+def dijkstra_all(indptr, indices, w, s):
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
     done = np.zeros(n, dtype=np.bool_)
@@ -164,7 +164,7 @@ def _dijkstra_all(indptr, indices, w, s):
 
 
 @njit(cache=True)
-def _dijkstra_bidirectional(indptr, indices, w, rptr, rind, rw, s, t):
+def dijkstra_bidirectional(indptr, indices, w, rptr, rind, rw, s, t):
     """Bidirectional Dijkstra: alternate forward (from s) and backward (to t) steps; stop when
     the two frontier minima add up to at least the best s–t length seen (Goldberg & Harchenko
     2005). Returns (length, meeting node or -1, forward parents, backward parents)."""
@@ -224,7 +224,7 @@ def _dijkstra_bidirectional(indptr, indices, w, rptr, rind, rw, s, t):
 
 
 @njit(cache=True)
-def _induced_edges(indptr, indices, edge_pos, mask, rows):
+def induced_edges(indptr, indices, edge_pos, mask, rows):
     """Edge positions (in edge_index order) of the CSR entries between rows in ``mask``."""
     count = 0
     for r in rows:

@@ -23,6 +23,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from alchemist.errors import GraphError
+from alchemist.graph.core import cached
+from alchemist.graph.csr import build_csr
 
 __all__ = [
     "degree_statistics", "connected_components", "strongly_connected_components", "pagerank",
@@ -139,7 +141,7 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
         if p.shape != (n,) or not np.isfinite(p).all() or p.min() < 0 or p.sum() <= 0:
             raise GraphError(f"personalization must be {n} non-negative finite numbers with a positive sum")
         p = p / p.sum()
-    x, iters, err = _k()._pagerank_kernel(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter))
+    x, iters, err = _k().pagerank_kernel(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter))
     if err >= n * tol:
         raise GraphError(f"PageRank did not converge in {max_iter} iterations (L1 change {err:.3g}); raise max_iter")
     return x
@@ -190,7 +192,7 @@ def betweenness_centrality(graph, k: int | None = None, *, normalized: bool = Tr
         sampled = True
     indptr, indices = _simple_csr(graph, "out")
     rptr, rind = _simple_csr(graph, "in") if graph.directed else (indptr, indices)
-    bc = _k()._brandes(indptr, indices, rptr, rind, src_rows.astype(np.int64))
+    bc = _k().brandes(indptr, indices, rptr, rind, src_rows.astype(np.int64))
     # rescale as networkx._rescale with endpoints=False
     N = n - 1
     if N < 2:
@@ -291,7 +293,7 @@ def louvain(graph, *, resolution: float = 1.0, weight: str | None = "weight", se
             break
         k = np.asarray(A.sum(axis=1)).ravel()
         order = rng.permutation(A.shape[0]).astype(np.int64)
-        comm, moved = _k()._louvain_local(A.indptr.astype(np.int64), A.indices.astype(np.int64),
+        comm, moved = _k().louvain_local(A.indptr.astype(np.int64), A.indices.astype(np.int64),
                                      A.data.astype(np.float64), k, order, float(resolution), m2, float(threshold))
         if not moved:
             break
@@ -367,17 +369,15 @@ def _by_size(labels: np.ndarray) -> np.ndarray:
 def _simple_csr(graph, direction: str):
     """CSR of the simple graph (each neighbour once, no self-loops), cached on the graph.
     ``direction``: "out", "in" or "undirected" (both directions of a directed graph merged)."""
-    key = f"simple_csr_{direction}"
-    if key not in graph._cache:
-        if direction == "undirected" and graph.directed:
-            from alchemist.graph.core import _build_csr
 
-            src, dst, w = graph.edge_index()
-            indptr, indices, _, _ = _build_csr(src, dst, w, graph.number_of_nodes(), False)
+    def build():
+        if direction == "undirected" and graph.directed:
+            indptr, indices, _, _ = build_csr(*graph.edge_index(), graph.number_of_nodes(), False)
         else:
             indptr, indices, _ = graph.csr_in() if direction == "in" else graph.csr()
-        graph._cache[key] = _dedupe_csr(indptr, indices)
-    return graph._cache[key]
+        return _dedupe_csr(indptr, indices)
+
+    return cached(graph, f"simple_csr_{direction}", build)
 
 
 def _dedupe_csr(indptr, indices):
@@ -396,7 +396,7 @@ def _dedupe_csr(indptr, indices):
 def _triangles(graph):
     indptr, indices = _simple_csr(graph, "undirected")
     deg = np.diff(indptr).astype(np.float64)
-    return _k()._triangle_kernel(indptr, indices), deg
+    return _k().triangle_kernel(indptr, indices), deg
 
 
 def _symmetric_matrix(graph, weight):

@@ -24,7 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from alchemist.errors import EdgeListFormatError, GraphFormatError
+from alchemist.errors import DuplicateIdError, EdgeListFormatError, GraphFormatError, NodeNotFoundError
+from alchemist.events import new_event
+from alchemist.graph._common import as_arrow_table
+from alchemist.graph.core import Graph
 
 __all__ = [
     "EdgeList", "read_edge_list", "read_graph", "write_graph", "read_graphml", "write_graphml", "read_gexf",
@@ -141,8 +144,6 @@ def read_graph(path: str | Path, directed: bool = False, *, graph_id: str | None
     EdgeListFormatError, GraphFormatError
         The file is missing or malformed; the message names the file and, where known, the line.
     """
-    from alchemist.graph.core import Graph
-
     if third not in ("timestamp", "weight"):
         raise ValueError(f"third={third!r}; use 'timestamp' or 'weight'")
     path = Path(path)
@@ -433,14 +434,12 @@ def from_frames(nodes=None, edges=None, *, directed: bool = False, graph_id: str
     """
     import pyarrow as pa
 
-    from alchemist.graph.core import Graph, _as_arrow_table
-
     graph = Graph(graph_id, directed=directed, strict=strict or nodes is None)
     if nodes is None:
         graph.strict = False
     xy = None
     if nodes is not None:
-        table = _as_arrow_table(nodes)
+        table = as_arrow_table(nodes)
         if node_id not in table.column_names:
             raise GraphFormatError(f"the node table has no {node_id!r} column (columns: {table.column_names})")
         rename = {node_id: "node_id"}
@@ -454,7 +453,7 @@ def from_frames(nodes=None, edges=None, *, directed: bool = False, graph_id: str
         cols["event_type"] = pa.array(["node_added"] * table.num_rows)
         graph.apply_columns(pa.table(cols))
     if edges is not None:
-        table = _as_arrow_table(edges)
+        table = as_arrow_table(edges)
         for c in (source, target):
             if c not in table.column_names:
                 raise GraphFormatError(f"the edge table has no {c!r} column (columns: {table.column_names})")
@@ -633,8 +632,6 @@ def _load_json(path) -> dict:
 def _node_link_graph(data, path, graph_id):
     import networkx as nx
 
-    from alchemist.graph.core import Graph
-
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
         raise GraphFormatError(f"{path}: not node-link JSON (no 'nodes' list)", path=str(path))
     key = "links" if "links" in data else "edges"
@@ -649,8 +646,6 @@ def _via_networkx(path, reader, graph_id):
     import xml.etree.ElementTree as ET
 
     import networkx as nx
-
-    from alchemist.graph.core import Graph
 
     path = Path(path)
     if not path.exists():
@@ -740,10 +735,6 @@ def _read_alchemist_export(data, path, directed, graph_id):
 
 
 def _graph_from_records(nodes, edges, positions, path, directed, graph_id):
-    from alchemist.errors import DuplicateIdError, NodeNotFoundError
-    from alchemist.events import new_event
-    from alchemist.graph.core import Graph
-
     gid = graph_id or Path(path).name.split(".")[0]
     graph = Graph(gid, directed=directed)
     events = [new_event("node_added", gid, n, timestamp=0, validate=False) for n in nodes]

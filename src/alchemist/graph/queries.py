@@ -21,6 +21,9 @@ from typing import Any, Iterable
 import numpy as np
 
 from alchemist.errors import GraphError, NoPathError
+from alchemist.graph import convert
+from alchemist.graph.core import cached, csr_with_edges, label_mask
+from alchemist.graph.csr import build_csr
 
 __all__ = [
     "neighbors", "k_hop", "shortest_path", "shortest_path_length", "find_nodes", "subgraph",
@@ -161,7 +164,7 @@ def shortest_path_length(graph, source: str, target: str | None = None, *, weigh
     _check_weight(graph, weight)
     (indptr, indices), = _adjacency(graph, direction, merged=True)
     w = _weights(graph, direction)
-    return _k()._dijkstra_all(indptr, indices, w, s)
+    return _k().dijkstra_all(indptr, indices, w, s)
 
 
 def find_nodes(graph, label: str | Iterable[str] | None = None, *, where=None, id_contains: str | None = None,
@@ -193,9 +196,7 @@ def find_nodes(graph, label: str | Iterable[str] | None = None, *, where=None, i
     keep = np.ones(n, dtype=bool)
     if label is not None:
         wanted = {label} if isinstance(label, str) else set(label)
-        codes = [graph._labels.codes[w] for w in wanted if w in graph._labels.codes]
-        rows = graph._live_node_raw()
-        keep &= np.isin(graph._node_label.view()[rows], np.asarray(codes, dtype=np.int32))
+        keep &= label_mask(graph, wanted)
     for key, value in properties.items():
         values, present = graph.node_property(key)
         if isinstance(values, np.ndarray):
@@ -210,14 +211,10 @@ def find_nodes(graph, label: str | Iterable[str] | None = None, *, where=None, i
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        ids = graph._cache.get("ids_arrow")
-        if ids is None:
-            ids = graph._cache["ids_arrow"] = pa.array(graph.node_ids, type=pa.string())
+        ids = cached(graph, "ids_arrow", lambda: pa.array(graph.node_ids, type=pa.string()))
         keep &= pc.match_substring(ids, id_contains).to_numpy(zero_copy_only=False)
     if where is not None:
-        frame = graph._cache.get("nodes_frame")
-        if frame is None:
-            frame = graph._cache["nodes_frame"] = graph.nodes
+        frame = cached(graph, "nodes_frame", lambda: graph.nodes)
         import polars as pl
 
         keep &= frame.select(where.fill_null(False).alias("_m"))["_m"].to_numpy().astype(bool) if isinstance(
@@ -242,9 +239,9 @@ def subgraph(graph, nodes: Iterable[str], *, graph_id: str | None = None):
     n = graph.number_of_nodes()
     mask = np.zeros(n, dtype=np.bool_)
     mask[rows] = True
-    indptr, indices, _, edge_pos = graph._csr_with_edges()
-    positions = _k()._induced_edges(indptr, indices, edge_pos, mask, rows)
-    return graph._induced(rows, np.unique(positions), graph_id=graph_id)
+    indptr, indices, _, edge_pos = csr_with_edges(graph)
+    positions = _k().induced_edges(indptr, indices, edge_pos, mask, rows)
+    return convert.induced(graph, rows, np.unique(positions), graph_id=graph_id)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -263,12 +260,8 @@ def _adjacency(graph, direction: str, merged: bool = False):
 
 
 def _both(graph):
-    if "csr_both" not in graph._cache:
-        from alchemist.graph.core import _build_csr
-
-        src, dst, w = graph.edge_index()
-        graph._cache["csr_both"] = _build_csr(src, dst, w, graph.number_of_nodes(), False)[:3]
-    return graph._cache["csr_both"]
+    """CSR of a directed graph with both directions merged (cached until the graph changes)."""
+    return cached(graph, "csr_both", lambda: build_csr(*graph.edge_index(), graph.number_of_nodes(), False)[:3])
 
 
 def _weights(graph, direction):
@@ -282,11 +275,8 @@ def _weights(graph, direction):
 def _check_weight(graph, weight):
     if weight != "weight":
         raise GraphError(f"weight={weight!r}; use None (hop count) or 'weight' (the edge weights)")
-    key = "min_weight"
-    if key not in graph._cache:
-        w = graph.edge_index()[2]
-        graph._cache[key] = (float(w.min()), int(np.argmin(w))) if w.shape[0] else (0.0, -1)
-    low, pos = graph._cache[key]
+    w = graph.edge_index()[2]
+    low, pos = cached(graph, "min_weight", lambda: (float(w.min()), int(np.argmin(w))) if w.shape[0] else (0.0, -1))
     if low < 0:
         raise GraphError(f"edge {graph.edge_ids[pos]!r} has a negative weight {low}; Dijkstra needs "
                          "non-negative weights")
@@ -295,7 +285,7 @@ def _check_weight(graph, weight):
 def _distances_bfs(graph, seeds: np.ndarray, direction: str, max_depth: int) -> np.ndarray:
     adj = _adjacency(graph, direction, merged=True)
     (indptr, indices), = adj
-    return _k()._bfs(indptr, indices, seeds.astype(np.int64), max_depth, -1)[0]
+    return _k().bfs(indptr, indices, seeds.astype(np.int64), max_depth, -1)[0]
 
 
 def _shortest(graph, source, target, weight, direction):
@@ -304,11 +294,11 @@ def _shortest(graph, source, target, weight, direction):
     reverse = {"out": "in", "in": "out", "both": "both"}[direction]
     (rptr, rind), = _adjacency(graph, reverse, merged=True)
     if weight is None:
-        length, meet, pf, pb = _k()._bfs_bidirectional(indptr, indices, rptr, rind, s, t)
+        length, meet, pf, pb = _k().bfs_bidirectional(indptr, indices, rptr, rind, s, t)
     else:
         _check_weight(graph, weight)
         w, rw = _weights(graph, direction), _weights(graph, reverse)
-        length, meet, pf, pb = _k()._dijkstra_bidirectional(indptr, indices, w, rptr, rind, rw, s, t)
+        length, meet, pf, pb = _k().dijkstra_bidirectional(indptr, indices, w, rptr, rind, rw, s, t)
     if meet < 0:
         raise NoPathError(f"no path from {source!r} to {target!r}")
     forward = _walk_back(pf, s, meet)

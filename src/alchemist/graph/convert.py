@@ -1,0 +1,313 @@
+"""Conversions: building a :class:`~alchemist.graph.Graph` from edges, arrays and NetworkX
+graphs, and back to NetworkX (as NetworkX's own ``convert.py``); induced subgraphs.
+
+Each builder makes the events that build the graph as columns (``graph_created``, a
+``node_added`` before each node's first edge, one ``edge_added`` per edge) and applies them in one
+column-wise step (:mod:`alchemist.graph.bulk`), so the graph's history is the same as if they had
+been applied one by one. These are the bodies of the ``Graph.from_*`` class methods and of
+:meth:`Graph.to_networkx <alchemist.graph.Graph.to_networkx>`, which document them; ``cls`` is
+the class to build.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+
+from alchemist.errors import DuplicateIdError, GraphError, InvalidEventError
+from alchemist.graph import bulk
+from alchemist.graph._columns import Column
+from alchemist.graph._common import ALIVE, CREATED, EDGE, IMPLICIT_ID, NODE, jsonable, release_memory
+from alchemist.graph.bulk import Batch
+from alchemist.graph.csr import has_parallel
+
+__all__ = ["from_arrays", "from_edge_list", "from_edges", "from_networkx", "induced", "load_edge_arrays",
+           "to_networkx"]
+
+
+def from_edges(cls, edges: Iterable[tuple], *, graph_id: str = "graph", directed: bool = False,
+               timestamps: Iterable[float] | None = None):
+    """The body of :meth:`Graph.from_edges <alchemist.graph.Graph.from_edges>`."""
+    edges = list(edges)
+    for i, edge in enumerate(edges):
+        if len(edge) not in (2, 3):
+            raise GraphError(f"edge {i} is {edge!r}; give (source, target) or (source, target, weight)")
+    import pyarrow as pa
+
+    src = pa.array([str(e[0]) for e in edges], type=pa.string())
+    dst = pa.array([str(e[1]) for e in edges], type=pa.string())
+    try:
+        weights = np.array([float(e[2]) if len(e) == 3 else 1.0 for e in edges], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidEventError(f"an edge weight is not a number ({exc})") from None
+    times = None if timestamps is None else np.asarray(list(timestamps), dtype=np.float64)
+    graph = cls(graph_id, directed=directed)
+    load_edge_arrays(graph, src, dst, weights, times, where="edge")
+    return graph
+
+
+def from_edge_list(cls, edges, *, graph_id: str = "graph", directed: bool = False,
+                   third: str = "timestamp"):
+    """The body of :meth:`Graph.from_edge_list <alchemist.graph.Graph.from_edge_list>`."""
+    import pyarrow as pa
+
+    n = len(edges)
+    src = edges.source if isinstance(edges.source, pa.Array) else pa.array(edges.source, type=pa.string())
+    dst = edges.target if isinstance(edges.target, pa.Array) else pa.array(edges.target, type=pa.string())
+    if edges.third is not None and third == "timestamp":
+        times, weights = np.asarray(edges.third, dtype=np.float64), np.ones(n)
+    else:
+        times = None
+        weights = np.asarray(edges.third, dtype=np.float64) if edges.third is not None else np.ones(n)
+    graph = cls(graph_id, directed=directed)
+    load_edge_arrays(graph, src, dst, weights, times, where=f"{edges.path}: edge line index")
+    if n >= 500_000:
+        release_memory()
+    return graph
+
+
+def from_arrays(cls, source, target, weight=None, *, node_ids: Iterable | None = None,
+                graph_id: str = "graph", directed: bool = False):
+    """The body of :meth:`Graph.from_arrays <alchemist.graph.Graph.from_arrays>`."""
+    graph = cls(graph_id, directed=directed)
+    _load_arrays(graph, source, target, weight, node_ids)
+    if graph.version >= 500_000:
+        release_memory()
+    return graph
+
+
+def from_networkx(cls, G, *, graph_id: str = "graph", weight: str = "weight"):
+    """The body of :meth:`Graph.from_networkx <alchemist.graph.Graph.from_networkx>`."""
+    import pyarrow as pa
+
+    graph = cls(graph_id, directed=G.is_directed(), name=str(G.graph.get("name", "")))
+    node_list = list(G.nodes(data=True))
+    ids = [str(n) for n, _ in node_list]
+    labels = [str(d.get("label", "")) for _, d in node_list]
+    nprops = [{k: jsonable(v) for k, v in d.items() if k != "label"} for _, d in node_list]
+    edge_iter = list(G.edges(keys=True, data=True) if G.is_multigraph() else (
+        (u, v, None, d) for u, v, d in G.edges(data=True)))
+    given = [d.get("id") for *_, d in edge_iter]
+    use_given = all(isinstance(x, str) and x for x in given) and len(set(given)) == len(given)
+    eids = given if use_given else [None] * len(edge_iter)
+    weights = []
+    for i, (u, v, _, d) in enumerate(edge_iter):
+        try:
+            w = float(d.get(weight, 1.0))
+        except (TypeError, ValueError):
+            raise InvalidEventError(f"edge ({u!r}, {v!r}) has a {weight} {d.get(weight)!r} that is not a number") from None
+        if not math.isfinite(w):
+            raise InvalidEventError(f"edge ({u!r}, {v!r}) has a non-finite {weight} {w!r}")
+        weights.append(w)
+    skip = {weight, "relationship", "type", "id"} if use_given else {weight, "relationship", "type"}
+    eprops = [{k: jsonable(x) for k, x in d.items() if k not in skip} for *_, d in edge_iter]
+    rels = [str(d.get("relationship", d.get("type", ""))) for *_, d in edge_iter]
+    nn, ne = len(ids), len(edge_iter)
+    kinds = np.concatenate([[CREATED], np.full(nn, NODE), np.full(ne, EDGE)]).astype(np.int8)
+    a = pa.array([None] + ids + [str(u) for u, *_ in edge_iter], type=pa.string())
+    b = pa.array([None] * (1 + nn) + [str(v) for _, v, *_ in edge_iter], type=pa.string())
+    bulk.apply(graph, Batch(
+        kinds, a, b,
+        edge_ids=pa.array([None] * (1 + nn) + eids, type=pa.string()),
+        label=[""] + labels + [""] * ne, relationship=[""] * (1 + nn) + rels,
+        weight=np.concatenate([np.ones(1 + nn), np.asarray(weights, np.float64)]),
+        props=[None] + nprops + eprops, times=None,
+        created=[{"directed": G.is_directed(), "name": graph.name}]))
+    return graph
+
+
+def to_networkx(graph):
+    """The body of :meth:`Graph.to_networkx <alchemist.graph.Graph.to_networkx>`."""
+    import networkx as nx
+
+    src, dst, w = graph.edge_index()
+    multi = has_parallel(src, dst, graph.directed)
+    G = (nx.MultiDiGraph() if multi else nx.DiGraph()) if graph.directed else (
+        nx.MultiGraph() if multi else nx.Graph())
+    if graph.name:
+        G.graph["name"] = graph.name
+    rows = graph._live_node_raw()
+    words = graph._labels.words
+    for r in rows.tolist():
+        attrs = graph._node_props.get(r)
+        label = words[graph._node_label[r]]
+        if label:
+            attrs["label"] = label
+        G.add_node(graph._node_ids[r], **attrs)
+    ids = graph.node_ids
+    rels = graph._rels.words
+    for k, e in enumerate(graph._live_edge_raw().tolist()):
+        attrs = graph._edge_props.get(e)
+        attrs["weight"] = float(w[k])
+        attrs["id"] = graph._edge_id(e)
+        rel = rels[graph._edge_rel[e]]
+        if rel:
+            attrs["relationship"] = rel
+        G.add_edge(ids[src[k]], ids[dst[k]], **attrs)
+    return G
+
+
+def induced(graph, rows: np.ndarray, edge_positions: np.ndarray, *, graph_id: str | None = None):
+    """A new graph of the live node ``rows`` and the live edges at ``edge_positions``
+    (positions in :meth:`Graph.edge_index` order), made by taking rows of the columns: its history
+    is ``node_added`` for each node, then ``edge_added`` for each edge."""
+    raw = graph._live_node_raw()[rows]
+    eraw = np.sort(graph._live_edge_raw()[edge_positions])
+    g = type(graph)(graph_id or graph.graph_id, directed=graph.directed, strict=graph.strict, keep_log=graph.keep_log,
+              name=graph.name)
+    nn, ne = raw.shape[0], eraw.shape[0]
+    remap = np.full(len(graph._node_ids), -1, dtype=np.int64)
+    remap[raw] = np.arange(nn)
+    g._node_ids = [graph._node_ids[r] for r in raw.tolist()]
+    g._node_index = None
+    g._labels, g._rels = graph._labels.copy(), graph._rels.copy()
+    g._node_label = graph._node_label.take(raw)
+    g._node_time = graph._node_time.take(raw)
+    g._node_added = Column.of(np.arange(1, nn + 1, dtype=np.int64))
+    g._node_removed = Column(np.int64, fill=ALIVE, lazy=True)
+    g._node_removed.pad_to(nn)
+    g._node_props = graph._node_props.take(raw)
+    g._src = Column.of(remap[graph._src.view()[eraw]])
+    g._dst = Column.of(remap[graph._dst.view()[eraw]])
+    g._weight = graph._weight.take(eraw)
+    g._edge_rel = graph._edge_rel.take(eraw)
+    g._edge_time = graph._edge_time.take(eraw)
+    g._edge_added = Column.of(np.arange(nn + 1, nn + ne + 1, dtype=np.int64))
+    g._edge_removed = Column(np.int64, fill=ALIVE, lazy=True)
+    g._edge_removed.pad_to(ne)
+    g._edge_props = graph._edge_props.take(eraw)
+    explicit = graph._edge_explicit
+    for new, old in enumerate(eraw.tolist()):
+        if old != new or old in explicit:
+            eid = explicit.get(old) or f"e{old}"
+            if eid != f"e{new}":
+                g._edge_explicit[new] = eid
+                g._edge_index[eid] = new
+    g._pattern_max = max((int(m.group(1)) for e in g._edge_index if (m := IMPLICIT_ID.fullmatch(e))), default=-1)
+    times = np.concatenate([g._node_time.view(), g._edge_time.view()])
+    g._vtime = Column(np.float64, fill=np.nan, lazy=True)
+    g._vtime.extend(times)
+    g._n_alive_nodes, g._n_alive_edges = nn, ne
+    g.version = nn + ne
+    if graph._pos is not None:
+        g._pos = graph.positions[rows].copy()
+    return g
+
+
+def load_edge_arrays(graph, src, dst, weights: np.ndarray, times: np.ndarray | None, *, where: str) -> None:
+    """The events of an edge list (graph_created, node_added before first use, edge_added)
+    built as columns and applied in one bulk step."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(src)
+    if weights.shape[0] != n or (times is not None and times.shape[0] != n):
+        raise GraphError(f"{n} edges but {weights.shape[0]} weights / timestamps")
+    bad = ~np.isfinite(weights)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InvalidEventError(f"{where} {k} has a non-finite weight {weights[k]!r}")
+    ends = pa.concat_arrays([src.cast(pa.string()), dst.cast(pa.string())])
+    codes = pc.dictionary_encode(ends).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    slot = np.empty(2 * n, dtype=np.int64)
+    slot[0::2], slot[1::2] = codes[:n], codes[n:]
+    first = np.full(int(codes.max()) + 1 if n else 0, 2 * n, dtype=np.int64)
+    np.minimum.at(first, slot, np.arange(2 * n))
+    is_first = np.zeros(2 * n, dtype=bool)
+    is_first[first] = True
+    new_per_line = is_first.reshape(n, 2).sum(axis=1)
+    # events: created, then per line [node_added for each first endpoint] + edge_added
+    per_line = new_per_line + 1
+    total = 1 + int(per_line.sum())
+    line_start = 1 + np.concatenate([[0], np.cumsum(per_line)[:-1]]) if n else np.zeros(0, np.int64)
+    kinds = np.full(total, NODE, dtype=np.int8)
+    kinds[0] = CREATED
+    edge_pos = line_start + new_per_line
+    kinds[edge_pos] = EDGE
+    # positions of node_added events: the first-endpoint slots in order
+    first_slots = np.flatnonzero(is_first)
+    node_pos = line_start[first_slots // 2] + (first_slots % 2) * is_first[first_slots - (first_slots % 2)]
+    a_take = np.full(total, -1, dtype=np.int64)
+    b_take = np.full(total, -1, dtype=np.int64)
+    a_take[edge_pos] = np.arange(n)
+    b_take[edge_pos] = n + np.arange(n)
+    a_take[node_pos] = np.where(first_slots % 2 == 0, first_slots // 2, n + first_slots // 2)
+    a = ends.take(pa.array(a_take, mask=a_take < 0))
+    b = ends.take(pa.array(b_take, mask=b_take < 0))
+    w = np.ones(total)
+    w[edge_pos] = weights
+    t = np.full(total, np.nan)
+    if times is not None:
+        t[edge_pos] = times
+        t[node_pos] = times[first_slots // 2]
+        t[0] = times[0] if n else np.nan
+    bulk.apply(graph, Batch(kinds, a, b, weight=w, times=t, created=[{"directed": graph.directed}]))
+
+
+def _load_arrays(graph, source, target, weight, node_ids) -> None:
+    import pyarrow as pa
+
+    s = np.asarray(source, dtype=np.int64)
+    t = np.asarray(target, dtype=np.int64)
+    if s.shape != t.shape or s.ndim != 1:
+        raise GraphError(f"source and target must be 1-D arrays of one length, got {s.shape} and {t.shape}")
+    w = np.ones(s.shape[0]) if weight is None else np.asarray(weight, dtype=np.float64)
+    if w.shape != s.shape:
+        raise GraphError(f"{s.shape[0]} edges but {w.shape[0]} weights")
+    if not np.isfinite(w).all():
+        k = int(np.flatnonzero(~np.isfinite(w))[0])
+        raise InvalidEventError(f"edge {k} has a non-finite weight {w[k]!r}")
+    if node_ids is not None:
+        ids = [str(x) for x in node_ids]
+        bad = (s < 0) | (s >= len(ids)) | (t < 0) | (t >= len(ids))
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise GraphError(f"edge {k} ({s[k]}, {t[k]}) refers to a row outside 0 … {len(ids) - 1}")
+        _append_rows(graph, ids, s, t, w)
+        return
+    if s.size and min(s.min(), t.min()) < 0:
+        raise GraphError("node rows must be non-negative; pass node_ids= for custom ids")
+    else:
+        ids = None
+    load_edge_arrays(graph, pa.array(s).cast(pa.string()), pa.array(t).cast(pa.string()), w, None, where="edge")
+
+
+def _append_rows(graph, ids: list[str], src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> None:
+    """node_added for each of ``ids``, then edge_added for each (src, dst) pair of rows of
+    ``ids`` (implicit edge ids), applied straight to the columns: no string work."""
+    if len(set(ids)) != len(ids):
+        seen: set[str] = set()
+        for x in ids:
+            if x in seen:
+                raise DuplicateIdError(f"node {x!r} appears twice in node_ids")
+            seen.add(x)
+    clash = graph._node_index.keys() & set(ids)
+    if clash:
+        raise DuplicateIdError(f"node {sorted(clash)[0]!r} already exists")
+    if graph._pattern_max >= graph._src.size and src.shape[0]:
+        clash_e = [f"e{r}" for r in range(graph._src.size, graph._src.size + src.shape[0]) if f"e{r}" in graph._edge_index]
+        if clash_e:
+            raise DuplicateIdError(f"edge {clash_e[0]!r} already exists")
+    v0, n0, nn, m = graph.version, len(graph._node_ids), len(ids), src.shape[0]
+    graph._node_ids.extend(ids)
+    graph._node_index.update(zip(ids, range(n0, n0 + nn)))
+    graph._node_label.extend(np.zeros(nn, np.int32))
+    graph._node_time.extend(np.full(nn, np.nan))
+    graph._node_added.extend(v0 + 1 + np.arange(nn))
+    graph._node_removed.pad_to(n0 + nn)
+    graph._src.extend(n0 + src)
+    graph._dst.extend(n0 + dst)
+    graph._weight.extend(weight)
+    graph._edge_rel.extend(np.zeros(m, np.int32))
+    graph._edge_time.extend(np.full(m, np.nan))
+    graph._edge_added.extend(v0 + nn + 1 + np.arange(m))
+    graph._edge_removed.pad_to(graph._src.size)
+    graph._vtime.extend(np.full(nn + m, np.nan))
+    if graph._vseq is not None:
+        graph._vseq.pad_to(v0 + nn + m)
+    graph._n_alive_nodes += nn
+    graph._n_alive_edges += m
+    graph.version = v0 + nn + m
+    graph._cache.clear()

@@ -1,0 +1,67 @@
+"""Compressed sparse row (CSR) adjacency of a graph's edge arrays, for the kernels.
+
+Public to the package: :meth:`Graph.csr <alchemist.graph.Graph.csr>`, the queries and the
+analytics all build their adjacency with :func:`build_csr`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["build_csr", "has_parallel"]
+
+
+def build_csr(src, dst, w, n: int, directed: bool):
+    """CSR of the edges (both directions when undirected, self-loops once), each row's
+    neighbours sorted.
+
+    Parameters
+    ----------
+    src, dst : (m,) int64
+        Endpoint rows, ``0 … n - 1``.
+    w : (m,) float64
+        Edge weights.
+    n : int
+        Number of nodes.
+    directed : bool
+        When False every edge also appears in its target's row.
+
+    Returns
+    -------
+    indptr : (n + 1,) int64
+    indices : (nnz,) int64
+        Neighbour rows, sorted within each row.
+    weights : (nnz,) float64
+    edge : (nnz,) int64
+        The position of each entry's edge in ``src``/``dst``.
+
+    Examples
+    --------
+    >>> indptr, indices, _, _ = build_csr(np.array([0, 1]), np.array([1, 2]), np.ones(2), 3, False)
+    >>> indptr.tolist(), indices.tolist()
+    ([0, 1, 3, 4], [1, 0, 2, 1])
+    """
+    m = src.shape[0]
+    eid = np.arange(m, dtype=np.int64)
+    if directed:
+        rows, cols, ww, ee = src, dst, w, eid
+    else:
+        keep = src != dst
+        rows = np.concatenate([src, dst[keep]])
+        cols = np.concatenate([dst, src[keep]])
+        ww = np.concatenate([w, w[keep]])
+        ee = np.concatenate([eid, eid[keep]])
+    key = rows.astype(np.int64) * max(n, 1) + cols
+    order = np.argsort(key, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return indptr, cols[order].astype(np.int64), ww[order].astype(np.float64), ee[order]
+
+
+def has_parallel(src, dst, directed) -> bool:
+    """Whether two edges join the same pair of rows (the same ordered pair when ``directed``)."""
+    if src.shape[0] == 0:
+        return False
+    a, b = (src, dst) if directed else (np.minimum(src, dst), np.maximum(src, dst))
+    keys = a * (int(max(a.max(), b.max())) + 1) + b
+    return np.unique(keys).shape[0] != keys.shape[0]
