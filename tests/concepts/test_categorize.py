@@ -25,7 +25,7 @@ def test_euclidean_matches_ckdtree(d):
 def test_low_dimensional_grid_matches_ckdtree(d):
     import sys
 
-    grid = sys.modules["alchemist.concepts.categorize"]._nearest_grid
+    grid = sys.modules["alchemist.concepts._nearest"].nearest_grid
     rng = np.random.default_rng(10 + d)
     x, p = rng.random((30_000, d)), rng.random((400, d))
     assert grid(x - 0.5, p - 0.5) is not None  # the grid path is taken here
@@ -53,7 +53,7 @@ def test_grid_degenerate_and_duplicate_prototypes():
 def test_grid_near_ties_far_from_origin():
     import sys
 
-    grid = sys.modules["alchemist.concepts.categorize"]._nearest_grid
+    grid = sys.modules["alchemist.concepts._nearest"].nearest_grid
     # prototypes on a lattice of spacing 0.002 around 1000; points 1e-9 off the bisectors
     axis = 1000.0 + 0.002 * np.arange(12)
     p = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)

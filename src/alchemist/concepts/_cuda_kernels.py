@@ -3,7 +3,8 @@
 One thread per point. ``nearest`` stages prototypes through shared memory in tiles of 64;
 all kernels compute the combined metric of :class:`~alchemist.concepts.ConceptualSpace`
 (weighted Euclidean within domains, weighted Manhattan across them, circular wrap-around,
-categorical 0/1). At most 32 dimensions and 16 domains.
+categorical 0/1; per dimension :mod:`alchemist.concepts._dimension`, shared with the CPU kernels).
+At most 32 dimensions and 16 domains.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import math
 import numpy as np
 from numba import cuda
 
+from alchemist.concepts._dimension import difference, interval_gap
+
 __all__ = ["nearest", "distances", "membership"]
 
 
@@ -20,27 +23,11 @@ _TILE = 64
 _MAX_DIMS = 32
 _MAX_DOMAINS = 16
 
-@cuda.jit(device=True)
-def diff(a, b, period, categorical):
-    t = abs(a - b)
-    if categorical:
-        return 1.0 if t > 0 else 0.0
-    if period > 0:
-        t = t % period
-        t = min(t, period - t)
-    return t
 
-@cuda.jit(device=True)
-def gap(x, lo, hi, period, categorical):
-    if lo <= x <= hi:
-        return 0.0
-    if categorical:
-        return 1.0
-    if period > 0:
-        a = abs(x - lo) % period
-        b = abs(x - hi) % period
-        return min(min(a, period - a), min(b, period - b))
-    return lo - x if x < lo else x - hi
+# the per-dimension distances of the CPU kernels (alchemist.concepts._dimension), as device functions
+diff = cuda.jit(device=True)(difference)
+gap = cuda.jit(device=True)(interval_gap)
+
 
 @cuda.jit
 def nearest(x, p, dim_w, dom_w, dom_of, period, categorical, labels):
@@ -84,6 +71,7 @@ def nearest(x, p, dim_w, dom_w, dom_of, period, categorical, labels):
     if i < n:
         labels[i] = arg
 
+
 @cuda.jit
 def distances(x, p, dim_w, dom_w, dom_of, period, categorical, out):
     i = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
@@ -101,6 +89,7 @@ def distances(x, p, dim_w, dom_w, dom_of, period, categorical, out):
         for q in range(dom_w.shape[0]):
             s += dom_w[q] * math.sqrt(inner[q])
         out[i, m] = s
+
 
 @cuda.jit
 def membership(x, lo, hi, offsets, dim_w, dom_w, dom_of, period, categorical, mu, c, out):

@@ -46,9 +46,9 @@ def similarity_attraction(coordinates, space: ConceptualSpace, k: int = 10, stre
     k = min(int(k), n - 1)
     if k < 1:
         raise ConceptError(f"similarity_attraction needs at least 2 nodes and k >= 1 (got {n} nodes, k={k})")
-    from alchemist.concepts.categorize import _is_euclidean, distance_matrix, metric_arrays
+    from alchemist.concepts.categorize import distance_matrix, is_euclidean, metric_arrays
 
-    if _is_euclidean(metric_arrays(space, space.n_dims)):
+    if is_euclidean(metric_arrays(space, space.n_dims)):
         from alchemist.concepts.learning import nearest_neighbors
 
         d, idx = nearest_neighbors(x, x, k=k + 1, space=space)

@@ -100,10 +100,10 @@ def nearest_neighbors(points, queries, k: int = 1, space: ConceptualSpace | None
     if x.ndim != 2 or q.ndim != 2 or x.shape[1] != q.shape[1]:
         raise DimensionMismatchError(f"points {x.shape} and queries {q.shape} must be 2-D with equal widths")
     if space is not None:
-        from alchemist.concepts.categorize import _is_euclidean, metric_arrays
+        from alchemist.concepts.categorize import is_euclidean, metric_arrays
 
         arrays = metric_arrays(space, x.shape[1])
-        if not _is_euclidean(arrays):
+        if not is_euclidean(arrays):
             raise ConceptError("nearest_neighbors uses a KD-tree and needs a Euclidean space (one continuous domain)")
         scale = np.sqrt(arrays[0] * arrays[1][arrays[2]])
         x, q = x * scale, q * scale

@@ -65,7 +65,7 @@ class Weights:
         if not domain_weights:
             raise ConceptError("weights need at least one domain")
         for name, value in domain_weights.items():
-            _check_positive(f"weight of domain {name!r}", value)
+            check_positive(f"weight of domain {name!r}", value)
         total = float(sum(domain_weights.values()))
         self.domain_weights = {k: float(v) * len(domain_weights) / total for k, v in domain_weights.items()}
         self.dimension_weights: dict[str, dict[int, float]] = {}
@@ -73,7 +73,7 @@ class Weights:
             if not dims:
                 raise ConceptError(f"domain {dom!r} has no dimension weights")
             for dim, value in dims.items():
-                _check_positive(f"weight of dimension {dim} in domain {dom!r}", value)
+                check_positive(f"weight of dimension {dim} in domain {dom!r}", value)
             dim_total = float(sum(dims.values()))
             self.dimension_weights[dom] = {int(k): float(v) / dim_total for k, v in dims.items()}
 
@@ -399,7 +399,7 @@ class ConceptualSpace:
         ConceptError
             If ``c`` is not positive or ``kind`` is unknown.
         """
-        _check_positive("sensitivity c", c)
+        check_positive("sensitivity c", c)
         d = np.asarray(self.distance(a, b, weights=weights, **metric))
         if kind == "exponential":
             out = np.exp(-c * d)
@@ -464,7 +464,7 @@ class ConceptualSpace:
             "domains": {k: list(v) for k, v in self.domains.items()},
             "dimension_names": list(self.dimension_names),
             "kinds": list(self.kinds),
-            "ranges": [[_json_float(lo), _json_float(hi)] for lo, hi in self.ranges],
+            "ranges": [[json_float(lo), json_float(hi)] for lo, hi in self.ranges],
             "weights": dict(self.weights.domain_weights),
             "dimension_weights": {
                 d: [self.weights.dimension_weights[d][i] for i in dims] for d, dims in self.domains.items()
@@ -501,7 +501,9 @@ def soft_betweenness(space: ConceptualSpace, x, y, z, weights: Weights) -> np.nd
 
 
 # ---------------------------------------------------------------------- helpers
-def _check_positive(what: str, value) -> None:
+def check_positive(what: str, value) -> None:
+    """Raise :class:`~alchemist.errors.ConceptError` naming ``what`` unless ``value`` is a
+    positive finite number (a weight, a sensitivity)."""
     try:
         ok = float(value) > 0 and math.isfinite(float(value))
     except (TypeError, ValueError):
@@ -510,7 +512,8 @@ def _check_positive(what: str, value) -> None:
         raise ConceptError(f"{what} = {value!r} must be a positive finite number")
 
 
-def _json_float(x: float):
+def json_float(x: float):
+    """``x``, or ``"inf"`` / ``"-inf"`` for an infinite value (JSON has no infinity)."""
     return x if math.isfinite(x) else ("inf" if x > 0 else "-inf")
 
 
