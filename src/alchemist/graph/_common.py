@@ -17,7 +17,7 @@ from alchemist.graph._columns import PropertyTable
 __all__ = [
     "ALIVE", "BULK_KINDS", "BULK_MIN", "CREATED", "EDGE", "EMPTY", "IMPLICIT_ID", "NODE", "as_arrow_table", "as_strings",
     "datetimes", "jsonable", "one_array", "pattern_numbers", "polars_frame", "release_memory", "repeats_or_hits",
-    "slot_strings",
+    "slot_strings", "summary_html",
 ]
 
 #: The removal version of a row that is alive.
@@ -168,3 +168,44 @@ def jsonable(value):
     if isinstance(value, np.generic):
         return value.item()
     return str(value)
+
+
+def summary_html(graph, vocabularies, property_tables) -> str:
+    """The HTML summary of a Graph for notebooks: sizes, degree range, the commonest labels and
+    relationship types, the property columns and the last event's time.
+
+    Parameters
+    ----------
+    graph : Graph
+    vocabularies : list of (title, Vocabulary, (rows,) int32 codes)
+    property_tables : list of (title, PropertyTable)
+
+    Returns
+    -------
+    str
+    """
+    import html
+
+    kind = "directed" if graph.directed else "undirected"
+    deg = graph.degree()
+    rows = [
+        ("nodes", f"{graph.number_of_nodes():,}"), ("edges", f"{graph.number_of_edges():,}"), ("kind", kind),
+        ("version", f"{graph.version:,}"),
+    ]
+    if deg.shape[0]:
+        rows.append(("degree", f"min {deg.min():,} · mean {deg.mean():.2f} · max {deg.max():,}"))
+    for title, vocab, codes in vocabularies:
+        counts = np.bincount(codes, minlength=len(vocab.words)) if codes.shape[0] else np.zeros(1, int)
+        top = [(vocab.words[i], int(counts[i])) for i in np.argsort(-counts)[:6] if counts[i] and vocab.words[i]]
+        if top:
+            rows.append((title, ", ".join(f"{html.escape(w)} ({c:,})" for w, c in top)))
+    for title, table in property_tables:
+        if table.columns:
+            rows.append((title, ", ".join(f"{html.escape(k)}: {c.kind}" for k, c in list(table.columns.items())[:12])))
+    if graph.last_timestamp:
+        rows.append(("last event", html.escape(graph.last_timestamp)))
+    body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>"
+                   for k, v in rows)
+    title = html.escape(graph.graph_id) + (f" — {html.escape(graph.name)}" if graph.name else "")
+    return (f"<div class='alchemist-graph'><b>alchemist.Graph</b> <code>{title}</code>"
+            f"<table>{body}</table></div>")

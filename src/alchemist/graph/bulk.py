@@ -50,6 +50,8 @@ _RESERVED = frozenset({"event_type", "node_id", "edge_id", "source", "target", "
 
 
 @dataclass
+
+
 class Batch:
     """A sequence of node_added (:data:`NODE`), edge_added (:data:`EDGE`) and graph_created
     (:data:`CREATED`) events given as columns.
@@ -98,6 +100,8 @@ class Batch:
 
 
 @dataclass
+
+
 class Plan:
     """A :class:`Batch` whose ids are resolved to raw rows and whose events all passed the checks.
 
@@ -165,6 +169,8 @@ class Plan:
 
 
 # ---------------------------------------------------------------------- entry points
+
+
 def apply(graph, batch: Batch) -> None:
     """Check, then apply, ``batch`` (raises before any change)."""
     commit(graph, plan(graph, batch))
@@ -271,6 +277,8 @@ def table_events(graph_id: str, table) -> list[Event]:
 
 
 # ---------------------------------------------------------------------- plan: check, change nothing
+
+
 def plan(graph, batch: Batch) -> Plan:
     """Resolve the ids of ``batch`` to raw rows and check every event; raises on the first bad one.
 
@@ -295,7 +303,7 @@ def plan(graph, batch: Batch) -> Plan:
     batch.a, batch.b = as_strings(batch.a), as_strings(batch.b)
     is_edge = kinds == EDGE
     all_edges = bool(is_edge.all())
-    table = graph._id_table()
+    table = _id_table(graph)
     n0 = table.size
     if graph._node_removed.is_uniform:
         removed = np.zeros(0, np.int64)
@@ -411,7 +419,7 @@ def _check_explicit_ids_free(graph, p: Plan) -> None:
     ids, rows, pattern_k, r0, m = p.explicit_ids, p.explicit_rows, p.pattern_k, p.r0, p.m
     n_ex = len(ids)
     clash = np.zeros(n_ex, dtype=bool)
-    live_ids = graph._live_explicit_ids()
+    live_ids = _live_explicit_ids(graph)
     if repeats_or_hits(ids, live_ids):  # then find which, in Python
         seen: set[str] = set()
         ids_list = ids.to_pylist()
@@ -466,6 +474,8 @@ def _edge_name(graph, p: Plan, k: int, j: int) -> str:
 
 
 # ---------------------------------------------------------------------- commit: apply a plan that passed
+
+
 def commit(graph, p: Plan) -> None:
     """Apply a :class:`Plan` made by :func:`plan` on the same, unchanged graph."""
     n = p.n
@@ -612,6 +622,8 @@ def _commit_history(graph, p: Plan, times) -> None:
 
 
 # ---------------------------------------------------------------------- inputs
+
+
 def _events_batch(graph, events: list[Event]) -> tuple[Batch, int] | None:
     """An all-add call of Event objects as a :class:`Batch` (less the events applied before) and
     the number of duplicates; None when the call does not qualify."""
@@ -715,3 +727,32 @@ def _fresh(event_ids: list, applied: dict) -> np.ndarray | None:
     mask = np.asarray(keep, dtype=bool)
     return None if mask.all() else mask
 
+
+# ---------------------------------------------------------------------- the graph's id lookups
+
+
+def _id_table(graph):
+    """The graph's id -> raw row table, brought up to date with rows added one by one."""
+    import pyarrow as pa
+
+    from alchemist.graph._intern import NodeTable  # Numba: loaded on first use
+
+    t = graph._ids_table
+    if t is None or t.ids is not graph._node_ids or t.size > len(graph._node_ids):
+        t = graph._ids_table = NodeTable(graph._node_ids)
+    if t.size < len(graph._node_ids):
+        t.append(pa.array(graph._node_ids[t.size:], type=pa.string()))
+    return t
+
+
+def _live_explicit_ids(graph):
+    """The explicit ids of the live edges as one pyarrow StringArray (None when there are none),
+    without building the dicts."""
+    import pyarrow as pa
+
+    parts = [ids for _, ids in graph._edge_pending]
+    if graph._edge_index_d:
+        parts.append(pa.array(list(graph._edge_index_d), type=pa.string()))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else pa.concat_arrays(parts)

@@ -155,8 +155,8 @@ def induced(graph, rows: np.ndarray, edge_positions: np.ndarray, *, graph_id: st
     is ``node_added`` for each node, then ``edge_added`` for each edge."""
     raw = graph._live_node_raw()[rows]
     eraw = np.sort(graph._live_edge_raw()[edge_positions])
-    g = type(graph)(graph_id or graph.graph_id, directed=graph.directed, strict=graph.strict, keep_log=graph.keep_log,
-              name=graph.name)
+    g = type(graph)(graph_id or graph.graph_id, directed=graph.directed, strict=graph.strict,
+                    keep_log=graph.keep_log, name=graph.name)
     nn, ne = raw.shape[0], eraw.shape[0]
     remap = np.full(len(graph._node_ids), -1, dtype=np.int64)
     remap[raw] = np.arange(nn)
@@ -269,8 +269,6 @@ def _load_arrays(graph, source, target, weight, node_ids) -> None:
         return
     if s.size and min(s.min(), t.min()) < 0:
         raise GraphError("node rows must be non-negative; pass node_ids= for custom ids")
-    else:
-        ids = None
     load_edge_arrays(graph, pa.array(s).cast(pa.string()), pa.array(t).cast(pa.string()), w, None, where="edge")
 
 

@@ -21,6 +21,13 @@ events as a table (Arrow, polars, pandas) and skips the per-event Python objects
 
 Edge ids: an edge whose id is ``"e<raw row>"`` (what the SNAP readers and :meth:`from_edges`
 assign) stores no string at all; other ids are kept in a dict. Both look up the same way.
+
+This module holds the columns and everything that reads them; the code that writes them lives
+beside it: :mod:`~alchemist.graph.mutation` (events one at a time), :mod:`~alchemist.graph.bulk`
+(column-wise: a plan that checks, then a commit that applies), :mod:`~alchemist.graph.history`
+(:meth:`Graph.at`) and :mod:`~alchemist.graph.convert` (the ``from_*`` builders, NetworkX, induced
+subgraphs). The query and I/O methods import their module when called: those modules import
+this one.
 """
 
 from __future__ import annotations
@@ -33,7 +40,15 @@ from alchemist.errors import EdgeNotFoundError, GraphError, NodeNotFoundError
 from alchemist.events import Event
 from alchemist.graph import bulk, convert, history, mutation
 from alchemist.graph._columns import Column, PropertyTable, Vocabulary
-from alchemist.graph._common import ALIVE, BULK_MIN, IMPLICIT_ID, as_arrow_table, datetimes, polars_frame
+from alchemist.graph._common import (
+    ALIVE,
+    BULK_MIN,
+    IMPLICIT_ID,
+    as_arrow_table,
+    datetimes,
+    polars_frame,
+    summary_html,
+)
 from alchemist.graph.csr import build_csr
 from alchemist.graph.mutation import ApplyResult
 
@@ -420,31 +435,6 @@ class Graph:
             self._edge_explicit_d.update(zip(rows, ids))
             self._edge_index_d.update(zip(ids, rows))
 
-    def _live_explicit_ids(self):
-        """The explicit ids of the live edges as one pyarrow StringArray (None when there are none),
-        without building the dicts."""
-        import pyarrow as pa
-
-        parts = [ids for _, ids in self._edge_pending]
-        if self._edge_index_d:
-            parts.append(pa.array(list(self._edge_index_d), type=pa.string()))
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else pa.concat_arrays(parts)
-
-    def _id_table(self):
-        """The graph's id -> raw row table, brought up to date with rows added one by one."""
-        import pyarrow as pa
-
-        from alchemist.graph._intern import NodeTable
-
-        t = self._ids_table
-        if t is None or t.ids is not self._node_ids or t.size > len(self._node_ids):
-            t = self._ids_table = NodeTable(self._node_ids)
-        if t.size < len(self._node_ids):
-            t.append(pa.array(self._node_ids[t.size:], type=pa.string()))
-        return t
-
     # ------------------------------------------------------------------ sizes and tables
     def number_of_nodes(self) -> int:
         """Number of live nodes."""
@@ -744,32 +734,9 @@ class Graph:
 
     def _repr_html_(self) -> str:
         """A notebook summary: sizes, degree range, labels and relationship types, properties."""
-        import html
-
-        kind = "directed" if self.directed else "undirected"
-        deg = self.degree()
-        rows = [
-            ("nodes", f"{self._n_alive_nodes:,}"), ("edges", f"{self._n_alive_edges:,}"), ("kind", kind),
-            ("version", f"{self.version:,}"),
-        ]
-        if deg.shape[0]:
-            rows.append(("degree", f"min {deg.min():,} · mean {deg.mean():.2f} · max {deg.max():,}"))
-        for title, vocab, codes in (("labels", self._labels, self._node_label.view()),
-                                    ("relationships", self._rels, self._edge_rel.view())):
-            counts = np.bincount(codes, minlength=len(vocab.words)) if codes.shape[0] else np.zeros(1, int)
-            top = [(vocab.words[i], int(counts[i])) for i in np.argsort(-counts)[:6] if counts[i] and vocab.words[i]]
-            if top:
-                rows.append((title, ", ".join(f"{html.escape(w)} ({c:,})" for w, c in top)))
-        for title, table in (("node properties", self._node_props), ("edge properties", self._edge_props)):
-            if table.columns:
-                rows.append((title, ", ".join(f"{html.escape(k)}: {c.kind}" for k, c in list(table.columns.items())[:12])))
-        if self.last_timestamp:
-            rows.append(("last event", html.escape(self.last_timestamp)))
-        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>"
-                       for k, v in rows)
-        title = html.escape(self.graph_id) + (f" — {html.escape(self.name)}" if self.name else "")
-        return (f"<div class='alchemist-graph'><b>alchemist.Graph</b> <code>{title}</code>"
-                f"<table>{body}</table></div>")
+        return summary_html(self, [("labels", self._labels, self._node_label.view()),
+                                   ("relationships", self._rels, self._edge_rel.view())],
+                            [("node properties", self._node_props), ("edge properties", self._edge_props)])
 
     def memory_usage(self) -> int:
         """Approximate bytes held by the graph's arrays (node id strings not included)."""
@@ -790,6 +757,8 @@ class Graph:
 
 
 # ---------------------------------------------------------------------- accessors for the package
+
+
 def cached(graph: Graph, key: str, build: Callable[[], Any]) -> Any:
     """A value derived from ``graph``'s current state: ``build()`` on first use, then kept until
     the graph changes (every change clears the cache). For the queries and analytics modules.

@@ -50,7 +50,7 @@ def at(graph, version: int | None = None, *, timestamp=None, sequence: int | Non
 def truncate(graph, v: int):
     """A new graph of the same class: ``graph`` as it was after version ``v``."""
     past = type(graph)(graph.graph_id, directed=graph.directed, strict=graph.strict, keep_log=graph.keep_log,
-                 name=graph.name)
+                       name=graph.name)
     n_pre = int(np.searchsorted(graph._node_added.view(), v, side="right"))
     e_pre = int(np.searchsorted(graph._edge_added.view(), v, side="right"))
     nr, er = np.arange(n_pre), np.arange(e_pre)

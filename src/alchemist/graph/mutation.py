@@ -161,10 +161,12 @@ def mutate(graph, event: Event) -> None:
     if event.sequence is not None:
         graph.last_sequence = event.sequence
 
+
 def set_node_props(graph, row: int, props: Mapping[str, Any], v: int) -> None:
     """Set properties of node row ``row`` at version ``v`` (undo keeps the old values)."""
     old = graph._node_props.set(row, dict(props))
     graph._undo.append((v, "node_props", row, old))
+
 
 def add_node(graph, node_id: str, label: str, props: Mapping[str, Any], t: float, v: int) -> None:
     """Append one node row."""
@@ -178,6 +180,7 @@ def add_node(graph, node_id: str, label: str, props: Mapping[str, Any], t: float
     if props:
         graph._node_props.set_many(np.array([row]), [dict(props)])
     graph._n_alive_nodes += 1
+
 
 def add_edge(graph, edge_id, source, target, rel, weight, props, t, v) -> None:
     """Append one edge row (an explicit id goes to the id dicts)."""
@@ -198,6 +201,7 @@ def add_edge(graph, edge_id, source, target, rel, weight, props, t, v) -> None:
     if props:
         graph._edge_props.set_many(np.array([row]), [dict(props)])
     graph._n_alive_edges += 1
+
 
 def remove_edge_row(graph, e: int, v: int) -> None:
     """Mark edge row ``e`` removed at version ``v``."""
