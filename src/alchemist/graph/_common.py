@@ -6,6 +6,8 @@ Everything here is public to the package (no leading underscore) and imports not
 
 from __future__ import annotations
 
+import ctypes
+import html
 import math
 import re
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from alchemist.graph._columns import PropertyTable
+from alchemist.graph._intern import hash_ids
 
 __all__ = [
     "ALIVE", "BULK_KINDS", "BULK_MIN", "CREATED", "EDGE", "EMPTY", "IMPLICIT_ID", "NODE", "as_arrow_table", "as_strings",
@@ -105,8 +108,6 @@ def repeats_or_hits(ids, known) -> bool:
     """Whether the pyarrow strings ``ids`` may repeat one another or one of ``known`` (strings or
     None): True when two of their 64-bit hashes are equal (sorted, then adjacent ones compared), so
     a False is exact and a True is confirmed by the caller."""
-    from alchemist.graph._intern import hash_ids
-
     h = hash_ids(ids)
     if known is not None:
         h = np.concatenate([h, hash_ids(known)])
@@ -117,8 +118,6 @@ def repeats_or_hits(ids, known) -> bool:
 def release_memory() -> None:
     """Hand the temporaries of a large bulk load back to the operating system: Arrow's pool
     keeps freed blocks, and glibc keeps freed heap memory once its mmap threshold has grown."""
-    import ctypes
-
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
@@ -184,8 +183,6 @@ def summary_html(graph, vocabularies, property_tables) -> str:
     -------
     str
     """
-    import html
-
     kind = "directed" if graph.directed else "undirected"
     deg = graph.degree()
     rows = [

@@ -23,6 +23,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from alchemist.errors import GraphError
+from alchemist.graph import _analytics_kernels as kernels
 from alchemist.graph.core import cached
 from alchemist.graph.csr import build_csr
 
@@ -141,7 +142,7 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
         if p.shape != (n,) or not np.isfinite(p).all() or p.min() < 0 or p.sum() <= 0:
             raise GraphError(f"personalization must be {n} non-negative finite numbers with a positive sum")
         p = p / p.sum()
-    x, iters, err = _k().pagerank_kernel(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter))
+    x, iters, err = kernels.pagerank_kernel(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter))
     if err >= n * tol:
         raise GraphError(f"PageRank did not converge in {max_iter} iterations (L1 change {err:.3g}); raise max_iter")
     return x
@@ -192,7 +193,7 @@ def betweenness_centrality(graph, k: int | None = None, *, normalized: bool = Tr
         sampled = True
     indptr, indices = _simple_csr(graph, "out")
     rptr, rind = _simple_csr(graph, "in") if graph.directed else (indptr, indices)
-    bc = _k().brandes(indptr, indices, rptr, rind, src_rows.astype(np.int64))
+    bc = kernels.brandes(indptr, indices, rptr, rind, src_rows.astype(np.int64))
     # rescale as networkx._rescale with endpoints=False
     N = n - 1
     if N < 2:
@@ -293,7 +294,7 @@ def louvain(graph, *, resolution: float = 1.0, weight: str | None = "weight", se
             break
         k = np.asarray(A.sum(axis=1)).ravel()
         order = rng.permutation(A.shape[0]).astype(np.int64)
-        comm, moved = _k().louvain_local(A.indptr.astype(np.int64), A.indices.astype(np.int64),
+        comm, moved = kernels.louvain_local(A.indptr.astype(np.int64), A.indices.astype(np.int64),
                                      A.data.astype(np.float64), k, order, float(resolution), m2, float(threshold))
         if not moved:
             break
@@ -396,7 +397,7 @@ def _dedupe_csr(indptr, indices):
 def _triangles(graph):
     indptr, indices = _simple_csr(graph, "undirected")
     deg = np.diff(indptr).astype(np.float64)
-    return _k().triangle_kernel(indptr, indices), deg
+    return kernels.triangle_kernel(indptr, indices), deg
 
 
 def _symmetric_matrix(graph, weight):
@@ -429,9 +430,3 @@ def _labels_of(graph, communities) -> np.ndarray:
         raise GraphError(f"node {graph.node_ids[int(np.flatnonzero(labels < 0)[0])]!r} is in no community")
     return labels
 
-
-def _k():
-    """The kernels module (loads Numba on first use)."""
-    from alchemist.graph import _analytics_kernels
-
-    return _analytics_kernels

@@ -41,6 +41,7 @@ from alchemist.graph._common import (
     repeats_or_hits,
     slot_strings,
 )
+from alchemist.graph._intern import NodeTable, fill_range
 from alchemist.graph.mutation import ApplyResult, note_sequences
 
 __all__ = ["Batch", "Plan", "apply", "apply_columns", "apply_events", "commit", "plan", "table_events"]
@@ -550,8 +551,6 @@ def _commit_edges(graph, p: Plan, times) -> None:
     else:
         graph._edge_time.extend(p.at_edges(times))
     if p.ek is None:
-        from alchemist.graph._intern import fill_range  # Numba: loaded on first use
-
         fill_range(graph._edge_added.spare(m), p.v0 + 1)
         graph._edge_added.claim(m)
     else:
@@ -734,8 +733,6 @@ def _fresh(event_ids: list, applied: dict) -> np.ndarray | None:
 def _id_table(graph):
     """The graph's id -> raw row table, brought up to date with rows added one by one."""
     import pyarrow as pa
-
-    from alchemist.graph._intern import NodeTable  # Numba: loaded on first use
 
     t = graph._ids_table
     if t is None or t.ids is not graph._node_ids or t.size > len(graph._node_ids):

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,8 +86,6 @@ def read_edge_list(path: str | Path) -> EdgeList:
     fast = _read_delimited(text, str(path))
     if fast is not None:
         return fast
-    import re
-
     import pandas as pd
 
     if "%" in text:  # pandas knows one comment character: blank the %-lines (line numbers stay)
@@ -273,8 +274,6 @@ def read_node_link(path: str | Path, *, graph_id: str | None = None):
 
 def write_node_link(graph, path: str | Path) -> Path:
     """Write node-link JSON (NetworkX's ``node_link_data`` with ``edges="links"``, the d3 layout)."""
-    import json
-
     import networkx as nx
 
     data = nx.node_link_data(graph.to_networkx(), edges="links")
@@ -323,8 +322,6 @@ def read_arrows(path: str | Path, *, directed: bool = True, graph_id: str | None
 
 def write_arrows(graph, path: str | Path) -> Path:
     """Write Arrows.app JSON (positions from :attr:`Graph.positions`, else zeros)."""
-    import json
-
     pos = graph.positions
     labels = graph.labels
     out_nodes = []
@@ -495,8 +492,6 @@ def _read_delimited(text: str, path: str) -> EdgeList | None:
     space or one tab between fields, 2 or 3 fields on every line, comments only on lines of their
     own. None when the text is anything else (the general path then reads it, or names the bad
     line)."""
-    import re
-
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -615,8 +610,6 @@ def _read_json(path: Path, *, directed: bool, graph_id: str | None):
 
 
 def _load_json(path) -> dict:
-    import json
-
     path = Path(path)
     if not path.exists():
         raise GraphFormatError(f"{path}: no such file", path=str(path))
@@ -643,8 +636,6 @@ def _node_link_graph(data, path, graph_id):
 
 
 def _via_networkx(path, reader, graph_id):
-    import xml.etree.ElementTree as ET
-
     import networkx as nx
 
     path = Path(path)
@@ -657,8 +648,6 @@ def _via_networkx(path, reader, graph_id):
         raise GraphFormatError(f"{path}, line {line}: invalid XML ({exc})", path=str(path), line=line) from None
     except (nx.NetworkXError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         message = str(exc)
-        import re
-
         m = re.search(r"line (\d+)", message) or re.search(r"lineno=(\d+)", message)
         line = int(m.group(1)) if m else None
         raise GraphFormatError(f"{path}: cannot be read ({message})", path=str(path), line=line) from None
@@ -676,8 +665,6 @@ def _via_networkx(path, reader, graph_id):
 def _flat_networkx(graph):
     """The graph as NetworkX with attribute values GraphML/GEXF/GML can hold (no None; lists and
     dicts as JSON strings)."""
-    import json
-
     G = graph.to_networkx()
     for _, data in list(G.nodes(data=True)):
         _flatten(data, json)
@@ -761,8 +748,6 @@ def _parquet_paths(path: Path) -> tuple[Path, Path]:
 
 
 def _object_columns_to_json(frame):
-    import json
-
     import polars as pl
 
     out = []

@@ -21,6 +21,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from alchemist.errors import GraphError, NoPathError
+from alchemist.graph import _query_kernels as kernels
 from alchemist.graph import convert
 from alchemist.graph.core import cached, csr_with_edges, label_mask
 from alchemist.graph.csr import build_csr
@@ -164,7 +165,7 @@ def shortest_path_length(graph, source: str, target: str | None = None, *, weigh
     _check_weight(graph, weight)
     (indptr, indices), = _adjacency(graph, direction, merged=True)
     w = _weights(graph, direction)
-    return _k().dijkstra_all(indptr, indices, w, s)
+    return kernels.dijkstra_all(indptr, indices, w, s)
 
 
 def find_nodes(graph, label: str | Iterable[str] | None = None, *, where=None, id_contains: str | None = None,
@@ -240,7 +241,7 @@ def subgraph(graph, nodes: Iterable[str], *, graph_id: str | None = None):
     mask = np.zeros(n, dtype=np.bool_)
     mask[rows] = True
     indptr, indices, _, edge_pos = csr_with_edges(graph)
-    positions = _k().induced_edges(indptr, indices, edge_pos, mask, rows)
+    positions = kernels.induced_edges(indptr, indices, edge_pos, mask, rows)
     return convert.induced(graph, rows, np.unique(positions), graph_id=graph_id)
 
 
@@ -285,7 +286,7 @@ def _check_weight(graph, weight):
 def _distances_bfs(graph, seeds: np.ndarray, direction: str, max_depth: int) -> np.ndarray:
     adj = _adjacency(graph, direction, merged=True)
     (indptr, indices), = adj
-    return _k().bfs(indptr, indices, seeds.astype(np.int64), max_depth, -1)[0]
+    return kernels.bfs(indptr, indices, seeds.astype(np.int64), max_depth, -1)[0]
 
 
 def _shortest(graph, source, target, weight, direction):
@@ -294,11 +295,11 @@ def _shortest(graph, source, target, weight, direction):
     reverse = {"out": "in", "in": "out", "both": "both"}[direction]
     (rptr, rind), = _adjacency(graph, reverse, merged=True)
     if weight is None:
-        length, meet, pf, pb = _k().bfs_bidirectional(indptr, indices, rptr, rind, s, t)
+        length, meet, pf, pb = kernels.bfs_bidirectional(indptr, indices, rptr, rind, s, t)
     else:
         _check_weight(graph, weight)
         w, rw = _weights(graph, direction), _weights(graph, reverse)
-        length, meet, pf, pb = _k().dijkstra_bidirectional(indptr, indices, w, rptr, rind, rw, s, t)
+        length, meet, pf, pb = kernels.dijkstra_bidirectional(indptr, indices, w, rptr, rind, rw, s, t)
     if meet < 0:
         raise NoPathError(f"no path from {source!r} to {target!r}")
     forward = _walk_back(pf, s, meet)
@@ -312,9 +313,3 @@ def _walk_back(parent: np.ndarray, start: int, end: int) -> np.ndarray:
         path.append(int(parent[path[-1]]))
     return np.asarray(path[::-1], dtype=np.int64)
 
-
-def _k():
-    """The kernels module (loads Numba on first use)."""
-    from alchemist.graph import _query_kernels
-
-    return _query_kernels
