@@ -3,9 +3,12 @@
 ``graph_image`` is the one-call path (``frames_image`` for node/edge tables, Dask included;
 ``graph_element`` for a HoloViews element). Its stages are public so that a user can replace any
 of them: :func:`canvas` → :func:`edge_segments` / :func:`node_points` → :func:`aggregate_edges` /
-:func:`aggregate_nodes` → :func:`shade_graph` → :func:`to_png`.
+:func:`aggregate_nodes` → :func:`shade_graph` → :func:`to_png`. :mod:`alchemist.render.raster`
+holds the rasterisers themselves (edge counts by Bresenham lines, shading, points, PNG/JPEG),
+which the widgets draw with too.
 """
 
+from alchemist.render import raster
 from alchemist.render.graph import (
     DEFAULT_PALETTE,
     aggregate_edges,
@@ -24,5 +27,5 @@ from alchemist.render.graph import (
 
 __all__ = [
     "DEFAULT_PALETTE", "aggregate_edges", "aggregate_nodes", "canvas", "edge_segments", "frame_ranges", "frames_image",
-    "graph_element", "graph_image", "image_to_rgba", "node_points", "shade_graph", "to_png",
+    "graph_element", "graph_image", "image_to_rgba", "node_points", "raster", "shade_graph", "to_png",
 ]

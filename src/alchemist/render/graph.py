@@ -7,8 +7,9 @@ shade; see Datashader's "Networks" guide, https://datashader.org/user_guide/Netw
 2. :func:`edge_segments` / :func:`node_points` — the glyph tables (one row per edge segment,
    optionally hammer-bundled polylines; one row per node with its category or value);
 3. :func:`aggregate_edges` / :func:`aggregate_nodes` — per-pixel counts as ``xarray.DataArray``.
-   Straight edges are rasterised by a parallel Numba Bresenham kernel (Bresenham 1965, with
-   Liang–Barsky clipping to the viewport) into an aggregate with the Canvas' own coordinates;
+   Straight edges are rasterised by :func:`alchemist.render.raster.segment_counts` (a parallel
+   Numba Bresenham kernel with Liang–Barsky clipping) into an aggregate with the Canvas' own
+   coordinates;
    ``method="datashader"`` uses ``Canvas.line`` instead (the same counts up to the pixel rounding
    of segment ends), and bundled polylines always do;
 4. :func:`shade_graph` — shading and stacking (edges under nodes) with ``datashader.transfer_functions``;
@@ -25,9 +26,8 @@ import io
 from typing import Any, Sequence
 
 import numpy as np
-from numba import get_num_threads, njit, prange
-
 from alchemist.errors import LayoutError
+from alchemist.render.raster import segment_counts
 
 __all__ = [
     "graph_image", "frames_image", "graph_element", "canvas", "frame_ranges", "edge_segments", "node_points",
@@ -368,116 +368,3 @@ def _segments_aggregate(cvs, x, y, src, dst):
     template = cvs.points(pd.DataFrame({"x": [np.nan], "y": [np.nan]}), "x", "y", agg=ds.count())
     height, width = template.shape
     return template.copy(data=segment_counts(x, y, src, dst, cvs.x_range, cvs.y_range, width, height))
-
-
-def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int) -> np.ndarray:
-    """``(height, width)`` uint32 count of the segments ``(x[src], y[src]) – (x[dst], y[dst])``
-    crossing each pixel; row 0 is ``y_range[0]`` (Datashader's orientation). Segments are clipped
-    to the window (Liang–Barsky) and drawn with Bresenham's algorithm, in parallel where there
-    are enough of them (about 250,000 per thread: waking the worker threads costs 10–20 ms on a
-    busy machine, the serial time of some 200,000 segments). This is the one edge rasteriser of
-    alchemist: the widgets call it too."""
-    (xmin, xmax), (ymin, ymax) = x_range, y_range
-    xs, ys = np.ascontiguousarray(x, np.float64), np.ascontiguousarray(y, np.float64)
-    src, dst = _index_array(src), _index_array(dst)
-    n_chunks = max(1, min(get_num_threads(), src.shape[0] // _SEGMENTS_PER_THREAD + 1))
-    bounds = (float(xmin), float(xmax), float(ymin), float(ymax), int(width), int(height))
-    if n_chunks == 1:
-        out = np.zeros((int(height), int(width)), dtype=np.uint32)
-        _draw_segments(out, xs, ys, src, dst, 0, 1, *bounds)
-        return out
-    return _rasterize(xs, ys, src, dst, *bounds, n_chunks)
-
-
-_SEGMENTS_PER_THREAD = 250_000
-
-
-def _index_array(a) -> np.ndarray:
-    """Node rows as a contiguous int32 or int64 array (no copy when they already are one)."""
-    a = np.asarray(a)
-    return np.ascontiguousarray(a) if a.dtype in (np.int32, np.int64) else np.ascontiguousarray(a, np.int64)
-
-
-# ---------------------------------------------------------------------- kernels
-@njit(cache=True, parallel=True, nogil=True)
-def _rasterize(xs, ys, src, dst, xmin, xmax, ymin, ymax, width, height, n_chunks):
-    """Segments drawn by :func:`_draw_segments` in ``n_chunks`` interleaved parts, each thread
-    into its own canvas; the canvases are added."""
-    canvases = np.zeros((n_chunks, height, width), dtype=np.uint32)
-    for c in prange(n_chunks):
-        _draw_segments(canvases[c], xs, ys, src, dst, c, n_chunks, xmin, xmax, ymin, ymax, width, height)
-    total = canvases[0].copy()
-    for c in range(1, n_chunks):
-        total += canvases[c]
-    return total
-
-
-@njit(cache=True, nogil=True)
-def _draw_segments(out, xs, ys, src, dst, first, step, xmin, xmax, ymin, ymax, width, height):
-    """Add 1 to ``out`` at each pixel of the segments ``first, first + step, …``: Bresenham lines
-    from (xs[src], ys[src]) to (xs[dst], ys[dst]) clipped to the viewport (Liang–Barsky)."""
-    sx = width / (xmax - xmin)
-    sy = height / (ymax - ymin)
-    for e in range(first, src.shape[0], step):
-        ax, ay, bx, by = xs[src[e]], ys[src[e]], xs[dst[e]], ys[dst[e]]
-        if not (np.isfinite(ax) and np.isfinite(ay) and np.isfinite(bx) and np.isfinite(by)):
-            continue
-        # Liang–Barsky clipping of the segment to [xmin, xmax] × [ymin, ymax]
-        dx, dy = bx - ax, by - ay
-        t0, t1 = 0.0, 1.0
-        ok = True
-        for k in range(4):
-            if k == 0:
-                p, q = -dx, ax - xmin
-            elif k == 1:
-                p, q = dx, xmax - ax
-            elif k == 2:
-                p, q = -dy, ay - ymin
-            else:
-                p, q = dy, ymax - ay
-            if p == 0.0:
-                if q < 0.0:
-                    ok = False
-                    break
-            else:
-                r = q / p
-                if p < 0.0:
-                    if r > t1:
-                        ok = False
-                        break
-                    if r > t0:
-                        t0 = r
-                else:
-                    if r < t0:
-                        ok = False
-                        break
-                    if r < t1:
-                        t1 = r
-        if not ok:
-            continue
-        cx0 = int((ax + t0 * dx - xmin) * sx)
-        cy0 = int((ay + t0 * dy - ymin) * sy)
-        cx1 = int((ax + t1 * dx - xmin) * sx)
-        cy1 = int((ay + t1 * dy - ymin) * sy)
-        cx0 = min(max(cx0, 0), width - 1)
-        cx1 = min(max(cx1, 0), width - 1)
-        cy0 = min(max(cy0, 0), height - 1)
-        cy1 = min(max(cy1, 0), height - 1)
-        # Bresenham (integer, all octants)
-        ddx = abs(cx1 - cx0)
-        ddy = -abs(cy1 - cy0)
-        stx = 1 if cx0 < cx1 else -1
-        sty = 1 if cy0 < cy1 else -1
-        err = ddx + ddy
-        x, y = cx0, cy0
-        while True:
-            out[y, x] += 1
-            if x == cx1 and y == cy1:
-                break
-            e2 = 2 * err
-            if e2 >= ddy:
-                err += ddy
-                x += stx
-            if e2 <= ddx:
-                err += ddx
-                y += sty

@@ -16,7 +16,7 @@ import numpy as np
 import traitlets as t
 
 from alchemist.errors import WidgetError
-from alchemist.widgets import _raster
+from alchemist.render import raster
 from alchemist.widgets._base import AlchemistWidget, asset, escape, png_html
 from alchemist.widgets.graph_view import PALETTE
 
@@ -74,7 +74,7 @@ class ConceptSpaceView(AlchemistWidget):
             raise WidgetError(f"{len(names)} names for {P.shape[0]} prototypes; give one name per prototype")
         colors = list(prototype_colors or [PALETTE[i % len(PALETTE)] for i in range(P.shape[0])])
         for c in colors + list(point_colors or []):
-            _raster.parse_color(c)
+            raster.parse_color(c)
         super().__init__(width=int(width), height=int(height), names=[str(n) for n in names], colors=colors,
                          title=title)
         self.points, self.prototypes = X, P
@@ -94,11 +94,11 @@ class ConceptSpaceView(AlchemistWidget):
             raise WidgetError(f"projection gave shape {flat.shape}; expected ({X.shape[0] + P.shape[0]}, 2)")
         self.xy, self.prototype_xy = flat[: X.shape[0]], flat[X.shape[0]:]
         self.labels = self._assign(X, self.xy)
-        self._point_rgb = (np.array([_raster.parse_color(c) for c in point_colors], np.uint8) if point_colors
-                           else np.array([_raster.parse_color(colors[i]) for i in self.labels], np.uint8).reshape(-1, 3))
+        self._point_rgb = (np.array([raster.parse_color(c) for c in point_colors], np.uint8) if point_colors
+                           else np.array([raster.parse_color(colors[i]) for i in self.labels], np.uint8).reshape(-1, 3))
         lo, hi = flat.min(axis=0), flat.max(axis=0)
         pad = 0.05 * np.maximum(hi - lo, 1e-9)
-        self.view = _raster.Viewport((lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]), self.width,
+        self.view = raster.Viewport((lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]), self.width,
                                      self.height)
         self.image = self.render()
         self.on_msg(self._on_custom_msg)
@@ -109,15 +109,15 @@ class ConceptSpaceView(AlchemistWidget):
         cols, rows = np.meshgrid(np.arange(v.width) + 0.5, np.arange(v.height) + 0.5)
         plane = v.to_data(np.column_stack([cols.ravel(), rows.ravel()]))
         region = _nearest(plane, self.prototype_xy)
-        tint = np.array([_raster.parse_color(c) for c in self.colors], np.float32)
+        tint = np.array([raster.parse_color(c) for c in self.colors], np.float32)
         image = (0.25 * tint[region] + 0.75 * 24).astype(np.uint8).reshape(v.height, v.width, 3)
-        _, px = _raster.node_pixels(self.xy, v)
-        inside = _raster.node_pixels(self.xy, v)[0]
-        _raster.draw_points(image, px, self._point_rgb[inside], 3)
-        _, ppx = _raster.node_pixels(self.prototype_xy, v)
-        _raster.draw_points(image, ppx, np.array([255, 255, 255], np.uint8), 11)
-        _raster.draw_points(image, ppx, tint.astype(np.uint8)[: ppx.shape[0]], 7)
-        return _raster.encode_image(image)
+        _, px = raster.node_pixels(self.xy, v)
+        inside = raster.node_pixels(self.xy, v)[0]
+        raster.draw_points(image, px, self._point_rgb[inside], 3)
+        _, ppx = raster.node_pixels(self.prototype_xy, v)
+        raster.draw_points(image, ppx, np.array([255, 255, 255], np.uint8), 11)
+        raster.draw_points(image, ppx, tint.astype(np.uint8)[: ppx.shape[0]], 7)
+        return raster.encode_image(image)
 
     def categorize_pixel(self, x: float, y: float) -> dict:
         """Categorize the point under pixel ``(x, y)``: its plane coordinates, concept index and name."""

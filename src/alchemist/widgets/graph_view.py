@@ -1,6 +1,6 @@
 """GraphView: a large graph drawn in the kernel and shown in the browser as image bytes.
 
-The kernel rasterizes (:mod:`alchemist.widgets._raster`, Numba) and sends each frame as a binary
+The kernel rasterizes (:mod:`alchemist.render.raster`, Numba) and sends each frame as a binary
 buffer (the ``image`` trait, never base64 in JSON). The browser only pans and zooms the picture
 it has (a CSS transform, instantly) and asks for a new frame; it keeps at most one request in
 flight and replaces the waiting one, and the kernel renders only the newest request
@@ -24,7 +24,7 @@ import numpy as np
 import traitlets as t
 
 from alchemist.errors import LayoutError, WidgetError
-from alchemist.widgets import _raster
+from alchemist.render import raster
 from alchemist.widgets._base import AlchemistWidget, LatestWorker, asset, escape, png_html
 
 __all__ = ["GraphView", "PALETTE"]
@@ -113,7 +113,7 @@ class GraphView(AlchemistWidget):
         if not 0 < draft_scale <= 1:
             raise WidgetError(f"draft_scale={draft_scale!r} must be in (0, 1]; 0.5 draws drafts at half size")
         super().__init__(width=int(width), height=int(height), title=title)
-        self._background = _raster.parse_color(background)
+        self._background = raster.parse_color(background)
         self._draft_budget = float(draft_budget)
         self._draft_scale = float(draft_scale)
         self._full_batch = _FULL_FRAME_BATCH
@@ -326,7 +326,7 @@ class GraphView(AlchemistWidget):
 
     def static_png(self) -> bytes:
         """A PNG of the whole current viewport (every edge), for reports."""
-        return _raster.encode_image(self._draw(_raster.Viewport(self.x_range, self.y_range, self.width, self.height),
+        return raster.encode_image(self._draw(raster.Viewport(self.x_range, self.y_range, self.width, self.height),
                                                limit=None)[0])
 
     def static_html(self) -> str:
@@ -395,12 +395,12 @@ class GraphView(AlchemistWidget):
 
     def _render_request(self, request: dict) -> None:
         start = time.perf_counter()
-        view = _raster.Viewport(request["x_range"], request["y_range"], self.width, self.height)
+        view = raster.Viewport(request["x_range"], request["y_range"], self.width, self.height)
         if not (view.x1 > view.x0 and view.y1 > view.y0):
             raise WidgetError(f"viewport x_range={request['x_range']}, y_range={request['y_range']} is empty")
         draft = request["draft"] and self._src.shape[0] > self._edge_budget
         if draft and self._draft_scale < 1:
-            view = _raster.Viewport((view.x0, view.x1), (view.y0, view.y1), max(1, round(self.width * self._draft_scale)),
+            view = raster.Viewport((view.x0, view.x1), (view.y0, view.y1), max(1, round(self.width * self._draft_scale)),
                                     max(1, round(self.height * self._draft_scale)))
         # a full frame gives way to a newer request (a drag that starts again) between edge batches
         worker = self._worker
@@ -412,7 +412,7 @@ class GraphView(AlchemistWidget):
             # adapt the sample so that the next draft spends about draft_budget seconds on edges
             scale = self._draft_budget / info["edge_seconds"]
             self._edge_budget = int(np.clip(self._edge_budget * min(max(scale, 0.5), 2.0), 20_000, self._src.shape[0]))
-        data = _raster.encode_image(image, "jpeg" if draft else "png")
+        data = raster.encode_image(image, "jpeg" if draft else "png")
         self._seq += 1
         frame = {"seq": request.get("seq") if request.get("seq") is not None else -self._seq, "draft": bool(draft),
                  "render_ms": round((time.perf_counter() - start) * 1000, 1), "edges_drawn": info["edges_drawn"],
@@ -440,21 +440,21 @@ class GraphView(AlchemistWidget):
         for k, (first, last) in enumerate(zip(bounds[:-1], bounds[1:])):
             if k > 0 and stop():
                 return None, {}
-            counts += _raster.edge_counts(pos, src[first:last], dst[first:last], view)
+            counts += raster.edge_counts(pos, src[first:last], dst[first:last], view)
         edge_seconds = time.perf_counter() - t0
-        image = _raster.shade_edges(counts, self._background)
-        rows, pixels = _raster.node_pixels(pos, view)
+        image = raster.shade_edges(counts, self._background)
+        rows, pixels = raster.node_pixels(pos, view)
         size = 1 if rows.shape[0] > 20_000 else 3 if rows.shape[0] > 500 else 5
-        _raster.draw_points(image, pixels, colors[rows] if colors.ndim == 2 else colors, size)
+        raster.draw_points(image, pixels, colors[rows] if colors.ndim == 2 else colors, size)
         if selected_rows.size:
-            _, sel_pixels = _raster.node_pixels(pos[selected_rows], view)
-            _raster.draw_points(image, sel_pixels, np.array([255, 255, 255], np.uint8), size + 4)
-            _raster.draw_points(image, sel_pixels, np.array([255, 40, 90], np.uint8), size + 2)
+            _, sel_pixels = raster.node_pixels(pos[selected_rows], view)
+            raster.draw_points(image, sel_pixels, np.array([255, 255, 255], np.uint8), size + 4)
+            raster.draw_points(image, sel_pixels, np.array([255, 40, 90], np.uint8), size + 2)
         return image, {"edge_seconds": edge_seconds, "edges_drawn": int(m), "nodes_in_view": int(rows.shape[0])}
 
     # ------------------------------------------------------------------ helpers
-    def _viewport(self, x_range=None, y_range=None) -> _raster.Viewport:
-        return _raster.Viewport(x_range or self.x_range, y_range or self.y_range, self.width, self.height)
+    def _viewport(self, x_range=None, y_range=None) -> raster.Viewport:
+        return raster.Viewport(x_range or self.x_range, y_range or self.y_range, self.width, self.height)
 
     def _kdtree(self):
         from scipy.spatial import cKDTree
@@ -490,7 +490,7 @@ class GraphView(AlchemistWidget):
     def _colors_for(self, column: str | None) -> tuple[np.ndarray, list[dict]]:
         """Per-node ``(n, 3)`` uint8 colours (or one ``(3,)`` colour) and the legend."""
         if column is None:
-            return np.array(_raster.parse_color(_NODE), np.uint8), []
+            return np.array(raster.parse_color(_NODE), np.uint8), []
         import polars as pl
 
         if column in self._extra and len(self._extra[column]) == self.graph.number_of_nodes():
@@ -505,10 +505,10 @@ class GraphView(AlchemistWidget):
             finite = np.isfinite(data)
             edges = np.unique(np.quantile(data[finite], np.linspace(0, 1, len(_RAMP) + 1))) if finite.any() else np.array([0.0, 1.0])
             bins = np.clip(np.searchsorted(edges, data, side="right") - 1, 0, len(edges) - 2)
-            ramp = np.array([_raster.parse_color(c) for c in _RAMP], np.uint8)
+            ramp = np.array([raster.parse_color(c) for c in _RAMP], np.uint8)
             idx = np.linspace(0, len(_RAMP) - 1, len(edges) - 1).round().astype(int)
             colors = ramp[idx][bins]
-            colors[~finite] = _raster.parse_color(_OTHER)
+            colors[~finite] = raster.parse_color(_OTHER)
             legend = [{"label": f"{edges[i]:.4g} – {edges[i + 1]:.4g}", "color": _RAMP[idx[i]]} for i in range(len(edges) - 1)]
             return colors, legend
         labels = np.array([str(v) for v in values.to_list()], dtype=object)
@@ -516,10 +516,10 @@ class GraphView(AlchemistWidget):
         ranked = np.argsort(-counts, kind="stable")
         many = len(kinds) > len(PALETTE)
         top = ranked[: len(PALETTE) - 1] if many else ranked
-        lut = np.full((len(kinds), 3), _raster.parse_color(_OTHER), np.uint8)
+        lut = np.full((len(kinds), 3), raster.parse_color(_OTHER), np.uint8)
         legend = []
         for i, k in enumerate(top):
-            lut[k] = _raster.parse_color(PALETTE[i])
+            lut[k] = raster.parse_color(PALETTE[i])
             legend.append({"label": str(kinds[k]), "color": PALETTE[i]})
         if many:
             legend.append({"label": f"{len(kinds) - len(top)} others", "color": _OTHER})

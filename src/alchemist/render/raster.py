@@ -1,12 +1,17 @@
-"""Fast rasterization for the interactive views: edge counts per pixel, shading, points, encoding.
+"""Rasterisation without Datashader's generic reducers: edge counts per pixel, shading, points, encoding.
 
-Datashader (:mod:`alchemist.render`) is the general pipeline; an interactive pan or zoom at a
-million edges needs a tighter loop than its generic line reducer gives on two CPU cores, so the
-widgets draw with the Numba kernel below: segments are clipped to the viewport
-(Liang & Barsky, "A new concept and method for line clipping", ACM TOG 3(1), 1984) and walked
-with a DDA (one pixel per step along the major axis), each thread counting into its own layer;
-counts are then shaded by histogram equalisation (Datashader's ``eq_hist``, exact for integer
-counts: the level of a count is its rank in the cumulative histogram of the non-empty pixels).
+:mod:`alchemist.render.graph` is the general Datashader pipeline; an interactive pan or zoom at
+a million edges needs a tighter loop than its generic line reducer gives on two CPU cores, so
+the edges of both the pipeline and the widgets are drawn by :func:`segment_counts`: segments
+are clipped to the viewport (Liang & Barsky, "A new concept and method for line clipping",
+ACM TOG 3(1), 1984) and walked with Bresenham's integer algorithm (Bresenham, "Algorithm for
+computer control of a digital plotter", IBM Systems Journal 4(1), 1965), which steps one pixel
+at a time and visits every pixel of the line once; enough segments are split over the threads,
+each counting into its own canvas. :func:`shade_edges` shades the counts by histogram
+equalisation (Datashader's ``eq_hist``, exact for integer counts: the level of a count is its
+rank in the cumulative histogram of the non-empty pixels). :class:`Viewport`,
+:func:`node_pixels`, :func:`draw_points`, :func:`encode_image` and :func:`parse_color` are the
+rest of what the widgets draw with (:mod:`alchemist.widgets` imports them from here).
 """
 
 from __future__ import annotations
@@ -14,11 +19,14 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 from alchemist.errors import WidgetError
 
-__all__ = ["Viewport", "edge_counts", "node_pixels", "shade_edges", "draw_points", "encode_image", "parse_color"]
+__all__ = [
+    "Viewport", "segment_counts", "edge_counts", "node_pixels", "shade_edges", "draw_points", "encode_image",
+    "parse_color",
+]
 
 
 class Viewport:
@@ -51,6 +59,34 @@ class Viewport:
         return np.column_stack([self.x0 + px[:, 0] / self.sx, self.y1 - px[:, 1] / self.sy])
 
 
+def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int) -> np.ndarray:
+    """``(height, width)`` uint32 count of the segments ``(x[src], y[src]) – (x[dst], y[dst])``
+    crossing each pixel; row 0 is ``y_range[0]`` (Datashader's orientation). Segments are clipped
+    to the window (Liang–Barsky) and drawn with Bresenham's algorithm, in parallel where there
+    are enough of them (about 250,000 per thread: waking the worker threads costs 10–20 ms on a
+    busy machine, the serial time of some 200,000 segments). This is the one edge rasteriser of
+    alchemist: the widgets call it too."""
+    (xmin, xmax), (ymin, ymax) = x_range, y_range
+    xs, ys = np.ascontiguousarray(x, np.float64), np.ascontiguousarray(y, np.float64)
+    src, dst = _index_array(src), _index_array(dst)
+    n_chunks = max(1, min(get_num_threads(), src.shape[0] // _SEGMENTS_PER_THREAD + 1))
+    bounds = (float(xmin), float(xmax), float(ymin), float(ymax), int(width), int(height))
+    if n_chunks == 1:
+        out = np.zeros((int(height), int(width)), dtype=np.uint32)
+        _draw_segments(out, xs, ys, src, dst, 0, 1, *bounds)
+        return out
+    return _rasterize(xs, ys, src, dst, *bounds, n_chunks)
+
+
+_SEGMENTS_PER_THREAD = 250_000
+
+
+def _index_array(a) -> np.ndarray:
+    """Node rows as a contiguous int32 or int64 array (no copy when they already are one)."""
+    a = np.asarray(a)
+    return np.ascontiguousarray(a) if a.dtype in (np.int32, np.int64) else np.ascontiguousarray(a, np.int64)
+
+
 def edge_counts(positions: np.ndarray, src: np.ndarray, dst: np.ndarray, view: Viewport,
                 limit: int | None = None) -> np.ndarray:
     """``(height, width)`` uint32 count of edge segments crossing each pixel.
@@ -59,8 +95,6 @@ def edge_counts(positions: np.ndarray, src: np.ndarray, dst: np.ndarray, view: V
     numbers; only the first ``limit`` edges are drawn when it is given (a level of detail: pass
     the edges in a random order and the first ``limit`` are a uniform sample).
     """
-    from alchemist.render.graph import segment_counts
-
     m = src.shape[0] if limit is None else min(int(limit), src.shape[0])
     counts = segment_counts(positions[:, 0], positions[:, 1], src[:m], dst[:m], (view.x0, view.x1),
                             (view.y0, view.y1), view.width, view.height)
@@ -188,3 +222,87 @@ def _draw_squares(image, pixels, colors, half):  # pragma: no cover - compiled
                 image[r, c, 0] = colors[j, 0]
                 image[r, c, 1] = colors[j, 1]
                 image[r, c, 2] = colors[j, 2]
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _rasterize(xs, ys, src, dst, xmin, xmax, ymin, ymax, width, height, n_chunks):
+    """Segments drawn by :func:`_draw_segments` in ``n_chunks`` interleaved parts, each thread
+    into its own canvas; the canvases are added."""
+    canvases = np.zeros((n_chunks, height, width), dtype=np.uint32)
+    for c in prange(n_chunks):
+        _draw_segments(canvases[c], xs, ys, src, dst, c, n_chunks, xmin, xmax, ymin, ymax, width, height)
+    total = canvases[0].copy()
+    for c in range(1, n_chunks):
+        total += canvases[c]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _draw_segments(out, xs, ys, src, dst, first, step, xmin, xmax, ymin, ymax, width, height):
+    """Add 1 to ``out`` at each pixel of the segments ``first, first + step, …``: Bresenham lines
+    from (xs[src], ys[src]) to (xs[dst], ys[dst]) clipped to the viewport (Liang–Barsky)."""
+    sx = width / (xmax - xmin)
+    sy = height / (ymax - ymin)
+    for e in range(first, src.shape[0], step):
+        ax, ay, bx, by = xs[src[e]], ys[src[e]], xs[dst[e]], ys[dst[e]]
+        if not (np.isfinite(ax) and np.isfinite(ay) and np.isfinite(bx) and np.isfinite(by)):
+            continue
+        # Liang–Barsky clipping of the segment to [xmin, xmax] × [ymin, ymax]
+        dx, dy = bx - ax, by - ay
+        t0, t1 = 0.0, 1.0
+        ok = True
+        for k in range(4):
+            if k == 0:
+                p, q = -dx, ax - xmin
+            elif k == 1:
+                p, q = dx, xmax - ax
+            elif k == 2:
+                p, q = -dy, ay - ymin
+            else:
+                p, q = dy, ymax - ay
+            if p == 0.0:
+                if q < 0.0:
+                    ok = False
+                    break
+            else:
+                r = q / p
+                if p < 0.0:
+                    if r > t1:
+                        ok = False
+                        break
+                    if r > t0:
+                        t0 = r
+                else:
+                    if r < t0:
+                        ok = False
+                        break
+                    if r < t1:
+                        t1 = r
+        if not ok:
+            continue
+        cx0 = int((ax + t0 * dx - xmin) * sx)
+        cy0 = int((ay + t0 * dy - ymin) * sy)
+        cx1 = int((ax + t1 * dx - xmin) * sx)
+        cy1 = int((ay + t1 * dy - ymin) * sy)
+        cx0 = min(max(cx0, 0), width - 1)
+        cx1 = min(max(cx1, 0), width - 1)
+        cy0 = min(max(cy0, 0), height - 1)
+        cy1 = min(max(cy1, 0), height - 1)
+        # Bresenham (integer, all octants)
+        ddx = abs(cx1 - cx0)
+        ddy = -abs(cy1 - cy0)
+        stx = 1 if cx0 < cx1 else -1
+        sty = 1 if cy0 < cy1 else -1
+        err = ddx + ddy
+        x, y = cx0, cy0
+        while True:
+            out[y, x] += 1
+            if x == cx1 and y == cy1:
+                break
+            e2 = 2 * err
+            if e2 >= ddy:
+                err += ddy
+                x += stx
+            if e2 <= ddx:
+                err += ddx
+                y += sty
