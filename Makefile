@@ -27,6 +27,7 @@ demo: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	NUMBA_ENABLE_CUDASIM=1 $(BIN)/python -m pytest -q -m cudasim -p no:cacheprovider || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules src/alchemist
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-bench
