@@ -87,6 +87,18 @@ def graph_image(graph, positions: np.ndarray, *, width: int = 800, height: int =
         If ``positions`` has the wrong shape or holds NaN/inf (the message names the node row).
     ValueError
         ``width``/``height`` not positive, or ``node_values`` of the wrong length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist import Graph
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a")])
+    >>> pos = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, 1.0]])
+    >>> png = graph_image(g, pos, width=64, height=48)
+    >>> png[1:4]
+    b'PNG'
+    >>> graph_image(g, pos, width=64, height=48, format="image").shape
+    (48, 64)
     """
     pos = _check_positions(graph, positions)
     _check_size(width, height)
@@ -136,6 +148,15 @@ def frames_image(nodes, edges=None, *, width: int = 800, height: int = 800, x: s
     LayoutError
         Non-finite positions, or an edge endpoint outside ``0 … len(nodes)-1`` (the message
         names the edge's row in its partition).
+    ValueError
+        ``width``/``height`` not positive.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> nodes = pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})
+    >>> frames_image(nodes, pd.DataFrame({"source": [0], "target": [1]}), width=32, height=32)[1:4]
+    b'PNG'
     """
     _check_size(width, height)
     pos = np.column_stack([np.asarray(nodes[x], dtype=np.float64), np.asarray(nodes[y], dtype=np.float64)])
@@ -195,10 +216,32 @@ def graph_element(graph, positions: np.ndarray, **options):
 
 def canvas(positions: np.ndarray, *, width: int = 800, height: int = 800, x_range=None, y_range=None,
            padding: float = 0.03):
-    """A ``datashader.Canvas`` framing ``positions`` (with ``padding`` as a fraction of the span).
+    """A ``datashader.Canvas`` framing ``positions``.
 
     Above 1,000 nodes the frame holds the 0.2 %–99.8 % quantiles, so that a few far-flung
     outliers (small components pushed away by repulsion) do not shrink the picture to a dot.
+
+    Parameters
+    ----------
+    positions : ndarray, shape ``(n_nodes, 2)``
+        Node positions (any units).
+    width, height : int
+        Size of the picture in pixels.
+    x_range, y_range : (float, float), optional
+        The frame in position units; :func:`frame_ranges` of the positions by default.
+    padding : float
+        Margin around the positions as a fraction of their span.
+
+    Returns
+    -------
+    datashader.Canvas
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cvs = canvas(np.array([[0.0, 0.0], [1.0, 2.0]]), width=40, height=30, padding=0.0)
+    >>> cvs.plot_width, cvs.x_range, cvs.y_range
+    (40, (0.0, 1.0), (0.0, 2.0))
     """
     import datashader as ds
 
@@ -211,8 +254,26 @@ def canvas(positions: np.ndarray, *, width: int = 800, height: int = 800, x_rang
 
 
 def frame_ranges(positions: np.ndarray, padding: float = 0.03) -> tuple[tuple[float, float], tuple[float, float]]:
-    """``(x_range, y_range)`` framing ``(n, 2)`` positions as :func:`canvas` does (the 0.2 %–99.8 %
-    quantiles above 1,000 nodes, ``padding`` as a fraction of the span), without Datashader."""
+    """The frame of :func:`canvas`, without Datashader.
+
+    Parameters
+    ----------
+    positions : array_like, shape ``(n, 2)``
+        Node positions; an empty array gives ``(-1, 1)`` on both axes, before padding.
+    padding : float
+        Margin as a fraction of the span (a span of 0 counts as 1).
+
+    Returns
+    -------
+    x_range, y_range : (float, float)
+        The 0.2 %–99.8 % quantiles above 1,000 positions (the extremes below), widened by
+        ``padding``.
+
+    Examples
+    --------
+    >>> frame_ranges([[0, 0], [10, 4]], padding=0.1)
+    ((-1.0, 11.0), (-0.4, 4.4))
+    """
     positions = np.asarray(positions)
     if positions.shape[0]:
         q = 0.002 if positions.shape[0] > 1000 else 0.0
@@ -226,9 +287,33 @@ def frame_ranges(positions: np.ndarray, padding: float = 0.03) -> tuple[tuple[fl
 
 
 def edge_segments(graph, positions: np.ndarray, *, bundle: bool = False, **bundle_options):
-    """Edges as a pandas DataFrame of segments ``x0, y0, x1, y1`` (one row per edge); with
-    ``bundle`` a DataFrame of hammer-bundled polylines (``x, y`` with NaN separators;
-    ``bundle_options`` go to ``datashader.bundling.hammer_bundle``)."""
+    """The edges as a glyph table for Datashader.
+
+    Parameters
+    ----------
+    graph : Graph
+        Anything with ``edge_index()`` (source rows, target rows, weights).
+    positions : ndarray, shape ``(n_nodes, 2)``
+        Node positions.
+    bundle : bool
+        Hammer edge bundling (``datashader.bundling.hammer_bundle``; seconds at 10K edges).
+    **bundle_options
+        Passed to ``hammer_bundle``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Segments ``x0, y0, x1, y1``, one row per edge; with ``bundle``, polylines ``x, y`` with
+        NaN separators.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist import Graph
+    >>> g = Graph.from_edges([("a", "b")])
+    >>> edge_segments(g, np.array([[0.0, 0.0], [1.0, 2.0]])).to_numpy().tolist()
+    [[0.0, 0.0, 1.0, 2.0]]
+    """
     import pandas as pd
 
     src, dst, _ = graph.edge_index()
@@ -244,8 +329,28 @@ def edge_segments(graph, positions: np.ndarray, *, bundle: bool = False, **bundl
 
 
 def node_points(positions: np.ndarray, values: Sequence | None = None):
-    """Nodes as a pandas DataFrame ``x, y``, with ``category`` (categorical values, in order of
-    first appearance) or ``value`` (floats) when ``values`` are given."""
+    """The nodes as a glyph table for Datashader.
+
+    Parameters
+    ----------
+    positions : ndarray, shape ``(n_nodes, 2)``
+        Node positions.
+    values : sequence, optional
+        One value per node: floats with more than 32 distinct finite values become a ``value``
+        column, anything else a ``category`` column (strings, in order of first appearance).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``x, y`` and, with ``values``, ``category`` or ``value``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frame = node_points(np.zeros((3, 2)), ["b", "a", "b"])
+    >>> list(frame.columns), list(frame["category"].cat.categories)
+    (['x', 'y', 'category'], ['b', 'a'])
+    """
     import pandas as pd
 
     frame = pd.DataFrame({"x": positions[:, 0], "y": positions[:, 1]})
@@ -260,15 +365,37 @@ def node_points(positions: np.ndarray, values: Sequence | None = None):
 
 
 def aggregate_edges(cvs, segments, *, method: str = "auto"):
-    """Per-pixel count of edges crossing each pixel (an ``xarray.DataArray``, dims ``y, x``).
+    """Per-pixel count of the edges crossing each pixel.
 
     Parameters
     ----------
     cvs : datashader.Canvas
+        The frame and pixel grid.
     segments : pandas DataFrame
-        ``x0, y0, x1, y1`` rows (straight edges) or ``x, y`` polylines with NaN separators.
+        ``x0, y0, x1, y1`` rows (straight edges) or ``x, y`` polylines with NaN separators, as
+        :func:`edge_segments` gives them.
     method : {"auto", "numba", "datashader"}
-        ``"auto"``: the Numba kernel for straight segments, ``Canvas.line`` for polylines.
+        ``"auto"``: the Numba kernel (:func:`alchemist.render.raster.segment_counts`) for straight
+        segments, ``Canvas.line`` for polylines; ``"datashader"``: always ``Canvas.line``.
+
+    Returns
+    -------
+    xarray.DataArray
+        Counts, dims ``y, x``, with the Canvas' coordinates.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not one of the three.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from datashader import Canvas
+    >>> seg = pd.DataFrame({"x0": [0.1], "y0": [0.5], "x1": [0.9], "y1": [0.5]})
+    >>> agg = aggregate_edges(Canvas(plot_width=4, plot_height=2, x_range=(0, 1), y_range=(0, 1)), seg)
+    >>> agg.values.tolist()
+    [[0, 0, 0, 0], [1, 1, 1, 1]]
     """
     import datashader as ds
 
@@ -286,8 +413,29 @@ def aggregate_edges(cvs, segments, *, method: str = "auto"):
 
 
 def aggregate_nodes(cvs, points):
-    """Per-pixel node count (by category when ``points`` has a ``category`` column; the mean
-    ``value`` when it has a ``value`` column)."""
+    """Per-pixel aggregate of the nodes.
+
+    Parameters
+    ----------
+    cvs : datashader.Canvas
+        The frame and pixel grid.
+    points : pandas.DataFrame
+        The table of :func:`node_points`.
+
+    Returns
+    -------
+    xarray.DataArray
+        The count by category (a third dimension) when ``points`` has a ``category`` column, the
+        mean ``value`` when it has a ``value`` column, else the count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from datashader import Canvas
+    >>> cvs = Canvas(plot_width=2, plot_height=1, x_range=(0, 2), y_range=(0, 1))
+    >>> aggregate_nodes(cvs, node_points(np.array([[0.5, 0.5], [0.6, 0.5], [1.5, 0.5]]))).values.tolist()
+    [[2, 1]]
+    """
     import datashader as ds
 
     if "category" in points.columns:
@@ -301,8 +449,30 @@ def aggregate_nodes(cvs, points):
 
 def shade_graph(edge_agg, node_agg, *, background: str = "black", node_spread: int = 0, categorical: bool = False,
                 palette: Sequence[str] | None = None, how: str = "eq_hist"):
-    """Shade and stack the aggregates: edges underneath, nodes on top (categories coloured by
-    ``palette`` in category order)."""
+    """Shade and stack the aggregates: edges underneath, nodes on top.
+
+    Parameters
+    ----------
+    edge_agg : xarray.DataArray or None
+        From :func:`aggregate_edges` (None: no edge layer).
+    node_agg : xarray.DataArray
+        From :func:`aggregate_nodes`.
+    background : str
+        ``"black"`` (blue edges, orange nodes) or a light colour (darker ramps).
+    node_spread : int
+        Spread each node by this many pixels (``datashader.transfer_functions.spread``).
+    categorical : bool
+        Whether ``node_agg`` is a count by category.
+    palette : sequence of str, optional
+        Category colours in category order; :data:`DEFAULT_PALETTE` by default.
+    how : str
+        Datashader's shading of the edge density (``"eq_hist"``, ``"log"``, ...).
+
+    Returns
+    -------
+    datashader.transfer_functions.Image
+        The stacked RGBA image over ``background``.
+    """
     import datashader.transfer_functions as tf
 
     light = background not in ("black", "#000", "#000000")
@@ -326,8 +496,21 @@ def shade_graph(edge_agg, node_agg, *, background: str = "black", node_spread: i
 
 
 def to_png(image, *, compress_level: int = 1) -> bytes:
-    """PNG bytes of a datashader Image (zlib level 1 by default: 5–10× faster to write than
-    PIL's default, files about 20 % larger)."""
+    """PNG bytes of a datashader Image.
+
+    Parameters
+    ----------
+    image : datashader.transfer_functions.Image
+        An image from :func:`shade_graph`.
+    compress_level : int
+        zlib level; 1 (the default) is 5–10× faster to write than PIL's default, files about
+        20 % larger. An opaque image is written as RGB.
+
+    Returns
+    -------
+    bytes
+        The PNG file.
+    """
     buffer = io.BytesIO()
     pil = image.to_pil()
     if pil.mode == "RGBA" and pil.getextrema()[3][0] == 255:  # opaque: 3 bytes a pixel suffice
@@ -337,7 +520,25 @@ def to_png(image, *, compress_level: int = 1) -> bytes:
 
 
 def image_to_rgba(image) -> np.ndarray:
-    """``(height, width, 4)`` uint8 RGBA of a datashader Image, row 0 = the lowest y."""
+    """The pixels of a datashader Image.
+
+    Parameters
+    ----------
+    image : datashader.transfer_functions.Image
+        An image from :func:`shade_graph` (packed uint32 RGBA).
+
+    Returns
+    -------
+    ndarray, shape ``(height, width, 4)``, uint8
+        RGBA, row 0 = the lowest y.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from datashader.transfer_functions import Image
+    >>> image_to_rgba(Image(xr.DataArray(np.array([[0xFF0000FF]], np.uint32)))).tolist()
+    [[[255, 0, 0, 255]]]
+    """
     data = np.ascontiguousarray(image.data)
     return data.view(np.uint8).reshape(data.shape[0], data.shape[1], 4)
 

@@ -31,7 +31,23 @@ __all__ = [
 
 class Viewport:
     """A data-space window mapped onto a ``width × height`` pixel grid (y grows upwards in data
-    space and downwards in pixels)."""
+    space and downwards in pixels).
+
+    Parameters
+    ----------
+    x_range, y_range : (float, float)
+        The window in data units, ``(min, max)``.
+    width, height : int
+        The pixel grid.
+
+    Examples
+    --------
+    >>> view = Viewport((0, 10), (0, 5), 100, 50)
+    >>> view.to_pixels([[0, 5], [10, 0]]).tolist()  # top left, bottom right
+    [[0.0, 0.0], [100.0, 50.0]]
+    >>> view.to_data([[50, 25]]).tolist()
+    [[5.0, 2.5]]
+    """
 
     __slots__ = ("x0", "x1", "y0", "y1", "width", "height")
 
@@ -42,30 +58,79 @@ class Viewport:
 
     @property
     def sx(self) -> float:
+        """Pixels per data unit along x."""
         return self.width / (self.x1 - self.x0)
 
     @property
     def sy(self) -> float:
+        """Pixels per data unit along y."""
         return self.height / (self.y1 - self.y0)
 
     def to_pixels(self, xy: np.ndarray) -> np.ndarray:
-        """``(n, 2)`` data coordinates → ``(n, 2)`` float64 pixel coordinates (column, row)."""
+        """Data coordinates to pixel coordinates.
+
+        Parameters
+        ----------
+        xy : array_like, shape ``(n, 2)``
+            Points in data units.
+
+        Returns
+        -------
+        ndarray, shape ``(n, 2)``, float64
+            ``(column, row)`` in pixels, fractional (row 0 at the top of the picture).
+        """
         xy = np.asarray(xy, dtype=np.float64)
         return np.column_stack([(xy[:, 0] - self.x0) * self.sx, (self.y1 - xy[:, 1]) * self.sy])
 
     def to_data(self, px: np.ndarray) -> np.ndarray:
-        """``(n, 2)`` pixel coordinates → data coordinates."""
+        """Pixel coordinates to data coordinates (the inverse of :meth:`to_pixels`).
+
+        Parameters
+        ----------
+        px : array_like, shape ``(n, 2)`` or ``(2,)``
+            ``(column, row)`` in pixels.
+
+        Returns
+        -------
+        ndarray, shape ``(n, 2)``, float64
+            Points in data units.
+        """
         px = np.asarray(px, dtype=np.float64).reshape(-1, 2)
         return np.column_stack([self.x0 + px[:, 0] / self.sx, self.y1 - px[:, 1] / self.sy])
 
 
 def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int) -> np.ndarray:
-    """``(height, width)`` uint32 count of the segments ``(x[src], y[src]) – (x[dst], y[dst])``
-    crossing each pixel; row 0 is ``y_range[0]`` (Datashader's orientation). Segments are clipped
-    to the window (Liang–Barsky) and drawn with Bresenham's algorithm, in parallel where there
-    are enough of them (about 250,000 per thread: waking the worker threads costs 10–20 ms on a
-    busy machine, the serial time of some 200,000 segments). This is the one edge rasteriser of
-    alchemist: the widgets call it too."""
+    """Count the segments ``(x[src], y[src]) – (x[dst], y[dst])`` crossing each pixel.
+
+    Segments are clipped to the window (Liang & Barsky 1984) and walked with Bresenham's
+    algorithm (1965), one count per pixel of each segment, in parallel where there are enough of
+    them (about 250,000 per thread: waking the worker threads costs 10–20 ms on a busy machine,
+    the serial time of some 200,000 segments). This is the one edge rasteriser of alchemist:
+    :mod:`alchemist.render.graph` and the widgets call it. Non-finite end points are skipped.
+
+    Parameters
+    ----------
+    x, y : array_like, shape ``(n_nodes,)``
+        Node coordinates in data units.
+    src, dst : array_like, shape ``(n_edges,)``
+        Node rows of the segments' ends (int32 or int64 are used without a copy).
+    x_range, y_range : (float, float)
+        The window in data units.
+    width, height : int
+        Size of the grid in pixels.
+
+    Returns
+    -------
+    ndarray, shape ``(height, width)``, uint32
+        Counts; row 0 is ``y_range[0]`` (Datashader's orientation, the bottom of a picture).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> counts = segment_counts([0.5, 3.5], [0.5, 0.5], [0], [1], (0, 4), (0, 2), 4, 2)
+    >>> counts.tolist()  # one horizontal segment along the bottom row
+    [[1, 1, 1, 1], [0, 0, 0, 0]]
+    """
     (xmin, xmax), (ymin, ymax) = x_range, y_range
     xs, ys = np.ascontiguousarray(x, np.float64), np.ascontiguousarray(y, np.float64)
     src, dst = _index_array(src), _index_array(dst)
@@ -89,11 +154,31 @@ def _index_array(a) -> np.ndarray:
 
 def edge_counts(positions: np.ndarray, src: np.ndarray, dst: np.ndarray, view: Viewport,
                 limit: int | None = None) -> np.ndarray:
-    """``(height, width)`` uint32 count of edge segments crossing each pixel.
+    """Count the edge segments crossing each pixel of a :class:`Viewport`, top row first.
 
-    ``positions`` is ``(n_nodes, 2)`` float32, ``src``/``dst`` are ``(n_edges,)`` int32 row
-    numbers; only the first ``limit`` edges are drawn when it is given (a level of detail: pass
-    the edges in a random order and the first ``limit`` are a uniform sample).
+    Parameters
+    ----------
+    positions : ndarray, shape ``(n_nodes, 2)``
+        Node positions (float32 or float64) in data units.
+    src, dst : ndarray, shape ``(n_edges,)``
+        Node rows of the edges' ends (int32 or int64).
+    view : Viewport
+        The window and pixel grid.
+    limit : int, optional
+        Draw only the first ``limit`` edges (a level of detail: pass the edges in a random order
+        and the first ``limit`` are a uniform sample).
+
+    Returns
+    -------
+    ndarray, shape ``(view.height, view.width)``, uint32
+        Counts, row 0 at the top of the picture (see :func:`segment_counts`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pos = np.array([[0.5, 0.5], [0.5, 2.5]])
+    >>> edge_counts(pos, np.array([0]), np.array([1]), Viewport((0, 2), (0, 3), 2, 3)).tolist()
+    [[1, 0], [1, 0], [1, 0]]
     """
     m = src.shape[0] if limit is None else min(int(limit), src.shape[0])
     counts = segment_counts(positions[:, 0], positions[:, 1], src[:m], dst[:m], (view.x0, view.x1),
@@ -102,8 +187,28 @@ def edge_counts(positions: np.ndarray, src: np.ndarray, dst: np.ndarray, view: V
 
 
 def node_pixels(positions: np.ndarray, view: Viewport) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes inside the viewport: ``(rows, pixels)`` with ``rows`` ``(k,)`` int64 node rows and
-    ``pixels`` ``(k, 2)`` int64 (column, row)."""
+    """The nodes inside a viewport and their pixels.
+
+    Parameters
+    ----------
+    positions : array_like, shape ``(n_nodes, 2)``
+        Node positions in data units.
+    view : Viewport
+        The window and pixel grid.
+
+    Returns
+    -------
+    rows : ndarray, shape ``(k,)``, int64
+        Rows of the nodes that fall inside the grid.
+    pixels : ndarray, shape ``(k, 2)``, int64
+        Their ``(column, row)``.
+
+    Examples
+    --------
+    >>> rows, px = node_pixels([[1.5, 0.5], [9.0, 9.0]], Viewport((0, 2), (0, 2), 2, 2))
+    >>> rows.tolist(), px.tolist()
+    ([0], [[1, 1]])
+    """
     px = view.to_pixels(positions)
     c, r = np.floor(px[:, 0]), np.floor(px[:, 1])
     inside = (c >= 0) & (c < view.width) & (r >= 0) & (r < view.height)
@@ -112,11 +217,33 @@ def node_pixels(positions: np.ndarray, view: Viewport) -> tuple[np.ndarray, np.n
 
 
 def shade_edges(counts: np.ndarray, background=(0, 0, 0), cmap=None) -> np.ndarray:
-    """Histogram-equalised edge layer over a background: ``(h, w)`` counts → ``(h, w, 3)`` uint8.
+    """Histogram-equalised edge layer over a background.
 
-    The level of a count is its rank in the cumulative histogram of the non-empty pixels, mapped
-    through ``cmap`` (``(k, 3)`` colours, 0–255) and blended over ``background`` with an opacity
-    rising from 0.35 to 1 with the level; computed as one lookup table over the count values.
+    The level of a count is its rank in the cumulative histogram of the non-empty pixels
+    (Datashader's ``eq_hist``, exact for integer counts), mapped through ``cmap`` and blended
+    over ``background`` with an opacity rising from 0.35 to 1 with the level; computed as one
+    lookup table over the count values.
+
+    Parameters
+    ----------
+    counts : ndarray, shape ``(h, w)``, unsigned integers
+        Edge counts (any strides), e.g. from :func:`edge_counts`.
+    background : (int, int, int)
+        RGB of the empty pixels, 0–255.
+    cmap : array_like, shape ``(k, 3)``, optional
+        Colours from the lowest to the highest level (0–255, ``k >= 2``); blues by default.
+
+    Returns
+    -------
+    ndarray, shape ``(h, w, 3)``, uint8
+        The picture.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = shade_edges(np.array([[0, 1], [1, 7]], np.uint32), cmap=[(0, 0, 0), (255, 255, 255)])
+    >>> img[..., 0].tolist()  # background, then the two levels
+    [[0, 0], [0, 255]]
     """
     cmap = np.asarray(cmap if cmap is not None else _EDGE_CMAP, np.float32)
     bg = np.asarray(background, np.float32)
@@ -143,8 +270,32 @@ def shade_edges(counts: np.ndarray, background=(0, 0, 0), cmap=None) -> np.ndarr
 
 
 def draw_points(image: np.ndarray, pixels: np.ndarray, colors, size: int = 1) -> None:
-    """Draw squares of ``size`` pixels (odd) centred on ``pixels`` (``(n, 2)`` int column, row) in
-    place; ``colors`` is ``(3,)`` or ``(n, 3)`` uint8. Later points are drawn over earlier ones."""
+    """Draw squares of ``size`` pixels centred on ``pixels`` into ``image``, in place.
+
+    Parameters
+    ----------
+    image : ndarray, shape ``(h, w, 3)``, uint8
+        The picture; squares are clipped at its border.
+    pixels : ndarray, shape ``(n, 2)``, int
+        ``(column, row)`` centres, drawn in order (later points over earlier ones).
+    colors : array_like, shape ``(3,)`` or ``(n, 3)``, uint8
+        One colour for all, or one per point.
+    size : int
+        Side of the squares in pixels (odd; an even size draws ``size + 1``).
+
+    Raises
+    ------
+    WidgetError
+        If ``colors`` has neither one row nor one per point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.zeros((3, 3, 3), np.uint8)
+    >>> draw_points(img, np.array([[1, 1]]), (255, 0, 0), size=3)
+    >>> int(img[..., 0].sum()) == 9 * 255
+    True
+    """
     colors = np.asarray(colors, np.uint8).reshape(-1, 3)
     if pixels.shape[0] == 0:
         return
@@ -154,7 +305,26 @@ def draw_points(image: np.ndarray, pixels: np.ndarray, colors, size: int = 1) ->
 
 
 def encode_image(rgb: np.ndarray, format: str = "png") -> bytes:
-    """Encode a ``(h, w, 3)`` uint8 image as PNG (zlib level 1: fast, lossless) or JPEG (quality 88)."""
+    """Encode an RGB image as PNG (zlib level 1: fast, lossless) or JPEG (quality 88).
+
+    Parameters
+    ----------
+    rgb : ndarray, shape ``(h, w, 3)``, uint8
+        The picture.
+    format : {"png", "jpeg"}
+        The encoding.
+
+    Returns
+    -------
+    bytes
+        The encoded file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> encode_image(np.zeros((2, 2, 3), np.uint8))[1:4]
+    b'PNG'
+    """
     from PIL import Image
 
     buffer = io.BytesIO()
@@ -167,7 +337,28 @@ def encode_image(rgb: np.ndarray, format: str = "png") -> bytes:
 
 
 def parse_color(color) -> tuple[int, int, int]:
-    """``"#rrggbb"``, ``"black"``/``"white"`` or an RGB tuple → an ``(r, g, b)`` tuple of ints."""
+    """A colour as an ``(r, g, b)`` tuple of ints.
+
+    Parameters
+    ----------
+    color : str or (int, int, int)
+        ``"#rrggbb"``, ``"black"``, ``"white"`` or an RGB tuple.
+
+    Returns
+    -------
+    (int, int, int)
+        The colour, 0–255 per channel.
+
+    Raises
+    ------
+    ValueError
+        If a string is not one of the forms above.
+
+    Examples
+    --------
+    >>> parse_color("#ff8000"), parse_color("white")
+    ((255, 128, 0), (255, 255, 255))
+    """
     named = {"black": (0, 0, 0), "white": (255, 255, 255)}
     if isinstance(color, str):
         if color in named:
