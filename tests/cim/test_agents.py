@@ -58,7 +58,7 @@ def test_discovery_request_reply_and_insights(conn, agent_process, tmp_path):
 
     seen = []
     counts = conn.consume_insights(seen.append, max_messages=3, timeout=5)
-    assert counts == {"acked": 3, "naked": 0}
+    assert counts == {"acked": 3, "naked": 0, "dead_lettered": 0}
     assert [s["kind"] for s in seen] == ["central_nodes", "communities", "layout"]
     assert seen[0]["_headers"]["Cim-Correlation-Id"] == "corr-1"
     assert seen[0]["_headers"]["Cim-Causation-Id"] == answer["_headers"]["Cim-Request-Id"]
@@ -77,9 +77,9 @@ def test_insight_handler_error_is_nacked_and_redelivered(conn):
             raise RuntimeError("not now")
 
     first = conn.consume_insights(flaky, max_messages=1, timeout=5, nak_delay=0.5)
-    assert first == {"acked": 0, "naked": 1}
+    assert first == {"acked": 0, "naked": 1, "dead_lettered": 0}
     second = conn.consume_insights(flaky, max_messages=1, timeout=10)
-    assert second == {"acked": 1, "naked": 0}
+    assert second == {"acked": 1, "naked": 0, "dead_lettered": 0}
     assert calls[1] - calls[0] >= 0.4  # redelivered after the nak delay
 
 

@@ -40,7 +40,7 @@ async def produce(url, messages):
 async def dead_letters(url, n):
     nc = await nats.connect(url)
     js = nc.jetstream()
-    sub = await js.pull_subscribe("alchemist.dlq.dlq", stream=DLQ_STREAM)
+    sub = await js.pull_subscribe("alchemist.dlq.dlq.>", stream=DLQ_STREAM)
     out = []
     while len(out) < n:
         out += await sub.fetch(batch=min(500, n - len(out)), timeout=5)

@@ -351,52 +351,80 @@ class Connection:
 
         Replays the graph's events (from the start, from ``from_sequence`` or ``from_time``, or
         from the latest snapshot when ``snapshot``) through a pull consumer; events are
-        acknowledged after they are applied, an event id already applied is skipped (exactly once
-        in effect), and poison messages (undecodable, unknown type, schema violation, CID
-        mismatch, not applicable to the graph) are terminated and copied to ``alchemist.dlq.<graph>``
-        with the reason. Returns when the consumer has caught up.
+        acknowledged after they are applied and an event id already applied is skipped (exactly
+        once in effect). Each message is judged alone: one that cannot be decoded or verified, or
+        an event that cannot be applied (unknown type, schema violation, CID mismatch, not
+        applicable to the graph, or any error while folding it), is dead-lettered once in
+        ``ALCHEMIST_DLQ`` on ``alchemist.dlq.<graph>.<sequence>[.<event token>]`` with the reason
+        (see :mod:`alchemist.cim.deadletters`) and the read goes on. Returns when the consumer
+        has caught up.
 
         Parameters
         ----------
         graph_id : str
         live : bool
-            Keep applying new events in the background (see ``connection.feeds[graph_id]`` for
-            the lock and ``wait_for``).
+            Keep applying new events in the background; ``connection.feeds[graph_id]`` has the
+            lock, ``wait_for``, and ``state``/``error`` (a feed that fails restarts from its last
+            applied sequence; see :class:`~alchemist.cim.consumer.GraphFeed`).
         from_sequence : int, optional
-            Start at this stream sequence.
+            A partial read: only the events stored at or after this stream sequence. What they
+            refer to from before (an edge's endpoints) is created as bare nodes; an event that
+            does not fit this partial state is listed in ``graph.skipped``, not dead-lettered
+            (only a read of the whole history judges it). For the whole graph from a point on,
+            use ``snapshot=True``.
         from_time : str, float or datetime, optional
-            Start at the first message stored at or after this time.
+            A partial read from the first message stored at or after this time (as above).
         snapshot : bool
             Start from the latest snapshot (:meth:`save_snapshot`) and replay the tail only.
         durable : str, optional
-            Name of a durable consumer to (re)create instead of an ephemeral one.
+            Name of a durable consumer. The first time, it is created (starting as the other
+            arguments say); later, it resumes: the server keeps its last acknowledged stream
+            sequence, and the graph is rebuilt from the latest snapshot plus the events after it up
+            to that sequence (read again without acknowledging), then the consumer continues
+            right after it. Nothing is kept locally. Its start arguments are those it was created
+            with.
         progress : bool
             Show a progress bar while catching up.
         fetch_batch : int
-            Messages per pull request.
+            Messages per pull request (at most; ``connection.consumer.fetch_bytes`` bounds the bytes).
+        idle_timeout : float
+            Seconds a pull waits for messages while catching up.
 
         Returns
         -------
         Graph
-            With ``graph.rejected``: ``(sequence, event_id, reason)`` of what was dead-lettered.
+            With ``graph.rejected``: ``(sequence, event_id, reason)`` of what was dead-lettered,
+            and ``graph.skipped`` (partial reads).
+
+        Raises
+        ------
+        CIMError
+            ``durable`` names a consumer of another graph or one alchemist did not create.
+        DeadLetterError
+            A dead letter could not be stored (server or ``ALCHEMIST_DLQ`` unavailable after
+            retries); nothing from that message on was acknowledged.
         """
         feed = self.run(self.consumer.open_feed(graph_id, live=live, from_sequence=from_sequence, from_time=from_time,
-                                         snapshot=snapshot, durable=durable, progress=progress,
-                                         fetch_batch=fetch_batch, idle_timeout=idle_timeout))
+                                                snapshot=snapshot, durable=durable, progress=progress,
+                                                fetch_batch=fetch_batch, idle_timeout=idle_timeout))
         return feed.graph
 
     async def graph_async(self, graph_id: str, *, live: bool = True, from_sequence: int | None = None,
                           from_time=None, snapshot: bool = False, durable: str | None = None,
                           fetch_batch: int = 1000, idle_timeout: float = 2.0):
         """:meth:`graph` for async code (from any event loop)."""
-        feed = await self.run_async(self.consumer.open_feed(graph_id, live=live, from_sequence=from_sequence, from_time=from_time,
-                                                snapshot=snapshot, durable=durable, progress=False,
-                                                fetch_batch=fetch_batch, idle_timeout=idle_timeout))
+        feed = await self.run_async(self.consumer.open_feed(
+            graph_id, live=live, from_sequence=from_sequence, from_time=from_time, snapshot=snapshot,
+            durable=durable, progress=False, fetch_batch=fetch_batch, idle_timeout=idle_timeout))
         return feed.graph
 
     def graph_at(self, graph_id: str, *, sequence: int | None = None, timestamp=None):
         """Time travel: the graph as it was at a stream sequence (every event stored at or before
         it) or at a time (every event whose timestamp is at or before it).
+
+        A read up to a sequence judges the events it reads like a whole read (it reads a prefix of
+        the history); a read up to a time does not dead-letter events the graph refuses (an event
+        may depend on one with a later timestamp): they are listed in ``graph.skipped``.
 
         Raises
         ------
@@ -410,9 +438,10 @@ class Connection:
         else:
             limit = to_seconds(timestamp)
             accept = (lambda e: parse_rfc3339(e.timestamp).timestamp() <= limit)
-        feed = self.run(self.consumer.open_feed(graph_id, live=False, from_sequence=None, from_time=None, snapshot=False,
-                                         durable=None, progress=False, fetch_batch=1000, idle_timeout=2.0,
-                                         accept=accept, stop_after=sequence))
+        feed = self.run(self.consumer.open_feed(graph_id, live=False, from_sequence=None, from_time=None,
+                                                snapshot=False, durable=None, progress=False, fetch_batch=1000,
+                                                idle_timeout=2.0, accept=accept, stop_after=sequence,
+                                                judge=sequence is not None))
         return feed.graph
 
     def events(self, graph_id: str, *, from_sequence: int | None = None) -> list[Event]:
@@ -424,9 +453,9 @@ class Connection:
             collected.append(event)
             return False
 
-        self.run(self.consumer.open_feed(graph_id, live=False, from_sequence=from_sequence, from_time=None, snapshot=False,
-                                  durable=None, progress=False, fetch_batch=1000, idle_timeout=2.0, accept=keep,
-                                  causal=False))
+        self.run(self.consumer.open_feed(graph_id, live=False, from_sequence=from_sequence, from_time=None,
+                                         snapshot=False, durable=None, progress=False, fetch_batch=1000,
+                                         idle_timeout=2.0, accept=keep, causal=False))
         return collected
 
     def replay(self, source, graph_id: str | None = None, *, batch: int = 1000, progress: bool = False,
@@ -494,9 +523,10 @@ class Connection:
     def consume_insights(self, handler: Callable[[dict], Any], *, max_messages: int | None = None,
                          timeout: float = 1.0, nak_delay: float = 5.0) -> dict:
         """Consume ``AI_INSIGHTS`` with the durable ``information-alchemist`` consumer: ack each
-        insight ``handler`` accepted, nak (redeliver after ``nak_delay`` seconds) when it raises.
-        Returns ``{"acked": n, "naked": n}`` when no message came for ``timeout`` seconds or
-        ``max_messages`` were handled."""
+        insight ``handler`` accepted, nak (redeliver after ``nak_delay`` seconds) when it raises,
+        dead-letter once and terminate one that is not a JSON object. Returns
+        ``{"acked": n, "naked": n, "dead_lettered": n}`` when no message came for ``timeout``
+        seconds or ``max_messages`` were taken (see :func:`alchemist.cim.agents.consume_insights`)."""
         from alchemist.cim.agents import consume_insights
 
         return self.run(consume_insights(self, handler, max_messages, timeout, nak_delay))

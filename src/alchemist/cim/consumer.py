@@ -1,50 +1,87 @@
-"""Consuming a graph's events: fetch, decode, verify, fold, acknowledge, dead-letter, follow.
+"""Consuming a graph's events: fetch, decode, verify, fold, acknowledge, dead-letter, follow, resume.
 
 :class:`Consumer` is the reading side of a :class:`~alchemist.cim.Connection`. It opens a pull
 consumer on one graph's subjects, folds what it fetches into a :class:`~alchemist.cim.fold.GraphFold`
-(exactly once, in causal order), acknowledges what was applied, dead-letters what cannot be, and,
-for a live graph, keeps a :class:`GraphFeed` task following the stream.
+(exactly once, in causal order), acknowledges what was applied, dead-letters what cannot be
+(:mod:`alchemist.cim.deadletters`), and, for a live graph, keeps a :class:`GraphFeed` task following
+the stream.
+
+Trust rules (DESIGN.md §9) as this module keeps them:
+
+- Each message is judged alone. Any exception while decoding or verifying one message, or while
+  folding one of its events, dead-letters that message or event and the consumer goes on; a
+  graph read never raises because of one bad message.
+- A dead letter is stored once (see :mod:`alchemist.cim.deadletters`) before the message is
+  acknowledged; when it cannot be stored, nothing from that message on is acknowledged.
+- A live feed that stops says so (:attr:`GraphFeed.state`, :attr:`GraphFeed.error`, a log line)
+  and restarts from its last applied sequence with a bounded backoff.
+- Memory is bounded by :attr:`Consumer.fetch_bytes` and :attr:`Consumer.pending_bytes`, not by the
+  stream.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import threading
 import time
+from itertools import groupby
 
+from alchemist.cim.deadletters import DeadLetterError, DeadLetters
 from alchemist.cim.fold import GraphFold
 from alchemist.cim.observability import METRICS, log, progress_bar
-from alchemist.cim.streams import DLQ_PREFIX, GRAPH_STREAM
+from alchemist.cim.streams import DLQ_STREAM, GRAPH_STREAM
+from alchemist.errors import CIMError
 from alchemist.events import Event, decode_message, decode_messages, encode_event, parse_rfc3339
 
-__all__ = ["Consumer", "GraphFeed", "to_seconds"]
+__all__ = ["Consumer", "GraphFeed", "FEED_STATES", "to_seconds"]
 
+FEED_STATES = ("catching up", "live", "restarting", "stopped", "failed")
+"""What a :class:`GraphFeed` can be doing: reading up to the end of the stream, following it,
+waiting to restart after an error, stopped (by :meth:`GraphFeed.stop`, the connection closing, or
+because it was a one-off read), or failed (too many restarts without progress)."""
 
 
 class GraphFeed:
-    """The background subscription that keeps a live graph up to date.
+    """The subscription that folds one graph's events, and for a live graph keeps following them.
 
     Attributes
     ----------
     graph : Graph
     lock : threading.Lock
         Held while events are applied; hold it to read a consistent state.
+    state : str
+        One of :data:`FEED_STATES`.
+    error : Exception or None
+        The last error that made the feed restart or fail (None while it never failed).
+    restarts : int
+        Times the feed restarted after an error.
     dead_lettered : int
+        Messages and events this feed dead-lettered.
+    skipped : list of (sequence, event_id, reason)
+        Events a partial read (``from_sequence``/``from_time``) could not apply to its partial
+        state: not judged, so not dead-lettered.
     last_sequence : int or None
+        Stream sequence of the last message applied.
     """
 
-    def __init__(self, consumer: "Consumer", fold: GraphFold):
+    def __init__(self, consumer: "Consumer", fold: GraphFold, *, judge: bool = True):
         self.consumer = consumer
         self.fold = fold
+        self.judge = judge
         self.lock = threading.Lock()
         self.task: asyncio.Task | None = None
         self.sub = None
         self.subject, self.config, self.durable = "", None, None
         self.cseq = 0  # consumer sequence of the last message taken
         self.gap = False
-        self.message_bytes = 1
+        self.message_bytes = 0  # largest message seen (0: none yet)
         self.dead_lettered = 0
+        self.skipped: list[tuple[int | None, str | None, str]] = []
+        self.state = "catching up"
+        self.error: BaseException | None = None
+        self.restarts = 0
         self._changed = threading.Condition(self.lock)
 
     @property
@@ -56,12 +93,24 @@ class GraphFeed:
         return self.fold.last_sequence
 
     def wait_for(self, sequence: int, timeout: float = 10.0) -> bool:
-        """Block until the graph has applied stream sequence ``sequence``; False on timeout."""
+        """Block until the graph has applied stream sequence ``sequence``.
+
+        Parameters
+        ----------
+        sequence : int
+        timeout : float
+            Seconds.
+
+        Returns
+        -------
+        bool
+            False on timeout, or at once when the feed is stopped or failed before that.
+        """
         deadline = time.monotonic() + timeout
         with self._changed:
             while (self.fold.last_sequence or 0) < sequence:
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self.state in ("stopped", "failed"):
                     return False
                 self._changed.wait(left)
         return True
@@ -69,12 +118,21 @@ class GraphFeed:
     def stop(self) -> None:
         """Stop following the stream (the graph keeps its state)."""
         task, self.task = self.task, None
+        self._set_state("stopped")
         if task is not None and not self.consumer.loop.loop.is_closed():
             self.consumer.loop.loop.call_soon_threadsafe(task.cancel)
 
+    def _set_state(self, state: str, error: BaseException | None = None) -> None:
+        with self._changed:
+            self.state = state
+            if error is not None:
+                self.error = error
+            self._changed.notify_all()
+
     def __repr__(self) -> str:
-        state = "live" if self.task is not None else "stopped"
-        return f"<GraphFeed {self.fold.graph_id!r} {state}, last sequence {self.fold.last_sequence}>"
+        why = "" if self.error is None or self.state == "live" else (
+            f" after {self.error.__class__.__name__}: {str(self.error)[:200]}")
+        return f"<GraphFeed {self.fold.graph_id!r} {self.state}{why}, last sequence {self.fold.last_sequence}>"
 
 
 class Consumer:
@@ -83,19 +141,35 @@ class Consumer:
     Parameters
     ----------
     connection : Connection
-        Its ``js``, ``nc``, ``loop``, ``subjects`` and ``objects`` are used.
+        Its ``js``, ``nc``, ``loop``, ``subjects``, ``objects`` and ``streams`` are used.
 
     Attributes
     ----------
     fetch_bytes : int
-        Bytes asked for per pull request (bulk messages are ~0.4 MB each).
+        Bytes asked for per pull request, estimated from the largest message seen (the first pull
+        asks for one message). Bounds the memory of one fetch and of its decoded events
+        (``events_batch`` messages of 1,000 events are ~0.4 MB each).
     pending_bytes : int
-        Client-side buffer of a pull subscription, in bytes, before it drops messages (which are
-        then fetched again).
+        Client-side buffer of a pull subscription, in bytes; a fetch larger than it makes the
+        client drop messages (fetched again). Must exceed ``fetch_bytes`` plus one message.
+    restart_backoff, restart_backoff_max : float
+        Seconds a live feed waits before its first restart after an error; doubled after each
+        failed restart, at most ``restart_backoff_max``.
+    max_restarts : int
+        Restarts in a row without applying anything before a live feed is ``"failed"``.
+    follow_errors : int
+        Fetch errors in a row (0.5 s apart, e.g. while the client reconnects) before a live
+        feed restarts.
+    dead_letters : DeadLetters
+        Stores dead letters in ``ALCHEMIST_DLQ``.
     """
 
-    fetch_bytes = 32 * 2**20
-    pending_bytes = 512 * 2**20
+    fetch_bytes = 8 * 2**20
+    pending_bytes = 64 * 2**20
+    restart_backoff = 0.5
+    restart_backoff_max = 30.0
+    max_restarts = 10
+    follow_errors = 10
 
     def __init__(self, connection):
         self.connection = connection
@@ -103,17 +177,29 @@ class Consumer:
         self.subjects = connection.subjects
         self.dead_lettered = 0
         self.feeds: dict[str, GraphFeed] = {}
+        self._dead_letters: DeadLetters | None = None
 
     @property
     def js(self):
         return self.connection.js
+
+    @property
+    def stream(self) -> str:
+        """The graph-events stream (the connection's setting)."""
+        return getattr(self.connection, "graph_stream", GRAPH_STREAM)
+
+    @property
+    def dead_letters(self) -> DeadLetters:
+        if self._dead_letters is None or self._dead_letters.js is not self.js:
+            self._dead_letters = DeadLetters(self.js)
+        return self._dead_letters
 
     async def last_event(self, graph_id: str) -> Event | None:
         """The most recent event stored for a graph (not verified), or None."""
         from nats.js.errors import NotFoundError
 
         try:
-            msg = await self.js.get_last_msg(GRAPH_STREAM, self.subjects.aggregate_filter(graph_id))
+            msg = await self.js.get_last_msg(self.stream, self.subjects.aggregate_filter(graph_id))
         except NotFoundError:
             return None
         events = decode_message(msg.data, dict(msg.headers or {}), sequence=msg.seq, verify=False)
@@ -125,75 +211,57 @@ class Consumer:
 
     async def open_feed(self, graph_id: str, *, live: bool, from_sequence, from_time, snapshot: bool, durable,
                         progress, fetch_batch: int, idle_timeout: float, accept=None, stop_after=None,
-                        causal: bool = True) -> GraphFeed:
+                        causal: bool = True, judge: bool | None = None) -> GraphFeed:
         """Fold a graph's events until caught up; with ``live``, keep following (see
-        :meth:`alchemist.cim.Connection.graph`)."""
-        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+        :meth:`alchemist.cim.Connection.graph` for the parameters).
 
-        fold = None
-        if snapshot:
-            from alchemist.cim.snapshots import load_snapshot_async
+        ``judge`` (default: unless the read starts after the first event) says whether events the
+        graph refuses are dead-lettered (a read of the whole history) or only listed in
+        ``feed.skipped`` (a partial read, which cannot tell a bad event from one whose context
+        lies before its start).
 
-            loaded = await load_snapshot_async(self.connection, graph_id)
-            if loaded is not None:
-                graph, applied_ids, seq = loaded
-                fold = GraphFold(graph_id, graph, applied_ids=applied_ids)
-                fold.last_sequence = seq
-                from_sequence = seq + 1
-        if fold is None:
-            fold = GraphFold(graph_id, accept=accept, causal=causal)
-        feed = GraphFeed(self, fold)
+        Raises
+        ------
+        CIMError
+            ``durable`` names a consumer of another graph, or one alchemist did not create.
+        DeadLetterError
+            A dead letter could not be stored (the server or ``ALCHEMIST_DLQ`` unavailable).
+        """
         subject = self.subjects.aggregate_filter(graph_id)
-        config = ConsumerConfig(ack_policy=AckPolicy.ALL, filter_subject=subject, max_ack_pending=-1, ack_wait=60,
-                                inactive_threshold=None if durable else 300.0)
-        if from_sequence is not None:
-            config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_SEQUENCE, int(from_sequence)
-        elif from_time is not None:
-            import datetime as _dt
-
-            config.deliver_policy = DeliverPolicy.BY_START_TIME
-            config.opt_start_time = _dt.datetime.fromtimestamp(to_seconds(from_time), _dt.timezone.utc).isoformat()
-        else:
-            config.deliver_policy = DeliverPolicy.ALL
+        start = _start_of(from_sequence, from_time)
+        fold = None
         if durable:
-            config.durable_name = durable
-        feed.subject, feed.config, feed.durable = subject, config, durable
-        pending = await self._subscribe(feed)
-        bar = progress_bar(progress, pending, "consume", "messages")
-        stop = False
-        try:
-            # ask for exactly what is pending: a pull for more than the server has waits its expiry
-            while True:
-                while pending > 0:
-                    msgs = await self._fetch_feed(feed, min(fetch_batch, pending), idle_timeout)
-                    if not msgs:
-                        break
-                    stop = await self._apply(feed, msgs, stop_after)
-                    if bar is not None:
-                        bar(len(msgs))
-                    pending = _pending(msgs[-1].reply)
-                    if stop or feed.gap:
-                        break
-                if stop_after is not None and stop:
-                    break
-                info = await feed.sub.consumer_info()
-                if not feed.gap and info.delivered.consumer_seq <= feed.cseq:
-                    break
-                pending = await self._resubscribe(feed)  # messages were dropped on the way: fetch them again
-        finally:
-            if bar is not None:
-                bar(None)
+            existing = await self._durable(durable, subject)
+            if existing is not None:  # resume: rebuild what it acknowledged, then go on from there
+                start = _start_decode((existing.config.metadata or {}).get(_START_KEY, ""))
+                fold = await self._resume(graph_id, existing, start, fetch_batch, idle_timeout, accept, causal)
+        partial = start is not None
+        if judge is None:
+            judge = not partial
+        if fold is None and snapshot and not partial:
+            fold = await self._load_snapshot(graph_id)
+        if fold is None:
+            fold = _new_fold(graph_id, partial=partial, accept=accept, causal=causal)
+        feed = GraphFeed(self, fold, judge=judge)
+        feed.subject, feed.durable = subject, durable
+        feed.config = _consumer_config(subject, durable, start)
+        if fold.last_sequence:
+            _set_start(feed.config, ("seq", fold.last_sequence + 1))
+        await self._catch_up(feed, progress, fetch_batch, idle_timeout, stop_after)
         graph = fold.graph
         graph.rejected = fold.rejected  # type: ignore[attr-defined]
+        graph.skipped = feed.skipped  # type: ignore[attr-defined]
         graph.applied_event_ids = fold.applied_ids  # type: ignore[attr-defined]  (for snapshots)
         if live and stop_after is None:
             old = self.feeds.get(graph_id)
             if old is not None:
                 old.stop()
             self.feeds[graph_id] = feed
-            feed.task = asyncio.get_running_loop().create_task(self._follow(feed, fetch_batch))
+            feed._set_state("live")
+            feed.task = asyncio.get_running_loop().create_task(self._run(feed, fetch_batch))
         else:
-            await feed.sub.unsubscribe()
+            feed._set_state("stopped")
+            await _quietly(feed.sub.unsubscribe())
         return feed
 
     async def stop_all(self) -> None:
@@ -206,16 +274,107 @@ class Consumer:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    # ------------------------------------------------------------------ catching up, resuming
+    async def _catch_up(self, feed: GraphFeed, progress, fetch_batch: int, idle_timeout: float,
+                        stop_after: int | None) -> None:
+        """Subscribe and fold until nothing is pending (or past ``stop_after``)."""
+        pending = await self._subscribe(feed)
+        bar = progress_bar(progress, pending, "consume", "messages")
+        try:
+            # ask for exactly what is pending: a pull for more than the server has waits its expiry
+            while True:
+                stop = False
+                while pending > 0:
+                    msgs = await self._fetch_feed(feed, min(fetch_batch, pending), idle_timeout)
+                    if not msgs:
+                        break
+                    stop = await self._apply(feed, msgs, stop_after)
+                    if bar is not None:
+                        bar(len(msgs))
+                    pending = _pending(msgs[-1].reply)
+                    if stop or feed.gap:
+                        break
+                if stop:
+                    return
+                info = await feed.sub.consumer_info()
+                if not feed.gap and info.delivered.consumer_seq <= feed.cseq:
+                    return
+                pending = await self._resubscribe(feed)  # messages were dropped on the way: fetch them again
+        finally:
+            if bar is not None:
+                bar(None)
+
+    async def _durable(self, durable: str, subject: str):
+        """The ``ConsumerInfo`` of an existing durable consumer of this graph, or None when there is none."""
+        from nats.js.errors import NotFoundError
+
+        try:
+            info = await self.js.consumer_info(self.stream, durable)
+        except NotFoundError:
+            return None
+        config = info.config
+        if config.filter_subject != subject:
+            raise CIMError(f"durable consumer {durable!r} on stream {self.stream} reads {config.filter_subject!r}, "
+                           f"not this graph ({subject!r}); pass another durable= name")
+        if (config.metadata or {}).get(OWNER_KEY) != OWNER:
+            raise CIMError(f"durable consumer {durable!r} on stream {self.stream} was not created by alchemist, "
+                           f"which leaves it alone; pass another durable= name")
+        return info
+
+    async def _resume(self, graph_id: str, info, start, fetch_batch: int, idle_timeout: float, accept,
+                      causal: bool) -> GraphFold:
+        """Rebuild the state an existing durable consumer acknowledged.
+
+        The server keeps the durable's acknowledgement floor (the last stream sequence it
+        acknowledged) and, in its metadata, where it was created to start. The graph is the latest
+        snapshot (for a durable that reads the whole history; none for a partial one) plus the
+        events after it up to the floor, read again without acknowledgement; the durable is then
+        recreated right after the floor (or after the snapshot when that is later).
+        """
+        floor = int(info.ack_floor.stream_seq or 0) if info.ack_floor is not None else 0
+        partial = start is not None
+        fold = None if partial else await self._load_snapshot(graph_id)
+        if fold is None:
+            fold = _new_fold(graph_id, partial=partial, accept=accept, causal=causal)
+        snapshot_at = fold.last_sequence or 0
+        if floor > snapshot_at:
+            feed = GraphFeed(self, fold, judge=not partial)
+            feed.subject = info.config.filter_subject
+            feed.config = _consumer_config(feed.subject, None, ("seq", snapshot_at + 1) if snapshot_at else start)
+            await self._catch_up(feed, False, fetch_batch, idle_timeout, floor)
+            await _quietly(feed.sub.unsubscribe())
+        fold.last_sequence = max(floor, fold.last_sequence or 0) or None
+        log("cim.resume", graph=graph_id, durable=info.name, acknowledged=floor, snapshot=snapshot_at,
+            start=(fold.last_sequence or 0) + 1)
+        return fold
+
+    async def _load_snapshot(self, graph_id: str) -> GraphFold | None:
+        """A fold starting from the latest snapshot, or None (none, or unreadable: then logged)."""
+        from alchemist.cim.snapshots import load_snapshot_async
+
+        try:
+            loaded = await load_snapshot_async(self.connection, graph_id)
+        except Exception as exc:  # a corrupt snapshot: read the stream from the start instead
+            log("cim.snapshot_unreadable", logging.WARNING, graph=graph_id, error=f"{exc.__class__.__name__}: {exc}")
+            return None
+        if loaded is None:
+            return None
+        graph, applied_ids, seq = loaded
+        fold = GraphFold(graph_id, graph, applied_ids=applied_ids)
+        fold.last_sequence = seq
+        return fold
+
+    # ------------------------------------------------------------------ subscriptions
     async def _subscribe(self, feed: GraphFeed) -> int:
         """(Re)create the feed's pull subscription; returns the messages pending for it."""
         from nats.js.errors import NotFoundError
 
         if feed.durable:
             try:
-                await self.js.delete_consumer(GRAPH_STREAM, feed.durable)
+                await self.js.delete_consumer(self.stream, feed.durable)
             except NotFoundError:
                 pass
-        feed.sub = await self.js.pull_subscribe(feed.subject, durable=feed.durable, stream=GRAPH_STREAM,
+        feed.sub = await self.js.pull_subscribe(feed.subject, durable=feed.durable, stream=self.stream,
                                                 config=feed.config, pending_bytes_limit=self.pending_bytes)
         feed.cseq, feed.gap = 0, False
         return (await feed.sub.consumer_info()).num_pending
@@ -223,28 +382,22 @@ class Consumer:
     async def _resubscribe(self, feed: GraphFeed) -> int:
         """Start the feed again right after the last stream sequence it applied (the messages a
         slow client dropped are delivered again; ids already applied are skipped)."""
-        from nats.js.api import DeliverPolicy
-
         log("cim.resubscribe", graph=feed.fold.graph_id, after=feed.fold.last_sequence)
-        try:
-            await feed.sub.unsubscribe()
-        except Exception:
-            pass
-        config = feed.config
+        if feed.sub is not None:
+            await _quietly(feed.sub.unsubscribe())
         if feed.fold.last_sequence:
-            config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_SEQUENCE, feed.fold.last_sequence + 1
-            config.opt_start_time = None
+            _set_start(feed.config, ("seq", feed.fold.last_sequence + 1))
         return await self._subscribe(feed)
 
     async def _fetch_feed(self, feed: GraphFeed, batch: int, timeout: float):
-        """Fetch at most ``batch`` messages and about ``fetch_bytes`` bytes; keep only the ones
-        whose consumer sequence continues the feed's (a gap means the client dropped messages:
-        ``feed.gap`` is set and the caller resubscribes)."""
-        batch = max(1, min(batch, self.fetch_bytes // max(feed.message_bytes, 1)))
+        """Fetch at most ``batch`` messages and about ``fetch_bytes`` bytes (one message until a
+        size is known); keep only the ones whose consumer sequence continues the feed's (a gap
+        means the client dropped messages: ``feed.gap`` is set and the caller resubscribes)."""
+        batch = max(1, min(batch, self.fetch_bytes // feed.message_bytes if feed.message_bytes else 1))
         msgs = await _fetch(feed.sub, batch, timeout)
         if not msgs:
             return msgs
-        feed.message_bytes = max(1, sum(len(m.data) for m in msgs) // len(msgs))
+        feed.message_bytes = max(feed.message_bytes, max(len(m.data) for m in msgs), 1)
         for k, m in enumerate(msgs):
             cseq = _consumer_sequence(m.reply)
             if cseq != feed.cseq + 1:
@@ -253,36 +406,77 @@ class Consumer:
             feed.cseq = cseq
         return msgs
 
-    async def _follow(self, feed: GraphFeed, fetch_batch: int) -> None:
+    # ------------------------------------------------------------------ following
+    async def _run(self, feed: GraphFeed, fetch_batch: int) -> None:
+        """A live feed's task: follow the stream; after an error, say so and restart from the last
+        applied sequence (backoff doubling up to ``restart_backoff_max``); ``"failed"`` after
+        ``max_restarts`` restarts in a row that applied nothing."""
         from nats.errors import ConnectionClosedError
 
+        failures = 0
         try:
             while True:
+                mark = feed.fold.last_sequence
                 try:
-                    if feed.gap:
+                    if feed.state == "restarting":
                         await self._resubscribe(feed)
-                    # wait for the next message, then take what is pending behind it at once
-                    msgs = await self._fetch_feed(feed, 1, 5.0)
-                    while msgs and not feed.gap and _pending(msgs[-1].reply) and len(msgs) < fetch_batch:
-                        more = await self._fetch_feed(feed, min(fetch_batch - len(msgs),
-                                                                _pending(msgs[-1].reply)), 1.0)
-                        if not more:
-                            break
-                        msgs.extend(more)
-                except (ConnectionClosedError, asyncio.CancelledError):
+                        feed.restarts += 1
+                        feed._set_state("live")
+                        log("cim.feed_restarted", graph=feed.fold.graph_id, after=feed.fold.last_sequence,
+                            restarts=feed.restarts)
+                    await self._follow(feed, fetch_batch)
+                except (asyncio.CancelledError, ConnectionClosedError):
                     raise
-                except Exception as exc:  # reconnecting: keep following
-                    log("cim.follow_error", graph=feed.fold.graph_id, error=exc.__class__.__name__)
-                    await asyncio.sleep(0.5)
-                    continue
-                if msgs:
-                    await self._apply(feed, msgs, None)
+                except Exception as exc:
+                    failures = 1 if feed.fold.last_sequence != mark else failures + 1
+                    if failures > self.max_restarts:
+                        feed._set_state("failed", exc)
+                        log("cim.feed_failed", logging.ERROR, graph=feed.fold.graph_id,
+                            error=f"{exc.__class__.__name__}: {exc}", after=feed.fold.last_sequence,
+                            restarts=feed.restarts)
+                        await _quietly(feed.sub.unsubscribe())
+                        return
+                    delay = min(self.restart_backoff_max, self.restart_backoff * 2 ** (failures - 1))
+                    feed._set_state("restarting", exc)
+                    log("cim.feed_restarting", logging.WARNING, graph=feed.fold.graph_id,
+                        error=f"{exc.__class__.__name__}: {exc}", after=feed.fold.last_sequence, delay=delay)
+                    await asyncio.sleep(delay)
         except (asyncio.CancelledError, ConnectionClosedError):
-            try:
-                await feed.sub.unsubscribe()
-            except Exception:
-                pass
+            if feed.state != "failed":
+                feed._set_state("stopped")
+            if feed.sub is not None:
+                await _quietly(feed.sub.unsubscribe())
 
+    async def _follow(self, feed: GraphFeed, fetch_batch: int) -> None:
+        """Fetch and apply until cancelled; errors of :meth:`_apply` propagate to :meth:`_run`."""
+        from nats.errors import ConnectionClosedError
+
+        errors = 0
+        while True:
+            try:
+                if feed.gap:
+                    await self._resubscribe(feed)
+                # wait for the next message, then take what is pending behind it at once
+                msgs = await self._fetch_feed(feed, 1, 5.0)
+                while msgs and not feed.gap and _pending(msgs[-1].reply) and len(msgs) < fetch_batch:
+                    more = await self._fetch_feed(feed, min(fetch_batch - len(msgs), _pending(msgs[-1].reply)), 1.0)
+                    if not more:
+                        break
+                    msgs.extend(more)
+            except (ConnectionClosedError, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # the client is reconnecting: keep following, a while
+                errors += 1
+                log("cim.follow_error", graph=feed.fold.graph_id, error=exc.__class__.__name__, count=errors)
+                if errors >= self.follow_errors:
+                    raise
+                await asyncio.sleep(0.5)
+                continue
+            errors = 0
+            if msgs:
+                await self._apply(feed, msgs, None)
+
+    # ------------------------------------------------------------------ applying one fetch
     async def _resolve_imports(self, events: list[Event]) -> dict:
         """Arrow tables of the ``graph_imported`` events' objects (or the error reading each)."""
         out: dict = {}
@@ -301,68 +495,224 @@ class Consumer:
         return out
 
     async def _apply(self, feed: GraphFeed, msgs, stop_after: int | None) -> bool:
-        """Decode, verify, fold and acknowledge one fetch; dead-letter the poison. True when a
-        time-travel consumer has passed ``stop_after``."""
+        """Decode, verify, fold and acknowledge one fetch; dead-letter what fails. True when a
+        time-travel consumer has passed ``stop_after``.
+
+        Raises
+        ------
+        DeadLetterError
+            A dead letter could not be stored: the fetch is acknowledged only up to the message
+            before it, and ``last_sequence`` set there (so a restart judges it again).
+        """
         fold, graph_id = feed.fold, feed.fold.graph_id
         stop = False
         sequences = [_stream_sequence(m.reply) for m in msgs]  # nats-py's m.metadata costs ~25 µs a message
+        ack_msg = msgs[-1]
         if stop_after is not None and sequences[-1] > stop_after:
             keep = [k for k, q in enumerate(sequences) if q <= stop_after]
             msgs, sequences = [msgs[k] for k in keep], [sequences[k] for k in keep]
             stop = True
         batch = [(m.data, m.headers, q) for m, q in zip(msgs, sequences)]
-        pending = _pending(msgs[-1].reply) if msgs else 0
+        pending = _pending(ack_msg.reply)
         collecting = gc.isenabled()
         gc.disable()  # decoding creates many young objects that all survive: collections are pure cost
         try:
-            events, rejected = decode_messages(batch)
+            events, rejected = _decode(batch)
             imports = await self._resolve_imports(events) if any(
                 e.event_type == "graph_imported" for e in events) else None
             METRICS.received.labels(graph_id).inc(len(events))
             with feed.lock:
-                refused = fold.feed(events, caught_up=pending == 0, imports=imports)
+                refused = _fold(fold, events, pending == 0 or stop, imports)
+                if sequences:
+                    fold.last_sequence = max(fold.last_sequence or 0, sequences[-1])
                 feed._changed.notify_all()
         finally:
             if collecting:
                 gc.enable()
-        poison = {seq for seq, event, _ in rejected if event is None}
-        for seq, event, exc in rejected:
-            self._dead_letter(feed, seq, event, exc, batch)
-        for event, exc in refused:
-            self._dead_letter(feed, event.sequence, event, exc, batch)
         METRICS.applied.labels(graph_id).inc(len(events) - len(refused))
-        if poison:
-            for m, q in zip(msgs, sequences):
-                if q in poison:
-                    self.loop.loop.create_task(m.term())
-        if msgs:
-            if sequences[-1] not in poison:
-                self.loop.loop.create_task(msgs[-1].ack())
-            METRICS.consumer_lag.labels(graph_id).set(pending)
-            fold.last_sequence = max(fold.last_sequence or 0, sequences[-1])
+        letters = list(rejected)
+        for event, exc in refused:
+            if feed.judge:
+                letters.append((event.sequence, event, exc))
+            else:
+                feed.skipped.append((event.sequence, event.event_id, f"{exc.__class__.__name__}: {exc}"))
+        failed = await self._dead_letter(feed, letters, batch)
+        if failed is not None:
+            with feed.lock:
+                fold.last_sequence = failed - 1
+            before = [m for m, q in zip(msgs, sequences) if q < failed]
+            if before:
+                await _quietly(before[-1].ack())
+            raise _failed_error(feed, failed)
+        await _quietly(ack_msg.ack())  # every message up to it is applied or dead-lettered
+        METRICS.consumer_lag.labels(graph_id).set(pending)
         return stop
 
-    def _dead_letter(self, feed: GraphFeed, seq, event, exc: Exception, batch) -> None:
-        feed.fold.reject(seq, event, exc)
-        feed.dead_lettered += 1
-        self.dead_lettered += 1
-        reason = exc.__class__.__name__
-        METRICS.dead_lettered.labels(reason).inc()
-        if event is not None:
-            data = encode_event(event)
-        else:
-            data = next((d for d, _h, s in batch if s == seq), b"")
-        headers = {"Alchemist-Dlq-Reason": str(exc)[:1000], "Alchemist-Dlq-Error": reason,
-                   "Alchemist-Dlq-Stream-Sequence": str(seq), "Alchemist-Dlq-Graph": feed.fold.graph_id}
-        if event is not None:
-            headers["Cim-Event-Id"] = event.event_id
-        subject = f"{DLQ_PREFIX}.{feed.fold.graph_id}"
-        self.loop.loop.create_task(self.connection.nc.publish(subject, data, headers=headers))
-        log("cim.dead_lettered", graph=feed.fold.graph_id, sequence=seq, error=reason)
+    async def _dead_letter(self, feed: GraphFeed, letters, batch) -> int | None:
+        """Record and store the dead letters of one fetch; the first stream sequence whose dead
+        letter could not be stored, or None."""
+        if not letters:
+            return None
+        data_of = {s: d for d, _h, s in batch}
+        sends = []
+        for seq, event, exc in letters:
+            feed.fold.reject(seq, event, exc)
+            data = data_of.get(seq, b"")
+            if event is not None:
+                try:
+                    data = encode_event(event)
+                except Exception:  # keep the original message
+                    pass
+            sends.append(self.dead_letters.send(data, exc, graph_id=feed.fold.graph_id, sequence=seq,
+                                                event_id=None if event is None else event.event_id,
+                                                stream=self.stream))
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        failed = None
+        for (seq, _event, _exc), result in zip(letters, results):
+            if isinstance(result, BaseException):
+                if not isinstance(result, DeadLetterError):
+                    log("cim.dead_letter_failed", logging.ERROR, graph=feed.fold.graph_id, sequence=seq,
+                        error=f"{result.__class__.__name__}: {result}")
+                failed = seq if failed is None else min(failed, seq)
+                feed.error = result
+                continue
+            feed.dead_lettered += 1
+            self.dead_lettered += 1
+        return failed
+
+
+OWNER_KEY, OWNER = "created_by", "alchemist"  # the mark on what alchemist creates (as in alchemist.cim.streams)
+_START_KEY = "alchemist-start"
+"""Metadata key of a durable consumer: where it was created to start (empty: the whole history;
+``seq:<n>`` or ``time:<RFC 3339>``), kept when it is recreated on resume."""
+
+
+def _start_of(from_sequence, from_time):
+    """Where a read starts: None (the whole history), ``("seq", n)`` or ``("time", iso)``."""
+    import datetime as _dt
+
+    if from_sequence is not None:
+        return ("seq", int(from_sequence))
+    if from_time is not None:
+        return ("time", _dt.datetime.fromtimestamp(to_seconds(from_time), _dt.timezone.utc).isoformat())
+    return None
+
+
+def _start_decode(text: str):
+    kind, _, value = (text or "").partition(":")
+    if kind == "seq":
+        return ("seq", int(value))
+    if kind == "time":
+        return ("time", value)
+    return None
+
+
+def _set_start(config, start) -> None:
+    from nats.js.api import DeliverPolicy
+
+    config.opt_start_seq = config.opt_start_time = None
+    if start is None:
+        config.deliver_policy = DeliverPolicy.ALL
+    elif start[0] == "seq":
+        config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_SEQUENCE, start[1]
+    else:
+        config.deliver_policy, config.opt_start_time = DeliverPolicy.BY_START_TIME, start[1]
+
+
+def _consumer_config(subject: str, durable: str | None, start):
+    """A pull consumer's configuration: acknowledge-all, no limit on pending acks; a durable one
+    carries alchemist's mark and where it starts (metadata)."""
+    from nats.js.api import AckPolicy, ConsumerConfig
+
+    config = ConsumerConfig(ack_policy=AckPolicy.ALL, filter_subject=subject, max_ack_pending=-1, ack_wait=60,
+                            inactive_threshold=None if durable else 300.0)
+    if durable:
+        config.durable_name = durable
+        config.metadata = {OWNER_KEY: OWNER, _START_KEY: "" if start is None else f"{start[0]}:{start[1]}"}
+    _set_start(config, start)
+    return config
+
+
+def _failed_error(feed: GraphFeed, sequence: int) -> DeadLetterError:
+    error = feed.error
+    if isinstance(error, DeadLetterError):
+        return error
+    return DeadLetterError(f"the dead letter of stream sequence {sequence} of graph {feed.fold.graph_id!r} could "
+                           f"not be stored in {DLQ_STREAM} ({error!r}); the next read judges it again")
+
+
+def _new_fold(graph_id: str, *, partial: bool, accept, causal: bool) -> GraphFold:
+    """A fold for a whole history, or for a partial one (lenient graph, stream order: nothing
+    before the start is known, so an edge brings its endpoints)."""
+    if not partial:
+        return GraphFold(graph_id, accept=accept, causal=causal)
+    from alchemist.graph import Graph
+
+    return GraphFold(graph_id, Graph(graph_id, strict=False), accept=accept, causal=False)
+
+
+def _decode(batch):
+    """:func:`decode_messages`, one message at a time when the whole fetch raises (any
+    exception: the message that raised is rejected with it)."""
+    try:
+        return decode_messages(batch)
+    except Exception:
+        events, rejected = [], []
+        for item in batch:
+            try:
+                good, bad = decode_messages([item])
+            except Exception as exc:
+                rejected.append((item[2], None, exc))
+                continue
+            events += good
+            rejected += bad
+        return events, rejected
+
+
+def _fold(fold: GraphFold, events: list[Event], caught_up: bool, imports) -> list[tuple[Event, Exception]]:
+    """Fold a fetch; when the fold raises, fold it message by message, then event by event, so
+    that an exception refuses only the event that raised it."""
+    try:
+        return fold.feed(events, caught_up=caught_up, imports=imports)
+    except Exception as exc:
+        log("cim.fold_error", logging.WARNING, graph=fold.graph_id, error=f"{exc.__class__.__name__}: {exc}")
+    refused: list[tuple[Event, Exception]] = []
+    for _seq, group in groupby(events, key=lambda e: e.sequence):
+        group = list(group)
+        try:
+            refused += fold.feed(group, imports=imports)
+            continue
+        except Exception:
+            pass
+        for event in group:
+            try:
+                refused += fold.feed([event], imports=imports)
+            except Exception as exc:
+                refused.append((event, exc))
+    if caught_up:
+        try:
+            refused += fold.feed([], caught_up=True)
+        except Exception as exc:
+            log("cim.fold_error", logging.WARNING, graph=fold.graph_id, error=f"{exc.__class__.__name__}: {exc}")
+    return refused
+
+
+async def _quietly(awaitable) -> None:
+    """Await, logging instead of raising (unsubscribes and acks on a closing connection)."""
+    try:
+        await awaitable
+    except Exception as exc:
+        log("cim.ignored_error", logging.DEBUG, error=f"{exc.__class__.__name__}: {exc}")
 
 
 def to_seconds(value) -> float:
-    """Unix seconds of a number, a datetime (naive = UTC) or an RFC 3339 string."""
+    """Unix seconds of a number, a datetime (naive = UTC) or an RFC 3339 string.
+
+    Examples
+    --------
+    >>> to_seconds("1970-01-01T00:01:00Z"), to_seconds(5)
+    (60.0, 5.0)
+    """
     import datetime as _dt
 
     if isinstance(value, (int, float)):

@@ -44,10 +44,11 @@ def insights_stream_config(replicas: int = 1):
 
 def dlq_stream_config(replicas: int = 1):
     """``ALCHEMIST_DLQ``: dead letters on ``alchemist.dlq.>``, limits retention, 30 days."""
-    from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+    from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
     return StreamConfig(name=DLQ_STREAM, subjects=[DLQ_PREFIX + ".>"], retention=RetentionPolicy.LIMITS,
-                        storage=StorageType.FILE, max_age=30 * _DAY, duplicate_window=120, num_replicas=replicas)
+                        storage=StorageType.FILE, max_age=30 * _DAY, duplicate_window=120, num_replicas=replicas,
+                        max_msgs_per_subject=1, discard=DiscardPolicy.NEW, discard_new_per_subject=True)
 
 
 async def ensure_streams(js, subjects: SubjectTemplate = DEFAULT_SUBJECTS, replicas: int = 1) -> None:
