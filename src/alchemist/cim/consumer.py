@@ -24,115 +24,31 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import threading
-import time
-from itertools import groupby
 
 from alchemist.cim.deadletters import DeadLetterError, DeadLetters
+from alchemist.cim.feed import FEED_STATES, GraphFeed
 from alchemist.cim.fold import GraphFold
+from alchemist.cim.judging import decode_each, fold_each, new_fold
 from alchemist.cim.observability import METRICS, log, progress_bar
+from alchemist.cim.pull import (
+    OWNER,
+    OWNER_KEY,
+    START_KEY,
+    consumer_config,
+    consumer_sequence,
+    fetch,
+    set_start,
+    start_decode,
+    start_of,
+    stream_sequence,
+    to_seconds,
+)
+from alchemist.cim.pull import pending as pending_of
 from alchemist.cim.streams import DLQ_STREAM, GRAPH_STREAM
 from alchemist.errors import CIMError
-from alchemist.events import Event, decode_message, decode_messages, encode_event, parse_rfc3339
+from alchemist.events import Event, decode_message, encode_event
 
 __all__ = ["Consumer", "GraphFeed", "FEED_STATES", "to_seconds"]
-
-FEED_STATES = ("catching up", "live", "restarting", "stopped", "failed")
-"""What a :class:`GraphFeed` can be doing: reading up to the end of the stream, following it,
-waiting to restart after an error, stopped (by :meth:`GraphFeed.stop`, the connection closing, or
-because it was a one-off read), or failed (too many restarts without progress)."""
-
-
-class GraphFeed:
-    """The subscription that folds one graph's events, and for a live graph keeps following them.
-
-    Attributes
-    ----------
-    graph : Graph
-    lock : threading.Lock
-        Held while events are applied; hold it to read a consistent state.
-    state : str
-        One of :data:`FEED_STATES`.
-    error : Exception or None
-        The last error that made the feed restart or fail (None while it never failed).
-    restarts : int
-        Times the feed restarted after an error.
-    dead_lettered : int
-        Messages and events this feed dead-lettered.
-    skipped : list of (sequence, event_id, reason)
-        Events a partial read (``from_sequence``/``from_time``) could not apply to its partial
-        state: not judged, so not dead-lettered.
-    last_sequence : int or None
-        Stream sequence of the last message applied.
-    """
-
-    def __init__(self, consumer: "Consumer", fold: GraphFold, *, judge: bool = True):
-        self.consumer = consumer
-        self.fold = fold
-        self.judge = judge
-        self.lock = threading.Lock()
-        self.task: asyncio.Task | None = None
-        self.sub = None
-        self.subject, self.config, self.durable = "", None, None
-        self.cseq = 0  # consumer sequence of the last message taken
-        self.gap = False
-        self.message_bytes = 0  # largest message seen (0: none yet)
-        self.dead_lettered = 0
-        self.skipped: list[tuple[int | None, str | None, str]] = []
-        self.state = "catching up"
-        self.error: BaseException | None = None
-        self.restarts = 0
-        self._changed = threading.Condition(self.lock)
-
-    @property
-    def graph(self):
-        return self.fold.graph
-
-    @property
-    def last_sequence(self) -> int | None:
-        return self.fold.last_sequence
-
-    def wait_for(self, sequence: int, timeout: float = 10.0) -> bool:
-        """Block until the graph has applied stream sequence ``sequence``.
-
-        Parameters
-        ----------
-        sequence : int
-        timeout : float
-            Seconds.
-
-        Returns
-        -------
-        bool
-            False on timeout, or at once when the feed is stopped or failed before that.
-        """
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while (self.fold.last_sequence or 0) < sequence:
-                left = deadline - time.monotonic()
-                if left <= 0 or self.state in ("stopped", "failed"):
-                    return False
-                self._changed.wait(left)
-        return True
-
-    def stop(self) -> None:
-        """Stop following the stream (the graph keeps its state)."""
-        task, self.task = self.task, None
-        self._set_state("stopped")
-        if task is not None and not self.consumer.loop.loop.is_closed():
-            self.consumer.loop.loop.call_soon_threadsafe(task.cancel)
-
-    def _set_state(self, state: str, error: BaseException | None = None) -> None:
-        with self._changed:
-            self.state = state
-            if error is not None:
-                self.error = error
-            self._changed.notify_all()
-
-    def __repr__(self) -> str:
-        why = "" if self.error is None or self.state == "live" else (
-            f" after {self.error.__class__.__name__}: {str(self.error)[:200]}")
-        return f"<GraphFeed {self.fold.graph_id!r} {self.state}{why}, last sequence {self.fold.last_sequence}>"
 
 
 class Consumer:
@@ -228,12 +144,12 @@ class Consumer:
             A dead letter could not be stored (the server or ``ALCHEMIST_DLQ`` unavailable).
         """
         subject = self.subjects.aggregate_filter(graph_id)
-        start = _start_of(from_sequence, from_time)
+        start = start_of(from_sequence, from_time)
         fold = None
         if durable:
             existing = await self._durable(durable, subject)
             if existing is not None:  # resume: rebuild what it acknowledged, then go on from there
-                start = _start_decode((existing.config.metadata or {}).get(_START_KEY, ""))
+                start = start_decode((existing.config.metadata or {}).get(START_KEY, ""))
                 fold = await self._resume(graph_id, existing, start, fetch_batch, idle_timeout, accept, causal)
         partial = start is not None
         if judge is None:
@@ -241,12 +157,12 @@ class Consumer:
         if fold is None and snapshot and not partial:
             fold = await self._load_snapshot(graph_id)
         if fold is None:
-            fold = _new_fold(graph_id, partial=partial, accept=accept, causal=causal)
+            fold = new_fold(graph_id, partial=partial, accept=accept, causal=causal)
         feed = GraphFeed(self, fold, judge=judge)
         feed.subject, feed.durable = subject, durable
-        feed.config = _consumer_config(subject, durable, start)
+        feed.config = consumer_config(subject, durable, start)
         if fold.last_sequence:
-            _set_start(feed.config, ("seq", fold.last_sequence + 1))
+            set_start(feed.config, ("seq", fold.last_sequence + 1))
         await self._catch_up(feed, progress, fetch_batch, idle_timeout, stop_after)
         graph = fold.graph
         graph.rejected = fold.rejected  # type: ignore[attr-defined]
@@ -291,7 +207,7 @@ class Consumer:
                     stop = await self._apply(feed, msgs, stop_after)
                     if bar is not None:
                         bar(len(msgs))
-                    pending = _pending(msgs[-1].reply)
+                    pending = pending_of(msgs[-1].reply)
                     if stop or feed.gap:
                         break
                 if stop:
@@ -335,12 +251,12 @@ class Consumer:
         partial = start is not None
         fold = None if partial else await self._load_snapshot(graph_id)
         if fold is None:
-            fold = _new_fold(graph_id, partial=partial, accept=accept, causal=causal)
+            fold = new_fold(graph_id, partial=partial, accept=accept, causal=causal)
         snapshot_at = fold.last_sequence or 0
         if floor > snapshot_at:
             feed = GraphFeed(self, fold, judge=not partial)
             feed.subject = info.config.filter_subject
-            feed.config = _consumer_config(feed.subject, None, ("seq", snapshot_at + 1) if snapshot_at else start)
+            feed.config = consumer_config(feed.subject, None, ("seq", snapshot_at + 1) if snapshot_at else start)
             await self._catch_up(feed, False, fetch_batch, idle_timeout, floor)
             await _quietly(feed.sub.unsubscribe())
         fold.last_sequence = max(floor, fold.last_sequence or 0) or None
@@ -386,7 +302,7 @@ class Consumer:
         if feed.sub is not None:
             await _quietly(feed.sub.unsubscribe())
         if feed.fold.last_sequence:
-            _set_start(feed.config, ("seq", feed.fold.last_sequence + 1))
+            set_start(feed.config, ("seq", feed.fold.last_sequence + 1))
         return await self._subscribe(feed)
 
     async def _fetch_feed(self, feed: GraphFeed, batch: int, timeout: float):
@@ -394,12 +310,12 @@ class Consumer:
         size is known); keep only the ones whose consumer sequence continues the feed's (a gap
         means the client dropped messages: ``feed.gap`` is set and the caller resubscribes)."""
         batch = max(1, min(batch, self.fetch_bytes // feed.message_bytes if feed.message_bytes else 1))
-        msgs = await _fetch(feed.sub, batch, timeout)
+        msgs = await fetch(feed.sub, batch, timeout)
         if not msgs:
             return msgs
         feed.message_bytes = max(feed.message_bytes, max(len(m.data) for m in msgs), 1)
         for k, m in enumerate(msgs):
-            cseq = _consumer_sequence(m.reply)
+            cseq = consumer_sequence(m.reply)
             if cseq != feed.cseq + 1:
                 feed.gap = True
                 return msgs[:k]
@@ -458,8 +374,8 @@ class Consumer:
                     await self._resubscribe(feed)
                 # wait for the next message, then take what is pending behind it at once
                 msgs = await self._fetch_feed(feed, 1, 5.0)
-                while msgs and not feed.gap and _pending(msgs[-1].reply) and len(msgs) < fetch_batch:
-                    more = await self._fetch_feed(feed, min(fetch_batch - len(msgs), _pending(msgs[-1].reply)), 1.0)
+                while msgs and not feed.gap and pending_of(msgs[-1].reply) and len(msgs) < fetch_batch:
+                    more = await self._fetch_feed(feed, min(fetch_batch - len(msgs), pending_of(msgs[-1].reply)), 1.0)
                     if not more:
                         break
                     msgs.extend(more)
@@ -506,23 +422,23 @@ class Consumer:
         """
         fold, graph_id = feed.fold, feed.fold.graph_id
         stop = False
-        sequences = [_stream_sequence(m.reply) for m in msgs]  # nats-py's m.metadata costs ~25 µs a message
+        sequences = [stream_sequence(m.reply) for m in msgs]  # nats-py's m.metadata costs ~25 µs a message
         ack_msg = msgs[-1]
         if stop_after is not None and sequences[-1] > stop_after:
             keep = [k for k, q in enumerate(sequences) if q <= stop_after]
             msgs, sequences = [msgs[k] for k in keep], [sequences[k] for k in keep]
             stop = True
         batch = [(m.data, m.headers, q) for m, q in zip(msgs, sequences)]
-        pending = _pending(ack_msg.reply)
+        pending = pending_of(ack_msg.reply)
         collecting = gc.isenabled()
         gc.disable()  # decoding creates many young objects that all survive: collections are pure cost
         try:
-            events, rejected = _decode(batch)
+            events, rejected = decode_each(batch)
             imports = await self._resolve_imports(events) if any(
                 e.event_type == "graph_imported" for e in events) else None
             METRICS.received.labels(graph_id).inc(len(events))
             with feed.lock:
-                refused = _fold(fold, events, pending == 0 or stop, imports)
+                refused = fold_each(fold, events, pending == 0 or stop, imports)
                 if sequences:
                     fold.last_sequence = max(fold.last_sequence or 0, sequences[-1])
                 feed._changed.notify_all()
@@ -581,120 +497,12 @@ class Consumer:
         return failed
 
 
-OWNER_KEY, OWNER = "created_by", "alchemist"  # the mark on what alchemist creates (as in alchemist.cim.streams)
-_START_KEY = "alchemist-start"
-"""Metadata key of a durable consumer: where it was created to start (empty: the whole history;
-``seq:<n>`` or ``time:<RFC 3339>``), kept when it is recreated on resume."""
-
-
-def _start_of(from_sequence, from_time):
-    """Where a read starts: None (the whole history), ``("seq", n)`` or ``("time", iso)``."""
-    import datetime as _dt
-
-    if from_sequence is not None:
-        return ("seq", int(from_sequence))
-    if from_time is not None:
-        return ("time", _dt.datetime.fromtimestamp(to_seconds(from_time), _dt.timezone.utc).isoformat())
-    return None
-
-
-def _start_decode(text: str):
-    kind, _, value = (text or "").partition(":")
-    if kind == "seq":
-        return ("seq", int(value))
-    if kind == "time":
-        return ("time", value)
-    return None
-
-
-def _set_start(config, start) -> None:
-    from nats.js.api import DeliverPolicy
-
-    config.opt_start_seq = config.opt_start_time = None
-    if start is None:
-        config.deliver_policy = DeliverPolicy.ALL
-    elif start[0] == "seq":
-        config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_SEQUENCE, start[1]
-    else:
-        config.deliver_policy, config.opt_start_time = DeliverPolicy.BY_START_TIME, start[1]
-
-
-def _consumer_config(subject: str, durable: str | None, start):
-    """A pull consumer's configuration: acknowledge-all, no limit on pending acks; a durable one
-    carries alchemist's mark and where it starts (metadata)."""
-    from nats.js.api import AckPolicy, ConsumerConfig
-
-    config = ConsumerConfig(ack_policy=AckPolicy.ALL, filter_subject=subject, max_ack_pending=-1, ack_wait=60,
-                            inactive_threshold=None if durable else 300.0)
-    if durable:
-        config.durable_name = durable
-        config.metadata = {OWNER_KEY: OWNER, _START_KEY: "" if start is None else f"{start[0]}:{start[1]}"}
-    _set_start(config, start)
-    return config
-
-
 def _failed_error(feed: GraphFeed, sequence: int) -> DeadLetterError:
     error = feed.error
     if isinstance(error, DeadLetterError):
         return error
     return DeadLetterError(f"the dead letter of stream sequence {sequence} of graph {feed.fold.graph_id!r} could "
                            f"not be stored in {DLQ_STREAM} ({error!r}); the next read judges it again")
-
-
-def _new_fold(graph_id: str, *, partial: bool, accept, causal: bool) -> GraphFold:
-    """A fold for a whole history, or for a partial one (lenient graph, stream order: nothing
-    before the start is known, so an edge brings its endpoints)."""
-    if not partial:
-        return GraphFold(graph_id, accept=accept, causal=causal)
-    from alchemist.graph import Graph
-
-    return GraphFold(graph_id, Graph(graph_id, strict=False), accept=accept, causal=False)
-
-
-def _decode(batch):
-    """:func:`decode_messages`, one message at a time when the whole fetch raises (any
-    exception: the message that raised is rejected with it)."""
-    try:
-        return decode_messages(batch)
-    except Exception:
-        events, rejected = [], []
-        for item in batch:
-            try:
-                good, bad = decode_messages([item])
-            except Exception as exc:
-                rejected.append((item[2], None, exc))
-                continue
-            events += good
-            rejected += bad
-        return events, rejected
-
-
-def _fold(fold: GraphFold, events: list[Event], caught_up: bool, imports) -> list[tuple[Event, Exception]]:
-    """Fold a fetch; when the fold raises, fold it message by message, then event by event, so
-    that an exception refuses only the event that raised it."""
-    try:
-        return fold.feed(events, caught_up=caught_up, imports=imports)
-    except Exception as exc:
-        log("cim.fold_error", logging.WARNING, graph=fold.graph_id, error=f"{exc.__class__.__name__}: {exc}")
-    refused: list[tuple[Event, Exception]] = []
-    for _seq, group in groupby(events, key=lambda e: e.sequence):
-        group = list(group)
-        try:
-            refused += fold.feed(group, imports=imports)
-            continue
-        except Exception:
-            pass
-        for event in group:
-            try:
-                refused += fold.feed([event], imports=imports)
-            except Exception as exc:
-                refused.append((event, exc))
-    if caught_up:
-        try:
-            refused += fold.feed([], caught_up=True)
-        except Exception as exc:
-            log("cim.fold_error", logging.WARNING, graph=fold.graph_id, error=f"{exc.__class__.__name__}: {exc}")
-    return refused
 
 
 async def _quietly(awaitable) -> None:
@@ -705,49 +513,3 @@ async def _quietly(awaitable) -> None:
         log("cim.ignored_error", logging.DEBUG, error=f"{exc.__class__.__name__}: {exc}")
 
 
-def to_seconds(value) -> float:
-    """Unix seconds of a number, a datetime (naive = UTC) or an RFC 3339 string.
-
-    Examples
-    --------
-    >>> to_seconds("1970-01-01T00:01:00Z"), to_seconds(5)
-    (60.0, 5.0)
-    """
-    import datetime as _dt
-
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, _dt.datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)).timestamp()
-    return parse_rfc3339(str(value)).timestamp()
-
-
-async def _fetch(sub, batch: int, timeout: float):
-    from nats.errors import TimeoutError as NatsTimeout
-
-    try:
-        return await sub.fetch(batch=batch, timeout=timeout)
-    except NatsTimeout:
-        return []
-
-
-def _ack_tokens(reply: str) -> list[str]:
-    """Tokens of a JetStream ack subject, in the v1 layout ``$JS.ACK.<stream>.<consumer>.<delivered>.
-    <stream seq>.<consumer seq>.<time>.<pending>`` (the v2 layout adds a domain and an account hash
-    after ``ACK`` and a random token at the end)."""
-    tokens = reply.split(".")
-    if len(tokens) >= 12:
-        del tokens[2:4]
-    return tokens
-
-
-def _stream_sequence(reply: str) -> int:
-    return int(_ack_tokens(reply)[5])
-
-
-def _consumer_sequence(reply: str) -> int:
-    return int(_ack_tokens(reply)[6])
-
-
-def _pending(reply: str) -> int:
-    return int(_ack_tokens(reply)[8])
