@@ -173,8 +173,9 @@ class Plan:
 
 
 def apply(graph, batch: Batch) -> None:
-    """Check, then apply, ``batch`` (raises before any change)."""
-    commit(graph, plan(graph, batch))
+    """Check, then apply, ``batch`` (raises before any change; an empty batch changes nothing)."""
+    if batch.kinds.shape[0]:
+        commit(graph, plan(graph, batch))
 
 
 def apply_events(graph, events: list[Event]) -> ApplyResult | None:
