@@ -16,6 +16,10 @@ __all__ = [
     "InvalidEventError",
     "UnknownEventTypeError",
     "CIDMismatchError",
+    "ConflictingDuplicateError",
+    "ChainError",
+    "UnknownPredecessorError",
+    "ForkError",
     # files
     "InputFormatError",
     "EdgeListFormatError",
@@ -78,6 +82,24 @@ class UnknownEventTypeError(EventError):
 
 class CIDMismatchError(EventError):
     """Content does not hash to the CID it claims (corrupt or tampered data)."""
+
+
+class ConflictingDuplicateError(EventError):
+    """A second event reuses a known ``event_id`` with other content (another CID); the first one stands."""
+
+
+class ChainError(EventError):
+    """An event's ``previous_cid`` does not continue its aggregate's CID chain (raised as such when it
+    is not a CID at all)."""
+
+
+class UnknownPredecessorError(ChainError):
+    """An event's ``previous_cid`` names an event that did not arrive within the wait, or was refused."""
+
+
+class ForkError(ChainError):
+    """An event names a predecessor that already has a successor (or none while the aggregate has
+    events): the later of two events claiming the same predecessor."""
 
 
 # --------------------------------------------------------------------------- files

@@ -49,16 +49,17 @@ def test_duplicates_and_redeliveries_apply_once(tmp_path):
 
 def test_non_bulk_event_switches_to_checked_apply(tmp_path):
     events, _ = sample_events(tmp_path, LINES)
-    extra = new_event("node_updated", "g", {"node_id": "a", "label": "Alice"})
-    bad = new_event("edge_removed", "g", {"edge_id": "e99"})
+    extra = new_event("node_updated", "g", {"node_id": "a", "label": "Alice"}, previous_cid=events[-1].cid)
+    bad = new_event("edge_removed", "g", {"edge_id": "e99"}, previous_cid=extra.cid)
+    after = new_event("node_added", "g", {"node_id": "z"}, previous_cid=bad.cid)  # the chain goes on past bad
     fold = GraphFold("g")
     fold.feed(events[:6])
-    refused = fold.feed([extra, bad] + events[6:])
+    refused = fold.feed(events[6:] + [extra, bad, after])
     assert [e.event_id for e, _ in refused] == [bad.event_id]
     reference = Graph("g")
-    reference.apply(events[:6] + [extra] + events[6:])
+    reference.apply(events + [extra, after])
     assert fold.graph.nodes.equals(reference.nodes)
-    assert fold.graph.node("a")["label"] == "Alice"
+    assert fold.graph.node("a")["label"] == "Alice" and "z" in fold.graph
 
 
 def test_trailing_nodes_without_edges_and_time_filter():
@@ -84,24 +85,16 @@ def test_events_stored_out_of_order_are_folded_in_chain_order(tmp_path):
     assert fold.graph.nodes.equals(reference.nodes) and fold.graph.edges.equals(reference.edges)
 
 
-def test_missing_predecessor_is_released_when_caught_up(tmp_path):
+def test_missing_predecessor_refuses_what_waits_for_it_when_caught_up(tmp_path):
+    from alchemist.errors import UnknownPredecessorError
+
     events, _ = sample_events(tmp_path, LINES)
-    lost = events[1]  # node_added a, never stored
-    fold = GraphFold("g")
-    refused = fold.feed([events[0]] + events[2:], caught_up=True)
-    # applied in stream order once nothing more is pending: the edge to the missing node is refused
-    assert fold.parked == 0
-    assert any(e.event_type == "edge_added" for e, _ in refused)
-    assert "a" not in fold.graph.node_ids or lost.payload["node_id"] != "a"
-
-
-def test_ack_subject_parsing_agrees_with_nats_py():
-    from nats.aio.msg import Msg
-
-    from alchemist.cim.consumer import _pending, _stream_sequence
-
-    for reply in ("$JS.ACK.GRAPH_EVENTS.c1.1.4711.12.1700000000000000000.33",
-                  "$JS.ACK.hub.ACCHASH.GRAPH_EVENTS.c1.2.99.7.1700000000000000000.0.rnd"):
-        meta = Msg(_client=None, subject="s", reply=reply).metadata
-        assert _stream_sequence(reply) == meta.sequence.stream
-        assert _pending(reply) == meta.num_pending
+    fold = GraphFold("g")  # events[1] (node_added a) was never stored
+    refused = fold.feed([events[0]] + events[2:5])
+    assert refused == [] and fold.parked == 3
+    refused = fold.feed(events[5:], caught_up=True)
+    # nothing after the gap can join the chain: each is refused once, the first because its
+    # predecessor never came, the others because theirs was refused
+    assert [e.event_id for e, _ in refused] == [e.event_id for e in events[2:]]
+    assert all(type(x) is UnknownPredecessorError for _, x in refused)
+    assert fold.parked == 0 and fold.graph.version == 1 and fold.graph.number_of_nodes() == 0

@@ -1,146 +1,210 @@
 """Folding a stream of CIM events into a :class:`~alchemist.Graph`, exactly once.
 
-:class:`GraphFold` is what a consumer feeds with decoded, verified events. It remembers every
-event id it has applied (a redelivered or re-published event is skipped, whatever its stream
-sequence) and collects the events that cannot be applied (with the reason) for the dead-letter
-stream.
-
-Order: events are folded in causal order, following the CID chain (each event's
-``previous_cid``); an event that arrives before its predecessor waits for it.
+:class:`GraphFold` is what a consumer feeds with decoded, verified events. Its
+:class:`~alchemist.cim.chain.CausalChain` admits them: in causal order (each event's
+``previous_cid`` names its predecessor; an event that arrives before its predecessor waits for
+it, for a bounded time), each once (a redelivered or re-published event is skipped), and refuses,
+each once with a specific error, forks, conflicting duplicates and events whose predecessor is
+not a CID or never came (see :mod:`alchemist.cim.chain` for the rules, the wait and the bounded
+de-duplication window). The refused events, and the events the graph's state rejects, are what
+:meth:`GraphFold.feed` returns: the consumer dead-letters them.
 
 Bulk path: while a graph is being built from nothing, events in the shape a replay of an edge
 list produces (``graph_created``; a bare ``node_added`` for each endpoint just before its first
 edge, with that edge's timestamp; ``edge_added`` with ids ``e0, e1, ...``, weight 1 and no
-properties) are only collected as columns and turned into a Graph in one vectorised step with
-:meth:`Graph.from_edge_list`, which yields the same state as applying them one by one. The
+properties) are only collected as columns (node ids as int32 codes into the list of node ids,
+times as float64 seconds: about 16 bytes an edge) and turned into a Graph in one vectorised step
+with :meth:`Graph.from_edge_list`, which yields the same state as applying them one by one. The
 first event outside that shape ends the bulk path: the collected prefix is materialised and this
 event and every later one go through :meth:`Graph.apply`, which checks each against the state.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import numpy as np
 
+from alchemist.cim.chain import DEFAULT_MAX_PARKED, DEFAULT_WINDOW, CausalChain
 from alchemist.errors import EventError, GraphError, InvalidEventError
 from alchemist.events import Event, parse_rfc3339
 from alchemist.events.times import parse_seconds
+from alchemist.graph.io import EdgeList
 
 __all__ = ["GraphFold"]
 
-_EDGE_KEYS = frozenset({"edge_id", "source", "target", "weight"})
-
-
 class GraphFold:
-    """Apply events to a graph exactly once, with a vectorised path for bulk builds.
+    """Apply a graph's events exactly once, in chain order, with a vectorised path for bulk builds.
 
     Parameters
     ----------
     graph_id : str
     graph : Graph, optional
-        Continue an existing graph (e.g. one loaded from a snapshot); a new one otherwise.
+        Continue an existing graph (e.g. one loaded from a snapshot; its ``last_cid`` is the
+        chain's head); a new one otherwise.
     applied_ids : iterable of str, optional
-        Event ids already folded into ``graph``.
+        Event ids already folded into ``graph`` (the last ``window`` are remembered).
     accept : callable, optional
-        ``accept(event) -> bool``; events it rejects are skipped silently (time travel).
+        ``accept(event) -> bool``; events it rejects are skipped silently (time travel). They
+        still pass the chain.
+    causal : bool
+        False: no chain rule (events pass in stream order, de-duplicated; e.g. to list them).
+    mid_stream : bool
+        The read starts after the graph's first event and without ``graph`` (from a stream
+        sequence or a time): the first event fed anchors the chain whatever its ``previous_cid``.
+    chain_wait : float
+        Seconds an event whose predecessor has not arrived waits, once the consumer has caught
+        up, before it is refused (:class:`~alchemist.errors.UnknownPredecessorError`). 0 (a read
+        that ends when caught up: refused then); a live feed uses a few seconds (a publisher's
+        retry may store the predecessor later) and calls :meth:`expire_parked` when idle.
+    max_parked : int
+        At most this many events wait at once; beyond that the oldest is refused.
+    window : int
+        Ids and CIDs of the last ``window`` (to ``2 · window``) events are remembered for
+        de-duplication and fork detection; older redeliveries are refused, never applied twice
+        (:mod:`alchemist.cim.chain`).
+    clock : callable
+        Monotonic seconds (``time.monotonic``), for the wait.
 
     Attributes
     ----------
     rejected : list of (sequence, event_id, reason)
         Events that could not be applied (their error message is the reason).
-    duplicates : int
-        Events skipped because their id was applied before.
     applied : int
+        Events applied to the graph.
+    last_sequence : int or None
+        Stream sequence of the last event fed.
+
+    Examples
+    --------
+    >>> from alchemist.events import new_event
+    >>> a = new_event("graph_created", "g", {}, timestamp=0)
+    >>> b = new_event("node_added", "g", {"node_id": "x"}, timestamp=1, previous_cid=a.cid)
+    >>> fork = new_event("node_added", "g", {"node_id": "y"}, timestamp=2, previous_cid=a.cid)
+    >>> fold = GraphFold("g")
+    >>> fold.feed([a, b, b])  # the second b is a redelivery: skipped
+    []
+    >>> [(e.payload["node_id"], type(x).__name__) for e, x in fold.feed([fork])]
+    [('y', 'ForkError')]
+    >>> fold.graph.node_ids, fold.applied, fold.duplicates
+    (['x'], 2, 1)
     """
 
     def __init__(self, graph_id: str, graph=None, *, applied_ids=(), accept: Callable[[Event], bool] | None = None,
-                 causal: bool = True):
+                 causal: bool = True, mid_stream: bool = False, chain_wait: float = 0.0,
+                 max_parked: int = DEFAULT_MAX_PARKED, window: int = DEFAULT_WINDOW,
+                 clock: Callable[[], float] = time.monotonic):
         self.graph_id = graph_id
         self._graph = graph
-        self._seen: set[str] = set(applied_ids)
         self.accept = accept
         self.causal = causal
-        self._head: str | None = None if graph is None else graph.last_cid
-        self._cids: set[int] = set()
-        self._waiting: dict[str, list[Event]] = {}
-        self._parked_ids: set[str] = set()
+        self.chain_wait = float(chain_wait)
+        self.chain = CausalChain(head=None if graph is None else graph.last_cid, window=window, enforce=causal,
+                                 mid_stream=mid_stream, max_parked=max_parked, clock=clock)
+        self.chain.recent.add_ids(applied_ids)
         self.rejected: list[tuple[int | None, str | None, str]] = []
-        self.duplicates = 0
         self.applied = 0
+        self._graph_duplicates = 0
         self.last_sequence: int | None = None
+        self._imports: dict = {}  # resolved objects of parked graph_imported events
         self._bulk = _Bulk() if graph is None or graph.version == 0 else None
 
     @property
-    def applied_ids(self) -> set[str]:
-        """Ids of every event folded in (for snapshots)."""
-        return self._seen
+    def applied_ids(self) -> list[str]:
+        """Ids of the most recent events folded in (the de-duplication window: the last ``window``
+        to ``2 · window``), for snapshots."""
+        return self.chain.recent.ids()
 
     @property
     def parked(self) -> int:
         """Events held back until the event their ``previous_cid`` names arrives."""
-        return len(self._parked_ids)
+        return self.chain.parked
+
+    @property
+    def duplicates(self) -> int:
+        """Events skipped because the same event (same id, same CID) was fed before."""
+        return self.chain.duplicates + self._graph_duplicates
 
     def feed(self, events: list[Event], *, caught_up: bool = False, imports: dict | None = None
              ) -> list[tuple[Event, Exception]]:
-        """Fold verified events in; returns the ones rejected by the graph, with their errors.
+        """Fold verified events in; return the ones refused, each with its error.
 
-        Events are applied in causal order: an event whose ``previous_cid`` names an event not
-        folded yet (a publisher's retry can store events out of order) waits for it. With
-        ``caught_up`` (the stream has nothing pending), the events still waiting are applied in
-        stream order: their predecessor is missing from the stream. ``imports`` maps the
-        ``object_cid`` of ``graph_imported`` events to their resolved Arrow tables (or to the
-        error that prevented resolving them).
+        Parameters
+        ----------
+        events : list of Event
+            Verified events of this graph, in stream order (each with its ``sequence``).
+        caught_up : bool
+            The stream has nothing pending behind these events: the events parked for at least
+            ``chain_wait`` seconds are refused (their predecessor is missing from the stream).
+        imports : dict, optional
+            Maps the ``object_cid`` of ``graph_imported`` events to their resolved Arrow tables
+            (or to the error that prevented resolving them).
+
+        Returns
+        -------
+        list of (Event, Exception)
+            Every event refused by this call, each once per fold (what the consumer
+            dead-letters): :class:`~alchemist.errors.ConflictingDuplicateError`,
+            :class:`~alchemist.errors.ForkError`, :class:`~alchemist.errors.ChainError`,
+            :class:`~alchemist.errors.UnknownPredecessorError` from the chain, and the graph's
+            errors (:class:`~alchemist.errors.NodeNotFoundError`, ...). Redelivered events are
+            skipped silently (:attr:`duplicates`).
         """
-        seen, parked = self._seen, self._parked_ids
-        ids = [e.event_id for e in events]
-        batch_ids = set(ids)
-        if len(batch_ids) == len(ids) and seen.isdisjoint(batch_ids) and parked.isdisjoint(batch_ids):
-            fresh = list(events)  # the common case, checked with set operations
-        else:
-            fresh = []
-            batch_ids = set()
-            for event in events:
-                eid = event.event_id
-                if eid in seen or eid in batch_ids or eid in parked:
-                    self.duplicates += 1
-                    continue
-                batch_ids.add(eid)
-                fresh.append(event)
         if events and events[-1].sequence is not None:
             self.last_sequence = events[-1].sequence
-        if self.causal:
-            fresh = self._in_causal_order(fresh)
-            if caught_up and parked:
-                fresh += self._release()
+        ready, refused = self.chain.admit(events)
+        if caught_up and self.chain.parked:
+            refused += self.chain.expire(self.chain_wait)
         if self.accept is not None:
-            fresh = [e for e in fresh if self.accept(e)]
-        if not fresh:
-            return []
-        rejected: list[tuple[Event, Exception]] = []
+            ready = [e for e in ready if self.accept(e)]
         if imports:
-            return self._feed_with_imports(fresh, imports)
+            self._imports.update(imports)
+        if ready:
+            if self._imports:
+                refused += self._apply_with_imports(ready)
+            else:
+                refused += self._apply(ready)
+        if self._imports:
+            waiting = {e.payload.get("object_cid") for e in self.chain.parked_events()
+                       if e.event_type == "graph_imported"}
+            self._imports = {k: v for k, v in self._imports.items() if k in waiting}
+        return refused
+
+    def expire_parked(self, max_age: float | None = None) -> list[tuple[Event, Exception]]:
+        """Refuse the events that have waited for their predecessor at least ``max_age`` seconds.
+
+        A live feed calls this when a fetch comes back empty, so that a parked event is refused
+        about ``chain_wait`` seconds after it arrived even if nothing else arrives.
+
+        Parameters
+        ----------
+        max_age : float, optional
+            ``chain_wait`` by default; 0 refuses every parked event.
+
+        Returns
+        -------
+        list of (Event, UnknownPredecessorError)
+            With the parked events that named them; nothing is applied.
+        """
+        return self.chain.expire(self.chain_wait if max_age is None else float(max_age))
+
+    def _apply(self, events: list[Event]) -> list[tuple[Event, Exception]]:
+        """Apply admitted events: the bulk columns while they keep the edge-list shape, then the graph."""
         if self._bulk is not None:
-            taken = self._bulk.take(fresh, self.graph_id)
-            seen.update(e.event_id for e in fresh[:taken])
+            taken = self._bulk.take(events, self.graph_id)
             self.applied += taken
-            if taken == len(fresh):
+            if taken == len(events):
                 return []
             self._materialise()
-            fresh = fresh[taken:]
-        result = self._graph_or_new().apply(fresh, errors="collect")
-        bad = {id(e) for e, _ in result}
-        for event in fresh:
-            if id(event) not in bad:
-                seen.add(event.event_id)
+            events = events[taken:]
+        result = self._graph_or_new().apply(events, errors="collect")
         self.applied += result.applied
-        self.duplicates += result.duplicates
-        for event, exc in result:
-            rejected.append((event, exc))
-        return rejected
+        self._graph_duplicates += result.duplicates
+        return list(result)
 
-    def _feed_with_imports(self, events: list[Event], imports: dict) -> list[tuple[Event, Exception]]:
-        """Fold events around ``graph_imported`` ones, whose tables go to ``Graph.apply_columns``."""
+    def _apply_with_imports(self, events: list[Event]) -> list[tuple[Event, Exception]]:
+        """Apply events around ``graph_imported`` ones, whose tables go to ``Graph.apply_columns``."""
         rejected: list[tuple[Event, Exception]] = []
         run: list[Event] = []
         for event in events + [None]:
@@ -148,11 +212,11 @@ class GraphFold:
                 run.append(event)
                 continue
             if run:
-                rejected += self.feed(run, imports=None)
+                rejected += self._apply(run)
                 run = []
             if event is None:
                 break
-            table = imports.get(event.payload.get("object_cid"))
+            table = self._imports.pop(event.payload.get("object_cid"), None)
             if table is None or isinstance(table, Exception):
                 rejected.append((event, table or InvalidEventError(
                     f"graph_imported {event.event_id}: object {event.payload.get('object_cid')} could not be read")))
@@ -164,62 +228,12 @@ class GraphFold:
             except (EventError, GraphError) as exc:
                 rejected.append((event, exc))
                 continue
-            self._seen.add(event.event_id)
             if table.num_rows and "event_id" in table.column_names:
-                self._seen.update(x for x in table.column("event_id").to_pylist() if x is not None)
+                self.chain.recent.add_ids(table.column("event_id").to_pylist())
             self.applied += result.applied
             graph.last_cid, graph.last_timestamp = event.cid, event.timestamp
             graph.last_sequence = event.sequence
         return rejected
-
-    def _in_causal_order(self, events: list[Event]) -> list[Event]:
-        cids, waiting = self._cids, self._waiting
-        head = self._head
-        if not waiting and events:  # the common case: the chain continues through the whole batch
-            if events[0].previous_cid == head:
-                chained = all(a.cid == b.previous_cid for a, b in zip(events, events[1:]))
-                if chained:
-                    cids.update([hash(e.cid) for e in events])
-                    self._head = events[-1].cid
-                    return events
-        out: list[Event] = []
-        add = cids.add
-        for event in events:
-            p = event.previous_cid
-            if p == head and not waiting:  # the common case: the chain continues
-                out.append(event)
-                head = event.cid
-                add(hash(head))
-                continue
-            if p is None or p == head or hash(p) in cids:
-                stack = [event]
-                while stack:
-                    e = stack.pop()
-                    out.append(e)
-                    head = e.cid
-                    cids.add(hash(head))
-                    if waiting:
-                        followers = waiting.pop(head, None)
-                        if followers:
-                            for f in followers:
-                                self._parked_ids.discard(f.event_id)
-                            stack.extend(reversed(followers))
-            else:
-                waiting.setdefault(p, []).append(event)
-                self._parked_ids.add(event.event_id)
-        self._head = head
-        return out
-
-    def _release(self) -> list[Event]:
-        """The waiting events, in stream order (their predecessors never came)."""
-        rest = sorted((e for group in self._waiting.values() for e in group), key=lambda e: e.sequence or 0)
-        self._waiting.clear()
-        self._parked_ids.clear()
-        for e in rest:
-            self._cids.add(hash(e.cid))
-        if rest:
-            self._head = rest[-1].cid
-        return rest
 
     def reject(self, sequence: int | None, event: Event | None, exc: Exception) -> None:
         """Record a dead-lettered event or message."""
@@ -246,18 +260,24 @@ class GraphFold:
 
 
 class _Bulk:
-    """Columns of the edge-list-shaped prefix of a graph's events."""
+    """Columns of the edge-list-shaped prefix of a graph's events, stored compactly: the ends as
+    int32 codes (``codes`` numbers the node ids in order of first appearance), the times as float64
+    seconds, turned into arrays every ``_CHUNK`` edges (16 bytes an edge)."""
+
+    _CHUNK = 1 << 16
 
     def __init__(self):
         self.count = 0
         self.directed = False
         self.name = ""
         self.created = False
-        self.sources: list[str] = []
-        self.targets: list[str] = []
-        self.stamps: list[str] = []
-        self.known: set[str] = set()
-        self.pending: list[Event] = []  # node_added events awaiting their endpoint's first edge
+        self.codes: dict[str, int] = {}   # node id -> code
+        self.sources: list[int] = []      # codes of the edges since the last chunk (the dict's int objects)
+        self.targets: list[int] = []
+        self.stamps: list[str] = []       # times of the edges since the last chunk
+        self.chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (sources, targets, seconds)
+        self.edges = 0
+        self.pending: list[Event] = []    # node_added events awaiting their endpoint's first edge
         self.last: Event | None = None
 
     def take(self, events: list[Event], graph_id: str) -> int:
@@ -272,38 +292,40 @@ class _Bulk:
             self.name = first.payload.get("name", "") or ""
             self.last = first
             k = 1
-        known, pending, sources, targets, stamps = self.known, self.pending, self.sources, self.targets, self.stamps
-        n_edges = len(sources)
+        codes, pending = self.codes, self.pending
+        add_source, add_target, add_stamp = self.sources.append, self.targets.append, self.stamps.append
+        n_edges = self.edges
         for event in events[k:]:
             kind, p = event.event_type, event.payload
             if event.aggregate_id != graph_id:
                 break
             if kind == "edge_added":
                 # exactly the four keys with weight 1 and the next edge id; the time in whole seconds
-                # (YYYY-MM-DDTHH:MM:SSZ, 20 characters: decoding checked it is RFC 3339)
+                # (YYYY-MM-DDTHH:MM:SSZ, 20 characters: decoding checked it is RFC 3339); both ends
+                # known (KeyError: not in this shape)
                 ts = event.timestamp
                 try:
                     if len(p) != 4 or p["weight"] != 1.0 or p["edge_id"] != "e" + str(n_edges) or len(ts) != 20 \
                             or ts[19] != "Z":
                         break
                     u, v = p["source"], p["target"]
+                    if pending:
+                        fresh = [n for n in ((u, v) if u != v else (u,)) if n not in codes]
+                        if [e.payload["node_id"] for e in pending] != fresh or any(e.timestamp != ts for e in pending):
+                            break
+                        for n in fresh:
+                            codes[n] = len(codes)
+                        pending.clear()
+                    cu, cv = codes[u], codes[v]
                 except KeyError:
                     break
-                if pending:
-                    fresh = [n for n in ((u, v) if u != v else (u,)) if n not in known]
-                    if [e.payload["node_id"] for e in pending] != fresh or any(e.timestamp != ts for e in pending):
-                        break
-                    known.update(fresh)
-                    pending.clear()
-                elif u not in known or v not in known:
-                    break
-                sources.append(u)
-                targets.append(v)
-                stamps.append(ts)
+                add_source(cu)
+                add_target(cv)
+                add_stamp(ts)
                 n_edges += 1
             elif kind == "node_added":
                 node = p.get("node_id")
-                if len(p) != 1 or len(pending) > 1 or node in known or (
+                if len(p) != 1 or len(pending) > 1 or node in codes or (
                         pending and pending[0].payload["node_id"] == node):
                     break
                 pending.append(event)
@@ -311,17 +333,35 @@ class _Bulk:
                 break
             k += 1
         self.count += k
+        self.edges = n_edges
         if k:
             self.last = events[k - 1]
+        if len(self.stamps) >= self._CHUNK:
+            self._close_chunk()
         return k
 
-    def build(self, graph_id: str):
-        from alchemist.graph import Graph
-        from alchemist.graph.io import EdgeList
+    def _close_chunk(self) -> None:
+        """Turn the edges collected since the last chunk into arrays (int32 codes, float64 seconds)."""
+        if self.stamps:
+            self.chunks.append((np.array(self.sources, dtype=np.int32), np.array(self.targets, dtype=np.int32),
+                                _seconds_many(self.stamps)))
+            self.sources, self.targets, self.stamps = [], [], []
 
-        seconds = _seconds_many(self.stamps)
-        edges = EdgeList(np.array(self.sources, dtype=object), np.array(self.targets, dtype=object), seconds,
-                         path=graph_id)
+    def build(self, graph_id: str):
+        import pyarrow as pa
+
+        from alchemist.graph import Graph
+
+        self._close_chunk()
+        if self.chunks:
+            src, dst, seconds = (np.concatenate(c) for c in zip(*self.chunks))
+        else:
+            src, dst, seconds = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
+        self.chunks = []
+        names = pa.array(list(self.codes), type=pa.string())
+        sources, targets = names.take(pa.array(src)), names.take(pa.array(dst))
+        del src, dst
+        edges = _ArrowEdgeList(sources, targets, seconds, path=graph_id)
         graph = Graph.from_edge_list(edges, graph_id=graph_id, directed=self.directed)
         graph.name = self.name
         last = self.last
@@ -331,6 +371,13 @@ class _Bulk:
         graph.last_timestamp = last.timestamp
         graph.last_sequence = last.sequence
         return graph
+
+
+class _ArrowEdgeList(EdgeList):
+    """An :class:`~alchemist.graph.io.EdgeList` whose ends are Arrow string arrays."""
+
+    def __len__(self) -> int:
+        return len(self.source)
 
 
 def _seconds_many(stamps: list[str]) -> np.ndarray:
