@@ -35,6 +35,7 @@ __all__ = [
     "CIMConnectionError",
     "CIMAuthenticationError",
     "ServerStartError",
+    "StreamConflictError",
     "ConcurrencyError",
     "ObjectNotFoundError",
     "AgentTimeout",
@@ -170,6 +171,12 @@ class CIMAuthenticationError(CIMError, PermissionError):
 
 class ServerStartError(CIMError, RuntimeError):
     """The embedded ``nats-server`` could not be started."""
+
+
+class StreamConflictError(CIMError):
+    """A stream alchemist needs exists with another configuration, or another stream holds its
+    subjects, and alchemist did not create it (so it never changes it); the message names the stream,
+    its subjects and the ``connect()`` option that resolves it."""
 
 
 class ConcurrencyError(CIMError):

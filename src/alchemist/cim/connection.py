@@ -38,6 +38,7 @@ from alchemist.cim.streams import (
     GRAPH_STREAM,
     INSIGHTS_CONSUMER,
     INSIGHTS_STREAM,
+    StreamNames,
     dlq_stream_config,
     ensure_streams,
     insights_stream_config,
@@ -61,7 +62,8 @@ def connect(url: str | None = None, *, servers: list[str] | str | None = None, n
             reconnect_wait: float = 2.0, timeout: float = 5.0, subjects: SubjectTemplate = DEFAULT_SUBJECTS,
             data_dir: str | None = None, replicas: int | None = None, outbox: str | Path | None = None,
             retry_attempts: int = 4, breaker: CircuitBreaker | None = None,
-            metrics_port: int | None = None) -> "Connection":
+            metrics_port: int | None = None, stream_name: str = GRAPH_STREAM,
+            use_existing_streams: bool = False) -> "Connection":
     """Connect to the CIM.
 
     Parameters
@@ -102,6 +104,15 @@ def connect(url: str | None = None, *, servers: list[str] | str | None = None, n
         Opens after consecutive failed publishes; while open, events go to the outbox.
     metrics_port : int, optional
         Serve Prometheus metrics over HTTP on this port (0: a free one; see ``metrics_url``).
+    stream_name : str
+        Name of the graph-events stream (another one than ``GRAPH_EVENTS`` when that name is taken
+        on a shared CIM, e.g. by the original Information Alchemist).
+    use_existing_streams : bool
+        Read and write, as it is, a stream alchemist did not create whose subjects cover alchemist's
+        (e.g. ``GRAPH_EVENTS`` on ``graph.>`` of the original app, ``CIM_GRAPH_EVENTS`` on
+        ``local.cim.>`` of cim-graph with ``subjects=SubjectTemplate(prefix="local.cim.")``).
+        Without it, such a stream raises :class:`~alchemist.errors.StreamConflictError`; alchemist
+        never changes a stream or consumer it did not create.
 
     Returns
     -------
@@ -115,6 +126,10 @@ def connect(url: str | None = None, *, servers: list[str] | str | None = None, n
         The server refused the credentials.
     ServerStartError
         The embedded server could not start.
+    StreamConflictError
+        A stream alchemist did not create has its stream name or overlapping subjects; the
+        message names it and the option (``stream_name``, ``use_existing_streams``, ``subjects``)
+        that resolves it.
     """
     options = ConnectOptions.resolve(url, servers, name=name, creds=creds, nkey=nkey, user=user, password=password,
                                      token=token, tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key,
@@ -152,7 +167,7 @@ def connect(url: str | None = None, *, servers: list[str] | str | None = None, n
                             breaker=breaker or CircuitBreaker())
     holder["connection"] = connection
     try:
-        connection.ensure_streams(replicas=replicas)
+        connection.ensure_streams(replicas=replicas, stream_name=stream_name, use_existing=use_existing_streams)
         if len(connection.outbox):
             connection.flush_outbox()
     except BaseException:
@@ -198,6 +213,7 @@ class Connection:
         self.publisher = Publisher(self.js, subjects=subjects, outbox=outbox, breaker=breaker,
                                    retry_attempts=retry_attempts, where=self.url)
         self.consumer = Consumer(self)
+        self.streams = StreamNames()
         self._objects = None
 
     @property
@@ -240,15 +256,32 @@ class Connection:
         return await self.loop.arun(coro)
 
     # ------------------------------------------------------------------ streams
-    def ensure_streams(self, replicas: int = 1) -> None:
-        """Create or update ``GRAPH_EVENTS``, ``AI_INSIGHTS`` (with its durable consumer) and
-        ``ALCHEMIST_DLQ`` (idempotent)."""
-        self.run(ensure_streams(self.js, self.subjects, replicas))
+    @property
+    def graph_stream(self) -> str:
+        """Name of the graph-events stream this connection publishes to and reads from."""
+        return self.streams.graph
 
-    def stream_info(self, graph_id: str | None = None, stream: str = GRAPH_STREAM):
-        """JetStream's ``StreamInfo`` (per-subject counts for one graph when ``graph_id`` is given)."""
+    def ensure_streams(self, replicas: int = 1, *, stream_name: str = GRAPH_STREAM,
+                       use_existing: bool = False) -> StreamNames:
+        """Set up the graph-events stream, ``AI_INSIGHTS`` (with its durable consumer) and
+        ``ALCHEMIST_DLQ`` without changing what alchemist did not create (idempotent; see
+        :func:`alchemist.cim.streams.ensure_streams`), and use them from now on.
+
+        Raises
+        ------
+        StreamConflictError
+            A stream alchemist did not create is in the way.
+        """
+        self.streams = self.run(ensure_streams(self.js, self.subjects, replicas, graph_stream=stream_name,
+                                               use_existing=use_existing))
+        self.publisher.stream = self.streams.graph
+        return self.streams
+
+    def stream_info(self, graph_id: str | None = None, stream: str | None = None):
+        """JetStream's ``StreamInfo`` of the graph-events stream (or ``stream``), with per-subject
+        counts for one graph when ``graph_id`` is given."""
         filt = self.subjects.aggregate_filter(graph_id) if graph_id else None
-        return self.run(self.js.stream_info(stream, subjects_filter=filt))
+        return self.run(self.js.stream_info(stream or self.graph_stream, subjects_filter=filt))
 
     # ------------------------------------------------------------------ publishing
     def publish(self, event: Event, *, expected_sequence: int | None = None) -> int | None:

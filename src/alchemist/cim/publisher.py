@@ -109,8 +109,9 @@ class Publisher:
     """
 
     def __init__(self, js, *, subjects: SubjectTemplate, outbox: Outbox, breaker: CircuitBreaker,
-                 retry_attempts: int, where: str):
+                 retry_attempts: int, where: str, stream: str = GRAPH_STREAM):
         self.js = js
+        self.stream = stream  # the graph-events stream (a connection setting; see streams.ensure_streams)
         self.subjects = subjects
         self.outbox = outbox
         self.breaker = breaker
@@ -139,7 +140,7 @@ class Publisher:
                     f"cannot publish event {event.event_id} with expected_sequence={expected_sequence}: the server "
                     f"at {self.where} does not answer ({exc.__class__.__name__}); retry when it is back") from None
             return await self._to_outbox(subject, data, headers, flush=False)
-        METRICS.published.labels(GRAPH_STREAM).inc()
+        METRICS.published.labels(self.stream).inc()
         return ack.seq
 
     async def send_with_retry(self, subject: str, data: bytes, headers: dict[str, str]):
@@ -268,7 +269,7 @@ class Publisher:
                 failed.append((index, subject, data, headers, count))
                 return
             try:
-                future = await js.publish_async(subject, data, headers=headers, stream=GRAPH_STREAM)
+                future = await js.publish_async(subject, data, headers=headers, stream=self.stream)
             except Exception:
                 failed.append((index, subject, data, headers, count))
                 return
@@ -284,7 +285,7 @@ class Publisher:
             failed.sort(key=lambda f: f[0])
             await self._resend([f[1:] for f in failed], result, bar)
         result.seconds = time.perf_counter() - start
-        METRICS.published.labels(GRAPH_STREAM).inc(result.published)
+        METRICS.published.labels(self.stream).inc(result.published)
         if bar is not None:
             bar(None)
         return result
