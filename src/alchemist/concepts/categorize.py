@@ -72,6 +72,11 @@ def categorize(points, prototypes, space: ConceptualSpace | None = None, backend
     Nearest-prototype categorization realises the Voronoi tessellation of the space
     (Gärdenfors 2000, §3.9); under the combined metric its cells are star-shaped around their
     prototypes, and convex when the metric is Euclidean.
+
+    Examples
+    --------
+    >>> categorize([[0.1, 0.2], [0.9, 1.0]], [[0, 0], [1, 1]], backend="cpu").tolist()
+    [0, 1]
     """
     backend = resolve_backend(backend)
     if backend == "cuda":
@@ -109,11 +114,42 @@ def categorize(points, prototypes, space: ConceptualSpace | None = None, backend
 
 
 def distance_matrix(a, b, space: ConceptualSpace | None = None, backend: str = "auto", weights=None):
-    """Pairwise combined-metric distances, ``(n_a, n_b)`` float64 (float32 on the GPU).
+    """Pairwise combined-metric distances.
+
+    Parameters
+    ----------
+    a : array_like, shape ``(n_a, n_dims)``
+        Points (NumPy, or CuPy on the GPU backend).
+    b : array_like, shape ``(n_b, n_dims)``
+        Points.
+    space : ConceptualSpace, optional
+        The metric (weighted Euclidean within domains, weighted Manhattan across them, circular
+        and categorical dimensions); default plain Euclidean.
+    backend : {"auto", "cpu", "cuda"}
+        Where to compute.
+    weights : optional
+        Salience weights overriding the space's.
+
+    Returns
+    -------
+    ndarray, shape ``(n_a, n_b)``
+        float64 on the CPU, float32 (CuPy) on the GPU.
 
     Raises
     ------
-    DimensionMismatchError, ConceptError
+    DimensionMismatchError
+        If the points disagree in dimension (or with the space).
+    ConceptError
+        On non-finite coordinates or an empty ``b``.
+
+    Examples
+    --------
+    >>> from alchemist.concepts import ConceptualSpace
+    >>> distance_matrix([[0, 0]], [[3, 4], [1, 0]], backend="cpu").tolist()
+    [[5.0, 1.0]]
+    >>> two_domains = ConceptualSpace({"a": [0], "b": [1]})  # Manhattan across domains
+    >>> distance_matrix([[0, 0]], [[3, 4]], two_domains, backend="cpu").tolist()
+    [[7.0]]
     """
     backend = resolve_backend(backend)
     if backend == "cuda":
@@ -133,12 +169,37 @@ def distance_matrix(a, b, space: ConceptualSpace | None = None, backend: str = "
 
 def similarity_matrix(a, b, space: ConceptualSpace | None = None, c: float = 1.0, kind: str = "exponential",
                       backend: str = "auto", weights=None):
-    """Pairwise similarities ``exp(−c·d)`` or ``1/(1 + c·d)``, shape ``(n_a, n_b)``.
+    """Pairwise similarities ``exp(−c·d)`` or ``1/(1 + c·d)`` (Shepard 1987; Nosofsky 1986).
+
+    Parameters
+    ----------
+    a, b : array_like, shape ``(n_a, n_dims)``, ``(n_b, n_dims)``
+        Points.
+    space : ConceptualSpace, optional
+        The metric (see :func:`distance_matrix`).
+    c : float
+        Sensitivity, positive.
+    kind : {"exponential", "inverse"}
+        The decay of similarity with distance.
+    backend : {"auto", "cpu", "cuda"}
+        Where to compute.
+    weights : optional
+        Salience weights overriding the space's.
+
+    Returns
+    -------
+    ndarray, shape ``(n_a, n_b)``
+        Similarities in ``(0, 1]``.
 
     Raises
     ------
     ConceptError
-        If ``c`` is not positive or ``kind`` is unknown.
+        If ``c`` is not positive and finite or ``kind`` is unknown.
+
+    Examples
+    --------
+    >>> similarity_matrix([[0, 0]], [[3, 4], [0, 0]], c=0.5, backend="cpu").round(4).tolist()
+    [[0.0821, 1.0]]
     """
     if not (isinstance(c, (int, float)) and c > 0 and math.isfinite(c)):
         raise ConceptError(f"sensitivity c = {c!r} must be a positive finite number")
@@ -159,10 +220,24 @@ def membership_matrix(points, concepts, backend: str = "auto"):
         Concepts of one conceptual space.
     backend : {"auto", "cpu", "cuda"}
 
+    Returns
+    -------
+    ndarray, shape ``(n_points, n_concepts)``
+        ``mu_k exp(-c_k d_k(x))`` with ``d_k`` the distance to concept ``k``'s core under its
+        weights (CuPy on the GPU backend).
+
     Raises
     ------
     ConceptError
         If ``concepts`` is empty or mixes spaces; on non-finite coordinates.
+
+    Examples
+    --------
+    >>> from alchemist.concepts import Concept, ConceptualSpace
+    >>> space = ConceptualSpace({"a": [0], "b": [1]})
+    >>> square = Concept.from_cuboids(space, [([0, 0], [1, 1])], mu=1.0, c=1.0)
+    >>> membership_matrix([[0.5, 0.5], [2, 1]], [square], backend="cpu").round(4).tolist()
+    [[1.0], [0.3679]]
     """
     concepts = list(concepts)
     if not concepts:
@@ -192,13 +267,32 @@ def membership_matrix(points, concepts, backend: str = "auto"):
 def metric_arrays(space: ConceptualSpace | None, n_dims: int, weights=None):
     """The combined metric as flat arrays for the kernels.
 
+    Parameters
+    ----------
+    space : ConceptualSpace or None
+        The space; None for plain Euclidean over ``n_dims`` dimensions.
+    n_dims : int
+        Number of dimensions (used when ``space`` is None).
+    weights : optional
+        Salience weights overriding the space's.
+
     Returns
     -------
-    dim_w : ``(n_dims,)`` float64, weight of each dimension within its domain
-    dom_w : ``(n_domains,)`` float64, domain weights
-    dom_of : ``(n_dims,)`` int64, domain index of each dimension
-    period : ``(n_dims,)`` float64, period of circular dimensions (0 otherwise)
-    categorical : ``(n_dims,)`` bool
+    dim_w : ndarray, shape ``(n_dims,)``, float64
+        Weight of each dimension within its domain.
+    dom_w : ndarray, shape ``(n_domains,)``, float64
+        Domain weights.
+    dom_of : ndarray, shape ``(n_dims,)``, int64
+        Domain index of each dimension.
+    period : ndarray, shape ``(n_dims,)``, float64
+        Period of circular dimensions (0 otherwise).
+    categorical : ndarray, shape ``(n_dims,)``, bool
+        Whether each dimension is categorical.
+
+    Examples
+    --------
+    >>> [a.tolist() for a in metric_arrays(None, 2)]
+    [[1.0, 1.0], [1.0], [0, 0], [0.0, 0.0], [False, False]]
     """
     if space is None:
         return (np.ones(n_dims), np.ones(1), np.zeros(n_dims, np.int64), np.zeros(n_dims), np.zeros(n_dims, bool))
@@ -232,15 +326,45 @@ def _check_inputs(points, prototypes, space):
 
 
 def is_euclidean(arrays) -> bool:
-    """Whether the metric of :func:`metric_arrays` is a weighted Euclidean one (the used
-    dimensions in one domain, none circular or categorical)."""
+    """Whether a metric is a weighted Euclidean one.
+
+    Parameters
+    ----------
+    arrays : tuple
+        The arrays of :func:`metric_arrays`.
+
+    Returns
+    -------
+    bool
+        True when the dimensions with weight lie in one domain and none is circular or categorical.
+
+    Examples
+    --------
+    >>> is_euclidean(metric_arrays(None, 3))
+    True
+    """
     dim_w, dom_w, dom_of, period, cat = arrays
     used = np.unique(dom_of[dim_w > 0])
     return len(used) <= 1 and not (period > 0).any() and not cat.any()
 
 
 def is_continuous(arrays) -> bool:
-    """Whether the metric of :func:`metric_arrays` has no circular or categorical dimension."""
+    """Whether a metric has no circular or categorical dimension.
+
+    Parameters
+    ----------
+    arrays : tuple
+        The arrays of :func:`metric_arrays`.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_continuous(metric_arrays(None, 3))
+    True
+    """
     _, _, _, period, cat = arrays
     return not (period > 0).any() and not cat.any()
 
@@ -368,9 +492,14 @@ _cuda_kernels = None
 
 
 def cuda_kernels():
-    """Compile (once) and return the numba.cuda kernels ``(nearest, distances, membership)``.
+    """Compile (once) and return the numba.cuda kernels.
 
     They take device arrays (CuPy) or, under the CUDA simulator, NumPy arrays.
+
+    Returns
+    -------
+    tuple
+        ``(nearest, distances, membership)``, from :mod:`alchemist.concepts._cuda_kernels`.
     """
     global _cuda_kernels
     if _cuda_kernels is None:
@@ -381,7 +510,21 @@ def cuda_kernels():
 
 
 def launch_nearest_cuda(x, p, arrays, labels, threads: int = 128):
-    """Run the nearest-prototype kernel: ``labels[i] = argmin_m d(x[i], p[m])``."""
+    """Run the nearest-prototype kernel: ``labels[i] = argmin_m d(x[i], p[m])``.
+
+    Parameters
+    ----------
+    x : device array, shape ``(n, n_dims)``, float32
+        Points (CuPy, or NumPy under the CUDA simulator).
+    p : device array, shape ``(k, n_dims)``, float32
+        Prototypes (at most 32 dimensions, 16 domains).
+    arrays : tuple
+        The metric, from :func:`metric_arrays`.
+    labels : device array, shape ``(n,)``, int64
+        Output.
+    threads : int
+        Threads per block.
+    """
     nearest, _, _ = cuda_kernels()
     dim_w, dom_w, dom_of, period, cat = (_device_like(x, a) for a in arrays)
     blocks = (x.shape[0] + threads - 1) // threads
@@ -389,7 +532,21 @@ def launch_nearest_cuda(x, p, arrays, labels, threads: int = 128):
 
 
 def launch_distances_cuda(x, p, arrays, out, threads: int = 128):
-    """Run the distance-matrix kernel (one thread per point)."""
+    """Run the distance-matrix kernel (one thread per point).
+
+    Parameters
+    ----------
+    x : device array, shape ``(n, n_dims)``, float32
+        Points.
+    p : device array, shape ``(k, n_dims)``, float32
+        Points of the other side.
+    arrays : tuple
+        The metric, from :func:`metric_arrays`.
+    out : device array, shape ``(n, k)``, float32
+        Output.
+    threads : int
+        Threads per block.
+    """
     _, distances, _ = cuda_kernels()
     dim_w, dom_w, dom_of, period, cat = (_device_like(x, a) for a in arrays)
     blocks = (x.shape[0] + threads - 1) // threads
@@ -397,7 +554,19 @@ def launch_distances_cuda(x, p, arrays, out, threads: int = 128):
 
 
 def launch_membership_cuda(x, packed, out, threads: int = 128):
-    """Run the membership kernel (one thread per point, all concepts)."""
+    """Run the membership kernel (one thread per point, all concepts).
+
+    Parameters
+    ----------
+    x : device array, shape ``(n, n_dims)``, float64
+        Points.
+    packed : tuple
+        The concepts as flat arrays (cuboid bounds, offsets, weights, ``mu``, ``c``).
+    out : device array, shape ``(n, n_concepts)``, float64
+        Output.
+    threads : int
+        Threads per block.
+    """
     _, _, membership = cuda_kernels()
     dev = [_device_like(x, a) for a in packed]
     blocks = (x.shape[0] + threads - 1) // threads

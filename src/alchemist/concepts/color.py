@@ -58,12 +58,27 @@ def srgb_to_lab(rgb) -> np.ndarray:
 
 
 def hex_to_lab(hex_colors) -> np.ndarray:
-    """``"#rrggbb"`` strings → CIELAB ``(n, 3)`` (D65).
+    """Hex colours to CIELAB (sRGB, D65).
+
+    Parameters
+    ----------
+    hex_colors : iterable of str
+        ``"#rrggbb"`` strings (the ``#`` is optional).
+
+    Returns
+    -------
+    ndarray, shape ``(n, 3)``
+        ``L*, a*, b*``.
 
     Raises
     ------
     ConceptError
         If a string is not a 6-digit hex colour.
+
+    Examples
+    --------
+    >>> hex_to_lab(["#ffffff", "#ff0000"]).round(1).tolist()
+    [[100.0, -0.0, 0.0], [53.2, 80.1, 67.2]]
     """
     rgb = []
     for h in hex_colors:
@@ -75,7 +90,25 @@ def hex_to_lab(hex_colors) -> np.ndarray:
 
 
 def xyz_to_lab(xyz, white=WHITE_D65) -> np.ndarray:
-    """CIE XYZ (Y of white = 1) → CIELAB (CIE 15:2004 §8.2.1)."""
+    """CIE XYZ to CIELAB (CIE 15:2004 §8.2.1).
+
+    Parameters
+    ----------
+    xyz : array_like, shape ``(..., 3)``
+        Tristimulus values, Y of the white = 1.
+    white : array_like, shape ``(3,)``
+        The reference white (D65 by default).
+
+    Returns
+    -------
+    ndarray, shape ``(..., 3)``
+        ``L*, a*, b*``.
+
+    Examples
+    --------
+    >>> xyz_to_lab(WHITE_D65).round(6).tolist()
+    [100.0, 0.0, 0.0]
+    """
     t = np.asarray(xyz, dtype=np.float64) / np.asarray(white)
     delta = 6.0 / 29.0
     f = np.where(t > delta**3, np.cbrt(t), t / (3 * delta**2) + 4.0 / 29.0)
@@ -86,7 +119,27 @@ def xyz_to_lab(xyz, white=WHITE_D65) -> np.ndarray:
 
 
 def xyy_to_lab(x, y, Y, white=WHITE_C) -> np.ndarray:
-    """CIE xyY (Y in percent, as in the Munsell renotation tables) → CIELAB, default illuminant C."""
+    """CIE xyY to CIELAB, illuminant C by default (as in the Munsell renotation tables).
+
+    Parameters
+    ----------
+    x, y : array_like
+        Chromaticity coordinates.
+    Y : array_like
+        Luminance in percent.
+    white : array_like, shape ``(3,)``
+        The reference white XYZ (illuminant C by default).
+
+    Returns
+    -------
+    ndarray, shape ``(..., 3)``
+        ``L*, a*, b*``.
+
+    Examples
+    --------
+    >>> xyy_to_lab(0.31006, 0.31616, 100.0).round(1).tolist()  # the white of illuminant C
+    [100.0, -0.0, 0.0]
+    """
     x, y, Y = (np.asarray(v, dtype=np.float64) for v in (x, y, Y))
     Yr = Y / 100.0
     X = x * Yr / y
@@ -95,7 +148,24 @@ def xyy_to_lab(x, y, Y, white=WHITE_C) -> np.ndarray:
 
 
 def lab_space(name: str = "cielab") -> ConceptualSpace:
-    """The colour domain as one Euclidean domain L*, a*, b* (ΔE*ab is its metric)."""
+    """The colour domain as a conceptual space: one Euclidean domain L*, a*, b* (ΔE*ab is its metric).
+
+    Parameters
+    ----------
+    name : str
+        Name of the space.
+
+    Returns
+    -------
+    ConceptualSpace
+        Domain ``"color"`` over dimensions 0–2, ranges L* 0–100 and a*, b* ±128.
+
+    Examples
+    --------
+    >>> space = lab_space()
+    >>> space.dimension_names, float(space.distance([50, 0, 0], [50, 3, 4])) * 3 ** 0.5
+    (['L*', 'a*', 'b*'], 5.0)
+    """
     return ConceptualSpace(
         {"color": [0, 1, 2]},
         dimension_names=["L*", "a*", "b*"],
@@ -160,7 +230,29 @@ def read_munsell(path) -> dict[str, np.ndarray]:
 
 
 def read_color_names(path) -> tuple[list[str], np.ndarray]:
-    """Read a ``name,hex`` colour-name list (meodai/color-names) → ``(names, lab (n, 3))``."""
+    """Read a ``name,hex`` colour-name list (the CSV of meodai/color-names).
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file, with the columns ``name`` and ``hex``.
+
+    Returns
+    -------
+    names : list of str
+        The colour names, in file order.
+    lab : ndarray, shape ``(n, 3)``
+        Their CIELAB coordinates (:func:`hex_to_lab`).
+
+    Raises
+    ------
+    InputFormatError
+        If the file is missing, lacks a column, or holds a malformed hex colour.
+
+    Examples
+    --------
+    >>> names, lab = read_color_names("color-names.csv")  # doctest: +SKIP
+    """
     path = Path(path)
     if not path.exists():
         raise InputFormatError(f"colour-name file {path} does not exist", path=str(path))
@@ -178,8 +270,25 @@ def read_color_names(path) -> tuple[list[str], np.ndarray]:
 
 
 def basic_color_term(name: str, terms=BASIC_COLOR_TERMS) -> str | None:
-    """The single basic colour term a colour name contains as a word (``"Dark Red"`` → ``"red"``),
-    ``"gray"`` read as ``"grey"``; None when it contains none or several."""
+    """The single basic colour term that a colour name contains as a word.
+
+    Parameters
+    ----------
+    name : str
+        A colour name (``"gray"`` is read as ``"grey"``).
+    terms : sequence of str
+        The basic colour terms (Berlin & Kay's eleven by default).
+
+    Returns
+    -------
+    str or None
+        The term, or None when the name contains none or several.
+
+    Examples
+    --------
+    >>> basic_color_term("Dark Gray"), basic_color_term("Red Blue")
+    ('grey', None)
+    """
     words = set(re.findall(r"[a-z]+", name.lower().replace("gray", "grey")))
     found = [t for t in terms if t in words]
     return found[0] if len(found) == 1 else None

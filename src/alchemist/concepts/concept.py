@@ -61,6 +61,23 @@ class Concept:
         Sensitivity ``c > 0``.
     weights : Weights
         Salience weights over ``domains`` (normalised).
+
+    Examples
+    --------
+    Two squares in a space of two one-dimensional domains (Manhattan across domains):
+
+    >>> from alchemist.concepts import ConceptualSpace
+    >>> plane = ConceptualSpace({"a": [0], "b": [1]})
+    >>> A = Concept.from_cuboids(plane, [([0, 0], [2, 2])], c=1.0)
+    >>> B = Concept.from_cuboids(plane, [([1, 1], [3, 3])], c=1.0)
+    >>> round(A.membership([3, 2]), 4)  # one unit from the core: exp(-1)
+    0.3679
+    >>> A.intersect(B)
+    Concept(core={[1.0, 1.0]-[2.0, 2.0]}, mu=1.0, c=1.0, weights={'a': 1.0, 'b': 1.0})
+    >>> A.size()  # (side + 2 / c)^2 for a square under the Manhattan metric
+    16.0
+    >>> A.subset_of(B)
+    0.5625
     """
 
     def __init__(self, space: ConceptualSpace, p_min, p_max, domains, mu: float, c: float, weights: Weights):
@@ -171,23 +188,44 @@ class Concept:
 
     @property
     def dimensions(self) -> list[int]:
-        """Indices of the dimensions the concept constrains (sorted)."""
+        """Indices of the dimensions the concept constrains, sorted."""
         return sorted(d for dims in self.domains.values() for d in dims)
 
     @property
     def cuboids(self) -> list[tuple[list[float], list[float]]]:
-        """The core as a list of ``(p_min, p_max)`` lists."""
+        """The core as a list of ``(p_min, p_max)`` lists, one per cuboid."""
         return [(a.tolist(), b.tolist()) for a, b in zip(self.p_min, self.p_max)]
 
     def midpoint(self) -> np.ndarray:
-        """``(n_dims,)`` midpoint of the core's central region (the cuboids' intersection); 0 where unbounded."""
+        """The midpoint of the core's central region (the intersection of its cuboids).
+
+        Returns
+        -------
+        ndarray, shape ``(n_dims,)``
+            0 on the dimensions the concept leaves unbounded.
+        """
         lo = self.p_min.max(axis=0)
         hi = self.p_max.min(axis=0)
         mid = 0.5 * (lo + hi)
         return np.where(np.isfinite(mid), mid, 0.0)
 
     def with_parameters(self, c=None, weights=None, mu=None) -> "Concept":
-        """A copy with another sensitivity, weights or maximal membership."""
+        """A copy with another sensitivity, weights or maximal membership.
+
+        Parameters
+        ----------
+        c : float, optional
+            Sensitivity.
+        weights : Weights, optional
+            Salience weights.
+        mu : float, optional
+            Maximal membership.
+
+        Returns
+        -------
+        Concept
+            The same core; the parameters not given are kept.
+        """
         return Concept(
             self.space, self.p_min, self.p_max, self.domains,
             self.mu if mu is None else mu, self.c if c is None else c,
@@ -196,7 +234,23 @@ class Concept:
 
     # ------------------------------------------------------------------ membership
     def distance_to_core(self, points) -> np.ndarray | float:
-        """Combined-metric distance from ``points (..., n_dims)`` to the core (0 inside)."""
+        """Combined-metric distance from points to the core (0 inside).
+
+        Parameters
+        ----------
+        points : array_like, shape ``(..., n_dims)``
+            The points.
+
+        Returns
+        -------
+        float or ndarray, shape ``(...)``
+            The distance to the nearest cuboid of the core, under the concept's weights.
+
+        Raises
+        ------
+        DimensionMismatchError, ConceptError
+            Wrong dimensionality or non-finite coordinates.
+        """
         x = self.space.check_points(points)
         gaps = _interval_gaps(self.space, x[..., None, :], self.p_min, self.p_max)
         d = self.space.combine(gaps, self.weights).min(axis=-1)
@@ -374,7 +428,19 @@ class Concept:
         return inter.size() / ps.with_parameters(c=po.c, weights=po.weights).size()
 
     def crisp_subset_of(self, other: "Concept") -> bool:
-        """Whether ``self`` is a crisp subset of ``other`` (every α-cut inside ``other``'s)."""
+        """Whether ``self`` is a crisp subset of ``other``: every α-cut of ``self`` inside ``other``'s.
+
+        Parameters
+        ----------
+        other : Concept
+            A concept of the same space.
+
+        Returns
+        -------
+        bool
+            True when ``μ₀`` does not exceed ``other``'s, every corner of the core reaches ``μ₀`` in
+            ``other`` and ``other`` decays no slower on its dimensions.
+        """
         if self.mu > other.mu:
             return False
         dims = self.dimensions
@@ -392,7 +458,18 @@ class Concept:
         return bool(np.all(theirs[other.dimensions] <= mine[other.dimensions]))
 
     def implies(self, other: "Concept") -> float:
-        """Degree of implication ``self ⇒ other``, equal to :meth:`subset_of` (arXiv:1707.02292, §4)."""
+        """Degree of implication ``self ⇒ other``, equal to :meth:`subset_of` (arXiv:1707.02292, §4).
+
+        Parameters
+        ----------
+        other : Concept
+            A concept of the same space.
+
+        Returns
+        -------
+        float
+            In ``[0, 1]``.
+        """
         return self.subset_of(other)
 
     def similarity(self, other: "Concept", method: str = "jaccard") -> float:
@@ -521,7 +598,14 @@ class Concept:
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict:
-        """JSON-ready description (bounds ``±inf`` as strings)."""
+        """A JSON-ready description (infinite bounds as strings).
+
+        Returns
+        -------
+        dict
+            ``cuboids`` (``p_min``, ``p_max``), ``domains``, ``mu``, ``c`` and ``weights``;
+            :meth:`from_dict` reads it back.
+        """
         return {
             "cuboids": [
                 {"p_min": [json_float(v) for v in lo], "p_max": [json_float(v) for v in hi]}
@@ -535,7 +619,24 @@ class Concept:
 
     @classmethod
     def from_dict(cls, space: ConceptualSpace, data: Mapping) -> "Concept":
-        """Inverse of :meth:`to_dict` (validated like :meth:`from_cuboids`)."""
+        """The inverse of :meth:`to_dict`, validated like :meth:`from_cuboids`.
+
+        Parameters
+        ----------
+        space : ConceptualSpace
+            The space of the concept.
+        data : mapping
+            A description from :meth:`to_dict`.
+
+        Returns
+        -------
+        Concept
+
+        Raises
+        ------
+        ConceptError
+            If a required field is missing or the description is invalid.
+        """
         try:
             cuboids = [([float(v) for v in cub["p_min"]], [float(v) for v in cub["p_max"]]) for cub in data["cuboids"]]
             w = data.get("weights")

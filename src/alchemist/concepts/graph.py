@@ -64,18 +64,59 @@ def similarity_attraction(coordinates, space: ConceptualSpace, k: int = 10, stre
 
 
 def category_repulsion(labels, strength: float = 1.0):
-    """A ``GroupRepulsion`` force separating nodes of different categories (``labels (n_nodes,)``)."""
+    """A ``GroupRepulsion`` force separating the nodes of different categories in a layout.
+
+    Parameters
+    ----------
+    labels : array_like, shape ``(n_nodes,)``
+        Category of each node (row = node row in the layout).
+    strength : float
+        Scale of the force.
+
+    Returns
+    -------
+    alchemist.layout.forces.GroupRepulsion
+        An extra force for :func:`alchemist.layout.forceatlas2` (``forces=[...]``).
+
+    Examples
+    --------
+    >>> type(category_repulsion([0, 0, 1])).__name__
+    'GroupRepulsion'
+    """
     from alchemist.layout.forces import GroupRepulsion
 
     return GroupRepulsion(np.asarray(labels), strength=strength)
 
 
 def space_events(space: ConceptualSpace, concepts=None) -> list[tuple[str, dict]]:
-    """``(event_type, payload)`` pairs describing a space and its concepts/regions.
+    """``(event_type, payload)`` pairs describing a space and its concepts and regions.
 
-    ``conceptual_space_created`` carries :meth:`ConceptualSpace.to_dict`; each fuzzy concept or
-    prototype set becomes ``concept_added`` (``space_id``, ``concept_id``, ``kind``, ``concept``),
-    each :class:`ConvexRegion` a ``region_added`` (``space_id``, ``region_id``, ``A``, ``b``).
+    Parameters
+    ----------
+    space : ConceptualSpace
+        The space: a ``conceptual_space_created`` event carrying :meth:`ConceptualSpace.to_dict`.
+    concepts : mapping, optional
+        ``{id: item}``: each fuzzy :class:`Concept` or :class:`PrototypeConcepts` becomes a
+        ``concept_added`` event (``space_id``, ``concept_id``, ``kind`` and the concept), each
+        :class:`ConvexRegion` a ``region_added`` event (``space_id``, ``region_id``, ``A``, ``b``).
+
+    Returns
+    -------
+    list of (str, dict)
+        The events, space first; :func:`space_from_events` reads them back.
+
+    Raises
+    ------
+    ConceptError
+        If an item is of another type.
+
+    Examples
+    --------
+    >>> from alchemist.concepts import Concept, ConceptualSpace
+    >>> plane = ConceptualSpace({"a": [0, 1]}, name="plane")
+    >>> events = space_events(plane, {"unit": Concept.from_cuboids(plane, [([0, 0], [1, 1])])})
+    >>> [event_type for event_type, _ in events]
+    ['conceptual_space_created', 'concept_added']
     """
     out = [("conceptual_space_created", space.to_dict())]
     for name, item in dict(concepts or {}).items():
@@ -94,7 +135,33 @@ def space_events(space: ConceptualSpace, concepts=None) -> list[tuple[str, dict]
 
 
 def space_from_events(events) -> tuple[ConceptualSpace, dict]:
-    """Rebuild ``(space, {id: concept or region})`` from :func:`space_events` output (in order)."""
+    """Rebuild a space and its concepts and regions from :func:`space_events` output.
+
+    Parameters
+    ----------
+    events : iterable of (str, dict)
+        ``(event_type, payload)`` in order; unknown event types are ignored.
+
+    Returns
+    -------
+    space : ConceptualSpace
+    items : dict
+        ``{id: Concept, PrototypeConcepts or ConvexRegion}``.
+
+    Raises
+    ------
+    ConceptError
+        If there is no ``conceptual_space_created`` event, or another event precedes it.
+
+    Examples
+    --------
+    >>> from alchemist.concepts import Concept, ConceptualSpace
+    >>> plane = ConceptualSpace({"a": [0, 1]}, name="plane")
+    >>> unit = Concept.from_cuboids(plane, [([0, 0], [1, 1])])
+    >>> space, items = space_from_events(space_events(plane, {"unit": unit}))
+    >>> space.name, items["unit"] == unit
+    ('plane', True)
+    """
     space, items = None, {}
     for event_type, payload in events:
         if event_type == "conceptual_space_created":
@@ -113,12 +180,33 @@ def space_from_events(events) -> tuple[ConceptualSpace, dict]:
 
 
 def position_events(node_ids, coordinates, space_id: str = "space") -> list[tuple[str, dict]]:
-    """``conceptual_position_set`` payloads (``node_id``, ``coordinates`` list of float, ``space_id``).
+    """``conceptual_position_set`` events placing graph nodes in a conceptual space.
+
+    Parameters
+    ----------
+    node_ids : sequence
+        Node ids (turned into strings).
+    coordinates : array_like, shape ``(n_nodes, n_dims)``
+        Their conceptual coordinates.
+    space_id : str
+        The space's name.
+
+    Returns
+    -------
+    list of (str, dict)
+        One ``("conceptual_position_set", {"node_id", "coordinates", "space_id"})`` per node.
 
     Raises
     ------
-    DimensionMismatchError, ConceptError
-        Lengths differ, or a coordinate is not finite.
+    DimensionMismatchError
+        If the lengths differ or ``coordinates`` is not 2-D.
+    ConceptError
+        If a coordinate is not finite.
+
+    Examples
+    --------
+    >>> position_events(["n1"], [[0.5, 1.0]], "plane")
+    [('conceptual_position_set', {'node_id': 'n1', 'coordinates': [0.5, 1.0], 'space_id': 'plane'})]
     """
     ids = [str(i) for i in node_ids]
     x = np.asarray(coordinates, dtype=np.float64)

@@ -20,16 +20,35 @@ __all__ = ["fit_prototypes", "fit_cuboid_concepts", "detect_categories", "neares
 
 
 def fit_prototypes(space: ConceptualSpace, points, labels) -> PrototypeConcepts:
-    """Prototype per label: the mean point of its members (circular dimensions: circular mean).
+    """One prototype per label: the mean of its members (circular dimensions: the circular mean).
 
     Parameters
     ----------
-    points : array_like ``(n_points, n_dims)``
-    labels : array_like ``(n_points,)`` hashable
+    space : ConceptualSpace
+        The space.
+    points : array_like, shape ``(n_points, n_dims)``
+        Labelled points.
+    labels : array_like, shape ``(n_points,)``
+        A hashable label per point.
 
     Returns
     -------
-    PrototypeConcepts, names sorted.
+    PrototypeConcepts
+        Named by the labels (as strings), sorted.
+
+    Raises
+    ------
+    DimensionMismatchError
+        If the shapes do not fit.
+    ConceptError
+        If no points are given.
+
+    Examples
+    --------
+    >>> from alchemist.concepts import ConceptualSpace
+    >>> pc = fit_prototypes(ConceptualSpace({"a": [0, 1]}), [[0, 0], [0, 2], [4, 4]], ["x", "x", "y"])
+    >>> pc.names, pc.prototypes.tolist()
+    (['x', 'y'], [[0.0, 1.0], [4.0, 4.0]])
     """
     x, labels = _labelled(space, points, labels)
     names = sorted(set(labels.tolist()), key=str)
@@ -38,14 +57,44 @@ def fit_prototypes(space: ConceptualSpace, points, labels) -> PrototypeConcepts:
 
 
 def fit_cuboid_concepts(space: ConceptualSpace, points, labels, quantile: float = 0.25, mu: float = 1.0) -> dict[str, Concept]:
-    """One fuzzy concept per label: core = the box between the ``quantile`` and ``1 − quantile``
-    per-dimension quantiles of its points; ``c`` puts membership 1/2 at the median distance of
-    its points outside the core.
+    """One fuzzy concept per label, fitted to its points.
+
+    The core is the box between the ``quantile`` and ``1 − quantile`` per-dimension quantiles of
+    the label's points; ``c`` puts membership 1/2 at the median distance of its points outside
+    the core.
+
+    Parameters
+    ----------
+    space : ConceptualSpace
+        The space.
+    points : array_like, shape ``(n_points, n_dims)``
+        Labelled points.
+    labels : array_like, shape ``(n_points,)``
+        A hashable label per point.
+    quantile : float
+        In ``[0, 0.5)``; 0 gives the bounding box.
+    mu : float
+        Maximal membership of every concept.
+
+    Returns
+    -------
+    dict of str to Concept
+        By label, sorted.
 
     Raises
     ------
     ConceptError
-        If ``quantile`` is not in ``[0, 0.5)``.
+        If ``quantile`` is not in ``[0, 0.5)`` or no points are given.
+    DimensionMismatchError
+        If the shapes do not fit.
+
+    Examples
+    --------
+    >>> from alchemist.concepts import ConceptualSpace
+    >>> pts = [[0, 0], [0, 2], [1, 1], [4, 4], [5, 5]]
+    >>> concepts = fit_cuboid_concepts(ConceptualSpace({"a": [0, 1]}), pts, ["x", "x", "x", "y", "y"])
+    >>> concepts["x"].cuboids
+    [([0.0, 0.5], [0.5, 1.5])]
     """
     if not 0.0 <= quantile < 0.5:
         raise ConceptError(f"quantile = {quantile!r} must lie in [0, 0.5)")
@@ -64,10 +113,36 @@ def fit_cuboid_concepts(space: ConceptualSpace, points, labels, quantile: float 
 
 
 def detect_categories(points, n_categories: int, method: str = "kmeans", random_state: int = 0, backend: str = "auto"):
-    """Unsupervised categories: ``(labels (n_points,) int64, centers (k, n_dims) float64)``.
+    """Unsupervised categories of points (scikit-learn, on the CPU).
 
-    ``method="kmeans"`` (scikit-learn KMeans, k-means++) or ``"gmm"`` (GaussianMixture, full
-    covariances). Runs on the CPU with scikit-learn.
+    Parameters
+    ----------
+    points : array_like, shape ``(n_points, n_dims)``
+        Finite coordinates.
+    n_categories : int
+        Number of categories, ``1 … n_points``.
+    method : {"kmeans", "gmm"}
+        ``KMeans`` (k-means++, 4 starts) or ``GaussianMixture`` (full covariances).
+    random_state : int
+        Seed.
+    backend : str
+        Accepted for symmetry with the other calls; the computation runs on the CPU.
+
+    Returns
+    -------
+    labels : ndarray, shape ``(n_points,)``, int64
+    centers : ndarray, shape ``(n_categories, n_dims)``, float64
+
+    Raises
+    ------
+    ConceptError
+        On non-finite points, an ``n_categories`` out of range or an unknown ``method``.
+
+    Examples
+    --------
+    >>> labels, centers = detect_categories([[0, 0], [0, 1], [10, 10], [10, 11]], 2)
+    >>> bool(labels[0] == labels[1] != labels[2] == labels[3])
+    True
     """
     x = np.asarray(points, dtype=np.float64)
     if x.ndim != 2 or not np.isfinite(x).all():
@@ -88,10 +163,37 @@ def detect_categories(points, n_categories: int, method: str = "kmeans", random_
 
 
 def nearest_neighbors(points, queries, k: int = 1, space: ConceptualSpace | None = None):
-    """k nearest points of each query via scipy's cKDTree: ``(distances, indices)``, ``(n_q, k)``.
+    """The ``k`` nearest points of each query (SciPy's ``cKDTree``).
 
-    With a ``space`` whose metric is Euclidean after weight scaling (one domain, continuous),
-    coordinates are rescaled by the salience weights; other spaces raise.
+    Parameters
+    ----------
+    points : array_like, shape ``(n, n_dims)``
+        The points searched.
+    queries : array_like, shape ``(n_q, n_dims)``
+        The query points.
+    k : int
+        Neighbours per query, ``1 … n``.
+    space : ConceptualSpace, optional
+        A space whose metric is Euclidean after weight scaling (one continuous domain): the
+        coordinates are rescaled by its salience weights.
+
+    Returns
+    -------
+    distances : ndarray, shape ``(n_q, k)``, float64
+    indices : ndarray, shape ``(n_q, k)``, int64
+
+    Raises
+    ------
+    DimensionMismatchError
+        If the arrays are not 2-D of equal widths.
+    ConceptError
+        If ``space`` is not Euclidean or ``k`` is out of range.
+
+    Examples
+    --------
+    >>> d, i = nearest_neighbors([[0, 0], [1, 0], [5, 5]], [[0.9, 0.1]], k=2)
+    >>> d.round(4).tolist(), i.tolist()
+    ([[0.1414, 0.9055]], [[1, 0]])
     """
     from scipy.spatial import cKDTree
 
@@ -115,7 +217,31 @@ def nearest_neighbors(points, queries, k: int = 1, space: ConceptualSpace | None
 
 
 def project_2d(points, method: str = "pca", random_state: int = 0) -> np.ndarray:
-    """2-D coordinates for display, ``(n_points, 2)`` float32: PCA or metric MDS (scikit-learn)."""
+    """2-D coordinates of points for display.
+
+    Parameters
+    ----------
+    points : array_like, shape ``(n_points, n_dims)``
+        Finite coordinates, ``n_dims >= 2``.
+    method : {"pca", "mds"}
+        Principal components or metric multidimensional scaling (scikit-learn).
+    random_state : int
+        Seed.
+
+    Returns
+    -------
+    ndarray, shape ``(n_points, 2)``, float32
+
+    Raises
+    ------
+    ConceptError
+        On a bad shape, non-finite points or an unknown ``method``.
+
+    Examples
+    --------
+    >>> project_2d([[0, 0, 0], [1, 1, 1], [2, 2, 2]]).shape
+    (3, 2)
+    """
     x = np.asarray(points, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] < 2 or not np.isfinite(x).all():
         raise ConceptError(f"points must be a finite (n_points, n_dims >= 2) array, got shape {x.shape}")

@@ -22,8 +22,24 @@ class PrototypeConcepts:
     Parameters
     ----------
     space : ConceptualSpace
-    prototypes : mapping of str to array_like ``(n_dims,)``, or array ``(k, n_dims)`` with ``names``
+        The space and its metric.
+    prototypes : mapping of str to array_like, or array_like, shape ``(k, n_dims)``
+        The prototypes, named by the mapping's keys or by ``names``.
     names : sequence of str, optional
+        Names of an array of prototypes (``"0"``, ``"1"``, ... by default).
+
+    Raises
+    ------
+    DimensionMismatchError
+        If the prototypes do not fit the space or ``names`` has the wrong length.
+
+    Examples
+    --------
+    >>> from alchemist.concepts import ConceptualSpace
+    >>> plane = ConceptualSpace({"a": [0, 1]})
+    >>> pc = PrototypeConcepts(plane, {"cold": [0, 0], "warm": [4, 4]})
+    >>> pc.names_of([[1, 1], [3, 3]], backend="cpu").tolist()
+    ['cold', 'warm']
     """
 
     def __init__(self, space: ConceptualSpace, prototypes, names=None):
@@ -40,17 +56,60 @@ class PrototypeConcepts:
         self.names = list(names)
 
     def categorize(self, points, backend: str = "auto") -> np.ndarray:
-        """``(n_points,)`` int64 index of each point's nearest prototype (its Voronoi cell)."""
+        """The Voronoi cell of each point: the index of its nearest prototype.
+
+        Parameters
+        ----------
+        points : array_like, shape ``(n_points, n_dims)``
+            The points.
+        backend : {"auto", "cpu", "cuda"}
+            Where to compute (see :func:`alchemist.concepts.categorize`).
+
+        Returns
+        -------
+        ndarray, shape ``(n_points,)``, int64
+        """
         return categorize(points, self.prototypes, self.space, backend=backend)
 
     def names_of(self, points, backend: str = "auto") -> np.ndarray:
-        """``(n_points,)`` object array of concept names."""
+        """The concept name of each point (its nearest prototype's).
+
+        Parameters
+        ----------
+        points : array_like, shape ``(n_points, n_dims)``
+            The points.
+        backend : {"auto", "cpu", "cuda"}
+            Where to compute.
+
+        Returns
+        -------
+        ndarray, shape ``(n_points,)``, object
+        """
         from alchemist.backend import to_numpy
 
         return np.asarray(self.names, dtype=object)[to_numpy(self.categorize(points, backend=backend))]
 
     def similarities(self, points, c: float = 1.0) -> np.ndarray:
-        """``(n_points, k)`` similarity ``exp(−c·d)`` of each point to each prototype."""
+        """Similarity ``exp(−c·d)`` of each point to each prototype.
+
+        Parameters
+        ----------
+        points : array_like, shape ``(n_points, n_dims)``
+            The points.
+        c : float
+            Sensitivity.
+
+        Returns
+        -------
+        ndarray, shape ``(n_points, k)``
+
+        Examples
+        --------
+        >>> from alchemist.concepts import ConceptualSpace
+        >>> pc = PrototypeConcepts(ConceptualSpace({"a": [0, 1]}), {"cold": [0, 0], "warm": [4, 4]})
+        >>> pc.similarities([[0, 0]]).round(4).tolist()
+        [[1.0, 0.0183]]
+        """
         return np.exp(-c * distance_matrix(points, self.prototypes, self.space, backend="cpu"))
 
 
@@ -60,13 +119,27 @@ class ConvexRegion:
     Parameters
     ----------
     space : ConceptualSpace
+        The space.
     A : array_like, shape ``(n_halfspaces, n_dims)``
+        Normals of the half-spaces.
     b : array_like, shape ``(n_halfspaces,)``
+        Their offsets.
 
     Raises
     ------
-    DimensionMismatchError, ConceptError
-        Wrong shapes, non-finite coefficients or an all-zero normal.
+    DimensionMismatchError
+        If the shapes do not fit each other or the space.
+    ConceptError
+        On non-finite coefficients or an all-zero normal.
+
+    Examples
+    --------
+    >>> from alchemist.concepts import ConceptualSpace
+    >>> square = ConvexRegion(ConceptualSpace({"a": [0, 1]}), [[1, 0], [0, 1], [-1, 0], [0, -1]], [1, 1, 0, 0])
+    >>> square.contains([[0.5, 0.5], [2, 0.5]]).tolist()
+    [True, False]
+    >>> round(float(square.membership([2, 0.5])), 4)  # one unit outside: exp(-1)
+    0.3679
     """
 
     def __init__(self, space: ConceptualSpace, A, b):
@@ -86,8 +159,29 @@ class ConvexRegion:
     def voronoi_cell(cls, prototypes, index: int, space: ConceptualSpace) -> "ConvexRegion":
         """The Euclidean Voronoi cell of ``prototypes[index]`` as half-spaces (bisector planes).
 
-        Valid for a space whose metric is Euclidean after rescaling by the salience weights
-        (one domain); the weights are folded into the normals.
+        Valid for a space whose metric is Euclidean after rescaling by the salience weights (one
+        domain); the weights are folded into the normals.
+
+        Parameters
+        ----------
+        prototypes : array_like, shape ``(k, n_dims)``
+            The prototypes.
+        index : int
+            The prototype whose cell is wanted.
+        space : ConceptualSpace
+            The space.
+
+        Returns
+        -------
+        ConvexRegion
+            ``k - 1`` half-spaces.
+
+        Examples
+        --------
+        >>> from alchemist.concepts import ConceptualSpace
+        >>> cell = ConvexRegion.voronoi_cell([[0, 0], [2, 0]], 0, ConceptualSpace({"a": [0, 1]}))
+        >>> cell.contains([0.9, 5.0]), cell.contains([1.1, 0.0])
+        (True, False)
         """
         p = space.check_points(np.atleast_2d(prototypes), "prototypes")
         dim_w, dom_w = space.weights.arrays(space)
@@ -98,13 +192,38 @@ class ConvexRegion:
         return cls(space, A, b)
 
     def contains(self, points, tolerance: float = 0.0) -> np.ndarray | bool:
-        """Whether each point satisfies every half-space (``A x ≤ b + tolerance``)."""
+        """Whether each point satisfies every half-space, ``A x ≤ b + tolerance``.
+
+        Parameters
+        ----------
+        points : array_like, shape ``(n_dims,)`` or ``(n_points, n_dims)``
+            The points.
+        tolerance : float
+            Slack on every half-space.
+
+        Returns
+        -------
+        bool or ndarray of bool, shape ``(n_points,)``
+        """
         x = self.space.check_points(points)
         out = np.all(x @ self.A.T <= self.b + tolerance, axis=-1)
         return bool(out) if out.ndim == 0 else out
 
     def membership(self, points, c: float = 1.0) -> np.ndarray | float:
-        """Fuzzy membership ``exp(−c · max(0, max_i (a_i·x − b_i)/‖a_i‖))`` (1 inside)."""
+        """Fuzzy membership ``exp(−c · max(0, max_i (a_i·x − b_i)/‖a_i‖))``: 1 inside, decaying with
+        the distance past the most violated half-space.
+
+        Parameters
+        ----------
+        points : array_like, shape ``(n_dims,)`` or ``(n_points, n_dims)``
+            The points.
+        c : float
+            Sensitivity.
+
+        Returns
+        -------
+        float or ndarray, shape ``(n_points,)``
+        """
         x = self.space.check_points(points)
         viol = (x @ self.A.T - self.b) / np.linalg.norm(self.A, axis=1)
         out = np.exp(-c * np.maximum(viol.max(axis=-1), 0.0))

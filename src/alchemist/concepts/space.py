@@ -54,6 +54,12 @@ class Weights:
     -----
     Normalisation as in Bechberger & Kühnberger (2017, arXiv:1706.06366, Def. 3); merging as
     their weighted average followed by renormalisation (§4.1).
+
+    Examples
+    --------
+    >>> Weights({"color": 2, "shape": 1}, {"color": {0: 1}, "shape": {1: 1, 2: 3}})
+    Weights({'color': 1.3333333333333333, 'shape': 0.6666666666666666},
+            {'color': {0: 1.0}, 'shape': {1: 0.25, 2: 0.75}})
     """
 
     def __init__(self, domain_weights: Mapping[str, float], dimension_weights: Mapping[str, Mapping[int, float]]):
@@ -94,12 +100,32 @@ class Weights:
         return True
 
     def merge(self, other: "Weights", s: float = 0.5, t: float = 0.5) -> "Weights":
-        """Weighted average ``s·self + (1−s)·other`` (domains) and ``t·…`` (dimensions), renormalised.
+        """The weighted average of two weightings, renormalised (arXiv:1706.06366, §4.1).
 
-        Domains weighted by only one of the two keep that one's weights.
+        Parameters
+        ----------
+        other : Weights
+            The other weighting.
+        s : float
+            Share of ``self`` in the domain weights (``s·self + (1−s)·other``).
+        t : float
+            Share of ``self`` in the dimension weights.
+
+        Returns
+        -------
+        Weights
+            Domains weighted by only one of the two keep that one's weights.
+
+        Examples
+        --------
+        >>> a = Weights({"color": 2, "shape": 1}, {"color": {0: 1}, "shape": {1: 1}})
+        >>> b = Weights({"color": 1, "shape": 2}, {"color": {0: 1}, "shape": {1: 1}})
+        >>> sorted(a.merge(b).domain_weights.items())
+        [('color', 1.0), ('shape', 1.0)]
         """
         dom, dim = {}, {}
-        for name in set(self.domain_weights) | set(other.domain_weights):
+        # in a fixed order (self's domains, then other's), so that the result does not depend on hashing
+        for name in [*self.domain_weights, *(d for d in other.domain_weights if d not in self.domain_weights)]:
             if name in self.domain_weights and name in other.domain_weights:
                 dom[name] = s * self.domain_weights[name] + (1.0 - s) * other.domain_weights[name]
                 mine, theirs = self.dimension_weights[name], other.dimension_weights[name]
@@ -111,17 +137,41 @@ class Weights:
         return Weights(dom, dim)
 
     def project(self, domain_names) -> "Weights":
-        """The weights restricted to ``domain_names``, renormalised."""
+        """The weights restricted to some domains, renormalised.
+
+        Parameters
+        ----------
+        domain_names : iterable of str
+            Domains to keep (each must be weighted here).
+
+        Returns
+        -------
+        Weights
+
+        Raises
+        ------
+        KeyError
+            If a domain is not weighted here.
+        """
         return Weights(
             {d: self.domain_weights[d] for d in domain_names},
             {d: dict(self.dimension_weights[d]) for d in domain_names},
         )
 
     def per_dimension(self, n_dims: int) -> np.ndarray:
-        """``(n_dims,) float64`` array of ``w_δ · sqrt(w_d)`` per dimension (0 where unweighted).
+        """The factor ``w_δ · sqrt(w_d)`` of each dimension (0 where unweighted).
 
-        This is the factor a one-dimensional domain contributes per unit of coordinate
-        difference; the hypervolume formula and the sensitivity checks use it.
+        This is what a one-dimensional domain contributes per unit of coordinate difference; the
+        hypervolume formula and the sensitivity checks use it.
+
+        Parameters
+        ----------
+        n_dims : int
+            Number of dimensions of the space.
+
+        Returns
+        -------
+        ndarray, shape ``(n_dims,)``, float64
         """
         out = np.zeros(n_dims)
         for dom, dims in self.dimension_weights.items():
@@ -130,7 +180,20 @@ class Weights:
         return out
 
     def arrays(self, space: "ConceptualSpace") -> tuple[np.ndarray, np.ndarray]:
-        """``(dim_w (n_dims,), dom_w (n_domains,))`` in the space's domain order (0 = unweighted)."""
+        """The weights as arrays in a space's domain order.
+
+        Parameters
+        ----------
+        space : ConceptualSpace
+            The space that orders the domains.
+
+        Returns
+        -------
+        dim_w : ndarray, shape ``(n_dims,)``
+            Weight of each dimension within its domain (0 where unweighted).
+        dom_w : ndarray, shape ``(n_domains,)``
+            Weight of each domain (0 where unweighted).
+        """
         dim_w = np.zeros(space.n_dims)
         dom_w = np.zeros(len(space.domains))
         for i, name in enumerate(space.domains):
@@ -141,6 +204,13 @@ class Weights:
         return dim_w, dom_w
 
     def to_dict(self) -> dict:
+        """A JSON-ready description (dimension indices as strings); :meth:`from_dict` reads it back.
+
+        Returns
+        -------
+        dict
+            ``{"domain_weights": {...}, "dimension_weights": {domain: {"index": weight}}}``.
+        """
         return {
             "domain_weights": dict(self.domain_weights),
             "dimension_weights": {k: {str(d): w for d, w in v.items()} for k, v in self.dimension_weights.items()},
@@ -148,6 +218,24 @@ class Weights:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "Weights":
+        """The inverse of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        data : mapping
+            ``{"domain_weights": ..., "dimension_weights": ...}``.
+
+        Returns
+        -------
+        Weights
+
+        Raises
+        ------
+        KeyError
+            If a field is missing.
+        ConceptError
+            If a weight is not positive and finite.
+        """
         return cls(
             data["domain_weights"],
             {k: {int(d): w for d, w in v.items()} for k, v in data["dimension_weights"].items()},
@@ -273,11 +361,28 @@ class ConceptualSpace:
 
     @property
     def domain_of(self) -> np.ndarray:
-        """``(n_dims,) int64``: index (in ``domains`` order) of each dimension's domain."""
+        """Index (in ``domains`` order) of each dimension's domain, ``(n_dims,) int64`` (a copy)."""
         return self._domain_of.copy()
 
     def weights_for(self, weights=None) -> Weights:
-        """Resolve a ``weights=`` argument: None → the space's, a mapping → domain weights."""
+        """Resolve a ``weights=`` argument.
+
+        Parameters
+        ----------
+        weights : None, Weights or mapping of str to float
+            None: the space's weights; a mapping: domain weights (with the space's dimension weights).
+
+        Returns
+        -------
+        Weights
+
+        Raises
+        ------
+        UnknownDomainError
+            If a domain is not in the space.
+        ConceptError
+            If ``weights`` has another type or a weight is not positive.
+        """
         if weights is None:
             return self.weights
         if isinstance(weights, Weights):
@@ -458,7 +563,20 @@ class ConceptualSpace:
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict:
-        """JSON-ready description; :meth:`from_dict` rebuilds an equal space."""
+        """A JSON-ready description (the payload of ``conceptual_space_created``).
+
+        Returns
+        -------
+        dict
+            ``space_id``, ``domains``, ``dimension_names``, ``kinds``, ``ranges`` (infinities as
+            strings), ``weights`` and ``dimension_weights``; :meth:`from_dict` rebuilds an equal space.
+
+        Examples
+        --------
+        >>> space = ConceptualSpace({"color": [0], "shape": [1, 2]})
+        >>> ConceptualSpace.from_dict(space.to_dict()) == space
+        True
+        """
         return {
             "space_id": self.name,
             "domains": {k: list(v) for k, v in self.domains.items()},
@@ -473,7 +591,22 @@ class ConceptualSpace:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "ConceptualSpace":
-        """Inverse of :meth:`to_dict` (also reads a ``conceptual_space_created`` payload)."""
+        """The inverse of :meth:`to_dict` (also reads a ``conceptual_space_created`` payload).
+
+        Parameters
+        ----------
+        data : mapping
+            A description with at least ``domains``.
+
+        Returns
+        -------
+        ConceptualSpace
+
+        Raises
+        ------
+        ConceptError
+            If a required field is missing or the description is invalid.
+        """
         try:
             return cls(
                 data["domains"],
@@ -492,7 +625,31 @@ class ConceptualSpace:
 
 
 def soft_betweenness(space: ConceptualSpace, x, y, z, weights: Weights) -> np.ndarray:
-    """``d(x,z) / (d(x,y) + d(y,z))`` under ``weights`` (1 where the denominator is 0)."""
+    """Soft betweenness of ``y`` between ``x`` and ``z``: ``d(x,z) / (d(x,y) + d(y,z))``.
+
+    1 when ``y`` lies on a shortest path from ``x`` to ``z`` (Bechberger & Kühnberger 2017,
+    arXiv:1707.02292, §6), smaller the farther it is off.
+
+    Parameters
+    ----------
+    space : ConceptualSpace
+        The space and its metric.
+    x, y, z : array_like, shape ``(..., n_dims)``
+        Points (broadcast together).
+    weights : Weights
+        Salience weights of the metric.
+
+    Returns
+    -------
+    ndarray
+        In ``[0, 1]``; 1 where the denominator is 0.
+
+    Examples
+    --------
+    >>> space = ConceptualSpace({"color": [0], "shape": [1, 2]})
+    >>> float(soft_betweenness(space, [0, 0, 0], [1, 0, 0], [2, 0, 0], space.weights))
+    1.0
+    """
     dxy = space.combine(space.differences(x, y), weights)
     dyz = space.combine(space.differences(y, z), weights)
     dxz = space.combine(space.differences(x, z), weights)
@@ -502,8 +659,20 @@ def soft_betweenness(space: ConceptualSpace, x, y, z, weights: Weights) -> np.nd
 
 # ---------------------------------------------------------------------- helpers
 def check_positive(what: str, value) -> None:
-    """Raise :class:`~alchemist.errors.ConceptError` naming ``what`` unless ``value`` is a
-    positive finite number (a weight, a sensitivity)."""
+    """Check that a weight or a sensitivity is a positive finite number.
+
+    Parameters
+    ----------
+    what : str
+        What the value is, for the message.
+    value : object
+        The value.
+
+    Raises
+    ------
+    ConceptError
+        Naming ``what`` and the value, unless ``value`` is positive and finite.
+    """
     try:
         ok = float(value) > 0 and math.isfinite(float(value))
     except (TypeError, ValueError):
@@ -513,7 +682,23 @@ def check_positive(what: str, value) -> None:
 
 
 def json_float(x: float):
-    """``x``, or ``"inf"`` / ``"-inf"`` for an infinite value (JSON has no infinity)."""
+    """A float as JSON can hold it.
+
+    Parameters
+    ----------
+    x : float
+        The value.
+
+    Returns
+    -------
+    float or str
+        ``x``, or ``"inf"`` / ``"-inf"`` for an infinite value (JSON has no infinity).
+
+    Examples
+    --------
+    >>> json_float(1.5), json_float(float("-inf"))
+    (1.5, '-inf')
+    """
     return x if math.isfinite(x) else ("inf" if x > 0 else "-inf")
 
 
