@@ -190,7 +190,9 @@ class GraphFold:
         return self.chain.expire(self.chain_wait if max_age is None else float(max_age))
 
     def _apply(self, events: list[Event]) -> list[tuple[Event, Exception]]:
-        """Apply admitted events: the bulk columns while they keep the edge-list shape, then the graph."""
+        """Apply admitted events: the bulk columns while they keep the edge-list shape, then the
+        graph. The chain has admitted them: an unexpected exception while applying one refuses
+        that event alone (never the batch, never silently)."""
         if self._bulk is not None:
             taken = self._bulk.take(events, self.graph_id)
             self.applied += taken
@@ -198,10 +200,22 @@ class GraphFold:
                 return []
             self._materialise()
             events = events[taken:]
-        result = self._graph_or_new().apply(events, errors="collect")
-        self.applied += result.applied
-        self._graph_duplicates += result.duplicates
-        return list(result)
+        graph = self._graph_or_new()
+        try:
+            results = [(events, graph.apply(events, errors="collect"))]
+        except Exception:
+            results = []
+            for event in events:
+                try:
+                    results.append(([event], graph.apply([event], errors="collect")))
+                except Exception as exc:
+                    results.append(([event], [(event, exc)]))
+        refused: list[tuple[Event, Exception]] = []
+        for _, result in results:
+            self.applied += getattr(result, "applied", 0)
+            self._graph_duplicates += getattr(result, "duplicates", 0)
+            refused += list(result)
+        return refused
 
     def _apply_with_imports(self, events: list[Event]) -> list[tuple[Event, Exception]]:
         """Apply events around ``graph_imported`` ones, whose tables go to ``Graph.apply_columns``."""
@@ -317,7 +331,7 @@ class _Bulk:
                             codes[n] = len(codes)
                         pending.clear()
                     cu, cv = codes[u], codes[v]
-                except KeyError:
+                except (KeyError, TypeError):
                     break
                 add_source(cu)
                 add_target(cv)
@@ -325,7 +339,7 @@ class _Bulk:
                 n_edges += 1
             elif kind == "node_added":
                 node = p.get("node_id")
-                if len(p) != 1 or len(pending) > 1 or node in codes or (
+                if len(p) != 1 or type(node) is not str or len(pending) > 1 or node in codes or (
                         pending and pending[0].payload["node_id"] == node):
                     break
                 pending.append(event)
