@@ -230,6 +230,14 @@ def incremental_layout(
     LayoutError
         If ``previous_positions`` has more rows than the graph has nodes or is not ``(n, 2)``,
         a non-new row is not finite, or ``settle`` is unknown.
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> import numpy as np
+    >>> pos = forceatlas2(nx.path_graph(3), 20, seed=1, backend="cpu")
+    >>> grown = incremental_layout(nx.path_graph(4), pos, iterations=5, seed=0, backend="cpu")
+    >>> grown.shape, bool(np.array_equal(grown[:2], pos[:2]))  # node 2 settles with the new node 3
+    ((4, 2), True)
     """
     g = as_layout_graph(graph)
     n = g.n_nodes

@@ -50,13 +50,44 @@ class Force:
     :meth:`validate` is called once by :func:`~alchemist.layout.forceatlas2` before the first
     iteration with the number of nodes, so that a force whose node indices or labels do not fit
     the graph fails early with a :class:`~alchemist.errors.LayoutError`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class TowardOrigin(Force):
+    ...     def compute(self, positions):
+    ...         return -positions
+    >>> TowardOrigin()(np.array([[1.0, 2.0]], np.float32)).tolist()
+    [[-1.0, -2.0]]
     """
 
     def validate(self, n_nodes: int) -> None:
-        """Check that the force fits a graph of ``n_nodes`` nodes; raise LayoutError if not."""
+        """Check that the force fits a graph of ``n_nodes`` nodes (the base class accepts any graph).
+
+        Parameters
+        ----------
+        n_nodes : int
+            Number of nodes of the graph being laid out.
+
+        Raises
+        ------
+        LayoutError
+            In subclasses, if a node index or label does not fit the graph.
+        """
 
     def compute(self, positions):  # pragma: no cover - abstract
-        """Return the ``(n_nodes, 2)`` force for ``positions``; subclasses override this."""
+        """The force for ``positions``; subclasses override this.
+
+        Parameters
+        ----------
+        positions : ndarray, shape ``(n_nodes, 2)``
+            Node positions (NumPy, or CuPy on the GPU backend).
+
+        Returns
+        -------
+        ndarray, shape ``(n_nodes, 2)``
+            The force on each node, in layout units.
+        """
         raise LayoutError(f"{type(self).__name__} does not implement compute(positions)")
 
     def __call__(self, positions):
@@ -90,6 +121,13 @@ class PairAttraction(Force):
     LayoutError
         If ``i`` and ``j`` (and ``weight``) differ in length, a weight is not finite,
         ``strength`` is negative, or (on :meth:`validate`) an index is outside the graph.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spring = PairAttraction([0], [1], strength=0.5)
+    >>> spring(np.array([[0, 0], [2, 0]], np.float32)).tolist()
+    [[1.0, 0.0], [-1.0, 0.0]]
     """
 
     def __init__(self, i, j, weight=None, strength: float = 1.0):
@@ -108,9 +146,33 @@ class PairAttraction(Force):
         self.strength = _strength(strength, type(self).__name__)
 
     def validate(self, n_nodes: int) -> None:
+        """Check that the node indices of the pairs fit a graph of ``n_nodes`` nodes.
+
+        Parameters
+        ----------
+        n_nodes : int
+            Number of nodes of the graph being laid out.
+
+        Raises
+        ------
+        LayoutError
+            Naming the first index outside ``0 … n_nodes - 1``.
+        """
         _check_indices(self.i, self.j, n_nodes, type(self).__name__)
 
     def compute(self, positions):
+        """The springs' forces, ``-strength · w · (p_i - p_j)`` on ``i`` and the opposite on ``j``.
+
+        Parameters
+        ----------
+        positions : ndarray, shape ``(n_nodes, 2)``
+            Node positions (NumPy, or CuPy on the GPU backend).
+
+        Returns
+        -------
+        ndarray, shape ``(n_nodes, 2)``
+            The force on each node, in layout units.
+        """
         xp = _namespace(positions)
         p = positions.astype(xp.float64)
         i, j = xp.asarray(self.i), xp.asarray(self.j)
@@ -147,9 +209,33 @@ class PairRepulsion(Force):
         self.strength = _strength(strength, type(self).__name__)
 
     def validate(self, n_nodes: int) -> None:
+        """Check that the node indices of the pairs fit a graph of ``n_nodes`` nodes.
+
+        Parameters
+        ----------
+        n_nodes : int
+            Number of nodes of the graph being laid out.
+
+        Raises
+        ------
+        LayoutError
+            Naming the first index outside ``0 … n_nodes - 1``.
+        """
         _check_indices(self.i, self.j, n_nodes, type(self).__name__)
 
     def compute(self, positions):
+        """The pairs' repulsions, ``strength · (p_i - p_j) / d²`` on ``i`` and the opposite on ``j``.
+
+        Parameters
+        ----------
+        positions : ndarray, shape ``(n_nodes, 2)``
+            Node positions (NumPy, or CuPy on the GPU backend).
+
+        Returns
+        -------
+        ndarray, shape ``(n_nodes, 2)``
+            The force on each node, in layout units.
+        """
         xp = _namespace(positions)
         p = positions.astype(xp.float64)
         i, j = xp.asarray(self.i), xp.asarray(self.j)
@@ -191,9 +277,28 @@ class GroupAttraction(_GroupForce):
     LayoutError
         If a label is below -1, ``strength`` is negative, or (on :meth:`validate`) ``labels``
         does not have one entry per node.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pull = GroupAttraction([0, 0, -1])  # nodes 0 and 1 in one group, node 2 in none
+    >>> pull(np.array([[0, 0], [2, 0], [5, 5]], np.float32)).tolist()
+    [[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0]]
     """
 
     def compute(self, positions):
+        """The pull of each grouped node toward its group's centroid.
+
+        Parameters
+        ----------
+        positions : ndarray, shape ``(n_nodes, 2)``
+            Node positions (NumPy, or CuPy on the GPU backend).
+
+        Returns
+        -------
+        ndarray, shape ``(n_nodes, 2)``
+            The force on each node, in layout units.
+        """
         xp = _namespace(positions)
         p = positions.astype(xp.float64)
         labels = xp.asarray(self.labels)
@@ -229,6 +334,18 @@ class GroupRepulsion(_GroupForce):
     """
 
     def compute(self, positions):
+        """The repulsion of the other groups' centroids, the same on every member of a group.
+
+        Parameters
+        ----------
+        positions : ndarray, shape ``(n_nodes, 2)``
+            Node positions (NumPy, or CuPy on the GPU backend).
+
+        Returns
+        -------
+        ndarray, shape ``(n_nodes, 2)``
+            The force on each node, in layout units.
+        """
         xp = _namespace(positions)
         p = positions.astype(xp.float64)
         labels = xp.asarray(self.labels)
@@ -270,6 +387,18 @@ class CallableForce(Force):
         self.fn = fn
 
     def compute(self, positions):
+        """The wrapped function's result on ``positions``.
+
+        Parameters
+        ----------
+        positions : ndarray, shape ``(n_nodes, 2)``
+            Node positions (NumPy, or CuPy on the GPU backend).
+
+        Returns
+        -------
+        ndarray, shape ``(n_nodes, 2)``
+            The force on each node, in layout units.
+        """
         xp = _namespace(positions)
         out = xp.asarray(self.fn(positions))
         if out.shape != positions.shape:

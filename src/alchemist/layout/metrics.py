@@ -45,6 +45,10 @@ def neighborhood_preservation(graph, positions, k: int | None = None) -> float:
     ----------
     .. [1] A. Kruiger, P. Rauber, R. Martins, A. Kerren, S. Kobourov, A. Telea, "Graph Layouts by
        t-SNE", Computer Graphics Forum 36(3), 2017 — the neighbourhood preservation metric.
+    Examples
+    --------
+    >>> neighborhood_preservation((3, [0, 1], [1, 2]), [[0, 0], [1, 0], [2, 0]])  # a path drawn straight
+    1.0
     """
     g = as_layout_graph(graph)
     pos = _positions(positions, g.n_nodes)
@@ -107,6 +111,10 @@ def stress(graph, positions, n_pivots: int = 100, seed: int | None = None) -> fl
        Large Data", GD 2006 — pivot sampling.
     .. [3] R. Gove, "It Pays to Be Lazy: Reusing Force Approximations to Compute Better Graph
        Layouts Faster", 2018 — scale-normalized stress.
+    Examples
+    --------
+    >>> stress((3, [0, 1], [1, 2]), [[0, 0], [1, 0], [2, 0]])  # isometric: graph distances 1, 1, 2
+    0.0
     """
     g = as_layout_graph(graph)
     pos = _positions(positions, g.n_nodes)
@@ -154,6 +162,11 @@ def edge_crossings(graph, positions, sample: int | None = 100_000, seed: int | N
     ------
     LayoutError
         If ``positions`` is malformed or ``sample < 1``.
+    Examples
+    --------
+    >>> square = [[0, 0], [1, 0], [1, 1], [0, 1]]
+    >>> edge_crossings((4, [0, 1], [2, 3]), square)  # the two diagonals
+    1.0
     """
     g = as_layout_graph(graph)
     pos = _positions(positions, g.n_nodes)

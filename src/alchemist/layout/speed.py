@@ -14,8 +14,34 @@ __all__ = ["adapt_speed"]
 def adapt_speed(swinging, traction, n, speed, efficiency, jitter):
     """Global speed update of ForceAtlas2 (Gephi ``ForceAtlas2.java``, ``fa2`` 1.x).
 
-    Returns ``(speed, efficiency)`` for the next move, from the total swinging and effective
-    traction of this iteration's forces.
+    Jacomy et al. 2014, § "Adaptive speed": the speed grows while the forces keep their
+    direction (traction) and shrinks when they oscillate (swinging), within a tolerance scaled by
+    ``jitter`` and the graph's size; ``efficiency`` damps the change.
+
+    Parameters
+    ----------
+    swinging : float
+        ``Σ m_i |F_i(t-1) - F_i(t)|`` over the free nodes.
+    traction : float
+        ``Σ m_i |F_i(t-1) + F_i(t)| / 2`` over the free nodes.
+    n : float
+        Number of free nodes.
+    speed : float
+        The current global speed.
+    efficiency : float
+        The current speed efficiency.
+    jitter : float
+        Jitter tolerance (1 by default in :func:`alchemist.layout.forceatlas2`).
+
+    Returns
+    -------
+    (float, float)
+        ``(speed, efficiency)`` for the next move.
+
+    Examples
+    --------
+    >>> adapt_speed(10.0, 10.0, 100, 1.0, 1.0, 1.0)  # as much swing as traction: slow down
+    (0.7071067811865476, 0.7)
     """
     estimated = 0.05 * math.sqrt(n)
     min_jt = math.sqrt(estimated)
