@@ -68,7 +68,14 @@ class AgentPanel(AlchemistWidget):
         self.on_msg(self._on_custom_msg)
 
     def refresh(self, agents: Sequence[dict] | None = None) -> None:
-        """Set the agents, or discover them through the connection."""
+        """Set the list of agents, or discover them through the connection.
+
+        Parameters
+        ----------
+        agents : sequence of dict, optional
+            Agent descriptions (name, version, capabilities); when None, the connection's
+            ``discover_agents()`` is asked (a failure is shown in ``status``, not raised).
+        """
         if agents is None and callable(getattr(self.connection, "discover_agents", None)):
             try:
                 agents = self.connection.discover_agents()
@@ -93,7 +100,23 @@ class AgentPanel(AlchemistWidget):
         return insight_id
 
     def accept(self, insight_id: str) -> int | None:
-        """Publish the insight's event (when it has one) and mark it accepted; returns the stream sequence."""
+        """Accept an insight: publish its proposed event, if it has one, and mark it accepted.
+
+        Parameters
+        ----------
+        insight_id : str
+            The id :meth:`add_insight` returned.
+
+        Returns
+        -------
+        int or None
+            The JetStream sequence of the published event (None when nothing was published).
+
+        Raises
+        ------
+        WidgetError
+            If the insight proposes an event and the panel has no ``connection`` or ``graph_id``.
+        """
         event = self._events.get(insight_id)
         sequence = None
         if event is not None:
@@ -107,11 +130,24 @@ class AgentPanel(AlchemistWidget):
         return sequence
 
     def reject(self, insight_id: str) -> None:
-        """Mark the insight rejected (nothing is published)."""
+        """Mark an insight rejected; nothing is published.
+
+        Parameters
+        ----------
+        insight_id : str
+            The id :meth:`add_insight` returned.
+        """
         self._set_status(insight_id, "rejected", None)
         self.status = f"rejected {insight_id}"
 
     def static_html(self) -> str:
+        """HTML shown where no widget manager runs (nbconvert, papermill reports).
+
+        Returns
+        -------
+        str
+            The agents and the insights with their status and confidence, with every user-given text escaped.
+        """
         agents = "".join(f"<li>{escape(a['name'])} {escape(a['version'])}: {escape(', '.join(a['capabilities']))}</li>"
                          for a in self.agents)
         insights = "".join(f"<li>[{escape(i['status'])}] {escape(i['text'])} ({i['confidence']:.0%})</li>"

@@ -104,7 +104,13 @@ class ConceptSpaceView(AlchemistWidget):
         self.on_msg(self._on_custom_msg)
 
     def render(self) -> bytes:
-        """PNG of the regions, points and prototypes."""
+        """Draw the prototype regions, the points and the prototypes.
+
+        Returns
+        -------
+        bytes
+            A PNG of ``width × height`` pixels.
+        """
         v = self.view
         cols, rows = np.meshgrid(np.arange(v.width) + 0.5, np.arange(v.height) + 0.5)
         plane = v.to_data(np.column_stack([cols.ravel(), rows.ravel()]))
@@ -120,7 +126,20 @@ class ConceptSpaceView(AlchemistWidget):
         return raster.encode_image(image)
 
     def categorize_pixel(self, x: float, y: float) -> dict:
-        """Categorize the point under pixel ``(x, y)``: its plane coordinates, concept index and name."""
+        """Categorize the point under a pixel of the picture (the click answer).
+
+        Parameters
+        ----------
+        x, y : float
+            Pixel ``(column, row)``, row 0 at the top.
+
+        Returns
+        -------
+        dict
+            ``x``, ``y`` (plane coordinates), ``concept`` (index), ``name``, ``px``, ``py``: with a
+            ``categorize`` function and the default PCA projection, the point is mapped back to the
+            space and categorized there, else by the nearest projected prototype.
+        """
         xy = self.view.to_data(np.array([[x, y]]))
         if self._pca is not None and self._categorize is not None:
             mean, axes = self._pca
@@ -131,6 +150,13 @@ class ConceptSpaceView(AlchemistWidget):
                 "px": float(x), "py": float(y)}
 
     def static_html(self) -> str:
+        """HTML shown where no widget manager runs (nbconvert, papermill reports).
+
+        Returns
+        -------
+        str
+            The picture and a legend of the concepts' colours, with every user-given text escaped.
+        """
         legend = " · ".join(f'<span style="color:{c}">■</span> {escape(n)}' for n, c in zip(self.names, self.colors))
         return png_html(self.image, f"conceptual space {self.title}", self.width) + f"<div>{legend}</div>"
 

@@ -97,7 +97,27 @@ class EventFeed(AlchemistWidget):
             self._dirty = True
 
     def follow(self, source, graph_id: str | None = None, *, deliver: str = "all") -> "EventFeed":
-        """Follow a graph's events from a connection (or an existing EventStream)."""
+        """Follow a graph's events.
+
+        Parameters
+        ----------
+        source : Connection or EventStream
+            A CIM connection (the feed opens and owns an ``EventStream``) or an existing stream.
+        graph_id : str, optional
+            The graph to follow (required with a connection).
+        deliver : {"all", "new"}
+            With a connection: replay the stream from its start, or only new events.
+
+        Returns
+        -------
+        EventFeed
+            ``self``, following (a previous subscription is dropped).
+
+        Raises
+        ------
+        WidgetError
+            If ``source`` is a connection and ``graph_id`` is missing.
+        """
         from alchemist.errors import WidgetError
         from alchemist.widgets.live import EventStream
 
@@ -117,6 +137,7 @@ class EventFeed(AlchemistWidget):
         return self
 
     def unfollow(self) -> None:
+        """Stop following (closing the stream when the feed opened it); a no-op when not following."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -125,7 +146,9 @@ class EventFeed(AlchemistWidget):
         self._stream = None
 
     def flush(self) -> None:
-        """Send the current counters to the browser now (unless paused)."""
+        """Send the current counters (totals, rate, lag, per-type counts, last events, dead letters) to
+        the browser now, unless the feed is paused.
+        """
         now = time.monotonic()
         with self._lock:
             elapsed = now - self._window_start
@@ -150,11 +173,19 @@ class EventFeed(AlchemistWidget):
             self.updates += 1
 
     def close(self) -> None:
+        """Stop the refresh thread, stop following and close the widget."""
         self._stop.set()
         self.unfollow()
         super().close()
 
     def static_html(self) -> str:
+        """HTML shown where no widget manager runs (nbconvert, papermill reports).
+
+        Returns
+        -------
+        str
+            The totals, the counts by event type and the last five events, with every user-given text escaped.
+        """
         rows = "".join(f"<tr><th>{escape(k)}</th><td>{v:,}</td></tr>" for k, v in sorted(self.counts.items()))
         last = "".join(f"<div>{escape(e.get('type'))} {escape(e.get('summary'))}</div>" for e in self.last_events[:5])
         return (f"<b>{escape(self.title)}</b>: {self.total:,} events · {self.rate:,.0f}/s · lag {self.lag:,} · "

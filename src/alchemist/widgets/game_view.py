@@ -88,7 +88,24 @@ class GameView(AlchemistWidget):
 
     @staticmethod
     def coalition_view(graph, positions, coalitions: Sequence[Sequence[str]], **options):
-        """A GraphView of ``graph`` with nodes coloured by coalition (``coalitions``: lists of node ids)."""
+        """A :class:`~alchemist.widgets.GraphView` with the nodes coloured by coalition.
+
+        Parameters
+        ----------
+        graph : alchemist.Graph
+            The graph.
+        positions : ndarray, shape ``(n_nodes, 2)``, optional
+            Node positions (as for :class:`~alchemist.widgets.GraphView`).
+        coalitions : sequence of sequence of str
+            Node ids of each coalition; nodes in none are coloured ``"none"``.
+        **options
+            Other arguments of :class:`~alchemist.widgets.GraphView`.
+
+        Returns
+        -------
+        GraphView
+            Coloured by the node column ``"coalition"``.
+        """
         from alchemist.widgets.graph_view import GraphView
 
         member = {node: f"coalition {k}" for k, group in enumerate(coalitions) for node in group}
@@ -98,6 +115,13 @@ class GameView(AlchemistWidget):
         return view
 
     def static_html(self) -> str:
+        """HTML shown where no widget manager runs (nbconvert, papermill reports).
+
+        Returns
+        -------
+        str
+            The bimatrix as a table, the highlighted cells marked, with every user-given text escaped.
+        """
         hl = {tuple(c) for c in self.highlight}
         mark = ' style="background:#fde68a"'
         head = "<tr><th></th>" + "".join(f"<th>{escape(c)}</th>" for c in self.col_names) + "</tr>"

@@ -84,6 +84,18 @@ class GraphView(AlchemistWidget):
         If ``positions`` has the wrong shape or holds NaN/inf.
     WidgetError
         If ``color_by`` is not a column of ``graph.nodes``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist import Graph
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c")])
+    >>> view = GraphView(g, np.array([[0, 0], [10, 0], [5, 10]], np.float32), width=64, height=48)
+    >>> view.nodes_in_polygon([[0, 0], [64, 0], [64, 48], [0, 48]])  # the whole picture
+    ['a', 'b', 'c']
+    >>> view.static_png()[1:4]
+    b'PNG'
+    >>> view.close()
     """
 
     _esm = asset("dom.js", "graph_view.js")
@@ -184,7 +196,13 @@ class GraphView(AlchemistWidget):
             self.color_by = name
 
     def reset(self, render: bool = True) -> None:
-        """Frame the bulk of the nodes (the 0.2–99.8 % quantiles) with equal scale on both axes."""
+        """Frame the bulk of the nodes (the 0.2–99.8 % quantiles) with equal scale on both axes.
+
+        Parameters
+        ----------
+        render : bool
+            Render and send the new frame (else only set ``x_range`` and ``y_range``).
+        """
         x_range, y_range = self.full_extent()
         if render:
             self.render(x_range, y_range)
@@ -193,7 +211,14 @@ class GraphView(AlchemistWidget):
                 self.x_range, self.y_range = x_range, y_range
 
     def full_extent(self) -> tuple[list[float], list[float]]:
-        """``(x_range, y_range)`` framing the nodes with 3 % padding and the aspect of the picture."""
+        """The viewport that frames the nodes, with 3 % padding and the aspect of the picture.
+
+        Returns
+        -------
+        x_range, y_range : list of float
+            ``[min, max]`` in position units, the narrower one widened so that both axes have the
+            same scale.
+        """
         from alchemist.render.graph import frame_ranges
 
         (x0, x1), (y0, y1) = frame_ranges(self.positions.astype(np.float64))
@@ -205,7 +230,22 @@ class GraphView(AlchemistWidget):
 
     def render(self, x_range: Sequence[float] | None = None, y_range: Sequence[float] | None = None, *,
                draft: bool = False, wait: bool = True) -> None:
-        """Render the viewport (the current one by default) and send the frame."""
+        """Render a viewport and send the frame to the browser.
+
+        Parameters
+        ----------
+        x_range, y_range : (float, float), optional
+            The viewport in position units (the current one by default).
+        draft : bool
+            A draft frame (half size, a sample of the edges, JPEG) instead of the full one.
+        wait : bool
+            Block until the frame is rendered.
+
+        Raises
+        ------
+        Exception
+            With ``wait``, the error the render raised, if any.
+        """
         request = {"x_range": list(x_range or self.x_range), "y_range": list(y_range or self.y_range),
                    "draft": bool(draft), "seq": None}
         self._submit(request)
@@ -213,14 +253,40 @@ class GraphView(AlchemistWidget):
             self.wait()
 
     def wait(self, timeout: float = 60.0) -> None:
-        """Block until every requested frame is rendered (raises the render's error, if any)."""
+        """Block until every requested frame is rendered.
+
+        Parameters
+        ----------
+        timeout : float
+            Seconds to wait at most.
+
+        Raises
+        ------
+        Exception
+            The error a render raised, if any.
+        """
         if self._worker is not None:
             self._worker.wait(timeout)
             if self._worker.errors:
                 raise self._worker.errors.pop()
 
     def node_at(self, x: float, y: float, *, radius: float = 6.0, x_range=None, y_range=None) -> str | None:
-        """Id of the node nearest to pixel ``(x, y)`` of the viewport, within ``radius`` pixels, or None."""
+        """The node nearest to a pixel of the viewport (the hover and click answer).
+
+        Parameters
+        ----------
+        x, y : float
+            Pixel ``(column, row)``, row 0 at the top.
+        radius : float
+            Largest distance in pixels.
+        x_range, y_range : (float, float), optional
+            The viewport (the current one by default).
+
+        Returns
+        -------
+        str or None
+            The node's id, or None when no node is within ``radius`` pixels.
+        """
         view = self._viewport(x_range, y_range)
         tree = self._kdtree()
         if tree is None:
@@ -232,7 +298,20 @@ class GraphView(AlchemistWidget):
         return self.graph.node_ids[int(row)]
 
     def nodes_in_polygon(self, polygon_px, *, x_range=None, y_range=None) -> list[str]:
-        """Ids of the nodes inside a polygon given in pixels of the viewport (even–odd rule)."""
+        """The nodes inside a polygon drawn on the viewport (the lasso answer; even–odd rule).
+
+        Parameters
+        ----------
+        polygon_px : array_like, shape ``(k, 2)``
+            Vertices in pixels ``(column, row)``; fewer than 3 select nothing.
+        x_range, y_range : (float, float), optional
+            The viewport (the current one by default).
+
+        Returns
+        -------
+        list of str
+            Node ids, in row order.
+        """
         polygon = np.asarray(polygon_px, dtype=np.float64).reshape(-1, 2)
         if polygon.shape[0] < 3:
             return []
@@ -305,7 +384,7 @@ class GraphView(AlchemistWidget):
         return self
 
     def unfollow(self) -> None:
-        """Leave live mode."""
+        """Leave live mode: stop following the graph (a no-op when not following)."""
         if not hasattr(self, "_live_stop"):  # a constructor that raised: nothing was started
             return
         self._live_stop.set()
@@ -321,15 +400,28 @@ class GraphView(AlchemistWidget):
         self.live = False
 
     def close(self) -> None:
+        """Leave live mode, stop the render worker and close the widget."""
         self.unfollow()
         super().close()
 
     def static_png(self) -> bytes:
-        """A PNG of the whole current viewport (every edge), for reports."""
+        """A PNG of the whole current viewport with every edge (no level of detail), for reports.
+
+        Returns
+        -------
+        bytes
+        """
         return raster.encode_image(self._draw(raster.Viewport(self.x_range, self.y_range, self.width, self.height),
                                                limit=None)[0])
 
     def static_html(self) -> str:
+        """HTML shown where no widget manager runs (nbconvert, papermill reports).
+
+        Returns
+        -------
+        str
+            The picture of :meth:`static_png` and a caption (nodes, edges, version, colour), with every user-given text escaped.
+        """
         caption = (f"{escape(self.title) + ' · ' if self.title else ''}{self.node_count:,} nodes · "
                    f"{self.edge_count:,} edges · version {self.version:,}")
         if self.color_by:

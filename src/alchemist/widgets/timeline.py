@@ -84,13 +84,32 @@ class Timeline(AlchemistWidget):
         self.observe(self._on_value, names="value")
 
     def seek(self, value: float, *, wait: bool = True) -> None:
-        """Show the state at ``value`` (a version or a Unix time)."""
+        """Show the graph's state at a version or a time.
+
+        Parameters
+        ----------
+        value : float
+            A version, or a Unix time in seconds (by the timeline's ``by``), clipped to the range.
+        wait : bool
+            Block until the state is shown.
+        """
         self.value = float(min(max(value, self.min), self.max))
         if wait:
             self.wait()
 
     def wait(self, timeout: float = 60.0) -> None:
-        """Block until the newest requested state is shown."""
+        """Block until the newest requested state is shown.
+
+        Parameters
+        ----------
+        timeout : float
+            Seconds to wait at most.
+
+        Raises
+        ------
+        Exception
+            The error that showing a state raised, if any.
+        """
         if self._worker is not None:
             self._worker.wait(timeout)
             if self._worker.errors:
@@ -99,6 +118,13 @@ class Timeline(AlchemistWidget):
             self.view.wait(timeout)
 
     def static_html(self) -> str:
+        """HTML shown where no widget manager runs (nbconvert, papermill reports).
+
+        Returns
+        -------
+        str
+            The timeline's mode and the label of the state shown, with every user-given text escaped.
+        """
         return f"<div><b>Timeline</b> ({escape(self.by)}): {escape(self.label)}</div>"
 
     # ------------------------------------------------------------------ internals
