@@ -35,11 +35,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     >>> parser.parse_args(["report", "--window-days", "7"]).window_days
     7.0
     """
-    from alchemist.cim.cli import connection_parent
-
-    p = sub.add_parser("dashboard", help="serve the live CIM dashboard notebook with Voilà",
-                       parents=[connection_parent(outbox=False)])
+    p = sub.add_parser("dashboard", help="serve the live CIM dashboard notebook with Voilà")
     p.add_argument("--port", type=int, default=8866, help="port (default: 8866)")
+    p.add_argument("--url", help="NATS URL of a CIM (default: start the embedded server)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.set_defaults(func=_dashboard)
 
@@ -73,11 +71,11 @@ def _dashboard(args) -> int:
                "--Voila.ip=127.0.0.1", f"--Voila.root_dir={notebook.parent}"]
     if args.no_browser:
         command.append("--no-browser")
-    import os
+    env = None
+    if args.url:
+        import os
 
-    from alchemist.cim.cli import connection_environment
-
-    env = dict(os.environ, **connection_environment(args))  # the notebook's connect() reads them
+        env = dict(os.environ, ALCHEMIST_NATS_URL=args.url)
     print(f"alchemist dashboard: http://127.0.0.1:{args.port}/ (Ctrl-C stops it)")
     return subprocess.call(command, cwd=str(notebook.parent), env=env)
 
