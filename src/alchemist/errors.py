@@ -16,6 +16,9 @@ __all__ = [
     "InvalidEventError",
     "UnknownEventTypeError",
     "CIDMismatchError",
+    "NonCanonicalCIDError",
+    "MessageTooLargeError",
+    "NestingTooDeepError",
     "ConflictingDuplicateError",
     "ChainError",
     "UnknownPredecessorError",
@@ -83,6 +86,22 @@ class UnknownEventTypeError(EventError):
 
 class CIDMismatchError(EventError):
     """Content does not hash to the CID it claims (corrupt or tampered data)."""
+
+
+class NonCanonicalCIDError(CIDMismatchError):
+    """A CID's last base32 character carries non-zero padding bits: another spelling of a valid CID.
+
+    A CID of 36 bytes is 58 base32 characters, whose last one holds 2 padding bits that must be zero;
+    only that canonical spelling is accepted, so each content has exactly one CID.
+    """
+
+
+class MessageTooLargeError(InvalidEventError):
+    """A message is larger than the decoder accepts (``alchemist.events.envelope.MAX_MESSAGE_BYTES``)."""
+
+
+class NestingTooDeepError(InvalidEventError):
+    """A message nests JSON deeper than the decoder accepts (``alchemist.events.envelope.MAX_NESTING_DEPTH``)."""
 
 
 class ConflictingDuplicateError(EventError):

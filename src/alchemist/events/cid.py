@@ -5,6 +5,13 @@ A CIM CID is a CIDv1 with the ``raw`` codec (0x55) over a BLAKE3-256 multihash (
 over their compact JSON (``separators=(",", ":")``, fields in declared order, UTF-8, non-ASCII
 characters unescaped). This reproduces the real CIDs of the CIM's ``dialog-dag.json``.
 
+CIDs are canonical: the 36 bytes of a CID are 288 bits, written as 58 base32 characters (290
+bits), so the last character carries 2 padding bits, which must be zero (RFC 4648 §3.5 lets a
+decoder reject non-zero pad bits; multibase requires canonical encodings). Without that rule
+each CID would have 4 spellings of the same digest. :func:`digests_from_cids` (the batch check of
+:func:`~alchemist.events.verify_events`) and :func:`cid_digest` (single values) apply the one rule,
+:func:`_padding_is_zero`, and the errors name the canonical spelling.
+
 References: the CID specification (https://github.com/multiformats/cid), multihash and
 multibase tables (https://github.com/multiformats/multicodec).
 """
@@ -19,7 +26,7 @@ import blake3
 import numpy as np
 from numba import njit
 
-from alchemist.errors import CIDMismatchError
+from alchemist.errors import CIDMismatchError, NonCanonicalCIDError
 
 __all__ = [
     "cid", "cid_of_json", "compact_json", "verify_cid", "cid_digest", "cid_from_digest",
@@ -108,7 +115,14 @@ def digests_from_cids(cids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     digests : (n, 32) uint8
         Zero rows where the CID is not valid.
     valid : (n,) bool
-        Whether each value is a base32 CIDv1 raw/BLAKE3-256 identifier.
+        Whether each value is a base32 CIDv1 raw/BLAKE3-256 identifier in its canonical spelling
+        (the padding bits of the last character zero; :func:`cid_digest` says what is wrong).
+
+    Examples
+    --------
+    >>> value = cid(b"")
+    >>> digests_from_cids([value, value[:-1] + "j"])[1].tolist()  # 'i' = 8, 'j' = 9: one padding bit set
+    [True, False]
     """
     n = len(cids)
     try:
@@ -124,7 +138,7 @@ def digests_from_cids(cids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     text = text.encode("ascii")
     chars = np.frombuffer(text, dtype=np.uint8).reshape(n, 59)
     sym = _DECODE_TABLE[chars[:, 1:]]
-    valid &= (chars[:, 0] == ord("b")) & (sym < 32).all(axis=1)
+    valid &= (chars[:, 0] == ord("b")) & (sym < 32).all(axis=1) & _padding_is_zero(sym[:, -1])
     s = np.zeros((n, 64), dtype=np.uint64)
     s[:, :58] = np.where(sym < 32, sym, 0)
     s = s.reshape(n, 8, 8)
@@ -154,23 +168,64 @@ def cid_of_json(obj: Any) -> str:
 def cid_digest(value: str) -> bytes:
     """The 32-byte BLAKE3 digest inside a CIM CID.
 
+    Parameters
+    ----------
+    value : str
+        A CID as :func:`cid` writes it.
+
+    Returns
+    -------
+    bytes
+        The 32-byte digest.
+
     Raises
     ------
     CIDMismatchError
         If ``value`` is not a base32 CIDv1 with the raw codec and a BLAKE3-256 multihash.
+    NonCanonicalCIDError
+        If it is one, but its last character has non-zero padding bits (another spelling of the
+        canonical CID, which the message names).
+
+    Examples
+    --------
+    >>> cid_digest(cid(b"")).hex()[:16]
+    'af1349b9f5f9a1a6'
+    >>> cid_digest(cid(b"")[:-1] + "j")
+    Traceback (most recent call last):
+    ...
+    alchemist.errors.NonCanonicalCIDError: '...smj' is not canonical: its last character 'j' carries non-zero
+    padding bits ...; the canonical spelling of the same digest is '...smi'
     """
+    digests, valid = digests_from_cids([value])
+    if valid[0]:
+        return digests[0].tobytes()
+    raise _why_not_a_cid(value)
+
+
+def _why_not_a_cid(value) -> CIDMismatchError:
+    """The error saying why ``value`` fails :func:`digests_from_cids` (the one acceptance rule)."""
     if not isinstance(value, str) or not value.startswith("b"):
-        raise CIDMismatchError(f"{value!r} is not a base32 CIDv1 (it must start with 'b')")
-    body = value[1:].upper()
-    try:
-        raw = base64.b32decode(body + "=" * (-len(body) % 8))
-    except (ValueError, TypeError) as exc:
-        raise CIDMismatchError(f"{value!r} is not valid base32: {exc}") from None
-    if len(raw) != 36 or raw[:4] != _PREFIX:
-        raise CIDMismatchError(
-            f"{value!r} is not a CIDv1 raw/BLAKE3-256 identifier (prefix {raw[:4].hex()}, expected {_PREFIX.hex()})"
-        )
-    return raw[4:]
+        return CIDMismatchError(f"{value!r} is not a base32 CIDv1 (it must start with 'b')")
+    if len(value) != 59:
+        return CIDMismatchError(f"{value!r} has {len(value)} characters; a CIM CID has 59 ('b' + 58 base32)")
+    wrong = sorted({c for c in value[1:] if c not in _ALPHABET})
+    if wrong:
+        return CIDMismatchError(f"{value!r} is not valid lower-case base32: characters {''.join(wrong)!r} are not in "
+                                f"{_ALPHABET!r}")
+    raw = base64.b32decode(value[1:].upper() + "======")
+    if raw[:4] != _PREFIX:
+        return CIDMismatchError(
+            f"{value!r} is not a CIDv1 raw/BLAKE3-256 identifier (prefix {raw[:4].hex()}, expected {_PREFIX.hex()})")
+    return NonCanonicalCIDError(
+        f"{value!r} is not canonical: its last character {value[-1]!r} carries non-zero padding bits (the last "
+        f"2 of its 5 bits must be 0); the canonical spelling of the same digest is {_encode(raw[4:36])!r}")
+
+
+def _padding_is_zero(last_symbol):
+    """THE canonical-CID rule: the 2 padding bits (low bits) of the last base32 symbol are zero.
+
+    ``last_symbol`` is the 5-bit value of a CID's 58th base32 character (an int or an array)."""
+    return (last_symbol & _PADDING_BITS) == 0
 
 
 def verify_cid(data: bytes, expected: str) -> None:
@@ -197,6 +252,7 @@ _SHIFTS5 = np.array([35 - 5 * j for j in range(8)], dtype=np.uint64)
 _DECODE_TABLE = np.full(256, 255, dtype=np.uint8)
 _DECODE_TABLE[_ALPHABET_ARRAY] = np.arange(32, dtype=np.uint8)
 _INVALID_CID = "!" * 59
+_PADDING_BITS = 0b11  # 58 characters x 5 bits = 290 bits for a 288-bit (36-byte) CID
 
 
 def _encode(digest: bytes) -> str:
