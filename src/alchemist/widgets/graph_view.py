@@ -420,7 +420,8 @@ class GraphView(AlchemistWidget):
         Returns
         -------
         str
-            The picture of :meth:`static_png` and a caption (nodes, edges, version, colour), with every user-given text escaped.
+            The picture of :meth:`static_png` and a caption (nodes, edges, version, colour), with
+            every user-given text escaped.
         """
         caption = (f"{escape(self.title) + ' · ' if self.title else ''}{self.node_count:,} nodes · "
                    f"{self.edge_count:,} edges · version {self.version:,}")
