@@ -79,3 +79,74 @@ def test_thousand_malformed_messages(conn, nats_server):
     seq = conn.publish(late)
     assert conn.feeds["dlq"].wait_for(seq, timeout=20)
     assert "late" in graph
+
+
+def test_a_dead_letter_is_refused_after_the_duplicate_window(conn, monkeypatch):
+    """Beyond JetStream's 2-minute duplicate window the Nats-Msg-Id no longer protects; the DLQ
+    stream's one-message-per-subject rule does. Simulated without waiting: the second send carries
+    another Nats-Msg-Id (as if the first were forgotten)."""
+    from nats.js.errors import APIError
+
+    letters = conn.consumer.dead_letters
+    assert conn.run(letters.send(b"poison", ValueError("bad bytes"), graph_id="late", sequence=7)) is True
+    with pytest.raises(APIError, match="maximum messages per subject exceeded"):  # the server's own answer
+        conn.run(conn.js.publish("alchemist.dlq.late.7", b"again", headers={"Nats-Msg-Id": "forgotten"}))
+    publish = conn.js.publish
+
+    async def forgetful(subject, payload=b"", **kwargs):
+        kwargs["headers"] = {**kwargs["headers"], "Nats-Msg-Id": "another-id"}
+        return await publish(subject, payload, **kwargs)
+
+    monkeypatch.setattr(conn.js, "publish", forgetful)
+    assert conn.run(letters.send(b"poison", ValueError("bad bytes"), graph_id="late", sequence=7)) is False
+    info = conn.run(conn.js.stream_info(DLQ_STREAM, subjects_filter="alchemist.dlq.late.>"))
+    assert info.state.subjects == {"alchemist.dlq.late.7": 1}
+    letter = conn.run(conn.js.get_last_msg(DLQ_STREAM, "alchemist.dlq.late.7"))
+    assert letter.data == b"poison" and letter.headers["Alchemist-Dlq-Error"] == "ValueError"
+    assert letter.headers["Alchemist-Dlq-Reason"] == "bad bytes"
+
+
+def test_an_exception_while_folding_dead_letters_only_that_event(conn, monkeypatch):
+    """Any exception, not only the expected event errors: the event that raised it is dead-lettered
+    with it, the others of the same fetch (and of the same batch message) are applied."""
+    from alchemist.cim.fold import GraphFold
+
+    feed = GraphFold.feed
+
+    def fragile(self, events, **kwargs):
+        if any(e.payload.get("node_id") == "boom" for e in events):
+            raise RuntimeError("the fold tripped on boom")
+        return feed(self, events, **kwargs)
+
+    chain, previous = [], None
+    for name in ["a", "b", "c", "d"]:
+        chain.append(new_event("node_added", "fragile", {"node_id": name}, previous_cid=previous))
+        previous = chain[-1].cid
+    boom = new_event("node_added", "fragile", {"node_id": "boom"}, previous_cid=previous)  # nothing waits on it
+    conn.publish_many(chain[:2], batch=1)
+    conn.publish_many([boom] + chain[2:], batch=3)  # boom shares a batch message with c and d
+    monkeypatch.setattr(GraphFold, "feed", fragile)
+    graph = conn.graph("fragile", live=False)
+    assert sorted(graph.node_ids) == ["a", "b", "c", "d"]
+    assert [(r[1], r[2]) for r in graph.rejected] == [(boom.event_id, "the fold tripped on boom")]
+    info = conn.run(conn.js.stream_info(DLQ_STREAM, subjects_filter="alchemist.dlq.fragile.>"))
+    assert list((info.state.subjects or {}).values()) == [1]
+
+
+def test_a_dead_letter_that_cannot_be_stored_is_judged_again_later(conn, nats_server):
+    """With ALCHEMIST_DLQ gone the read says so (DeadLetterError), and once it is back the next
+    read stores the dead letter: nothing is lost."""
+    from alchemist.cim.deadletters import DeadLetterError
+
+    good = new_event("node_added", "lost", {"node_id": "a"})
+    conn.publish(good)
+    asyncio.run(produce(nats_server.url, [("graph.events.lost.x", b"not json", {"Nats-Msg-Id": "lost-1"})]))
+    conn.run(conn.js.delete_stream(DLQ_STREAM))
+    conn.consumer.dead_letters.attempts, conn.consumer.dead_letters.backoff = 2, 0.01
+    with pytest.raises(DeadLetterError, match="sequence 2"):
+        conn.graph("lost", live=False)
+    conn.ensure_streams()
+    graph = conn.graph("lost", live=False)
+    assert graph.node_ids == ["a"] and len(graph.rejected) == 1
+    info = conn.run(conn.js.stream_info(DLQ_STREAM, subjects_filter="alchemist.dlq.lost.>"))
+    assert info.state.subjects == {"alchemist.dlq.lost.2": 1}

@@ -76,6 +76,10 @@ class Consumer:
     follow_errors : int
         Fetch errors in a row (0.5 s apart, e.g. while the client reconnects) before a live
         feed restarts.
+    chain_wait : float
+        Seconds an event of a live feed waits for its predecessor (a publisher's retry may store
+        it later) before it is dead-lettered; a read that ends when caught up waits for nothing
+        (see :mod:`alchemist.cim.chain`).
     dead_letters : DeadLetters
         Stores dead letters in ``ALCHEMIST_DLQ``.
     """
@@ -86,6 +90,7 @@ class Consumer:
     restart_backoff_max = 30.0
     max_restarts = 10
     follow_errors = 10
+    chain_wait = 5.0
 
     def __init__(self, connection):
         self.connection = connection
@@ -145,30 +150,34 @@ class Consumer:
         """
         subject = self.subjects.aggregate_filter(graph_id)
         start = start_of(from_sequence, from_time)
+        follow = live and stop_after is None
+        wait = self.chain_wait if follow else 0.0
         fold = None
         if durable:
             existing = await self._durable(durable, subject)
             if existing is not None:  # resume: rebuild what it acknowledged, then go on from there
                 start = start_decode((existing.config.metadata or {}).get(START_KEY, ""))
-                fold = await self._resume(graph_id, existing, start, fetch_batch, idle_timeout, accept, causal)
+                fold = await self._resume(graph_id, existing, start, fetch_batch, idle_timeout, accept, causal, wait)
         partial = start is not None
         if judge is None:
             judge = not partial
         if fold is None and snapshot and not partial:
-            fold = await self._load_snapshot(graph_id)
+            fold = await self._load_snapshot(graph_id, wait)
         if fold is None:
-            fold = new_fold(graph_id, partial=partial, accept=accept, causal=causal)
+            fold = new_fold(graph_id, partial=partial, accept=accept, causal=causal, chain_wait=wait)
         feed = GraphFeed(self, fold, judge=judge)
         feed.subject, feed.durable = subject, durable
         feed.config = consumer_config(subject, durable, start)
         if fold.last_sequence:
             set_start(feed.config, ("seq", fold.last_sequence + 1))
         await self._catch_up(feed, progress, fetch_batch, idle_timeout, stop_after)
+        if not follow:  # the read ends: what still waits for its predecessor waited in vain
+            await self._expire(feed, 0.0)
         graph = fold.graph
         graph.rejected = fold.rejected  # type: ignore[attr-defined]
         graph.skipped = feed.skipped  # type: ignore[attr-defined]
         graph.applied_event_ids = fold.applied_ids  # type: ignore[attr-defined]  (for snapshots)
-        if live and stop_after is None:
+        if follow:
             old = self.feeds.get(graph_id)
             if old is not None:
                 old.stop()
@@ -201,7 +210,12 @@ class Consumer:
             while True:
                 stop = False
                 while pending > 0:
-                    msgs = await self._fetch_feed(feed, min(fetch_batch, pending), idle_timeout)
+                    batch = min(fetch_batch, pending)
+                    if stop_after is not None:  # no more than can lie at or before it
+                        batch = min(batch, stop_after - (feed.fold.last_sequence or 0))
+                        if batch <= 0:
+                            return
+                    msgs = await self._fetch_feed(feed, batch, idle_timeout)
                     if not msgs:
                         break
                     stop = await self._apply(feed, msgs, stop_after)
@@ -238,7 +252,7 @@ class Consumer:
         return info
 
     async def _resume(self, graph_id: str, info, start, fetch_batch: int, idle_timeout: float, accept,
-                      causal: bool) -> GraphFold:
+                      causal: bool, chain_wait: float) -> GraphFold:
         """Rebuild the state an existing durable consumer acknowledged.
 
         The server keeps the durable's acknowledgement floor (the last stream sequence it
@@ -249,9 +263,9 @@ class Consumer:
         """
         floor = int(info.ack_floor.stream_seq or 0) if info.ack_floor is not None else 0
         partial = start is not None
-        fold = None if partial else await self._load_snapshot(graph_id)
+        fold = None if partial else await self._load_snapshot(graph_id, chain_wait)
         if fold is None:
-            fold = new_fold(graph_id, partial=partial, accept=accept, causal=causal)
+            fold = new_fold(graph_id, partial=partial, accept=accept, causal=causal, chain_wait=chain_wait)
         snapshot_at = fold.last_sequence or 0
         if floor > snapshot_at:
             feed = GraphFeed(self, fold, judge=not partial)
@@ -264,7 +278,7 @@ class Consumer:
             start=(fold.last_sequence or 0) + 1)
         return fold
 
-    async def _load_snapshot(self, graph_id: str) -> GraphFold | None:
+    async def _load_snapshot(self, graph_id: str, chain_wait: float = 0.0) -> GraphFold | None:
         """A fold starting from the latest snapshot, or None (none, or unreadable: then logged)."""
         from alchemist.cim.snapshots import load_snapshot_async
 
@@ -276,7 +290,7 @@ class Consumer:
         if loaded is None:
             return None
         graph, applied_ids, seq = loaded
-        fold = GraphFold(graph_id, graph, applied_ids=applied_ids)
+        fold = GraphFold(graph_id, graph, applied_ids=applied_ids, chain_wait=chain_wait)
         fold.last_sequence = seq
         return fold
 
@@ -391,6 +405,8 @@ class Consumer:
             errors = 0
             if msgs:
                 await self._apply(feed, msgs, None)
+            else:  # idle: refuse what has waited chain_wait seconds for its predecessor
+                await self._expire(feed, None)
 
     # ------------------------------------------------------------------ applying one fetch
     async def _resolve_imports(self, events: list[Event]) -> dict:
@@ -446,13 +462,7 @@ class Consumer:
             if collecting:
                 gc.enable()
         METRICS.applied.labels(graph_id).inc(len(events) - len(refused))
-        letters = list(rejected)
-        for event, exc in refused:
-            if feed.judge:
-                letters.append((event.sequence, event, exc))
-            else:
-                feed.skipped.append((event.sequence, event.event_id, f"{exc.__class__.__name__}: {exc}"))
-        failed = await self._dead_letter(feed, letters, batch)
+        failed = await self._dead_letter(feed, list(rejected) + _judged(feed, refused), batch)
         if failed is not None:
             with feed.lock:
                 fold.last_sequence = failed - 1
@@ -463,6 +473,17 @@ class Consumer:
         await _quietly(ack_msg.ack())  # every message up to it is applied or dead-lettered
         METRICS.consumer_lag.labels(graph_id).set(pending)
         return stop
+
+    async def _expire(self, feed: GraphFeed, max_age: float | None) -> None:
+        """Dead-letter (or, in a partial read, skip) the events that waited ``max_age`` seconds
+        for their predecessor (``chain_wait`` when None)."""
+        if not feed.fold.parked:
+            return
+        with feed.lock:
+            refused = feed.fold.expire_parked(max_age)
+        failed = await self._dead_letter(feed, _judged(feed, refused), [])
+        if failed is not None:
+            raise _failed_error(feed, failed)
 
     async def _dead_letter(self, feed: GraphFeed, letters, batch) -> int | None:
         """Record and store the dead letters of one fetch; the first stream sequence whose dead
@@ -495,6 +516,15 @@ class Consumer:
             feed.dead_lettered += 1
             self.dead_lettered += 1
         return failed
+
+
+def _judged(feed: GraphFeed, refused) -> list:
+    """The refused events to dead-letter, as ``(sequence, event, error)``; a feed that does not
+    judge (a partial read) lists them in ``feed.skipped`` instead."""
+    if feed.judge:
+        return [(event.sequence, event, exc) for event, exc in refused]
+    feed.skipped.extend((event.sequence, event.event_id, f"{exc.__class__.__name__}: {exc}") for event, exc in refused)
+    return []
 
 
 def _failed_error(feed: GraphFeed, sequence: int) -> DeadLetterError:

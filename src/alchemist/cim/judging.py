@@ -18,12 +18,13 @@ from alchemist.events import Event, decode_messages
 __all__ = ["new_fold", "decode_each", "fold_each"]
 
 
-def new_fold(graph_id: str, *, partial: bool, accept, causal: bool) -> GraphFold:
+def new_fold(graph_id: str, *, partial: bool, accept, causal: bool, chain_wait: float = 0.0) -> GraphFold:
     """A fold for a whole history, or for a partial one.
 
     A partial read (from a sequence or a time) knows nothing before its start: its graph is
-    lenient (``Graph(strict=False)``: an edge brings its endpoints as bare nodes) and it folds in
-    stream order (the first event's predecessor lies before the start).
+    lenient (``Graph(strict=False)``: an edge brings its endpoints as bare nodes) and its chain
+    starts at the first event it reads (``mid_stream``: that event's predecessor lies before the
+    start).
 
     Parameters
     ----------
@@ -32,17 +33,20 @@ def new_fold(graph_id: str, *, partial: bool, accept, causal: bool) -> GraphFold
     accept : callable or None
         ``accept(event) -> bool`` (time travel).
     causal : bool
-        Fold in causal order (whole reads only).
+        Enforce the CID chain (:mod:`alchemist.cim.chain`).
+    chain_wait : float
+        Seconds an event may wait for its predecessor once caught up (a few for a live feed).
 
     Returns
     -------
     GraphFold
     """
     if not partial:
-        return GraphFold(graph_id, accept=accept, causal=causal)
+        return GraphFold(graph_id, accept=accept, causal=causal, chain_wait=chain_wait)
     from alchemist.graph import Graph
 
-    return GraphFold(graph_id, Graph(graph_id, strict=False), accept=accept, causal=False)
+    return GraphFold(graph_id, Graph(graph_id, strict=False), accept=accept, causal=causal, mid_stream=True,
+                     chain_wait=chain_wait)
 
 
 def decode_each(batch):

@@ -117,7 +117,22 @@ def insights_stream_config(replicas: int = 1):
 
 
 def dlq_stream_config(replicas: int = 1):
-    """``ALCHEMIST_DLQ``: dead letters on ``alchemist.dlq.>``, limits retention, 30 days."""
+    """``ALCHEMIST_DLQ``: dead letters on ``alchemist.dlq.>``, limits retention, 30 days, one
+    message per subject.
+
+    Every dead letter has a subject of its own (:func:`alchemist.cim.deadletters.dead_letter_subject`)
+    and the stream refuses a second message on a subject (``max_msgs_per_subject=1``,
+    ``discard=new``, ``discard_new_per_subject=True``), so a message judged on every read is
+    stored once, beyond the 2-minute duplicate window.
+
+    Parameters
+    ----------
+    replicas : int
+
+    Returns
+    -------
+    nats.js.api.StreamConfig
+    """
     from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
     return StreamConfig(name=DLQ_STREAM, subjects=[DLQ_PREFIX + ".>"], retention=RetentionPolicy.LIMITS,
