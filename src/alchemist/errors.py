@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "AlchemistError",
     "BackendError",
+    "MissingDependencyError",
     # events / wire
     "EventError",
     "InvalidEventError",
@@ -69,6 +70,11 @@ class AlchemistError(Exception):
 
 class BackendError(AlchemistError):
     """A compute backend was asked for that is not available (e.g. ``backend="cuda"`` without a GPU)."""
+
+
+class MissingDependencyError(AlchemistError, ImportError):
+    """An optional package that a feature needs is not installed; the message names the package and
+    the command that installs it (``pip install 'alchemist[extra]'``)."""
 
 
 # --------------------------------------------------------------------------- events / wire

@@ -137,6 +137,8 @@ def detect_categories(points, n_categories: int, method: str = "kmeans", random_
     ------
     ConceptError
         On non-finite points, an ``n_categories`` out of range or an unknown ``method``.
+    MissingDependencyError
+        If scikit-learn is not installed (``pip install 'alchemist[learn]'``).
 
     Examples
     --------
@@ -150,12 +152,12 @@ def detect_categories(points, n_categories: int, method: str = "kmeans", random_
     if not 1 <= int(n_categories) <= len(x):
         raise ConceptError(f"n_categories = {n_categories!r} must lie in 1..{len(x)}")
     if method == "kmeans":
-        from sklearn.cluster import KMeans
+        KMeans = _sklearn("sklearn.cluster").KMeans
 
         model = KMeans(n_clusters=int(n_categories), n_init=4, random_state=random_state).fit(x)
         return model.labels_.astype(np.int64), model.cluster_centers_
     if method == "gmm":
-        from sklearn.mixture import GaussianMixture
+        GaussianMixture = _sklearn("sklearn.mixture").GaussianMixture
 
         model = GaussianMixture(n_components=int(n_categories), random_state=random_state).fit(x)
         return model.predict(x).astype(np.int64), model.means_
@@ -236,6 +238,8 @@ def project_2d(points, method: str = "pca", random_state: int = 0) -> np.ndarray
     ------
     ConceptError
         On a bad shape, non-finite points or an unknown ``method``.
+    MissingDependencyError
+        If scikit-learn is not installed (``pip install 'alchemist[learn]'``).
 
     Examples
     --------
@@ -246,11 +250,11 @@ def project_2d(points, method: str = "pca", random_state: int = 0) -> np.ndarray
     if x.ndim != 2 or x.shape[1] < 2 or not np.isfinite(x).all():
         raise ConceptError(f"points must be a finite (n_points, n_dims >= 2) array, got shape {x.shape}")
     if method == "pca":
-        from sklearn.decomposition import PCA
+        PCA = _sklearn("sklearn.decomposition").PCA
 
         return PCA(n_components=2, random_state=random_state).fit_transform(x).astype(np.float32)
     if method == "mds":
-        from sklearn.manifold import MDS
+        MDS = _sklearn("sklearn.manifold").MDS
 
         return MDS(n_components=2, random_state=random_state, n_init=1, init="random").fit_transform(x).astype(np.float32)
     raise ConceptError(f"unknown method {method!r}; use 'pca' or 'mds'")
@@ -275,3 +279,9 @@ def _mean(space, pts):
         mean = np.arctan2(np.sin(ang).mean(), np.cos(ang).mean()) % (2 * np.pi)
         out[j] = lo + mean / (2 * np.pi) * space.periods[j]
     return out
+
+
+def _sklearn(module: str):
+    from alchemist._optional import require
+
+    return require(module, extra="learn", feature="alchemist.concepts.learning", package="scikit-learn")

@@ -200,9 +200,15 @@ def graph_element(graph, positions: np.ndarray, **options):
     -------
     holoviews.RGB
         Bounds ``(x0, y0, x1, y1)`` in position units; ``(height, width, 4)`` uint8 data.
-    """
-    import holoviews as hv
 
+    Raises
+    ------
+    MissingDependencyError
+        If HoloViews is not installed (``pip install 'alchemist[holoviews]'``).
+    """
+    from alchemist._optional import require
+
+    hv = require("holoviews", extra="holoviews", feature="render.graph_element")
     options.pop("format", None)
     image = graph_image(graph, positions, format="image", **options)
     rgba = image_to_rgba(image)
@@ -296,7 +302,8 @@ def edge_segments(graph, positions: np.ndarray, *, bundle: bool = False, **bundl
     positions : ndarray, shape ``(n_nodes, 2)``
         Node positions.
     bundle : bool
-        Hammer edge bundling (``datashader.bundling.hammer_bundle``; seconds at 10K edges).
+        Hammer edge bundling (``datashader.bundling.hammer_bundle``; seconds at 10K edges; needs the
+        ``dask`` extra: ``pip install 'alchemist[dask]'``, else ``MissingDependencyError``).
     **bundle_options
         Passed to ``hammer_bundle``.
 
@@ -319,6 +326,11 @@ def edge_segments(graph, positions: np.ndarray, *, bundle: bool = False, **bundl
     src, dst, _ = graph.edge_index()
     if bundle:
         from datashader.bundling import hammer_bundle
+
+        from alchemist._optional import require
+
+        for module, package in (("dask", "dask"), ("skimage", "scikit-image")):  # hammer_bundle needs both
+            require(module, extra="dask", feature="edge bundling (bundle=True)", package=package)
 
         nodes = pd.DataFrame({"x": positions[:, 0], "y": positions[:, 1]})
         return hammer_bundle(nodes, pd.DataFrame({"source": src, "target": dst}), **bundle_options)
