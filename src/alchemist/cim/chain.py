@@ -32,9 +32,11 @@ refused as :class:`~alchemist.errors.UnknownPredecessorError` (or as a fork, whe
 is still in the window). The chain's head (the CID of the last event in the chain) is what makes
 this hold for any stream length.
 
-CIDs are compared by Python's ``hash`` of their text inside one process (SipHash-1-3 with a
-per-process random key): a false match between two different CIDs in a window of 200,000 has a
-probability below 10⁻⁸ over a billion events, and cannot be forged without the key.
+Ids are kept as text; CIDs as Python's ``hash`` of their text (SipHash-1-3 with a per-process
+random key, so a collision cannot be forged). CIDs are looked up only for events that do not
+continue the head (out of order, redelivered, forged); such a lookup of a CID outside the window
+matches falsely with probability below ``2 · window / 2⁶⁴`` (about 10⁻¹⁴ with the default
+window), which would refuse that event as a fork (or skip a conflicting duplicate).
 """
 
 from __future__ import annotations
@@ -123,9 +125,10 @@ class RecentEvents:
         if len(young.ids) >= self.size:
             self._rotate()
 
-    def refuse_cid(self, cid_hash: int) -> None:
-        """Record a refused CID whose event id is already recorded (a conflicting duplicate)."""
-        self._young.refused.add(cid_hash)
+    def mark(self, cid_hash: int, chained: bool) -> None:
+        """Record a CID alone: the head a chain starts from, or the refused CID of an event whose id
+        is already recorded (a conflicting duplicate)."""
+        (self._young.chained if chained else self._young.refused).add(cid_hash)
 
     def add_chain(self, event_ids: set[str], cid_hashes: list[int]) -> None:
         """Record events that entered the chain (ids not in the window, checked by the caller)."""
@@ -215,7 +218,7 @@ class CausalChain:
         self.head = head
         self.recent = RecentEvents(window)
         if head is not None:
-            self.recent._young.chained.add(hash(head))
+            self.recent.mark(hash(head), True)
         self.enforce = enforce
         self._anchor = mid_stream and head is None
         self.max_parked = int(max_parked)
@@ -392,7 +395,7 @@ class CausalChain:
             if record:
                 self.recent.add(e.event_id, hash(e.cid), chained=False)
             else:
-                self.recent.refuse_cid(hash(e.cid))
+                self.recent.mark(hash(e.cid), False)
             record = True
             followers = self._waiting.pop(e.cid, None) if self._waiting else None
             for f in reversed(followers or ()):

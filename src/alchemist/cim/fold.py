@@ -34,6 +34,7 @@ from alchemist.graph.io import EdgeList
 
 __all__ = ["GraphFold"]
 
+
 class GraphFold:
     """Apply a graph's events exactly once, in chain order, with a vectorised path for bulk builds.
 
@@ -51,8 +52,9 @@ class GraphFold:
     causal : bool
         False: no chain rule (events pass in stream order, de-duplicated; e.g. to list them).
     mid_stream : bool
-        The read starts after the graph's first event and without ``graph`` (from a stream
-        sequence or a time): the first event fed anchors the chain whatever its ``previous_cid``.
+        The read starts after the graph's first event (from a stream sequence or a time) and
+        ``graph`` has no ``last_cid``: the first event fed anchors the chain whatever its
+        ``previous_cid``.
     chain_wait : float
         Seconds an event whose predecessor has not arrived waits, once the consumer has caught
         up, before it is refused (:class:`~alchemist.errors.UnknownPredecessorError`). 0 (a read
