@@ -1,10 +1,12 @@
 """Live CIM events for the widgets: follow one graph's events as they are stored on JetStream.
 
-:class:`EventStream` opens its own NATS client (to the ``url`` of a connection-like object) on a
-background event loop and reads the graph's subject with an *ordered consumer* (an ephemeral push
-consumer that JetStream redelivers in order, with flow control), so each delivered message carries
-its stream sequence and the number of messages still pending — the consumer lag. Listeners get
-batches of decoded events; the widgets apply and display them at their own pace.
+:class:`EventStream` opens its own NATS client, with every option of the connection it is given
+(all its servers, token, user/password, NKey, creds file, TLS: :func:`alchemist.cim.client.open_client`
+on ``connection.options``), on a background event loop, and reads the graph's subject with an
+*ordered consumer* (an ephemeral push consumer that JetStream redelivers in order, with flow
+control), so each delivered message carries its stream sequence and the number of messages still
+pending — the consumer lag. Listeners get batches of decoded events; the widgets apply and display
+them at their own pace.
 
 :func:`replay_live` publishes a real timestamped edge list at a fixed rate in a background thread,
 so that a notebook can show a graph arriving as a live stream.
@@ -17,7 +19,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from alchemist.errors import WidgetError
+from alchemist.errors import CIMError, WidgetError
 
 __all__ = ["EventStream", "replay_live"]
 
@@ -27,15 +29,33 @@ class EventStream:
 
     Parameters
     ----------
-    connection : Connection-like
-        Anything with ``url`` (``nats://host:port``) and ``subjects`` (a
-        :class:`~alchemist.events.SubjectTemplate`), e.g. :func:`alchemist.connect`'s result.
+    connection : Connection
+        :func:`alchemist.connect`'s result, or anything with ``subjects`` (a
+        :class:`~alchemist.events.SubjectTemplate`) and either ``options`` (a
+        :class:`~alchemist.cim.ConnectOptions`: servers, credentials and TLS are all used) or a
+        ``url`` with no credentials beyond those the URL itself carries.
     graph_id : str
         The aggregate id.
     deliver : {"all", "new"}
         Start from the graph's first stored event, or only take events published from now on.
-    stream : str
-        The JetStream stream holding graph events.
+    stream : str, optional
+        The JetStream stream holding graph events (default: the connection's ``graph_stream``,
+        else ``"GRAPH_EVENTS"``).
+    timeout : float
+        Seconds to wait for the subscription once the server has answered.
+
+    Raises
+    ------
+    CIMAuthenticationError
+        The server refused the connection's credentials.
+    CIMConnectionError
+        No server of the connection answered (within ``connection.options.timeout`` seconds), or
+        the TLS handshake failed.
+    CIMError
+        The server answered but the subscription failed (e.g. no such stream), or did not complete
+        within ``timeout`` seconds.
+    WidgetError
+        ``deliver`` or ``connection`` is not usable.
 
     Attributes
     ----------
@@ -46,14 +66,15 @@ class EventStream:
     last_sequence : int — stream sequence of the last message.
     """
 
-    def __init__(self, connection, graph_id: str, *, deliver: str = "all", stream: str = "GRAPH_EVENTS",
+    def __init__(self, connection, graph_id: str, *, deliver: str = "all", stream: str | None = None,
                  timeout: float = 10.0):
         if deliver not in ("all", "new"):
             raise WidgetError(f"deliver={deliver!r}; use 'all' (from the first event) or 'new'")
-        url = getattr(connection, "url", None)
+        options = _options_of(connection)
         subjects = getattr(connection, "subjects", None)
-        if not url or subjects is None:
-            raise WidgetError(f"{connection!r} has no url/subjects; pass alchemist.connect()'s connection")
+        if subjects is None:
+            raise WidgetError(f"{connection!r} has no subjects; pass alchemist.connect()'s connection")
+        stream = stream or getattr(connection, "graph_stream", None) or "GRAPH_EVENTS"
         self.graph_id = graph_id
         self.subject = subjects.aggregate_filter(graph_id)
         self.delivered = self.events = self.rejected = self.lag = self.last_sequence = 0
@@ -65,10 +86,16 @@ class EventStream:
         self._thread.start()
         self._nc = None
         self._sub = None
+        self._where = ", ".join(options.redacted_servers())
         try:
-            self._call(self._open(url, deliver, stream), timeout)
-        except BaseException:
+            # connecting is bounded by the options' timeout (open_client tries the servers once, then
+            # raises a CIM error naming them), the subscription by ``timeout``; this wait is a backstop
+            self._call(self._open(options, deliver, stream, timeout), options.timeout + timeout + 5)
+        except BaseException as exc:
             self.close()
+            if isinstance(exc, TimeoutError):  # concurrent.futures.TimeoutError is TimeoutError (3.11)
+                raise CIMError(f"the event stream of {graph_id!r} at {self._where} did not open in time; is the "
+                               "server up and JetStream enabled?") from None
             raise
 
     def subscribe(self, listener: Callable[[list, dict], Any]) -> Callable[[], None]:
@@ -114,15 +141,20 @@ class EventStream:
     def _call(self, coro, timeout: float | None):
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
-    async def _open(self, url: str, deliver: str, stream: str) -> None:
-        import nats
+    async def _open(self, options, deliver: str, stream: str, timeout: float) -> None:
         from nats.js.api import DeliverPolicy
 
-        self._nc = await nats.connect(url, name="alchemist-widgets", connect_timeout=5, max_reconnect_attempts=30)
-        js = self._nc.jetstream()
+        from alchemist.cim.client import open_client
+
+        self._nc = await open_client(options, name="alchemist-widgets")
+        js = self._nc.jetstream(timeout=timeout)
         policy = DeliverPolicy.ALL if deliver == "all" else DeliverPolicy.NEW
-        self._sub = await js.subscribe(self.subject, stream=stream, ordered_consumer=True, deliver_policy=policy,
-                                       cb=self._on_message)
+        try:
+            self._sub = await js.subscribe(self.subject, stream=stream, ordered_consumer=True, deliver_policy=policy,
+                                           cb=self._on_message)
+        except Exception as exc:  # nats-py: NotFoundError, APIError, TimeoutError, ...
+            raise CIMError(f"cannot follow {self.subject} on stream {stream!r} at {self._where}: "
+                           f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
 
     async def _shutdown(self) -> None:
         if self._sub is not None:
@@ -159,6 +191,22 @@ class EventStream:
                 listener(events, info)
             except Exception:  # a listener's bug must not stop the stream
                 pass
+
+
+def _options_of(connection):
+    """The :class:`~alchemist.cim.ConnectOptions` to open a client like ``connection``'s."""
+    from alchemist.cim.options import ConnectOptions
+
+    options = getattr(connection, "options", None)
+    if isinstance(options, ConnectOptions):
+        return options
+    url = getattr(connection, "url", None)
+    if not url:
+        raise WidgetError(f"{connection!r} has neither options nor url; pass alchemist.connect()'s connection")
+    if "***" in url:
+        raise WidgetError(f"{connection!r} has only a redacted url ({url}); pass alchemist.connect()'s connection, "
+                          "whose options carry the credentials")
+    return ConnectOptions.resolve(url)
 
 
 def replay_live(connection, source, graph_id: str | None = None, *, rate: float = 2000.0, batch: int = 50,
