@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 UV     := $(BIN)/uv pip install --python $(BIN)/python
 
-.PHONY: demo test bench lab clean
+.PHONY: demo test bench lab dashboard clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -14,15 +14,21 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/uv
 	$(UV) -e .
 	touch $@
 
+# the demo's install: the package and the dashboard extra (Voilà and JupyterLab), so that after
+# `make demo` alone `alchemist dashboard` and `make lab` work
+$(VENV)/.installed-dashboard: pyproject.toml | $(BIN)/uv
+	$(UV) -e ".[dashboard]"
+	touch $@ $(VENV)/.installed-run
+
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/uv
 	$(UV) -e ".[test]"
-	touch $@ $(VENV)/.installed-run
+	touch $@ $(VENV)/.installed-run $(VENV)/.installed-dashboard
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/uv
 	$(UV) -e ".[test,bench]"
-	touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed-run $(VENV)/.installed-dashboard
 
-demo: $(VENV)/.installed-run
+demo: $(VENV)/.installed-dashboard
 	$(BIN)/alchemist demo
 
 test: $(VENV)/.installed-test
@@ -33,9 +39,11 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py
 
-lab: $(VENV)/.installed-run
-	$(UV) jupyterlab
+lab: $(VENV)/.installed-dashboard
 	$(BIN)/jupyter lab notebooks/
+
+dashboard: $(VENV)/.installed-dashboard
+	$(BIN)/alchemist dashboard
 
 clean:
 	rm -rf $(VENV) .alchemist alchemist-out
