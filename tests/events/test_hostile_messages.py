@@ -13,6 +13,8 @@ import json
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alchemist.errors import (
     CIDMismatchError,
@@ -296,3 +298,22 @@ def test_non_canonical_cid_in_a_fetch_and_in_a_batch():
                                                                                 NonCanonicalCIDError)]
         with pytest.raises(NonCanonicalCIDError):
             decode_batch(batch)
+
+
+# --------------------------------------------------------------------------- any bytes at all
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0), st.binary(max_size=64), st.integers(min_value=0, max_value=3000))
+def test_spliced_bytes_raise_only_event_errors(position, junk, depth):
+    # a valid batch with junk (and sometimes an opened nesting) spliced in anywhere: the single-message
+    # functions raise EventError or return events; decode_messages rejects it once or decodes it
+    _, batch = encode_batch([node("a"), node("b", colour={"r": [1]})])
+    k = position % (len(batch) + 1)
+    data = batch[:k] + junk + b"[" * depth + batch[k:]
+    for call in (decode_event, decode_batch, lambda d: decode_message(d, BATCH_HEADERS), decode_message):
+        try:
+            call(data)
+        except EventError:
+            pass
+    events, rejected = decode_messages([(data, None, 1)])
+    assert all(isinstance(exc, EventError) for _, _, exc in rejected)
+    assert len({seq for seq, event, _ in rejected if event is None}) <= 1
