@@ -86,3 +86,30 @@ def test_insight_handler_error_is_nacked_and_redelivered(conn):
 def test_request_without_agent_times_out(conn):
     with pytest.raises(AgentTimeout, match="no agent 'nobody'"):
         conn.request("nobody", "anything", {}, timeout=0.5)
+
+
+def test_discovery_with_no_agent_listening_is_an_empty_list(conn):
+    # the server answers $SRV.INFO with a no-responders status (503, empty body) when no service
+    # listens: nats-py's own request sees it as NoRespondersError
+    from nats.errors import NoRespondersError
+
+    async def raw_info():
+        await conn.nc.request("$SRV.INFO", b"", timeout=2)
+
+    with pytest.raises(NoRespondersError):
+        conn.run(raw_info())
+    assert conn.discover_agents() == []
+    assert conn.discover_agents("central_nodes") == []
+
+    # a responder on $SRV.INFO that is not a micro service (not a JSON object) is no agent either
+    async def foreign():
+        async def answer(msg):
+            await msg.respond(b"not json")
+
+        return await conn.nc.subscribe("$SRV.INFO", cb=answer)
+
+    sub = conn.run(foreign())
+    try:
+        assert conn.discover_agents() == []
+    finally:
+        conn.run(sub.unsubscribe())

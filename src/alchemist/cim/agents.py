@@ -94,7 +94,12 @@ def _reply_headers(headers: dict[str, str]) -> dict[str, str]:
 
 async def discover(connection, capability: str | None = None, timeout: float = 0.5) -> list[dict]:
     """Every agent answering ``$SRV.INFO`` within ``timeout`` seconds (as INFO dicts), optionally
-    only those that list ``capability``."""
+    only those that list ``capability``.
+
+    With no service listening the server answers the request with a no-responders status message
+    (``Status: 503``, no body): that means no agents, an empty list. A reply that is not a JSON
+    object (not a micro service's INFO) is not an agent and is left out.
+    """
     nc = connection.nc
     inbox = nc.new_inbox()
     found: list[dict] = []
@@ -107,7 +112,14 @@ async def discover(connection, capability: str | None = None, timeout: float = 0
                 msg = await sub.next_msg(timeout=left)
             except Exception:
                 break
-            info = json.loads(msg.data)
+            if (msg.headers or {}).get("Status") == "503":  # no responders: nobody is listening
+                break
+            try:
+                info = json.loads(msg.data)
+            except ValueError:
+                continue
+            if not isinstance(info, dict):
+                continue
             caps = [c for c in (info.get("metadata") or {}).get("capabilities", "").split(",") if c]
             info["capabilities"] = caps
             if capability is None or capability in caps:
