@@ -30,12 +30,34 @@ def notebook_path(name: str) -> Path:
 
 
 def execute_to_html(name: str, out: Path, parameters: dict[str, Any], *, cwd: Path | None = None,
-                    exclude_input: bool = False, template: str = "lab") -> Path:
-    """Execute notebook ``name`` with papermill into ``out/<stem>.ipynb`` and export
-    ``out/<stem>.html``; returns the HTML path."""
-    import nbformat
+                    exclude_input: bool = True, template: str = "lab") -> Path:
+    """Execute notebook ``name`` with papermill into ``out/report.ipynb`` and export
+    ``out/report.html``, every widget as its static picture (see
+    :mod:`alchemist.widgets.export`: no script, no network needed to read it).
+
+    Parameters
+    ----------
+    name : str
+        A shipped notebook (see :func:`notebook_path`).
+    out : pathlib.Path
+        Output folder.
+    parameters : dict
+        Papermill parameters.
+    cwd : pathlib.Path, optional
+        Working folder of the kernel (default: the notebook's folder).
+    exclude_input : bool
+        Leave out code and prompts (default: a report for readers of the results).
+    template : str
+        nbconvert template.
+
+    Returns
+    -------
+    pathlib.Path
+        The HTML file.
+    """
     import papermill
-    from nbconvert import HTMLExporter
+
+    from alchemist.widgets.export import export_html
 
     notebook = notebook_path(name)
     out = Path(out).resolve()
@@ -44,8 +66,4 @@ def execute_to_html(name: str, out: Path, parameters: dict[str, Any], *, cwd: Pa
     executed = out / f"{stem}.ipynb"
     papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, progress_bar=False,
                                kernel_name="python3", cwd=str(cwd or notebook.parent))
-    exporter = HTMLExporter(template_name=template, exclude_input=exclude_input)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
-    html = out / f"{stem}.html"
-    html.write_text(body, encoding="utf-8")
-    return html
+    return export_html(executed, out / f"{stem}.html", exclude_input=exclude_input, template=template)

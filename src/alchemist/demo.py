@@ -5,9 +5,12 @@
 3. replay a real timestamped graph (SNAP CollegeMsg by default) as CIM events, in batches,
    with deterministic ids (a re-run adds nothing twice);
 4. consume the events with a durable pull consumer into an :class:`alchemist.Graph`;
-5. lay the graph out with ForceAtlas2 and render it with Datashader to a PNG;
-6. execute ``notebooks/report.ipynb`` with papermill and export it to HTML;
-7. print a summary.
+5. analyse it (Louvain communities, PageRank, betweenness, degree, messages per day);
+6. lay it out with ForceAtlas2 (LinLog) and render a picture coloured by community, node area by
+   degree, framed to fit;
+7. execute ``notebooks/report.ipynb`` with papermill and export it to HTML (no code, no prompts,
+   every picture inside the file);
+8. print a summary.
 """
 
 from __future__ import annotations
@@ -35,6 +38,29 @@ def default_source() -> Path:
 def run_demo(source: str | os.PathLike | None = None, *, graph_id: str | None = None, output: str = "alchemist-out",
              iterations: int = 300, batch: int = 1000, report: bool = True, echo=None) -> dict:
     """Run the main job; returns the metrics it writes to ``<output>/metrics.json``.
+
+    Parameters
+    ----------
+    source : str or os.PathLike, optional
+        SNAP edge list (``src dst [unixtime]``); the shipped CollegeMsg sample by default.
+    graph_id : str, optional
+        Aggregate id on the CIM (default: from the file name).
+    output : str
+        Output folder: ``metrics.json``, ``graph.png``, ``nodes.parquet`` (positions and
+        per-node analytics), ``messages_per_day.csv``, ``report.ipynb`` and ``report.html``.
+    iterations : int
+        ForceAtlas2 iterations.
+    batch : int
+        Events per JetStream message on replay.
+    report : bool
+        Execute and export the report notebook.
+    echo : callable, optional
+        Where progress lines go (``print`` by default).
+
+    Returns
+    -------
+    dict
+        The metrics (counts, throughput, stage times, communities, output paths).
 
     Raises
     ------
@@ -72,13 +98,21 @@ def run_demo(source: str | os.PathLike | None = None, *, graph_id: str | None = 
         url = connection.url
     finally:
         connection.close()
+    from alchemist.graph import connected_components, modularity
     from alchemist.layout import forceatlas2
-    from alchemist.render import graph_image
+    from alchemist.reporting import community_picture, messages_per_day, node_analytics
 
+    with stage("analytics"):
+        analytics = node_analytics(graph)
+        communities = analytics["community"].to_numpy()
+        components = connected_components(graph)
+        daily = messages_per_day(graph.edges["timestamp"].to_numpy())
     with stage("ForceAtlas2 layout"):
-        positions = forceatlas2(graph, iterations=iterations, seed=42)
+        positions = forceatlas2(graph, iterations=iterations, seed=42, lin_log=True)
     with stage("render PNG"):
-        png = graph_image(graph, positions, width=1000, height=1000)
+        giant = components == 0  # numbered by decreasing size
+        png, legend = community_picture(graph, positions, communities, analytics["degree"].to_numpy(),
+                                        width=1000, height=760, frame=giant)
         (out / "graph.png").write_bytes(png)
     events_total = published.published + published.duplicates
     metrics = {
@@ -100,11 +134,18 @@ def run_demo(source: str | os.PathLike | None = None, *, graph_id: str | None = 
         "backend": get_backend(),
         "stages_seconds": stages,
         "picture": "graph.png",
+        "communities": int(communities.max()) + 1 if communities.size else 0,
+        "modularity": modularity(graph, communities),
+        "legend": legend,
+        "components": int(components.max()) + 1 if components.size else 0,
+        "largest_component_nodes": int(giant.sum()),
+        "first_message": str(daily["day"][0]) if daily.height else None,
+        "last_message": str(daily["day"][-1]) if daily.height else None,
+        "nodes_table": "nodes.parquet",
+        "daily_table": "messages_per_day.csv",
     }
-    positions_path = out / "positions.npy"
-    import numpy as np
-
-    np.save(positions_path, positions)
+    analytics.with_columns(x=positions[:, 0], y=positions[:, 1]).write_parquet(out / "nodes.parquet")
+    daily.write_csv(out / "messages_per_day.csv")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     if report:
         with stage("report notebook"):
@@ -142,7 +183,8 @@ def _summary(m: dict, out: Path) -> str:
         f"{m['events_already_on_stream']:,} already on the stream, {m['events_rejected']} rejected)",
         f"  throughput  consume {m['consume_events_per_second']:,.0f} events/s"
         + (f", publish {m['publish_events_per_second']:,.0f} events/s" if m["publish_events_per_second"] else ""),
-        f"  layout      ForceAtlas2, {m['layout_iterations']} iterations in {s['ForceAtlas2 layout']:.2f} s ({m['backend']})",
+        f"  communities {m['communities']} (Louvain, modularity {m['modularity']:.2f})",
+        f"  layout      ForceAtlas2 (LinLog), {m['layout_iterations']} iterations in {s['ForceAtlas2 layout']:.2f} s ({m['backend']})",
         "  stages      " + ", ".join(f"{k} {v:.2f} s" for k, v in s.items()),
         f"  output      {out / 'graph.png'}" + (f", {m['report']}" if m.get("report") else ""),
     ]
