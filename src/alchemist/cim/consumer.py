@@ -84,7 +84,7 @@ class Consumer:
         Stores dead letters in ``ALCHEMIST_DLQ``.
     """
 
-    fetch_bytes = 8 * 2**20
+    fetch_bytes = 4 * 2**20
     pending_bytes = 64 * 2**20
     restart_backoff = 0.5
     restart_backoff_max = 30.0
