@@ -317,3 +317,25 @@ def test_spliced_bytes_raise_only_event_errors(position, junk, depth):
     events, rejected = decode_messages([(data, None, 1)])
     assert all(isinstance(exc, EventError) for _, _, exc in rejected)
     assert len({seq for seq, event, _ in rejected if event is None}) <= 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=40), st.integers(min_value=0, max_value=60),
+       st.sampled_from(list(ALPHABET + ALPHABET.upper() + "0189=!é ")), st.booleans())
+def test_single_and_batch_cid_checks_agree(content, position, char, insert):
+    # cid_digest (one value) and digests_from_cids (vectorised) accept exactly the same strings:
+    # valid CIDs with one character replaced or inserted anywhere, canonical or not
+    from alchemist.events import cid
+
+    value = cid(content)
+    k = min(position, len(value))
+    mutated = value[:k] + char + value[k + (0 if insert else 1):]
+    digests, valid = digests_from_cids([value, mutated])
+    assert valid[0] and bytes(digests[0]) == cid_digest(value) == stdlib_digest(value)
+    try:
+        single = cid_digest(mutated)
+    except CIDMismatchError:
+        single = None
+    assert (single is not None) == bool(valid[1])
+    if single is not None:
+        assert single == bytes(digests[1]) == stdlib_digest(mutated)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import blake3
@@ -196,9 +197,12 @@ def cid_digest(value: str) -> bytes:
     alchemist.errors.NonCanonicalCIDError: '...smj' is not canonical: its last character 'j' carries non-zero
     padding bits ...; the canonical spelling of the same digest is '...smi'
     """
-    digests, valid = digests_from_cids([value])
-    if valid[0]:
-        return digests[0].tobytes()
+    # the scalar twin of digests_from_cids (same form, alphabet, prefix and padding rule; the tests
+    # check that the two agree), ~30x cheaper than a vectorised pass over one value
+    if isinstance(value, str) and _CID_FORM.fullmatch(value) is not None:
+        raw = base64.b32decode(value[1:].upper() + "======")
+        if raw[:4] == _PREFIX and _padding_is_zero(_SYMBOLS[value[-1]]):
+            return raw[4:]
     raise _why_not_a_cid(value)
 
 
@@ -253,6 +257,8 @@ _DECODE_TABLE = np.full(256, 255, dtype=np.uint8)
 _DECODE_TABLE[_ALPHABET_ARRAY] = np.arange(32, dtype=np.uint8)
 _INVALID_CID = "!" * 59
 _PADDING_BITS = 0b11  # 58 characters x 5 bits = 290 bits for a 288-bit (36-byte) CID
+_SYMBOLS = {c: i for i, c in enumerate(_ALPHABET)}
+_CID_FORM = re.compile("b[a-z2-7]{58}")
 
 
 def _encode(digest: bytes) -> str:
