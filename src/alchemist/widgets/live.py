@@ -64,6 +64,12 @@ class EventStream:
     rejected : int — messages that could not be decoded.
     lag : int — messages stored but not yet delivered (JetStream's ``num_pending``).
     last_sequence : int — stream sequence of the last message.
+
+    Examples
+    --------
+    >>> conn = alchemist.connect("tls://cim.example:4222", creds="me.creds", tls_ca="ca.pem")  # doctest: +SKIP
+    >>> with EventStream(conn, "g") as stream:  # doctest: +SKIP
+    ...     stop = stream.subscribe(lambda events, info: print(len(events), info["lag"]))
     """
 
     def __init__(self, connection, graph_id: str, *, deliver: str = "all", stream: str | None = None,
