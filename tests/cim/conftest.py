@@ -41,3 +41,15 @@ def count_file(path) -> tuple[int, int]:
 def file_counts():
     """``file_counts(path) -> (lines, distinct nodes)``, counted independently of alchemist."""
     return count_file
+
+
+@pytest.fixture
+def cluster3(tmp_path):
+    """A 3-node JetStream cluster on loopback (``tests/cim/cluster.py``), reaped even on failure."""
+    from .cluster import Cluster
+
+    cluster = Cluster(tmp_path / "cluster", size=3)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()

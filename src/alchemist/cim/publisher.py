@@ -46,11 +46,11 @@ class PublishResult:
 
 def _transient_errors() -> tuple[type[BaseException], ...]:
     import nats.errors as ne
-    from nats.js.errors import ServiceUnavailableError
+    from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
     return (ne.TimeoutError, ne.NoRespondersError, ne.ConnectionClosedError, ne.ConnectionReconnectingError,
-            ne.OutboundBufferLimitError, ne.StaleConnectionError, ServiceUnavailableError, asyncio.TimeoutError,
-            ConnectionError)
+            ne.OutboundBufferLimitError, ne.StaleConnectionError, ServiceUnavailableError, NoStreamResponseError,
+            asyncio.TimeoutError, ConnectionError)
 
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = _transient_errors()
