@@ -88,10 +88,13 @@ def attraction_gravity(i0, i1, pos, mass, size, indptr, indices, weights, kr, gr
         f = _gravity_factor(xi, yi, mi, kr, gravity, strong)
         fx = 0.0 - xi * f
         fy = 0.0 - yi * f
+        si = size[i]
         for e in range(indptr[i], indptr[i + 1]):
             j = np.int64(indices[e])
-            fx, fy = _attraction(xi - pos[j, 0], yi - pos[j, 1], weights[e], coef_att, mass[j] if j < i else mi,
-                                 size[i], size[j], dissuade, lin_log, overlap, fx, fy)
+            m_src = mass[j] if dissuade and j < i else mi  # read only where it divides
+            s_j = size[j] if overlap else 0.0
+            fx, fy = _attraction(xi - pos[j, 0], yi - pos[j, 1], weights[e], coef_att, m_src, si, s_j, dissuade,
+                                 lin_log, overlap, fx, fy)
         att[i, 0] = fx
         att[i, 1] = fy
 
