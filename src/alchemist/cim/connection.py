@@ -369,6 +369,60 @@ class Connection:
         last = self.last_event(graph_id)
         return 0 if last is None else int(last.sequence or 0)
 
+    def append(self, graph_id: str, event_type: str, payload: dict | None = None, *,
+               correlation_id: str | None = None, causation_id: str | None = None, attempts: int = 5) -> Event:
+        """Append one event to a graph's chain: its ``previous_cid`` is the CID of the graph's last
+        stored event and it is stored only if no other writer appended in between (optimistic
+        concurrency on the aggregate's last sequence); on a conflict the chain head is read again
+        and the append retried, up to ``attempts`` times.
+
+        This is how code outside a replay adds to a live graph (consumers refuse an event whose
+        ``previous_cid`` is not the aggregate's previous event, DESIGN.md §9).
+
+        Parameters
+        ----------
+        graph_id : str
+        event_type : str
+            One of :data:`alchemist.events.EVENT_TYPES`.
+        payload : dict, optional
+        correlation_id, causation_id : str, optional
+            For a derived event (e.g. the insight that proposed it); a root event by default.
+        attempts : int
+            Appends tried before giving up on conflicts.
+
+        Returns
+        -------
+        Event
+            The stored event, with its ``sequence``.
+
+        Raises
+        ------
+        ConcurrencyError
+            Other writers appended first ``attempts`` times in a row.
+        CIMConnectionError
+            The server could not be reached (an append cannot wait in the outbox: its chain
+            position would be stale).
+        InvalidEventError
+            The payload does not fit the event type.
+        """
+        import msgspec
+
+        from alchemist.errors import ConcurrencyError
+        from alchemist.events import new_event
+
+        attempts = max(1, attempts)
+        for attempt in range(attempts):
+            last = self.last_event(graph_id)
+            event = new_event(event_type, graph_id, payload or {}, correlation_id=correlation_id,
+                              causation_id=causation_id, previous_cid=None if last is None else last.cid)
+            try:
+                sequence = self.publish(event, expected_sequence=0 if last is None else int(last.sequence or 0))
+            except ConcurrencyError:
+                if attempt + 1 == attempts:
+                    raise
+                continue
+            return msgspec.structs.replace(event, sequence=sequence)
+
     def flush_outbox(self) -> int:
         """Send the outbox's messages in order; returns how many this call sent (stops at the
         first that still fails, keeping it and the rest). A flush already in progress (one starts

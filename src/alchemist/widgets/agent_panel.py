@@ -122,9 +122,7 @@ class AgentPanel(AlchemistWidget):
         if event is not None:
             if self.connection is None or self.graph_id is None:
                 raise WidgetError("accepting an insight that proposes an event needs connection= and graph_id=")
-            from alchemist.events import new_event
-
-            sequence = self.connection.publish(new_event(event["event_type"], self.graph_id, event["payload"]))
+            sequence = self.connection.append(self.graph_id, event["event_type"], event["payload"]).sequence
         self._set_status(insight_id, "accepted", sequence)
         self.status = f"accepted {insight_id}" + (f" → stream sequence {sequence}" if sequence is not None else "")
         return sequence
