@@ -30,12 +30,7 @@ ALLOWED_LONG = {
 
 # Cross-module uses of private names that remain (issue 14), as "module: use"; each is to be
 # made public inside its package (or moved) and then removed from this set.
-KNOWN = {
-    # issue 14: the wire generator moves from cim/replay.py to events/wire.py (another session)
-    "alchemist.cim.replay: from alchemist.events.cid import _ALPHABET_ARRAY",
-    "alchemist.cim.replay: from alchemist.events.cid import _b32_cid_into",
-    "alchemist.cim.replay: from alchemist.events.hashing import _hash_into",
-}
+KNOWN: set[str] = set()
 
 
 def _modules(src: Path) -> dict[str, Path]:

@@ -1,9 +1,10 @@
 """The ``alchemist`` command.
 
 Subcommands: ``demo`` (the main job end to end), ``cid FILE``, the CIM layer's ``server``,
-``replay``, ``stats`` and ``agent``, and the notebooks' ``dashboard`` (Voilà) and ``report``
-(papermill). Bad input gives a one-line error naming the file and line, exit status
-2, never a traceback.
+``replay``, ``stats``, ``agent`` and ``outbox``, and the notebooks' ``dashboard`` (Voilà) and
+``report`` (papermill). Bad input gives a one-line error naming the file and line, exit status
+2, never a traceback; the exit statuses are listed in ``alchemist --help``
+(:data:`alchemist.cim.cli.EXIT_STATUSES`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,19 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``alchemist`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 done, 2 error (one line on standard error), 3 events left queued in
+        the outbox, 130 interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -34,15 +48,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``alchemist`` command's argument parser (subcommands from the CIM layer and the widgets)."""
     from alchemist import __version__
+    from alchemist.cim.cli import EXIT_STATUSES, connection_parent
     from alchemist.cim.cli import add_commands as add_cim_commands
     from alchemist.widgets.cli import add_commands as add_widget_commands
 
-    parser = argparse.ArgumentParser(prog="alchemist", description="Knowledge graphs on the CIM: events, layout, analytics.")
+    parser = argparse.ArgumentParser(prog="alchemist", description="Knowledge graphs on the CIM: events, layout, analytics.",
+                                     epilog=EXIT_STATUSES + "\n\nEach command's --help lists its flags.",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"alchemist {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="replay a real temporal graph through the embedded CIM, lay it out, render it, write a report")
+    p = sub.add_parser("demo", help="replay a real temporal graph through the embedded CIM, lay it out, render it, write a report",
+                       parents=[connection_parent(outbox=False)])
     p.add_argument("--source", help="SNAP edge list 'src dst [unixtime]' (default: the shipped CollegeMsg sample)")
     p.add_argument("--graph-id", help="aggregate id (default: the file name)")
     p.add_argument("--output", default="alchemist-out", help="output folder (default: alchemist-out)")
@@ -61,7 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _demo(args) -> int:
+    from alchemist.cim.cli import apply_connection_environment
     from alchemist.demo import run_demo
+
+    apply_connection_environment(args)  # the demo connects with connect(), which reads them
 
     run_demo(source=args.source, graph_id=args.graph_id, output=args.output, iterations=args.iterations,
              batch=args.batch, report=not args.no_report)

@@ -1,11 +1,15 @@
-"""The compiled replay generator writes exactly the envelopes new_event/encode_event would."""
+"""The compiled wire generator (events/wire.py) writes exactly the envelopes new_event/encode_event
+would, with CIDs from the blake3 package, whatever the chunk size."""
 
+import base64
 import json
 
+import blake3
 import msgspec
 import numpy as np
+import pytest
 
-from alchemist.cim.replay import count_events, edge_list_batches, edge_list_records, edge_list_table
+from alchemist.events.wire import count_events, edge_list_batches, edge_list_records, edge_list_table
 from alchemist.events import decode_batch, decode_event, encode_event, new_event
 from alchemist.events.cid import cid
 from alchemist.graph.io import read_edge_list
@@ -18,6 +22,23 @@ def edges_of(tmp_path):
     path = tmp_path / "edges.txt"
     path.write_text("# comment\n" + "\n".join(LINES) + "\n", encoding="utf-8")
     return read_edge_list(path)
+
+
+def reference_cid(content: bytes) -> str:
+    """The CIM CID spelled out with the blake3 package and the standard library's base32 (CIDv1,
+    raw 0x55, BLAKE3-256 multihash 0x1e 0x20, multibase 'b' lower case, unpadded)."""
+    raw = bytes([0x01, 0x55, 0x1E, 0x20]) + blake3.blake3(content).digest()
+    return "b" + base64.b32encode(raw).decode().rstrip("=").lower()
+
+
+def test_reference_cid_matches_a_published_cim_cid():
+    # the first event of ../shared/data/cim_fixtures/dialog-dag.json (a real CIM conversation),
+    # fields in the order its SOURCE.md gives
+    content = {"event_id": "10a6e950-b468-48ac-a9a3-5a21864ae3fa", "type": "user", "user_said": "what is our status",
+               "i_understood": "Request repository build/test/lint status", "what_i_did": [], "parent_cid": None,
+               "timestamp": 1757901548}
+    data = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
+    assert reference_cid(data) == "bafkr4ibq2u5w6osswjrhhwc6nclne3evromjkn3zmze6dxnfvfs4zxk6me"
 
 
 def test_records_are_the_envelopes_new_event_builds(tmp_path):
@@ -49,6 +70,7 @@ def test_records_are_the_envelopes_new_event_builds(tmp_path):
             content = json.loads(record.data)
             del content["cid"]
             assert cid(json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()) == record.cid
+            assert record.cid == reference_cid(json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode())
         previous = record.cid
     assert line == len(LINES)
 
@@ -81,7 +103,7 @@ def test_table_rows_match_the_records(tmp_path):
 
 
 def test_line_times_are_formatted_like_rfc3339():
-    from alchemist.cim.replay import _rfc3339_many
+    from alchemist.events.wire import _rfc3339_many
     from alchemist.events import rfc3339
 
     rng = np.random.default_rng(3)
@@ -92,3 +114,27 @@ def test_line_times_are_formatted_like_rfc3339():
     assert [text[a:b] for a, b in zip(offsets[:-1], offsets[1:])] == [rfc3339(int(s)) for s in seconds]
     buffer, offsets = _rfc3339_many(np.array([1.5, 2.0]))  # fractional seconds take the general path
     assert buffer.tobytes().decode() == rfc3339(1.5) + rfc3339(2)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1000])
+def test_chunks_give_the_same_bytes_and_chain(tmp_path, chunk):
+    edges = edges_of(tmp_path)
+    whole = list(edge_list_records(edges, "g", chunk=1000))
+    assert list(edge_list_records(edges, "g", chunk=chunk)) == whole
+    for start in (1, 2, 4, 7, len(whole) - 1):  # starts inside and at the edges of chunks
+        assert list(edge_list_records(edges, "g", chunk=chunk, start=start)) == whole[start:]
+        batches = list(edge_list_batches(edges, "g", batch=2, start=start, chunk=chunk))
+        assert [e.event_id for _, data, _ in batches for e in decode_batch(data)] == [r.event_id for r in whole[start:]]
+        assert all(n == 2 for _, _, n in batches[:-1])  # batches from the start point, whatever the chunk
+
+
+def test_the_plan_finds_its_own_ids_only(tmp_path):
+    from alchemist.events.wire import plan_edge_list
+
+    edges = edges_of(tmp_path)
+    records = list(edge_list_records(edges, "g"))
+    plan = plan_edge_list(edges, "g")
+    assert [plan.position(r.event_id) for r in records] == list(range(len(records)))
+    other = list(edge_list_records(edges, "h"))  # another graph id: other ids
+    assert [plan.position(r.event_id) for r in other] == [None] * len(other)
+    assert plan.position("not-an-id") is None

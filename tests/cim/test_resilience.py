@@ -26,11 +26,12 @@ def chain(graph_id, n, start=0, previous=None):
 
 
 def test_two_writers_same_expected_version_exactly_one_wins(conn):
-    base = conn.publish(chain("agg", 0)[0], expected_sequence=0)
+    created = chain("agg", 0)[0]
+    base = conn.publish(created, expected_sequence=0)
     version = conn.aggregate_sequence("agg")
     assert version == base
-    a = new_event("node_added", "agg", {"node_id": "from-a"})
-    b = new_event("node_added", "agg", {"node_id": "from-b"})
+    a = new_event("node_added", "agg", {"node_id": "from-a"}, previous_cid=created.cid)
+    b = new_event("node_added", "agg", {"node_id": "from-b"}, previous_cid=created.cid)
     outcomes = {}
     barrier = threading.Barrier(2)
 

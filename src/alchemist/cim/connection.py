@@ -211,7 +211,8 @@ class Connection:
         self.services: list = []  # nats.micro services registered with serve_agent
         self.metrics_url: str | None = None
         self.publisher = Publisher(self.js, subjects=subjects, outbox=outbox, breaker=breaker,
-                                   retry_attempts=retry_attempts, where=self.url)
+                                   retry_attempts=retry_attempts, where=self.url,
+                                   connected=lambda: self._nc is not None and self._nc.is_connected)
         self.consumer = Consumer(self)
         self.streams = StreamNames()
         self._objects = None
@@ -317,14 +318,16 @@ class Connection:
 
     def publish_many(self, events: Iterable[Event], *, batch: int = 1000,
                      progress: bool | Callable[[int], Any] = False, total: int | None = None,
-                     window: int = 2048) -> PublishResult:
+                     window: int = 2048, window_bytes: int | None = None, wait: float | None = None) -> PublishResult:
         """Publish events with acknowledgement, ``batch`` events per JetStream message.
 
         ``batch=1`` sends one message per event (what a live CIM emits); larger batches wrap
         events in ``events_batch`` messages (de-duplicated by batch id; the events keep their
         ids and CIDs). Publishing is asynchronous with at most ``window`` acknowledgements in
-        flight. A failure resends from the first unacknowledged message with retries; what
-        still cannot be sent goes to the outbox, in order.
+        flight. When the server stops answering, the unacknowledged messages are resent in order
+        as soon as it answers again (the circuit breaker's trial), waiting at most ``wait``
+        seconds per outage; after that, they and the rest go to the outbox, in order, and
+        ``result.queued`` counts their events (``result.complete`` is False).
 
         Parameters
         ----------
@@ -338,30 +341,46 @@ class Connection:
             Number of events, for the progress bar.
         window : int
             Maximum messages awaiting their acknowledgement.
+        window_bytes : int, optional
+            Maximum bytes awaiting their acknowledgement (16 MiB by default).
+        wait : float, optional
+            Seconds to wait for an absent server per outage (60 by default; 0: queue at once).
+
+        Returns
+        -------
+        PublishResult
+
+        Raises
+        ------
+        ValueError
+            ``batch`` is smaller than 1.
         """
         if batch < 1:
             raise ValueError(f"batch={batch}; it must be at least 1")
         records = ((e.aggregate_id, e.event_id, e.event_type, e.cid, e.correlation_id, e.causation_id,
                     encode_event(e)) for e in events)
         return self.run(self.publisher.publish_stream(message_stream(self.subjects, records, batch), progress, total,
-                                                           window))
+                                                      window, window_bytes=window_bytes, wait=wait))
 
     def publish_records(self, records, graph_id: str, *, batch: int = 1000, progress=False,
-                        total: int | None = None, window: int = 2048) -> PublishResult:
+                        total: int | None = None, window: int = 2048, window_bytes: int | None = None,
+                        wait: float | None = None) -> PublishResult:
         """Publish pre-encoded root events of one graph (``WireEvent`` records from
-        :func:`~alchemist.cim.replay.edge_list_records`); see :meth:`publish_many`."""
+        :func:`~alchemist.events.wire.edge_list_records`); see :meth:`publish_many`."""
         if batch < 1:
             raise ValueError(f"batch={batch}; it must be at least 1")
         stream = ((graph_id, r.event_id, r.event_type, r.cid, r.event_id, r.event_id, r.data) for r in records)
         return self.run(self.publisher.publish_stream(message_stream(self.subjects, stream, batch), progress, total,
-                                                           window))
+                                                      window, window_bytes=window_bytes, wait=wait))
 
     def publish_batches(self, batches, graph_id: str, *, progress=False, total: int | None = None,
-                        window: int = 2048) -> PublishResult:
+                        window: int = 2048, window_bytes: int | None = None, wait: float | None = None
+                        ) -> PublishResult:
         """Publish ready-made ``events_batch`` messages of one graph: ``(batch_id, data, n_events)``
-        (e.g. from :func:`~alchemist.cim.replay.edge_list_batches`); see :meth:`publish_many`."""
+        (e.g. from :func:`~alchemist.events.wire.edge_list_batches`); see :meth:`publish_many`."""
         messages = (batch_message(self.subjects, graph_id, batch_id, data, count) for batch_id, data, count in batches)
-        return self.run(self.publisher.publish_stream(messages, progress, total, window))
+        return self.run(self.publisher.publish_stream(messages, progress, total, window, window_bytes=window_bytes,
+                                                      wait=wait))
 
     def aggregate_sequence(self, graph_id: str) -> int:
         """Stream sequence of the aggregate's last event (0 when it has none): the version a writer
@@ -423,12 +442,27 @@ class Connection:
                 continue
             return msgspec.structs.replace(event, sequence=sequence)
 
-    def flush_outbox(self) -> int:
-        """Send the outbox's messages in order; returns how many this call sent (stops at the
-        first that still fails, keeping it and the rest). A flush already in progress (one starts
-        on every reconnect) is waited for first, so the outbox is as empty as the server allows
-        when this returns."""
-        return self.run(self.publisher.flush_outbox(wait=True))
+    def flush_outbox(self, timeout: float | None = None, *, progress=False) -> int:
+        """Send the outbox's messages in order; returns how many this call sent.
+
+        A flush already in progress (one starts on every reconnect) is waited for first.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds to keep trying while the server does not answer (a trial whenever the circuit
+            breaker allows one) until the outbox is empty; None: one pass that stops at the first
+            message that still fails, keeping it and the rest.
+        progress : bool or callable
+            A progress bar (or callback) over the messages sent.
+
+        Returns
+        -------
+        int
+            Messages sent by this call; ``len(connection.outbox)`` messages
+            (``connection.outbox.events()`` events) are left.
+        """
+        return self.run(self.publisher.flush_outbox(wait=True, timeout=timeout, progress=progress))
 
     # ------------------------------------------------------------------ consuming
     def graph(self, graph_id: str, *, live: bool = True, from_sequence: int | None = None, from_time=None,
@@ -546,11 +580,16 @@ class Connection:
         return collected
 
     def replay(self, source, graph_id: str | None = None, *, batch: int = 1000, progress: bool = False,
-               directed: bool = True) -> PublishResult:
-        """Publish a SNAP-style edge list as CIM events (see :mod:`alchemist.cim.replay`)."""
+               directed: bool = True, wait: float | None = None, chunk: int | None = None,
+               window_bytes: int | None = None) -> PublishResult:
+        """Publish a SNAP-style edge list as CIM events, ``chunk`` events generated at a time
+        (see :func:`alchemist.cim.replay.replay_edge_list` for the arguments); ``result.queued``
+        counts the events left in the outbox when the server stayed away longer than ``wait``."""
         from alchemist.cim.replay import replay_edge_list
+        from alchemist.events.wire import DEFAULT_CHUNK
 
-        return replay_edge_list(self, source, graph_id=graph_id, batch=batch, progress=progress, directed=directed)
+        return replay_edge_list(self, source, graph_id=graph_id, batch=batch, progress=progress, directed=directed,
+                                wait=wait, chunk=chunk or DEFAULT_CHUNK, window_bytes=window_bytes)
 
     def import_graph(self, source, graph_id: str | None = None, *, directed: bool = True) -> PublishResult:
         """Import an edge list as one ``graph_imported`` event carrying the CID of an Arrow object
@@ -656,7 +695,10 @@ class Connection:
             await asyncio.wait_for(self._nc.flush(), timeout=5)
         except Exception:
             pass
-        await self._nc.close()
+        try:
+            await self._nc.close()
+        except Exception:  # nats-py raises e.g. BrokenPipeError when the server is gone; close anyway
+            pass
         current = asyncio.current_task()
         rest = [t for t in asyncio.all_tasks() if t is not current]
         for task in rest:

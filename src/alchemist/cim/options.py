@@ -93,6 +93,9 @@ class ConnectOptions:
             "servers": self.servers, "name": self.name, "connect_timeout": self.timeout,
             "max_reconnect_attempts": self.max_reconnects, "reconnect_time_wait": self.reconnect_wait,
             "allow_reconnect": True,
+            # a publish that fills the client's buffer waits for a forced flush; without a limit it
+            # waits forever when the server goes away during that flush (nats-py 2.x)
+            "flush_timeout": 2.0,
         }
         if self.creds:
             kw["user_credentials"] = self.creds

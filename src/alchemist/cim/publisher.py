@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from alchemist.cim.observability import METRICS, log, progress_bar
@@ -20,16 +21,42 @@ from alchemist.cim.streams import GRAPH_STREAM
 from alchemist.errors import CIMConnectionError, ConcurrencyError
 from alchemist.events import BATCH_TYPE, Event, SubjectTemplate, encode_event, headers_for
 
-__all__ = ["PublishResult", "Publisher", "TRANSIENT_ERRORS", "message_stream", "batch_message"]
+__all__ = ["PublishResult", "Publisher", "TRANSIENT_ERRORS", "message_stream", "batch_message", "DEFAULT_WAIT",
+           "WINDOW_BYTES"]
 
 _WRONG_LAST_SEQUENCE = 10071
+
+DEFAULT_WAIT = 60.0
+"""Seconds a stream publish waits for an absent server (per outage) before queueing the rest."""
+
+WINDOW_BYTES = 16 * 1024 * 1024
+"""Bytes of messages awaiting their acknowledgement at most (they are kept for a resend)."""
+
+ACK_TIMEOUT = 5.0
+"""Seconds a stream publish waits for the oldest acknowledgement while connected; then (or at
+once when the connection is lost) every message not acknowledged is resent."""
 
 
 @dataclass
 class PublishResult:
-    """Outcome of publishing events: ``published`` (new events stored), ``duplicates`` (events the
-    stream already had), ``messages`` (JetStream messages sent), ``last_sequence``, ``seconds``
-    and ``queued`` (events put in the local outbox because the server was down)."""
+    """Outcome of publishing events.
+
+    Attributes
+    ----------
+    published : int
+        New events stored on the server.
+    duplicates : int
+        Events the stream already had (JetStream de-duplication, or skipped on resume).
+    messages : int
+        JetStream messages sent.
+    last_sequence : int
+        The highest stream sequence acknowledged.
+    seconds : float
+    queued : int
+        Events put in the local durable outbox because the server did not answer in time: they
+        are stored only once :meth:`~alchemist.cim.Connection.flush_outbox` (or a later
+        connection) sends them. ``complete`` is False while any are.
+    """
 
     published: int = 0
     duplicates: int = 0
@@ -39,7 +66,13 @@ class PublishResult:
     queued: int = 0
 
     @property
+    def complete(self) -> bool:
+        """Whether every event published is stored on the server (none left ``queued``)."""
+        return self.queued == 0
+
+    @property
     def events_per_second(self) -> float:
+        """Events acknowledged (published or duplicate) per second."""
         total = self.published + self.duplicates
         return total / self.seconds if self.seconds > 0 else float("nan")
 
@@ -106,10 +139,15 @@ class Publisher:
         Attempts (with exponential backoff) before a publish counts as failed.
     where : str
         The server, credentials masked (for messages).
+    stream : str
+        The graph-events stream.
+    connected : callable, optional
+        ``connected() -> bool``: whether the client holds a connection now (a stream publish
+        stops waiting for acknowledgements as soon as it does not).
     """
 
     def __init__(self, js, *, subjects: SubjectTemplate, outbox: Outbox, breaker: CircuitBreaker,
-                 retry_attempts: int, where: str, stream: str = GRAPH_STREAM):
+                 retry_attempts: int, where: str, stream: str = GRAPH_STREAM, connected=None):
         self.js = js
         self.stream = stream  # the graph-events stream (a connection setting; see streams.ensure_streams)
         self.subjects = subjects
@@ -117,6 +155,7 @@ class Publisher:
         self.breaker = breaker
         self.retry_attempts = retry_attempts
         self.where = where
+        self.connected = connected or (lambda: True)
         self._flush_lock: asyncio.Lock | None = None  # made on the connection's loop
 
     async def publish_one(self, event: Event, expected_sequence: int | None) -> int | None:
@@ -143,8 +182,10 @@ class Publisher:
         METRICS.published.labels(self.stream).inc()
         return ack.seq
 
-    async def send_with_retry(self, subject: str, data: bytes, headers: dict[str, str]):
+    async def send_with_retry(self, subject: str, data: bytes, headers: dict[str, str], attempts: int | None = None):
         """Publish with acknowledgement, retrying transient failures with exponential backoff.
+
+        ``attempts`` overrides ``retry_attempts`` (1: a single call, e.g. the breaker's trial).
 
         Raises
         ------
@@ -157,7 +198,7 @@ class Publisher:
         from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
         start = time.perf_counter()
-        retrying = AsyncRetrying(stop=stop_after_attempt(self.retry_attempts),
+        retrying = AsyncRetrying(stop=stop_after_attempt(attempts or self.retry_attempts),
                                  wait=wait_exponential(multiplier=0.2, max=2.0),
                                  retry=retry_if_exception_type(TRANSIENT_ERRORS), reraise=True)
         try:
@@ -179,6 +220,7 @@ class Publisher:
         METRICS.publish_latency.observe(time.perf_counter() - start)
         return ack
 
+
     async def _to_outbox(self, subject: str, data: bytes, headers: dict[str, str], flush: bool) -> int | None:
         self.outbox.put(subject, data, headers)
         METRICS.outbox_depth.set(len(self.outbox))
@@ -187,54 +229,146 @@ class Publisher:
             await self.flush_outbox()
         return None
 
-    async def flush_outbox(self, wait: bool = False) -> int:
-        """Send the outbox in order; returns how many messages this call sent. One flush runs at a
-        time: with ``wait`` a caller waits for the one in progress (e.g. started on reconnect) and
-        then sends what is still queued; without it, it leaves the work to that flush."""
+    async def wait_for_trial(self, deadline: float) -> bool:
+        """Sleep until the circuit breaker allows a trial call; False when that is after
+        ``deadline`` (``time.monotonic()`` seconds; the sleep then ends at the deadline)."""
+        delay = self.breaker.seconds_until_trial()
+        remaining = deadline - time.monotonic()
+        if delay > remaining:
+            await asyncio.sleep(max(0.0, remaining))
+            return False
+        await asyncio.sleep(max(delay, 0.05))
+        return True
+
+    async def flush_outbox(self, wait: bool = False, timeout: float | None = None, progress=False) -> int:
+        """Send the outbox in order; returns how many messages this call sent.
+
+        One flush runs at a time: with ``wait`` a caller waits for the one in progress (e.g.
+        started on reconnect) and then sends what is still queued; without it, it leaves the work
+        to that flush.
+
+        Parameters
+        ----------
+        wait : bool
+            Wait for a flush in progress instead of returning 0.
+        timeout : float, optional
+            Seconds to keep trying while the server does not answer (waiting for the circuit
+            breaker's trial between attempts); None stops at the first message that still fails.
+        progress : bool or callable
+            A progress bar (or callback) over the messages sent.
+
+        Returns
+        -------
+        int
+            Messages sent (and acknowledged) by this call; ``len(outbox)`` is what is left.
+        """
         if self._flush_lock is None:
             self._flush_lock = asyncio.Lock()
         if self._flush_lock.locked() and not wait:
             return 0
+        deadline = time.monotonic() + (timeout or 0.0)
         sent = 0
+        bar = progress_bar(progress, len(self.outbox), "flush outbox", "messages")
         async with self._flush_lock:
             try:
                 while True:
                     entries = self.outbox.peek(500)
                     if not entries:
                         break
-                    for entry in entries:
-                        try:
-                            await self.send_with_retry(entry.subject, entry.data, entry.headers)
-                        except ConcurrencyError as exc:
-                            log("cim.outbox_conflict", subject=entry.subject, error=str(exc))
-                        except TRANSIENT_ERRORS:
-                            return sent
-                        self.outbox.remove(entry.id)
-                        sent += 1
+                    done, stop = await self._send_entries(entries)
+                    self.outbox.remove_many(done)
+                    sent += len(done)
+                    if bar is not None and done:
+                        bar(len(done))
+                    if stop:
+                        if timeout is None or not await self.wait_for_trial(deadline):
+                            break
             finally:
                 METRICS.outbox_depth.set(len(self.outbox))
+                if bar is not None:
+                    bar(None)
                 if sent:
-                    log("cim.outbox_flushed", sent=sent)
+                    log("cim.outbox_flushed", sent=sent, left=len(self.outbox))
         return sent
 
-    async def publish_stream(self, messages, progress, total, window: int) -> PublishResult:
+    async def _send_entries(self, entries) -> tuple[list[int], bool]:
+        """Send outbox entries: the first one acknowledged (a trial that waits with retries), the
+        rest with their acknowledgements awaited together. Returns the ids acknowledged (or refused
+        for good: a stale expected sequence is logged and dropped) and whether the server failed."""
+        done: list[int] = []
+        head, rest = entries[0], entries[1:]
+        try:
+            await self.send_with_retry(head.subject, head.data, head.headers, attempts=1)
+        except ConcurrencyError as exc:
+            log("cim.outbox_conflict", subject=head.subject, error=str(exc))
+        except TRANSIENT_ERRORS:
+            return done, True
+        done.append(head.id)
+        futures = []
+        for entry in rest:
+            try:
+                futures.append((entry, await self.js.publish_async(entry.subject, entry.data, headers=dict(entry.headers))))
+            except Exception:
+                break
+        failed = False
+        if futures:
+            await asyncio.wait([f for _e, f in futures], timeout=10.0)
+        for entry, future in futures:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                done.append(entry.id)
+            else:
+                if not future.done():
+                    future.cancel()
+                failed = True
+        if len(futures) < len(rest):
+            failed = True
+        if failed:
+            self.breaker.failure()
+        else:
+            self.breaker.success()
+        return done, failed
+
+    async def publish_stream(self, messages, progress, total, window: int, *, window_bytes: int | None = None,
+                             wait: float | None = None) -> PublishResult:
         """Publish ``(subject, data, headers, n_events)`` messages with at most ``window``
-        acknowledgements in flight; what fails is resent in order, then outboxed."""
+        acknowledgements (and ``window_bytes`` bytes) in flight.
+
+        When acknowledgements stop coming (the server is gone), the messages not acknowledged are
+        resent in order once the circuit breaker allows a trial and it succeeds; the publisher
+        waits for that at most ``wait`` seconds per outage. After that, they and every message
+        still to come go to the durable outbox, in order (``PublishResult.queued``).
+
+        Parameters
+        ----------
+        messages : iterable of (subject, data, headers, n_events)
+        progress : bool or callable
+        total : int or None
+            Events expected (for the progress bar).
+        window : int
+            Messages awaiting their acknowledgement at most.
+        window_bytes : int, optional
+            Bytes awaiting their acknowledgement at most (:data:`WINDOW_BYTES` by default): with the
+            chunked generators, the memory bound of a replay.
+        wait : float, optional
+            Seconds to wait for an absent server per outage (:data:`DEFAULT_WAIT` by default; 0
+            queues at the first outage).
+
+        Returns
+        -------
+        PublishResult
+        """
+        window_bytes = WINDOW_BYTES if window_bytes is None else window_bytes
+        wait = DEFAULT_WAIT if wait is None else wait
         result = PublishResult()
         bar = progress_bar(progress, total, "publish", "events")
         start = time.perf_counter()
-        in_flight: list[tuple[asyncio.Future, tuple[int, str, bytes, dict], int]] = []
-        failed: list[tuple[int, str, bytes, dict, int]] = []  # (message index, subject, data, headers, events)
+        in_flight: deque = deque()  # (future, message) oldest first; message = (index, subject, data, headers, n)
+        held = [0]  # bytes of the messages in flight
+        retry: list = []  # messages to send again (not acknowledged)
+        backlog: deque = deque()  # messages to send before new ones
         js = self.js
 
-        def settle(entry) -> None:
-            future, message, count = entry
-            exc = future.exception() if not future.cancelled() else asyncio.CancelledError()
-            if exc is not None:
-                failed.append((*message, count))
-                self.breaker.failure()
-                return
-            ack = future.result()
+        def counted(ack, count: int) -> None:
             if ack.duplicate:
                 result.duplicates += count
             else:
@@ -243,73 +377,108 @@ class Publisher:
             if bar is not None:
                 bar(count)
 
-        async def drain(keep: int) -> None:
+        def settle(future, message) -> None:
+            held[0] -= len(message[2])
+            exc = future.exception() if not future.cancelled() else asyncio.CancelledError()
+            if exc is not None:
+                retry.append(message)
+                self.breaker.failure()
+                return
+            counted(future.result(), message[4])
+
+        async def drain(keep: int, keep_bytes: int) -> None:
             # wait for the oldest acknowledgements; when one does not come in time, the server is
-            # gone: every acknowledgement still missing counts as failed (they are resent)
-            while len(in_flight) > keep:
+            # gone: every acknowledgement still missing counts as failed (the messages are resent)
+            while in_flight and (len(in_flight) > keep or held[0] > keep_bytes):
                 head = in_flight[0][0]
+                waited = 0.0
+                while not head.done() and waited < ACK_TIMEOUT and self.connected():
+                    await asyncio.wait([head], timeout=0.25)
+                    waited += 0.25
                 if not head.done():
-                    await asyncio.wait([head], timeout=5.0)
-                if not head.done():
-                    await asyncio.wait([f for f, _m, _c in in_flight], timeout=1.0)
-                    for future, _m, _c in in_flight:
+                    await asyncio.wait([f for f, _m in in_flight], timeout=1.0)
+                    while in_flight:
+                        future, message = in_flight.popleft()
                         if not future.done():
                             future.cancel()
-                    while in_flight:
-                        settle(in_flight.pop(0))
+                        settle(future, message)
                     return
-                settle(in_flight.pop(0))
+                settle(*in_flight.popleft())
 
+        outgoing: list = []  # messages on their way to the outbox, written 256 at a time
+
+        def to_outbox(message) -> None:
+            _i, subject, data, headers, count = message
+            outgoing.append((subject, data, headers))
+            result.queued += count
+            if len(outgoing) >= 256:
+                self.outbox.put_many(outgoing)
+                outgoing.clear()
+
+        queue_all = False
+        if len(self.outbox):  # older events first
+            await self.flush_outbox(wait=True, timeout=wait)
+            queue_all = bool(len(self.outbox))
         index = 0
-
-        async def send(subject: str, data: bytes, headers: dict, count: int) -> None:
-            nonlocal index
-            index += 1
-            if failed or len(self.outbox) or not self.breaker.allow():
-                failed.append((index, subject, data, headers, count))
-                return
+        source = iter(messages)
+        while True:
+            if retry and not queue_all:
+                await drain(0, 0)
+                retry.sort(key=lambda m: m[0])
+                log("cim.resend", messages=len(retry), breaker=self.breaker.state)
+                deadline = time.monotonic() + wait
+                while True:  # one message at a time until the server answers (the breaker's trial)
+                    message = retry[0]
+                    try:
+                        ack = await self.send_with_retry(*message[1:4], attempts=1)
+                    except TRANSIENT_ERRORS:
+                        if await self.wait_for_trial(deadline):
+                            continue
+                        queue_all = True
+                        log("cim.server_gone", waited=wait, queued_from=message[0])
+                        break
+                    result.messages += 1
+                    counted(ack, message[4])
+                    break
+                if not queue_all:
+                    retry.pop(0)
+                backlog.extendleft(reversed(retry))
+                retry.clear()
+            if backlog:
+                message = backlog.popleft()
+            else:
+                item = next(source, None)
+                if item is None:
+                    await drain(0, 0)
+                    if retry and not queue_all:
+                        continue
+                    break
+                index += 1
+                message = (index, *item)
+            if queue_all:
+                to_outbox(message)
+                continue
+            _i, subject, data, headers, count = message
             try:
-                future = await js.publish_async(subject, data, headers=headers, stream=self.stream)
+                future = await js.publish_async(subject, data, headers=dict(headers), stream=self.stream)
             except Exception:
-                failed.append((index, subject, data, headers, count))
-                return
-            in_flight.append((future, (index, subject, data, headers), count))
+                retry.append(message)
+                self.breaker.failure()
+                continue
+            in_flight.append((future, message))
+            held[0] += len(data)
             result.messages += 1
-            if len(in_flight) >= window:
-                await drain(window // 2)
-
-        for message in messages:
-            await send(*message)
-        await drain(0)
-        if failed:
-            failed.sort(key=lambda f: f[0])
-            await self._resend([f[1:] for f in failed], result, bar)
+            if len(in_flight) >= window or held[0] > window_bytes:
+                await drain(window // 2, window_bytes // 2)
+        for message in sorted(retry, key=lambda m: m[0]):  # after giving up: in order, after the backlog
+            to_outbox(message)
+        retry.clear()
+        self.outbox.put_many(outgoing)
+        if result.queued:
+            METRICS.outbox_depth.set(len(self.outbox))
+            log("cim.queued", events=result.queued, outbox=str(self.outbox.path))
         result.seconds = time.perf_counter() - start
         METRICS.published.labels(self.stream).inc(result.published)
         if bar is not None:
             bar(None)
         return result
-
-    async def _resend(self, failed, result: PublishResult, bar) -> None:
-        """Send what failed in order, each with retries; the rest to the outbox once one still fails."""
-        log("cim.resend", messages=len(failed))
-        to_outbox = bool(len(self.outbox)) or not self.breaker.allow()
-        for subject, data, headers, count in failed:
-            if not to_outbox:
-                try:
-                    ack = await self.send_with_retry(subject, data, headers)
-                except TRANSIENT_ERRORS:
-                    to_outbox = True
-                else:
-                    result.messages += 1
-                    if ack.duplicate:
-                        result.duplicates += count
-                    else:
-                        result.published += count
-                    result.last_sequence = max(result.last_sequence, ack.seq)
-                    if bar is not None:
-                        bar(count)
-                    continue
-            self.outbox.put(subject, data, headers)
-            result.queued += count
-        METRICS.outbox_depth.set(len(self.outbox))

@@ -55,11 +55,31 @@ class CircuitBreaker:
         """Whether a call may go to the server now."""
         return self.state != "open"
 
+    def seconds_until_trial(self) -> float:
+        """Seconds until a call is allowed (0 when closed or half-open).
+
+        Examples
+        --------
+        >>> breaker = CircuitBreaker(threshold=1, cooldown=30)
+        >>> breaker.failure()
+        >>> 29 < breaker.seconds_until_trial() <= 30, breaker.allow()
+        (True, False)
+        >>> breaker.success()
+        >>> breaker.seconds_until_trial(), breaker.state
+        (0.0, 'closed')
+        """
+        if self.opened_at is None:
+            return 0.0
+        return max(0.0, self.opened_at + self.cooldown - time.monotonic())
+
     def success(self) -> None:
+        """Record a call that succeeded: the circuit closes."""
         self.failures = 0
         self.opened_at = None
 
     def failure(self) -> None:
+        """Record a failed call: the circuit opens at ``threshold`` consecutive failures (a failed
+        trial opens it again for another ``cooldown``)."""
         self.failures += 1
         if self.failures >= self.threshold or self.opened_at is not None:
             self.opened_at = time.monotonic()
@@ -118,6 +138,21 @@ class Outbox:
             self._depth += 1
             return int(cur.lastrowid)
 
+    def put_many(self, messages) -> None:
+        """Append ``(subject, data, headers)`` messages durably, in order, in one transaction."""
+        rows = [(subject, bytes(data), json.dumps(headers or {})) for subject, data, headers in messages]
+        if not rows:
+            return
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT INTO outbox (subject, data, headers) VALUES (?, ?, ?)", rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._depth += len(rows)
+
     def peek(self, limit: int = 1000) -> list[OutboxEntry]:
         """The oldest ``limit`` entries, in order."""
         with self._lock:
@@ -127,9 +162,31 @@ class Outbox:
 
     def remove(self, entry_id: int) -> None:
         """Delete an entry once the server has acknowledged it."""
+        self.remove_many([entry_id])
+
+    def remove_many(self, entry_ids) -> None:
+        """Delete entries the server has acknowledged, in one transaction."""
+        ids = [(int(i),) for i in entry_ids]
+        if not ids:
+            return
         with self._lock:
-            if self._db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,)).rowcount:
-                self._depth -= 1
+            self._db.execute("BEGIN")
+            try:
+                removed = 0
+                for row in ids:
+                    removed += self._db.execute("DELETE FROM outbox WHERE id = ?", row).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._depth -= removed
+
+    def events(self) -> int:
+        """Events waiting (an ``events_batch`` message counts its ``Cim-Event-Count`` header)."""
+        with self._lock:
+            row = self._db.execute("SELECT COALESCE(SUM(COALESCE(CAST(json_extract(headers, '$.\"Cim-Event-Count\"') "
+                                   "AS INTEGER), 1)), 0) FROM outbox").fetchone()
+        return int(row[0])
 
     def __len__(self) -> int:
         return self._depth

@@ -1,0 +1,666 @@
+"""An edge list as CIM graph events, generated straight into their wire bytes, chunk by chunk.
+
+Each line of a SNAP-style edge list becomes one ``edge_added`` event (edge id ``e<line index>``,
+the line's timestamp); a node appears with a ``node_added`` event just before its first edge; a
+``graph_created`` event opens the stream. Event ids are UUIDv7s whose time field is the line's
+timestamp and whose 74 other bits come from a BLAKE3 extendable output keyed by the graph id and
+a digest of the file's content (10 bytes per event index), so generating the same file again
+gives the same ids: JetStream de-duplicates them inside its window, the consumer skips ids it has
+applied, and a replay that finds its own events already on the stream resumes after the last one
+(:meth:`WirePlan.position`).
+
+The wire bytes (the compact JSON envelope, byte for byte :func:`~alchemist.events.encode_event`
+of the same event) are written by a compiled kernel one chunk of events at a time; the CID chain
+runs through the chunks in order, each event hashed with the ``blake3`` package over its content
+(the envelope without ``cid``, whose ``previous_cid`` is the CID of the event before). Memory is
+that of the plan (about 20 bytes per event and the distinct node names) plus one chunk, whatever
+the length of the file.
+
+Nothing here talks to NATS: :mod:`alchemist.cim.replay` publishes what this module generates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator, NamedTuple
+
+import blake3
+import msgspec
+import numpy as np
+from numba import njit
+
+from alchemist.events.cid import cid_from_digest
+from alchemist.events.envelope import Event, decode_event, encode_event, new_event
+from alchemist.events.times import format_seconds, rfc3339
+
+__all__ = [
+    "WireEvent", "WireChunk", "WirePlan", "DEFAULT_CHUNK", "plan_edge_list", "wire_chunks", "edge_list_records",
+    "edge_list_batches", "edge_list_events", "edge_list_table", "count_events",
+]
+
+DEFAULT_CHUNK = 16384
+"""Events generated at a time (about 7 MB of wire bytes for SNAP edge lists)."""
+
+
+class WireEvent(NamedTuple):
+    """One event ready to publish: its id, type, CID and compact JSON envelope (``data``)."""
+
+    event_id: str
+    event_type: str
+    cid: str
+    data: bytes
+
+
+class WireChunk(NamedTuple):
+    """Consecutive events in their wire form.
+
+    Attributes
+    ----------
+    start : int
+        Index of the first event (0 is ``graph_created``).
+    buffer : bytearray
+        The events' envelopes, each followed by one ``,``.
+    offsets : (n + 1,) int64 array
+        Where each event starts in ``buffer`` (``buffer[offsets[i]:offsets[i + 1] - 1]`` is event
+        ``start + i``).
+    kinds : (n,) uint8 array
+        0 ``graph_created``, 1 ``node_added``, 2 ``edge_added``.
+    ids : (n, 36) uint8 array
+        The event ids, ASCII.
+    cids : list of bytes
+        The events' CIDs, ASCII.
+    """
+
+    start: int
+    buffer: bytearray
+    offsets: np.ndarray
+    kinds: np.ndarray
+    ids: np.ndarray
+    cids: list
+
+    def __len__(self) -> int:
+        return len(self.cids)
+
+    def data(self, i: int) -> bytes:
+        """The envelope of the chunk's ``i``-th event."""
+        return bytes(self.buffer[self.offsets[i]:self.offsets[i + 1] - 1])
+
+    def joined(self, a: int, b: int) -> bytes:
+        """Envelopes ``a`` to ``b - 1`` of the chunk separated by commas (a JSON array's inside)."""
+        return bytes(self.buffer[self.offsets[a]:self.offsets[b] - 1])
+
+
+_TYPES = ("graph_created", "node_added", "edge_added")
+
+
+class WirePlan:
+    """What every event of an edge list is, computed vectorised before any byte is written.
+
+    Events: ``graph_created`` (index 0), then per line a ``node_added`` for each endpoint seen
+    for the first time (source first) and the line's ``edge_added``. Build it with
+    :func:`plan_edge_list` (cached: a replay asks several times).
+
+    Attributes
+    ----------
+    graph_id : str
+    total : int
+        Number of events (1 + distinct nodes + lines).
+    node_names : (n_nodes,) object array of str
+        Distinct node ids in order of first appearance.
+    source_codes, target_codes : (n_lines,) int64 arrays
+        Each line's endpoints as indices into ``node_names``.
+    kinds : (total,) uint8 array
+        0 ``graph_created``, 1 ``node_added``, 2 ``edge_added``.
+    lines : (total,) int64 array
+        The line each event comes from (0 for ``graph_created``).
+    nodes : (total,) int64 array
+        The node a ``node_added`` adds (-1 otherwise).
+    times : (n_lines,) float64 array
+        The lines' Unix times (0 without a third column).
+    """
+
+    def __init__(self, edges, graph_id: str):
+        import pandas as pd
+
+        n = len(edges)
+        self.graph_id = graph_id
+        self.name = Path(edges.path).name
+        ends = np.empty(2 * n, dtype=object)
+        ends[0::2], ends[1::2] = edges.source, edges.target
+        codes, uniques = pd.factorize(ends, sort=False)
+        del ends
+        first = np.zeros(2 * n, dtype=bool)
+        if n:
+            first_pos = np.full(len(uniques), 2 * n, dtype=np.int64)
+            np.minimum.at(first_pos, codes, np.arange(2 * n))
+            first[first_pos] = True
+        flags = first.reshape(-1, 2)
+        cpairs = codes.reshape(-1, 2).astype(np.int64)
+        self.node_names = np.asarray(uniques, dtype=object)
+        self.source_codes, self.target_codes = cpairs[:, 0].copy(), cpairs[:, 1].copy()
+        self.times = np.asarray(edges.third, dtype=np.float64) if edges.third is not None else np.zeros(n)
+        per_line = 1 + flags.sum(axis=1)
+        total = 1 + int(per_line.sum())
+        self.total = total
+        self.kinds = np.full(total, 2, dtype=np.uint8)
+        self.lines = np.zeros(total, dtype=np.int64)
+        self.nodes = np.full(total, -1, dtype=np.int64)
+        self.kinds[0] = 0
+        if n:
+            begin = 1 + np.concatenate([[0], np.cumsum(per_line)[:-1]])
+            self.lines[1:] = np.repeat(np.arange(n), per_line)
+            fa, fb = flags[:, 0], flags[:, 1]
+            self.kinds[begin[fa]] = 1
+            self.nodes[begin[fa]] = self.source_codes[fa]
+            at_b = begin[fb] + fa[fb]
+            self.kinds[at_b] = 1
+            self.nodes[at_b] = self.target_codes[fb]
+        event_times = self.times[self.lines] if n else np.zeros(1)
+        # Unix milliseconds of every event (the UUIDv7 time field)
+        self.ms = np.where(event_times > 0, np.round(event_times * 1000), 0).astype(np.int64)
+        self._key = f"{graph_id}\0{_digest(edges)}\0".encode()
+        self._names: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def node_count(self) -> int:
+        """Distinct nodes (the ``node_added`` events)."""
+        return int(self.node_names.size)
+
+    def ids(self, a: int = 0, b: int | None = None) -> np.ndarray:
+        """The ids of events ``a`` to ``b - 1`` as an (n, 36) ASCII array."""
+        b = self.total if b is None else b
+        return _uuid7_many(self.ms[a:b], self._key, a)
+
+    def event_id(self, k: int) -> str:
+        """The id of event ``k``."""
+        return self.ids(k, k + 1).tobytes().decode("ascii")
+
+    def position(self, event_id: str) -> int | None:
+        """Index of an event id, or None when it is not one of this plan's.
+
+        The id's time field narrows the search to the events of that millisecond; only their ids
+        are generated."""
+        if len(event_id) != 36 or not event_id.isascii():
+            return None
+        try:
+            ms = int(event_id[:8] + event_id[9:13], 16)
+        except ValueError:
+            return None
+        target = event_id.encode()
+        for k in np.flatnonzero(self.ms == ms).tolist():
+            if self.ids(k, k + 1).tobytes() == target:
+                return k
+        return None
+
+    def first_timestamp(self):
+        """The time of the first line (what ``graph_created`` carries), 0 for an empty list."""
+        if not self.times.size:
+            return 0
+        return _rfc3339_many(self.times[:1])[0].tobytes().decode("ascii")
+
+    def graph_created(self, directed: bool = True) -> Event:
+        """The ``graph_created`` event that opens the events (event 0)."""
+        return new_event("graph_created", self.graph_id,
+                         {"name": self.name, "directed": directed, "properties": {"source": self.name}},
+                         event_id=self.event_id(0), timestamp=self.first_timestamp(), validate=False)
+
+    def packed_names(self) -> tuple[np.ndarray, np.ndarray]:
+        """The node names as JSON strings, concatenated, with their (n + 1,) offsets."""
+        if self._names is None:
+            self._names = _pack([_json(str(x)).encode() for x in self.node_names])
+        return self._names
+
+    def __repr__(self) -> str:
+        return f"<WirePlan {self.graph_id!r}: {self.total:,} events, {self.node_count:,} nodes>"
+
+
+_PLANS: dict[tuple[int, str], tuple[object, WirePlan]] = {}
+
+
+def plan_edge_list(edges, graph_id: str) -> WirePlan:
+    """The :class:`WirePlan` of an edge list (the last one asked for is cached).
+
+    Parameters
+    ----------
+    edges : EdgeList
+        From :func:`alchemist.read_edge_list`; its third column, when present, is the Unix time of
+        each line (seconds).
+    graph_id : str
+        The aggregate id.
+
+    Returns
+    -------
+    WirePlan
+    """
+    key = (id(edges), graph_id)
+    cached = _PLANS.get(key)
+    if cached is not None and cached[0] is edges:
+        return cached[1]
+    _PLANS.clear()
+    plan = WirePlan(edges, graph_id)
+    _PLANS[key] = (edges, plan)
+    return plan
+
+
+def count_events(edges) -> int:
+    """How many events :func:`edge_list_records` yields: 1 + distinct nodes + lines."""
+    if not len(edges):
+        return 1
+    import pandas as pd
+
+    return 1 + len(pd.unique(np.concatenate([edges.source, edges.target]))) + len(edges)
+
+
+def wire_chunks(edges, graph_id: str, *, directed: bool = True, start: int = 0, chunk: int = DEFAULT_CHUNK,
+                plan: WirePlan | None = None) -> Iterator[WireChunk]:
+    """The events of an edge list from ``start`` on, in their wire form, ``chunk`` events at a time.
+
+    Parameters
+    ----------
+    edges : EdgeList
+    graph_id : str
+    directed : bool
+        Recorded in the ``graph_created`` event.
+    start : int
+        The first event to yield. The CIDs of the events before it are still computed (the chain
+        needs them), without keeping their bytes.
+    chunk : int
+        Events per chunk: the memory bound.
+    plan : WirePlan, optional
+        The plan of ``edges`` (:func:`plan_edge_list` by default).
+
+    Yields
+    ------
+    WireChunk
+
+    Raises
+    ------
+    ValueError
+        If ``chunk`` is smaller than 1.
+    """
+    if chunk < 1:
+        raise ValueError(f"chunk={chunk}; it must be at least 1")
+    plan = plan or plan_edge_list(edges, graph_id)
+    first = plan.graph_created(directed)
+    gid = _json(graph_id).encode()
+    pieces = [b'{"event_id":"', b'","event_type":"', b'","aggregate_type":"graph","aggregate_id":' + gid +
+              b',"correlation_id":"', b'","causation_id":"', b'","timestamp":"', b'","payload":',
+              b'{"node_id":', b"}", b'{"edge_id":"e', b'","source":', b',"target":', b',"weight":1.0}',
+              b',"cid":"', b'","previous_cid":"', b'"}', b'node_added', b'edge_added']
+    piece_buf, piece_off = _pack(pieces)
+    names_buf, names_off = plan.packed_names()
+    first_data = encode_event(first)
+    previous = first.cid.encode()
+    start = min(max(0, start), plan.total)
+    a = 1
+    while a < start:  # before the start: only the chain's CIDs
+        b = min(start, a + chunk)
+        previous = _chain(plan, a, b, previous, piece_buf, piece_off, names_buf, names_off, keep=False)[0]
+        a = b
+    a = start
+    while a < plan.total:
+        b = min(plan.total, a + chunk)
+        out = _chunk(plan, a, b, first_data, previous, piece_buf, piece_off, names_buf, names_off)
+        previous = out.cids[-1]
+        yield out
+        a = b
+
+
+def _chunk(plan: WirePlan, a: int, b: int, first_data: bytes, previous: bytes, piece_buf, piece_off, names_buf,
+           names_off) -> WireChunk:
+    """Events ``a`` to ``b - 1`` in their wire form, ``previous`` being the CID of event ``a - 1``."""
+    if a == 0:
+        head = _chunk(plan, 1, b, first_data, previous, piece_buf, piece_off, names_buf, names_off) if b > 1 else None
+        buffer = bytearray(first_data + b",")
+        offsets = np.array([0, len(buffer)], dtype=np.int64)
+        cids = [previous]
+        if head is None:
+            return WireChunk(0, buffer, offsets, plan.kinds[:1].copy(), plan.ids(0, 1), cids)
+        # head was chained from graph_created's CID (previous), which is event 0's CID
+        return WireChunk(0, buffer + head.buffer, np.concatenate([offsets, head.offsets[1:] + len(buffer)]),
+                         plan.kinds[:b].copy(), np.concatenate([plan.ids(0, 1), head.ids]), cids + head.cids)
+    _last, buffer, offsets, ids, cids = _chain(plan, a, b, previous, piece_buf, piece_off, names_buf, names_off,
+                                               keep=True)
+    return WireChunk(a, buffer, offsets, plan.kinds[a:b].copy(), ids, cids)
+
+
+def _chain(plan: WirePlan, a: int, b: int, previous: bytes, piece_buf, piece_off, names_buf, names_off, *,
+           keep: bool):
+    """Write events ``a`` to ``b - 1`` (a ≥ 1) with the kernel, then hash them in order.
+
+    Returns ``(last CID, buffer, offsets, ids, cids)``; with ``keep=False`` only the last CID."""
+    ids = plan.ids(a, b)
+    line_lo, line_hi = int(plan.lines[a]), int(plan.lines[b - 1]) + 1
+    stamps, stamps_off = _rfc3339_many(plan.times[line_lo:line_hi])
+    args = (ids, plan.kinds[a:b], plan.lines[a:b] - line_lo, plan.lines[a:b], plan.nodes[a:b], plan.source_codes,
+            plan.target_codes, stamps, stamps_off, names_buf, names_off, piece_buf, piece_off)
+    offsets = _offsets(*args)
+    buf = bytearray(int(offsets[-1]))  # the kernel writes into it: no copy of the chunk
+    body_ends = _write(np.frombuffer(buf, dtype=np.uint8), offsets, *args)
+    view = memoryview(buf)
+    b3, to_cid = blake3.blake3, cid_from_digest
+    cids: list[bytes] = []
+    keep_cid = cids.append if keep else None
+    # layout of one event: body, ,"cid":" (8), <cid> (59), ","previous_cid":" (18), <previous> (59), "} (2), ","
+    # its content (what the CID is computed over) is the body followed by ,"previous_cid":"<previous>"}
+    starts = offsets[:-1].tolist()
+    for s, end in zip(starts, body_ends.tolist()):
+        slot = end + 8
+        buf[slot + 77:slot + 136] = previous
+        h = b3(view[s:end])
+        h.update(view[slot + 60:slot + 138])
+        previous = to_cid(h.digest()).encode()
+        buf[slot:slot + 59] = previous
+        if keep_cid is not None:
+            keep_cid(previous)
+    view.release()
+    return previous, buf, offsets, ids, cids
+
+
+def edge_list_records(edges, graph_id: str, *, directed: bool = True, start: int = 0, chunk: int = DEFAULT_CHUNK
+                      ) -> Iterator[WireEvent]:
+    """The CIM events of an edge list as wire records, in order, with chained CIDs.
+
+    Parameters
+    ----------
+    edges : EdgeList
+        From :func:`alchemist.read_edge_list`; its third column, when present, is the Unix time of
+        each line (seconds).
+    graph_id : str
+        The aggregate id.
+    directed : bool
+        Recorded in the ``graph_created`` event.
+    start : int
+        Skip the first ``start`` events (their CIDs are still computed, for the chain).
+    chunk : int
+        Events generated at a time (the memory bound).
+
+    Yields
+    ------
+    WireEvent
+        ``data`` is byte for byte :func:`~alchemist.events.encode_event` of the event, and
+        ``cid`` its CIM CID (CIDv1, raw, BLAKE3-256 over the compact JSON content).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph.io import EdgeList
+    >>> edges = EdgeList(np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object),
+    ...                  np.array([1.0e9, 1.0e9 + 60]), "pairs.txt")
+    >>> [r.event_type for r in edge_list_records(edges, "pairs")]
+    ['graph_created', 'node_added', 'node_added', 'edge_added', 'node_added', 'edge_added']
+    """
+    for part in wire_chunks(edges, graph_id, directed=directed, start=start, chunk=chunk):
+        ids = part.ids.tobytes().decode("ascii")
+        for i, kind in enumerate(part.kinds.tolist()):
+            yield WireEvent(ids[36 * i:36 * i + 36], _TYPES[kind], part.cids[i].decode("ascii"), part.data(i))
+
+
+def edge_list_batches(edges, graph_id: str, *, batch: int = 1000, directed: bool = True, start: int = 0,
+                      chunk: int = DEFAULT_CHUNK) -> Iterator[tuple[str, bytes, int]]:
+    """The events of :func:`edge_list_records` from ``start`` on, ``batch`` per ``events_batch``
+    message, assembled straight from the generated wire bytes.
+
+    Parameters
+    ----------
+    edges : EdgeList
+    graph_id : str
+    batch : int
+        Events per message.
+    directed : bool
+    start : int
+        The first event (earlier ones are skipped).
+    chunk : int
+        Events generated at a time, rounded down to a multiple of ``batch`` (at least one batch).
+
+    Yields
+    ------
+    (batch_id, data, count)
+        ``data`` is the ``events_batch`` message (:func:`~alchemist.events.encode_batch` of the
+        same events with the same batch id gives the same events); the batch id is
+        ``batch-<first event id>-<last event id>-<count>``.
+
+    Raises
+    ------
+    ValueError
+        If ``batch`` is smaller than 1.
+    """
+    if batch < 1:
+        raise ValueError(f"batch={batch}; it must be at least 1")
+    size = max(batch, chunk // batch * batch)
+    start = max(0, start)
+    for part in wire_chunks(edges, graph_id, directed=directed, start=start, chunk=size):
+        # chunks start at start + a multiple of size: batches are start + a multiple of batch
+        n = len(part)
+        ids = part.ids.tobytes()
+        for a in range(0, n, batch):
+            b = min(n, a + batch)
+            batch_id = f"batch-{ids[36 * a:36 * a + 36].decode()}-{ids[36 * (b - 1):36 * b].decode()}-{b - a}"
+            data = b"".join((b'{"batch_id":"', batch_id.encode(), b'","event_type":"events_batch","events":[',
+                             part.joined(a, b), b"]}"))
+            yield batch_id, data, b - a
+
+
+def edge_list_events(edges, graph_id: str, *, directed: bool = True) -> Iterator[Event]:
+    """The CIM events of an edge list as :class:`~alchemist.events.Event` objects (see
+    :func:`edge_list_records`)."""
+    for record in edge_list_records(edges, graph_id, directed=directed):
+        yield decode_event(record.data, verify=False)
+
+
+def edge_list_table(edges, graph_id: str):
+    """The ``node_added`` / ``edge_added`` events of :func:`edge_list_records` (all but
+    ``graph_created``) as one Arrow table, one row per event, for ``Graph.apply_columns``:
+    ``event_type``, ``event_id``, ``node_id``, ``edge_id``, ``source``, ``target``, ``timestamp``
+    (Unix seconds).
+
+    Parameters
+    ----------
+    edges : EdgeList
+    graph_id : str
+
+    Returns
+    -------
+    pyarrow.Table
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plan = plan_edge_list(edges, graph_id)
+    n = len(edges)
+    kinds, lines, nodes = plan.kinds[1:], plan.lines[1:], plan.nodes[1:]
+    size = kinds.size
+    is_edge = kinds == 2
+    names = pa.array(plan.node_names.tolist(), type=pa.string())
+
+    def pick(values, index, where):
+        """``values[index]`` where ``where``, null elsewhere (built by Arrow's take)."""
+        return values.take(pa.array(index, type=pa.int64(), mask=~where))
+
+    ids = np.ascontiguousarray(plan.ids(1))
+    event_id = pa.StringArray.from_buffers(size, pa.py_buffer((np.arange(size + 1, dtype=np.int32) * 36).tobytes()),
+                                           pa.py_buffer(ids.tobytes()))
+    edge_ids = pc.binary_join_element_wise("e", pc.cast(pa.array(np.arange(n)), pa.string()), "")
+    return pa.table({
+        "event_type": pa.array(["node_added", "edge_added"]).take(pa.array(kinds.astype(np.int64) - 1)),
+        "event_id": event_id,
+        "node_id": pick(names, np.where(is_edge, 0, nodes), ~is_edge),
+        "edge_id": pick(edge_ids, lines, is_edge),
+        "source": pick(names, plan.source_codes[lines], is_edge),
+        "target": pick(names, plan.target_codes[lines], is_edge),
+        "timestamp": pa.array(plan.times[lines]),
+    })
+
+
+# --------------------------------------------------------------------------- helpers
+def _pack(items: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated bytes and their (n + 1,) offsets."""
+    offsets = np.zeros(len(items) + 1, dtype=np.int64)
+    if items:
+        offsets[1:] = np.cumsum([len(x) for x in items])
+    return np.frombuffer(b"".join(items), dtype=np.uint8).copy(), offsets
+
+
+def _uuid7_many(ms: np.ndarray, key: bytes, first: int = 0) -> np.ndarray:
+    """UUIDv7s (RFC 9562 §5.7) for Unix-millisecond times, as (n, 36) ASCII bytes, with the
+    random bits of id ``first + i`` taken from bytes ``10 (first + i)`` to ``10 (first + i) + 9``
+    of a BLAKE3 extendable output of ``key``: deterministic and distinct."""
+    n = ms.shape[0]
+    raw = np.empty((n, 16), dtype=np.uint8)
+    t = ms.astype(">u8").view(np.uint8).reshape(n, 8)
+    raw[:, :6] = t[:, 2:]
+    raw[:, 6:] = np.frombuffer(blake3.blake3(key).digest(10 * n, seek=10 * first), dtype=np.uint8).reshape(n, 10)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x70
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    hexed = np.empty((n, 32), dtype=np.uint8)
+    hexed[:, 0::2], hexed[:, 1::2] = digits[raw >> 4], digits[raw & 15]
+    out = np.full((n, 36), ord("-"), dtype=np.uint8)
+    for a, b, c in ((0, 8, 0), (9, 13, 8), (14, 18, 12), (19, 23, 16), (24, 36, 20)):
+        out[:, a:b] = hexed[:, c:c + b - a]
+    return out
+
+
+def _rfc3339_many(seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """RFC 3339 UTC strings of Unix times, as :func:`alchemist.events.rfc3339` formats them,
+    concatenated as ASCII bytes with their (n + 1,) offsets (vectorised for whole seconds)."""
+    seconds = np.asarray(seconds, dtype=np.float64)
+    n = seconds.size
+    whole = np.isfinite(seconds) & (seconds == np.floor(seconds)) & (seconds >= 0) & (seconds < 253402300800)
+    if whole.all():
+        out = format_seconds(seconds.astype(np.int64))
+        return out.reshape(-1), np.arange(n + 1, dtype=np.int64) * 20
+    return _pack([rfc3339(int(s) if w else float(s)).encode() for s, w in zip(seconds.tolist(), whole.tolist())])
+
+
+def _json(text: str) -> str:
+    return msgspec.json.encode(text).decode()
+
+
+def _digest(edges) -> str:
+    h = blake3.blake3()
+    h.update("\n".join(map(str, edges.source)).encode())
+    h.update(b"\1")
+    h.update("\n".join(map(str, edges.target)).encode())
+    if edges.third is not None:
+        h.update(edges.third.tobytes())
+    return h.hexdigest()[:32]
+
+
+# --------------------------------------------------------------------------- kernel
+# piece numbers in the ``pieces`` table of wire_chunks
+_P_NODE_ADDED, _P_EDGE_ADDED = 15, 16
+_SUFFIX = 8 + 59 + 18 + 59 + 2  # ,"cid":"<cid>","previous_cid":"<previous>"}
+
+
+@njit(cache=True)
+def _put(dst, pos, src, a, b):  # pragma: no cover - compiled
+    for i in range(a, b):
+        dst[pos] = src[i]
+        pos += 1
+    return pos
+
+
+@njit(cache=True)
+def _digits(value):  # pragma: no cover - compiled
+    digits = 1
+    while value >= 10:
+        value //= 10
+        digits += 1
+    return digits
+
+
+@njit(cache=True)
+def _put_int(dst, pos, value):  # pragma: no cover - compiled
+    digits = _digits(value)
+    for i in range(digits - 1, -1, -1):
+        dst[pos + i] = 48 + value % 10
+        value //= 10
+    return pos + digits
+
+
+@njit(cache=True)
+def _body_length(k, kinds, stamp_lines, lines, nodes, src_codes, dst_codes, stamps_off, names_off, po):
+    # pragma: no cover - compiled
+    """The number of bytes :func:`_body` writes for the chunk's event ``k``."""
+    sl = stamp_lines[k]
+    t = _P_NODE_ADDED if kinds[k] == 1 else _P_EDGE_ADDED
+    size = (po[6] - po[0]) + 3 * 36 + (po[t + 1] - po[t]) + (stamps_off[sl + 1] - stamps_off[sl])
+    if kinds[k] == 1:
+        node = nodes[k]
+        return size + (po[8] - po[6]) + (names_off[node + 1] - names_off[node])
+    line = lines[k]
+    u, v = src_codes[line], dst_codes[line]
+    return size + (po[12] - po[8]) + _digits(line) + (names_off[u + 1] - names_off[u]) + (
+        names_off[v + 1] - names_off[v])
+
+
+@njit(cache=True)
+def _body(dst, pos, k, ids, kinds, stamp_lines, lines, nodes, src_codes, dst_codes, stamps, stamps_off, names,
+          names_off, pieces, po):  # pragma: no cover - compiled
+    """Write the chunk's event ``k`` up to and including its payload at ``dst[pos:]``; returns the end."""
+    sl = stamp_lines[k]
+    pos = _put(dst, pos, pieces, po[0], po[1])
+    pos = _put(dst, pos, ids[k], 0, 36)
+    pos = _put(dst, pos, pieces, po[1], po[2])
+    t = _P_NODE_ADDED if kinds[k] == 1 else _P_EDGE_ADDED
+    pos = _put(dst, pos, pieces, po[t], po[t + 1])
+    pos = _put(dst, pos, pieces, po[2], po[3])
+    pos = _put(dst, pos, ids[k], 0, 36)
+    pos = _put(dst, pos, pieces, po[3], po[4])
+    pos = _put(dst, pos, ids[k], 0, 36)
+    pos = _put(dst, pos, pieces, po[4], po[5])
+    pos = _put(dst, pos, stamps, stamps_off[sl], stamps_off[sl + 1])
+    pos = _put(dst, pos, pieces, po[5], po[6])
+    if kinds[k] == 1:
+        node = nodes[k]
+        pos = _put(dst, pos, pieces, po[6], po[7])
+        pos = _put(dst, pos, names, names_off[node], names_off[node + 1])
+        pos = _put(dst, pos, pieces, po[7], po[8])
+    else:
+        line = lines[k]
+        u, v = src_codes[line], dst_codes[line]
+        pos = _put(dst, pos, pieces, po[8], po[9])
+        pos = _put_int(dst, pos, line)
+        pos = _put(dst, pos, pieces, po[9], po[10])
+        pos = _put(dst, pos, names, names_off[u], names_off[u + 1])
+        pos = _put(dst, pos, pieces, po[10], po[11])
+        pos = _put(dst, pos, names, names_off[v], names_off[v + 1])
+        pos = _put(dst, pos, pieces, po[11], po[12])
+    return pos
+
+
+@njit(cache=True)
+def _offsets(ids, kinds, stamp_lines, lines, nodes, src_codes, dst_codes, stamps, stamps_off, names, names_off,
+             pieces, po):  # pragma: no cover - compiled
+    """Where each of a chunk's events starts in its wire layout, and the end: (n + 1,) offsets."""
+    n = kinds.size
+    offsets = np.empty(n + 1, np.int64)
+    offsets[0] = 0
+    for k in range(n):
+        offsets[k + 1] = offsets[k] + _body_length(k, kinds, stamp_lines, lines, nodes, src_codes, dst_codes,
+                                                   stamps_off, names_off, po) + _SUFFIX + 1
+    return offsets
+
+
+@njit(cache=True)
+def _write(out, offsets, ids, kinds, stamp_lines, lines, nodes, src_codes, dst_codes, stamps, stamps_off, names,
+           names_off, pieces, po):  # pragma: no cover - compiled
+    """Write a chunk's events into ``out`` at ``offsets`` in their wire layout, the two CID slots
+    left blank.
+
+    Each event is its body, ``,"cid":"``, 59 blank bytes, ``","previous_cid":"``, 59 blank bytes,
+    ``"}`` and a ``,`` separator. Returns the end of each body (where ``,"cid":"`` starts)."""
+    n = kinds.size
+    body_ends = np.empty(n, np.int64)
+    for k in range(n):
+        end = _body(out, offsets[k], k, ids, kinds, stamp_lines, lines, nodes, src_codes, dst_codes, stamps,
+                    stamps_off, names, names_off, pieces, po)
+        body_ends[k] = end
+        pos = _put(out, end, pieces, po[12], po[13])
+        pos += 59
+        pos = _put(out, pos, pieces, po[13], po[14])
+        pos += 59
+        pos = _put(out, pos, pieces, po[14], po[15])
+        out[pos] = 44
+    return body_ends
