@@ -14,10 +14,11 @@ export default {
     const pause = h("button", { class: "alchemist-button", "data-testid": "feed-pause" });
     const types = h("div", { class: "alchemist-feed-types" });
     const list = h("div", { class: "alchemist-feed-list", "data-testid": "feed-list" });
+    const listTitle = h("div", { class: "alchemist-muted" }, "latest events (event time, UTC)");
     const title = h("span", { class: "alchemist-title" });
     el.append(h("div", { class: "alchemist alchemist-eventfeed", "data-testid": "eventfeed" },
       h("div", { class: "alchemist-toolbar" }, title, pause),
-      h("div", { class: "alchemist-stats" }, totalBox, rateBox, lagBox, dlqBox, rejBox), types, list));
+      h("div", { class: "alchemist-stats" }, totalBox, rateBox, lagBox, dlqBox, rejBox), types, listTitle, list));
 
     pause.addEventListener("click", () => { model.set("paused", !model.get("paused")); model.save_changes(); });
 
@@ -39,9 +40,12 @@ export default {
           ` ${type} ${fmt(n)}`));
       }
       clear(list);
+      // one row per event, labelled by its own time (a batch message's sequence is in the tooltip)
       for (const e of model.get("last_events") || []) {
-        list.append(h("div", { class: "alchemist-feed-row" },
-          h("span", { class: "alchemist-muted" }, `#${e.seq ?? ""} `), `${e.type} `, h("span", {}, e.summary)));
+        const where = e.seq != null ? `stream sequence ${e.seq}, event ${(e.index ?? 0) + 1} of its message` : "";
+        list.append(h("div", { class: "alchemist-feed-row", "data-testid": "feed-row", title: [where, e.id].filter(Boolean).join(" · ") },
+          h("time", { class: "alchemist-muted", datetime: e.time, "data-testid": "feed-date" }, e.date || e.time || ""),
+          " ", h("span", { class: "alchemist-feed-type" }, e.type), " ", h("span", {}, e.summary)));
       }
     }
     const names = ["total", "rate", "lag", "counts", "last_events", "dead_letters", "rejected", "paused", "title"];

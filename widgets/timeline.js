@@ -1,19 +1,24 @@
-// Timeline front end: a slider over versions or time with playback. Playback steps the value in
+// Timeline front end: a slider over versions or time, between the first and the last event's dates,
+// with playback. Playback steps the value in
 // the browser; the kernel renders only the newest value it has not drawn yet.
 
 export default {
   render({ model, el }) {
     const slider = h("input", { type: "range", "data-testid": "timeline-slider" });
     const play = h("button", { class: "alchemist-button", "data-testid": "timeline-play" });
-    const label = h("span", { class: "alchemist-status", "data-testid": "timeline-label" });
+    const label = h("div", { class: "alchemist-status", "data-testid": "timeline-label" });
+    const start = h("span", { class: "alchemist-muted", "data-testid": "timeline-start" });
+    const end = h("span", { class: "alchemist-muted", "data-testid": "timeline-end" });
     el.append(h("div", { class: "alchemist alchemist-timeline", "data-testid": "timeline" },
-      h("div", { class: "alchemist-toolbar" }, play, slider, label)));
+      h("div", { class: "alchemist-toolbar" }, play, start, slider, end), label));
     let timer = null;
 
     function sync() {
       slider.min = model.get("min"); slider.max = model.get("max"); slider.step = model.get("step");
       slider.value = model.get("value");
       setText(label, model.get("label"));
+      setText(start, model.get("start_label"));
+      setText(end, model.get("end_label"));
       setText(play, model.get("playing") ? "Pause" : "Play");
       clearInterval(timer);
       if (model.get("playing")) timer = setInterval(tick, Math.max(30, model.get("interval_ms")));
@@ -29,7 +34,7 @@ export default {
       if (!model.get("playing") && model.get("value") >= model.get("max")) model.set("value", model.get("min"));
       model.set("playing", !model.get("playing")); model.save_changes();
     });
-    const names = ["min", "max", "step", "value", "label", "playing", "interval_ms"];
+    const names = ["min", "max", "step", "value", "label", "start_label", "end_label", "playing", "interval_ms"];
     for (const n of names) model.on(`change:${n}`, sync);
     sync();
     return () => { clearInterval(timer); for (const n of names) model.off(`change:${n}`, sync); };

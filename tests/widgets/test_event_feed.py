@@ -72,3 +72,21 @@ def test_follows_a_replay_on_the_embedded_cim(tmp_path, repo_root):
     assert feed.lag == 0 and feed.rejected == 0
     assert feed.last_events[0]["seq"] == -(-total // 25)  # one JetStream message per batch of 25
     assert feed.updates < total / 25  # batched: far fewer browser updates than messages
+
+
+def test_each_event_of_a_batch_message_is_its_own_row_with_its_date():
+    from datetime import datetime, timezone
+
+    feed = EventFeed(interval=3600)
+    times = [1082040961, 1082156239, 1090000000]  # CollegeMsg's first message time, and two later ones
+    batch = [alchemist.new_event("node_added", "g", {"node_id": f"n{i}"}, timestamp=t) for i, t in enumerate(times)]
+    feed.push(batch, sequence=1200)  # one stream message carrying three events
+    feed.flush()
+    rows = feed.last_events
+    assert [r["summary"] for r in rows] == ["n2", "n1", "n0"]  # newest first, one row per event
+    assert [r["date"] for r in rows] == [datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+                                         for t in reversed(times)]
+    assert rows[-1]["date"] == "2004-04-15 14:56:01"
+    assert [(r["seq"], r["index"]) for r in rows] == [(1200, 2), (1200, 1), (1200, 0)]
+    assert [r["id"] for r in rows] == [e.event_id for e in reversed(batch)]
+    feed.close()

@@ -1,11 +1,20 @@
 """Timeline: time travel over versions and times, driving a GraphView."""
 
+from datetime import datetime, timezone
+
 import numpy as np
 import pytest
 
 import alchemist
 from alchemist.errors import WidgetError
 from alchemist.widgets import GraphView, Timeline
+
+
+def _unix(timestamp) -> float:
+    """Unix seconds of an RFC 3339 string or a number (the standard library's parser, not alchemist's)."""
+    if isinstance(timestamp, (int, float)):
+        return float(timestamp)
+    return datetime.fromisoformat(str(timestamp).replace("Z", "+00:00")).timestamp()
 
 
 @pytest.fixture
@@ -34,7 +43,10 @@ def test_seek_version_shows_the_graph_as_it_was(growing):
     # the past nodes keep the places the full layout gives them
     rows = [g.node_ids.index(n) for n in view.graph.node_ids]
     np.testing.assert_array_equal(view.positions, pos[rows])
-    assert timeline.label.startswith("version 20 of 59")
+    # the label leads with the date of the 20th event (UTC), then how many events are applied
+    when = datetime.fromtimestamp(_unix(events[19].timestamp), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    assert timeline.label.startswith(f"{when} · 20 of 59 events · ")
+    assert (timeline.start_label, timeline.end_label) == ("1970-01-01 00:16 UTC", "1970-01-01 00:21 UTC")
 
 
 def test_seek_time(growing):

@@ -69,6 +69,8 @@ def test_agent_panel_accept_and_reject_without_a_connection():
     panel = AgentPanel(agents=[{"name": "analyst", "version": "1.0", "capabilities": ["communities"]}],
                        request=lambda agent, cap, text: [{"text": f"{agent} read {text}", "confidence": 0.8}])
     panel._on_custom_msg(panel, {"type": "request", "agent": "analyst", "text": "<img src=x onerror=alert(1)>"}, [])
+    panel.wait()  # the request is answered in a thread
+    assert panel.insights[0]["capability"] == "communities"  # the agent's first capability
     assert panel.insights[0]["text"] == "analyst read <img src=x onerror=alert(1)>"
     panel._on_custom_msg(panel, {"type": "reject", "id": panel.insights[0]["id"]}, [])
     assert panel.insights[0]["status"] == "rejected"

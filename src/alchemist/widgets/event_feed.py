@@ -42,7 +42,10 @@ class EventFeed(AlchemistWidget):
     --------------------------
     total : int — events seen. rate : float — events/s over the last interval.
     lag : int — messages stored on the stream but not yet delivered to this consumer.
-    counts : dict — events by ``event_type``. last_events : list of dict — newest first.
+    counts : dict — events by ``event_type``. last_events : list of dict — newest first, one row per
+    event: ``time`` (its RFC 3339 timestamp), ``date`` (``YYYY-MM-DD HH:MM:SS``, UTC), ``type``,
+    ``summary``, ``id`` (event id), ``seq`` (stream sequence of the message that carried it; a batch
+    message carries many events) and ``index`` (its place in that message).
     dead_letters : int. rejected : int — undecodable messages.
     paused : bool — while True the display is frozen (events are still counted); resuming shows
     the caught-up state.
@@ -86,11 +89,11 @@ class EventFeed(AlchemistWidget):
         """Count events (thread-safe, cheap: nothing is sent to the browser here); ``sequence`` is
         the stream sequence of the message that carried them, ``lag`` the consumer lag after it."""
         with self._lock:
-            for event in events:
+            for index, event in enumerate(events):
                 self._total += 1
                 self._window_count += 1
                 self._counts[event.event_type] += 1
-                self._last.append(_row(event, sequence))
+                self._last.append(_row(event, sequence, index))
             self._rejected += rejected
             if lag is not None:
                 self._lag = int(lag)
@@ -187,7 +190,8 @@ class EventFeed(AlchemistWidget):
             The totals, the counts by event type and the last five events, with every user-given text escaped.
         """
         rows = "".join(f"<tr><th>{escape(k)}</th><td>{v:,}</td></tr>" for k, v in sorted(self.counts.items()))
-        last = "".join(f"<div>{escape(e.get('type'))} {escape(e.get('summary'))}</div>" for e in self.last_events[:5])
+        last = "".join(f"<div>{escape(e.get('date', ''))} {escape(e.get('type'))} {escape(e.get('summary'))}</div>"
+                       for e in self.last_events[:5])
         return (f"<b>{escape(self.title)}</b>: {self.total:,} events · {self.rate:,.0f}/s · lag {self.lag:,} · "
                 f"dead letters {self.dead_letters:,}<table>{rows}</table>{last}")
 
@@ -198,11 +202,31 @@ class EventFeed(AlchemistWidget):
                 self.flush()
 
 
-def _row(event, sequence: int | None = None) -> dict[str, Any]:
+def _row(event, sequence: int | None = None, index: int = 0) -> dict[str, Any]:
     payload = event.payload if isinstance(event.payload, dict) else {}
     if "source" in payload and "target" in payload:
         summary = f"{payload['source']} → {payload['target']}"
     else:
         summary = str(payload.get("node_id") or payload.get("edge_id") or payload.get("name") or "")
-    return {"seq": event.sequence if event.sequence is not None else sequence, "type": event.event_type, "aggregate": event.aggregate_id,
-            "time": str(event.timestamp), "summary": summary[:160]}
+    return {"seq": event.sequence if event.sequence is not None else sequence, "index": int(index),
+            "id": str(getattr(event, "event_id", "") or ""), "type": event.event_type,
+            "aggregate": event.aggregate_id, "time": str(event.timestamp), "date": _date(event.timestamp),
+            "summary": summary[:160]}
+
+
+def _date(timestamp) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` (UTC) of an RFC 3339 string or Unix seconds; the text itself when it is neither."""
+    from datetime import datetime, timezone
+
+    try:
+        if isinstance(timestamp, (int, float)):
+            value = datetime.fromtimestamp(float(timestamp), tz=timezone.utc)
+        else:
+            from alchemist.events import parse_rfc3339
+
+            value = parse_rfc3339(str(timestamp))
+            if not hasattr(value, "astimezone"):
+                value = datetime.fromtimestamp(float(value), tz=timezone.utc)
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    except (ValueError, TypeError, OverflowError):
+        return str(timestamp)

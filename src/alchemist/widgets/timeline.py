@@ -40,7 +40,8 @@ class Timeline(AlchemistWidget):
     Attributes (synced traits)
     --------------------------
     min, max, value, step : float — the slider; ``value`` is a version or a Unix time.
-    playing : bool. label : str — the state shown (version, time, counts).
+    playing : bool. label : str — the state shown: its date (UTC), events applied, nodes, edges.
+    start_label, end_label : str — the dates of the first and the last event.
     """
 
     _esm = asset("dom.js", "timeline.js")
@@ -53,6 +54,8 @@ class Timeline(AlchemistWidget):
     playing = t.Bool(False).tag(sync=True)
     interval_ms = t.Int(300).tag(sync=True)
     label = t.Unicode("").tag(sync=True)
+    start_label = t.Unicode("").tag(sync=True)
+    end_label = t.Unicode("").tag(sync=True)
 
     def __init__(self, graph, view=None, *, by: str = "version", steps: int = 100, interval_ms: int = 300,
                  threaded: bool = True):
@@ -68,19 +71,22 @@ class Timeline(AlchemistWidget):
             raise WidgetError("the GraphView must show the same graph as the Timeline (GraphView(graph, ...))")
         self._positions = view.positions if view is not None else None
         self._row_of = {node: i for i, node in enumerate(graph.node_ids)} if view is not None else {}
+        # event times (Unix seconds) in log order: the date of each version
+        self._times = np.array([_seconds(e.timestamp) for e in graph.events], dtype=np.float64)
         if by == "version":
             lo, hi = 0.0, float(graph.version)
             step = max(1.0, float(np.ceil((hi - lo) / steps)))
         else:
-            times = [_seconds(e.timestamp) for e in graph.events]
-            if not times:
+            if not self._times.size:
                 raise WidgetError("by='time' needs a graph with timestamped events (its log is empty)")
-            lo, hi = float(min(times)), float(max(times))
+            lo, hi = float(self._times.min()), float(self._times.max())
             step = max((hi - lo) / steps, 1e-3)
         self._worker = LatestWorker(self._show, name="alchemist-timeline") if threaded else None
         with self.hold_sync():
             self.min, self.max, self.step, self.value = lo, hi, step, hi
             self.label = self._label(graph, hi)
+            if self._times.size:
+                self.start_label, self.end_label = _date(self._times.min()), _date(self._times.max())
         self.observe(self._on_value, names="value")
 
     def seek(self, value: float, *, wait: bool = True) -> None:
@@ -146,9 +152,23 @@ class Timeline(AlchemistWidget):
             self.view.set_graph(past, self._positions[rows], keep_viewport=True)
 
     def _label(self, graph, value: float) -> str:
-        where = (f"version {int(round(value)):,} of {int(self.graph.version):,}" if self.by == "version"
-                 else datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
-        return f"{where} · {graph.number_of_nodes():,} nodes · {graph.number_of_edges():,} edges"
+        """``date · k of n events · nodes · edges``: the date shown is the slider's time, or (by
+        version) the time of the last event applied."""
+        if self.by == "time":
+            when = _date(value)
+            applied = int(graph.version)
+        else:
+            applied = int(round(value))
+            if not self._times.size:  # no event log (bulk-built graph): no dates to show
+                when = f"version {applied:,}"
+            else:
+                when = _date(self._times[min(applied, self._times.size) - 1]) if applied > 0 else "before the first event"
+        return (f"{when} · {applied:,} of {int(self.graph.version):,} events · {graph.number_of_nodes():,} nodes · "
+                f"{graph.number_of_edges():,} edges")
+
+
+def _date(seconds: float) -> str:
+    return datetime.fromtimestamp(float(seconds), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _seconds(timestamp) -> float:
