@@ -99,3 +99,38 @@ def test_outbox_survives_a_process_restart(tmp_path):
     depth, nodes, ids = out.stdout.split()
     assert (int(depth), int(nodes)) == (0, 10)
     assert ids.split(",") == [e.event_id for e in events]
+
+
+def test_publish_many_reports_queued_events_and_flush_outbox_waits_for_the_server(tmp_path):
+    server = EmbeddedServer(data_dir=tmp_path / "js").start()
+    conn = connect(server.url, outbox=tmp_path / "outbox.sqlite", retry_attempts=1,
+                   breaker=CircuitBreaker(threshold=1, cooldown=0.5), reconnect_wait=0.2, max_reconnects=-1)
+    try:
+        events = chain("queued", 40)
+        first = conn.publish_many(events[:11], batch=5)
+        assert (first.published, first.queued, first.complete) == (11, 0, True)
+        server.stop()
+        later = conn.publish_many(events[11:], batch=5, wait=0)  # 30 events in 6 messages, server away
+        assert (later.published, later.queued, later.complete) == (0, 30, False)
+        assert (len(conn.outbox), conn.outbox.events()) == (6, 30)
+        assert conn.flush_outbox(timeout=1.0) == 0 and len(conn.outbox) == 6  # still away: nothing sent
+        threading.Timer(1.0, server.start).start()  # back within the timeout below (same port and store)
+        conn.flush_outbox(timeout=60)
+        assert conn.outbox.events() == 0
+        stored = conn.events("queued")
+        assert [e.event_id for e in stored] == [e.event_id for e in events]  # all, once, in order
+    finally:
+        conn.close()
+        server.stop()
+
+
+def test_outbox_batches_and_counts_events(tmp_path):
+    box = Outbox(tmp_path / "o.sqlite")
+    box.put_many([("s.a", b"1", {"Cim-Event-Count": "1000"}), ("s.b", b"2", {"Nats-Msg-Id": "x"})])
+    box.put("s.c", b"3", {"Cim-Event-Count": "7"})
+    entries = box.peek()
+    assert [e.subject for e in entries] == ["s.a", "s.b", "s.c"] and (len(box), box.events()) == (3, 1008)
+    box.remove_many([entries[0].id, entries[2].id])
+    assert [e.subject for e in box.peek()] == ["s.b"] and (len(box), box.events()) == (1, 1)
+    box.close()
+    assert len(Outbox(tmp_path / "o.sqlite")) == 1  # durable
