@@ -25,7 +25,6 @@ from typing import Any
 
 import blake3
 import numpy as np
-from numba import njit
 
 from alchemist.errors import CIDMismatchError, NonCanonicalCIDError
 
@@ -265,6 +264,7 @@ def _encode(digest: bytes) -> str:
     # RFC 4648 base32 of the 36-byte CID, unpadded (58 characters), by a small Numba kernel:
     # ~0.8 µs a call against ~2.8 µs for the best pure-Python table lookup (_encode_python) and
     # ~8 µs for base64.b32encode. Many digests at once go through cids_from_digests instead.
+    # The kernel (and Numba) loads on the first call, so that importing alchemist does not import Numba.
     if len(digest) != 32:
         return _encode_python(digest)
     return _b32_cid(digest, _ALPHABET_ARRAY).tobytes().decode("ascii")
@@ -278,28 +278,10 @@ def _encode_python(digest: bytes) -> str:
     return "b" + "".join([t[(v >> s) & 32767] for s in _SHIFTS15])[:58]
 
 
-@njit(cache=True)
-def _b32_cid(digest, alphabet):  # pragma: no cover - compiled
-    """``b`` + base32 of ``01 55 1e 20 || digest`` as 59 ASCII bytes (RFC 4648 §6, unpadded)."""
-    out = np.empty(59, np.uint8)
-    _b32_cid_into(digest, alphabet, out)
-    return out
+def _b32_cid(digest, alphabet):
+    """Load the compiled base32 kernel on first use and put it in this function's place."""
+    global _b32_cid
+    from alchemist.events._cid_kernels import b32_cid  # Numba costs ~0.6 s to import: only when a CID is made
 
-
-@njit(cache=True)
-def _b32_cid_into(digest, alphabet, out):  # pragma: no cover - compiled
-    """:func:`_b32_cid` written into ``out`` (59 bytes)."""
-    raw = np.zeros(40, np.uint8)
-    raw[0], raw[1], raw[2], raw[3] = 1, 0x55, 0x1E, 32
-    for i in range(32):
-        raw[4 + i] = digest[i]
-    out[0] = 98
-    k = 1
-    for g in range(8):
-        v = np.uint64(0)
-        for j in range(5):
-            v = (v << np.uint64(8)) | np.uint64(raw[g * 5 + j])
-        for j in range(8):
-            if k < 59:
-                out[k] = alphabet[(v >> np.uint64(35 - 5 * j)) & np.uint64(31)]
-            k += 1
+    _b32_cid = b32_cid
+    return b32_cid(digest, alphabet)
