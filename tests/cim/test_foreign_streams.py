@@ -21,7 +21,7 @@ import json
 
 import pytest
 
-from alchemist.cim import connect
+from alchemist.cim import EmbeddedServer, connect
 from alchemist.cim.streams import subject_covers, subjects_overlap
 from alchemist.errors import StreamConflictError
 from alchemist.events import SubjectTemplate
@@ -174,6 +174,28 @@ def test_cim_graph_stream_is_left_unchanged_and_read_as_it_is(nats_server, tmp_p
         conn.close()
     assert raw_config(nats_server.url, "CIM_GRAPH_EVENTS") == before
     assert "GRAPH_EVENTS" not in stream_names(nats_server.url)
+
+
+def test_account_that_may_not_list_streams_still_gets_the_conflict_named(tmp_path, small_file):
+    """Without permission to list streams, the server's refusal (10065) is looked up by subject."""
+    conf = tmp_path / "auth.conf"
+    conf.write_text("authorization { users = [ {user: admin, password: adminpw}, {user: app, password: apppw, "
+                    'permissions: {publish: {deny: ["$JS.API.STREAM.LIST"]}}} ] }\n')
+    with EmbeddedServer(data_dir=tmp_path / "js", args=["-c", str(conf)]) as server:
+        admin = server.url.replace("nats://", "nats://admin:adminpw@")
+        create_stream(admin, CIM_GRAPH)
+        before = raw_config(admin, "CIM_GRAPH_EVENTS")
+        local = SubjectTemplate(prefix="local.cim.")
+        login = {"user": "app", "password": "apppw", "outbox": tmp_path / "outbox.sqlite", "subjects": local}
+        with pytest.raises(StreamConflictError, match=r"CIM_GRAPH_EVENTS.*local\.cim\.>.*use_existing_streams=True"):
+            connect(server.url, **login)
+        conn = connect(server.url, use_existing_streams=True, **login)
+        try:
+            assert conn.graph_stream == "CIM_GRAPH_EVENTS"
+            _graph_matches_file(conn, small_file, "restricted")
+        finally:
+            conn.close()
+        assert raw_config(admin, "CIM_GRAPH_EVENTS") == before
 
 
 # --------------------------------------------------------------------------- alchemist's own

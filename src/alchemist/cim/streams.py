@@ -17,6 +17,7 @@ the stream, its subjects and the ``connect()`` option that resolves the conflict
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from alchemist.cim.observability import log
@@ -40,6 +41,7 @@ OWNER_KEY = "created_by"
 OWNER = "alchemist"
 """Value of :data:`OWNER_KEY` on what alchemist created (and may therefore update)."""
 _DAY = 24 * 3600
+_NAME_IN_USE, _SUBJECTS_OVERLAP = 10058, 10065  # JetStream API error codes
 _DESCRIPTIONS = {
     "graph": "alchemist graph events (created by alchemist; DESIGN.md section 2)",
     "insights": "alchemist AI insights work queue (created by alchemist)",
@@ -208,7 +210,8 @@ def _same_setup(existing, wanted) -> bool:
         return default if v is None else v
 
     defaults = {"retention": "limits", "storage": "file", "max_age": 0, "duplicate_window": 120.0, "max_msgs": -1,
-                "max_bytes": -1, "max_msgs_per_subject": -1, "max_msg_size": -1, "discard": DiscardPolicy.OLD.value}
+                "max_bytes": -1, "max_msgs_per_subject": -1, "max_msg_size": -1, "discard": DiscardPolicy.OLD.value,
+                "discard_new_per_subject": False}
     if sorted(existing.subjects or []) != sorted(wanted.subjects or []):
         return False
     return all(value(existing, f, d) == value(wanted, f, d) for f, d in defaults.items())
@@ -261,18 +264,44 @@ async def _stream_config_or_none(js, name: str):
 
 
 async def _all_stream_configs(js) -> list:
+    """Every stream's configuration; empty when the account may not list streams (the server's
+    refusals on create then tell about conflicts, see :func:`_ensure_one`)."""
+    from nats.errors import Error as NatsError
+
     configs, offset = [], 0
     while True:
-        page = await js.streams_info(offset)
+        try:
+            page = await js.streams_info(offset)
+        except (NatsError, asyncio.TimeoutError) as exc:
+            log("cim.stream_list_unavailable", error=repr(exc))
+            return configs
         if not page:
             return configs
         configs.extend(info.config for info in page)
         offset += len(page)
 
 
-async def _ensure_one(js, role: str, wanted, use_existing: bool, others: list) -> str:
+async def _holders(js, subjects: list[str]) -> list:
+    """Configurations of the streams the server says hold any of ``subjects``."""
+    from nats.js.errors import NotFoundError
+
+    found = []
+    for subject in subjects:
+        try:
+            name = await js.find_stream_name_by_subject(subject)
+        except NotFoundError:
+            continue
+        config = await _stream_config_or_none(js, name)
+        if config is not None:
+            found.append(config)
+    return found
+
+
+async def _ensure_one(js, role: str, wanted, use_existing: bool, others: list, retry: bool = True) -> str:
     """Find or create the stream of one role; returns the name of the stream to use."""
+    from nats.errors import Error as NatsError
     from nats.js.api import RetentionPolicy
+    from nats.js.errors import APIError
 
     existing = await _stream_config_or_none(js, wanted.name)
     overlapping = [c for c in others if c.name != wanted.name
@@ -286,7 +315,25 @@ async def _ensure_one(js, role: str, wanted, use_existing: bool, others: list) -
     if existing is not None and not is_alchemists(existing) and _same_setup(existing, wanted):
         return wanted.name  # what alchemist would have created (e.g. by an older version): used, not marked
     if existing is None and not overlapping:
-        await js.add_stream(wanted)
+        try:
+            await js.add_stream(wanted)
+        except APIError as exc:
+            # 10058: the name was taken meanwhile (another client); 10065: subjects overlap a stream
+            # the listing did not show (an account that may not list streams). Look again, once,
+            # with the streams the server says hold the subjects.
+            if not retry or exc.err_code not in (_NAME_IN_USE, _SUBJECTS_OVERLAP):
+                raise
+            try:
+                holders = await _holders(js, wanted.subjects)
+            except (NatsError, asyncio.TimeoutError):
+                holders = []
+            if holders or exc.err_code == _NAME_IN_USE:
+                return await _ensure_one(js, role, wanted, use_existing, others + holders, retry=False)
+            raise StreamConflictError(
+                f"stream {wanted.name} on {list(wanted.subjects)} cannot be created: {exc.description} "
+                f"(JetStream error {exc.err_code}), and this account may not look up which stream holds them; "
+                f"use connect(..., use_existing_streams=True) if that stream covers them, or other subjects "
+                f'(connect(..., subjects=SubjectTemplate(prefix="alchemist.")))') from exc
         log("cim.stream_created", stream=wanted.name, subjects=",".join(wanted.subjects))
         return wanted.name
     found = overlapping[0] if overlapping else existing  # overlapping subjects: another name would not do
@@ -331,7 +378,8 @@ async def ensure_streams(js, subjects: SubjectTemplate = DEFAULT_SUBJECTS, repli
     alchemist would create; a missing one is created (marked) unless another stream holds
     overlapping subjects. Any other foreign stream in the way is used as it is with
     ``use_existing`` when its subjects cover alchemist's and its retention is the same kind, and
-    otherwise raises.
+    otherwise raises. Overlaps are found by listing the streams, or, for an account that may not
+    list them, from the server's refusal to create (error 10065) and a look-up by subject.
 
     Parameters
     ----------
