@@ -454,6 +454,7 @@ class Consumer:
                 e.event_type == "graph_imported" for e in events) else None
             METRICS.received.labels(graph_id).inc(len(events))
             with feed.lock:
+                applied_before = fold.applied
                 refused = fold_each(fold, events, pending == 0 or stop, imports)
                 if sequences:
                     fold.last_sequence = max(fold.last_sequence or 0, sequences[-1])
@@ -461,7 +462,7 @@ class Consumer:
         finally:
             if collecting:
                 gc.enable()
-        METRICS.applied.labels(graph_id).inc(len(events) - len(refused))
+        METRICS.applied.labels(graph_id).inc(max(0, fold.applied - applied_before))
         failed = await self._dead_letter(feed, list(rejected) + _judged(feed, refused), batch)
         if failed is not None:
             with feed.lock:
