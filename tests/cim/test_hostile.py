@@ -215,3 +215,34 @@ def test_poison_insight(nats_server, tmp_path):
     assert counts == [{"acked": 2, "naked": 0, "dead_lettered": 1}] + [{"acked": 0, "naked": 0,
                                                                         "dead_lettered": 0}] * 2
     assert [s["kind"] for s in seen] == ["a", "c"]
+
+
+def test_control_characters_in_an_event_id(conn, nats_server, tmp_path):
+    """An event id that would break a NATS header block (CR LF) on an event that fails its schema:
+    the dead letter's headers carry it escaped, and it is stored once."""
+    def bad(conn, last):
+        event = new_event("node_added", GRAPH, {"node_id": ["not", "a", "string"]}, previous_cid=last.cid,
+                          event_id="evil\r\nNats-Msg-Id: forged", validate=False)
+        seq = publish_raw(conn, encode_event(event), "evil")
+        return {event_subject(seq, event.event_id): "InvalidEventError"}
+
+    valid, letters = around(conn, bad)
+    read_three_times(nats_server, tmp_path, valid, letters)
+    (subject,) = letters
+    letter = conn.run(conn.js.get_last_msg(DLQ_STREAM, subject))
+    assert letter.headers["Cim-Event-Id"] == "evil\\r\\nNats-Msg-Id: forged"
+    assert letter.headers["Nats-Msg-Id"].startswith("dlq:GRAPH_EVENTS:")
+
+
+def test_a_durable_consumer_alchemist_did_not_create_is_left_alone(conn):
+    from nats.js.api import ConsumerConfig
+
+    from alchemist.errors import CIMError
+
+    publish_valid(conn, valid_chain(1)[0])
+    theirs = ConsumerConfig(durable_name="theirs", filter_subject=f"graph.events.{GRAPH}.*")
+    conn.run(conn.js.add_consumer("GRAPH_EVENTS", theirs))
+    with pytest.raises(CIMError, match="'theirs' .* was not created by alchemist"):
+        conn.graph(GRAPH, live=False, durable="theirs")
+    info = conn.run(conn.js.consumer_info("GRAPH_EVENTS", "theirs"))
+    assert info.delivered.stream_seq == 0  # untouched
