@@ -164,6 +164,7 @@ def test_nbconvert_export_of_every_widget_kind_offline(page, exports):
     html = exports / "widgets-run.html"
     refused = _open_offline(page, html)
     _no_widget_renderer(page, refused, report=False)
+    assert page.locator(".jp-InputArea-editor").count() == 6  # code shown here (and the selector the reports check works)
     screenshot(page, "exported-widgets")
     widgets = page.locator(".alchemist-static")
     assert widgets.count() == len(WIDGET_KINDS)
