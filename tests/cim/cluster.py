@@ -92,6 +92,28 @@ class Cluster:
             time.sleep(0.2)
         raise TimeoutError(f"JetStream cluster {self.name} has no meta leader after {timeout} s")
 
+    def stream_info(self, name: str) -> dict | None:
+        """``$JS.API.STREAM.INFO`` of a stream as the server's JSON (``cluster.leader`` names the
+        leader), asked of a running node on a client of its own; None while there is none or no
+        answer."""
+        import nats
+
+        async def ask(url: str):
+            nc = await nats.connect(url, connect_timeout=1, max_reconnect_attempts=0, allow_reconnect=False)
+            try:
+                return json.loads((await nc.request(f"$JS.API.STREAM.INFO.{name}", b"", timeout=2)).data)
+            finally:
+                await nc.close()
+
+        for server in self.servers.values():
+            if server.running:
+                try:
+                    info = asyncio.run(ask(server.url))
+                except Exception:
+                    continue
+                return None if "error" in info else info
+        return None
+
     def kill(self, node: str) -> None:
         """SIGKILL one node, as a crash would."""
         self.servers[node].kill()

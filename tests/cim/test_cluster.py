@@ -3,7 +3,10 @@ and the stream leader killed with SIGKILL in the middle of a replay (issue 13)."
 
 from __future__ import annotations
 
-import inspect
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -13,18 +16,6 @@ from alchemist.cim import connect
 from alchemist.cim.streams import DLQ_STREAM, INSIGHTS_STREAM
 
 pytestmark = pytest.mark.integration
-
-
-def drain(conn, timeout: float = 30.0) -> None:
-    """Empty the connection's outbox onto the cluster within ``timeout`` seconds."""
-    if "timeout" in inspect.signature(conn.flush_outbox).parameters:
-        conn.flush_outbox(timeout=timeout)
-    else:  # before Connection.flush_outbox(timeout=) existed: one pass per try
-        deadline = time.monotonic() + timeout
-        while len(conn.outbox) and time.monotonic() < deadline:
-            conn.flush_outbox()
-            time.sleep(0.5)
-    assert len(conn.outbox) == 0
 
 
 def test_streams_get_three_replicas_and_replicas_only_rise(cluster3, tmp_path):
@@ -74,7 +65,8 @@ def test_stream_leader_sigkilled_mid_replay(cluster3, tmp_path, shared_data, fil
         assert killed_mid_replay
         result = outcome["result"]
         if result.queued:  # the replay said what it left behind: send it
-            drain(conn)
+            conn.flush_outbox(timeout=30)
+            assert len(conn.outbox) == 0
         graph = conn.graph("college", live=False)
         assert graph.rejected == []
         assert (graph.number_of_nodes(), graph.number_of_edges(), graph.version) == (n_nodes, lines,
@@ -83,3 +75,47 @@ def test_stream_leader_sigkilled_mid_replay(cluster3, tmp_path, shared_data, fil
         assert after.cluster.leader in set(cluster3.servers) - {leader}
     finally:
         conn.close()
+
+
+def test_cli_replay_on_the_cluster_with_the_leader_killed(cluster3, tmp_path, shared_data, file_counts):
+    """``alchemist replay --url u1,u2,u3 --replicas 3`` exits 0 (all stored) or 3 (some left queued,
+    then sent by ``alchemist outbox flush``); ``alchemist stats`` then reads exactly the file's graph."""
+    college = shared_data("temporal_graphs/CollegeMsg.txt.gz")
+    lines, n_nodes = file_counts(college)
+    env = {**os.environ, "ALCHEMIST_HOME": str(tmp_path / "home")}
+    env.pop("ALCHEMIST_NATS_URL", None)
+    cli = [sys.executable, "-m", "alchemist.cli"]
+    where = ["--url", cluster3.url]
+    replay = subprocess.Popen([*cli, "replay", str(college), *where, "--replicas", "3", "--graph-id", "cli",
+                               "--batch", "1000", "--wait", "10", "--json"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while ((info := cluster3.stream_info("GRAPH_EVENTS")) is None or info["state"]["messages"] < 3):
+            assert replay.poll() is None, replay.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert info["config"]["num_replicas"] == 3
+        leader = info["cluster"]["leader"]
+        cluster3.kill(leader)
+        killed_mid_replay = replay.poll() is None
+        out, err = replay.communicate(timeout=120)
+    finally:
+        if replay.poll() is None:
+            replay.kill()
+    assert killed_mid_replay
+    assert replay.returncode in (0, 3), err
+    report = json.loads(out)
+    if replay.returncode == 3:
+        assert report["queued"] > 0 and "outbox flush" in err
+        flush = subprocess.run([*cli, "outbox", "flush", *where, "--wait", "30", "--json"], env=env,
+                               capture_output=True, text=True, timeout=120)
+        assert flush.returncode == 0, flush.stderr
+        assert json.loads(flush.stdout)["events"] == 0
+    else:
+        assert report["queued"] == 0
+    stats = subprocess.run([*cli, "stats", *where, "--graph-id", "cli", "--json"], env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout) == {"nodes": n_nodes, "edges": lines, "version": 1 + n_nodes + lines,
+                                        "dead_lettered": 0}
