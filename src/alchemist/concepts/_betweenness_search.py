@@ -309,7 +309,7 @@ def _dist(a, b, met, acc):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _in_cut(y, geo, dom, per, acc):  # pragma: no cover - compiled
-    """Whether ``y`` lies in the α-cut (the gaps of ``concept._interval_gaps``, circular wrapped)."""
+    """Whether ``y`` lies in the α-cut (the gaps of ``_cuboids.interval_gaps``, circular wrapped)."""
     lo, hi, sw, dw, rad = geo
     n = lo.shape[1]
     for k in range(lo.shape[0]):

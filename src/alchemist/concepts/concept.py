@@ -34,6 +34,7 @@ from scipy import optimize
 
 from alchemist.concepts._betweenness import cut_betweenness, exact_supported
 from alchemist.concepts._betweenness_search import BetweennessSearch, search_supported
+from alchemist.concepts._cuboids import common_intersection, interval_gaps, repair, simplify
 from alchemist.concepts._intersection import intersect_fuzzy_cuboids
 from alchemist.concepts.space import ConceptualSpace, Weights, check_positive, json_float
 from alchemist.errors import ConceptError, DimensionMismatchError, EmptyIntersectionError
@@ -147,12 +148,12 @@ class Concept:
             raise ConceptError(f"mu = {mu!r} must lie in (0, 1]")
         check_positive("sensitivity c", c)
         w = _concept_weights(space, domains, weights, dimension_weights)
-        if not _common_intersection(lo, hi):
+        if not common_intersection(lo, hi):
             raise EmptyIntersectionError(
                 "the cuboids of a star-shaped core must share a common intersection; "
                 f"p_min={lo.tolist()}, p_max={hi.tolist()} do not (use Concept.repaired to extend them)"
             )
-        lo, hi = _simplify(lo, hi)
+        lo, hi = simplify(lo, hi)
         return cls(space, lo, hi, domains, mu, float(c), w)
 
     @classmethod
@@ -161,8 +162,8 @@ class Concept:
 
         Each cuboid is extended to contain the mean of the cuboids' midpoints.
         """
-        lo, hi = _repair(np.asarray(p_min, float), np.asarray(p_max, float))
-        lo, hi = _simplify(lo, hi)
+        lo, hi = repair(np.asarray(p_min, float), np.asarray(p_max, float))
+        lo, hi = simplify(lo, hi)
         return cls(space, lo, hi, domains, mu, c, weights)
 
     def __repr__(self) -> str:
@@ -252,7 +253,7 @@ class Concept:
             Wrong dimensionality or non-finite coordinates.
         """
         x = self.space.check_points(points)
-        gaps = _interval_gaps(self.space, x[..., None, :], self.p_min, self.p_max)
+        gaps = interval_gaps(self.space, x[..., None, :], self.p_min, self.p_max)
         d = self.space.combine(gaps, self.weights).min(axis=-1)
         return float(d) if np.ndim(d) == 0 else d
 
@@ -353,7 +354,7 @@ class Concept:
             keep[self.space.domains[d]] = True
         lo = np.where(keep, self.p_min, -np.inf)
         hi = np.where(keep, self.p_max, np.inf)
-        lo, hi = _simplify(lo, hi)
+        lo, hi = simplify(lo, hi)
         ordered = [d for d in self.space.domains if d in domain_names]
         return Concept(self.space, lo, hi, ordered, self.mu, self.c, self.weights.project(ordered))
 
@@ -391,7 +392,7 @@ class Concept:
         def build(parts):
             if not parts:
                 return None
-            lo, hi = _simplify(np.array([p[0] for p in parts]), np.array([p[1] for p in parts]))
+            lo, hi = simplify(np.array([p[0] for p in parts]), np.array([p[1] for p in parts]))
             return Concept(self.space, lo, hi, self.domains, self.mu, self.c, self.weights)
 
         return build(lower), build(upper)
@@ -769,49 +770,3 @@ def _concept_weights(space, domains, weights, dimension_weights) -> Weights:
         for d in dimension_weights:
             space._check_domain(d)
     return Weights(dom_w, dim_w)
-
-
-def _interval_gaps(space: ConceptualSpace, x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Per-dimension distance of ``x`` to the intervals ``[lo, hi]`` (0 inside), kind-aware."""
-    with np.errstate(invalid="ignore"):
-        gap = np.maximum(np.maximum(lo - x, x - hi), 0.0)
-    gap = np.nan_to_num(gap, nan=0.0, posinf=0.0)
-    circ = space.periods > 0
-    if circ.any():
-        outside = gap > 0
-        wrapped = np.minimum(space.differences(x, np.where(np.isfinite(lo), lo, x)),
-                             space.differences(x, np.where(np.isfinite(hi), hi, x)))
-        gap = np.where(circ & outside, wrapped, gap)
-    cat = np.array([k == "categorical" for k in space.kinds])
-    if cat.any():
-        gap = np.where(cat, (gap > 0).astype(np.float64), gap)
-    return gap
-
-
-def _common_intersection(lo: np.ndarray, hi: np.ndarray) -> bool:
-    return bool(np.all(lo.max(axis=0) <= hi.min(axis=0)))
-
-
-def _simplify(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop cuboids contained in another kept cuboid (the reference's ``simplify``)."""
-    keep = np.ones(len(lo), bool)
-    for i in range(len(lo)):
-        for j in range(len(lo)):
-            if i == j or not keep[j]:
-                continue
-            if np.all(lo[j] <= lo[i]) and np.all(hi[i] <= hi[j]):
-                keep[i] = False
-                break
-    return lo[keep], hi[keep]
-
-
-def _repair(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Extend each cuboid to contain the mean of the cuboids' midpoints (arXiv:1706.06366, §5.1)."""
-    if _common_intersection(lo, hi):
-        return lo, hi
-    with np.errstate(invalid="ignore"):
-        mid = (0.5 * (lo + hi)).mean(axis=0)
-    finite = np.isfinite(mid)
-    lo = np.where(finite, np.minimum(lo, np.where(finite, mid, 0.0)), lo)
-    hi = np.where(finite, np.maximum(hi, np.where(finite, mid, 0.0)), hi)
-    return lo, hi
