@@ -275,3 +275,44 @@ def test_a_full_frame_gives_way_to_a_newer_request_between_edge_batches():
     assert view.frame["seq"] == 41 and view.frame["edges_drawn"] == g.number_of_edges()
     batched = view._draw(view._viewport(), limit=None, stop=lambda: False)[0]
     np.testing.assert_array_equal(batched, view._draw(view._viewport(), limit=None)[0])
+
+
+def test_live_mode_keeps_the_growing_graph_in_view_until_the_user_moves_it():
+    g = alchemist.Graph("grow")
+    g.apply([alchemist.new_event("node_added", "grow", {"node_id": "n0"})])
+
+    def spread(graph, previous=None):  # node i at (100 i, -50 i): each new node lies outside the last frame
+        return np.array([[100.0 * i, -50.0 * i] for i in range(graph.number_of_nodes())], np.float32)
+
+    def grow_to(n):
+        g.apply([alchemist.new_event("node_added", "grow", {"node_id": f"n{i}"}) for i in range(view.node_count, n)])
+        deadline = time.time() + 20
+        while view.version < g.version and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # the live step that took this version submits its frame after setting the version
+        view.wait()
+
+    def inside(x_range, y_range):
+        pos = spread(g)
+        return bool(((pos[:, 0] >= x_range[0]) & (pos[:, 0] <= x_range[1]) &
+                     (pos[:, 1] >= y_range[0]) & (pos[:, 1] <= y_range[1])).all())
+
+    view = GraphView(g, spread(g), width=80, height=60)
+    view.follow(g, interval=0.05, layout=spread)
+    try:
+        grow_to(5)
+        assert inside(view.x_range, view.y_range)  # every node, the far new ones too, is in the frame
+        grow_to(30)
+        assert inside(view.x_range, view.y_range)
+        # the user pans: live updates leave the view where the user put it
+        user = ([0.0, 400.0], [-300.0, 0.0])
+        view._on_custom_msg(view, {"type": "view", "x_range": user[0], "y_range": user[1], "seq": 1}, [])
+        view.wait()
+        grow_to(40)
+        assert (view.x_range, view.y_range) == (user[0], user[1])
+        # Reset frames the whole graph again, and later updates follow it
+        view._on_custom_msg(view, {"type": "reset", "seq": 2}, [])
+        grow_to(50)
+        assert inside(view.x_range, view.y_range)
+    finally:
+        view.unfollow()

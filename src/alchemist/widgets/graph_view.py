@@ -325,7 +325,7 @@ class GraphView(AlchemistWidget):
         return [ids[r] for r in inside]
 
     def follow(self, source, graph_id: str | None = None, *, interval: float = 0.3, iterations: int = 10,
-               deliver: str = "all", layout=None) -> "GraphView":
+               deliver: str = "all", layout=None, fit: bool = True) -> "GraphView":
         """Live mode: follow a graph as it changes and re-render at most once per ``interval`` s.
 
         ``source`` is a Graph that something else updates (its ``version`` is polled), or a
@@ -333,7 +333,9 @@ class GraphView(AlchemistWidget):
         :class:`~alchemist.widgets.live.EventStream`), whose events for ``graph_id`` are applied
         to this view's graph in batches. New nodes are placed by ``layout(graph, previous_positions)``
         (``(n_old, 2)`` → ``(n_nodes, 2)``), by default :func:`alchemist.layout.incremental_layout`
-        with ``iterations`` local iterations (ForceAtlas2 for the first nodes).
+        with ``iterations`` local iterations (ForceAtlas2 for the first nodes). With ``fit`` each
+        update re-frames the view on the whole graph (:meth:`full_extent`), so a growing graph is
+        never clipped, until the user pans or zooms; Reset (or a double click) turns it back on.
         """
         import alchemist.layout  # noqa: F401  (import here, not in the live thread: it compiles kernels)
         from alchemist.widgets.live import EventStream
@@ -354,6 +356,7 @@ class GraphView(AlchemistWidget):
             self.set_graph(Graph(stream.graph_id, directed=True, strict=False), np.zeros((0, 2), np.float32),
                            render=False)
         self._live_stop.clear()
+        self._fit = bool(fit)
         self.live = True
         self._stream = stream
         inbox: list = []
@@ -433,9 +436,11 @@ class GraphView(AlchemistWidget):
     def _on_custom_msg(self, _widget, content, buffers) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "view":
+            self._fit = False  # the user moves the view: live updates keep it where it is
             self._submit({"x_range": content["x_range"], "y_range": content["y_range"],
                           "draft": bool(content.get("draft")), "seq": content.get("seq")})
         elif kind == "reset":
+            self._fit = True  # framed again on every live update
             x_range, y_range = self.full_extent()
             self._submit({"x_range": x_range, "y_range": y_range, "draft": False, "seq": content.get("seq")})
         elif kind == "hover":
@@ -629,8 +634,13 @@ class GraphView(AlchemistWidget):
         if n == 0:
             return
         positions = layout(graph, self.positions) if n != n_old else self.positions
-        self.set_graph(graph, positions, keep_viewport=n_old > 0, render=False)
-        self.render(wait=False)
+        fit = getattr(self, "_fit", False)
+        self.set_graph(graph, positions, keep_viewport=n_old > 0 and not fit, render=False)
+        if fit:  # the frame of these positions (x_range may still be the one of a frame in flight)
+            x_range, y_range = self.full_extent()
+            self.render(x_range, y_range, wait=False)
+        else:
+            self.render(wait=False)
 
 
 def _default_layout(graph, previous: np.ndarray, iterations: int) -> np.ndarray:
