@@ -183,11 +183,11 @@ async def consume_insights(connection, handler: Callable[[dict], Any], max_messa
     from nats.errors import TimeoutError as NatsTimeout
 
     from alchemist.cim.deadletters import DeadLetterError, DeadLetters
-    from alchemist.cim.streams import INSIGHTS_CONSUMER, INSIGHTS_STREAM, INSIGHTS_SUBJECT
+    from alchemist.cim.streams import DLQ_STREAM, INSIGHTS_CONSUMER, INSIGHTS_STREAM, INSIGHTS_SUBJECT
 
     streams = getattr(connection, "streams", None)
     stream = getattr(streams, "insights", INSIGHTS_STREAM)
-    letters = DeadLetters(connection.js)
+    letters = DeadLetters(connection.js, stream=getattr(streams, "dlq", DLQ_STREAM))
     sub = await connection.js.pull_subscribe(INSIGHTS_SUBJECT, durable=INSIGHTS_CONSUMER, stream=stream)
     counts = {"acked": 0, "naked": 0, "dead_lettered": 0}
     loop = asyncio.get_running_loop()

@@ -111,8 +111,10 @@ class Consumer:
 
     @property
     def dead_letters(self) -> DeadLetters:
+        """Stores this connection's dead letters (in the connection's dead-letter stream)."""
         if self._dead_letters is None or self._dead_letters.js is not self.js:
-            self._dead_letters = DeadLetters(self.js)
+            streams = getattr(self.connection, "streams", None)
+            self._dead_letters = DeadLetters(self.js, stream=getattr(streams, "dlq", DLQ_STREAM))
         return self._dead_letters
 
     async def last_event(self, graph_id: str) -> Event | None:
@@ -533,7 +535,8 @@ def _failed_error(feed: GraphFeed, sequence: int) -> DeadLetterError:
     if isinstance(error, DeadLetterError):
         return error
     return DeadLetterError(f"the dead letter of stream sequence {sequence} of graph {feed.fold.graph_id!r} could "
-                           f"not be stored in {DLQ_STREAM} ({error!r}); the next read judges it again")
+                           f"not be stored in {feed.consumer.dead_letters.stream} ({error!r}); the next read "
+                           f"judges it again")
 
 
 async def _quietly(awaitable) -> None:

@@ -96,6 +96,8 @@ class DeadLetters:
     Parameters
     ----------
     js : nats.js.JetStreamContext
+    stream : str
+        The dead-letter stream (``ALCHEMIST_DLQ``; the connection's ``streams.dlq``).
     attempts : int
         Publish attempts before :class:`DeadLetterError` (exponential backoff between them).
     backoff : float
@@ -111,8 +113,10 @@ class DeadLetters:
         Dead letters found already stored (judged before, by this or another reader).
     """
 
-    def __init__(self, js, *, attempts: int = 5, backoff: float = 0.1, timeout: float = 2.0):
+    def __init__(self, js, *, stream: str = DLQ_STREAM, attempts: int = 5, backoff: float = 0.1,
+                 timeout: float = 2.0):
         self.js = js
+        self.stream = stream
         self.attempts = attempts
         self.backoff = backoff
         self.timeout = timeout
@@ -157,7 +161,7 @@ class DeadLetters:
             if attempt:
                 await asyncio.sleep(min(2.0, self.backoff * 2 ** (attempt - 1)))
             try:
-                ack = await self.js.publish(subject, bytes(data), timeout=self.timeout, stream=DLQ_STREAM,
+                ack = await self.js.publish(subject, bytes(data), timeout=self.timeout, stream=self.stream,
                                             headers=headers)
             except APIError as err:
                 if err.err_code == _STORE_FAILED and _PER_SUBJECT_FULL in (err.description or ""):
@@ -177,7 +181,7 @@ class DeadLetters:
             error=last.__class__.__name__)
         raise DeadLetterError(
             f"could not store the dead letter of {stream} sequence {sequence} on {subject} after {self.attempts} "
-            f"attempts ({last.__class__.__name__}: {last}); is the server up and does stream {DLQ_STREAM} exist? "
+            f"attempts ({last.__class__.__name__}: {last}); is the server up and does stream {self.stream} exist? "
             f"The message is not acknowledged, so the next read judges it again")
 
     def _found(self, subject: str) -> bool:
