@@ -102,8 +102,15 @@ class StaticWidgetViews(Preprocessor):
         return cell, resources
 
 
+#: the lab template without the two scripts it loads from a CDN (require.js, MathJax)
+_NO_CDN_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+"""
+
+
 def export_html(notebook, html_path, *, exclude_input: bool = False, template: str = "lab",
-                title: str | None = None) -> Path:
+                title: str | None = None, cdn_scripts: bool = False) -> Path:
     """Export a notebook to a self-contained HTML file in which every widget shows its static view.
 
     Parameters
@@ -119,6 +126,10 @@ def export_html(notebook, html_path, *, exclude_input: bool = False, template: s
         nbconvert template (``"lab"`` or ``"classic"``).
     title : str, optional
         The HTML ``<title>`` (nbconvert's default: the notebook's file name).
+    cdn_scripts : bool
+        Keep the ``<script>`` tags of the lab template that load require.js and MathJax from a CDN
+        (needed only for LaTeX in Markdown cells). By default they are left out, so that opening
+        the file makes no request at all.
 
     Returns
     -------
@@ -134,8 +145,14 @@ def export_html(notebook, html_path, *, exclude_input: bool = False, template: s
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook), as_version=4) if not isinstance(notebook, dict) else notebook
+    options = {}
+    if template == "lab" and not cdn_scripts:
+        from jinja2 import DictLoader
+
+        options = {"extra_loaders": [DictLoader({"alchemist_offline.html.j2": _NO_CDN_TEMPLATE})],
+                   "template_file": "alchemist_offline.html.j2"}
     exporter = HTMLExporter(template_name=template, exclude_input=exclude_input,
-                            exclude_input_prompt=exclude_input, exclude_output_prompt=True)
+                            exclude_input_prompt=exclude_input, exclude_output_prompt=True, **options)
     exporter.register_preprocessor(StaticWidgetViews(), enabled=True)
     resources = {"metadata": {"name": title}} if title else None
     body, _ = exporter.from_notebook_node(nb, resources=resources)
