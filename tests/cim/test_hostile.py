@@ -246,3 +246,15 @@ def test_a_durable_consumer_alchemist_did_not_create_is_left_alone(conn):
         conn.graph(GRAPH, live=False, durable="theirs")
     info = conn.run(conn.js.consumer_info("GRAPH_EVENTS", "theirs"))
     assert info.delivered.stream_seq == 0  # untouched
+
+
+def test_a_poison_last_message_does_not_hide_the_last_event(conn):
+    """The graph's last message is poison: last_event is the newest decodable event (a replay can
+    resume), last_sequence is the poison's (what optimistic concurrency compares with)."""
+    valid = valid_chain(3)
+    seqs = [publish_valid(conn, e) for e in valid]
+    poison = publish_raw(conn, b'{"event_id": ' + b"[" * 5000, "poison-last",
+                         subject=f"graph.events.{GRAPH}.edge_added")
+    last = conn.last_event(GRAPH)
+    assert (last.event_id, last.sequence) == (valid[-1].event_id, seqs[-1])
+    assert conn.run(conn.consumer.last_sequence(GRAPH)) == poison

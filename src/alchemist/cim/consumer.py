@@ -28,14 +28,13 @@ import logging
 from alchemist.cim.deadletters import DeadLetterError, DeadLetters
 from alchemist.cim.feed import FEED_STATES, GraphFeed
 from alchemist.cim.fold import GraphFold
-from alchemist.cim.judging import decode_each, fold_each, new_fold
+from alchemist.cim.judging import decode_each, fold_each, judged, new_fold, snapshot_fold
 from alchemist.cim.observability import METRICS, log, progress_bar
 from alchemist.cim.pull import (
-    OWNER,
-    OWNER_KEY,
     START_KEY,
     consumer_config,
     consumer_sequence,
+    durable_info,
     fetch,
     set_start,
     start_decode,
@@ -45,7 +44,6 @@ from alchemist.cim.pull import (
 )
 from alchemist.cim.pull import pending as pending_of
 from alchemist.cim.streams import DLQ_STREAM, GRAPH_STREAM
-from alchemist.errors import CIMError
 from alchemist.events import Event, decode_message, encode_event
 
 __all__ = ["Consumer", "GraphFeed", "FEED_STATES", "to_seconds"]
@@ -117,20 +115,45 @@ class Consumer:
             self._dead_letters = DeadLetters(self.js, stream=getattr(streams, "dlq", DLQ_STREAM))
         return self._dead_letters
 
+    async def last_sequence(self, graph_id: str) -> int:
+        """Stream sequence of the graph's last message, decodable or not (0 when it has none):
+        what JetStream compares ``Nats-Expected-Last-Subject-Sequence`` with."""
+        from nats.js.errors import NotFoundError
+
+        try:
+            return int((await self.js.get_last_msg(self.stream, self.subjects.aggregate_filter(graph_id))).seq)
+        except NotFoundError:
+            return 0
+
     async def last_event(self, graph_id: str) -> Event | None:
-        """The most recent event stored for a graph (not verified), or None."""
+        """The most recent decodable event stored for a graph (not verified), or None.
+
+        When the graph's last message cannot be decoded (a poison message), the newest decodable
+        one among the last messages of each of the graph's subjects is returned instead, so one
+        bad message does not stop a replay from resuming.
+        """
         from nats.js.errors import NotFoundError
 
         try:
             msg = await self.js.get_last_msg(self.stream, self.subjects.aggregate_filter(graph_id))
         except NotFoundError:
             return None
-        events = decode_message(msg.data, dict(msg.headers or {}), sequence=msg.seq, verify=False)
-        if not events:
-            return None
-        import msgspec
-
-        return msgspec.structs.replace(events[-1], sequence=msg.seq)
+        event = _last_of(msg)
+        if event is not None or not msg.data:
+            return event
+        log("cim.last_event_undecodable", logging.WARNING, graph=graph_id, sequence=msg.seq)
+        info = await self.js.stream_info(self.stream, subjects_filter=self.subjects.aggregate_filter(graph_id))
+        candidates = []
+        for subject in (info.state.subjects or {}):
+            try:
+                candidates.append(await self.js.get_last_msg(self.stream, subject))
+            except NotFoundError:
+                continue
+        for other in sorted(candidates, key=lambda m: m.seq, reverse=True):
+            event = _last_of(other)
+            if event is not None:
+                return event
+        return None
 
     async def open_feed(self, graph_id: str, *, live: bool, from_sequence, from_time, snapshot: bool, durable,
                         progress, fetch_batch: int, idle_timeout: float, accept=None, stop_after=None,
@@ -156,7 +179,7 @@ class Consumer:
         wait = self.chain_wait if follow else 0.0
         fold = None
         if durable:
-            existing = await self._durable(durable, subject)
+            existing = await durable_info(self.js, self.stream, durable, subject)
             if existing is not None:  # resume: rebuild what it acknowledged, then go on from there
                 start = start_decode((existing.config.metadata or {}).get(START_KEY, ""))
                 fold = await self._resume(graph_id, existing, start, fetch_batch, idle_timeout, accept, causal, wait)
@@ -164,7 +187,7 @@ class Consumer:
         if judge is None:
             judge = not partial
         if fold is None and snapshot and not partial:
-            fold = await self._load_snapshot(graph_id, wait)
+            fold = await snapshot_fold(self.connection, graph_id, wait)
         if fold is None:
             fold = new_fold(graph_id, partial=partial, accept=accept, causal=causal, chain_wait=wait)
         feed = GraphFeed(self, fold, judge=judge)
@@ -236,23 +259,6 @@ class Consumer:
             if bar is not None:
                 bar(None)
 
-    async def _durable(self, durable: str, subject: str):
-        """The ``ConsumerInfo`` of an existing durable consumer of this graph, or None when there is none."""
-        from nats.js.errors import NotFoundError
-
-        try:
-            info = await self.js.consumer_info(self.stream, durable)
-        except NotFoundError:
-            return None
-        config = info.config
-        if config.filter_subject != subject:
-            raise CIMError(f"durable consumer {durable!r} on stream {self.stream} reads {config.filter_subject!r}, "
-                           f"not this graph ({subject!r}); pass another durable= name")
-        if (config.metadata or {}).get(OWNER_KEY) != OWNER:
-            raise CIMError(f"durable consumer {durable!r} on stream {self.stream} was not created by alchemist, "
-                           f"which leaves it alone; pass another durable= name")
-        return info
-
     async def _resume(self, graph_id: str, info, start, fetch_batch: int, idle_timeout: float, accept,
                       causal: bool, chain_wait: float) -> GraphFold:
         """Rebuild the state an existing durable consumer acknowledged.
@@ -265,7 +271,7 @@ class Consumer:
         """
         floor = int(info.ack_floor.stream_seq or 0) if info.ack_floor is not None else 0
         partial = start is not None
-        fold = None if partial else await self._load_snapshot(graph_id, chain_wait)
+        fold = None if partial else await snapshot_fold(self.connection, graph_id, chain_wait)
         if fold is None:
             fold = new_fold(graph_id, partial=partial, accept=accept, causal=causal, chain_wait=chain_wait)
         snapshot_at = fold.last_sequence or 0
@@ -278,22 +284,6 @@ class Consumer:
         fold.last_sequence = max(floor, fold.last_sequence or 0) or None
         log("cim.resume", graph=graph_id, durable=info.name, acknowledged=floor, snapshot=snapshot_at,
             start=(fold.last_sequence or 0) + 1)
-        return fold
-
-    async def _load_snapshot(self, graph_id: str, chain_wait: float = 0.0) -> GraphFold | None:
-        """A fold starting from the latest snapshot, or None (none, or unreadable: then logged)."""
-        from alchemist.cim.snapshots import load_snapshot_async
-
-        try:
-            loaded = await load_snapshot_async(self.connection, graph_id)
-        except Exception as exc:  # a corrupt snapshot: read the stream from the start instead
-            log("cim.snapshot_unreadable", logging.WARNING, graph=graph_id, error=f"{exc.__class__.__name__}: {exc}")
-            return None
-        if loaded is None:
-            return None
-        graph, applied_ids, seq = loaded
-        fold = GraphFold(graph_id, graph, applied_ids=applied_ids, chain_wait=chain_wait)
-        fold.last_sequence = seq
         return fold
 
     # ------------------------------------------------------------------ subscriptions
@@ -465,7 +455,7 @@ class Consumer:
             if collecting:
                 gc.enable()
         METRICS.applied.labels(graph_id).inc(max(0, fold.applied - applied_before))
-        failed = await self._dead_letter(feed, list(rejected) + _judged(feed, refused), batch)
+        failed = await self._dead_letter(feed, list(rejected) + judged(feed, refused), batch)
         if failed is not None:
             with feed.lock:
                 fold.last_sequence = failed - 1
@@ -484,7 +474,7 @@ class Consumer:
             return
         with feed.lock:
             refused = feed.fold.expire_parked(max_age)
-        failed = await self._dead_letter(feed, _judged(feed, refused), [])
+        failed = await self._dead_letter(feed, judged(feed, refused), [])
         if failed is not None:
             raise _failed_error(feed, failed)
 
@@ -521,13 +511,15 @@ class Consumer:
         return failed
 
 
-def _judged(feed: GraphFeed, refused) -> list:
-    """The refused events to dead-letter, as ``(sequence, event, error)``; a feed that does not
-    judge (a partial read) lists them in ``feed.skipped`` instead."""
-    if feed.judge:
-        return [(event.sequence, event, exc) for event, exc in refused]
-    feed.skipped.extend((event.sequence, event.event_id, f"{exc.__class__.__name__}: {exc}") for event, exc in refused)
-    return []
+def _last_of(msg) -> Event | None:
+    """The last event of a stored message, with the message's sequence; None when it cannot be decoded."""
+    import msgspec
+
+    try:
+        events = decode_message(msg.data, dict(msg.headers or {}), sequence=msg.seq, verify=False)
+    except Exception:
+        return None
+    return msgspec.structs.replace(events[-1], sequence=msg.seq) if events else None
 
 
 def _failed_error(feed: GraphFeed, sequence: int) -> DeadLetterError:

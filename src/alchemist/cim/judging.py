@@ -15,7 +15,7 @@ from alchemist.cim.fold import GraphFold
 from alchemist.cim.observability import log
 from alchemist.events import Event, decode_messages
 
-__all__ = ["new_fold", "decode_each", "fold_each"]
+__all__ = ["new_fold", "snapshot_fold", "decode_each", "fold_each", "judged"]
 
 
 def new_fold(graph_id: str, *, partial: bool, accept, causal: bool, chain_wait: float = 0.0) -> GraphFold:
@@ -125,3 +125,55 @@ def fold_each(fold: GraphFold, events: list[Event], caught_up: bool, imports) ->
         except Exception as exc:
             log("cim.fold_error", logging.WARNING, graph=fold.graph_id, error=f"{exc.__class__.__name__}: {exc}")
     return refused
+
+
+async def snapshot_fold(connection, graph_id: str, chain_wait: float = 0.0) -> GraphFold | None:
+    """A fold that starts from the graph's latest snapshot (:mod:`alchemist.cim.snapshots`).
+
+    Parameters
+    ----------
+    connection : Connection
+    graph_id : str
+    chain_wait : float
+        See :func:`new_fold`.
+
+    Returns
+    -------
+    GraphFold or None
+        None when there is no snapshot, or when it cannot be read (logged; the caller reads the
+        stream from the start instead).
+    """
+    from alchemist.cim.snapshots import load_snapshot_async
+
+    try:
+        loaded = await load_snapshot_async(connection, graph_id)
+    except Exception as exc:  # a corrupt snapshot: read the stream from the start instead
+        log("cim.snapshot_unreadable", logging.WARNING, graph=graph_id, error=f"{exc.__class__.__name__}: {exc}")
+        return None
+    if loaded is None:
+        return None
+    graph, applied_ids, seq = loaded
+    fold = GraphFold(graph_id, graph, applied_ids=applied_ids, chain_wait=chain_wait)
+    fold.last_sequence = seq
+    return fold
+
+
+def judged(feed, refused: list[tuple[Event, Exception]]) -> list[tuple[int | None, Event, Exception]]:
+    """The refused events to dead-letter, as ``(sequence, event, error)``.
+
+    A feed that does not judge (a partial read, see :class:`~alchemist.cim.feed.GraphFeed`) lists
+    them in ``feed.skipped`` instead and returns nothing.
+
+    Parameters
+    ----------
+    feed : GraphFeed
+    refused : list of (Event, Exception)
+
+    Returns
+    -------
+    list of (int or None, Event, Exception)
+    """
+    if feed.judge:
+        return [(event.sequence, event, exc) for event, exc in refused]
+    feed.skipped.extend((event.sequence, event.event_id, f"{exc.__class__.__name__}: {exc}") for event, exc in refused)
+    return []

@@ -8,10 +8,11 @@ start in its metadata (:data:`START_KEY`), so a resumed one knows what it was cr
 
 from __future__ import annotations
 
+from alchemist.errors import CIMError
 from alchemist.events import parse_rfc3339
 
-__all__ = ["OWNER_KEY", "OWNER", "START_KEY", "consumer_config", "set_start", "start_of", "start_decode",
-           "fetch", "stream_sequence", "consumer_sequence", "pending", "to_seconds"]
+__all__ = ["OWNER_KEY", "OWNER", "START_KEY", "consumer_config", "durable_info", "set_start", "start_of",
+           "start_decode", "fetch", "stream_sequence", "consumer_sequence", "pending", "to_seconds"]
 
 OWNER_KEY, OWNER = "created_by", "alchemist"
 """The mark on every stream and consumer alchemist creates (the same as :mod:`alchemist.cim.streams`)."""
@@ -122,6 +123,41 @@ def consumer_config(subject: str, durable: str | None, start):
         config.metadata = {OWNER_KEY: OWNER, START_KEY: "" if start is None else f"{start[0]}:{start[1]}"}
     set_start(config, start)
     return config
+
+
+async def durable_info(js, stream: str, durable: str, subject: str):
+    """The ``ConsumerInfo`` of an existing durable consumer of one graph, or None when there is none.
+
+    Parameters
+    ----------
+    js : nats.js.JetStreamContext
+    stream, durable : str
+    subject : str
+        The graph's filter subject.
+
+    Returns
+    -------
+    nats.js.api.ConsumerInfo or None
+
+    Raises
+    ------
+    CIMError
+        The consumer reads another subject, or alchemist did not create it (no mark): it is left alone.
+    """
+    from nats.js.errors import NotFoundError
+
+    try:
+        info = await js.consumer_info(stream, durable)
+    except NotFoundError:
+        return None
+    config = info.config
+    if config.filter_subject != subject:
+        raise CIMError(f"durable consumer {durable!r} on stream {stream} reads {config.filter_subject!r}, "
+                       f"not this graph ({subject!r}); pass another durable= name")
+    if (config.metadata or {}).get(OWNER_KEY) != OWNER:
+        raise CIMError(f"durable consumer {durable!r} on stream {stream} was not created by alchemist, "
+                       f"which leaves it alone; pass another durable= name")
+    return info
 
 
 def to_seconds(value) -> float:
