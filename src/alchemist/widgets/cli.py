@@ -1,6 +1,7 @@
 """The ``alchemist dashboard`` and ``alchemist report`` subcommands.
 
-``dashboard`` serves ``notebooks/02-live-cim-dashboard.ipynb`` with Voilà; ``report`` executes
+``dashboard`` serves ``notebooks/02-live-cim-dashboard.ipynb`` with Voilà (:mod:`alchemist.widgets.dashboard`:
+the CIM, the analysis agent, Voilà and its kernels, all stopped by SIGTERM or Ctrl-C); ``report`` executes
 ``notebooks/05-scheduled-report.ipynb`` with papermill (its ``parameters`` cell: ``source``,
 ``window_days``, ``output``) and exports the executed notebook to HTML, where every widget shows
 its static view.
@@ -9,8 +10,6 @@ its static view.
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 from pathlib import Path
 
 from alchemist._notebooks import execute_to_html, notebook_path
@@ -35,10 +34,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     >>> parser.parse_args(["report", "--window-days", "7"]).window_days
     7.0
     """
-    p = sub.add_parser("dashboard", help="serve the live CIM dashboard notebook with Voilà")
+    from alchemist.cim.cli import connection_parent
+
+    p = sub.add_parser("dashboard", help="serve the live CIM dashboard notebook with Voilà",
+                       parents=[connection_parent(outbox=False)])
     p.add_argument("--port", type=int, default=8866, help="port (default: 8866)")
-    p.add_argument("--url", help="NATS URL of a CIM (default: start the embedded server)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument("--source", help="SNAP edge list replayed live (default: the shipped CollegeMsg sample)")
+    p.add_argument("--graph-id", help="its graph id (default: college)")
+    p.add_argument("--rate", type=float, help="events per second of the live replay (default: 1500)")
+    p.add_argument("--limit", type=int, help="events replayed at most (default: 60000)")
+    p.add_argument("--no-agent", action="store_true", help="do not start the analysis agent on the CIM")
     p.set_defaults(func=_dashboard)
 
     p = sub.add_parser("report", help="run the scheduled-report notebook with papermill and export HTML")
@@ -66,18 +72,14 @@ def run_report(source: str | None = None, *, window_days: float = 30, output: st
 
 
 def _dashboard(args) -> int:
-    notebook = notebook_path("02-live-cim-dashboard.ipynb")
-    command = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}",
-               "--Voila.ip=127.0.0.1", f"--Voila.root_dir={notebook.parent}"]
-    if args.no_browser:
-        command.append("--no-browser")
-    env = None
-    if args.url:
-        import os
+    from alchemist.cim.cli import connect_kwargs, connection_environment
+    from alchemist.widgets.dashboard import serve_dashboard
 
-        env = dict(os.environ, ALCHEMIST_NATS_URL=args.url)
-    print(f"alchemist dashboard: http://127.0.0.1:{args.port}/ (Ctrl-C stops it)")
-    return subprocess.call(command, cwd=str(notebook.parent), env=env)
+    kwargs = {k: v for k, v in connect_kwargs(args).items() if v is not None}
+    return serve_dashboard(port=args.port, open_browser=not args.no_browser, connect_kwargs=kwargs,
+                           environment=connection_environment(args),  # the notebook's connect() reads them
+                           agent=not args.no_agent, source=args.source, graph_id=args.graph_id, rate=args.rate,
+                           limit=args.limit, announce=lambda line: print(line, flush=True))
 
 
 def _report(args) -> int:
