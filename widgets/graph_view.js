@@ -13,17 +13,25 @@ export default {
 
     let img = h("img", { class: "alchemist-gv-image", draggable: "false", alt: "graph", "data-testid": "graph-image" });
     const overlay = h("canvas", { class: "alchemist-gv-overlay" });
+    const labelLayer = h("canvas", { class: "alchemist-gv-overlay", "data-testid": "graph-labels" });
     const tooltip = h("div", { class: "alchemist-tooltip", "data-testid": "tooltip", style: { display: "none" } });
-    const stage = h("div", { class: "alchemist-gv-stage", "data-testid": "graph-stage" }, img, overlay, tooltip);
+    const stage = h("div", { class: "alchemist-gv-stage", "data-testid": "graph-stage" }, img, labelLayer, overlay, tooltip);
     const title = h("span", { class: "alchemist-title" });
     const status = h("span", { class: "alchemist-status", "data-testid": "status" });
-    const live = h("span", { class: "alchemist-badge", "data-testid": "live-counter" });
-    const colorSelect = h("select", { class: "alchemist-select", title: "colour nodes by" });
+    const live = h("span", { class: "alchemist-badge", "data-testid": "live-counter", title: "graph version: events applied" });
+    const colorSelect = h("select", { class: "alchemist-select", title: "colour nodes by", "data-testid": "color-by" });
+    const sizeSelect = h("select", { class: "alchemist-select", title: "size nodes by", "data-testid": "size-by" });
+    const search = h("input", { type: "search", class: "alchemist-search", placeholder: "find node…", "data-testid": "search",
+      title: "a node id or label; Enter centres the view on it" });
     const resetButton = h("button", { class: "alchemist-button", "data-testid": "reset", onclick: () => send({ type: "reset" }) }, "Reset");
-    const legend = h("div", { class: "alchemist-legend" });
+    const saveButton = h("button", { class: "alchemist-button", "data-testid": "save-png", title: "download the picture as PNG",
+      onclick: () => savePng() }, "Save PNG");
+    const legend = h("div", { class: "alchemist-legend", "data-testid": "legend" });
+    const colorbar = h("div", { class: "alchemist-colorbar", "data-testid": "colorbar", style: { display: "none" } });
     const root = h("div", { class: "alchemist alchemist-graphview", "data-testid": "graphview" },
-      h("div", { class: "alchemist-toolbar" }, title, resetButton, h("label", {}, "colour ", colorSelect), live, status),
-      stage, legend);
+      h("div", { class: "alchemist-toolbar" }, title, search, resetButton, h("label", {}, "colour ", colorSelect),
+        h("label", {}, "size ", sizeSelect), saveButton, live, status),
+      stage, legend, colorbar);
     el.append(root);
 
     function send(msg) { model.send(msg); }
@@ -33,6 +41,54 @@ export default {
       stage.style.height = `${H()}px`;
       overlay.width = W();
       overlay.height = H();
+      labelLayer.width = W();
+      labelLayer.height = H();
+      drawLabels();
+    }
+
+    // data position -> pixel of the stage for the current view
+    const toScreen = (x, y) => [(x - view.x[0]) * W() / (view.x[1] - view.x[0]), (view.y[1] - y) * H() / (view.y[1] - view.y[0])];
+
+    // the labels of the largest nodes, placed from their data positions so that they follow a drag
+    function drawLabels() {
+      const c = labelLayer.getContext("2d");
+      c.clearRect(0, 0, labelLayer.width, labelLayer.height);
+      c.font = "12px system-ui, sans-serif";
+      c.textBaseline = "middle";
+      c.lineWidth = 3;
+      c.strokeStyle = "rgba(0, 0, 0, 0.8)";
+      c.fillStyle = "#ffffff";
+      const placed = [];
+      for (const item of model.get("labels") || []) {
+        const [px, py] = toScreen(item.x, item.y);
+        if (px < 0 || py < 0 || px > W() || py > H()) continue;
+        const text = String(item.text);
+        const w = c.measureText(text).width, x = Math.min(px + 6, W() - w - 2), y = py;
+        if (placed.some(([a, b, aw]) => x < a + aw && a < x + w && Math.abs(b - y) < 13)) continue;  // no overlaps
+        placed.push([x, y, w]);
+        c.strokeText(text, x, y);
+        c.fillText(text, x, y);
+      }
+      labelLayer.dataset.count = String(placed.length);
+    }
+
+    // the picture as shown (frame, then labels) into a PNG download
+    function savePng() {
+      const canvas = document.createElement("canvas");
+      canvas.width = W(); canvas.height = H();
+      const c = canvas.getContext("2d");
+      c.fillStyle = getComputedStyle(stage).backgroundColor || "#000";
+      c.fillRect(0, 0, W(), H());
+      const sx = (shown.x[1] - shown.x[0]) / (view.x[1] - view.x[0]), sy = (shown.y[1] - shown.y[0]) / (view.y[1] - view.y[0]);
+      const tx = (shown.x[0] - view.x[0]) * W() / (view.x[1] - view.x[0]), ty = (view.y[1] - shown.y[1]) * H() / (view.y[1] - view.y[0]);
+      if (img.complete && img.naturalWidth) c.drawImage(img, tx, ty, W() * sx, H() * sy);
+      c.drawImage(labelLayer, 0, 0);
+      canvas.toBlob((blob) => {
+        const a = h("a", { href: URL.createObjectURL(blob), download: `${(model.get("title") || "graph").replace(/[^\w.-]+/g, "_")}.png` });
+        document.body.append(a);
+        a.click();
+        setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+      }, "image/png");
     }
 
     // CSS transform mapping the frame shown (ranges `shown`) onto the current view
@@ -44,6 +100,7 @@ export default {
       img.style.transform = `translate(${tx}px, ${ty}px) scale(${sx}, ${sy})`;
       stage.dataset.xRange = view.x.join(",");
       stage.dataset.yRange = view.y.join(",");
+      drawLabels();
     }
 
     function request(draft) {
@@ -120,7 +177,7 @@ export default {
     function onMeta() {
       setText(title, model.get("title"));
       setText(status, model.get("status"));
-      setText(live, `${model.get("live") ? "live · " : ""}v${fmt(model.get("version"))}`);
+      setText(live, `${model.get("live") ? "live · " : ""}version ${fmt(model.get("version"))}`);
       live.dataset.version = String(model.get("version"));
       live.classList.toggle("alchemist-live", !!model.get("live"));
     }
@@ -130,6 +187,10 @@ export default {
       colorSelect.append(h("option", { value: "" }, "(none)"));
       for (const name of model.get("columns")) colorSelect.append(h("option", { value: name }, name));
       colorSelect.value = model.get("color_by") || "";
+      clear(sizeSelect);
+      sizeSelect.append(h("option", { value: "" }, "(same)"));
+      for (const name of model.get("size_columns")) sizeSelect.append(h("option", { value: name }, name));
+      sizeSelect.value = model.get("size_by") || "";
     }
 
     function onLegend() {
@@ -138,6 +199,29 @@ export default {
         legend.append(h("span", { class: "alchemist-legend-item" },
           h("span", { class: "alchemist-swatch", style: { background: safeColor(item.color) } }), item.label));
       }
+    }
+
+    // a numeric colour: the ramp as a gradient bar with its ticks and the column's name
+    function onColorbar() {
+      const bar = model.get("colorbar") || {};
+      clear(colorbar);
+      if (!bar.stops || !bar.stops.length) { colorbar.style.display = "none"; return; }
+      colorbar.style.display = "";
+      const stops = bar.stops.map(safeColor).join(", ");
+      const ramp = h("div", { class: "alchemist-colorbar-ramp", "data-testid": "colorbar-ramp", style: { background: `linear-gradient(to right, ${stops})` } });
+      const ticks = h("div", { class: "alchemist-colorbar-ticks" });
+      for (const tick of bar.ticks || []) {
+        ticks.append(h("span", { class: "alchemist-colorbar-tick", "data-testid": "colorbar-tick", style: { left: `${100 * Number(tick.position)}%` } }, tick.label));
+      }
+      colorbar.append(h("div", { class: "alchemist-colorbar-title" }, `${bar.column || ""}${bar.scale === "log" ? " (log scale)" : ""}`),
+        h("div", { class: "alchemist-colorbar-body" }, ramp, ticks));
+    }
+
+    function onSearchResult() {
+      const result = model.get("search_result") || {};
+      search.classList.toggle("alchemist-search-miss", !!result.query && !result.id);
+      search.dataset.found = result.id == null ? "" : String(result.id);
+      search.title = result.query && !result.id ? `no node matches "${result.query}"` : "a node id or label; Enter centres the view on it";
     }
 
     function onHover() {
@@ -222,14 +306,20 @@ export default {
     stage.addEventListener("wheel", onWheel, { passive: false });
     stage.addEventListener("dblclick", () => send({ type: "reset" }));
     colorSelect.addEventListener("change", () => { model.set("color_by", colorSelect.value); model.save_changes(); });
+    sizeSelect.addEventListener("change", () => { model.set("size_by", sizeSelect.value); model.save_changes(); });
+    search.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && search.value.trim()) send({ type: "search", query: search.value.trim() });
+    });
 
     const handlers = [
       ["change:frame", onFrame], ["change:image", onFrame], ["change:hovered", onHover], ["change:legend", onLegend],
       ["change:columns", onColumns], ["change:color_by", onColumns], ["change:status", onMeta], ["change:version", onMeta],
       ["change:live", onMeta], ["change:title", onMeta], ["change:width", sizeStage], ["change:height", sizeStage],
+      ["change:colorbar", onColorbar], ["change:labels", drawLabels], ["change:size_columns", onColumns],
+      ["change:size_by", onColumns], ["change:search_result", onSearchResult],
     ];
     for (const [name, fn] of handlers) model.on(name, fn);
-    sizeStage(); onMeta(); onColumns(); onLegend(); onFrame();
+    sizeStage(); onMeta(); onColumns(); onLegend(); onColorbar(); onFrame();
 
     return () => {
       for (const [name, fn] of handlers) model.off(name, fn);

@@ -114,15 +114,16 @@ def test_color_by_categorical_and_numeric_columns(decode):
         view.set_graph(g, pos, color_by="nope")
 
 
-def test_numeric_column_with_many_values_is_binned_by_quantiles():
+def test_numeric_column_is_a_continuous_ramp_with_a_colour_bar():
+    # issue 15: numbers are no longer categories or quantile bins; the bar spans the data, ticks 0, 20, ..., 80
     g = alchemist.Graph("g")
     g.apply([alchemist.new_event("node_added", "g", {"node_id": f"n{i}", "properties": {"score": float(i)}})
              for i in range(100)])
     pos = np.column_stack([np.arange(100), np.zeros(100)]).astype(np.float32)
-    view = GraphView(g, pos, width=200, height=20, color_by="score", threaded=False)
-    assert len(view.legend) == 8
-    lows = [float(item["label"].split(" – ")[0]) for item in view.legend]
-    np.testing.assert_allclose(lows, np.quantile(np.arange(100.0), np.linspace(0, 1, 9))[:-1], rtol=1e-3)
+    view = GraphView(g, pos, width=200, height=20, color_by="score", color_scale="linear", threaded=False)
+    assert view.legend == []
+    assert (view.colorbar["min"], view.colorbar["max"], view.colorbar["scale"]) == (0, 99, "linear")
+    assert [t["value"] for t in view.colorbar["ticks"]] == [0, 20, 40, 60, 80]
 
 
 def test_bad_positions_are_refused(small_graph):

@@ -12,6 +12,11 @@ and sends its next request as soon as a frame arrives, so rendering and decoding
 
 Hover, click and lasso are answered in the kernel with a KD-tree (SciPy ``cKDTree``) over the
 node positions; the selection is the ``selected`` trait (node ids), synced both ways.
+
+Nodes are coloured by a column (categories with a legend, or numbers on a viridis ramp with a colour
+bar), sized by one, and the largest nodes in view are labelled on the canvas; the search box centres
+the view on a node, and Save PNG downloads the picture (:mod:`alchemist.widgets.node_style` has the
+arithmetic).
 """
 
 from __future__ import annotations
@@ -25,19 +30,15 @@ import traitlets as t
 
 from alchemist.errors import LayoutError, WidgetError
 from alchemist.render import raster
+from alchemist.widgets import node_style
 from alchemist.widgets._base import AlchemistWidget, LatestWorker, asset, escape, png_html
+from alchemist.widgets.node_style import PALETTE
 
 __all__ = ["GraphView", "PALETTE"]
 
-#: Categorical colours (Tableau 10, then 6 more); a column with more categories shows its 15 most
-#: frequent ones and draws the others in grey.
-PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-           "#9c755f", "#bab0ac", "#17becf", "#bcbd22", "#d62728", "#8c564b", "#e377c2", "#7f7f7f"]
-_OTHER = "#555555"
 _NODE = "#ffb347"
 #: Edges per batch of a full frame; a newer request waiting after a batch abandons the frame.
 _FULL_FRAME_BATCH = 400_000
-_RAMP = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"]  # viridis
 
 
 class GraphView(AlchemistWidget):
@@ -54,8 +55,21 @@ class GraphView(AlchemistWidget):
     width, height : int
         Size of the picture in pixels.
     color_by : str, optional
-        A column of ``graph.nodes`` that colours the nodes: categories (the 15 most frequent get
-        their own colour) or, for a numeric column with more than 16 values, 8 quantile bins.
+        A node column that colours the nodes: text (and columns given as categories to
+        :meth:`set_node_values`) as categories, the 15 most frequent with their own colour and a
+        legend; numbers on the viridis ramp with a colour bar
+        (:func:`~alchemist.widgets.node_style.ramp_colors`). The columns are those of
+        ``graph.nodes``, ``in_degree``, ``out_degree`` and ``total_degree`` for a directed graph, and
+        those added with :meth:`set_node_values`.
+    color_scale : {"auto", "linear", "log"}
+        Scale of a numeric colour (and size) column; ``"auto"`` is log (``log10(1 + v)``) for skewed
+        counts such as degrees.
+    size_by : str, optional
+        A numeric node column that sizes the nodes (area grows linearly with the value).
+    labels : int
+        How many of the largest nodes in view (by ``size_by``, else total degree) get their label drawn.
+    label_by : str, optional
+        The node column the labels show (the node id by default).
     background : str
         ``"black"``, ``"white"`` or ``"#rrggbb"``.
     draft_budget : float
@@ -75,7 +89,11 @@ class GraphView(AlchemistWidget):
     selected : list of str — selected node ids (click, shift-click, shift-drag lasso, or set it).
     hovered : dict — ``id``, ``label``, ``properties`` (strings) and pixel ``x``, ``y`` of the
       node under the pointer, or ``{}``.
-    color_by : str — the colouring column; ``columns`` lists the choices; ``legend`` the colours.
+    color_by : str — the colouring column; ``columns`` lists the choices; ``legend`` the colours of
+      categories, ``colorbar`` the ramp of a numeric column (see :func:`~alchemist.widgets.node_style.ramp_colors`).
+    size_by, color_scale : str — see the parameters.
+    labels : list of dict — ``id``, ``text`` and data position ``x``, ``y`` of the labelled nodes.
+    search_result : dict — ``query``, ``id`` (None when nothing matches) of the last search.
     version : int — the graph version shown (rises in live mode).
 
     Raises
@@ -112,6 +130,13 @@ class GraphView(AlchemistWidget):
     color_by = t.Unicode("", allow_none=True).tag(sync=True)
     columns = t.List(t.Unicode()).tag(sync=True)
     legend = t.List(t.Dict()).tag(sync=True)
+    colorbar = t.Dict().tag(sync=True)
+    color_scale = t.Unicode("auto").tag(sync=True)
+    size_by = t.Unicode("", allow_none=True).tag(sync=True)
+    size_columns = t.List(t.Unicode()).tag(sync=True)
+    labels = t.List(t.Dict()).tag(sync=True)
+    label_count = t.Int(12).tag(sync=True)
+    search_result = t.Dict().tag(sync=True)
     title = t.Unicode("").tag(sync=True)
     status = t.Unicode("").tag(sync=True)
     live = t.Bool(False).tag(sync=True)
@@ -121,10 +146,13 @@ class GraphView(AlchemistWidget):
 
     def __init__(self, graph, positions=None, *, width: int = 800, height: int = 600, color_by: str | None = None,
                  background: str = "black", title: str = "", draft_budget: float = 0.03, draft_scale: float = 0.5,
-                 layout_iterations: int = 100, threaded: bool = True, seed: int = 0):
+                 layout_iterations: int = 100, threaded: bool = True, seed: int = 0, color_scale: str = "auto",
+                 size_by: str | None = None, labels: int = 12, label_by: str | None = None):
         if not 0 < draft_scale <= 1:
             raise WidgetError(f"draft_scale={draft_scale!r} must be in (0, 1]; 0.5 draws drafts at half size")
-        super().__init__(width=int(width), height=int(height), title=title)
+        super().__init__(width=int(width), height=int(height), title=title, color_scale=color_scale,
+                         label_count=int(labels))
+        self._label_by = label_by
         self._background = raster.parse_color(background)
         self._draft_budget = float(draft_budget)
         self._draft_scale = float(draft_scale)
@@ -138,13 +166,18 @@ class GraphView(AlchemistWidget):
         self._live_thread: threading.Thread | None = None
         self._live_stop = threading.Event()
         self.graph = None
-        self._extra: dict[str, list] = {}
+        self._nodes = node_style.NodeColumns(None)
         self.positions = np.zeros((0, 2), np.float32)
         self._worker = LatestWorker(self._render_request) if threaded else None
         self.set_graph(graph, positions, color_by=color_by or None, render=False)
+        if size_by:
+            self.size_by = size_by
+            self._on_size_by({"new": size_by})
         self.reset()
         self.on_msg(self._on_custom_msg)
-        self.observe(self._on_color_by, names="color_by")
+        self.observe(self._on_color_by, names=["color_by", "color_scale"])
+        self.observe(self._on_size_by, names="size_by")
+        self.observe(lambda change: self.render(wait=False), names="label_count")
         self.observe(self._on_selected, names="selected")
 
     # ------------------------------------------------------------------ public API
@@ -168,10 +201,14 @@ class GraphView(AlchemistWidget):
             self._edge_budget = min(m, max(getattr(self, "_edge_budget", 250_000), 20_000))
             self._tree = None
             self._row_of = None
-            self._node_colors, legend = self._colors_for(column or None)
+            self._nodes = node_style.NodeColumns(graph, (src, dst), previous=self._nodes)
+            self._node_colors, legend, colorbar = self._nodes.colors(column or None, self.color_scale, _NODE)
+            self._node_sizes = self._nodes.sizes(self.size_by or None, self.color_scale)
         with self.hold_sync():
-            self.columns = list(graph.nodes.columns) if graph.number_of_nodes() else []
+            self.columns = self._nodes.names()
+            self.size_columns = [c for c in self.columns if self._nodes.is_numeric(c)]
             self.legend = legend
+            self.colorbar = colorbar
             if (column or "") != (self.color_by or ""):
                 self.color_by = column or ""
             self.version = int(getattr(graph, "version", 0))
@@ -182,18 +219,83 @@ class GraphView(AlchemistWidget):
         if render:
             self.render()
 
-    def set_node_values(self, name: str, values) -> None:
+    def set_node_values(self, name: str, values, *, kind: str = "auto") -> None:
         """Add a per-node column (``(n_nodes,)`` values in row order, e.g. communities, coalitions,
-        strategies) that ``color_by`` can choose, and colour by it."""
+        strategies, scores) that ``color_by`` and ``size_by`` can choose, and colour by it.
+
+        Parameters
+        ----------
+        name : str
+        values : sequence
+            One value per node, in the row order of ``graph.nodes``.
+        kind : {"auto", "category", "number"}
+            How the colour treats the values: ``"auto"`` colours numbers on the ramp and anything
+            else as categories; ``"category"`` makes numbers (community ids) categories.
+
+        Raises
+        ------
+        WidgetError
+            If there is not one value per node, or ``kind`` is unknown.
+        """
         values = list(values)
         if len(values) != self.graph.number_of_nodes():
             raise WidgetError(f"{len(values)} values for {self.graph.number_of_nodes()} nodes; give one per node")
-        self._extra[name] = values
-        self.columns = list(dict.fromkeys([*self.columns, name]))
+        self._nodes.add(name, values, kind)
+        self.columns = self._nodes.names()
+        self.size_columns = [c for c in self.columns if self._nodes.is_numeric(c)]
         if self.color_by == name:
             self._on_color_by({"new": name})
         else:
             self.color_by = name
+
+    def find(self, query: str) -> str | None:
+        """The node a search box query names.
+
+        Parameters
+        ----------
+        query : str
+            A node id or label: an exact id first, then an exact label, then the first id or label
+            that contains the query, ignoring case (the node of largest total degree among several).
+
+        Returns
+        -------
+        str or None
+            The node's id, or None when none matches.
+        """
+        if self.graph is None or not self.graph.number_of_nodes():
+            return None
+        labels = [str(v) for v in self.graph.nodes["label"].to_list()]
+        return node_style.find_node(query, self.graph.node_ids, labels, self._nodes.weight(self.size_by))
+
+    def center_on(self, node: str, *, zoom: float = 1.0, select: bool = True, wait: bool = True) -> None:
+        """Centre the view on a node (the search box's answer), keeping the scale unless ``zoom``.
+
+        Parameters
+        ----------
+        node : str
+            The node id.
+        zoom : float
+            > 1 zooms in by that factor.
+        select : bool
+            Also make the node the selection.
+        wait : bool
+            Block until the frame is rendered.
+
+        Raises
+        ------
+        WidgetError
+            If ``node`` is not a node of the graph, or ``zoom`` is not positive.
+        """
+        rows = self._rows_of([node])
+        if not rows.size:
+            raise WidgetError(f"{node!r} is not a node of the graph shown; GraphView.find(text) finds one by id or label")
+        x_range, y_range = node_style.centred_ranges(self.positions[rows[0]], self.x_range, self.y_range, zoom)
+        with self.hold_sync():
+            self.x_range, self.y_range = x_range, y_range  # the selection's own render draws the new view too
+            self._fit = False
+            if select and list(self.selected) != [node]:
+                self.selected = [node]
+        self.render(x_range, y_range, wait=wait)
 
     def reset(self, render: bool = True) -> None:
         """Frame the bulk of the nodes (the 0.2–99.8 % quantiles) with equal scale on both axes.
@@ -430,7 +532,8 @@ class GraphView(AlchemistWidget):
                    f"{self.edge_count:,} edges · version {self.version:,}")
         if self.color_by:
             caption += f" · colour: {escape(self.color_by)}"
-        return png_html(self.static_png(), f"graph {self.title}", self.width) + f"<div>{caption}</div>"
+        return (png_html(self.static_png(), f"graph {self.title}", self.width) + f"<div>{caption}</div>"
+                + node_style.key_html(self.legend, self.colorbar))
 
     # ------------------------------------------------------------------ messages from the browser
     def _on_custom_msg(self, _widget, content, buffers) -> None:
@@ -443,6 +546,11 @@ class GraphView(AlchemistWidget):
             self._fit = True  # framed again on every live update
             x_range, y_range = self.full_extent()
             self._submit({"x_range": x_range, "y_range": y_range, "draft": False, "seq": content.get("seq")})
+        elif kind == "search":
+            node = self.find(content.get("query", ""))
+            self.search_result = {"query": str(content.get("query", "")), "id": node}
+            if node is not None:
+                self.center_on(node, wait=False)
         elif kind == "hover":
             self.hovered = self._hover_info(content)
         elif kind == "click":
@@ -477,8 +585,16 @@ class GraphView(AlchemistWidget):
 
     def _on_color_by(self, change) -> None:
         with self._lock:
-            self._node_colors, legend = self._colors_for(change["new"] or None)
-        self.legend = legend
+            self._node_colors, legend, colorbar = self._nodes.colors(self.color_by or None, self.color_scale, _NODE)
+            self._node_sizes = self._nodes.sizes(self.size_by or None, self.color_scale)  # the scale may have changed
+        with self.hold_sync():
+            self.legend = legend
+            self.colorbar = colorbar
+        self.render(wait=False)
+
+    def _on_size_by(self, change) -> None:
+        with self._lock:
+            self._node_sizes = self._nodes.sizes(self.size_by or None, self.color_scale)
         self.render(wait=False)
 
     def _on_selected(self, change) -> None:
@@ -516,6 +632,7 @@ class GraphView(AlchemistWidget):
                  "render_ms": round((time.perf_counter() - start) * 1000, 1), "edges_drawn": info["edges_drawn"],
                  "nodes_in_view": info["nodes_in_view"], "bytes": len(data), "size": [view.width, view.height]}
         with self.hold_sync():
+            self.labels = info.get("labels", [])
             self.image = data
             self.image_format = "jpeg" if draft else "png"
             self.x_range = [view.x0, view.x1]
@@ -529,7 +646,7 @@ class GraphView(AlchemistWidget):
         equal batches of at most ``_full_batch`` and ``(None, {})`` comes back when ``stop()`` turns
         true between two of them."""
         with self._lock:
-            pos, src, dst, colors = self.positions, self._src, self._dst, self._node_colors
+            pos, src, dst, colors, sizes = self.positions, self._src, self._dst, self._node_colors, self._node_sizes
             selected_rows = self._rows_of(self.selected)
         t0 = time.perf_counter()
         m = src.shape[0] if limit is None else min(int(limit), src.shape[0])
@@ -543,12 +660,35 @@ class GraphView(AlchemistWidget):
         image = raster.shade_edges(counts, self._background)
         rows, pixels = raster.node_pixels(pos, view)
         size = 1 if rows.shape[0] > 20_000 else 3 if rows.shape[0] > 500 else 5
-        raster.draw_points(image, pixels, colors[rows] if colors.ndim == 2 else colors, size)
+        if sizes is None:
+            raster.draw_points(image, pixels, colors[rows] if colors.ndim == 2 else colors, size)
+        else:  # largest first, so that small nodes stay visible on top of large ones
+            side = sizes[rows] + (size - 3)
+            for s in np.unique(side)[::-1]:
+                pick = side == s
+                raster.draw_points(image, pixels[pick], colors[rows[pick]] if colors.ndim == 2 else colors, int(s))
+            size = int(side.max()) if side.size else size
         if selected_rows.size:
             _, sel_pixels = raster.node_pixels(pos[selected_rows], view)
             raster.draw_points(image, sel_pixels, np.array([255, 255, 255], np.uint8), size + 4)
             raster.draw_points(image, sel_pixels, np.array([255, 40, 90], np.uint8), size + 2)
-        return image, {"edge_seconds": edge_seconds, "edges_drawn": int(m), "nodes_in_view": int(rows.shape[0])}
+        labels = self._labels_for(rows)
+        return image, {"edge_seconds": edge_seconds, "edges_drawn": int(m), "nodes_in_view": int(rows.shape[0]),
+                       "labels": labels}
+
+    def _labels_for(self, rows: np.ndarray) -> list[dict]:
+        """The labels of the :attr:`label_count` largest nodes among ``rows`` (data positions)."""
+        chosen = node_style.largest_in_view(rows, self._nodes.weight(self.size_by), self.label_count)
+        if not chosen.size:
+            return []
+        if self._label_by:
+            texts = [str(v) for v in self._nodes.series(self._label_by)[chosen].to_list()]
+        else:
+            ids = self.graph.node_ids
+            texts = [str(ids[r]) for r in chosen]
+        pos = self.positions
+        return [{"id": str(self.graph.node_ids[r]), "text": _short(text, 40), "x": float(pos[r, 0]),
+                 "y": float(pos[r, 1])} for r, text in zip(chosen.tolist(), texts)]
 
     # ------------------------------------------------------------------ helpers
     def _viewport(self, x_range=None, y_range=None) -> raster.Viewport:
@@ -584,44 +724,6 @@ class GraphView(AlchemistWidget):
             bad = int(np.flatnonzero(~np.isfinite(pos).all(axis=1))[0])
             raise LayoutError(f"positions of node row {bad} are not finite ({pos[bad].tolist()}); lay the graph out first")
         return np.ascontiguousarray(pos)
-
-    def _colors_for(self, column: str | None) -> tuple[np.ndarray, list[dict]]:
-        """Per-node ``(n, 3)`` uint8 colours (or one ``(3,)`` colour) and the legend."""
-        if column is None:
-            return np.array(raster.parse_color(_NODE), np.uint8), []
-        import polars as pl
-
-        if column in self._extra and len(self._extra[column]) == self.graph.number_of_nodes():
-            values = pl.Series(column, self._extra[column])
-        else:
-            frame = self.graph.nodes
-            if column not in frame.columns:
-                raise WidgetError(f"color_by={column!r} is not a node column; choose one of {frame.columns}")
-            values = frame[column]
-        if values.dtype.is_numeric() and values.n_unique() > 16:
-            data = values.cast(float).to_numpy()
-            finite = np.isfinite(data)
-            edges = np.unique(np.quantile(data[finite], np.linspace(0, 1, len(_RAMP) + 1))) if finite.any() else np.array([0.0, 1.0])
-            bins = np.clip(np.searchsorted(edges, data, side="right") - 1, 0, len(edges) - 2)
-            ramp = np.array([raster.parse_color(c) for c in _RAMP], np.uint8)
-            idx = np.linspace(0, len(_RAMP) - 1, len(edges) - 1).round().astype(int)
-            colors = ramp[idx][bins]
-            colors[~finite] = raster.parse_color(_OTHER)
-            legend = [{"label": f"{edges[i]:.4g} – {edges[i + 1]:.4g}", "color": _RAMP[idx[i]]} for i in range(len(edges) - 1)]
-            return colors, legend
-        labels = np.array([str(v) for v in values.to_list()], dtype=object)
-        kinds, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
-        ranked = np.argsort(-counts, kind="stable")
-        many = len(kinds) > len(PALETTE)
-        top = ranked[: len(PALETTE) - 1] if many else ranked
-        lut = np.full((len(kinds), 3), raster.parse_color(_OTHER), np.uint8)
-        legend = []
-        for i, k in enumerate(top):
-            lut[k] = raster.parse_color(PALETTE[i])
-            legend.append({"label": str(kinds[k]), "color": PALETTE[i]})
-        if many:
-            legend.append({"label": f"{len(kinds) - len(top)} others", "color": _OTHER})
-        return lut[inverse], legend
 
     def _live_step(self, events: list, layout) -> None:
         graph = self.graph
