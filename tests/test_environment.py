@@ -118,3 +118,14 @@ def test_learning_without_scikit_learn_names_the_learn_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.cluster", None)
     with pytest.raises(MissingDependencyError, match=r"scikit-learn.*pip install 'alchemist\[learn\]'"):
         detect_categories([[0, 0], [1, 1]], 2)
+
+
+def test_readme_links_and_pictures_point_inside_the_repository():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)\s]+)\)", text) + re.findall(r"`((?:\.\./)+[^`]+)`", text)
+    local = [t for t in targets if not re.match(r"[a-z]+://", t)]
+    assert {"docs/dashboard.png", "docs/graphview.png", "docs/design.md"} <= set(local)
+    for target in local:
+        path = (ROOT / target.split("#")[0]).resolve()
+        assert path.is_relative_to(ROOT), f"README links {target}, outside the repository"
+        assert path.exists(), f"README links {target}, which does not exist"
