@@ -210,6 +210,25 @@ def test_own_stream_with_an_older_configuration_is_updated(nats_server, tmp_path
     assert config["metadata"]["created_by"] == "alchemist"
 
 
+def test_own_stream_keeps_its_subjects(nats_server, tmp_path, small_file):
+    """Another subject convention never moves alchemist's own stream (its first clients publish
+    there): the error offers a stream of another name, which then works beside it."""
+    _connect(nats_server, tmp_path).close()
+    before = raw_config(nats_server.url, "GRAPH_EVENTS")
+    local = SubjectTemplate(prefix="local.cim.")
+    own = r"GRAPH_EVENTS, created by alchemist, captures \['graph\.events\.>'\]"
+    with pytest.raises(StreamConflictError, match=own):
+        _connect(nats_server, tmp_path, subjects=local)
+    assert raw_config(nats_server.url, "GRAPH_EVENTS") == before
+    conn = _connect(nats_server, tmp_path, subjects=local, stream_name="LOCAL_GRAPH_EVENTS")
+    try:
+        assert conn.stream_info().config.subjects == ["local.cim.graph.events.>"]
+        _graph_matches_file(conn, small_file, "local")
+    finally:
+        conn.close()
+    assert raw_config(nats_server.url, "GRAPH_EVENTS") == before
+
+
 def test_unmarked_stream_with_alchemists_configuration_is_used_unchanged(nats_server, tmp_path, small_file):
     """What an older alchemist created (no mark) is used as it is, not marked afterwards."""
     same = {"name": "GRAPH_EVENTS", "subjects": ["graph.events.>"], "retention": "limits", "storage": "file",

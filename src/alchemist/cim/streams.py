@@ -230,7 +230,13 @@ def _mark(config, role: str):
 
 def _conflict(role: str, wanted, found, *, same_name: bool) -> StreamConflictError:
     stream, ours, theirs = found.name, list(wanted.subjects), list(found.subjects or [])
-    if is_alchemists(found):  # alchemist's own, under another name or with other subjects
+    if is_alchemists(found) and same_name:  # its subjects are what other clients publish to: never changed
+        option = ('stream_name="ALCHEMIST_GRAPH_EVENTS_2"' if role == "graph" else "another subject convention")
+        return StreamConflictError(
+            f"stream {stream}, created by alchemist, captures {theirs}, not {ours}; alchemist does not move a "
+            f"stream's subjects (other clients publish there); use connect(..., {option}) for a stream of "
+            f"{ours}, or the subject convention it was created with")
+    if is_alchemists(found):  # alchemist's own, under another name
         option = (f'stream_name="{stream}"' if role == "graph" else "the subjects it was created with")
         return StreamConflictError(
             f"stream {stream} (subjects {theirs}), created by alchemist, already holds subjects overlapping "
@@ -307,6 +313,8 @@ async def _ensure_one(js, role: str, wanted, use_existing: bool, others: list, r
     overlapping = [c for c in others if c.name != wanted.name
                    and any(subjects_overlap(t, o) for t in c.subjects or () for o in wanted.subjects)]
     if existing is not None and is_alchemists(existing) and not overlapping:
+        if sorted(existing.subjects or []) != sorted(wanted.subjects):
+            raise _conflict(role, wanted, existing, same_name=True)
         if _needs_update(existing, wanted):
             wanted = wanted.evolve(num_replicas=max(existing.num_replicas or 1, wanted.num_replicas or 1))
             await js.update_stream(wanted)
