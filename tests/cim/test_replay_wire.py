@@ -138,3 +138,31 @@ def test_the_plan_finds_its_own_ids_only(tmp_path):
     other = list(edge_list_records(edges, "h"))  # another graph id: other ids
     assert [plan.position(r.event_id) for r in other] == [None] * len(other)
     assert plan.position("not-an-id") is None
+
+
+@pytest.mark.parametrize("text", [
+    "# comment\n% other\na b 10\nb c 11\n\nc a 12\n",  # comments and a blank line
+    "a\tb\nb\tc\nc\ta",  # tabs, two columns, no final line end
+    "Zoë q 5\nx\\y a 6\n𝔘 Zoë 7\n" * 50,  # non-ASCII and a backslash, over several blocks
+])
+def test_a_file_read_in_blocks_gives_the_events_of_read_edge_list(tmp_path, text):
+    import gzip
+
+    from alchemist.events.wire import plan_edge_file
+
+    for name, data in (("e.txt", text.encode()), ("e.txt.gz", gzip.compress(text.encode()))):
+        path = tmp_path / name
+        path.write_bytes(data)
+        plan = plan_edge_file(path, "g", block=64)  # many blocks, lines cut across them
+        assert plan is not None
+        assert list(edge_list_records(plan, "g", chunk=7)) == list(edge_list_records(read_edge_list(path), "g"))
+
+
+@pytest.mark.parametrize("text", ["a b\r\nb c\r\n", "a b\nb\tc\n", "a b 1\nb c\n", "a  b\n", "a b x\n", "a b # c\n", ""])
+def test_other_forms_are_left_to_read_edge_list(tmp_path, text):
+    from alchemist.events.wire import plan_edge_file
+
+    path = tmp_path / "e.txt"
+    path.write_text(text)
+    assert plan_edge_file(path) is None
+    assert plan_edge_file(tmp_path / "missing.txt") is None

@@ -220,6 +220,7 @@ def _queued_line(command: str, events: int, path) -> str:
 
 def _replay(args) -> int:
     from alchemist.errors import InputFormatError
+    from alchemist.events.wire import WirePlan, plan_edge_file
     from alchemist.graph.io import read_edge_list
 
     if args.batch < 1:
@@ -228,13 +229,16 @@ def _replay(args) -> int:
         raise InputFormatError(f"--chunk {args.chunk}: it must be at least 1")
     if args.wait < 0:
         raise InputFormatError(f"--wait {args.wait}: it must be 0 or more seconds")
-    edges = read_edge_list(args.source)  # errors before any connection
+    # read before any connection (errors first); the common form in blocks, without the whole text
+    source = None if args.import_ else plan_edge_file(args.source, args.graph_id)
+    if source is None:
+        source = read_edge_list(args.source)
     with connect_from_args(args) as connection:
         if args.import_:
-            result = connection.import_graph(edges, graph_id=args.graph_id)
+            result = connection.import_graph(source, graph_id=args.graph_id)
         else:
-            result = connection.replay(edges, graph_id=args.graph_id, batch=args.batch, progress=not args.json,
-                                       wait=args.wait, chunk=args.chunk)
+            result = connection.replay(source, graph_id=None if isinstance(source, WirePlan) else args.graph_id,
+                                       batch=args.batch, progress=not args.json, wait=args.wait, chunk=args.chunk)
         queued = connection.outbox.events()
         flushed = 0
         if queued:

@@ -19,11 +19,13 @@ from alchemist.events import new_event
 from alchemist.events.wire import (
     DEFAULT_CHUNK,
     WireEvent,
+    WirePlan,
     count_events,
     edge_list_batches,
     edge_list_events,
     edge_list_records,
     edge_list_table,
+    plan_edge_file,
     plan_edge_list,
 )
 from alchemist.graph.io import EdgeList, read_edge_list
@@ -44,10 +46,12 @@ def replay_edge_list(connection, source, graph_id: str | None = None, *, batch: 
     Parameters
     ----------
     connection : Connection
-    source : str, Path or EdgeList
-        The file (plain or gzipped SNAP edge list) or an already-read edge list.
+    source : str, Path, EdgeList or WirePlan
+        The file (plain or gzipped SNAP edge list: read in blocks by
+        :func:`~alchemist.events.wire.plan_edge_file` when it has the common form, else whole),
+        an already-read edge list, or the plan of one.
     graph_id : str, optional
-        Defaults to the file name without extensions.
+        Defaults to the file name without extensions (a plan's own graph id).
     batch : int
         Events per JetStream message (1 = one message per event).
     progress : bool or callable
@@ -88,9 +92,8 @@ def replay_edge_list(connection, source, graph_id: str | None = None, *, batch: 
 
     if batch < 1:
         raise ValueError(f"batch={batch}; it must be at least 1")
-    edges = source if isinstance(source, EdgeList) else read_edge_list(source)
-    graph_id = graph_id or Path(edges.path).name.split(".")[0]
-    plan = plan_edge_list(edges, graph_id)
+    plan = _plan_of(source, graph_id)
+    graph_id = plan.graph_id
     total = plan.total
     last = connection.last_event(graph_id)
     skipped = 0
@@ -104,10 +107,10 @@ def replay_edge_list(connection, source, graph_id: str | None = None, *, batch: 
         return PublishResult(duplicates=total, last_sequence=last.sequence or 0)
     options = {"progress": progress, "total": total - skipped, "wait": wait, "window_bytes": window_bytes}
     if batch == 1:
-        records = edge_list_records(edges, graph_id, directed=directed, start=skipped, chunk=chunk)
+        records = edge_list_records(plan, graph_id, directed=directed, start=skipped, chunk=chunk)
         result = connection.publish_records(records, graph_id, batch=1, **options)
     else:
-        batches = edge_list_batches(edges, graph_id, batch=batch, directed=directed, start=skipped, chunk=chunk)
+        batches = edge_list_batches(plan, graph_id, batch=batch, directed=directed, start=skipped, chunk=chunk)
         result = connection.publish_batches(batches, graph_id, **options)
     result.duplicates += skipped
     return result
@@ -164,3 +167,18 @@ def import_edge_list(connection, source, graph_id: str | None = None, *, directe
                          duplicates=events if stored and not result.published else 0, messages=result.messages,
                          last_sequence=result.last_sequence, seconds=time.perf_counter() - start,
                          queued=0 if stored else events)
+
+
+def _plan_of(source, graph_id: str | None) -> WirePlan:
+    """The plan of what :func:`replay_edge_list` was given (a file is read in blocks when it can be)."""
+    if isinstance(source, WirePlan):
+        if graph_id not in (None, source.graph_id):
+            raise ValueError(f"graph_id={graph_id!r} but the plan was made for {source.graph_id!r}; plan the edge list "
+                             "again with this graph id")
+        return source
+    if not isinstance(source, EdgeList):
+        plan = plan_edge_file(source, graph_id)
+        if plan is not None:
+            return plan
+        source = read_edge_list(source)  # the uncommon forms, and the errors naming the bad line
+    return plan_edge_list(source, graph_id or Path(source.path).name.split(".")[0])

@@ -34,7 +34,7 @@ from alchemist.events.envelope import Event, decode_event, encode_event, new_eve
 from alchemist.events.times import format_seconds, rfc3339
 
 __all__ = [
-    "WireEvent", "WireChunk", "WirePlan", "DEFAULT_CHUNK", "plan_edge_list", "wire_chunks", "edge_list_records",
+    "WireEvent", "WireChunk", "WirePlan", "DEFAULT_CHUNK", "plan_edge_list", "plan_edge_file", "wire_chunks", "edge_list_records",
     "edge_list_batches", "edge_list_events", "edge_list_table", "count_events",
 ]
 
@@ -119,57 +119,75 @@ class WirePlan:
         The lines' Unix times (0 without a third column).
     """
 
-    def __init__(self, edges, graph_id: str):
-        import pandas as pd
-
-        n = len(edges)
+    def __init__(self, graph_id: str, name: str, node_names, source_codes, target_codes, times, content_digest: str):
+        n = len(source_codes)
         self.graph_id = graph_id
-        self.name = Path(edges.path).name
-        ends = np.empty(2 * n, dtype=object)
-        ends[0::2], ends[1::2] = edges.source, edges.target
-        codes, uniques = pd.factorize(ends, sort=False)
-        del ends
-        first = np.zeros(2 * n, dtype=bool)
+        self.name = name
+        self.node_names = np.asarray(node_names, dtype=object)
+        self.source_codes = np.asarray(source_codes, dtype=np.int32)
+        self.target_codes = np.asarray(target_codes, dtype=np.int32)
+        self.times = np.asarray(times, dtype=np.float64) if times is not None else np.zeros(n)
+        # codes number the nodes in order of first appearance (source before target on a line), so
+        # an endpoint appears for the first time exactly where its code exceeds every code before it
+        codes = np.empty(2 * n, dtype=np.int32)
+        codes[0::2], codes[1::2] = self.source_codes, self.target_codes
+        first = np.empty(2 * n, dtype=bool)
         if n:
-            first_pos = np.full(len(uniques), 2 * n, dtype=np.int64)
-            np.minimum.at(first_pos, codes, np.arange(2 * n))
-            first[first_pos] = True
+            seen = np.maximum.accumulate(codes)
+            first[0] = True
+            np.greater(seen[1:], seen[:-1], out=first[1:])
+            del seen
+        del codes
         flags = first.reshape(-1, 2)
-        cpairs = codes.reshape(-1, 2).astype(np.int64)
-        self.node_names = np.asarray(uniques, dtype=object)
-        self.source_codes, self.target_codes = cpairs[:, 0].copy(), cpairs[:, 1].copy()
-        self.times = np.asarray(edges.third, dtype=np.float64) if edges.third is not None else np.zeros(n)
         per_line = 1 + flags.sum(axis=1)
         total = 1 + int(per_line.sum())
         self.total = total
         self.kinds = np.full(total, 2, dtype=np.uint8)
-        self.lines = np.zeros(total, dtype=np.int64)
-        self.nodes = np.full(total, -1, dtype=np.int64)
+        self.lines = np.zeros(total, dtype=np.int32)
+        self.nodes = np.full(total, -1, dtype=np.int32)
         self.kinds[0] = 0
         if n:
             begin = 1 + np.concatenate([[0], np.cumsum(per_line)[:-1]])
-            self.lines[1:] = np.repeat(np.arange(n), per_line)
+            self.lines[1:] = np.repeat(np.arange(n, dtype=np.int32), per_line)
             fa, fb = flags[:, 0], flags[:, 1]
             self.kinds[begin[fa]] = 1
             self.nodes[begin[fa]] = self.source_codes[fa]
             at_b = begin[fb] + fa[fb]
             self.kinds[at_b] = 1
             self.nodes[at_b] = self.target_codes[fb]
-        event_times = self.times[self.lines] if n else np.zeros(1)
-        # Unix milliseconds of every event (the UUIDv7 time field)
-        self.ms = np.where(event_times > 0, np.round(event_times * 1000), 0).astype(np.int64)
-        self._key = f"{graph_id}\0{_digest(edges)}\0".encode()
+        self._key = f"{graph_id}\0{content_digest}\0".encode()
         self._names: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def from_edges(cls, edges, graph_id: str) -> "WirePlan":
+        """The plan of an :class:`~alchemist.graph.io.EdgeList` (what :func:`plan_edge_list` builds)."""
+        import pandas as pd
+
+        n = len(edges)
+        ends = np.empty(2 * n, dtype=object)
+        ends[0::2], ends[1::2] = edges.source, edges.target
+        codes, uniques = pd.factorize(ends, sort=False)
+        del ends
+        pairs = codes.reshape(-1, 2)
+        return cls(graph_id, Path(edges.path).name, uniques, pairs[:, 0], pairs[:, 1], edges.third, _digest(edges))
 
     @property
     def node_count(self) -> int:
         """Distinct nodes (the ``node_added`` events)."""
         return int(self.node_names.size)
 
+    def ms(self, a: int = 0, b: int | None = None) -> np.ndarray:
+        """Unix milliseconds of events ``a`` to ``b - 1`` (their UUIDv7 time field; 0 without times)."""
+        b = self.total if b is None else b
+        if not self.times.size:
+            return np.zeros(b - a, dtype=np.int64)
+        event_times = self.times[self.lines[a:b]]
+        return np.where(event_times > 0, np.round(event_times * 1000), 0).astype(np.int64)
+
     def ids(self, a: int = 0, b: int | None = None) -> np.ndarray:
         """The ids of events ``a`` to ``b - 1`` as an (n, 36) ASCII array."""
         b = self.total if b is None else b
-        return _uuid7_many(self.ms[a:b], self._key, a)
+        return _uuid7_many(self.ms(a, b), self._key, a)
 
     def event_id(self, k: int) -> str:
         """The id of event ``k``."""
@@ -187,9 +205,11 @@ class WirePlan:
         except ValueError:
             return None
         target = event_id.encode()
-        for k in np.flatnonzero(self.ms == ms).tolist():
-            if self.ids(k, k + 1).tobytes() == target:
-                return k
+        step = 1 << 20
+        for a in range(0, self.total, step):
+            for k in (a + np.flatnonzero(self.ms(a, a + step) == ms)).tolist():
+                if self.ids(k, k + 1).tobytes() == target:
+                    return k
         return None
 
     def first_timestamp(self):
@@ -237,9 +257,150 @@ def plan_edge_list(edges, graph_id: str) -> WirePlan:
     if cached is not None and cached[0] is edges:
         return cached[1]
     _PLANS.clear()
-    plan = WirePlan(edges, graph_id)
+    plan = WirePlan.from_edges(edges, graph_id)
     _PLANS[key] = (edges, plan)
     return plan
+
+
+def plan_edge_file(path, graph_id: str | None = None, *, block: int = 1 << 20) -> WirePlan | None:
+    """The :class:`WirePlan` of an edge list file, read in blocks of ``block`` bytes.
+
+    Memory: about 40 bytes per line and the distinct node names, not the file's text nor a Python
+    string per line (what :func:`alchemist.read_edge_list` holds). The plan, and so every event
+    id and byte generated from it, is the same as that of ``read_edge_list(path)``.
+
+    Only the common form is read this way: ``src dst`` or ``src dst time`` with one space (or one
+    tab) between fields, comments on lines of their own (``#`` or ``%``), ``\n`` line ends,
+    optionally gzipped. For anything else (or a file that is missing, empty or malformed) this
+    returns None: :func:`~alchemist.read_edge_list` then reads it whole, or names the bad line.
+
+    Parameters
+    ----------
+    path : str or Path
+    graph_id : str, optional
+        Default: the file name without extensions.
+    block : int
+        Bytes read at a time.
+
+    Returns
+    -------
+    WirePlan or None
+    """
+    import gzip
+    import io
+    import re
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    path = Path(path)
+    graph_id = graph_id or path.name.split(".")[0]
+    try:
+        with open(path, "rb") as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+        stream = gzip.open(path, "rb") if gz else open(path, "rb")
+    except OSError:
+        return None
+    index: dict[str, int] = {}
+    names: list[str] = []
+    sources, targets, times = [], [], []
+    columns = delimiter = None
+    comment = re.compile(rb"(?m)^[#%].*(?:\n|$)")
+    try:
+        with stream:
+            rest = b""
+            while True:
+                data = stream.read(block)
+                text = rest + data
+                if data:
+                    cut = text.rfind(b"\n") + 1
+                    text, rest = text[:cut], text[cut:]
+                    if not text:
+                        rest = text + rest
+                        continue
+                if not text:
+                    break
+                if not text.endswith(b"\n"):
+                    text += b"\n"  # the last line (Arrow reads no block without a line end)
+                if b"\r" in text or b"\v" in text or b"\f" in text:
+                    return None
+                if b"#" in text or b"%" in text:
+                    text = comment.sub(b"", text)
+                    if b"#" in text or b"%" in text:
+                        return None
+                if delimiter is None:
+                    first = next((line for line in text.split(b"\n", 64)[:64] if line.strip()), None)
+                    if first is not None:
+                        delimiter = "\t" if b"\t" in first else " "
+                if delimiter is not None and text.strip():
+                    if (b" " if delimiter == "\t" else b"\t") in text:
+                        return None
+                    table = pacsv.read_csv(
+                        io.BytesIO(text), read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+                        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False),
+                        convert_options=pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(3)}))
+                    if table.num_columns not in (2, 3) or columns not in (None, table.num_columns):
+                        return None
+                    columns = table.num_columns
+                    for column in table.columns:
+                        if column.null_count or pc.min(pc.binary_length(column)).as_py() == 0:
+                            return None
+                    if columns == 3:
+                        third = _numbers(table.column(2).combine_chunks().cast(pa.float64()), np.float64)
+                        if not np.isfinite(third).all():
+                            return None
+                        times.append(third)
+                    m = table.num_rows
+                    order = np.empty(2 * m, dtype=np.int64)  # source and target of each line, in turn
+                    order[0::2], order[1::2] = np.arange(m), np.arange(m, 2 * m)
+                    ends = pa.concat_arrays([table.column(0).combine_chunks(), table.column(1).combine_chunks()])
+                    del table
+                    # distinct ids in order of first appearance, without a Python string per line
+                    take = pa.Array.from_buffers(pa.int64(), 2 * m, [None, pa.py_buffer(order)])
+                    encoded = ends.take(take).dictionary_encode()
+                    del ends, order, take
+                    local = _numbers(encoded.indices, np.int32)
+                    uniques = encoded.dictionary.to_pylist()
+                    del encoded
+                    lookup = np.empty(len(uniques), dtype=np.int32)
+                    for j, name in enumerate(uniques):
+                        code = index.get(name)
+                        if code is None:
+                            code = index[name] = len(names)
+                            names.append(name)
+                        lookup[j] = code
+                    pairs = lookup[local].reshape(-1, 2)
+                    sources.append(pairs[:, 0].copy())
+                    targets.append(pairs[:, 1].copy())
+                if not data:
+                    break
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, pa.ArrowInvalid, ValueError):
+        return None
+    if not sources:
+        return None
+    source_codes, target_codes = np.concatenate(sources), np.concatenate(targets)
+    del sources, targets
+    line_times = np.concatenate(times) if times else None
+    # the content digest of read_edge_list's columns (see _digest), fed block by block
+    h = blake3.blake3()
+    for k, codes in enumerate((source_codes, target_codes)):
+        if k:
+            h.update(b"\1")
+        for a in range(0, codes.size, 1 << 16):
+            piece = "\n".join([names[c] for c in codes[a:a + (1 << 16)].tolist()]).encode()
+            h.update(b"\n" + piece if a else piece)
+    if line_times is not None:
+        h.update(line_times.tobytes())
+    return WirePlan(graph_id, path.name, np.array(names, dtype=object), source_codes, target_codes, line_times,
+                    h.hexdigest()[:32])
+
+
+def _numbers(array, dtype) -> np.ndarray:
+    """The values of an Arrow array of numbers without nulls, copied into NumPy (read from its data
+    buffer: ``Array.to_numpy`` would import pandas, 40 MB)."""
+    itemsize = np.dtype(dtype).itemsize
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * itemsize).copy()
 
 
 def count_events(edges) -> int:
@@ -257,7 +418,8 @@ def wire_chunks(edges, graph_id: str, *, directed: bool = True, start: int = 0, 
 
     Parameters
     ----------
-    edges : EdgeList
+    edges : EdgeList or WirePlan
+        An edge list, or the plan of one (e.g. :func:`plan_edge_file`, which reads a file in blocks).
     graph_id : str
     directed : bool
         Recorded in the ``graph_created`` event.
@@ -280,7 +442,8 @@ def wire_chunks(edges, graph_id: str, *, directed: bool = True, start: int = 0, 
     """
     if chunk < 1:
         raise ValueError(f"chunk={chunk}; it must be at least 1")
-    plan = plan or plan_edge_list(edges, graph_id)
+    if plan is None:
+        plan = edges if isinstance(edges, WirePlan) else plan_edge_list(edges, graph_id)
     first = plan.graph_created(directed)
     gid = _json(graph_id).encode()
     pieces = [b'{"event_id":"', b'","event_type":"', b'","aggregate_type":"graph","aggregate_id":' + gid +
