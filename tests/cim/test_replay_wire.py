@@ -158,7 +158,8 @@ def test_a_file_read_in_blocks_gives_the_events_of_read_edge_list(tmp_path, text
         assert list(edge_list_records(plan, "g", chunk=7)) == list(edge_list_records(read_edge_list(path), "g"))
 
 
-@pytest.mark.parametrize("text", ["a b\r\nb c\r\n", "a b\nb\tc\n", "a b 1\nb c\n", "a  b\n", "a b x\n", "a b # c\n", ""])
+@pytest.mark.parametrize("text", ["a b\r\nb c\r\n", "a b\nb\tc\n", "a b 1\nb c\n", "a  b\n", "a b x\n", "a b # c\n",
+                                  ""])
 def test_other_forms_are_left_to_read_edge_list(tmp_path, text):
     from alchemist.events.wire import plan_edge_file
 

@@ -307,7 +307,8 @@ class Publisher:
         futures = []
         for entry in rest:
             try:
-                futures.append((entry, await self.js.publish_async(entry.subject, entry.data, headers=dict(entry.headers))))
+                future = await self.js.publish_async(entry.subject, entry.data, headers=dict(entry.headers))
+                futures.append((entry, future))
             except Exception:
                 break
         failed = False
