@@ -115,7 +115,7 @@ def test_color_by_categorical_and_numeric_columns(decode):
 
 
 def test_numeric_column_is_a_continuous_ramp_with_a_colour_bar():
-    # issue 15: numbers are no longer categories or quantile bins; the bar spans the data, ticks 0, 20, ..., 80
+    # issue 15: numbers are no longer categories or quantile bins; the bar spans the data, ticks 0, 20, ..., 80, 99
     g = alchemist.Graph("g")
     g.apply([alchemist.new_event("node_added", "g", {"node_id": f"n{i}", "properties": {"score": float(i)}})
              for i in range(100)])
@@ -123,7 +123,7 @@ def test_numeric_column_is_a_continuous_ramp_with_a_colour_bar():
     view = GraphView(g, pos, width=200, height=20, color_by="score", color_scale="linear", threaded=False)
     assert view.legend == []
     assert (view.colorbar["min"], view.colorbar["max"], view.colorbar["scale"]) == (0, 99, "linear")
-    assert [t["value"] for t in view.colorbar["ticks"]] == [0, 20, 40, 60, 80]
+    assert [t["value"] for t in view.colorbar["ticks"]] == [0, 20, 40, 60, 80, 99]
 
 
 def test_bad_positions_are_refused(small_graph):

@@ -33,17 +33,17 @@ def test_linear_ramp_hits_the_stops_and_interpolates_between_them():
     np.testing.assert_allclose(colors.astype(float), np.array(expected), atol=0.51)
     assert bar["column"] == "score" and bar["scale"] == "linear" and (bar["min"], bar["max"]) == (0, 70)
     assert bar["stops"] == RAMP
-    # 1-2-5 steps for a range of 70: step 20 -> 0, 20, 40, 60 at value / 70 along the bar
-    assert [t["label"] for t in bar["ticks"]] == ["0", "20", "40", "60"]
-    np.testing.assert_allclose([t["position"] for t in bar["ticks"]], [0, 20 / 70, 40 / 70, 60 / 70])
+    # 1-2-5 steps for a range of 70 in about 5: step 20 -> 0, 20, 40, 60 at value / 70 along the bar, and the end 70
+    assert [t["label"] for t in bar["ticks"]] == ["0", "20", "40", "60", "70"]
+    np.testing.assert_allclose([t["position"] for t in bar["ticks"]], [0, 20 / 70, 40 / 70, 60 / 70, 1])
 
 
 def test_log_ramp_places_values_by_log10_of_one_plus_the_value():
     colors, bar = ramp_colors([0, 9, 99], scale="log")
     # log10(1 + v) / log10(100) = 0, 0.5, 1: the middle value halfway between stops 3 and 4 (t = 3.5)
     np.testing.assert_allclose(colors[1].astype(float), (_rgb(RAMP[3]) + _rgb(RAMP[4])) / 2, atol=0.51)
-    assert [t["label"] for t in bar["ticks"]] == ["0", "1", "10"]
-    np.testing.assert_allclose([t["position"] for t in bar["ticks"]], [0, np.log10(2) / 2, np.log10(11) / 2])
+    assert [t["label"] for t in bar["ticks"]] == ["0", "1", "10", "99"]
+    np.testing.assert_allclose([t["position"] for t in bar["ticks"]], [0, np.log10(2) / 2, np.log10(11) / 2, 1])
 
 
 def test_auto_scale_is_log_for_skewed_counts_and_linear_otherwise():

@@ -235,7 +235,8 @@ def ramp_colors(values, *, scale: str = "auto", column: str = "") -> tuple[np.nd
     colorbar : dict
         ``column``, ``scale``, ``min``, ``max`` (the data range), ``stops`` (the :data:`RAMP`,
         low to high) and ``ticks``: ``{"value", "label", "position"}`` with ``position`` in
-        [0, 1] along the bar.
+        [0, 1] along the bar: round values (1-2-5 steps, or powers of ten on a log scale) and the
+        data's ends.
 
     Raises
     ------
@@ -248,7 +249,7 @@ def ramp_colors(values, *, scale: str = "auto", column: str = "") -> tuple[np.nd
     >>> ["#%02x%02x%02x" % tuple(c) for c in colors]  # both ends and the middle of stops 3 and 4
     ['#440154', '#23908a', '#fde725']
     >>> [tick["label"] for tick in bar["ticks"]]
-    ['0', '5', '10']
+    ['0', '5', '10', '14']
     """
     data = np.array([np.nan if v is None else v for v in values] if not isinstance(values, np.ndarray) else values,
                     dtype=np.float64).reshape(-1)
@@ -274,7 +275,10 @@ def ramp_colors(values, *, scale: str = "auto", column: str = "") -> tuple[np.nd
     ticks = []
     if fhi > flo:
         whole = bool(np.all(data[finite] == np.round(data[finite])))
-        for value in _tick_values(lo, hi, used, whole):
+        values = _tick_values(lo, hi, used, whole)
+        # the ends of the data too, unless a round tick is within 8 % of the bar from them
+        values = ([lo] if position(values[0]) > 0.08 else []) + values + ([hi] if position(values[-1]) < 0.92 else [])
+        for value in values:
             ticks.append({"value": float(value), "label": _number(value), "position": float(position(value))})
     else:
         ticks.append({"value": lo, "label": _number(lo), "position": 0.5})
