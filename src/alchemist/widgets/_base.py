@@ -50,6 +50,10 @@ class AlchemistWidget(anywidget.AnyWidget):
     _css = asset("alchemist.css")
 
     def _repr_mimebundle_(self, **kwargs):
+        """The live widget view plus the static views: ``text/html`` (the picture or table of
+        :meth:`static_html`, shown by nbconvert exports through
+        :class:`alchemist.widgets.export.StaticWidgetViews`) and a one-line ``text/plain``
+        (the class and title, not the object's address)."""
         bundle = super()._repr_mimebundle_(**kwargs)
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle or {}, {})
         data = dict(data)
@@ -57,6 +61,8 @@ class AlchemistWidget(anywidget.AnyWidget):
             data["text/html"] = f'<div class="alchemist-static">{self.static_html()}</div>'
         except Exception as exc:  # a fallback must never break the live display
             data["text/html"] = f"<pre>{escape(type(self).__name__)}: static view failed ({escape(exc)})</pre>"
+        title = getattr(self, "title", "")
+        data["text/plain"] = f"{type(self).__name__}({title!r})" if isinstance(title, str) and title else f"{type(self).__name__}()"
         return data, metadata
 
     def static_html(self) -> str:

@@ -21,6 +21,7 @@ depend on nbconvert's ranking of MIME types or on the template, so it works the 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from nbconvert.preprocessors import Preprocessor
@@ -91,13 +92,13 @@ class StaticWidgetViews(Preprocessor):
             data = output.get("data")
             if not data or WIDGET_VIEW not in data:
                 continue
-            view = data.pop(WIDGET_VIEW)
+            data.pop(WIDGET_VIEW)
             if not any(kind in data for kind in STATIC_TYPES):
-                name = str(data.get("text/plain", "widget")).split("(", 1)[0].strip() or "widget"
-                model = view.get("model_id", "") if isinstance(view, dict) else ""
-                data["text/html"] = (f'<div class="alchemist-static alchemist-no-static">{html.escape(name)}: '
-                                     f"interactive only (open the notebook in JupyterLab to use it)"
-                                     f"{' · ' + html.escape(str(model)) if model else ''}</div>")
+                plain = "".join(data.get("text/plain", "widget"))
+                found = re.match(r"\s*<?([\w.]+)", plain)  # "VBox(children=...)", "<pkg.Cls object at 0x...>"
+                name = found.group(1).rsplit(".", 1)[-1] if found else "widget"
+                data["text/html"] = (f'<div class="alchemist-no-static">{html.escape(name)}: interactive only '
+                                     "(open the notebook in JupyterLab to use it)</div>")
                 data.pop("text/plain", None)
         return cell, resources
 
