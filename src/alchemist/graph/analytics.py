@@ -36,6 +36,11 @@ __all__ = [
 def degree_statistics(graph) -> dict:
     """Summary of the degree distribution.
 
+    Parameters
+    ----------
+    graph : Graph
+        Any graph; self-loops count twice in an undirected degree (NetworkX's convention).
+
     Returns
     -------
     dict
@@ -43,6 +48,22 @@ def degree_statistics(graph) -> dict:
         ``degree`` (undirected) or ``in_degree``/``out_degree`` (directed) a dict with ``min``,
         ``max``, ``mean``, ``median``, ``std`` and ``p99``. Density is ``m / (n (n-1))`` when
         directed, ``2m / (n (n-1))`` otherwise (NetworkX's ``density``).
+
+    Raises
+    ------
+    None
+        Every graph has statistics; on an empty graph the summaries are of an empty array.
+
+    Examples
+    --------
+    Two triangles joined by the edge ``c–d``:
+
+    >>> from alchemist.graph import Graph, degree_statistics
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"),
+    ...                       ("d", "e"), ("e", "f"), ("f", "d")])
+    >>> s = degree_statistics(g)
+    >>> s["n_edges"], round(s["density"], 4), s["degree"]["max"], s["isolated"]
+    (7, 0.4667, 3, 0)
     """
     src, dst, _ = graph.edge_index()
     n, m = graph.number_of_nodes(), graph.number_of_edges()
@@ -62,31 +83,72 @@ def degree_statistics(graph) -> dict:
 
 
 def connected_components(graph) -> np.ndarray:
-    """Connected components (weakly connected when directed).
+    """Connected components (weakly connected when directed), by ``scipy.sparse.csgraph``.
+
+    Parameters
+    ----------
+    graph : Graph
 
     Returns
     -------
     (n_nodes,) int64
         Component label of each node, numbered by decreasing size (0 = largest), ties by first row.
+
+    Raises
+    ------
+    None
+
+    See Also
+    --------
+    strongly_connected_components
+
+    Examples
+    --------
+    >>> from alchemist.graph import Graph, connected_components
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("x", "y")])
+    >>> connected_components(g)
+    array([0, 0, 0, 1, 1])
     """
     return _components(graph, "weak")
 
 
 def strongly_connected_components(graph) -> np.ndarray:
-    """Strongly connected components of a directed graph (Tarjan/Pearce via scipy's csgraph);
-    for an undirected graph the same as :func:`connected_components`.
+    """Strongly connected components of a directed graph; for an undirected graph the same as
+    :func:`connected_components`.
+
+    The labelling is scipy's ``csgraph.connected_components(connection="strong")``, Pearce's
+    iterative version of Tarjan's algorithm (Tarjan 1972, "Depth-first search and linear graph
+    algorithms", SIAM J. Comput. 1(2); Pearce 2016, Inf. Process. Lett. 116(1)).
+
+    Parameters
+    ----------
+    graph : Graph
 
     Returns
     -------
     (n_nodes,) int64
-        Labels numbered by decreasing size.
+        Labels numbered by decreasing size (0 = largest), ties by first row.
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    A directed 3-cycle with a tail ``c → d``: the cycle is one component, ``d`` another.
+
+    >>> from alchemist.graph import Graph, strongly_connected_components
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")], directed=True)
+    >>> strongly_connected_components(g)
+    array([0, 0, 0, 1])
     """
     return _components(graph, "strong" if graph.directed else "weak")
 
 
 def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: float = 1.0e-6,
              max_iter: int = 100, personalization: Sequence[float] | None = None) -> np.ndarray:
-    """PageRank by power iteration (Page, Brin, Motwani & Winograd 1999; NetworkX's conventions).
+    """PageRank by power iteration (Page, Brin, Motwani & Winograd 1999, "The PageRank citation
+    ranking: bringing order to the web", Stanford InfoLab 1999-66; NetworkX's conventions).
 
     Each step pulls ``alpha * Σ_{u→v} x_u w_uv / W_u`` along in-edges (parallel over nodes),
     spreads the rank of dangling nodes (no out-weight) by ``personalization``, and teleports with
@@ -95,25 +157,37 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
 
     Parameters
     ----------
+    graph : Graph
+        An undirected edge counts in both directions; a self-loop is one edge ``u → u``.
     alpha : float
         Damping factor in (0, 1).
     weight : "weight" or None
         Use edge weights (parallel edges add up) or count every edge as 1.
     tol : float
+        Convergence tolerance per node (the L1 change must fall below ``n_nodes * tol``).
     max_iter : int
+        Maximum number of power-iteration steps.
     personalization : (n_nodes,) array, optional
         Teleport distribution (normalised here); uniform by default.
 
     Returns
     -------
     (n_nodes,) float64
-        Sums to 1.
+        Sums to 1; empty for an empty graph.
 
     Raises
     ------
     GraphError
         ``alpha`` outside (0, 1), a negative weight, a bad personalization, or no convergence
         within ``max_iter`` (NetworkX raises too).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph import Graph, pagerank
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")], directed=True)
+    >>> np.round(pagerank(g), 4)
+    array([0.2138, 0.2646, 0.3079, 0.2138])
     """
     if not 0 < alpha < 1:
         raise GraphError(f"alpha={alpha}; the damping factor must lie in (0, 1)")
@@ -157,18 +231,24 @@ def betweenness_centrality(graph, k: int | None = None, *, normalized: bool = Tr
 
     Parameters
     ----------
+    graph : Graph
+        Parallel edges and self-loops are ignored (the simple graph underneath).
     k : int, optional
         Number of source nodes to sample; all nodes when None (exact). The sample is
         ``random.Random(seed).sample(graph.node_ids, k)`` — what NetworkX draws for a graph with
         the same node order and seed, so the two agree exactly.
     normalized : bool
+        Divide by the number of ordered (directed) or unordered (undirected) pairs of other nodes,
+        ``(n-1)(n-2)``, as NetworkX does; otherwise undirected values are halved only.
     seed : int, optional
+        Seed of the source sample.
     sources : iterable of str, optional
         Explicit sources (instead of ``k``/``seed``).
 
     Returns
     -------
     (n_nodes,) float64
+        Empty for an empty graph.
 
     Raises
     ------
@@ -176,6 +256,17 @@ def betweenness_centrality(graph, k: int | None = None, *, normalized: bool = Tr
         ``k`` outside 1 … n_nodes.
     NodeNotFoundError
         A source id is not in the graph.
+
+    Examples
+    --------
+    Two triangles joined by ``c–d``: every path between them runs through ``c`` and ``d``
+    (6 of the 10 pairs of other nodes).
+
+    >>> from alchemist.graph import Graph, betweenness_centrality
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"),
+    ...                       ("d", "e"), ("e", "f"), ("f", "d")])
+    >>> betweenness_centrality(g)
+    array([0. , 0. , 0.6, 0.6, 0. , 0. ])
     """
     n = graph.number_of_nodes()
     if n == 0:
@@ -215,15 +306,30 @@ def betweenness_centrality(graph, k: int | None = None, *, normalized: bool = Tr
 
 
 def clustering(graph) -> np.ndarray:
-    """Local clustering coefficient of each node (Watts & Strogatz 1998): the fraction of pairs
-    of neighbours that are adjacent, on the simple undirected graph underneath (direction,
-    weights, parallel edges and self-loops ignored). Equals ``networkx.clustering`` on
-    ``G.to_undirected()`` with self-loops removed.
+    """Local clustering coefficient of each node (Watts & Strogatz 1998, "Collective dynamics of
+    'small-world' networks", Nature 393): the fraction of pairs of neighbours that are adjacent, on
+    the simple undirected graph underneath (direction, weights, parallel edges and self-loops
+    ignored). Equals ``networkx.clustering`` on ``G.to_undirected()`` with self-loops removed.
+
+    Parameters
+    ----------
+    graph : Graph
 
     Returns
     -------
     (n_nodes,) float64
-        0 for nodes with fewer than two neighbours.
+        In [0, 1]; 0 for nodes with fewer than two neighbours.
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    >>> from alchemist.graph import Graph, clustering
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")])
+    >>> clustering(g)
+    array([1.        , 1.        , 0.33333333, 0.        ])
     """
     tri, deg = _triangles(graph)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -232,13 +338,58 @@ def clustering(graph) -> np.ndarray:
 
 
 def average_clustering(graph) -> float:
-    """Mean of :func:`clustering` over all nodes (NetworkX's ``average_clustering``)."""
+    """Mean of :func:`clustering` over all nodes (NetworkX's ``average_clustering``, zeros included).
+
+    Parameters
+    ----------
+    graph : Graph
+
+    Returns
+    -------
+    float
+        0.0 for an empty graph.
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    >>> from alchemist.graph import Graph, average_clustering
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")])
+    >>> round(average_clustering(g), 4)
+    0.5833
+    """
     c = clustering(graph)
     return float(c.mean()) if c.shape[0] else 0.0
 
 
 def transitivity(graph) -> float:
-    """Global clustering: 3 × triangles / connected triples (NetworkX's ``transitivity``)."""
+    """Global clustering: 3 × triangles / connected triples (NetworkX's ``transitivity``; Newman,
+    Strogatz & Watts 2001, Phys. Rev. E 64, 026118), on the simple undirected graph underneath.
+
+    Parameters
+    ----------
+    graph : Graph
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.0 when there is no connected triple.
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    One triangle and 5 connected triples (3 closed ones and ``a–c–d``, ``b–c–d``):
+
+    >>> from alchemist.graph import Graph, transitivity
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")])
+    >>> transitivity(g)
+    0.6
+    """
     tri, deg = _triangles(graph)
     triples = float((deg * (deg - 1)).sum())
     return 0.0 if triples == 0 else float(2.0 * tri.sum() / triples)
@@ -258,23 +409,39 @@ def louvain(graph, *, resolution: float = 1.0, weight: str | None = "weight", se
 
     Parameters
     ----------
+    graph : Graph
     resolution : float
         γ in ``Q = Σ_c [L_c / m − γ (d_c / 2m)²]``; > 1 favours smaller communities.
     weight : "weight" or None
+        Use edge weights or count every edge as 1.
     seed : int, optional
         Seeds the node order.
     threshold : float
         Minimum modularity gain of a sweep / level to go on.
+    max_levels : int
+        Maximum number of aggregation levels.
 
     Returns
     -------
     (n_nodes,) int64
-        Community of each node, numbered by decreasing size.
+        Community of each node, numbered by decreasing size (0 = largest).
 
     Raises
     ------
     GraphError
         A negative edge weight or a non-positive resolution.
+
+    See Also
+    --------
+    modularity
+
+    Examples
+    --------
+    >>> from alchemist.graph import Graph, louvain
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"),
+    ...                       ("d", "e"), ("e", "f"), ("f", "d")])
+    >>> louvain(g, seed=0)
+    array([0, 0, 0, 1, 1, 1])
     """
     import scipy.sparse as sp
 
@@ -309,18 +476,40 @@ def louvain(graph, *, resolution: float = 1.0, weight: str | None = "weight", se
 
 
 def modularity(graph, communities, *, resolution: float = 1.0, weight: str | None = "weight") -> float:
-    """Newman–Girvan modularity of a partition (Newman 2006; NetworkX's ``modularity`` on the
-    undirected graph): ``Q = Σ_c [L_c / m − γ (d_c / 2m)²]``.
+    """Newman–Girvan modularity of a partition (Newman 2006, "Modularity and community structure
+    in networks", PNAS 103(23); NetworkX's ``modularity`` on the undirected graph):
+    ``Q = Σ_c [L_c / m − γ (d_c / 2m)²]``.
 
     Parameters
     ----------
+    graph : Graph
+        A directed graph is treated as undirected.
     communities : (n_nodes,) int array of labels, or an iterable of sets of node ids
         A partition of the nodes.
+    resolution : float
+        γ in the formula above.
+    weight : "weight" or None
+        Use edge weights or count every edge as 1.
+
+    Returns
+    -------
+    float
+        In [-1/2, 1]; 0.0 for a graph without edges.
 
     Raises
     ------
     GraphError
         The communities do not cover every node exactly once (the message names a node).
+
+    Examples
+    --------
+    Two triangles joined by one edge, split into the triangles: ``2 (3/7 − (7/14)²) = 5/14``.
+
+    >>> from alchemist.graph import Graph, modularity
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"),
+    ...                       ("d", "e"), ("e", "f"), ("f", "d")])
+    >>> round(modularity(g, [{"a", "b", "c"}, {"d", "e", "f"}]), 6)
+    0.357143
     """
     n = graph.number_of_nodes()
     labels = _labels_of(graph, communities)

@@ -173,14 +173,35 @@ class Plan:
 
 
 def apply(graph, batch: Batch) -> None:
-    """Check, then apply, ``batch`` (raises before any change; an empty batch changes nothing)."""
+    """Check, then apply, ``batch`` (raises before any change; an empty batch changes nothing).
+
+    Parameters
+    ----------
+    graph : Graph
+    batch : Batch
+
+    Raises
+    ------
+    InvalidEventError, DuplicateIdError, NodeNotFoundError
+        As :func:`plan`; the graph is then unchanged.
+    """
     if batch.kinds.shape[0]:
         commit(graph, plan(graph, batch))
 
 
 def apply_events(graph, events: list[Event]) -> ApplyResult | None:
     """Check and apply an all-add call of Event objects column-wise; None when the call does not
-    qualify or a check fails (the per-event path then gives the exact outcome)."""
+    qualify or a check fails (the per-event path then gives the exact outcome).
+
+    Parameters
+    ----------
+    graph : Graph
+    events : list of Event
+
+    Returns
+    -------
+    ApplyResult or None
+    """
     batch = _events_batch(graph, events)
     if batch is None:
         return None
@@ -198,7 +219,22 @@ def apply_events(graph, events: list[Event]) -> ApplyResult | None:
 
 def apply_columns(graph, table) -> ApplyResult:
     """The body of :meth:`Graph.apply_columns <alchemist.graph.Graph.apply_columns>` with
-    ``errors="raise"``: the table's rows as a :class:`Batch`, less the event ids applied before."""
+    ``errors="raise"``: the table's rows as a :class:`Batch`, less the event ids applied before.
+
+    Parameters
+    ----------
+    graph : Graph
+    table : Arrow table, polars or pandas DataFrame
+
+    Returns
+    -------
+    ApplyResult
+
+    Raises
+    ------
+    InvalidEventError
+        A required column is missing (the message lists the columns), or as :func:`plan`.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 

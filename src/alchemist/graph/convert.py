@@ -29,7 +29,43 @@ __all__ = ["from_arrays", "from_edge_list", "from_edges", "from_networkx", "indu
 
 def from_edges(cls, edges: Iterable[tuple], *, graph_id: str = "graph", directed: bool = False,
                timestamps: Iterable[float] | None = None):
-    """The body of :meth:`Graph.from_edges <alchemist.graph.Graph.from_edges>`."""
+    """The body of :meth:`Graph.from_edges <alchemist.graph.Graph.from_edges>`.
+
+    Parameters
+    ----------
+    cls : type
+        The Graph class (or subclass) to build.
+    edges : iterable of tuple
+        ``(source, target)`` or ``(source, target, weight)``; ids are converted with ``str``.
+    graph_id : str
+        The new graph's aggregate id.
+    directed : bool
+        Whether the edges are directed.
+    timestamps : iterable of float, optional
+        Unix seconds of each edge, in input order.
+
+    Returns
+    -------
+    Graph
+        Nodes in order of first appearance; edge ids ``e0, e1, …`` in input order; weight 1.0
+        where none is given.
+
+    Raises
+    ------
+    GraphError
+        An edge tuple has the wrong length, or ``timestamps`` has the wrong length.
+    InvalidEventError
+        A weight is not a finite number.
+
+    Examples
+    --------
+    >>> from alchemist.graph import Graph
+    >>> g = from_edges(Graph, [("a", "b", 2.0), ("b", "c")])
+    >>> g.node_ids, g.edge_ids, g.version
+    (['a', 'b', 'c'], ['e0', 'e1'], 6)
+    >>> g.edge_index()
+    (array([0, 1]), array([1, 2]), array([2., 1.]))
+    """
     edges = list(edges)
     for i, edge in enumerate(edges):
         if len(edge) not in (2, 3):
@@ -50,7 +86,39 @@ def from_edges(cls, edges: Iterable[tuple], *, graph_id: str = "graph", directed
 
 def from_edge_list(cls, edges, *, graph_id: str = "graph", directed: bool = False,
                    third: str = "timestamp"):
-    """The body of :meth:`Graph.from_edge_list <alchemist.graph.Graph.from_edge_list>`."""
+    """The body of :meth:`Graph.from_edge_list <alchemist.graph.Graph.from_edge_list>`.
+
+    Parameters
+    ----------
+    cls : type
+        The Graph class to build.
+    edges : EdgeList
+        What :func:`alchemist.graph.io.read_edge_list` returns.
+    graph_id : str
+    directed : bool
+    third : {"timestamp", "weight"}
+        What the edge list's third column means (Unix seconds or a weight).
+
+    Returns
+    -------
+    Graph
+        Edge ids ``e<line index>``; :attr:`version` counts the events a replay would make.
+
+    Raises
+    ------
+    InvalidEventError
+        A weight (``third="weight"``) is not finite; the message names the line index.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph import EdgeList, Graph
+    >>> edges = EdgeList(np.array(["1", "2"], dtype=object), np.array(["2", "3"], dtype=object),
+    ...                  np.array([10.0, 20.0]), "inline")
+    >>> g = from_edge_list(Graph, edges)
+    >>> g.node_ids, g.edge_ids, g.version
+    (['1', '2', '3'], ['e0', 'e1'], 6)
+    """
     import pyarrow as pa
 
     n = len(edges)
@@ -70,7 +138,42 @@ def from_edge_list(cls, edges, *, graph_id: str = "graph", directed: bool = Fals
 
 def from_arrays(cls, source, target, weight=None, *, node_ids: Iterable | None = None,
                 graph_id: str = "graph", directed: bool = False):
-    """The body of :meth:`Graph.from_arrays <alchemist.graph.Graph.from_arrays>`."""
+    """The body of :meth:`Graph.from_arrays <alchemist.graph.Graph.from_arrays>`.
+
+    Parameters
+    ----------
+    cls : type
+        The Graph class to build.
+    source, target : (n_edges,) integer arrays
+        Node rows.
+    weight : (n_edges,) float array, optional
+        1.0 per edge by default.
+    node_ids : iterable of str, optional
+        Ids of rows ``0 … n_nodes-1`` (isolated ones included); ``str(row)`` by default.
+    graph_id : str
+    directed : bool
+
+    Returns
+    -------
+    Graph
+
+    Raises
+    ------
+    GraphError
+        Arrays of different lengths, negative rows, or rows beyond ``node_ids``.
+    DuplicateIdError
+        An id appears twice in ``node_ids``.
+    InvalidEventError
+        A weight is not finite (the message names the edge).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph import Graph
+    >>> g = from_arrays(Graph, np.array([0, 1]), np.array([1, 2]), node_ids=["x", "y", "z", "w"])
+    >>> g.node_ids, g.number_of_edges()
+    (['x', 'y', 'z', 'w'], 2)
+    """
     graph = cls(graph_id, directed=directed)
     _load_arrays(graph, source, target, weight, node_ids)
     if graph.version >= 500_000:
@@ -79,7 +182,39 @@ def from_arrays(cls, source, target, weight=None, *, node_ids: Iterable | None =
 
 
 def from_networkx(cls, G, *, graph_id: str = "graph", weight: str = "weight"):
-    """The body of :meth:`Graph.from_networkx <alchemist.graph.Graph.from_networkx>`."""
+    """The body of :meth:`Graph.from_networkx <alchemist.graph.Graph.from_networkx>`.
+
+    Parameters
+    ----------
+    cls : type
+        The Graph class to build.
+    G : networkx.Graph, DiGraph, MultiGraph or MultiDiGraph
+    graph_id : str
+    weight : str
+        The edge attribute that holds the weight (1.0 where absent).
+
+    Returns
+    -------
+    Graph
+        Node ids ``str(node)``; ``label``, ``weight`` and ``relationship``/``type`` attributes
+        become the label, weight and relationship; other attributes become properties.
+
+    Raises
+    ------
+    InvalidEventError
+        A weight is not a finite number (the message names the edge).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from alchemist.graph import Graph
+    >>> G = nx.Graph()
+    >>> G.add_edge(1, 2, weight=3.0, relationship="KNOWS")
+    >>> G.add_node(9, label="Lonely")
+    >>> g = from_networkx(Graph, G)
+    >>> g.node_ids, g.edge("e0")["weight"], g.edge("e0")["relationship"]
+    (['1', '2', '9'], 3.0, 'KNOWS')
+    """
     import pyarrow as pa
 
     graph = cls(graph_id, directed=G.is_directed(), name=str(G.graph.get("name", "")))
@@ -119,7 +254,30 @@ def from_networkx(cls, G, *, graph_id: str = "graph", weight: str = "weight"):
 
 
 def to_networkx(graph):
-    """The body of :meth:`Graph.to_networkx <alchemist.graph.Graph.to_networkx>`."""
+    """The body of :meth:`Graph.to_networkx <alchemist.graph.Graph.to_networkx>`.
+
+    Parameters
+    ----------
+    graph : Graph
+
+    Returns
+    -------
+    networkx.Graph, DiGraph, MultiGraph or MultiDiGraph
+        A multigraph only when two edges join the same pair; edge ids in the ``id`` attribute,
+        weights in ``weight``, labels, relationships and properties as attributes.
+
+    Raises
+    ------
+    None
+        NetworkX is a required dependency.
+
+    Examples
+    --------
+    >>> from alchemist.graph import Graph
+    >>> H = to_networkx(Graph.from_edges([("a", "b", 2.0), ("b", "c")]))
+    >>> type(H).__name__, sorted(H.edges(data="weight"))
+    ('Graph', [('a', 'b', 2.0), ('b', 'c', 1.0)])
+    """
     import networkx as nx
 
     src, dst, w = graph.edge_index()
@@ -152,7 +310,28 @@ def to_networkx(graph):
 def induced(graph, rows: np.ndarray, edge_positions: np.ndarray, *, graph_id: str | None = None):
     """A new graph of the live node ``rows`` and the live edges at ``edge_positions``
     (positions in :meth:`Graph.edge_index` order), made by taking rows of the columns: its history
-    is ``node_added`` for each node, then ``edge_added`` for each edge."""
+    is ``node_added`` for each node, then ``edge_added`` for each edge.
+
+    Parameters
+    ----------
+    graph : Graph
+    rows : (k,) int64
+        Sorted node rows (in ``graph.nodes`` order).
+    edge_positions : (m,) int64
+        Edges whose two ends are among ``rows``.
+    graph_id : str, optional
+        The new graph's id; ``graph.graph_id`` by default.
+
+    Returns
+    -------
+    Graph
+        Labels, properties, weights, relationships and positions kept.
+
+    Raises
+    ------
+    None
+        The rows are trusted (the caller, :func:`alchemist.graph.queries.subgraph`, checks ids).
+    """
     raw = graph._live_node_raw()[rows]
     eraw = np.sort(graph._live_edge_raw()[edge_positions])
     g = type(graph)(graph_id or graph.graph_id, directed=graph.directed, strict=graph.strict,
@@ -198,7 +377,31 @@ def induced(graph, rows: np.ndarray, edge_positions: np.ndarray, *, graph_id: st
 
 def load_edge_arrays(graph, src, dst, weights: np.ndarray, times: np.ndarray | None, *, where: str) -> None:
     """The events of an edge list (graph_created, node_added before first use, edge_added)
-    built as columns and applied in one bulk step."""
+    built as columns and applied in one bulk step.
+
+    Parameters
+    ----------
+    graph : Graph
+        An empty graph.
+    src, dst : (n_edges,) pyarrow string arrays
+        Endpoint ids.
+    weights : (n_edges,) float64
+    times : (n_edges,) float64 or None
+        Unix seconds of each edge.
+    where : str
+        How an error names an edge (e.g. ``"edge"`` or ``"<file>: edge line index"``).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    GraphError
+        ``weights`` or ``times`` has a length other than ``n_edges``.
+    InvalidEventError
+        A weight is not finite (the message names it by ``where``).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -18,22 +18,26 @@ def build_csr(src, dst, w, n: int, directed: bool):
     Parameters
     ----------
     src, dst : (m,) int64
-        Endpoint rows, ``0 … n - 1``.
+        Endpoint rows in ``0 … n-1``.
     w : (m,) float64
         Edge weights.
     n : int
         Number of nodes.
     directed : bool
-        When False every edge also appears in its target's row.
+        When False each edge ``u–v`` (``u != v``) appears in the rows of both ends.
 
     Returns
     -------
     indptr : (n + 1,) int64
     indices : (nnz,) int64
-        Neighbour rows, sorted within each row.
     weights : (nnz,) float64
     edge : (nnz,) int64
-        The position of each entry's edge in ``src``/``dst``.
+        Position of each entry's edge in ``src``/``dst``.
+
+    Raises
+    ------
+    None
+        Rows outside ``0 … n-1`` are not checked (the callers pass the graph's own arrays).
 
     Examples
     --------
@@ -59,7 +63,27 @@ def build_csr(src, dst, w, n: int, directed: bool):
 
 
 def has_parallel(src, dst, directed) -> bool:
-    """Whether two edges join the same pair of rows (the same ordered pair when ``directed``)."""
+    """Whether two edges join the same pair of rows (the same ordered pair when ``directed``).
+
+    Parameters
+    ----------
+    src, dst : (m,) int64
+        Endpoint rows.
+    directed : bool
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    >>> has_parallel(np.array([0, 1]), np.array([1, 0]), False), has_parallel(np.array([0, 1]), np.array([1, 0]), True)
+    (True, False)
+    """
     if src.shape[0] == 0:
         return False
     a, b = (src, dst) if directed else (np.minimum(src, dst), np.maximum(src, dst))

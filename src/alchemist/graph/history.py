@@ -24,7 +24,37 @@ __all__ = ["at", "truncate", "undo_one"]
 
 def at(graph, version: int | None = None, *, timestamp=None, sequence: int | None = None):
     """The body of :meth:`Graph.at <alchemist.graph.Graph.at>`: the version to go back to, then
-    :func:`truncate`."""
+    :func:`truncate`.
+
+    Parameters
+    ----------
+    graph : Graph
+    version : int, optional
+        A version in ``0 … graph.version``.
+    timestamp : str, float or datetime, optional
+        The last version applied at or before this time (RFC 3339 or Unix seconds).
+    sequence : int, optional
+        The last version whose event had a stream sequence at or below this one.
+
+    Returns
+    -------
+    Graph
+        A new graph of the same class; ``graph`` is unchanged.
+
+    Raises
+    ------
+    GraphError
+        Not exactly one of ``version``, ``timestamp``, ``sequence``, or a version out of range.
+        (A ``sequence`` on a graph that recorded none gives version 0.)
+
+    Examples
+    --------
+    >>> from alchemist.graph import Graph
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c")])
+    >>> past = at(g, 2)              # after graph_created and node_added a
+    >>> past.node_ids, past.version, g.version
+    (['a'], 2, 6)
+    """
     given = [x is not None for x in (version, timestamp, sequence)]
     if sum(given) != 1:
         raise GraphError("give exactly one of version=, timestamp= or sequence=")
@@ -48,7 +78,24 @@ def at(graph, version: int | None = None, *, timestamp=None, sequence: int | Non
 
 
 def truncate(graph, v: int):
-    """A new graph of the same class: ``graph`` as it was after version ``v``."""
+    """A new graph of the same class: ``graph`` as it was after version ``v``.
+
+    Parameters
+    ----------
+    graph : Graph
+    v : int
+        A version in ``0 … graph.version`` (not checked here; :func:`at` checks it).
+
+    Returns
+    -------
+    Graph
+        Rows added after ``v`` dropped, removals after ``v`` cleared, in-place updates after ``v``
+        undone; O(rows).
+
+    Raises
+    ------
+    None
+    """
     past = type(graph)(graph.graph_id, directed=graph.directed, strict=graph.strict, keep_log=graph.keep_log,
                        name=graph.name)
     n_pre = int(np.searchsorted(graph._node_added.view(), v, side="right"))
@@ -106,7 +153,27 @@ def truncate(graph, v: int):
 
 
 def undo_one(graph, what: str, row: int, old) -> None:
-    """Put back the value an in-place update (``what``) of row ``row`` replaced."""
+    """Put back the value an in-place update (``what``) of row ``row`` replaced.
+
+    Parameters
+    ----------
+    graph : Graph
+        The graph to change (a fresh copy made by :func:`truncate`).
+    what : {"node_label", "node_props", "edge_weight", "edge_rel", "edge_props", "meta", "positions"}
+        The kind of update, as recorded in ``graph._undo``.
+    row : int
+        The raw row it changed.
+    old
+        The value it replaced.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    None
+    """
     if what == "node_label":
         graph._node_label[row] = old
     elif what == "node_props":

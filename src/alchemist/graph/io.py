@@ -80,6 +80,16 @@ def read_edge_list(path: str | Path) -> EdgeList:
         If the file is missing or unreadable, has no edges, or a line has the wrong number of
         fields or a third field that is not a finite number. The message names the file and the
         1-based line number; ``error.path`` and ``error.line`` hold them.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "toy.txt"
+    ...     _ = path.write_text("# src dst unix-seconds\\n1 2 1082040961\\n2 3 1082155839\\n")
+    ...     edges = read_edge_list(path)
+    >>> len(edges), edges.source.tolist(), edges.third.tolist()
+    (2, ['1', '2'], [1082040961.0, 1082155839.0])
     """
     path = Path(path)
     text = _read_text(path)
@@ -144,6 +154,17 @@ def read_graph(path: str | Path, directed: bool = False, *, graph_id: str | None
     ------
     EdgeListFormatError, GraphFormatError
         The file is missing or malformed; the message names the file and, where known, the line.
+    ValueError
+        ``third`` is neither ``"timestamp"`` nor ``"weight"``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> g = Graph.from_edges([("a", "b", 2.0), ("b", "c")])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     h = read_graph(write_graph(g, pathlib.Path(tmp) / "tiny.graphml"))
+    >>> h.graph_id, h.node_ids, h.edge_ids, h.edge("e0")["weight"]
+    ('tiny', ['a', 'b', 'c'], ['e0', 'e1'], 2.0)
     """
     if third not in ("timestamp", "weight"):
         raise ValueError(f"third={third!r}; use 'timestamp' or 'weight'")
@@ -169,10 +190,22 @@ def write_graph(graph, path: str | Path, *, format: str | None = None) -> Path:
     """Write ``graph`` in the format its extension names (see :func:`read_graph`); an edge
     list (``.txt``/``.tsv``, optionally ``.gz``) holds ``source target weight`` lines.
 
+    Parameters
+    ----------
+    graph : Graph
+    path : str or Path
+    format : str, optional
+        Force a format (the names of :func:`read_graph`, and ``"json"`` for node-link).
+
     Returns
     -------
     Path
         The file (or, for Parquet, the nodes file) written.
+
+    Raises
+    ------
+    GraphFormatError
+        An unknown format.
     """
     path = Path(path)
     fmt = format or _format_of(path)
@@ -428,6 +461,10 @@ def from_frames(nodes=None, edges=None, *, directed: bool = False, graph_id: str
         A named column is missing.
     NodeNotFoundError
         An edge endpoint is not in the node table (``strict``); the message names the id and row.
+
+    Returns
+    -------
+    Graph
     """
     import pyarrow as pa
 

@@ -37,7 +37,30 @@ __all__ = ["ApplyResult", "Overlay", "add_edge", "add_node", "apply_one_by_one",
 
 class ApplyResult(list):
     """What :meth:`Graph.apply` did: a list of ``(event, error)`` for the events it rejected
-    (only with ``errors="collect"``), plus counters ``applied`` and ``duplicates``."""
+    (only with ``errors="collect"``), plus counters ``applied`` and ``duplicates``.
+
+    Parameters
+    ----------
+    iterable : iterable of (Event, Exception), optional
+        As for ``list``.
+
+    Attributes
+    ----------
+    applied : int
+        Events applied by the call.
+    duplicates : int
+        Events skipped because their id was applied before.
+
+    Examples
+    --------
+    >>> from alchemist.events import new_event
+    >>> from alchemist.graph import Graph
+    >>> g = Graph("g")
+    >>> e = new_event("node_added", "g", {"node_id": "a"})
+    >>> r = g.apply([e, e])
+    >>> list(r), r.applied, r.duplicates
+    ([], 1, 1)
+    """
 
     applied: int = 0
     duplicates: int = 0
@@ -49,6 +72,21 @@ def apply_one_by_one(graph, events: list[Event], errors: str) -> ApplyResult:
     With ``errors="raise"`` the first bad event raises before anything is applied; with
     ``"collect"`` bad events are returned with their errors. Events applied before (by id) count
     as duplicates.
+
+    Parameters
+    ----------
+    graph : Graph
+    events : list of Event
+    errors : {"raise", "collect"}
+
+    Returns
+    -------
+    ApplyResult
+
+    Raises
+    ------
+    EventError, GraphError
+        With ``errors="raise"``: the first bad event's error (as :meth:`Overlay.check`).
     """
     result = ApplyResult()
     accepted: list[Event] = []
@@ -77,7 +115,23 @@ def apply_one_by_one(graph, events: list[Event], errors: str) -> ApplyResult:
 
 
 def mutate(graph, event: Event) -> None:
-    """Write one checked event into ``graph`` (a new version), recording what undo needs."""
+    """Write one checked event into ``graph`` (a new version), recording what undo needs.
+
+    Parameters
+    ----------
+    graph : Graph
+    event : Event
+        An event that passed :meth:`Overlay.check`.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    None
+        Checks are :meth:`Overlay.check`'s job.
+    """
     p = event.payload
     kind = event.event_type
     t = to_seconds(event.timestamp)
@@ -163,13 +217,51 @@ def mutate(graph, event: Event) -> None:
 
 
 def set_node_props(graph, row: int, props: Mapping[str, Any], v: int) -> None:
-    """Set properties of node row ``row`` at version ``v`` (undo keeps the old values)."""
+    """Set properties of node row ``row`` at version ``v`` (undo keeps the old values).
+
+    Parameters
+    ----------
+    graph : Graph
+    row : int
+        Raw node row.
+    props : mapping
+    v : int
+        The version making the change.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    None
+    """
     old = graph._node_props.set(row, dict(props))
     graph._undo.append((v, "node_props", row, old))
 
 
 def add_node(graph, node_id: str, label: str, props: Mapping[str, Any], t: float, v: int) -> None:
-    """Append one node row."""
+    """Append one node row.
+
+    Parameters
+    ----------
+    graph : Graph
+    node_id, label : str
+    props : mapping
+    t : float
+        Unix seconds of the event (NaN when unknown).
+    v : int
+        The version adding it.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    None
+        The id is trusted new (checked by :meth:`Overlay.check`).
+    """
     row = len(graph._node_ids)
     graph._node_index[node_id] = row
     graph._node_ids.append(node_id)
@@ -183,7 +275,28 @@ def add_node(graph, node_id: str, label: str, props: Mapping[str, Any], t: float
 
 
 def add_edge(graph, edge_id, source, target, rel, weight, props, t, v) -> None:
-    """Append one edge row (an explicit id goes to the id dicts)."""
+    """Append one edge row (an explicit id goes to the id dicts).
+
+    Parameters
+    ----------
+    graph : Graph
+    edge_id, source, target, rel : str
+        Edge id, endpoint node ids (both present) and relationship type.
+    weight : float
+    props : mapping
+    t : float
+        Unix seconds of the event.
+    v : int
+        The version adding it.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    None
+    """
     row = graph._src.size
     if edge_id != f"e{row}":
         graph._edge_explicit[row] = edge_id
@@ -204,7 +317,23 @@ def add_edge(graph, edge_id, source, target, rel, weight, props, t, v) -> None:
 
 
 def remove_edge_row(graph, e: int, v: int) -> None:
-    """Mark edge row ``e`` removed at version ``v``."""
+    """Mark edge row ``e`` removed at version ``v``.
+
+    Parameters
+    ----------
+    graph : Graph
+    e : int
+        Raw edge row (live).
+    v : int
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    None
+    """
     graph._edge_removed[e] = v
     explicit = graph._edge_explicit.get(e)
     if explicit is not None:
@@ -213,7 +342,22 @@ def remove_edge_row(graph, e: int, v: int) -> None:
 
 
 def note_sequences(graph, seqs: np.ndarray) -> None:
-    """Record the stream sequences of the events after :attr:`version` (-1: none)."""
+    """Record the stream sequences of the events after :attr:`version` (-1: none).
+
+    Parameters
+    ----------
+    graph : Graph
+    seqs : (k,) int64
+        One per event about to be applied.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    None
+    """
     if graph._vseq is None:
         graph._vseq = Column(np.int64, fill=-1)
     graph._vseq.pad_to(graph.version)
@@ -222,7 +366,13 @@ def note_sequences(graph, seqs: np.ndarray) -> None:
 
 class Overlay:
     """Ids that exist after the events checked so far in one ``apply`` call, without mutating
-    the graph: validate first, then apply."""
+    the graph: validate first, then apply.
+
+    Parameters
+    ----------
+    graph : Graph
+        The graph the call applies to; it is only read.
+    """
 
     def __init__(self, graph):
         self.g = graph
@@ -247,16 +397,70 @@ class Overlay:
                 self.removed_edges.add(g._edge_id(r))
 
     def has_node(self, node_id: str) -> bool:
+        """Whether ``node_id`` exists after the events checked so far.
+
+        Parameters
+        ----------
+        node_id : str
+
+        Returns
+        -------
+        bool
+
+        Raises
+        ------
+        None
+        """
         if node_id in self.removed_nodes:
             return False
         return node_id in self.added_nodes or node_id in self.g._node_index
 
     def has_edge(self, edge_id: str) -> bool:
+        """Whether ``edge_id`` exists after the events checked so far.
+
+        Parameters
+        ----------
+        edge_id : str
+
+        Returns
+        -------
+        bool
+
+        Raises
+        ------
+        None
+        """
         if edge_id in self.removed_edges:
             return False
         return edge_id in self.added_edges or self.g._edge_row(edge_id) is not None
 
     def check(self, event: Event) -> None:
+        """Check ``event`` against the state it would meet and record what it adds and removes.
+
+        Parameters
+        ----------
+        event : Event
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        InvalidEventError
+            The event belongs to another aggregate, its payload does not satisfy its type's schema
+            (a non-finite weight, a missing id), or its timestamp is not RFC 3339.
+        DuplicateIdError
+            A node or edge id that exists already.
+        NodeNotFoundError
+            An edge endpoint (strict graph), a node to update or remove, or a coalition member that
+            is not there.
+        EdgeNotFoundError
+            An edge to update or remove that is not there.
+        UnknownEventTypeError
+            An event type that is not registered, or a ``graph_imported`` event (to be resolved
+            through the object store first).
+        """
         if event.aggregate_id != self.g.graph_id:
             raise InvalidEventError(
                 f"event {event.event_id} belongs to aggregate {event.aggregate_id!r}, not to graph {self.g.graph_id!r}")

@@ -5,7 +5,7 @@ The traversals run as Numba kernels on the graph's CSR adjacency (built once, la
 cached until the graph changes): breadth-first search for unweighted paths and neighbourhoods
 (Cormen et al., *Introduction to Algorithms*, 3rd ed., §22.2), and bidirectional Dijkstra with
 binary heaps for weighted paths (Dijkstra 1959; the bidirectional stopping rule of Goldberg &
-Harchenko, "Computing the shortest path: A* search meets graph theory", SODA 2005, §3). Each is
+Harrelson, "Computing the shortest path: A* search meets graph theory", SODA 2005, §3). Each is
 also a :class:`Graph` method (``graph.shortest_path(a, b)``).
 
 Directions: on a directed graph ``direction="out"`` follows edges forward, ``"in"`` backward and
@@ -70,7 +70,8 @@ def neighbors(graph, node: str, *, direction: str = "out") -> list[str]:
 
 def k_hop(graph, nodes: str | Iterable[str], k: int = 1, *, direction: str = "both",
           include_self: bool = True) -> list[str]:
-    """The nodes within ``k`` hops of ``nodes`` (breadth-first search, CLRS §22.2).
+    """The nodes within ``k`` hops of ``nodes`` (breadth-first search, Cormen et al., *Introduction
+    to Algorithms*, 3rd ed., §22.2).
 
     Parameters
     ----------
@@ -80,6 +81,7 @@ def k_hop(graph, nodes: str | Iterable[str], k: int = 1, *, direction: str = "bo
     k : int
         Number of hops, ``>= 0``.
     direction : {"both", "out", "in"}
+        Which edges of a directed graph to follow (ignored when undirected).
     include_self : bool
         Whether the seeds are part of the answer.
 
@@ -94,6 +96,17 @@ def k_hop(graph, nodes: str | Iterable[str], k: int = 1, *, direction: str = "bo
         A seed is not in the graph (the message names it).
     GraphError
         ``k`` is negative or ``direction`` unknown.
+
+    Examples
+    --------
+    A 4-cycle ``a–b–c–d–a`` with a tail ``d–e``:
+
+    >>> from alchemist.graph import Graph
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "d"), ("a", "d"), ("d", "e")])
+    >>> k_hop(g, "a", 1)
+    ['a', 'b', 'd']
+    >>> k_hop(g, "a", 2, include_self=False)
+    ['b', 'd', 'c', 'e']
     """
     if int(k) != k or k < 0:
         raise GraphError(f"k={k!r}: the number of hops must be a non-negative integer")
@@ -109,10 +122,15 @@ def shortest_path(graph, source: str, target: str, *, weight: str | None = None,
                   direction: str = "out") -> list[str]:
     """A shortest path from ``source`` to ``target``, as node ids (both ends included).
 
+    Unweighted: breadth-first search (Cormen et al., §22.2). Weighted: bidirectional Dijkstra
+    (Dijkstra 1959, "A note on two problems in connexion with graphs", Numer. Math. 1; stopping
+    rule of Goldberg & Harrelson 2005, SODA, §3).
+
     Parameters
     ----------
     graph : Graph
     source, target : str
+        Node ids.
     weight : None or "weight"
         None: fewest edges (breadth-first search). ``"weight"``: least total edge weight
         (bidirectional Dijkstra; weights must be non-negative).
@@ -131,6 +149,17 @@ def shortest_path(graph, source: str, target: str, *, weight: str | None = None,
         No path joins them (e.g. they lie in different components).
     GraphError
         A negative edge weight with ``weight="weight"`` (the message names the edge).
+
+    Examples
+    --------
+    The direct edge ``a–c`` is one hop but weighs 5; ``a–b–c`` weighs 2:
+
+    >>> from alchemist.graph import Graph
+    >>> g = Graph.from_edges([("a", "b", 1.0), ("a", "c", 5.0), ("b", "c", 1.0)])
+    >>> shortest_path(g, "a", "c")
+    ['a', 'c']
+    >>> shortest_path(g, "a", "c", weight="weight")
+    ['a', 'b', 'c']
     """
     path, _ = _shortest(graph, source, target, weight, direction)
     ids = graph.node_ids
@@ -140,6 +169,18 @@ def shortest_path(graph, source: str, target: str, *, weight: str | None = None,
 def shortest_path_length(graph, source: str, target: str | None = None, *, weight: str | None = None,
                          direction: str = "out"):
     """Length of a shortest path (edges, or total weight with ``weight="weight"``).
+
+    Parameters
+    ----------
+    graph : Graph
+    source : str
+        Node id.
+    target : str, optional
+        Node id; when omitted, the lengths to every node are returned.
+    weight : None or "weight"
+        None: number of edges (breadth-first search); ``"weight"``: total edge weight (Dijkstra).
+    direction : {"out", "in", "both"}
+        As :func:`shortest_path`.
 
     Returns
     -------
@@ -153,6 +194,15 @@ def shortest_path_length(graph, source: str, target: str | None = None, *, weigh
     ------
     NodeNotFoundError, NoPathError, GraphError
         As :func:`shortest_path`.
+
+    Examples
+    --------
+    >>> from alchemist.graph import Graph
+    >>> g = Graph.from_edges([("a", "b", 1.0), ("a", "c", 5.0), ("b", "c", 1.0), ("x", "y", 1.0)])
+    >>> shortest_path_length(g, "a", "c", weight="weight")
+    2.0
+    >>> shortest_path_length(g, "a")
+    array([ 0.,  1.,  1., inf, inf])
     """
     if target is not None:
         _, length = _shortest(graph, source, target, weight, direction)
@@ -192,6 +242,21 @@ def find_nodes(graph, label: str | Iterable[str] | None = None, *, where=None, i
     ------
     GraphError
         A property key that no node has (the message lists the keys there are).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from alchemist.events import new_event
+    >>> from alchemist.graph import Graph
+    >>> g = Graph("g")
+    >>> _ = g.apply([
+    ...     new_event("node_added", "g", {"node_id": "ada", "label": "Person", "properties": {"age": 36}}),
+    ...     new_event("node_added", "g", {"node_id": "bob", "label": "Person", "properties": {"age": 25}}),
+    ...     new_event("node_added", "g", {"node_id": "acme", "label": "Company"})])
+    >>> find_nodes(g, "Person"), find_nodes(g, age=36), find_nodes(g, id_contains="a")
+    (['ada', 'bob'], ['ada'], ['ada', 'acme'])
+    >>> find_nodes(g, where=pl.col("age") > 30)
+    ['ada']
     """
     n = graph.number_of_nodes()
     keep = np.ones(n, dtype=bool)
@@ -231,10 +296,30 @@ def subgraph(graph, nodes: Iterable[str], *, graph_id: str | None = None):
     The result is a new Graph whose history is the ``node_added``/``edge_added`` events that
     build it; nodes keep their relative row order.
 
+    Parameters
+    ----------
+    graph : Graph
+    nodes : iterable of str
+        Node ids (duplicates are ignored).
+    graph_id : str, optional
+        Id of the new graph; the source graph's id by default.
+
+    Returns
+    -------
+    Graph
+
     Raises
     ------
     NodeNotFoundError
         An id is not in the graph (the message names it).
+
+    Examples
+    --------
+    >>> from alchemist.graph import Graph
+    >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "d"), ("a", "d")])
+    >>> s = subgraph(g, ["a", "b", "c"])
+    >>> s.node_ids, s.edge_ids
+    (['a', 'b', 'c'], ['e0', 'e1'])
     """
     rows = np.unique(graph.node_rows(list(nodes)))
     n = graph.number_of_nodes()
