@@ -230,8 +230,19 @@ class Publisher:
         return None
 
     async def wait_for_trial(self, deadline: float) -> bool:
-        """Sleep until the circuit breaker allows a trial call; False when that is after
-        ``deadline`` (``time.monotonic()`` seconds; the sleep then ends at the deadline)."""
+        """Sleep until the circuit breaker allows a trial call (at least 50 ms).
+
+        Parameters
+        ----------
+        deadline : float
+            A ``time.monotonic()`` time not to sleep past.
+
+        Returns
+        -------
+        bool
+            True when a trial may be made now; False when it would come after ``deadline`` (the
+            sleep then ended at the deadline).
+        """
         delay = self.breaker.seconds_until_trial()
         remaining = deadline - time.monotonic()
         if delay > remaining:

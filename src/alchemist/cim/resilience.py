@@ -139,7 +139,12 @@ class Outbox:
             return int(cur.lastrowid)
 
     def put_many(self, messages) -> None:
-        """Append ``(subject, data, headers)`` messages durably, in order, in one transaction."""
+        """Append messages durably, in order, in one transaction (one disk sync for all).
+
+        Parameters
+        ----------
+        messages : iterable of (subject, data, headers)
+        """
         rows = [(subject, bytes(data), json.dumps(headers or {})) for subject, data, headers in messages]
         if not rows:
             return
@@ -165,7 +170,13 @@ class Outbox:
         self.remove_many([entry_id])
 
     def remove_many(self, entry_ids) -> None:
-        """Delete entries the server has acknowledged, in one transaction."""
+        """Delete entries the server has acknowledged, in one transaction.
+
+        Parameters
+        ----------
+        entry_ids : iterable of int
+            :attr:`OutboxEntry.id` values (unknown ids are ignored).
+        """
         ids = [(int(i),) for i in entry_ids]
         if not ids:
             return
@@ -182,7 +193,22 @@ class Outbox:
             self._depth -= removed
 
     def events(self) -> int:
-        """Events waiting (an ``events_batch`` message counts its ``Cim-Event-Count`` header)."""
+        """Events waiting: each message counts its ``Cim-Event-Count`` header (an ``events_batch``), or 1.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> box = Outbox(pathlib.Path(tempfile.mkdtemp()) / "outbox.sqlite")
+        >>> box.put_many([("graph.events.g.events_batch", b"{}", {"Cim-Event-Count": "1000"}),
+        ...               ("graph.events.g.node_added", b"{}", {})])
+        >>> len(box), box.events()
+        (2, 1001)
+        >>> box.close()
+        """
         with self._lock:
             row = self._db.execute("SELECT COALESCE(SUM(COALESCE(CAST(json_extract(headers, '$.\"Cim-Event-Count\"') "
                                    "AS INTEGER), 1)), 0) FROM outbox").fetchone()

@@ -178,7 +178,12 @@ class WirePlan:
         return int(self.node_names.size)
 
     def ms(self, a: int = 0, b: int | None = None) -> np.ndarray:
-        """Unix milliseconds of events ``a`` to ``b - 1`` (their UUIDv7 time field; 0 without times)."""
+        """Unix milliseconds of events ``a`` to ``b - 1`` (their UUIDv7 time field; 0 without times).
+
+        Returns
+        -------
+        (b - a,) int64 array
+        """
         b = self.total if b is None else b
         if not self.times.size:
             return np.zeros(b - a, dtype=np.int64)
@@ -186,7 +191,13 @@ class WirePlan:
         return np.where(event_times > 0, np.round(event_times * 1000), 0).astype(np.int64)
 
     def ids(self, a: int = 0, b: int | None = None) -> np.ndarray:
-        """The ids of events ``a`` to ``b - 1`` as an (n, 36) ASCII array."""
+        """The ids of events ``a`` to ``b - 1`` (default: to the end).
+
+        Returns
+        -------
+        (b - a, 36) uint8 array
+            ASCII UUIDv7s, generated from the plan's key (nothing is stored per event).
+        """
         b = self.total if b is None else b
         return _uuid7_many(self.ms(a, b), self._key, a)
 
@@ -198,7 +209,25 @@ class WirePlan:
         """Index of an event id, or None when it is not one of this plan's.
 
         The id's time field narrows the search to the events of that millisecond; only their ids
-        are generated."""
+        are generated.
+
+        Parameters
+        ----------
+        event_id : str
+
+        Returns
+        -------
+        int or None
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from alchemist.graph.io import EdgeList
+        >>> edges = EdgeList(np.array(["a"], dtype=object), np.array(["b"], dtype=object), np.array([1.0e9]), "ab.txt")
+        >>> plan = plan_edge_list(edges, "ab")
+        >>> plan.position(plan.event_id(2)), plan.position("not-an-id")
+        (2, None)
+        """
         if len(event_id) != 36 or not event_id.isascii():
             return None
         try:
