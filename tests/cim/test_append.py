@@ -40,10 +40,11 @@ def test_appends_from_two_writers_form_one_chain(nats_server, tmp_path):
 
 
 def test_append_gives_up_after_its_attempts(conn, monkeypatch):
-    conn.append("h", "graph_created", {"name": "h"})
-    stale = conn.last_event("h")
+    created = conn.append("h", "graph_created", {"name": "h"})
     conn.append("h", "node_added", {"node_id": "x"})
-    monkeypatch.setattr(conn, "last_event", lambda graph_id: stale)  # always the old head
+    # a writer that always sees the version of before "x": the server refuses each of its appends
+    monkeypatch.setattr(conn, "aggregate_sequence", lambda graph_id: created.sequence)
+    monkeypatch.setattr(conn, "last_event", lambda graph_id: created)
     with pytest.raises(ConcurrencyError):
         conn.append("h", "node_added", {"node_id": "y"}, attempts=2)
     assert sorted(conn.graph("h", live=False).nodes["id"].to_list()) == ["x"]

@@ -385,8 +385,7 @@ class Connection:
     def aggregate_sequence(self, graph_id: str) -> int:
         """Stream sequence of the aggregate's last event (0 when it has none): the version a writer
         passes as ``expected_sequence``."""
-        last = self.last_event(graph_id)
-        return 0 if last is None else int(last.sequence or 0)
+        return self.run(self.consumer.last_sequence(graph_id))
 
     def append(self, graph_id: str, event_type: str, payload: dict | None = None, *,
                correlation_id: str | None = None, causation_id: str | None = None, attempts: int = 5) -> Event:
@@ -430,17 +429,23 @@ class Connection:
         from alchemist.events import new_event
 
         attempts = max(1, attempts)
-        for attempt in range(attempts):
+        for _ in range(attempts):
+            # the version first, then the head: a head newer than the version means another writer
+            # appended in between (read again); a poison last message leaves the head older, which
+            # is right (it is not part of the chain) while the version still guards the append
+            version = self.aggregate_sequence(graph_id)
             last = self.last_event(graph_id)
+            if last is not None and int(last.sequence or 0) > version:
+                continue
             event = new_event(event_type, graph_id, payload or {}, correlation_id=correlation_id,
                               causation_id=causation_id, previous_cid=None if last is None else last.cid)
             try:
-                sequence = self.publish(event, expected_sequence=0 if last is None else int(last.sequence or 0))
+                sequence = self.publish(event, expected_sequence=version)
             except ConcurrencyError:
-                if attempt + 1 == attempts:
-                    raise
                 continue
             return msgspec.structs.replace(event, sequence=sequence)
+        raise ConcurrencyError(f"other writers appended to {graph_id!r} first {attempts} times in a row; "
+                               "retry later or with more attempts=")
 
     def flush_outbox(self, timeout: float | None = None, *, progress=False) -> int:
         """Send the outbox's messages in order; returns how many this call sent.
