@@ -235,7 +235,7 @@ def _replay(args) -> int:
         source = read_edge_list(args.source)
     with connect_from_args(args) as connection:
         if args.import_:
-            result = connection.import_graph(source, graph_id=args.graph_id)
+            result = connection.import_graph(source, graph_id=args.graph_id, wait=args.wait)
         else:
             result = connection.replay(source, graph_id=None if isinstance(source, WirePlan) else args.graph_id,
                                        batch=args.batch, progress=not args.json, wait=args.wait, chunk=args.chunk)

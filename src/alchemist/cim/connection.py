@@ -596,12 +596,14 @@ class Connection:
         return replay_edge_list(self, source, graph_id=graph_id, batch=batch, progress=progress, directed=directed,
                                 wait=wait, chunk=chunk or DEFAULT_CHUNK, window_bytes=window_bytes)
 
-    def import_graph(self, source, graph_id: str | None = None, *, directed: bool = True) -> PublishResult:
+    def import_graph(self, source, graph_id: str | None = None, *, directed: bool = True,
+                     wait: float | None = None) -> PublishResult:
         """Import an edge list as one ``graph_imported`` event carrying the CID of an Arrow object
-        (see :func:`alchemist.cim.replay.import_edge_list`): the fastest way in for large files."""
+        (see :func:`alchemist.cim.replay.import_edge_list`): the fastest way in for large files;
+        ``wait`` as in :meth:`publish_many`."""
         from alchemist.cim.replay import import_edge_list
 
-        return import_edge_list(self, source, graph_id=graph_id, directed=directed)
+        return import_edge_list(self, source, graph_id=graph_id, directed=directed, wait=wait)
 
     def last_event(self, graph_id: str) -> Event | None:
         """The most recent event stored for a graph, or None when it has none."""

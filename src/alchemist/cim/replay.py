@@ -116,7 +116,8 @@ def replay_edge_list(connection, source, graph_id: str | None = None, *, batch: 
     return result
 
 
-def import_edge_list(connection, source, graph_id: str | None = None, *, directed: bool = True):
+def import_edge_list(connection, source, graph_id: str | None = None, *, directed: bool = True,
+                     wait: float | None = None):
     """Import an edge list as two events: ``graph_created`` and ``graph_imported``, which carries
     the CID of an Arrow IPC object (:func:`~alchemist.events.wire.edge_list_table`) in the object
     store. A consumer resolves it and applies its rows column-wise; the graph equals that of a
@@ -129,6 +130,8 @@ def import_edge_list(connection, source, graph_id: str | None = None, *, directe
     graph_id : str, optional
         Defaults to the file name without extensions.
     directed : bool
+    wait : float, optional
+        Seconds to wait for an absent server before the two events go to the outbox.
 
     Returns
     -------
@@ -160,7 +163,7 @@ def import_edge_list(connection, source, graph_id: str | None = None, *, directe
     imported = new_event("graph_imported", graph_id, {"object_cid": object_cid, "format": "arrow",
                                                       "nodes": plan.node_count, "edges": len(edges)},
                          previous_cid=first.cid)
-    result = connection.publish_many([first, imported], batch=1)
+    result = connection.publish_many([first, imported], batch=1, wait=wait)
     events = 1 + plan.node_count + len(edges)
     stored = not result.queued
     return PublishResult(published=events if stored and result.published else 0,
