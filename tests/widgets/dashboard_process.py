@@ -51,7 +51,7 @@ class Dashboard:
         self._queue: queue.Queue = queue.Queue()
         self.proc = subprocess.Popen([sys.executable, "-m", "alchemist.cli", "dashboard", "--no-browser", "--port",
                                       str(self.port), *args], cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+                                     stderr=subprocess.STDOUT, text=True, start_new_session=True)
         threading.Thread(target=self._read, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.port}/"
         try:
@@ -91,8 +91,13 @@ class Dashboard:
 
         threading.Thread(target=get, daemon=True).start()
 
-    def stop(self, signum: int = signal.SIGTERM, timeout: float = 90) -> int:
-        self.proc.send_signal(signum)
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 90, *, group: bool = False) -> int:
+        """Send ``signum`` to the command (``group``: to its whole process group, as a terminal's
+        Ctrl-C does) and wait for its exit status."""
+        if group:
+            os.killpg(self.proc.pid, signum)  # the command leads its own group (start_new_session)
+        else:
+            self.proc.send_signal(signum)
         return self.proc.wait(timeout)
 
     def kill(self) -> None:

@@ -14,8 +14,9 @@ from tests.widgets.dashboard_process import Dashboard, kind, listening_ports, po
 
 @pytest.mark.integration
 @pytest.mark.slow
-@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 0), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_stops_voila_its_kernels_and_the_embedded_server(tmp_path, signum, status):
+@pytest.mark.parametrize("signum, group, status", [(signal.SIGTERM, False, 0), (signal.SIGINT, True, 130)],
+                         ids=["SIGTERM to the command", "Ctrl-C (SIGINT to its process group)"])
+def test_a_signal_stops_voila_its_kernels_and_the_embedded_server(tmp_path, signum, group, status):
     dashboard = Dashboard(tmp_path, "--rate", "200", "--limit", "3000")
     try:
         dashboard.open_page_in_background()  # Voilà starts a kernel for the page
@@ -24,7 +25,7 @@ def test_a_signal_stops_voila_its_kernels_and_the_embedded_server(tmp_path, sign
         ports = listening_ports(procs)  # Voilà's, the nats-server's, the kernel's ZMQ ports once it has them
         assert dashboard.port in ports
         assert listening_ports([p for p in procs if kind(p) == "nats-server"])
-        assert dashboard.stop(signum) == status
+        assert dashboard.stop(signum, group=group) == status
         gone, alive = psutil.wait_procs(procs, timeout=15)
         assert not alive, f"still running after {signum!r}: {[(p.pid, kinds[p.pid]) for p in alive]}"
         assert sorted(kinds.values()).count("kernel") >= 1

@@ -60,7 +60,7 @@ def serve_dashboard(*, port: int = 8866, open_browser: bool = True, connect_kwar
     grace : float
         Seconds Voilà gets to shut its kernels down before what is left is killed.
     announce : callable
-        Called with the line that gives the URL.
+        Called with the line that gives the URL, once Voilà listens on it.
 
     Returns
     -------
@@ -116,9 +116,12 @@ def serve_dashboard(*, port: int = 8866, open_browser: bool = True, connect_kwar
             command.append("--no-browser")
         if stop["signal"] is None:
             voila = spawn(command, cwd=str(notebook.parent), env=env, start_new_session=True)
-            announce(f"alchemist dashboard: http://127.0.0.1:{port}/ (CIM {_where(connection)}; "
-                     f"Ctrl-C stops it)")
+        announced = False
         while stop["signal"] is None and voila is not None and voila.poll() is None:
+            if not announced and _listening(port):  # Voilà listens: the URL answers from now on
+                announce(f"alchemist dashboard: http://127.0.0.1:{port}/ (CIM {_where(connection)}; "
+                         f"Ctrl-C stops it)")
+                announced = True
             time.sleep(0.2)
     finally:
         _stop_voila(voila, grace, psutil)
@@ -212,6 +215,16 @@ def _port_free(port: int) -> bool:
             s.bind(("127.0.0.1", int(port)))
         except OSError:
             return False
+    return True
+
+
+def _listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port`` (a connect, never a bind, which
+    could take the port from under Voilà)."""
+    try:
+        socket.create_connection(("127.0.0.1", int(port)), timeout=0.5).close()
+    except OSError:
+        return False
     return True
 
 
