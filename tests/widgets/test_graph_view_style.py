@@ -192,3 +192,19 @@ def test_static_view_shows_the_colour_bar():
     html = view.static_html()
     assert "linear-gradient(to right, " + ", ".join(RAMP) in html and ">total_degree<" in html
     view.close()
+
+
+def test_static_picture_writes_the_labels(decode):
+    g, pos = _star()
+    with_labels = GraphView(g, pos, width=200, height=200, threaded=False, labels=5)
+    without = GraphView(g, pos, width=200, height=200, threaded=False, labels=0)
+    a, b = decode(with_labels.static_png()), decode(without.static_png())
+    differ = np.argwhere((a != b).any(axis=2))
+    # the text starts 6 px right of each labelled node (the hub at the centre among them)
+    hub = with_labels._viewport().to_pixels(pos[[0]])[0]
+    near_hub = differ[(np.abs(differ[:, 0] - hub[1]) < 10) & (differ[:, 1] > hub[0]) & (differ[:, 1] < hub[0] + 40)]
+    assert len(near_hub) > 10
+    text = a[differ[:, 0], differ[:, 1]].astype(int)
+    assert ((text.min(axis=1) > 200) & (text.max(axis=1) == text.min(axis=1))).any()  # white (anti-aliased) text
+    with_labels.close()
+    without.close()

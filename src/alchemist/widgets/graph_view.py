@@ -510,14 +510,23 @@ class GraphView(AlchemistWidget):
         super().close()
 
     def static_png(self) -> bytes:
-        """A PNG of the whole current viewport with every edge (no level of detail), for reports.
+        """A PNG of the whole current viewport with every edge (no level of detail) and the labels of
+        the largest nodes, for reports.
 
         Returns
         -------
         bytes
         """
-        return raster.encode_image(self._draw(raster.Viewport(self.x_range, self.y_range, self.width, self.height),
-                                               limit=None)[0])
+        from PIL import Image, ImageDraw
+
+        image, info = self._draw(raster.Viewport(self.x_range, self.y_range, self.width, self.height), limit=None)
+        picture = Image.fromarray(image)
+        draw = ImageDraw.Draw(picture)
+        view = self._viewport()
+        for item in info["labels"]:
+            x, y = view.to_pixels(np.array([[item["x"], item["y"]]]))[0]
+            draw.text((x + 6, y), item["text"], fill=(255, 255, 255), anchor="lm", stroke_width=2, stroke_fill=(0, 0, 0))
+        return raster.encode_image(np.asarray(picture))
 
     def static_html(self) -> str:
         """HTML shown where no widget manager runs (nbconvert, papermill reports).
