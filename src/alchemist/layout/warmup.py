@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import time
 
+from alchemist.graph import Graph
+from alchemist.layout.force_atlas import forceatlas2
+
 __all__ = ["warmup"]
 
 
@@ -34,9 +37,6 @@ def warmup() -> float:
     >>> seconds >= 0
     True
     """
-    from alchemist.graph import Graph
-    from alchemist.layout.force_atlas import forceatlas2
-
     start = time.perf_counter()
     forceatlas2(Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a")]), iterations=2, seed=0, backend="cpu")
     return time.perf_counter() - start
