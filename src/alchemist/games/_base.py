@@ -98,12 +98,39 @@ class NormalFormGame:
     # ------------------------------------------------------------------ views
     @property
     def nums_actions(self) -> tuple:
-        """Number of actions of each player (QuantEcon's name for :attr:`shape`)."""
+        """Number of actions of each player (QuantEcon's name for :attr:`shape`).
+
+        Returns
+        -------
+        tuple of int
+
+        Raises
+        ------
+        None
+        """
         return self.shape
 
     @property
     def exact_payoffs(self) -> tuple:
-        """The payoffs as object arrays of :class:`fractions.Fraction` (exact rationals)."""
+        """The payoffs as object arrays of :class:`fractions.Fraction` (exact rationals).
+
+        From the file for a game read by :func:`~alchemist.games.read_nfg`, else converted exactly
+        from the float64 payoffs (``Fraction(float)``), once.
+
+        Returns
+        -------
+        tuple of ndarray
+            One object array of shape :attr:`shape` per player.
+
+        Raises
+        ------
+        None
+
+        Examples
+        --------
+        >>> NormalFormGame([[0.5, 0], [0, 1]], [[1, 0], [0, 1]]).exact_payoffs[0][0, 0]
+        Fraction(1, 2)
+        """
         if self._exact is None:
             conv = np.vectorize(Fraction, otypes=[object])
             self._exact = tuple(conv(a) for a in self.payoffs)
@@ -111,14 +138,58 @@ class NormalFormGame:
 
     @property
     def is_two_player(self) -> bool:
+        """Whether the game has exactly two players (the bimatrix algorithms need it).
+
+        Returns
+        -------
+        bool
+
+        Raises
+        ------
+        None
+        """
         return self.n_players == 2
 
     def is_zero_sum(self, tol: float = 0.0) -> bool:
-        """True when the payoffs of all players sum to zero at every profile (within ``tol``)."""
+        """True when the payoffs of all players sum to zero at every profile (within ``tol``).
+
+        Parameters
+        ----------
+        tol : float
+            Absolute tolerance.
+
+        Returns
+        -------
+        bool
+
+        Raises
+        ------
+        None
+
+        Examples
+        --------
+        >>> NormalFormGame([[1, -1], [-1, 1]], [[-1, 1], [1, -1]]).is_zero_sum()
+        True
+        """
         return bool(np.all(np.abs(np.sum(self.payoffs, axis=0)) <= tol))
 
     def payoff_profile_array(self) -> np.ndarray:
-        """All payoff vectors, shape ``(prod(shape), n_players)`` float64, in C order of profiles."""
+        """All payoff vectors in C order of profiles (the last player's action varies fastest).
+
+        Returns
+        -------
+        (prod(shape), n_players) float64
+
+        Raises
+        ------
+        None
+
+        Examples
+        --------
+        >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+        >>> bos.payoff_profile_array().tolist()
+        [[3.0, 2.0], [0.0, 0.0], [0.0, 0.0], [2.0, 3.0]]
+        """
         return np.stack([a.reshape(-1) for a in self.payoffs], axis=1)
 
     def __getitem__(self, profile) -> np.ndarray:
@@ -170,34 +241,177 @@ class NormalFormGame:
     # The methods below are the one upward reference of the package: the algorithms sit above this
     # module (they take a NormalFormGame), so each method imports its algorithm when called.
     def is_nash(self, profile, tol: float = DEFAULT_TOL, exact: bool = False) -> bool:
-        """Shorthand for :func:`~alchemist.games.normal_form.is_nash` ``(self, profile, ...)``."""
+        """Shorthand for :func:`~alchemist.games.normal_form.is_nash` ``(self, profile, ...)``.
+
+        Parameters
+        ----------
+        profile : sequence of array_like
+            One mixed strategy per player.
+        tol : float
+            Tolerance, scaled by the payoff range.
+        exact : bool
+            Check in exact rational arithmetic.
+
+        Returns
+        -------
+        bool
+
+        Raises
+        ------
+        InvalidGameError
+            The profile does not have one probability vector of the right length per player.
+
+        Examples
+        --------
+        >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+        >>> bos.is_nash([[0.6, 0.4], [0.4, 0.6]])
+        True
+        """
         from alchemist.games.normal_form import is_nash
 
         return is_nash(self, profile, tol=tol, exact=exact)
 
     def pure_nash(self, **kwargs):
+        """Shorthand for :func:`~alchemist.games.pure.pure_nash` ``(self, **kwargs)``.
+
+        Parameters
+        ----------
+        **kwargs
+            The keyword arguments of :func:`~alchemist.games.pure.pure_nash`.
+
+        Returns
+        -------
+        (k, n_players) int64 array, or a list of profiles
+            As :func:`~alchemist.games.pure.pure_nash` (action indices; mixed with ``mixed=True``).
+
+        Raises
+        ------
+        InvalidGameError
+            As :func:`~alchemist.games.pure.pure_nash` (e.g. a game with the wrong number of players).
+
+        Examples
+        --------
+        >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+        >>> bos.pure_nash().tolist()
+        [[0, 0], [1, 1]]
+        """
         from alchemist.games.pure import pure_nash
 
         return pure_nash(self, **kwargs)
 
     def support_enumeration(self, **kwargs):
+        """Shorthand for :func:`~alchemist.games.support_enumeration.support_enumeration` ``(self, **kwargs)``.
+
+        Parameters
+        ----------
+        **kwargs
+            The keyword arguments of :func:`~alchemist.games.support_enumeration.support_enumeration`.
+
+        Returns
+        -------
+        list of tuples
+            As :func:`~alchemist.games.support_enumeration.support_enumeration`.
+
+        Raises
+        ------
+        InvalidGameError
+            As :func:`~alchemist.games.support_enumeration.support_enumeration` (e.g. a game with the wrong number of players).
+
+        Examples
+        --------
+        >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+        >>> len(bos.support_enumeration())
+        3
+        """
         from alchemist.games.support_enumeration import support_enumeration
 
         return support_enumeration(self, **kwargs)
 
     def vertex_enumeration(self, **kwargs):
+        """Shorthand for :func:`~alchemist.games.vertex_enumeration.vertex_enumeration` ``(self, **kwargs)``.
+
+        Parameters
+        ----------
+        **kwargs
+            The keyword arguments of :func:`~alchemist.games.vertex_enumeration.vertex_enumeration`.
+
+        Returns
+        -------
+        list of tuples
+            As :func:`~alchemist.games.vertex_enumeration.vertex_enumeration`.
+
+        Raises
+        ------
+        InvalidGameError
+            As :func:`~alchemist.games.vertex_enumeration.vertex_enumeration` (e.g. a game with the wrong number of players).
+
+        Examples
+        --------
+        >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+        >>> [x.round(2).tolist() for x, _ in bos.vertex_enumeration()]
+        [[1.0, 0.0], [0.6, 0.4], [0.0, 1.0]]
+        """
         from alchemist.games.vertex_enumeration import vertex_enumeration
 
         return vertex_enumeration(self, **kwargs)
 
     def lemke_howson(self, label: int = 0, **kwargs):
+        """Shorthand for :func:`~alchemist.games.lemke_howson.lemke_howson` ``(self, label, ...)``.
+
+        Parameters
+        ----------
+        label : int
+            The dropped label, in ``0 … m + n - 1``.
+        **kwargs
+            The other keyword arguments of :func:`~alchemist.games.lemke_howson.lemke_howson`.
+
+        Returns
+        -------
+        (x, y)
+            One equilibrium, ``(m,)`` and ``(n,)`` float64.
+
+        Raises
+        ------
+        InvalidGameError
+            Not a two-player game, or a label out of range.
+        NoEquilibriumFoundError
+            The path does not finish within ``max_iter`` pivots.
+
+        Examples
+        --------
+        >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+        >>> [s.tolist() for s in bos.lemke_howson(label=0)]
+        [[1.0, 0.0], [1.0, 0.0]]
+        """
         from alchemist.games.lemke_howson import lemke_howson
 
         return lemke_howson(self, label=label, **kwargs)
 
 
 def as_game(game, n_players: int | None = None) -> NormalFormGame:
-    """Accept a :class:`NormalFormGame` (or the arguments of one) and check the player count."""
+    """Accept a :class:`NormalFormGame` (or the arguments of one) and check the player count.
+
+    Parameters
+    ----------
+    game : NormalFormGame, tuple of payoff arrays, or one payoff array
+    n_players : int, optional
+        The number of players the caller needs.
+
+    Returns
+    -------
+    NormalFormGame
+
+    Raises
+    ------
+    InvalidGameError
+        Invalid payoffs, or a player count other than ``n_players`` (the message names the
+        n-player algorithms).
+
+    Examples
+    --------
+    >>> as_game(([[3, 0], [0, 2]], [[2, 0], [0, 3]]), 2)
+    <NormalFormGame: 2 players, 2×2 actions>
+    """
     if not isinstance(game, NormalFormGame):
         if isinstance(game, tuple):
             game = NormalFormGame(*game)
@@ -212,7 +426,26 @@ def as_game(game, n_players: int | None = None) -> NormalFormGame:
 
 
 def payoff_range(game: NormalFormGame) -> float:
-    """Largest ``max - min`` of a player's payoffs (cached: the payoff arrays are read-only)."""
+    """Largest ``max - min`` of a player's payoffs (cached: the payoff arrays are read-only).
+
+    Parameters
+    ----------
+    game : NormalFormGame
+
+    Returns
+    -------
+    float
+        In payoff units; the algorithms scale their tolerances by it.
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    >>> payoff_range(NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]]))
+    3.0
+    """
     cached = game.__dict__.get("_payoff_range")
     if cached is None:
         cached = game.__dict__["_payoff_range"] = float(max(np.ptp(a) for a in game.payoffs))

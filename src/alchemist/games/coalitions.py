@@ -48,6 +48,18 @@ class HedonicGame:
     node_ids : sequence of str, optional
 
     Use :func:`hedonic_game` to build one from a graph.
+
+    Raises
+    ------
+    InvalidGameError
+        Arrays of different lengths, endpoints outside ``0 … n-1``, non-finite weights, or a
+        wrong number of ``node_ids``.
+
+    Examples
+    --------
+    >>> game = HedonicGame([0, 1], [1, 0], [2.0, 2.0], 3)
+    >>> game
+    <HedonicGame: 3 nodes, 2 preference edges>
     """
 
     def __init__(self, src, dst, weight, n: int, node_ids=None):
@@ -68,14 +80,62 @@ class HedonicGame:
             raise InvalidGameError(f"{len(self.node_ids)} node ids for {self.n} nodes")
 
     def utilities(self, labels) -> np.ndarray:
-        """``u_i`` of each node in its own coalition, shape ``(n,)`` float64."""
+        """``u_i`` of each node in its own coalition: the sum of its weights towards the other members.
+
+        Parameters
+        ----------
+        labels : (n,) array_like of int
+            Coalition of each node.
+
+        Returns
+        -------
+        (n,) float64
+
+        Raises
+        ------
+        InvalidGameError
+            ``labels`` is not ``n`` non-negative integers.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> G = nx.Graph()
+        >>> G.add_weighted_edges_from([("a", "b", 2.0), ("b", "c", -1.0), ("c", "d", 2.0)])
+        >>> game = hedonic_game(G)
+        >>> game.utilities([0, 0, 1, 1]), game.utilities([0, 0, 0, 0])
+        (array([2., 2., 2., 2.]), array([2., 1., 1., 2.]))
+        """
         labels = _check_labels(labels, self.n)
         same = labels[self.src] == labels[self.dst]
         return np.bincount(self.src[same], self.weight[same], minlength=self.n)
 
     def value_towards(self, labels) -> dict:
         """``{(i, c): sum of w_ij over j in coalition c}`` for every node ``i`` and coalition ``c``
-        it has an edge into (the values a node would get by joining ``c``)."""
+        it has an edge into (the values a node would get by joining ``c``).
+
+        Parameters
+        ----------
+        labels : (n,) array_like of int
+            Coalition of each node.
+
+        Returns
+        -------
+        dict of (int, int) -> float
+
+        Raises
+        ------
+        InvalidGameError
+            ``labels`` is not ``n`` non-negative integers.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> G = nx.Graph()
+        >>> G.add_weighted_edges_from([("a", "b", 2.0), ("b", "c", -1.0), ("c", "d", 2.0)])
+        >>> game = hedonic_game(G)
+        >>> game.value_towards([0, 0, 1, 1])[(1, 1)]   # b's value for joining {c, d}
+        -1.0
+        """
         labels = _check_labels(labels, self.n)
         keys = self.src * (labels.max() + 1) + labels[self.dst]
         uniq, inv = np.unique(keys, return_inverse=True)
@@ -97,6 +157,24 @@ def hedonic_game(graph, weight: str = "weight") -> HedonicGame:
         networkx edges count both ways; missing weights are 1.
     weight : str
         Edge attribute holding the weight (networkx).
+
+    Returns
+    -------
+    HedonicGame
+
+    Raises
+    ------
+    InvalidGameError
+        ``graph`` is neither kind, or its weights are not finite.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.Graph()
+    >>> G.add_weighted_edges_from([("a", "b", 2.0), ("b", "c", -1.0), ("c", "d", 2.0)])
+    >>> game = hedonic_game(G)
+    >>> game, game.node_ids
+    (<HedonicGame: 4 nodes, 6 preference edges>, ['a', 'b', 'c', 'd'])
     """
     if hasattr(graph, "edge_index") and hasattr(graph, "number_of_nodes"):
         src, dst, w = graph.edge_index()
@@ -147,6 +225,25 @@ def merge_and_split(game: HedonicGame, labels=None, max_rounds: int = 1000, max_
     -------
     ndarray, shape ``(n,)``, int64 — coalition labels ``0 .. c-1`` (relabelled in order of first
     appearance).
+
+    Raises
+    ------
+    InvalidGameError
+        ``labels`` is not ``n`` non-negative integers.
+
+    References
+    ----------
+    Apt, K. R. & Witzel, A. (2009). "A generic approach to coalition formation", Int. Game Theory
+    Rev. 11(3) (merge and split under the Pareto order).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.Graph()
+    >>> G.add_weighted_edges_from([("a", "b", 2.0), ("b", "c", -1.0), ("c", "d", 2.0)])
+    >>> game = hedonic_game(G)
+    >>> merge_and_split(game)   # the negative edge b–c separates {a, b} from {c, d}
+    array([0, 0, 1, 1])
     """
     labels = np.arange(game.n) if labels is None else _check_labels(labels, game.n).copy()
     W = _dense_or_dict(game)
@@ -187,7 +284,32 @@ def merge_and_split(game: HedonicGame, labels=None, max_rounds: int = 1000, max_
 
 def is_nash_stable(game: HedonicGame, labels) -> bool:
     """No node prefers to move to another existing coalition or to be alone (Bogomolnaia &
-    Jackson 2002, Def. 4)."""
+    Jackson 2002, "The stability of hedonic coalition structures", Games Econ. Behav. 38, Def. 4).
+
+    Parameters
+    ----------
+    game : HedonicGame
+    labels : (n,) array_like of int
+        Coalition of each node.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    InvalidGameError
+        ``labels`` is not ``n`` non-negative integers.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.Graph()
+    >>> G.add_weighted_edges_from([("a", "b", 2.0), ("b", "c", -1.0), ("c", "d", 2.0)])
+    >>> game = hedonic_game(G)
+    >>> is_nash_stable(game, [0, 0, 1, 1]), is_nash_stable(game, [0, 1, 2, 3])
+    (True, False)
+    """
     labels = _check_labels(labels, game.n)
     u = game.utilities(labels)
     if np.any(u < 0):
@@ -200,7 +322,32 @@ def is_nash_stable(game: HedonicGame, labels) -> bool:
 
 def is_individually_stable(game: HedonicGame, labels) -> bool:
     """No node prefers another coalition (or being alone) whose members all weakly accept it
-    (Bogomolnaia & Jackson 2002, Def. 5)."""
+    (Bogomolnaia & Jackson 2002, Def. 5). Nash stability implies it.
+
+    Parameters
+    ----------
+    game : HedonicGame
+    labels : (n,) array_like of int
+        Coalition of each node.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    InvalidGameError
+        ``labels`` is not ``n`` non-negative integers.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.Graph()
+    >>> G.add_weighted_edges_from([("a", "b", 2.0), ("b", "c", -1.0), ("c", "d", 2.0)])
+    >>> game = hedonic_game(G)
+    >>> is_individually_stable(game, [0, 0, 1, 1]), is_individually_stable(game, [0, 1, 2, 3])
+    (True, False)
+    """
     labels = _check_labels(labels, game.n)
     u = game.utilities(labels)
     if np.any(u < 0):
@@ -218,10 +365,31 @@ def is_core_stable(game: HedonicGame, labels, max_nodes: int = 20) -> bool:
     """No coalition ``S`` whose members all strictly prefer ``S`` to their own coalition
     (Bogomolnaia & Jackson 2002, Def. 2), by enumerating all ``2**n - 1`` coalitions.
 
+    Parameters
+    ----------
+    game : HedonicGame
+    labels : (n,) array_like of int
+        Coalition of each node.
+    max_nodes : int
+        Largest game to check.
+
+    Returns
+    -------
+    bool
+
     Raises
     ------
     InvalidGameError
         If the game has more than ``max_nodes`` nodes (the check is exponential).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.Graph()
+    >>> G.add_weighted_edges_from([("a", "b", 2.0), ("b", "c", -1.0), ("c", "d", 2.0)])
+    >>> game = hedonic_game(G)
+    >>> is_core_stable(game, [0, 0, 1, 1]), is_core_stable(game, [0, 1, 2, 3])
+    (True, False)
     """
     labels = _check_labels(labels, game.n)
     n = game.n
@@ -254,6 +422,16 @@ def coalition_attraction(coalitions, n_nodes: int, strength: float = 1.0):
     Returns
     -------
     alchemist.layout.forces.GroupAttraction
+
+    Raises
+    ------
+    InvalidGameError
+        Labels of the wrong shape, a row outside ``0 … n_nodes-1``, or a row in two coalitions.
+
+    Examples
+    --------
+    >>> coalition_attraction([[0, 1], [2, 3]], 5).__class__.__name__
+    'GroupAttraction'
     """
     from alchemist.layout.forces import GroupAttraction
 
@@ -271,6 +449,16 @@ def competition_repulsion(pairs, strength: float = 1.0):
     Returns
     -------
     alchemist.layout.forces.PairRepulsion
+
+    Raises
+    ------
+    ValueError
+        ``pairs`` cannot be reshaped to ``(k, 2)`` (NumPy's message).
+
+    Examples
+    --------
+    >>> competition_repulsion([[0, 2]]).__class__.__name__
+    'PairRepulsion'
     """
     from alchemist.layout.forces import PairRepulsion
 
@@ -298,6 +486,16 @@ def coalition_events(graph_id: str, coalitions, values=None, strategies=None, ut
         Each ``{"event_type", "aggregate_type": "graph", "aggregate_id", "payload"}``; payloads
         ``{"coalition_id", "members", "value"}``, ``{"node_id", "strategy"}``,
         ``{"node_id", "utility"}``. Wrap them in envelopes with :mod:`alchemist.events`.
+
+    Raises
+    ------
+    InvalidGameError
+        ``graph_id`` is not a non-empty string.
+
+    Examples
+    --------
+    >>> [e["payload"] for e in coalition_events("g", [["a", "b"]], values=[3.0], strategies={"a": "cooperate"})]
+    [{'coalition_id': 'c0', 'members': ['a', 'b'], 'value': 3.0}, {'node_id': 'a', 'strategy': 'cooperate'}]
     """
     if not isinstance(graph_id, str) or not graph_id:
         raise InvalidGameError(f"graph_id must be a non-empty string; got {graph_id!r}")

@@ -121,11 +121,46 @@ class CoalitionalGame:
 
     @property
     def grand_coalition(self) -> int:
-        """Bitmask of the grand coalition, ``2**n - 1``."""
+        """Bitmask of the grand coalition, ``2**n - 1``.
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        None
+
+        Examples
+        --------
+        >>> CoalitionalGame(3, lambda S: float(len(S) >= 2)).grand_coalition
+        7
+        """
         return (1 << self.n) - 1
 
     def worth(self, members) -> float:
-        """``v(S)`` for an iterable of player indices."""
+        """``v(S)`` for an iterable of player indices.
+
+        Parameters
+        ----------
+        members : iterable of int
+            Player indices in ``0 … n-1`` (order and repeats do not matter).
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        InvalidGameError
+            An index is not a player of the game.
+
+        Examples
+        --------
+        >>> glove = CoalitionalGame(3, lambda S: float(0 in S and len(S) >= 2))
+        >>> glove.worth([0, 2]), glove.worth([1, 2])
+        (1.0, 0.0)
+        """
         S = 0
         for i in members:
             if not 0 <= int(i) < self.n:
@@ -157,6 +192,11 @@ def weighted_voting_game(weights, quota) -> CoalitionalGame:
     quota : float
         Positive quota.
 
+    Returns
+    -------
+    CoalitionalGame
+        A simple game (worths 0 or 1).
+
     Raises
     ------
     InvalidGameError
@@ -179,7 +219,30 @@ def weighted_voting_game(weights, quota) -> CoalitionalGame:
 
 
 class ShapleyEstimate(NamedTuple):
-    """Monte Carlo Shapley value: estimate, standard error and a confidence interval per player."""
+    """Monte Carlo Shapley value: estimate, standard error and a confidence interval per player.
+
+    What :func:`shapley_value` returns with ``method="monte_carlo"``.
+
+    Parameters
+    ----------
+    value : (n,) float64
+        Mean marginal contribution of each player over the sampled permutations.
+    stderr : (n,) float64
+        Standard error of each mean.
+    ci_low, ci_high : (n,) float64
+        Normal-approximation confidence interval at ``confidence``.
+    n_samples : int
+        Number of permutations sampled.
+    confidence : float
+        Level of the interval, in (0, 1).
+
+    Examples
+    --------
+    >>> majority = CoalitionalGame(3, lambda S: float(len(S) >= 2))
+    >>> est = shapley_value(majority, method="monte_carlo", n_samples=2000, seed=0)
+    >>> est.n_samples, bool(abs(est.value - 1 / 3).max() < 4 * est.stderr.max())
+    (2000, True)
+    """
 
     value: np.ndarray
     stderr: np.ndarray
@@ -254,6 +317,7 @@ def banzhaf_index(game: CoalitionalGame, normalized: bool = True, backend: str =
 
     Parameters
     ----------
+    game : CoalitionalGame
     normalized : bool
         Divide by the sum over players (the normalized Banzhaf index of voting power), as usual
         for simple games; else return the raw Banzhaf value.
@@ -261,6 +325,24 @@ def banzhaf_index(game: CoalitionalGame, normalized: bool = True, backend: str =
     Returns
     -------
     ndarray, shape ``(n,)``, float64
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a :class:`CoalitionalGame`, or ``normalized`` when every marginal
+        contribution is 0.
+
+    References
+    ----------
+    Banzhaf, J. F. (1965). "Weighted voting doesn't work: a mathematical analysis", Rutgers Law
+    Review 19; Penrose (1946).
+
+    Examples
+    --------
+    >>> banzhaf_index(weighted_voting_game([50, 49, 1], 51))
+    array([0.6, 0.2, 0.2])
+    >>> banzhaf_index(weighted_voting_game([50, 49, 1], 51), normalized=False)
+    array([0.75, 0.25, 0.25])
     """
     _check_game(game)
     n = game.n
@@ -280,8 +362,35 @@ def banzhaf_index(game: CoalitionalGame, normalized: bool = True, backend: str =
 
 
 def in_core(game: CoalitionalGame, x, tol: float = 1e-9) -> bool:
-    """Whether the payoff vector ``x`` (shape ``(n,)``) is in the core: efficient
-    (``x(N) = v(N)``) and coalitionally rational (``x(S) >= v(S)`` for every ``S``), within ``tol``."""
+    """Whether the payoff vector ``x`` is in the core: efficient (``x(N) = v(N)``) and
+    coalitionally rational (``x(S) >= v(S)`` for every ``S``), within ``tol`` (Gillies 1959;
+    Maschler, Solan & Zamir 2013, §17.1).
+
+    Parameters
+    ----------
+    game : CoalitionalGame
+    x : (n,) array_like
+        Payoff of each player.
+    tol : float
+        Absolute tolerance on each constraint.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a :class:`CoalitionalGame`, or ``x`` does not have shape ``(n,)``.
+
+    Examples
+    --------
+    The glove game's core is the single point where the left-glove owner takes everything:
+
+    >>> glove = CoalitionalGame(3, lambda S: float(0 in S and len(S) >= 2))
+    >>> in_core(glove, [1, 0, 0]), in_core(glove, [0.5, 0.25, 0.25])
+    (True, False)
+    """
     _check_game(game)
     x = np.asarray(x, dtype=np.float64)
     if x.shape != (game.n,):
@@ -292,12 +401,32 @@ def in_core(game: CoalitionalGame, x, tol: float = 1e-9) -> bool:
 
 def least_core(game: CoalitionalGame):
     """The least core: minimize ``eps`` subject to ``x(S) >= v(S) - eps`` for every proper
-    non-empty ``S`` and ``x(N) = v(N)`` (one LP, HiGHS).
+    non-empty ``S`` and ``x(N) = v(N)`` (one LP, HiGHS; Maschler, Peleg & Shapley 1979).
+
+    Parameters
+    ----------
+    game : CoalitionalGame
 
     Returns
     -------
-    (x, eps) : (ndarray of shape ``(n,)``, float)
-        A point of the least core and its value ``eps`` (``eps <= 0`` iff the core is non-empty).
+    (x, eps) : ((n,) float64, float)
+        A payoff vector of the least core and the least ``eps``; the core is empty iff ``eps > 0``.
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a :class:`CoalitionalGame`.
+    NoEquilibriumFoundError
+        The LP solver fails.
+
+    Examples
+    --------
+    Three-player majority game (any two players win 1): the core is empty.
+
+    >>> majority = CoalitionalGame(3, lambda S: float(len(S) >= 2))
+    >>> x, eps = least_core(majority)
+    >>> x.round(4), round(eps, 4)
+    (array([0.3333, 0.3333, 0.3333]), 0.3333)
     """
     _check_game(game)
     x, eps = _least_core_lp(game)
@@ -306,7 +435,30 @@ def least_core(game: CoalitionalGame):
 
 def core_is_empty(game: CoalitionalGame, tol: float = 1e-9) -> bool:
     """True when no efficient payoff vector gives every coalition at least its worth
-    (Bondareva–Shapley; decided by the least-core LP: empty iff its value is positive)."""
+    (Bondareva 1963, Shapley 1967; decided by the least-core LP: empty iff its value is positive).
+
+    Parameters
+    ----------
+    game : CoalitionalGame
+    tol : float
+        Relative tolerance on the least-core value (scaled by ``max |v|``).
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a :class:`CoalitionalGame`.
+
+    Examples
+    --------
+    >>> core_is_empty(CoalitionalGame(3, lambda S: float(len(S) >= 2)))
+    True
+    >>> core_is_empty(weighted_voting_game([50, 49, 1], 51))   # player 0 is a veto player
+    False
+    """
     _check_game(game)
     if game.n == 1:
         return False
@@ -324,6 +476,12 @@ def nucleolus(game: CoalitionalGame, tol: float = 1e-9) -> np.ndarray:
     LP per tight coalition) is fixed at that excess. Stops when the fixed coalitions determine
     ``x`` (their indicator vectors span ``R^n``).
 
+    Parameters
+    ----------
+    game : CoalitionalGame
+    tol : float
+        Absolute tolerance of the imputation-set check.
+
     Returns
     -------
     ndarray, shape ``(n,)``, float64
@@ -332,6 +490,19 @@ def nucleolus(game: CoalitionalGame, tol: float = 1e-9) -> np.ndarray:
     ------
     EmptyCoreError
         If the imputation set is empty (``sum_i v({i}) > v(N)``).
+    InvalidGameError
+        ``game`` is not a :class:`CoalitionalGame`.
+    NoEquilibriumFoundError
+        An LP of the sequence fails (HiGHS's message).
+
+    Examples
+    --------
+    ``v(01) = 60, v(02) = 80, v(12) = 100, v(N) = 120``: the core is the single point
+    ``(20, 40, 60)``, which is then the nucleolus.
+
+    >>> game = CoalitionalGame(3, {(0, 1): 60, (0, 2): 80, (1, 2): 100, (0, 1, 2): 120})
+    >>> nucleolus(game).round(6)
+    array([20., 40., 60.])
     """
     _check_game(game)
     n = game.n
@@ -385,7 +556,30 @@ def nucleolus(game: CoalitionalGame, tol: float = 1e-9) -> np.ndarray:
 
 
 def is_superadditive(game: CoalitionalGame, tol: float = 1e-12) -> bool:
-    """``v(S ∪ T) >= v(S) + v(T)`` for all disjoint ``S, T`` (checks all ``3**n`` pairs)."""
+    """``v(S ∪ T) >= v(S) + v(T)`` for all disjoint ``S, T`` (checks all ``3**n`` pairs).
+
+    Parameters
+    ----------
+    game : CoalitionalGame
+    tol : float
+        Absolute tolerance.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a :class:`CoalitionalGame`.
+
+    Examples
+    --------
+    >>> is_superadditive(CoalitionalGame(3, lambda S: float(len(S) >= 2)))
+    True
+    >>> is_superadditive(CoalitionalGame(2, [0, 1, 1, 1]))
+    False
+    """
     _check_game(game)
     return bool(_superadditive_kernel(game.v, game.n, tol))
 
@@ -393,7 +587,31 @@ def is_superadditive(game: CoalitionalGame, tol: float = 1e-12) -> bool:
 def is_convex(game: CoalitionalGame, tol: float = 1e-12) -> bool:
     """Supermodularity, ``v(S ∪ T) + v(S ∩ T) >= v(S) + v(T)``, checked by the equivalent local
     condition ``v(S+i+j) - v(S+j) >= v(S+i) - v(S)`` for all ``S`` and ``i, j`` not in ``S``
-    (Shapley 1971). A convex game's core contains its Shapley value."""
+    (Shapley 1971, "Cores of convex games", Int. J. Game Theory 1). A convex game's core
+    contains its Shapley value.
+
+    Parameters
+    ----------
+    game : CoalitionalGame
+    tol : float
+        Absolute tolerance.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a :class:`CoalitionalGame`.
+
+    Examples
+    --------
+    >>> is_convex(CoalitionalGame(3, lambda S: float(len(S) >= 2)))
+    False
+    >>> is_convex(CoalitionalGame(2, [0, 0, 0, 1]))
+    True
+    """
     _check_game(game)
     return bool(_convex_kernel(game.v, game.n, tol))
 

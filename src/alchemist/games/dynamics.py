@@ -44,6 +44,11 @@ def iterated_dominance(game, strict: bool = True, mixed: bool = False, tol: floa
         ``reduced`` the NormalFormGame restricted to the surviving strategies (labels kept) and
         ``surviving`` a tuple of int64 arrays, the original indices of each player's survivors.
 
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a valid game, or ``mixed=True`` with ``strict=False``.
+
     Examples
     --------
     >>> pd = NormalFormGame([[3, 0], [5, 1]], [[3, 5], [0, 1]])
@@ -98,6 +103,28 @@ def replicator_dynamics(game, x0=None, t=None, backend: str = "cpu") -> np.ndarr
     -------
     ndarray
         One population: shape ``(len(t), k)``. Two: shape ``(len(t), m + n)``, ``x`` then ``y``.
+
+    Raises
+    ------
+    InvalidGameError
+        ``t`` not 1-D increasing, a one-population matrix that is not square and finite, or an
+        ``x0`` that is not a probability vector of the right length.
+    NoEquilibriumFoundError
+        The ODE solver fails (its message).
+
+    References
+    ----------
+    Taylor, P. D. & Jonker, L. B. (1978). "Evolutionarily stable strategies and game dynamics",
+    Math. Biosci. 40; Hofbauer & Sigmund (1998), *Evolutionary Games and Population Dynamics*, ch. 7.
+
+    Examples
+    --------
+    Hawk–dove: the population converges to the mixed evolutionarily stable state (1/2, 1/2).
+
+    >>> import numpy as np
+    >>> states = replicator_dynamics([[0, 3], [1, 2]], x0=[0.9, 0.1], t=np.linspace(0, 50, 6))
+    >>> states.shape, states[-1].round(4)
+    ((6, 2), array([0.5, 0.5]))
     """
     t = np.linspace(0, 10, 101) if t is None else np.asarray(t, dtype=np.float64)
     if t.ndim != 1 or len(t) < 1 or np.any(np.diff(t) <= 0):
@@ -150,6 +177,27 @@ def fictitious_play(game, n_iter: int = 1000, initial=None):
         The empirical mixed strategy of each player after ``n_iter`` rounds (float64). In
         two-player zero-sum games these converge to an equilibrium (Robinson 1951), at a rate
         that can be slow.
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a valid game, ``n_iter < 1``, or ``initial`` does not give one valid
+        action per player.
+
+    References
+    ----------
+    Brown, G. W. (1951). "Iterative solution of games by fictitious play", in *Activity Analysis
+    of Production and Allocation*; Robinson, J. (1951), Ann. Math. 54(2).
+
+    Examples
+    --------
+    Matching pennies: the empirical frequencies approach (1/2, 1/2).
+
+    >>> from alchemist.games import NormalFormGame
+    >>> pennies = NormalFormGame([[1, -1], [-1, 1]], [[-1, 1], [1, -1]])
+    >>> x, y = fictitious_play(pennies, n_iter=10_000)
+    >>> bool(abs(x - 0.5).max() < 0.02 and abs(y - 0.5).max() < 0.02)
+    True
     """
     game = as_game(game)
     if n_iter < 1:
@@ -197,6 +245,27 @@ def logit_qre(game, lam, max_step: float = 0.5, tol: float = 1e-10):
     Returns
     -------
     tuple of ndarray, or a list of them when ``lam`` is an array.
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a valid game, or ``lam`` is negative, not finite or not increasing.
+    NoEquilibriumFoundError
+        The branch cannot be followed past some ``lam`` (the message names it).
+
+    References
+    ----------
+    McKelvey, R. D. & Palfrey, T. R. (1995). "Quantal response equilibria for normal form
+    games", Games Econ. Behav. 10(1).
+
+    Examples
+    --------
+    Prisoner's dilemma at ``lam = 5``: both players defect with probability 0.994.
+
+    >>> from alchemist.games import NormalFormGame
+    >>> pd = NormalFormGame([[3, 0], [5, 1]], [[3, 5], [0, 1]])
+    >>> [s.round(3) for s in logit_qre(pd, 5.0)]
+    [array([0.006, 0.994]), array([0.006, 0.994])]
     """
     game = as_game(game)
     lams = np.atleast_1d(np.asarray(lam, dtype=np.float64))

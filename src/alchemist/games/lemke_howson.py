@@ -94,11 +94,36 @@ def lemke_howson(game, label: int = 0, max_iter: int = 1_000_000, tol: float = D
 def lemke_howson_all(game, max_iter: int = 1_000_000, tol: float = DEFAULT_TOL) -> list:
     """The distinct equilibria that Lemke–Howson reaches from each of the ``m + n`` labels.
 
+    Parameters
+    ----------
+    game : NormalFormGame or (A, B)
+        Two-player game with ``A``, ``B`` of shape ``(m, n)``.
+    max_iter : int
+        Maximum number of pivots per label.
+    tol : float
+        Tolerance of the equilibrium check (scaled by the payoff range).
+
     Returns
     -------
     list of (x, y)
         Distinct equilibria (up to ``1e-9``), in the order of the first label that reached them.
         Every equilibrium is verified with :func:`is_nash`.
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a two-player game with finite payoffs.
+    NoEquilibriumFoundError
+        A path does not finish within ``max_iter`` pivots.
+
+    Examples
+    --------
+    Battle of the sexes: the pure equilibria are reached, the mixed one is not.
+
+    >>> from alchemist.games import NormalFormGame
+    >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+    >>> [tuple(s.tolist()) for eq in lemke_howson_all(bos) for s in eq]
+    [(1.0, 0.0), (1.0, 0.0), (0.0, 1.0), (0.0, 1.0)]
 
     Notes
     -----

@@ -43,6 +43,17 @@ def read_nfg(path) -> NormalFormGame:
         If the file is malformed; the message names the file, the 1-based line and the token.
     FileNotFoundError
         If the file does not exist.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from alchemist.games import NormalFormGame
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "bos.nfg"
+    ...     write_nfg(NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]]), path)
+    ...     game = read_nfg(path)
+    >>> game.payoffs[1].tolist(), game.exact_payoffs[0][0, 0]
+    ([[2.0, 0.0], [0.0, 3.0]], Fraction(3, 1))
     """
     path = os.fspath(path)
     with open(path, encoding="utf-8", errors="replace") as fh:
@@ -61,17 +72,53 @@ def write_nfg(game: NormalFormGame, path, outcomes: bool = False) -> None:
         Write the outcome variant (one named outcome per distinct payoff vector, then the outcome
         number of each profile) instead of the flat payoff list.
 
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    OSError
+        The file cannot be written.
+
     Notes
     -----
     Payoffs are written exactly: from :attr:`NormalFormGame.exact_payoffs` when the game was read
     from a file, else as the shortest decimal that round-trips the float (``repr``).
+
+    Examples
+    --------
+    See :func:`read_nfg` (a round trip) and :func:`format_nfg` (the text).
     """
     with open(os.fspath(path), "w", encoding="utf-8") as fh:
         fh.write(format_nfg(game, outcomes=outcomes))
 
 
 def format_nfg(game: NormalFormGame, outcomes: bool = False) -> str:
-    """The text of :func:`write_nfg` as a string."""
+    """The text of :func:`write_nfg` as a string.
+
+    Parameters
+    ----------
+    game : NormalFormGame
+    outcomes : bool
+        Write the outcome variant (see :func:`write_nfg`).
+
+    Returns
+    -------
+    str
+        Gambit's NFG version 1 format (``NFG 1 R "title" { players } ...``), payoffs listed with
+        player 1's action varying fastest, as Gambit orders them.
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    >>> from alchemist.games import NormalFormGame
+    >>> print(format_nfg(NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])).splitlines()[-1])
+    3 2 0 0 0 0 2 3
+    """
     q = _quote
     lines = [f"NFG 1 R {q(game.title)} {{ {' '.join(q(p) for p in game.players)} }}", ""]
     lines.append("{ " + "\n".join("{ " + " ".join(q(s) for s in labels) + " }" for labels in game.strategies) + "\n}")
@@ -101,7 +148,31 @@ def format_nfg(game: NormalFormGame, outcomes: bool = False) -> str:
 
 
 def parse_nfg(text: str, path: str | None = None) -> NormalFormGame:
-    """Parse the text of a ``.nfg`` file (see :func:`read_nfg`)."""
+    """Parse the text of a ``.nfg`` file (see :func:`read_nfg`).
+
+    Parameters
+    ----------
+    text : str
+        The file's contents.
+    path : str, optional
+        Named in error messages (``<string>`` when None).
+
+    Returns
+    -------
+    NormalFormGame
+        With exact rational payoffs (:attr:`NormalFormGame.exact_payoffs`).
+
+    Raises
+    ------
+    NFGFormatError
+        Malformed text; the message names the 1-based line and the token.
+
+    Examples
+    --------
+    >>> game = parse_nfg('NFG 1 R "PD" { "A" "B" } { 2 2 }  3 3  5 0  0 5  1 1')
+    >>> game.title, game.payoffs[0].tolist()
+    ('PD', [[3.0, 0.0], [5.0, 1.0]])
+    """
     tokens = _Tokens(text, path)
     tokens.expect_word("NFG")
     version = tokens.next()

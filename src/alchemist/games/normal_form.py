@@ -40,6 +40,22 @@ def expected_payoffs(game: NormalFormGame, profile, player: int) -> np.ndarray:
     -------
     ndarray, shape ``(game.shape[player],)``, float64 — or object (Fractions) if the profile
     and payoffs are object arrays.
+
+    Raises
+    ------
+    IndexError
+        ``player`` is not a player of the game.
+    ValueError
+        A strategy's length differs from its player's number of actions (NumPy's message).
+
+    Examples
+    --------
+    Battle of the sexes at its mixed equilibrium: both actions pay each player the same.
+
+    >>> import numpy as np
+    >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+    >>> expected_payoffs(bos, [np.array([0.6, 0.4]), np.array([0.4, 0.6])], 0)
+    array([1.2, 1.2])
     """
     payoff = game.payoffs[player]
     return _contract(payoff, [np.asarray(s) for s in profile], player)
@@ -48,11 +64,31 @@ def expected_payoffs(game: NormalFormGame, profile, player: int) -> np.ndarray:
 def regret(game: NormalFormGame, profile, exact: bool = False) -> np.ndarray:
     """How much each player gains by its best pure deviation from ``profile`` (>= 0).
 
+    Parameters
+    ----------
+    game : NormalFormGame
+    profile : sequence of array_like
+        One mixed strategy (probability vector) per player.
+    exact : bool
+        Compute in exact rational arithmetic.
+
     Returns
     -------
     ndarray, shape ``(n_players,)``: float64, or object of :class:`fractions.Fraction` when
     ``exact`` (payoffs from :attr:`NormalFormGame.exact_payoffs`, strategies converted exactly
     with ``Fraction(float)`` unless they already are Fractions).
+
+    Raises
+    ------
+    InvalidGameError
+        The profile does not have one probability vector of the right length per player.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+    >>> regret(bos, [np.array([1.0, 0.0]), np.array([0.0, 1.0])])   # a miscoordination
+    array([2., 2.])
     """
     strategies = _validate_profile(game, profile, exact=exact)
     payoffs = game.exact_payoffs if exact else game.payoffs
@@ -78,10 +114,23 @@ def is_nash(game: NormalFormGame, profile, tol: float = DEFAULT_TOL, exact: bool
     exact : bool
         Check in exact rational arithmetic (:class:`fractions.Fraction`): the regret must be zero.
 
+    Returns
+    -------
+    bool
+
     Raises
     ------
     InvalidGameError
         If the profile does not have one probability vector of the right length per player.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+    >>> is_nash(bos, [np.array([0.6, 0.4]), np.array([0.4, 0.6])])
+    True
+    >>> is_nash(bos, [np.array([1.0, 0.0]), np.array([0.0, 1.0])])
+    False
 
     Notes
     -----

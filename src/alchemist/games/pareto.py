@@ -79,7 +79,32 @@ def pareto_front(payoffs, maximize: bool = True, return_mask: bool = False, back
 
 
 def equilibrium_payoffs(game, equilibria) -> np.ndarray:
-    """Expected payoff of each player at each equilibrium, shape ``(len(equilibria), n_players)``."""
+    """Expected payoff of each player at each equilibrium.
+
+    Parameters
+    ----------
+    game : NormalFormGame or (A, B)
+    equilibria : sequence of profiles
+        Each a tuple of one mixed strategy per player.
+
+    Returns
+    -------
+    (len(equilibria), n_players) float64
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a valid game.
+
+    Examples
+    --------
+    >>> from alchemist.games import NormalFormGame, vertex_enumeration
+    >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+    >>> equilibrium_payoffs(bos, vertex_enumeration(bos))
+    array([[3. , 2. ],
+           [1.2, 1.2],
+           [2. , 3. ]])
+    """
     game = as_game(game)
     out = np.empty((len(equilibria), game.n_players))
     for k, eq in enumerate(equilibria):
@@ -96,6 +121,23 @@ def pareto_optimal_equilibria(game, equilibria=None) -> list:
     game : NormalFormGame
     equilibria : list of tuples, optional
         Default: :func:`vertex_enumeration` for two players, :func:`pure_nash` for more.
+
+    Returns
+    -------
+    list of tuples
+        The undominated equilibria, in the order of ``equilibria``.
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a valid game.
+
+    Examples
+    --------
+    >>> from alchemist.games import NormalFormGame
+    >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+    >>> len(pareto_optimal_equilibria(bos))   # the mixed equilibrium (1.2, 1.2) is dominated
+    2
     """
     game, equilibria = _default_equilibria(game, equilibria)
     if not equilibria:
@@ -105,7 +147,35 @@ def pareto_optimal_equilibria(game, equilibria=None) -> list:
 
 
 def welfare_maximizing_equilibria(game, equilibria=None, tol: float = 1e-9) -> list:
-    """The equilibria with the largest utilitarian welfare (sum of expected payoffs)."""
+    """The equilibria with the largest utilitarian welfare (sum of expected payoffs).
+
+    Parameters
+    ----------
+    game : NormalFormGame or (A, B)
+    equilibria : list of tuples, optional
+        Default: :func:`vertex_enumeration` for two players, :func:`pure_nash` for more.
+    tol : float
+        Relative tolerance of the tie with the best welfare.
+
+    Returns
+    -------
+    list of tuples
+        The maximisers, in the order of ``equilibria``; empty when there is none.
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a valid game.
+
+    Examples
+    --------
+    Battle of the sexes: both pure equilibria have welfare 5, the mixed one 2.4.
+
+    >>> from alchemist.games import NormalFormGame
+    >>> bos = NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]])
+    >>> [tuple(s.tolist()) for eq in welfare_maximizing_equilibria(bos) for s in eq]
+    [(1.0, 0.0), (1.0, 0.0), (0.0, 1.0), (0.0, 1.0)]
+    """
     game, equilibria = _default_equilibria(game, equilibria)
     if not equilibria:
         return []

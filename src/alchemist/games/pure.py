@@ -39,6 +39,11 @@ def pure_nash(game, tol: float = 0.0, mixed: bool = False, backend: str = "auto"
         The ``k`` equilibrium profiles as action indices, in C (lexicographic) order —
         or, with ``mixed=True``, a list of ``k`` tuples of mixed strategies.
 
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a normal-form game with finite payoffs.
+
     Examples
     --------
     >>> from alchemist.games import NormalFormGame
@@ -60,7 +65,30 @@ def pure_nash(game, tol: float = 0.0, mixed: bool = False, backend: str = "auto"
 
 
 def pure_to_mixed(profile, shape) -> tuple:
-    """One-hot mixed strategies (float64) for a pure profile of action indices."""
+    """One-hot mixed strategies (float64) for a pure profile of action indices.
+
+    Parameters
+    ----------
+    profile : sequence of int
+        One action index per player.
+    shape : sequence of int
+        Number of actions of each player (``game.shape``).
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(shape[p],)`` float64 per player, 1.0 at the chosen action.
+
+    Raises
+    ------
+    IndexError
+        An action index is not below its player's number of actions.
+
+    Examples
+    --------
+    >>> pure_to_mixed((1, 0), (2, 3))
+    (array([0., 1.]), array([1., 0., 0.]))
+    """
     out = []
     for a, k in zip(profile, shape):
         s = np.zeros(int(k))

@@ -49,6 +49,22 @@ def support_enumeration(game, tol: float = 1e-10, warn_degenerate: bool = True) 
         Equilibria as float64 probability vectors of shapes ``(m,)`` and ``(n,)``, ordered by
         support size, then lexicographically by support. Each passes :func:`is_nash`.
 
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a two-player game with finite payoffs.
+
+    Warns
+    -----
+    DegenerateGameWarning
+        Signs of degeneracy met (with ``warn_degenerate``).
+
+    References
+    ----------
+    von Stengel, B. (2007). "Equilibrium computation for two-player games in strategic and
+    extensive form", in Nisan et al. (eds.), *Algorithmic Game Theory*, ch. 3, §3.4 (support
+    enumeration, Algorithm 3.4).
+
     Examples
     --------
     >>> from alchemist.games import NormalFormGame

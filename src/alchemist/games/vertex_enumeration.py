@@ -114,6 +114,19 @@ def is_degenerate(game, method: str = "auto") -> bool:
     Returns
     -------
     bool
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a two-player game with finite payoffs, or (complete check) ``m + n > 63``.
+
+    Examples
+    --------
+    >>> from alchemist.games import NormalFormGame
+    >>> is_degenerate(NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]]))
+    False
+    >>> is_degenerate(NormalFormGame([[1, 1], [0, 0]], [[1, 1], [0, 0]]))   # column player indifferent
+    True
     """
     game = as_game(game, 2)
     A, B = game.payoffs
@@ -131,6 +144,11 @@ def is_degenerate(game, method: str = "auto") -> bool:
 def best_response_polytope_vertices(game):
     """Vertices and labels of the best-response polytopes ``P`` and ``Q``.
 
+    Parameters
+    ----------
+    game : NormalFormGame or (A, B)
+        Two-player game with ``A``, ``B`` of shape ``(m, n)``.
+
     Returns
     -------
     ((VP, LP), (VQ, LQ))
@@ -144,6 +162,13 @@ def best_response_polytope_vertices(game):
     InvalidGameError
         If ``m + n > 63`` (labels are 63-bit masks; such games have far too many vertices to
         enumerate — use :func:`lemke_howson` or :func:`support_enumeration`).
+
+    Examples
+    --------
+    >>> from alchemist.games import NormalFormGame
+    >>> (VP, LP), (VQ, LQ) = best_response_polytope_vertices(NormalFormGame([[3, 0], [0, 2]], [[2, 0], [0, 3]]))
+    >>> VP.shape, LP.shape, VQ.shape
+    ((4, 2), (4, 4), (4, 2))
     """
     game = as_game(game, 2)
     m, n = game.shape
