@@ -30,7 +30,7 @@ from alchemist.cim.consumer import Consumer, GraphFeed, to_seconds
 from alchemist.cim.loop import LoopThread
 from alchemist.cim.observability import log, serve_metrics
 from alchemist.cim.options import ConnectOptions, redact_url
-from alchemist.cim.publisher import Publisher, PublishResult, batch_message, message_stream
+from alchemist.cim.publisher import Publisher, PublishResult, fit_batches, message_limit, message_stream
 from alchemist.cim.resilience import CircuitBreaker, Outbox
 from alchemist.cim.server import EmbeddedServer, alchemist_home
 from alchemist.cim.streams import (
@@ -354,13 +354,18 @@ class Connection:
         ------
         ValueError
             ``batch`` is smaller than 1.
+        MessageTooLargeError
+            One event alone is larger than a message may be (the server's ``max_payload``, 1 MiB
+            by default): the events before it are stored, it and the ones after it are not. A
+            batch closes early rather than grow past that size.
         """
         if batch < 1:
             raise ValueError(f"batch={batch}; it must be at least 1")
         records = ((e.aggregate_id, e.event_id, e.event_type, e.cid, e.correlation_id, e.causation_id,
                     encode_event(e)) for e in events)
-        return self.run(self.publisher.publish_stream(message_stream(self.subjects, records, batch), progress, total,
-                                                      window, window_bytes=window_bytes, wait=wait))
+        messages = message_stream(self.subjects, records, batch, message_limit(self._nc))
+        return self.run(self.publisher.publish_stream(messages, progress, total, window, window_bytes=window_bytes,
+                                                      wait=wait))
 
     def publish_records(self, records, graph_id: str, *, batch: int = 1000, progress=False,
                         total: int | None = None, window: int = 2048, window_bytes: int | None = None,
@@ -370,15 +375,16 @@ class Connection:
         if batch < 1:
             raise ValueError(f"batch={batch}; it must be at least 1")
         stream = ((graph_id, r.event_id, r.event_type, r.cid, r.event_id, r.event_id, r.data) for r in records)
-        return self.run(self.publisher.publish_stream(message_stream(self.subjects, stream, batch), progress, total,
-                                                      window, window_bytes=window_bytes, wait=wait))
+        messages = message_stream(self.subjects, stream, batch, message_limit(self._nc))
+        return self.run(self.publisher.publish_stream(messages, progress, total, window, window_bytes=window_bytes,
+                                                      wait=wait))
 
     def publish_batches(self, batches, graph_id: str, *, progress=False, total: int | None = None,
                         window: int = 2048, window_bytes: int | None = None, wait: float | None = None
                         ) -> PublishResult:
         """Publish ready-made ``events_batch`` messages of one graph: ``(batch_id, data, n_events)``
         (e.g. from :func:`~alchemist.events.wire.edge_list_batches`); see :meth:`publish_many`."""
-        messages = (batch_message(self.subjects, graph_id, batch_id, data, count) for batch_id, data, count in batches)
+        messages = fit_batches(self.subjects, graph_id, batches, message_limit(self._nc))
         return self.run(self.publisher.publish_stream(messages, progress, total, window, window_bytes=window_bytes,
                                                       wait=wait))
 

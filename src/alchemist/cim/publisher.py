@@ -15,13 +15,15 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+import msgspec
+
 from alchemist.cim.observability import METRICS, log, progress_bar
 from alchemist.cim.resilience import CircuitBreaker, Outbox
 from alchemist.cim.streams import GRAPH_STREAM
-from alchemist.errors import CIMConnectionError, ConcurrencyError
+from alchemist.errors import CIMConnectionError, ConcurrencyError, MessageTooLargeError
 from alchemist.events import BATCH_TYPE, Event, SubjectTemplate, encode_event, headers_for
 
-__all__ = ["PublishResult", "Publisher", "TRANSIENT_ERRORS", "message_stream", "batch_message", "DEFAULT_WAIT",
+__all__ = ["PublishResult", "Publisher", "TRANSIENT_ERRORS", "message_stream", "message_limit", "fit_batches", "batch_message", "DEFAULT_WAIT",
            "WINDOW_BYTES"]
 
 _WRONG_LAST_SEQUENCE = 10071
@@ -97,10 +99,33 @@ def batch_message(subjects: SubjectTemplate, aggregate_id: str, batch_id: str, d
     return subjects.subject(aggregate_id, BATCH_TYPE), data, headers, count
 
 
-def message_stream(subjects: SubjectTemplate, records, batch: int):
-    """``(subject, data, headers, n_events)`` messages of event records, ``batch`` events per
-    message; records are ``(aggregate_id, event_id, event_type, cid, correlation_id,
-    causation_id, data)`` and a batch never mixes aggregates."""
+def message_stream(subjects: SubjectTemplate, records, batch: int, max_bytes: int | None = None):
+    """``(subject, data, headers, n_events)`` messages of event records.
+
+    Parameters
+    ----------
+    subjects : SubjectTemplate
+    records : iterable of tuple
+        ``(aggregate_id, event_id, event_type, cid, correlation_id, causation_id, data)``.
+    batch : int
+        At most this many events per message (1: one plain message per event); a batch never
+        mixes aggregates.
+    max_bytes : int, optional
+        At most this many bytes of event data per message (the server's ``max_payload``, at
+        most :data:`alchemist.events.envelope.MAX_MESSAGE_BYTES`): a batch closes early rather
+        than grow past it.
+
+    Yields
+    ------
+    (subject, data, headers, n_events)
+
+    Raises
+    ------
+    MessageTooLargeError
+        One event alone is larger than ``max_bytes`` (raised when the generator reaches it; the
+        messages before it were yielded). Store large content in the object store and refer to
+        it by CID.
+    """
 
     def message_of(chunk: list[tuple]) -> tuple[str, bytes, dict, int]:
         if len(chunk) == 1 and batch == 1:
@@ -114,16 +139,69 @@ def message_stream(subjects: SubjectTemplate, records, batch: int):
             b'","events":[' + b",".join([r[6] for r in chunk]) + b"]}"
         return batch_message(subjects, agg, batch_id, data, len(chunk))
 
+    overhead = 256  # the events_batch wrapper and its batch id, with room to spare
     chunk: list[tuple] = []
+    size = 0
     aggregate = None
     for record in records:
-        if chunk and (len(chunk) >= batch or record[0] != aggregate):
+        n = len(record[6])
+        if max_bytes is not None and n + overhead > max_bytes:
+            if chunk:
+                yield message_of(chunk)
+                chunk = []
+            raise MessageTooLargeError(
+                f"event {record[1]} is {n:,} bytes, more than the {max_bytes - overhead:,} a message may carry "
+                "(the server's max_payload); put large content in the object store (connection.objects.put) and "
+                "refer to it by CID")
+        if chunk and (len(chunk) >= batch or record[0] != aggregate
+                      or (max_bytes is not None and size + n + 1 + overhead > max_bytes)):
             yield message_of(chunk)
-            chunk = []
+            chunk, size = [], 0
         aggregate = record[0]
         chunk.append(record)
+        size += n + 1
     if chunk:
         yield message_of(chunk)
+
+
+def fit_batches(subjects: SubjectTemplate, aggregate_id: str, batches, max_bytes: int):
+    """``(subject, data, headers, n_events)`` messages of ready-made ``events_batch`` messages
+    ``(batch_id, data, n_events)``, each one larger than ``max_bytes`` split into smaller batches
+    (its events' bytes are kept as they are; the new batch ids follow the usual
+    ``batch-<first id>-<last id>-<count>`` form).
+
+    Raises
+    ------
+    MessageTooLargeError
+        One event alone is larger than ``max_bytes``.
+    """
+    for batch_id, data, count in batches:
+        if len(data) <= max_bytes:
+            yield batch_message(subjects, aggregate_id, batch_id, data, count)
+            continue
+        raws = msgspec.json.decode(data, type=_Batch).events
+        ids = msgspec.json.decode(b"[" + b",".join(bytes(r) for r in raws) + b"]",
+                                  type=list[_EventId])
+        records = ((aggregate_id, e.event_id, "", "", "", "", bytes(r)) for e, r in zip(ids, raws))
+        yield from message_stream(subjects, records, len(raws) + 1, max_bytes)
+
+
+class _EventId(msgspec.Struct):
+    event_id: str
+
+
+class _Batch(msgspec.Struct):
+    events: list[msgspec.Raw]
+
+
+def message_limit(nc) -> int:
+    """The bytes one message may carry to ``nc``'s server: its ``max_payload`` (1 MiB by default)
+    less room for headers, and never more than the decoder accepts
+    (:data:`alchemist.events.envelope.MAX_MESSAGE_BYTES`)."""
+    from alchemist.events import envelope
+
+    server = getattr(nc, "max_payload", None) or envelope.MAX_MESSAGE_BYTES
+    return min(int(server), envelope.MAX_MESSAGE_BYTES) - 4096
 
 
 class Publisher:
@@ -433,6 +511,7 @@ class Publisher:
             queue_all = bool(len(self.outbox))
         index = 0
         source = iter(messages)
+        stopped: BaseException | None = None  # what the message source raised (after what it gave is settled)
         while True:
             if retry and not queue_all:
                 await drain(0, 0)
@@ -459,7 +538,10 @@ class Publisher:
             if backlog:
                 message = backlog.popleft()
             else:
-                item = next(source, None)
+                try:
+                    item = next(source, None) if stopped is None else None
+                except Exception as exc:  # e.g. an event too large: settle what was sent, then raise
+                    stopped, item = exc, None
                 if item is None:
                     await drain(0, 0)
                     if retry and not queue_all:
@@ -493,4 +575,6 @@ class Publisher:
         METRICS.published.labels(self.stream).inc(result.published)
         if bar is not None:
             bar(None)
+        if stopped is not None:
+            raise stopped
         return result
