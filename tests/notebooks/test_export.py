@@ -44,7 +44,9 @@ def test_export_html_has_no_widget_view_no_script_source_and_no_prompts(tmp_path
     assert 'class="jp-InputPrompt' not in page and 'class="jp-OutputPrompt' not in page
     assert "cell0" not in page  # no code
     assert "<title>a report</title>" in page
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell("intro\n# Weekly messages\ntext"))
     kept = export_html(nb, tmp_path / "k.html", cdn_scripts=True).read_text()
+    assert "<title>Weekly messages</title>" in kept  # the first heading by default
     assert re.search(r"<script[^>]*\ssrc=\"https://", kept) and "cell0" in kept
 
 

@@ -116,7 +116,7 @@ def export_html(notebook, html_path, *, exclude_input: bool = False, template: s
 
     Parameters
     ----------
-    notebook : str, os.PathLike or nbformat.NotebookNode
+    notebook : str, os.PathLike, nbformat.NotebookNode or dict
         The (executed) notebook.
     html_path : str or os.PathLike
         Where the HTML goes (folders are created).
@@ -126,7 +126,7 @@ def export_html(notebook, html_path, *, exclude_input: bool = False, template: s
     template : str
         nbconvert template (``"lab"`` or ``"classic"``).
     title : str, optional
-        The HTML ``<title>`` (nbconvert's default: the notebook's file name).
+        The HTML ``<title>``; by default the notebook's first ``# heading`` (else its file name).
     cdn_scripts : bool
         Keep the ``<script>`` tags of the lab template that load require.js and MathJax from a CDN
         (needed only for LaTeX in Markdown cells). By default they are left out, so that opening
@@ -145,7 +145,7 @@ def export_html(notebook, html_path, *, exclude_input: bool = False, template: s
     import nbformat
     from nbconvert import HTMLExporter
 
-    nb = nbformat.read(str(notebook), as_version=4) if not isinstance(notebook, dict) else notebook
+    nb = nbformat.from_dict(notebook) if isinstance(notebook, dict) else nbformat.read(str(notebook), as_version=4)
     options = {}
     if template == "lab" and not cdn_scripts:
         from jinja2 import DictLoader
@@ -155,6 +155,10 @@ def export_html(notebook, html_path, *, exclude_input: bool = False, template: s
     exporter = HTMLExporter(template_name=template, exclude_input=exclude_input,
                             exclude_input_prompt=exclude_input, exclude_output_prompt=True, **options)
     exporter.register_preprocessor(StaticWidgetViews(), enabled=True)
+    if title is None:
+        headings = [line[2:].strip() for cell in nb.cells if cell.cell_type == "markdown"
+                    for line in cell.source.splitlines() if line.startswith("# ")]
+        title = headings[0] if headings else None
     resources = {"metadata": {"name": title}} if title else None
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     html_path = Path(html_path)
