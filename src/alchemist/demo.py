@@ -162,7 +162,24 @@ def run_demo(source: str | os.PathLike | None = None, *, graph_id: str | None = 
 
 
 def write_report(source: Path, graph_id: str, out: Path) -> Path:
-    """Execute ``notebooks/report.ipynb`` with papermill into ``out`` and export it to HTML."""
+    """Execute ``notebooks/report.ipynb`` with papermill into ``out`` and export it to HTML
+    (no code, no prompts, every picture inside the file: see :mod:`alchemist.widgets.export`).
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The edge list the demo replayed (the report checks its counts against it).
+    graph_id : str
+        The graph's aggregate id.
+    out : pathlib.Path
+        The demo's output folder (holds ``metrics.json``, ``graph.png``, ``nodes.parquet``,
+        ``messages_per_day.csv``); receives ``report.ipynb`` and ``report.html``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out/report.html``.
+    """
     from alchemist._notebooks import execute_to_html
 
     return execute_to_html("report.ipynb", out, {"source": str(Path(source).resolve()), "graph_id": graph_id,
