@@ -53,6 +53,11 @@ def cid(data: bytes | bytearray | memoryview) -> str:
         ``"b"`` + base32 (RFC 4648, lower case, unpadded) of
         ``0x01 0x55 0x1e 0x20 || blake3_256(data)`` — 59 characters, starting ``bafkr4``.
 
+    Raises
+    ------
+    TypeError
+        ``data`` is not bytes-like (the message says to encode text first).
+
     Examples
     --------
     >>> cid(b"")
@@ -64,12 +69,54 @@ def cid(data: bytes | bytearray | memoryview) -> str:
 
 
 def cid_from_digest(digest: bytes) -> str:
-    """The CIM CID of a 32-byte BLAKE3 digest (``cid(data) == cid_from_digest(blake3(data))``)."""
+    """The CIM CID of a 32-byte BLAKE3 digest (``cid(data) == cid_from_digest(blake3(data))``).
+
+    Parameters
+    ----------
+    digest : bytes
+        A BLAKE3-256 digest (32 bytes; not checked).
+
+    Returns
+    -------
+    str
+        59 characters, as :func:`cid`.
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    >>> import blake3
+    >>> cid_from_digest(blake3.blake3(b"").digest()) == cid(b"")
+    True
+    """
     return _encode(digest)
 
 
 def cid_many(datas: list[bytes]) -> list[str]:
-    """CIDs of many contents at once: BLAKE3 per item, base32 vectorised (NumPy) over all digests."""
+    """CIDs of many contents at once: BLAKE3 per item, base32 vectorised (NumPy) over all digests.
+
+    Parameters
+    ----------
+    datas : list of bytes
+        The contents.
+
+    Returns
+    -------
+    list of str
+        ``[cid(d) for d in datas]``, computed faster.
+
+    Raises
+    ------
+    TypeError
+        An item is not bytes-like.
+
+    Examples
+    --------
+    >>> cid_many([b"", b"a"]) == [cid(b""), cid(b"a")]
+    True
+    """
     _b3 = blake3.blake3
     return cids_from_digests(b"".join([_b3(d).digest() for d in datas]))
 
@@ -86,6 +133,17 @@ def cids_from_digests(digests: bytes | np.ndarray) -> list[str]:
     -------
     list of str
         n CIDs (59 characters each), as :func:`cid` would give one by one.
+
+    Raises
+    ------
+    ValueError
+        The number of bytes is not a multiple of 32.
+
+    Examples
+    --------
+    >>> import blake3
+    >>> cids_from_digests(blake3.blake3(b"a").digest()) == [cid(b"a")]
+    True
     """
     d = np.frombuffer(digests, dtype=np.uint8) if isinstance(digests, (bytes, bytearray, memoryview)) else (
         np.ascontiguousarray(digests, dtype=np.uint8))
@@ -110,6 +168,11 @@ def cids_from_digests(digests: bytes | np.ndarray) -> list[str]:
 def digests_from_cids(cids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Decode many CIM CIDs to their digests in one vectorised pass.
 
+    Parameters
+    ----------
+    cids : list of str
+        Values to decode; anything (non-strings included) is accepted and judged.
+
     Returns
     -------
     digests : (n, 32) uint8
@@ -117,6 +180,11 @@ def digests_from_cids(cids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     valid : (n,) bool
         Whether each value is a base32 CIDv1 raw/BLAKE3-256 identifier in its canonical spelling
         (the padding bits of the last character zero; :func:`cid_digest` says what is wrong).
+
+    Raises
+    ------
+    None
+        Invalid values are reported in ``valid``, not raised.
 
     Examples
     --------
@@ -156,12 +224,53 @@ def digests_from_cids(cids: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def compact_json(obj: Any) -> bytes:
-    """Compact UTF-8 JSON of ``obj`` in its own key order, the bytes a CIM CID is computed over."""
+    """Compact UTF-8 JSON of ``obj`` in its own key order, the bytes a CIM CID is computed over.
+
+    Parameters
+    ----------
+    obj : JSON-serialisable object
+
+    Returns
+    -------
+    bytes
+        ``json.dumps(obj, separators=(",", ":"), ensure_ascii=False)`` encoded as UTF-8.
+
+    Raises
+    ------
+    TypeError
+        ``obj`` holds a value JSON cannot represent (``json``'s message).
+    ValueError
+        ``obj`` holds a circular reference.
+
+    Examples
+    --------
+    >>> compact_json({"b": 1, "a": [True, None]})
+    b'{"b":1,"a":[true,null]}'
+    """
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def cid_of_json(obj: Any) -> str:
-    """``cid(compact_json(obj))``."""
+    """``cid(compact_json(obj))``: the CID of a JSON document as the CIM computes it.
+
+    Parameters
+    ----------
+    obj : JSON-serialisable object
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`compact_json`.
+
+    Examples
+    --------
+    >>> cid_of_json({"b": 1}) == cid(b'{"b":1}')
+    True
+    """
     return cid(compact_json(obj))
 
 
@@ -234,10 +343,29 @@ def _padding_is_zero(last_symbol):
 def verify_cid(data: bytes, expected: str) -> None:
     """Check that ``data`` hashes to ``expected``.
 
+    Parameters
+    ----------
+    data : bytes
+        The content.
+    expected : str
+        The CID it should have.
+
+    Returns
+    -------
+    None
+
     Raises
     ------
     CIDMismatchError
         If it does not (corrupt or tampered content), naming both CIDs.
+
+    Examples
+    --------
+    >>> verify_cid(b"", cid(b""))
+    >>> verify_cid(b"tampered", cid(b""))
+    Traceback (most recent call last):
+    ...
+    alchemist.errors.CIDMismatchError: content hashes to bafkr4..., not to the expected CID bafkr4ifpcne3...
     """
     actual = cid(data)
     if actual != expected:

@@ -27,6 +27,22 @@ def uuid7(timestamp_ms: int | None = None, key: bytes | None = None) -> str:
     -------
     str
         Canonical 36-character form, version nibble 7, RFC 4122 variant.
+
+    Raises
+    ------
+    ValueError
+        ``timestamp_ms`` is outside the 48-bit range ``0 … 2**48 - 1``.
+
+    References
+    ----------
+    RFC 9562, "Universally Unique IDentifiers (UUIDs)", §5.7 (UUID version 7).
+
+    Examples
+    --------
+    >>> uuid7(0, key=b"x")
+    '00000000-0000-7ae7-9805-f6789a6402ac'
+    >>> uuid7_timestamp_ms(uuid7(1_700_000_000_000))
+    1700000000000
     """
     if timestamp_ms is None:
         timestamp_ms = time.time_ns() // 1_000_000
@@ -41,5 +57,25 @@ def uuid7(timestamp_ms: int | None = None, key: bytes | None = None) -> str:
 
 
 def uuid7_timestamp_ms(value: str) -> int:
-    """The Unix time in milliseconds stored in a UUIDv7."""
+    """The Unix time in milliseconds stored in a UUIDv7 (its first 48 bits).
+
+    Parameters
+    ----------
+    value : str
+        A UUID string.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        ``value`` is not a UUID (:class:`uuid.UUID`'s message).
+
+    Examples
+    --------
+    >>> uuid7_timestamp_ms("018f3e5c-9a00-7000-8000-000000000000")
+    1714738207232
+    """
     return uuid.UUID(value).int >> 80
