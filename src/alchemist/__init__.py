@@ -34,7 +34,41 @@ _LAZY_MODULES = {"backend", "cim", "concepts", "errors", "events", "games", "gra
 
 
 def connect(url: str | None = None, **options: _Any):
-    """Connect to the CIM; with no URL, start the embedded nats-server. See :func:`alchemist.cim.connect`."""
+    """Connect to the CIM; with no URL, start the embedded nats-server. See :func:`alchemist.cim.connect`.
+
+    Imports :mod:`alchemist.cim` (and nats-py) on first call only, so ``import alchemist`` stays
+    light.
+
+    Parameters
+    ----------
+    url : str, optional
+        NATS server URL(s), comma separated for a cluster; default ``$ALCHEMIST_NATS_URL`` or
+        ``$NATS_URL``, else an embedded server under ``$ALCHEMIST_HOME``.
+    **options
+        The keyword arguments of :func:`alchemist.cim.connect` (credentials, TLS, ``replicas``,
+        ``outbox``, ``timeout``, stream options).
+
+    Returns
+    -------
+    alchemist.cim.Connection
+
+    Raises
+    ------
+    CIMConnectionError
+        No server answers at the URL within the timeout (or the TLS handshake fails).
+    CIMAuthenticationError
+        The server refused the credentials.
+    ServerStartError
+        The embedded server could not start.
+    StreamConflictError
+        A stream alchemist did not create has the same name or overlapping subjects.
+
+    Examples
+    --------
+    >>> import alchemist
+    >>> cim = alchemist.connect()                       # doctest: +SKIP
+    >>> cim.publish(alchemist.new_event("node_added", "g", {"node_id": "a"}))   # doctest: +SKIP
+    """
     from alchemist.cim import connect as _connect
 
     return _connect(url, **options)

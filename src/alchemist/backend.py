@@ -31,13 +31,46 @@ _default = os.environ.get("ALCHEMIST_BACKEND", "auto")
 
 
 def cuda_simulator() -> bool:
-    """True when Numba's CUDA simulator is enabled (``NUMBA_ENABLE_CUDASIM=1``)."""
+    """True when Numba's CUDA simulator is enabled (``NUMBA_ENABLE_CUDASIM=1``).
+
+    Returns
+    -------
+    bool
+        Read from the environment at each call; the simulator itself must be switched on before
+        Numba is imported.
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    >>> import os
+    >>> cuda_simulator() == (os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0"))
+    True
+    """
     return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
 
 
 @functools.lru_cache(maxsize=1)
 def gpu_available() -> bool:
-    """True when CuPy imports and at least one CUDA device is present (not the simulator)."""
+    """True when CuPy imports and at least one CUDA device is present (not the simulator).
+
+    Returns
+    -------
+    bool
+        Cached after the first call (the device count does not change within a process).
+
+    Raises
+    ------
+    None
+        A missing CuPy, driver or device gives False.
+
+    Examples
+    --------
+    >>> gpu_available() in (True, False)
+    True
+    """
     if cuda_simulator():
         return False
     try:
@@ -51,10 +84,27 @@ def gpu_available() -> bool:
 def set_backend(name: str) -> None:
     """Set the process-wide default backend: ``"auto"``, ``"cpu"`` or ``"cuda"``.
 
+    Parameters
+    ----------
+    name : {"auto", "cpu", "cuda"}
+        ``"auto"``: CUDA when :func:`gpu_available`, else the CPU. The initial default is the
+        environment variable ``ALCHEMIST_BACKEND`` (``"auto"`` when unset).
+
+    Returns
+    -------
+    None
+
     Raises
     ------
     BackendError
         If ``name`` is unknown, or is ``"cuda"`` and no GPU is available.
+
+    Examples
+    --------
+    >>> set_backend("tpu")
+    Traceback (most recent call last):
+    ...
+    alchemist.errors.BackendError: unknown backend 'tpu'; use one of 'auto', 'cpu', 'cuda'
     """
     global _default
     resolve_backend(name)  # validate
@@ -62,18 +112,49 @@ def set_backend(name: str) -> None:
 
 
 def get_backend() -> str:
-    """The backend ``"auto"`` resolves to now: ``"cpu"`` or ``"cuda"``."""
+    """The backend ``"auto"`` resolves to now: ``"cpu"`` or ``"cuda"``.
+
+    Returns
+    -------
+    {"cpu", "cuda"}
+
+    Raises
+    ------
+    BackendError
+        The default was set to ``"cuda"`` (``ALCHEMIST_BACKEND``) and no GPU is available.
+
+    Examples
+    --------
+    >>> get_backend() == ("cuda" if gpu_available() else "cpu")   # with the default "auto"
+    True
+    """
     return resolve_backend("auto")
 
 
 def resolve_backend(backend: str | None = "auto") -> str:
     """Turn a ``backend=`` argument into ``"cpu"`` or ``"cuda"``.
 
+    Parameters
+    ----------
+    backend : {"auto", "cpu", "cuda"} or None
+        None means ``"auto"``.
+
+    Returns
+    -------
+    {"cpu", "cuda"}
+
     Raises
     ------
     BackendError
         If ``backend`` is not one of ``"auto"``, ``"cpu"``, ``"cuda"``, or is ``"cuda"`` and no
         GPU is available.
+
+    Examples
+    --------
+    >>> resolve_backend("cpu")
+    'cpu'
+    >>> resolve_backend("auto") == ("cuda" if gpu_available() else "cpu")   # with the default "auto"
+    True
     """
     if backend is None:
         backend = "auto"
@@ -90,7 +171,26 @@ def resolve_backend(backend: str | None = "auto") -> str:
 
 
 def array_module(backend: str = "auto"):
-    """The array module for a backend: :mod:`numpy` for the CPU, :mod:`cupy` for CUDA."""
+    """The array module for a backend: :mod:`numpy` for the CPU, :mod:`cupy` for CUDA.
+
+    Parameters
+    ----------
+    backend : {"auto", "cpu", "cuda"}
+
+    Returns
+    -------
+    module
+
+    Raises
+    ------
+    BackendError
+        As :func:`resolve_backend`.
+
+    Examples
+    --------
+    >>> array_module("cpu").__name__
+    'numpy'
+    """
     if resolve_backend(backend) == "cuda":
         import cupy
 
@@ -101,7 +201,26 @@ def array_module(backend: str = "auto"):
 
 
 def to_numpy(array):
-    """Return ``array`` as a NumPy array, copying it from the device if it is a CuPy array."""
+    """Return ``array`` as a NumPy array, copying it from the device if it is a CuPy array.
+
+    Parameters
+    ----------
+    array : array_like or cupy.ndarray
+
+    Returns
+    -------
+    numpy.ndarray
+        ``numpy.asarray(array)`` for host data (no copy when it already is one).
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    >>> to_numpy([1.0, 2.0])
+    array([1., 2.])
+    """
     get = getattr(array, "get", None)
     if get is not None and type(array).__module__.startswith("cupy"):
         return get()
