@@ -1,5 +1,6 @@
 """``alchemist dashboard`` owns what it starts: SIGTERM or Ctrl-C stops Voilà, its kernels and the
-embedded nats-server, and frees their ports; without Voilà it says in one line what to install."""
+embedded nats-server, and frees their ports (even SIGKILL takes them down: Voilà and the server have
+a parent-death signal, the kernel follows Voilà); without Voilà it says in one line what to install."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from tests.widgets.dashboard_process import Dashboard, kind, listening_ports, po
 
 @pytest.mark.integration
 @pytest.mark.slow
-@pytest.mark.parametrize("signum, group, status", [(signal.SIGTERM, False, 0), (signal.SIGINT, True, 130)],
-                         ids=["SIGTERM to the command", "Ctrl-C (SIGINT to its process group)"])
+@pytest.mark.parametrize("signum, group, status", [(signal.SIGTERM, False, 0), (signal.SIGINT, True, 130),
+                                                   (signal.SIGKILL, False, -signal.SIGKILL)],
+                         ids=["SIGTERM to the command", "Ctrl-C (SIGINT to its process group)",
+                              "SIGKILL (no clean-up runs: parent-death signals)"])
 def test_a_signal_stops_voila_its_kernels_and_the_embedded_server(tmp_path, signum, group, status):
     dashboard = Dashboard(tmp_path, "--rate", "200", "--limit", "3000")
     try:
@@ -26,7 +29,7 @@ def test_a_signal_stops_voila_its_kernels_and_the_embedded_server(tmp_path, sign
         assert dashboard.port in ports
         assert listening_ports([p for p in procs if kind(p) == "nats-server"])
         assert dashboard.stop(signum, group=group) == status
-        gone, alive = psutil.wait_procs(procs, timeout=15)
+        gone, alive = psutil.wait_procs(procs, timeout=30)
         assert not alive, f"still running after {signum!r}: {[(p.pid, kinds[p.pid]) for p in alive]}"
         assert sorted(kinds.values()).count("kernel") >= 1
         busy = [port for port in ports if not port_is_free(port)]
