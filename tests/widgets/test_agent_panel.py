@@ -33,7 +33,7 @@ def test_panel_discovers_the_agent_and_shows_its_answers(tmp_path):
         text = panel.insights[0]["text"]
         scores = nx.pagerank(nx.DiGraph(EDGES))
         best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-        assert text.startswith(f"Most central by PageRank at version ") and f": {best} ({scores[best]:.4f})" in text
+        assert text.startswith("Most central by PageRank at version ") and f": {best} ({scores[best]:.4f})" in text
         assert panel.insights[0]["confidence"] is None  # the agent gives none; the panel invents none
         assert "_headers" not in text and "{" not in text
 

@@ -124,7 +124,7 @@ def serve_dashboard(*, port: int = 8866, open_browser: bool = True, connect_kwar
                 announced = True
             time.sleep(0.2)
     finally:
-        _stop_voila(voila, grace, psutil)
+        _stop_voila(voila, grace)
         _reap_descendants(psutil, keep={connection.server.process.pid}
                           if connection is not None and getattr(connection.server, "process", None) else set())
         if connection is not None:
@@ -240,7 +240,7 @@ def _become_subreaper() -> None:
         pass
 
 
-def _stop_voila(voila, grace: float, psutil) -> None:
+def _stop_voila(voila, grace: float) -> None:
     if voila is None or voila.poll() is not None:
         return
     voila.send_signal(signal.SIGTERM)  # Voilà stops its loop and shuts its kernels down
