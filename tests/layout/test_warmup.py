@@ -36,7 +36,7 @@ def _overloads() -> dict[str, int]:
 def test_after_warmup_no_forceatlas2_call_compiles(options):
     warmup()
     rng = np.random.default_rng(0)
-    n = 2_000  # above the parallel tree threshold as well as below it (the 3-node warm-up)
+    n = 2_000  # more than the 3-node warm-up, below the parallel tree's 20,000
     edges = [(str(a), str(b)) for a, b in rng.integers(0, n, (6_000, 2)) if a != b]
     g = alchemist.Graph.from_edges(edges)
     k = g.number_of_nodes()
@@ -48,7 +48,7 @@ def test_after_warmup_no_forceatlas2_call_compiles(options):
     pos = forceatlas2(g, iterations=3, seed=1, backend="cpu", **options)
     after = _overloads()
     assert {k: v for k, v in after.items() if v != before.get(k)} == {}
-    assert before["alchemist.layout._loop.iterate"] >= 1  # the warm-up did compile or load the loop
+    assert before["alchemist.layout._loop.iterate_serial_tree"] >= 1  # the warm-up did compile or load the loop
     assert pos.shape == (k, 2) and np.isfinite(pos).all()
 
 
@@ -57,3 +57,19 @@ def test_warmup_returns_the_seconds_spent_and_is_idempotent():
     before = _overloads()
     assert warmup() >= 0
     assert _overloads() == before
+
+
+def test_warmup_of_the_parallel_tree_covers_large_graphs():
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one Numba thread: the parallel tree is never used")
+    warmup(parallel_tree=True)
+    n = 20_500  # above PARALLEL_TREE_MIN
+    rng = np.random.default_rng(1)
+    src, dst = rng.integers(0, n, 40_000), rng.integers(0, n, 40_000)
+    before = _overloads()
+    pos = forceatlas2((n, src, dst), iterations=2, seed=1, backend="cpu", lin_log=True)
+    assert {k: v for k, v in _overloads().items() if v != before.get(k)} == {}
+    assert before["alchemist.layout._loop.iterate_parallel_tree"] >= 1
+    assert pos.shape == (n, 2) and np.isfinite(pos).all()

@@ -2,7 +2,9 @@
 
 :func:`iterate` runs whole iterations in one compiled loop, so that a run without a Python
 callback returns to the interpreter only between blocks of iterations
-(:func:`alchemist.layout.force_atlas.forceatlas2` sizes the blocks). Each iteration:
+(:func:`alchemist.layout.force_atlas.forceatlas2` sizes the blocks). There are two compiled loops,
+one per way of building the tree, chosen in Python: a graph compiles only the one it uses (issue 15:
+the first call's compile time). Each iteration:
 
 1. the quadtree (:mod:`alchemist.layout._tree`) and gravity + attraction
    (:mod:`alchemist.layout._attraction`) in one parallel region, :func:`tree_and_attraction`:
@@ -25,43 +27,31 @@ from alchemist.layout._repulsion import group_cells, repulsion
 from alchemist.layout._tree import build_tree, build_tree_parallel, make_workspace, parallel_tree
 from alchemist.layout.speed import adapt_speed
 
-__all__ = ["make_workspace", "iterate", "tree_and_attraction", "total_force_and_swing", "apply_forces"]
+__all__ = [
+    "make_workspace", "iterate", "iterate_serial_tree", "iterate_parallel_tree", "move", "tree_and_attraction",
+    "tree_and_attraction_serial", "tree_and_attraction_parallel", "total_force_and_swing", "apply_forces",
+]
 
 _adapt_speed = njit(cache=True)(adapt_speed)
 _local_speed = njit(inline="always")(local_speed)
 _swing_traction = njit(inline="always")(swing_traction)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
 def tree_and_attraction(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices,
                         weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows):
-    """Build the quadtree and compute gravity + attraction into ``att``.
+    """Build the quadtree and compute gravity + attraction into ``att``; returns the number of cells.
 
     ``rows`` (from :func:`attraction_shares`) has one share of the attraction's node rows per
     thread. With ``n >= PARALLEL_TREE_MIN`` nodes and several threads, all threads build the
-    tree (:func:`build_tree_parallel`) and then do their shares of the attraction. Below that,
-    the two run side by side in one parallel region: thread 0 builds the (serial) tree and then
-    does its share, which is smaller by the tree's cost. Returns the number of cells (see
-    :func:`build_tree`).
+    tree and then do their shares (:func:`tree_and_attraction_parallel`); below that, thread 0
+    builds the serial tree while the others attract (:func:`tree_and_attraction_serial`).
+    The choice is made here, in Python, so that only the path a graph takes is compiled.
     """
-    n = pos.shape[0]
-    nt = rows.shape[0] - 1
-    if parallel_tree(n, nt):
-        n_cells = build_tree_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, nt)
-        for t in prange(nt):
-            attraction_rows(rows[t], rows[t + 1], pos, mass, size, indptr, indices, weights, kr, gravity, strong,
-                            lin_log, dissuade, coef_att, overlap, att)
-        return n_cells
-    out = np.zeros(1, np.int64)
-    for t in prange(nt):
-        if t == 0:
-            out[0] = build_tree(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts)
-        attraction_rows(rows[t], rows[t + 1], pos, mass, size, indptr, indices, weights, kr, gravity, strong,
-                        lin_log, dissuade, coef_att, overlap, att)
-    return out[0]
+    step = tree_and_attraction_parallel if parallel_tree(pos.shape[0], rows.shape[0] - 1) else tree_and_attraction_serial
+    return step(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices, weights, kr,
+                gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows)
 
 
-@njit(cache=True, error_model="numpy")
 def iterate(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state, theta, codes, order, tmp, tmpc,
             parent, cells, pts, indptr, indices, weights, kr, gravity, strong, lin_log, dissuade, coef_att,
             overlap, jitter, n_free, n_threads):
@@ -75,23 +65,90 @@ def iterate(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state,
     ``(n, 2)``, or ``(0, 2)`` for none). Each iteration: tree + attraction
     (:func:`tree_and_attraction`), repulsion, swinging and traction, the adaptive speed
     (:func:`alchemist.layout.speed.adapt_speed`), the move.
+
+    The compiled loop is :func:`iterate_parallel_tree` or :func:`iterate_serial_tree`, chosen
+    here: a graph compiles only its own (the parallel tree is a third of the first call's compile
+    time, and graphs under ``PARALLEL_TREE_MIN`` nodes never use it).
     """
+    loop = iterate_parallel_tree if parallel_tree(pos.shape[0], max(1, n_threads)) else iterate_serial_tree
+    loop(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state, theta, codes, order, tmp, tmpc, parent,
+         cells, pts, indptr, indices, weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, jitter,
+         n_free, n_threads)
+
+
+@njit(cache=True, error_model="numpy")
+def iterate_serial_tree(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state, theta, codes, order,
+                        tmp, tmpc, parent, cells, pts, indptr, indices, weights, kr, gravity, strong, lin_log,
+                        dissuade, coef_att, overlap, jitter, n_free, n_threads):
+    """:func:`iterate` with the tree of :func:`tree_and_attraction_serial`."""
     rows = attraction_shares(indptr, n_threads)
     for _ in range(n_iterations):
-        k = 1 - np.int64(state[2])
-        force = force_pair[k]
-        old_force = force_pair[1 - k]
-        n_cells = tree_and_attraction(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr,
-                                      indices, weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap,
-                                      att, rows)
-        groups = group_cells(n_cells, cells)
-        repulsion(order, n_cells, parent, cells, pts, groups, theta, kr, overlap, force, n_threads)
-        swinging, traction = total_force_and_swing(force, att, extra, mass, fixed, old_force)
-        speed, efficiency = _adapt_speed(swinging, traction, n_free, state[0], state[1], jitter)
-        apply_forces(pos, mass, size, fixed, force, old_force, speed, overlap)
-        state[0] = speed
-        state[1] = efficiency
-        state[2] = k
+        n_cells = tree_and_attraction_serial(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts,
+                                             indptr, indices, weights, kr, gravity, strong, lin_log, dissuade,
+                                             coef_att, overlap, att, rows)
+        move(n_cells, pos, mass, size, fixed, force_pair, att, extra, state, theta, order, parent, cells, pts, kr,
+             overlap, jitter, n_free, n_threads)
+
+
+@njit(cache=True, error_model="numpy")
+def iterate_parallel_tree(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state, theta, codes, order,
+                          tmp, tmpc, parent, cells, pts, indptr, indices, weights, kr, gravity, strong, lin_log,
+                          dissuade, coef_att, overlap, jitter, n_free, n_threads):
+    """:func:`iterate` with the tree of :func:`tree_and_attraction_parallel`."""
+    rows = attraction_shares(indptr, n_threads)
+    for _ in range(n_iterations):
+        n_cells = tree_and_attraction_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts,
+                                               indptr, indices, weights, kr, gravity, strong, lin_log, dissuade,
+                                               coef_att, overlap, att, rows)
+        move(n_cells, pos, mass, size, fixed, force_pair, att, extra, state, theta, order, parent, cells, pts, kr,
+             overlap, jitter, n_free, n_threads)
+
+
+@njit(cache=True, error_model="numpy")
+def move(n_cells, pos, mass, size, fixed, force_pair, att, extra, state, theta, order, parent, cells, pts, kr, overlap,
+         jitter, n_free, n_threads):
+    """The rest of an iteration once the tree and the attraction are done: repulsion into this
+    iteration's force, swinging and traction, the adaptive speed, the move; ``state`` advances."""
+    k = 1 - np.int64(state[2])
+    force = force_pair[k]
+    old_force = force_pair[1 - k]
+    groups = group_cells(n_cells, cells)
+    repulsion(order, n_cells, parent, cells, pts, groups, theta, kr, overlap, force, n_threads)
+    swinging, traction = total_force_and_swing(force, att, extra, mass, fixed, old_force)
+    speed, efficiency = _adapt_speed(swinging, traction, n_free, state[0], state[1], jitter)
+    apply_forces(pos, mass, size, fixed, force, old_force, speed, overlap)
+    state[0] = speed
+    state[1] = efficiency
+    state[2] = k
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def tree_and_attraction_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices,
+                                 weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows):
+    """:func:`tree_and_attraction` for ``n >= PARALLEL_TREE_MIN`` on several threads: all threads
+    build the tree (:func:`build_tree_parallel`), then do their shares of the attraction."""
+    nt = rows.shape[0] - 1
+    n_cells = build_tree_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, nt)
+    for t in prange(nt):
+        attraction_rows(rows[t], rows[t + 1], pos, mass, size, indptr, indices, weights, kr, gravity, strong,
+                        lin_log, dissuade, coef_att, overlap, att)
+    return n_cells
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def tree_and_attraction_serial(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices,
+                               weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows):
+    """:func:`tree_and_attraction` below ``PARALLEL_TREE_MIN`` nodes (or on one thread): the two run
+    side by side in one parallel region; thread 0 builds the (serial) tree (:func:`build_tree`)
+    and then does its share, which is smaller by the tree's cost."""
+    nt = rows.shape[0] - 1
+    out = np.zeros(1, np.int64)
+    for t in prange(nt):
+        if t == 0:
+            out[0] = build_tree(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts)
+        attraction_rows(rows[t], rows[t + 1], pos, mass, size, indptr, indices, weights, kr, gravity, strong,
+                        lin_log, dissuade, coef_att, overlap, att)
+    return out[0]
 
 
 @njit(cache=True, error_model="numpy")

@@ -3,27 +3,37 @@
 The kernels are Numba functions with ``cache=True``: the first call in a fresh environment compiles
 them (tens of seconds on a small machine) and writes the machine code next to the sources (or, where
 that folder is read-only, to Numba's user-wide cache); every later process loads it in about a
-second. :func:`warmup` pays that one-time cost on a 3-node graph, so that a program (the demo, a
+second. :func:`warmup` pays that one-time cost on a small graph, so that a program (the demo, a
 dashboard, an agent whose first request has a deadline) can report or schedule it apart from the
-layout itself.
+layout itself. Graphs of ``alchemist.layout._tree.PARALLEL_TREE_MIN`` (20,000) nodes or more, on
+several threads, build their quadtree with all threads: a second compiled loop, which
+``warmup(parallel_tree=True)`` compiles too.
 """
 
 from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from alchemist.graph import Graph
+from alchemist.layout._tree import PARALLEL_TREE_MIN
 from alchemist.layout.force_atlas import forceatlas2
 
 __all__ = ["warmup"]
 
 
-def warmup() -> float:
+def warmup(parallel_tree: bool = False) -> float:
     """Compile (or load from the on-disk cache) the kernels of the CPU :func:`~alchemist.layout.forceatlas2`.
 
     Every option of ForceAtlas2 (LinLog, hub dissuasion, overlap prevention, strong gravity, extra
     forces) is a run-time argument of the same kernels, so one small layout compiles everything a
-    later call on any graph needs.
+    later call needs on a graph of up to 20,000 nodes (or on one thread).
+
+    Parameters
+    ----------
+    parallel_tree : bool
+        Also compile the loop of larger graphs (one iteration on a ring of 20,000 nodes).
 
     Returns
     -------
@@ -39,4 +49,8 @@ def warmup() -> float:
     """
     start = time.perf_counter()
     forceatlas2(Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a")]), iterations=2, seed=0, backend="cpu")
+    if parallel_tree:
+        n = PARALLEL_TREE_MIN
+        ring = np.arange(n)
+        forceatlas2((n, ring, (ring + 1) % n), iterations=1, seed=0, backend="cpu")
     return time.perf_counter() - start
