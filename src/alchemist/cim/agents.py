@@ -32,6 +32,15 @@ AGENT_PREFIX = "alchemist.agents"
 class Agent:
     """Base class of an agent: subclass it and implement :meth:`handle`.
 
+    Served (:meth:`Connection.serve_agent <alchemist.cim.connection.Connection.serve_agent>`),
+    an agent is a NATS micro service: it answers ``$SRV.PING``, ``$SRV.INFO`` and
+    ``$SRV.STATS`` (so :func:`discover` finds it) and has one request/reply endpoint per
+    capability on ``alchemist.agents.<name>.<capability>``. Each request's JSON body is handed
+    to :meth:`handle` in a worker thread; its dict is sent back as JSON with the request's
+    ``Cim-*`` headers. An exception raised by :meth:`handle` is answered as a service error
+    (``Nats-Service-Error-Code: 500`` and the message), which the caller's :func:`request`
+    raises as :class:`~alchemist.errors.AgentError`.
+
     Attributes
     ----------
     name : str
@@ -41,6 +50,37 @@ class Agent:
     description : str
     capabilities : tuple of str
         What it answers; one endpoint each.
+
+    See Also
+    --------
+    AnalysisAgent : the agent alchemist ships.
+    discover, request
+
+    References
+    ----------
+    .. [1] NATS ADR-32, "Service API" (the micro services protocol),
+       https://github.com/nats-io/nats-architecture-and-design/blob/main/adr/ADR-32.md
+
+    Examples
+    --------
+    An agent that echoes its payload, served on an embedded server and called:
+
+    >>> import tempfile
+    >>> import alchemist
+    >>> from alchemist.cim.agents import Agent
+    >>> class Echo(Agent):
+    ...     name = "echo"
+    ...     capabilities = ("echo",)
+    ...     def handle(self, capability, payload, headers):
+    ...         return {"echo": payload}
+    >>> tmp = tempfile.mkdtemp()
+    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection.serve_agent(Echo())
+    >>> [(a["name"], a["capabilities"]) for a in connection.discover_agents()]
+    [('echo', ['echo'])]
+    >>> connection.request("echo", "echo", {"x": 1})["echo"]
+    {'x': 1}
+    >>> connection.close()
     """
 
     name = "agent"
@@ -49,16 +89,80 @@ class Agent:
     capabilities: tuple[str, ...] = ()
 
     def handle(self, capability: str, payload: dict, headers: dict[str, str]) -> dict:
-        """Answer one request; raise to answer with an error (the message is sent back)."""
+        """Answer one request; raise to answer with an error (the message is sent back).
+
+        Called in a worker thread of the connection's event loop, one call per request.
+
+        Parameters
+        ----------
+        capability : str
+            One of :attr:`capabilities` (the endpoint the request came to).
+        payload : dict
+            The request's JSON body (``{}`` when empty).
+        headers : dict of str to str
+            The request's NATS headers (``Cim-Request-Id``, ``Cim-Correlation-Id``,
+            ``Cim-Causation-Id``).
+
+        Returns
+        -------
+        dict
+            The answer, sent back as JSON (it must be JSON-serialisable).
+
+        Raises
+        ------
+        AgentError
+            Here, always: a subclass overrides this method. Whatever a subclass raises is
+            answered to the caller as a service error (``AgentError`` on its side).
+        """
         raise AgentError(f"agent {self.name!r} does not implement {capability!r}")
 
     def bind(self, connection) -> None:
-        """Called once when served, with the connection it runs on."""
+        """Called once when served, with the connection it runs on.
+
+        Parameters
+        ----------
+        connection : Connection
+            Kept as ``self.connection`` (an override calls ``super().bind`` and may load what
+            the first request would otherwise wait for).
+
+        Returns
+        -------
+        None
+        """
         self.connection = connection
 
 
 async def serve(connection, agent: Agent):
-    """Register ``agent`` as a micro service on the connection's event loop; returns the service."""
+    """Register ``agent`` as a micro service on the connection's event loop.
+
+    One ``$SRV`` registration (``nats.micro.add_service``: a subscription each on ``$SRV.PING``,
+    ``$SRV.INFO`` and ``$SRV.STATS``, bare and with the agent's name and id) and one endpoint
+    subscription per capability on ``alchemist.agents.<name>.<capability>``; no round trip
+    to JetStream. The service is stopped by :meth:`Connection.close
+    <alchemist.cim.connection.Connection.close>`. Sync code calls
+    :meth:`Connection.serve_agent <alchemist.cim.connection.Connection.serve_agent>`.
+
+    Parameters
+    ----------
+    connection : Connection
+    agent : Agent
+        Bound to the connection first (:meth:`Agent.bind`).
+
+    Returns
+    -------
+    nats.micro.Service
+        The registered service (also appended to ``connection.services``).
+
+    Raises
+    ------
+    ValueError
+        The agent's name or version is not valid for the micro protocol (raised by ``nats.micro``).
+
+    References
+    ----------
+    .. [1] NATS ADR-32, "Service API",
+       https://github.com/nats-io/nats-architecture-and-design/blob/main/adr/ADR-32.md
+    """
     from nats.micro import add_service
 
     agent.bind(connection)
@@ -96,9 +200,53 @@ async def discover(connection, capability: str | None = None, timeout: float = 0
     """Every agent answering ``$SRV.INFO`` within ``timeout`` seconds (as INFO dicts), optionally
     only those that list ``capability``.
 
-    With no service listening the server answers the request with a no-responders status message
-    (``Status: 503``, no body): that means no agents, an empty list. A reply that is not a JSON
-    object (not a micro service's INFO) is not an agent and is left out.
+    One core-NATS publish on ``$SRV.INFO`` with a private inbox as reply subject; every agent
+    answers on it, and the replies are gathered until ``timeout`` (a scatter-gather: the call
+    always lasts ``timeout`` seconds unless no service at all listens). With no service
+    listening the server answers with a no-responders status message (``Status: 503``, no
+    body): that means no agents, an empty list at once. A reply that is not a JSON object (not a
+    micro service's INFO) is not an agent and is left out. Sync code calls
+    :meth:`Connection.discover_agents <alchemist.cim.connection.Connection.discover_agents>`.
+
+    Parameters
+    ----------
+    connection : Connection
+    capability : str, optional
+        Only the agents whose ``capabilities`` metadata lists it.
+    timeout : float
+        Seconds to gather replies.
+
+    Returns
+    -------
+    list of dict
+        The INFO replies (``name``, ``id``, ``version``, ``description``, ``endpoints``,
+        ``metadata``) with ``capabilities`` added as a list, sorted by name then id.
+
+    Raises
+    ------
+    nats.errors.ConnectionClosedError
+        The connection is closed.
+
+    References
+    ----------
+    .. [1] NATS ADR-32, "Service API" (``$SRV.INFO`` discovery),
+       https://github.com/nats-io/nats-architecture-and-design/blob/main/adr/ADR-32.md
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import alchemist
+    >>> from alchemist.cim.agents import AnalysisAgent
+    >>> tmp = tempfile.mkdtemp()
+    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection.discover_agents()
+    []
+    >>> connection.serve_agent(AnalysisAgent())
+    >>> [a["name"] for a in connection.discover_agents("layout")]
+    ['analysis']
+    >>> connection.discover_agents("translate")
+    []
+    >>> connection.close()
     """
     nc = connection.nc
     inbox = nc.new_inbox()
@@ -131,7 +279,64 @@ async def discover(connection, capability: str | None = None, timeout: float = 0
 
 async def request(connection, agent: str, capability: str, payload: dict, timeout: float,
                   correlation_id: str | None, causation_id: str | None) -> dict:
-    """Request/reply with an agent (see :meth:`Connection.request`)."""
+    """Request/reply with an agent (see :meth:`Connection.request`).
+
+    One core-NATS request (one round trip) on ``alchemist.agents.<agent>.<capability>`` with the
+    JSON ``payload`` and the headers ``Cim-Request-Id`` (a new UUIDv7),
+    ``Cim-Correlation-Id`` (``correlation_id``, else the request id) and ``Cim-Causation-Id``
+    (``causation_id``, else the correlation id). The agent answers with the same ``Cim-*``
+    headers.
+
+    Parameters
+    ----------
+    connection : Connection
+    agent : str
+        The agent's service name.
+    capability : str
+    payload : dict
+        Sent as JSON.
+    timeout : float
+        Seconds to wait for the answer.
+    correlation_id, causation_id : str or None
+        Carried in the headers (see above).
+
+    Returns
+    -------
+    dict
+        The agent's JSON answer, with its reply headers under ``"_headers"`` (when the answer
+        is a JSON object).
+
+    Raises
+    ------
+    AgentTimeout
+        No answer within ``timeout`` seconds, or nobody listens on the subject (no such agent or
+        capability: the server's no-responders status).
+    AgentError
+        The agent answered with a service error (``Nats-Service-Error`` header).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import alchemist
+    >>> from alchemist.cim.agents import AnalysisAgent
+    >>> tmp = tempfile.mkdtemp()
+    >>> path = pathlib.Path(tmp, "g.txt")
+    >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n3 4\\n")
+    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection.replay(path).complete
+    True
+    >>> connection.serve_agent(AnalysisAgent())
+    >>> answer = connection.request("analysis", "central_nodes", {"graph_id": "g", "top": 1})
+    >>> answer["central_nodes"][0]["node"]
+    '3'
+    >>> sorted(answer["_headers"])
+    ['Cim-Causation-Id', 'Cim-Correlation-Id', 'Cim-Request-Id']
+    >>> connection.request("analysis", "central_nodes", {})
+    Traceback (most recent call last):
+    ...
+    alchemist.errors.AgentError: agent 'analysis' failed on 'central_nodes': AgentError: central_nodes needs a 'graph_id' (a string), got None
+    >>> connection.close()
+    """
     from nats.errors import NoRespondersError, TimeoutError as NatsTimeout
 
     request_id = uuid7()
@@ -179,6 +384,19 @@ async def consume_insights(connection, handler: Callable[[dict], Any], max_messa
     -------
     dict
         ``{"acked": n, "naked": n, "dead_lettered": n}``.
+
+    Raises
+    ------
+    nats.js.errors.NotFoundError
+        The ``AI_INSIGHTS`` stream does not exist (:func:`~alchemist.cim.streams.ensure_streams`
+        creates it; :func:`~alchemist.cim.connection.connect` calls it).
+
+    Notes
+    -----
+    Cost: one pull request (one round trip) per message, one ack/nak/term per message, and a
+    publish with acknowledgement to ``ALCHEMIST_DLQ`` per poison message. A failed dead letter
+    (:class:`~alchemist.cim.deadletters.DeadLetterError`) is not raised: the message is nak'ed
+    and counted as ``naked``, to be tried again.
     """
     from nats.errors import TimeoutError as NatsTimeout
 
@@ -265,12 +483,61 @@ class AnalysisAgent(Agent):
     capabilities = ("communities", "central_nodes", "layout")
 
     def bind(self, connection) -> None:
+        """Keep the connection and import NetworkX and the graph package before answering.
+
+        Parameters
+        ----------
+        connection : Connection
+
+        Returns
+        -------
+        None
+        """
         super().bind(connection)
         import networkx  # noqa: F401  (imported before the agent reports ready, not on the first request)
 
         import alchemist.graph  # noqa: F401
 
     def handle(self, capability: str, payload: dict, headers: dict[str, str]) -> dict:
+        """Fold the graph ``payload["graph_id"]`` from the CIM, answer ``capability``, publish
+        the insight.
+
+        Cost: one replay of the graph (:meth:`Connection.graph
+        <alchemist.cim.connection.Connection.graph>` with ``live=False``), the analysis, and one
+        JetStream publish with acknowledgement on ``ai.insights.graph`` (headers
+        ``Nats-Msg-Id`` and ``Cim-Event-Id``: the insight id; ``Cim-Correlation-Id``: the
+        request's; ``Cim-Causation-Id``: the request id).
+
+        Parameters
+        ----------
+        capability : {"communities", "central_nodes", "layout"}
+        payload : dict
+            ``{"graph_id": str, "top": int, "seed": int, "iterations": int}`` (``top``: 10,
+            ``seed``: 0, ``iterations``: 100 by default).
+        headers : dict of str to str
+            The request's headers.
+
+        Returns
+        -------
+        dict
+            ``{"communities": [[node, ...], ...], "modularity": float}``,
+            ``{"central_nodes": [{"node", "pagerank"}, ...]}`` or ``{"positions": {node: [x, y]}}``,
+            each with ``graph_id``, ``version`` and ``capability``.
+
+        Raises
+        ------
+        AgentError
+            No ``graph_id``, a graph with no nodes, or an unknown capability.
+
+        References
+        ----------
+        .. [1] V. D. Blondel, J.-L. Guillaume, R. Lambiotte, E. Lefebvre, "Fast unfolding of
+           communities in large networks", J. Stat. Mech. (2008) P10008.
+        .. [2] S. Brin, L. Page, "The anatomy of a large-scale hypertextual Web search engine",
+           Computer Networks 30 (1998) 107-117.
+        .. [3] M. Jacomy, T. Venturini, S. Heymann, M. Bastian, "ForceAtlas2, a continuous graph
+           layout algorithm", PLoS ONE 9(6) e98679 (2014).
+        """
         graph_id = payload.get("graph_id")
         if not isinstance(graph_id, str) or not graph_id:
             raise AgentError(f"{capability} needs a 'graph_id' (a string), got {graph_id!r}")
@@ -323,7 +590,28 @@ AGENTS: dict[str, type[Agent]] = {"analysis": AnalysisAgent}
 
 def run_agent(name: str, connection, stop: Callable[[], bool], ready: Callable[[], Any] | None = None) -> None:
     """Serve the agent called ``name`` until ``stop()`` is true (polled every 0.2 s); ``ready()``
-    is called once it answers requests."""
+    is called once it answers requests (``alchemist agent <name>`` runs this).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`AGENTS` (``"analysis"``).
+    connection : Connection
+    stop : callable
+        ``stop() -> bool``; serving ends when it returns true (the service itself stops with
+        the connection).
+    ready : callable, optional
+        Called once, with no arguments, when the agent is registered.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    AgentError
+        No agent is called ``name``.
+    """
     if name not in AGENTS:
         raise AgentError(f"no agent called {name!r}; available: {', '.join(sorted(AGENTS))}")
     connection.serve_agent(AGENTS[name]())

@@ -27,6 +27,24 @@ class LRUCache:
     ----------
     max_bytes : int
         Byte budget; a value larger than the budget is not cached.
+
+    Attributes
+    ----------
+    bytes : int
+        Total size of the cached values.
+    hits, misses : int
+        Counts of :meth:`get` calls that found, or did not find, their key.
+
+    Examples
+    --------
+    >>> cache = LRUCache(max_bytes=10)
+    >>> cache.put("a", b"12345")
+    >>> cache.put("b", b"123456")  # 11 bytes in all: "a", the least recently used, goes
+    >>> "a" in cache, cache.get("b"), cache.bytes
+    (False, b'123456', 6)
+    >>> cache.put("c", b"x" * 11)  # larger than the budget: not cached
+    >>> "c" in cache
+    False
     """
 
     def __init__(self, max_bytes: int = 256 * 2**20):
@@ -36,6 +54,16 @@ class LRUCache:
         self.hits = self.misses = 0
 
     def get(self, key: str) -> bytes | None:
+        """The value of ``key``, now the most recently used; None when it is not cached.
+
+        Parameters
+        ----------
+        key : str
+
+        Returns
+        -------
+        bytes or None
+        """
         value = self._items.get(key)
         if value is None:
             self.misses += 1
@@ -45,6 +73,18 @@ class LRUCache:
         return value
 
     def put(self, key: str, value: bytes) -> None:
+        """Cache ``value`` under ``key`` (replacing its old value) and drop the least recently
+        used values until the total fits the budget; a value larger than the budget is ignored.
+
+        Parameters
+        ----------
+        key : str
+        value : bytes
+
+        Returns
+        -------
+        None
+        """
         if len(value) > self.max_bytes:
             return
         old = self._items.pop(key, None)
@@ -69,7 +109,11 @@ class LRUCache:
 class ObjectStore:
     """Content-addressed objects in the JetStream object store bucket ``alchemist-objects``.
 
-    Create it with ``connection.objects``.
+    Create it with ``connection.objects``. The bucket is JetStream's object store (stream
+    ``OBJ_alchemist-objects``): an object is its chunks on ``$O.alchemist-objects.C.<nuid>``
+    (at most 512 KiB each, under the server's default 1 MiB ``max_payload``) and one
+    metadata message on ``$O.alchemist-objects.M.<name>``; its name here is its CID, so the same
+    content is stored once. The bucket is created (file storage) on first use.
 
     Parameters
     ----------
@@ -77,6 +121,40 @@ class ObjectStore:
     bucket : str
     cache_bytes : int
         Byte budget of the in-memory LRU cache.
+
+    Attributes
+    ----------
+    cache : LRUCache
+        The objects read or written recently.
+
+    See Also
+    --------
+    alchemist.events.cid.cid : the CID of some bytes.
+
+    References
+    ----------
+    .. [1] NATS ADR-20, "JetStream based Object Stores",
+       https://github.com/nats-io/nats-architecture-and-design/blob/main/adr/ADR-20.md
+    .. [2] Multiformats, "CID (Content IDentifier) specification",
+       https://github.com/multiformats/cid
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import alchemist
+    >>> tmp = tempfile.mkdtemp()
+    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> store = connection.objects
+    >>> key = store.put(b"hello")
+    >>> from alchemist.events.cid import cid
+    >>> key == cid(b"hello")
+    True
+    >>> store.exists(key), key in store
+    (True, True)
+    >>> store.cache = type(store.cache)()  # forget it locally: the next get asks the server
+    >>> store.get(key)
+    b'hello'
+    >>> connection.close()
     """
 
     def __init__(self, connection, bucket: str = OBJECT_BUCKET, cache_bytes: int = 256 * 2**20):
@@ -88,11 +166,44 @@ class ObjectStore:
     def put(self, data: bytes, *, progress: Callable[[int, int], object] | None = None) -> str:
         """Store ``data``; returns its CID. Content already stored is not sent again.
 
+        Cost: on first use, the bucket's creation (one JetStream API request); then one request
+        for the object's metadata (``$O.<bucket>.M.<cid>``, to see whether it is stored); if it
+        is not, one acknowledged publish per 512 KiB chunk and one for the metadata.
+
         Parameters
         ----------
         data : bytes-like
         progress : callable, optional
             ``progress(bytes_done, bytes_total)`` as chunks are sent.
+
+        Returns
+        -------
+        str
+            The CID of ``data`` (CIDv1, raw codec, BLAKE3-256, base32).
+
+        Raises
+        ------
+        CIMError
+            The connection is closed.
+        nats.errors.TimeoutError
+            The server did not acknowledge a chunk in time.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> sizes = []
+        >>> key = connection.objects.put(b"x" * 2_000_000, progress=lambda done, total: sizes.append(done))
+        >>> from alchemist.events.cid import cid
+        >>> key == cid(b"x" * 2_000_000)
+        True
+        >>> sizes[-1]
+        2000000
+        >>> connection.objects.put(b"x" * 2_000_000) == key  # stored once
+        True
+        >>> connection.close()
         """
         data = bytes(data)
         key = _cid(data)
@@ -103,17 +214,64 @@ class ObjectStore:
     def get(self, cid: str, *, progress: Callable[[int, int], object] | None = None) -> bytes:
         """The content of ``cid`` (from the cache when there).
 
+        Cost: none when cached; else one request for the metadata (``$O.<bucket>.M.<cid>``)
+        and an ordered consumer that delivers the chunks (``$O.<bucket>.C.<nuid>``).
+
+        Parameters
+        ----------
+        cid : str
+            A CID as :meth:`put` returns it.
+        progress : callable, optional
+            ``progress(bytes_done, bytes_total)`` as chunks arrive.
+
+        Returns
+        -------
+        bytes
+
         Raises
         ------
         ObjectNotFoundError
             No object with that CID.
         CIDMismatchError
-            The content received does not hash to ``cid`` (corrupt or tampered).
+            ``cid`` is not a CIM CID (before any request), or the content received does not
+            hash to ``cid`` (corrupt or tampered).
+        NonCanonicalCIDError
+            ``cid`` is another spelling of a CIM CID (non-zero padding bits).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import alchemist
+        >>> from alchemist.events.cid import cid
+        >>> tmp = tempfile.mkdtemp()
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection.objects.get(connection.objects.put(b"edge list"))
+        b'edge list'
+        >>> connection.objects.get(cid(b"never stored"))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        alchemist.errors.ObjectNotFoundError: "no object bafkr4... in bucket 'alchemist-objects'"
+        >>> connection.close()
         """
         return self.connection.run(self.get_async(cid, progress=progress))
 
     async def get_async(self, cid: str, *, progress: Callable[[int, int], object] | None = None) -> bytes:
-        """:meth:`get` on the connection's event loop (for code running there)."""
+        """:meth:`get` on the connection's event loop (for code running there).
+
+        Parameters
+        ----------
+        cid : str
+        progress : callable, optional
+
+        Returns
+        -------
+        bytes
+
+        Raises
+        ------
+        ObjectNotFoundError, CIDMismatchError, NonCanonicalCIDError
+            As :meth:`get`.
+        """
         cid_digest(cid)  # a malformed CID fails here, before any request
         cached = self.cache.get(cid)
         if cached is not None:
@@ -126,7 +284,24 @@ class ObjectStore:
         return data
 
     def exists(self, cid: str) -> bool:
-        """Whether an object with that CID is stored."""
+        """Whether an object with that CID is stored (``cid in store`` says the same).
+
+        One request for the object's metadata (and, on first use, the bucket's creation).
+
+        Parameters
+        ----------
+        cid : str
+
+        Returns
+        -------
+        bool
+            False also for an object that was deleted.
+
+        Raises
+        ------
+        CIMError
+            The connection is closed.
+        """
         return self.connection.run(self._exists(cid))
 
     def __contains__(self, cid: str) -> bool:

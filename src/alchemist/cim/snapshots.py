@@ -36,6 +36,42 @@ def save_snapshot(connection, graph, *, sequence: int | None = None, applied_ids
     -------
     dict
         ``{"cid": str, "sequence": int, "version": int}``.
+
+    Raises
+    ------
+    CIMError
+        The connection is closed.
+    nats.errors.TimeoutError
+        The server did not acknowledge the object or the KV entry in time.
+
+    Notes
+    -----
+    Cost: the snapshot's :meth:`ObjectStore.put <alchemist.cim.objects.ObjectStore.put>` (one
+    metadata request, then, unless the same bytes are stored already, one acknowledged publish
+    per 512 KiB chunk), and one acknowledged KV put on ``$KV.alchemist-snapshots.<graph_id>``
+    (the bucket keeps the last 5 pointers of each graph; it is created on first use). A live
+    graph is encoded under its feed's lock, so the events folded in and the ids recorded agree.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import alchemist
+    >>> tmp = tempfile.mkdtemp()
+    >>> path = pathlib.Path(tmp, "g.txt")
+    >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
+    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> _ = connection.replay(path, batch=1)
+    >>> graph = connection.graph("g", live=False)
+    >>> pointer = connection.save_snapshot(graph)
+    >>> pointer["sequence"], pointer["version"]
+    (7, 7)
+    >>> _ = connection.append("g", "node_added", {"node_id": "4"})
+    >>> connection.graph("g", live=False, snapshot=True)  # the snapshot, then one event
+    <alchemist.Graph 'g': 4 nodes, 3 edges, directed, version 8>
+    >>> snap, ids, sequence = load_snapshot(connection, "g")
+    >>> snap.number_of_nodes(), len(ids), sequence
+    (3, 7, 7)
+    >>> connection.close()
     """
     feed = connection.feeds.get(graph.graph_id)
     if applied_ids is None and feed is not None and feed.fold.graph is graph:
@@ -53,11 +89,50 @@ def save_snapshot(connection, graph, *, sequence: int | None = None, applied_ids
 
 
 def load_snapshot(connection, graph_id: str):
-    """``(graph, applied_ids, sequence)`` of the latest snapshot, or None when there is none."""
+    """``(graph, applied_ids, sequence)`` of the latest snapshot, or None when there is none.
+
+    Cost: one KV get (``$KV.alchemist-snapshots.<graph_id>``), then, unless the object is in
+    the connection's object cache, its metadata request and chunks (see
+    :meth:`ObjectStore.get <alchemist.cim.objects.ObjectStore.get>`).
+
+    Parameters
+    ----------
+    connection : Connection
+    graph_id : str
+
+    Returns
+    -------
+    tuple of (Graph, list of str, int) or None
+        The graph as it was, the ids of the events folded into it, and the last stream
+        sequence folded in.
+
+    Raises
+    ------
+    CIDMismatchError
+        The stored snapshot does not hash to the CID its pointer names (corrupt).
+    ObjectNotFoundError
+        The pointer names an object that is not stored.
+    """
     return connection.run(load_snapshot_async(connection, graph_id))
 
 
 async def load_snapshot_async(connection, graph_id: str):
+    """:func:`load_snapshot` on the connection's event loop (for code running there).
+
+    Parameters
+    ----------
+    connection : Connection
+    graph_id : str
+
+    Returns
+    -------
+    tuple of (Graph, list of str, int) or None
+
+    Raises
+    ------
+    CIDMismatchError, ObjectNotFoundError
+        As :func:`load_snapshot`.
+    """
     pointer = await _get_pointer(connection, graph_id)
     if pointer is None:
         return None
@@ -82,7 +157,40 @@ class _Snapshot(msgspec.Struct):
 
 
 def encode_snapshot(graph, applied_ids: list[str]) -> bytes:
-    """The snapshot bytes (msgpack container of Arrow IPC streams and metadata)."""
+    """The snapshot bytes (msgpack container of Arrow IPC streams and metadata).
+
+    Parameters
+    ----------
+    graph : Graph
+    applied_ids : list of str
+        Ids of the events folded into ``graph`` (kept so that a replay from the snapshot skips
+        them: exactly once across the snapshot).
+
+    Returns
+    -------
+    bytes
+        A msgpack map ``{meta, nodes, edges, ids}``: ``meta`` has the graph id, direction, name,
+        version and last sequence, CID and timestamp; ``nodes`` and ``edges`` are Arrow IPC
+        streams of :func:`alchemist.graph.io.to_frames` (without the derived ``degree``).
+
+    Raises
+    ------
+    msgspec.EncodeError
+        A metadata value msgpack cannot encode.
+
+    References
+    ----------
+    .. [1] Apache Arrow, "IPC Streaming Format",
+       https://arrow.apache.org/docs/format/Columnar.html#ipc-streaming-format
+
+    Examples
+    --------
+    >>> from alchemist.graph import Graph
+    >>> graph = Graph.from_edges([("a", "b"), ("b", "c")], graph_id="g")
+    >>> copy, ids = decode_snapshot(encode_snapshot(graph, ["id-1"]))
+    >>> copy.graph_id, sorted(copy.node_ids), copy.number_of_edges(), ids
+    ('g', ['a', 'b', 'c'], 2, ['id-1'])
+    """
     meta = {"graph_id": graph.graph_id, "directed": graph.directed, "name": graph.name, "version": graph.version,
             "last_sequence": graph.last_sequence, "last_cid": graph.last_cid, "last_timestamp": graph.last_timestamp}
     from alchemist.graph.io import to_frames
@@ -98,6 +206,26 @@ def decode_snapshot(data: bytes, graph_id: str | None = None):
     list replay gives (edge ids ``e0 …``, unit weights, no labels or properties, nodes in order of
     first appearance, which also restores node first-seen times); otherwise with
     :func:`alchemist.graph.io.from_frames`.
+
+    Parameters
+    ----------
+    data : bytes
+        What :func:`encode_snapshot` wrote.
+    graph_id : str, optional
+        The graph id of the result (the one stored in the snapshot by default).
+
+    Returns
+    -------
+    tuple of (Graph, list of str)
+        The graph, with its version and last sequence, CID and timestamp, and the ids of the
+        events folded into it.
+
+    Raises
+    ------
+    msgspec.ValidationError
+        ``data`` is msgpack but not a snapshot.
+    msgspec.DecodeError
+        ``data`` is not msgpack.
     """
     import polars as pl
 
