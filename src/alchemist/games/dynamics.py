@@ -115,7 +115,7 @@ def replicator_dynamics(game, x0=None, t=None, backend: str = "cpu") -> np.ndarr
     References
     ----------
     Taylor, P. D. & Jonker, L. B. (1978). "Evolutionarily stable strategies and game dynamics",
-    Math. Biosci. 40; Hofbauer & Sigmund (1998), *Evolutionary Games and Population Dynamics*, ch. 7.
+    Math. Biosci. 40; Hofbauer & Sigmund (1998), *Evolutionary Games and Population Dynamics*.
 
     Examples
     --------

@@ -62,7 +62,7 @@ def support_enumeration(game, tol: float = 1e-10, warn_degenerate: bool = True) 
     References
     ----------
     von Stengel, B. (2007). "Equilibrium computation for two-player games in strategic and
-    extensive form", in Nisan et al. (eds.), *Algorithmic Game Theory*, ch. 3, §3.4 (support
+    extensive form", in Nisan et al. (eds.), *Algorithmic Game Theory*, ch. 3, §3.3 (support
     enumeration, Algorithm 3.4).
 
     Examples
