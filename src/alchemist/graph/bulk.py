@@ -146,6 +146,7 @@ class Plan:
 
     @property
     def n(self) -> int:
+        """Number of events."""
         return int(self.batch.kinds.shape[0])
 
     @property
