@@ -264,7 +264,10 @@ def _radix_sort(codes, order, tmpc, tmp):
     src_c, src_o, dst_c, dst_o = codes, order, tmpc, tmp
     swapped = False
     for p in range(n_pass):
-        if count[p].max() == n:
+        top = 0
+        for b in range(mask + 2):  # loops rather than count[p].max() and codes[:] = src_c: the same
+            top = max(top, count[p, b])  # code, without compiling NumPy's reduction and slice copy (issue 15)
+        if top == n:
             continue
         shift = p * _RADIX_BITS
         for b in range(mask + 1):
@@ -278,8 +281,9 @@ def _radix_sort(codes, order, tmpc, tmp):
         src_c, src_o, dst_c, dst_o = dst_c, dst_o, src_c, src_o
         swapped = not swapped
     if swapped:
-        codes[:] = src_c
-        order[:] = src_o
+        for k in range(n):
+            codes[k] = src_c[k]
+            order[k] = src_o[k]
 
 
 @njit(cache=True)
