@@ -19,7 +19,7 @@ from alchemist.errors import (
     NodeNotFoundError,
 )
 from alchemist.events import new_event
-from alchemist.graph import Graph, read_edge_list, read_graph
+from alchemist.graph import EdgeList, Graph, read_edge_list, read_graph
 
 
 def ev(kind, payload, t=0, gid="g", **kw):
@@ -252,6 +252,57 @@ def test_from_edge_list_equals_event_replay(shared_data):
     # and NetworkX agrees on the sizes (SOURCE.md: 1,005 nodes, 25,571 edges)
     G = nx.read_edgelist(path, create_using=nx.MultiDiGraph, nodetype=str)
     assert (bulk.number_of_nodes(), bulk.number_of_edges()) == (G.number_of_nodes(), G.number_of_edges()) == (1005, 25571)
+
+
+def _same_graph(a, b):
+    """Field by field: ids, ends, weights, times, versions, history, metadata."""
+    assert (a.graph_id, a.directed, a.version, a.last_timestamp) == (b.graph_id, b.directed, b.version, b.last_timestamp)
+    assert a.node_ids == b.node_ids and a.edge_ids == b.edge_ids
+    for x, y in zip(a.edge_index(), b.edge_index()):
+        assert x.dtype == y.dtype and np.array_equal(x, y)
+    for col in ("_node_time", "_node_added", "_edge_time", "_edge_added", "_vtime", "_node_removed", "_edge_removed"):
+        assert np.array_equal(getattr(a, col).view(), getattr(b, col).view(), equal_nan=True), col
+    assert a.nodes.equals(b.nodes) and a.edges.equals(b.edges)
+    assert a._undo == b._undo
+    for v in (1, 2, 40, a.version // 2):
+        assert a.at(v).node_ids == b.at(v).node_ids and a.at(v).edge_ids == b.at(v).edge_ids
+
+
+def test_from_codes_equals_from_edge_list_and_event_replay(shared_data):
+    from alchemist.cim.replay import edge_list_events
+    from alchemist.graph.convert import from_codes
+
+    edges = read_edge_list(shared_data("temporal_graphs/CollegeMsg.txt.gz"))
+    n = 3000
+    src, dst = edges.source[:n].astype(str), edges.target[:n].astype(str)
+    seconds = np.asarray(edges.third[:n], dtype=np.float64)
+    # codes in an order of our own (sorted ids), not the order of first appearance
+    names, inverse = np.unique(np.concatenate([src, dst]), return_inverse=True)
+    g = from_codes(Graph, inverse[:n], inverse[n:], list(names), seconds, graph_id="msg", directed=True)
+    sub = EdgeList(src.astype(object), dst.astype(object), seconds, "msg")
+    listed = Graph.from_edge_list(sub, graph_id="msg", directed=True)
+    replayed = Graph("msg", directed=True)
+    for event in edge_list_events(sub, "msg", directed=True):  # one by one: the per-event path
+        replayed.apply([event])
+    _same_graph(g, listed)
+    _same_graph(g, replayed)
+    first = [x for pair in zip(src, dst) for x in pair]
+    assert g.node_ids == list(dict.fromkeys(first))  # order of first appearance, source before target
+    assert g.version == 1 + len(g.node_ids) + n
+
+
+def test_from_codes_checks_its_input():
+    from alchemist.errors import DuplicateIdError
+    from alchemist.graph.convert import from_codes
+
+    with pytest.raises(GraphError, match="outside"):
+        from_codes(Graph, np.array([0, 3]), np.array([1, 0]), ["a", "b"])
+    with pytest.raises(GraphError, match="used by no edge"):
+        from_codes(Graph, np.array([0]), np.array([1]), ["a", "b", "c"])
+    with pytest.raises(DuplicateIdError, match="'a'"):
+        from_codes(Graph, np.array([0]), np.array([1]), ["a", "a"])
+    loop = from_codes(Graph, np.array([0, 0]), np.array([0, 1]), ["x", "y"])  # a self-loop first
+    assert loop.node_ids == ["x", "y"] and loop.version == 5 and loop._node_added.view().tolist() == [2, 4]
 
 
 def test_from_arrays_and_node_ids():

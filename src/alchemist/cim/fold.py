@@ -14,8 +14,8 @@ list produces (``graph_created``; a bare ``node_added`` for each endpoint just b
 edge, with that edge's timestamp; ``edge_added`` with ids ``e0, e1, ...``, weight 1 and no
 properties) are only collected as columns (node ids as int32 codes into the list of node ids,
 times as float64 seconds: about 16 bytes an edge) and turned into a Graph in one vectorised step
-with :meth:`Graph.from_edge_list`, which yields the same state as applying them one by one. The
-first event outside that shape ends the bulk path: the collected prefix is materialised and this
+with :func:`alchemist.graph.convert.from_codes` (the state :meth:`Graph.from_edge_list` gives, no
+string made again), which yields the same state as applying them one by one. The first event outside that shape ends the bulk path: the collected prefix is materialised and this
 event and every later one go through :meth:`Graph.apply`, which checks each against the state.
 """
 
@@ -30,7 +30,6 @@ from alchemist.cim.chain import DEFAULT_MAX_PARKED, DEFAULT_WINDOW, CausalChain
 from alchemist.errors import EventError, GraphError, InvalidEventError
 from alchemist.events import Event, parse_rfc3339
 from alchemist.events.times import parse_seconds
-from alchemist.graph.io import EdgeList
 
 __all__ = ["GraphFold"]
 
@@ -364,21 +363,26 @@ class _Bulk:
             self.sources, self.targets, self.stamps = [], [], []
 
     def build(self, graph_id: str):
-        import pyarrow as pa
-
+        """The Graph of the collected prefix: built straight from the codes and the node ids
+        (:func:`alchemist.graph.convert.from_codes`, the same state as
+        :meth:`Graph.from_edge_list <alchemist.graph.Graph.from_edge_list>` of the edge list), each
+        chunk freed as it is copied."""
         from alchemist.graph import Graph
+        from alchemist.graph.convert import from_codes
 
         self._close_chunk()
-        if self.chunks:
-            src, dst, seconds = (np.concatenate(c) for c in zip(*self.chunks))
-        else:
-            src, dst, seconds = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
-        self.chunks = []
-        names = pa.array(list(self.codes), type=pa.string())
-        sources, targets = names.take(pa.array(src)), names.take(pa.array(dst))
-        del src, dst
-        edges = _ArrowEdgeList(sources, targets, seconds, path=graph_id)
-        graph = Graph.from_edge_list(edges, graph_id=graph_id, directed=self.directed)
+        chunks, self.chunks = self.chunks, []
+        src, dst, seconds = (np.empty(self.edges, np.int32), np.empty(self.edges, np.int32),
+                             np.empty(self.edges, np.float64))
+        at = 0
+        while chunks:
+            s, d, t = chunks.pop(0)
+            src[at:at + s.shape[0]], dst[at:at + s.shape[0]], seconds[at:at + s.shape[0]] = s, d, t
+            at += s.shape[0]
+            del s, d, t
+        names, self.codes = list(self.codes), {}
+        graph = from_codes(Graph, src, dst, names, seconds, graph_id=graph_id, directed=self.directed)
+        del src, dst, seconds, names
         graph.name = self.name
         last = self.last
         if self.pending:  # bare nodes at the end of the prefix: apply them as events
@@ -387,13 +391,6 @@ class _Bulk:
         graph.last_timestamp = last.timestamp
         graph.last_sequence = last.sequence
         return graph
-
-
-class _ArrowEdgeList(EdgeList):
-    """An :class:`~alchemist.graph.io.EdgeList` whose ends are Arrow string arrays."""
-
-    def __len__(self) -> int:
-        return len(self.source)
 
 
 def _seconds_many(stamps: list[str]) -> np.ndarray:

@@ -23,8 +23,8 @@ from alchemist.graph._common import ALIVE, CREATED, EDGE, IMPLICIT_ID, NODE, jso
 from alchemist.graph.bulk import Batch
 from alchemist.graph.csr import has_parallel
 
-__all__ = ["from_arrays", "from_edge_list", "from_edges", "from_networkx", "induced", "load_edge_arrays",
-           "to_networkx"]
+__all__ = ["from_arrays", "from_codes", "from_edge_list", "from_edges", "from_networkx", "induced", "load_edge_arrays",
+           "load_edge_codes", "to_networkx"]
 
 
 def from_edges(cls, edges: Iterable[tuple], *, graph_id: str = "graph", directed: bool = False,
@@ -375,6 +375,71 @@ def induced(graph, rows: np.ndarray, edge_positions: np.ndarray, *, graph_id: st
     return g
 
 
+def from_codes(cls, source, target, names, timestamps=None, *, graph_id: str = "graph", directed: bool = False):
+    """A graph from an edge list given as integer codes into a list of node ids.
+
+    The same graph as :func:`from_edge_list` of the edge list ``names[source[i]] names[target[i]]
+    timestamps[i]`` (the same node order, edge ids ``e0, e1, …``, times, versions), built without
+    turning the codes back into strings: what a consumer that collected an edge list's events as
+    codes (:class:`alchemist.cim.fold.GraphFold`) or a snapshot reader holds.
+
+    Parameters
+    ----------
+    cls : type
+        The Graph class to build.
+    source, target : (n_edges,) integer arrays
+        Codes of each edge's ends: ``names[code]`` is the node id. Every code ``0 … len(names) - 1``
+        is used by some edge.
+    names : sequence of str
+        The node id of each code (a list, or a pyarrow string array).
+    timestamps : (n_edges,) float array, optional
+        Unix seconds of each edge.
+    graph_id : str
+    directed : bool
+
+    Returns
+    -------
+    Graph
+        Nodes in order of first appearance (source before target, line by line); weight 1.0.
+
+    Raises
+    ------
+    GraphError
+        Arrays of different lengths, a code outside ``names``, or a name no edge uses.
+    DuplicateIdError
+        A name appears twice in ``names``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph import Graph
+    >>> g = from_codes(Graph, np.array([1, 0]), np.array([0, 2]), ["b", "a", "c"], np.array([10.0, 20.0]))
+    >>> g.node_ids, g.edge_ids, g.version, g.edge_index()[:2]
+    (['a', 'b', 'c'], ['e0', 'e1'], 6, (array([0, 1]), array([1, 2])))
+    """
+    if not isinstance(names, list):
+        names = names.to_pylist() if hasattr(names, "to_pylist") else list(names)
+    if len(set(names)) != len(names):
+        seen: set = set()
+        for x in names:
+            if x in seen:
+                raise DuplicateIdError(f"node {x!r} appears twice in names")
+            seen.add(x)
+    src, dst = np.asarray(source), np.asarray(target)
+    n = src.shape[0]
+    times = None if timestamps is None else np.asarray(timestamps, dtype=np.float64)
+    if src.ndim != 1 or dst.shape != src.shape or (times is not None and times.shape != src.shape):
+        raise GraphError(f"source, target and timestamps must be 1-D arrays of one length, got {src.shape}, "
+                         f"{dst.shape} and {None if times is None else times.shape}")
+    if n and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= len(names)):
+        raise GraphError(f"a code lies outside 0 … {len(names) - 1} (the names given)")
+    graph = cls(graph_id, directed=directed)
+    load_edge_codes(graph, src, dst, names, None, times, where="edge")
+    if n >= 500_000:
+        release_memory()
+    return graph
+
+
 def load_edge_arrays(graph, src, dst, weights: np.ndarray, times: np.ndarray | None, *, where: str) -> None:
     """The events of an edge list (graph_created, node_added before first use, edge_added)
     built as columns and applied in one bulk step.
@@ -400,7 +465,7 @@ def load_edge_arrays(graph, src, dst, weights: np.ndarray, times: np.ndarray | N
     GraphError
         ``weights`` or ``times`` has a length other than ``n_edges``.
     InvalidEventError
-        A weight is not finite (the message names it by ``where``).
+        A weight is not finite, or an end is null (the message names it by ``where``).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -408,45 +473,142 @@ def load_edge_arrays(graph, src, dst, weights: np.ndarray, times: np.ndarray | N
     n = len(src)
     if weights.shape[0] != n or (times is not None and times.shape[0] != n):
         raise GraphError(f"{n} edges but {weights.shape[0]} weights / timestamps")
-    bad = ~np.isfinite(weights)
-    if bad.any():
-        k = int(np.flatnonzero(bad)[0])
-        raise InvalidEventError(f"{where} {k} has a non-finite weight {weights[k]!r}")
     ends = pa.concat_arrays([src.cast(pa.string()), dst.cast(pa.string())])
-    codes = pc.dictionary_encode(ends).indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    slot = np.empty(2 * n, dtype=np.int64)
-    slot[0::2], slot[1::2] = codes[:n], codes[n:]
-    first = np.full(int(codes.max()) + 1 if n else 0, 2 * n, dtype=np.int64)
-    np.minimum.at(first, slot, np.arange(2 * n))
-    is_first = np.zeros(2 * n, dtype=bool)
-    is_first[first] = True
-    new_per_line = is_first.reshape(n, 2).sum(axis=1)
-    # events: created, then per line [node_added for each first endpoint] + edge_added
-    per_line = new_per_line + 1
-    total = 1 + int(per_line.sum())
-    line_start = 1 + np.concatenate([[0], np.cumsum(per_line)[:-1]]) if n else np.zeros(0, np.int64)
-    kinds = np.full(total, NODE, dtype=np.int8)
-    kinds[0] = CREATED
-    edge_pos = line_start + new_per_line
-    kinds[edge_pos] = EDGE
-    # positions of node_added events: the first-endpoint slots in order
-    first_slots = np.flatnonzero(is_first)
-    node_pos = line_start[first_slots // 2] + (first_slots % 2) * is_first[first_slots - (first_slots % 2)]
-    a_take = np.full(total, -1, dtype=np.int64)
-    b_take = np.full(total, -1, dtype=np.int64)
-    a_take[edge_pos] = np.arange(n)
-    b_take[edge_pos] = n + np.arange(n)
-    a_take[node_pos] = np.where(first_slots % 2 == 0, first_slots // 2, n + first_slots // 2)
-    a = ends.take(pa.array(a_take, mask=a_take < 0))
-    b = ends.take(pa.array(b_take, mask=b_take < 0))
-    w = np.ones(total)
-    w[edge_pos] = weights
-    t = np.full(total, np.nan)
-    if times is not None:
-        t[edge_pos] = times
-        t[node_pos] = times[first_slots // 2]
-        t[0] = times[0] if n else np.nan
-    bulk.apply(graph, Batch(kinds, a, b, weight=w, times=t, created=[{"directed": graph.directed}]))
+    if ends.null_count:
+        k = int(np.flatnonzero(ends.is_null().to_numpy(zero_copy_only=False))[0]) % n
+        raise InvalidEventError(f"{where} {k}: a source or target is null")
+    encoded = pc.dictionary_encode(ends)
+    del ends
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    names = encoded.dictionary.to_pylist()
+    del encoded
+    load_edge_codes(graph, codes[:n], codes[n:], names, weights, times, where=where)
+
+
+def load_edge_codes(graph, src: np.ndarray, dst: np.ndarray, names: list, weights: np.ndarray | None,
+                    times: np.ndarray | None, *, where: str) -> None:
+    """The events of an edge list whose ends are codes into ``names``, applied to the columns.
+
+    The state is that of the events ``graph_created``, then per edge a ``node_added`` for each end
+    met for the first time (source first) with the edge's time, and the ``edge_added`` (id
+    ``e<line>``): node rows in order of first appearance, versions in event order. The columns
+    are written in place, sized once (no string is made or looked up again).
+
+    Parameters
+    ----------
+    graph : Graph
+        An empty graph.
+    src, dst : (n_edges,) integer arrays
+        Codes of the ends (``0 … len(names) - 1``, each used).
+    names : list of str
+        Distinct node ids by code.
+    weights : (n_edges,) float64 or None
+        1.0 when None.
+    times : (n_edges,) float64 or None
+        Unix seconds of each edge.
+    where : str
+        How an error names an edge.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    GraphError
+        The graph is not empty, or a name is used by no edge.
+    InvalidEventError
+        A weight is not finite (the message names it by ``where``).
+    """
+    from alchemist.events.times import rfc3339
+
+    if graph.version or graph._node_ids or graph._src.size:
+        raise GraphError(f"graph {graph.graph_id!r} is not empty: an edge list is loaded into a new graph")
+    n, n_names = int(src.shape[0]), len(names)
+    if weights is not None:
+        bad = ~np.isfinite(weights)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise InvalidEventError(f"{where} {k} has a non-finite weight {weights[k]!r}")
+    # first slot (2i: source of edge i, 2i + 1: its target) of each code; rows follow it
+    first = np.full(n_names, 2 * n, dtype=np.int64)
+    lines = np.arange(n, dtype=np.int64)
+    np.minimum.at(first, dst, 2 * lines + 1)
+    np.minimum.at(first, src, 2 * lines)
+    del lines
+    if n_names and first.max() >= 2 * n:
+        unused = int(np.flatnonzero(first >= 2 * n)[0])
+        raise GraphError(f"node {names[unused]!r} is used by no edge")
+    order = np.argsort(first, kind="stable")          # row -> code
+    first = first[order]                              # first slot of each row
+    row_of = np.empty(n_names, dtype=np.int64)
+    row_of[order] = np.arange(n_names)
+    ids = names if bool((order == np.arange(n_names)).all()) else [names[c] for c in order.tolist()]
+    del order
+    line = first // 2                                 # edge line where each row appears first
+    # event positions: 0 graph_created, then per line its new nodes (in slot order) and its edge
+    edge_pos = np.bincount(line, minlength=n).astype(np.int64)
+    new_two = edge_pos[line] == 2
+    edge_pos += 1
+    np.cumsum(edge_pos, out=edge_pos)                 # position of edge_added of each line
+    node_pos = edge_pos[line] - 1
+    node_pos -= new_two & (first % 2 == 0)            # the source of a line with two new ends
+    del new_two
+    total = 1 + n + n_names
+    v0 = graph.version
+    # nodes
+    nn = n_names
+    graph._node_ids.extend(ids)
+    if graph._node_index_live is not None and nn:
+        graph._node_index_live = None                 # built again on first use
+    graph._node_label.pad_to(nn)
+    if times is None:
+        graph._node_time.pad_to(nn)
+    else:
+        graph._node_time.extend(times[line])
+    graph._node_added.extend(v0 + 1 + node_pos)
+    graph._node_removed.pad_to(nn)
+    graph._n_alive_nodes += nn
+    # edges
+    np.take(row_of, src, out=graph._src.spare(n))
+    graph._src.claim(n)
+    np.take(row_of, dst, out=graph._dst.spare(n))
+    graph._dst.claim(n)
+    del row_of
+    w = graph._weight.spare(n)
+    w[:] = 1.0 if weights is None else weights
+    graph._weight.claim(n)
+    graph._edge_rel.pad_to(n)
+    if times is None:
+        graph._edge_time.pad_to(n)
+    else:
+        graph._edge_time.extend(times)
+    added = graph._edge_added.spare(n)
+    np.add(edge_pos, v0 + 1, out=added)
+    graph._edge_added.claim(n)
+    graph._edge_removed.pad_to(n)
+    graph._n_alive_edges += n
+    # graph_created, history
+    graph._undo.append((v0 + 1, "meta", -1, (graph.directed, graph.name)))
+    if times is None:
+        graph._vtime.pad_to(v0 + total)
+    else:
+        t = graph._vtime.spare(total) if not graph._vtime.is_uniform or np.isfinite(times).any() else None
+        if t is None:
+            graph._vtime.pad_to(v0 + total)
+        else:
+            t[0] = times[0] if n else np.nan
+            t[edge_pos] = times
+            t[node_pos] = times[line]
+            graph._vtime.claim(total)
+    if graph._vseq is not None:
+        graph._vseq.pad_to(v0 + total)
+    graph.version = v0 + total
+    if times is not None and n:
+        finite = np.flatnonzero(np.isfinite(times))
+        if finite.shape[0]:
+            graph.last_timestamp = rfc3339(float(times[finite[-1]]))
+    graph._cache.clear()
 
 
 def _load_arrays(graph, source, target, weight, node_ids) -> None:
