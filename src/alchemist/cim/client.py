@@ -44,6 +44,24 @@ async def open_client(options: ConnectOptions, *, on_reconnect: Callable[[], Awa
         The server refused the credentials.
     CIMConnectionError
         No server answered within the timeout, or the TLS handshake failed.
+
+    Notes
+    -----
+    Cost: two TCP connections in a row (the probe, closed at once, then the client kept); each
+    is the NATS ``INFO``/``CONNECT``/``PING``/``PONG`` handshake, one round trip after TCP (and
+    TLS) set-up.
+
+    Examples
+    --------
+    >>> from alchemist.cim.loop import LoopThread
+    >>> from alchemist.cim.server import free_port
+    >>> loop = LoopThread()
+    >>> options = ConnectOptions(servers=[f"nats://127.0.0.1:{free_port()}"], timeout=0.5)
+    >>> loop.run(open_client(options))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    alchemist.errors.CIMConnectionError: cannot reach a NATS server at nats://127.0.0.1:...
+    >>> loop.stop()
     """
     import nats
     from nats.errors import NoServersError

@@ -80,6 +80,24 @@ class Consumer:
         (see :mod:`alchemist.cim.chain`).
     dead_letters : DeadLetters
         Stores dead letters in ``ALCHEMIST_DLQ``.
+
+    Notes
+    -----
+    What a read sends and receives: one ``$JS.API.CONSUMER.CREATE`` (a pull consumer filtered
+    on the graph's subjects, :meth:`SubjectTemplate.aggregate_filter
+    <alchemist.events.SubjectTemplate.aggregate_filter>`; ephemeral, removed by the server
+    after 5 idle minutes, or the named durable one; acknowledge-all), then pull requests
+    (``$JS.API.CONSUMER.MSG.NEXT``) of at most ``fetch_batch`` messages and
+    :attr:`fetch_bytes` bytes each (one round trip per pull) until nothing is pending; one
+    acknowledgement per fetch (its last message acknowledges all before it), and one
+    acknowledged publish per dead letter. A live feed keeps pulling in the background.
+
+    References
+    ----------
+    .. [1] NATS ADR-13, "Pull Subscribe internals",
+       https://github.com/nats-io/nats-architecture-and-design/blob/main/adr/ADR-13.md
+    .. [2] G. Hohpe, B. Woolf, *Enterprise Integration Patterns*, Addison-Wesley (2003),
+       "Idempotent Receiver" (exactly once in effect by event id) and "Dead Letter Channel".
     """
 
     fetch_bytes = 4 * 2**20
@@ -100,16 +118,23 @@ class Consumer:
 
     @property
     def js(self):
+        """The connection's ``nats.js.JetStreamContext``."""
         return self.connection.js
 
     @property
     def stream(self) -> str:
-        """The graph-events stream (the connection's setting)."""
+        """The graph-events stream's name (the connection's ``stream_name`` setting)."""
         return getattr(self.connection, "graph_stream", GRAPH_STREAM)
 
     @property
     def dead_letters(self) -> DeadLetters:
-        """Stores this connection's dead letters (in the connection's dead-letter stream)."""
+        """Stores this connection's dead letters (in the connection's dead-letter stream).
+
+        Returns
+        -------
+        DeadLetters
+            Made again when the connection's JetStream context changed.
+        """
         if self._dead_letters is None or self._dead_letters.js is not self.js:
             streams = getattr(self.connection, "streams", None)
             self._dead_letters = DeadLetters(self.js, stream=getattr(streams, "dlq", DLQ_STREAM))
@@ -117,7 +142,24 @@ class Consumer:
 
     async def last_sequence(self, graph_id: str) -> int:
         """Stream sequence of the graph's last message, decodable or not (0 when it has none):
-        what JetStream compares ``Nats-Expected-Last-Subject-Sequence`` with."""
+        what JetStream compares ``Nats-Expected-Last-Subject-Sequence`` with.
+
+        One request (``$JS.API.STREAM.MSG.GET`` for the last message on the graph's subject
+        filter): one round trip.
+
+        Parameters
+        ----------
+        graph_id : str
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        nats.errors.TimeoutError
+            The server did not answer.
+        """
         from nats.js.errors import NotFoundError
 
         try:
@@ -131,6 +173,23 @@ class Consumer:
         When the graph's last message cannot be decoded (a poison message), the newest decodable
         one among the last messages of each of the graph's subjects is returned instead, so one
         bad message does not stop a replay from resuming.
+
+        Cost: one ``$JS.API.STREAM.MSG.GET`` round trip; after a poison message, one
+        ``STREAM.INFO`` with the graph's subjects and one get per subject.
+
+        Parameters
+        ----------
+        graph_id : str
+
+        Returns
+        -------
+        Event or None
+            The last event of an ``events_batch`` message when the last message is a batch.
+
+        Raises
+        ------
+        nats.errors.TimeoutError
+            The server did not answer.
         """
         from nats.js.errors import NotFoundError
 
@@ -165,6 +224,28 @@ class Consumer:
         graph refuses are dead-lettered (a read of the whole history) or only listed in
         ``feed.skipped`` (a partial read, which cannot tell a bad event from one whose context
         lies before its start).
+
+        Parameters
+        ----------
+        graph_id : str
+        live, from_sequence, from_time, snapshot, durable, progress, fetch_batch, idle_timeout
+            As :meth:`Connection.graph <alchemist.cim.connection.Connection.graph>`.
+        accept : callable, optional
+            ``accept(event) -> bool``: only the events it accepts are folded (time travel,
+            :meth:`~alchemist.cim.connection.Connection.events` collecting them).
+        stop_after : int, optional
+            Stop at this stream sequence (a read of a prefix; never live).
+        causal : bool
+            Hold an event until its ``previous_cid`` predecessor is applied (see
+            :mod:`alchemist.cim.chain`).
+        judge : bool, optional
+            See above.
+
+        Returns
+        -------
+        GraphFeed
+            Stopped, or live and registered in ``connection.feeds`` (replacing an older feed of
+            the graph).
 
         Raises
         ------
@@ -215,7 +296,13 @@ class Consumer:
         return feed
 
     async def stop_all(self) -> None:
-        """Cancel every live feed's task and wait for them."""
+        """Cancel every live feed's task and wait for them (:meth:`Connection.close
+        <alchemist.cim.connection.Connection.close>` calls it).
+
+        Returns
+        -------
+        None
+        """
         tasks = [f.task for f in self.feeds.values() if f.task is not None]
         for feed in self.feeds.values():
             feed.task = None

@@ -43,11 +43,43 @@ class DeadLetterError(CIMError):
     """A dead letter could not be stored in ``ALCHEMIST_DLQ`` after every retry.
 
     The original message is then not acknowledged past, so a later read judges it again.
+    Raised by :meth:`DeadLetters.send` and, through it, by :meth:`Connection.graph
+    <alchemist.cim.connection.Connection.graph>`, :meth:`~alchemist.cim.connection.Connection.graph_at`
+    and :meth:`~alchemist.cim.connection.Connection.events`; a live feed restarts on it instead.
+
+    Parameters
+    ----------
+    *args
+        The message (as for any exception): the stream and sequence of the original, the
+        subject tried, the last error and what to check.
+
+    References
+    ----------
+    .. [1] G. Hohpe, B. Woolf, *Enterprise Integration Patterns*, Addison-Wesley (2003),
+       "Dead Letter Channel" and "Invalid Message Channel".
     """
 
 
 def event_token(event_id: str) -> str:
     """A subject-safe token for an event id: 16 hex digits of its BLAKE2b digest.
+
+    An event id may hold characters a subject token cannot (``.``, ``*``, ``>``, spaces); the
+    digest always fits, and two ids collide with probability about ``2**-64``.
+
+    Parameters
+    ----------
+    event_id : str
+        Any string (lone surrogates included).
+
+    Returns
+    -------
+    str
+        16 lowercase hex digits.
+
+    Raises
+    ------
+    UnicodeEncodeError
+        Never for a ``str``: surrogates are encoded with ``surrogatepass``.
 
     Examples
     --------
@@ -111,6 +143,29 @@ class DeadLetters:
         Dead letters this object stored.
     already : int
         Dead letters found already stored (judged before, by this or another reader).
+
+    References
+    ----------
+    .. [1] G. Hohpe, B. Woolf, *Enterprise Integration Patterns*, Addison-Wesley (2003),
+       "Dead Letter Channel".
+    .. [2] NATS documentation, "Streams" (the ``DiscardNewPerSubject`` setting, nats-server
+       2.9), https://docs.nats.io/nats-concepts/jetstream/streams
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import alchemist
+    >>> tmp = tempfile.mkdtemp()
+    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> letters = DeadLetters(connection.js, stream=connection.streams.dlq)
+    >>> why = ValueError("not JSON")
+    >>> connection.run(letters.send(b"{oops", why, graph_id="g", sequence=5))
+    True
+    >>> connection.run(letters.send(b"{oops", why, graph_id="g", sequence=5))  # judged again: stored once
+    False
+    >>> letters.stored, letters.already
+    (1, 1)
+    >>> connection.close()
     """
 
     def __init__(self, js, *, stream: str = DLQ_STREAM, attempts: int = 5, backoff: float = 0.1,
@@ -144,6 +199,16 @@ class DeadLetters:
         ------
         DeadLetterError
             Every attempt failed (the server unreachable, or ``ALCHEMIST_DLQ`` missing).
+
+        Notes
+        -----
+        One JetStream publish with acknowledgement (one round trip) on
+        :func:`dead_letter_subject`, with headers ``Nats-Msg-Id``
+        (``dlq:<stream>:<sequence>[:<event token>]``), ``Alchemist-Dlq-Error``,
+        ``Alchemist-Dlq-Reason`` (control characters escaped, at most 1,000 characters),
+        ``Alchemist-Dlq-Stream``, ``Alchemist-Dlq-Stream-Sequence``, ``Alchemist-Dlq-Graph``
+        and, for an event, ``Cim-Event-Id``; up to ``attempts`` tries with exponential
+        backoff (``backoff``, doubled, at most 2 s between tries).
         """
         from nats.js.errors import APIError
 

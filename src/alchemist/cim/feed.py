@@ -42,6 +42,42 @@ class GraphFeed:
         state: not judged, so not dead-lettered.
     last_sequence : int or None
         Stream sequence of the last message applied.
+
+    Parameters
+    ----------
+    consumer : Consumer
+        The connection's consumer, which runs the feed's task.
+    fold : GraphFold
+        The fold that applies the events to the graph.
+    judge : bool
+        Dead-letter what cannot be applied (a read of the whole history); False for a partial
+        read, whose refusals go to ``skipped``.
+
+    See Also
+    --------
+    alchemist.cim.connection.Connection.graph : opens a feed (``connection.feeds[graph_id]``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import alchemist
+    >>> tmp = tempfile.mkdtemp()
+    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> _ = connection.append("g", "node_added", {"node_id": "a"})
+    >>> graph = connection.graph("g")  # live: followed in the background
+    >>> feed = connection.feeds["g"]
+    >>> feed.state, feed.last_sequence
+    ('live', 1)
+    >>> event = connection.append("g", "node_added", {"node_id": "b"})
+    >>> feed.wait_for(event.sequence, timeout=10)
+    True
+    >>> with feed.lock:
+    ...     graph.number_of_nodes()
+    2
+    >>> feed.stop()
+    >>> feed.state
+    'stopped'
+    >>> connection.close()
     """
 
     def __init__(self, consumer, fold: GraphFold, *, judge: bool = True):
@@ -64,10 +100,12 @@ class GraphFeed:
 
     @property
     def graph(self):
+        """The graph folded so far (hold :attr:`lock` to read a consistent state)."""
         return self.fold.graph
 
     @property
     def last_sequence(self) -> int | None:
+        """Stream sequence of the last message applied (None before the first)."""
         return self.fold.last_sequence
 
     def wait_for(self, sequence: int, timeout: float = 10.0) -> bool:
@@ -82,7 +120,8 @@ class GraphFeed:
         Returns
         -------
         bool
-            False on timeout, or at once when the feed is stopped or failed before that.
+            False on timeout, or at once when the feed is stopped or failed before that (it
+            does not raise: ``feed.error`` says why a feed failed).
         """
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -94,7 +133,15 @@ class GraphFeed:
         return True
 
     def stop(self) -> None:
-        """Stop following the stream (the graph keeps its state)."""
+        """Stop following the stream (the graph keeps its state).
+
+        Cancels the feed's task on the connection's loop (from any thread); no round trip is
+        waited for.
+
+        Returns
+        -------
+        None
+        """
         task, self.task = self.task, None
         self._set_state("stopped")
         if task is not None and not self.consumer.loop.loop.is_closed():

@@ -25,6 +25,21 @@ class LoopThread:
     ----------
     loop : asyncio.AbstractEventLoop
     thread : threading.Thread
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> loop = LoopThread()
+    >>> async def answer():
+    ...     await asyncio.sleep(0.01)
+    ...     return 42
+    >>> loop.run(answer())
+    42
+    >>> asyncio.run(loop.arun(answer()))  # from another event loop
+    42
+    >>> loop.stop()
+    >>> loop.loop.is_closed()
+    True
     """
 
     def __init__(self):
@@ -34,6 +49,17 @@ class LoopThread:
 
     def run(self, coro: Awaitable[T], timeout: float | None = None) -> T:
         """Run ``coro`` on the loop and block until it returns (or ``timeout`` seconds pass).
+
+        Parameters
+        ----------
+        coro : awaitable
+        timeout : float, optional
+            Seconds to wait; None waits as long as it takes.
+
+        Returns
+        -------
+        object
+            What ``coro`` returns (what it raises is raised here; Ctrl-C cancels it).
 
         Raises
         ------
@@ -54,20 +80,47 @@ class LoopThread:
             raise
 
     async def arun(self, coro: Awaitable[T]) -> T:
-        """Await ``coro`` run on this loop, from any other event loop (or this one)."""
+        """Await ``coro`` run on this loop, from any other event loop (or this one).
+
+        Parameters
+        ----------
+        coro : awaitable
+
+        Returns
+        -------
+        object
+            What ``coro`` returns; what it raises is raised here.
+        """
         if asyncio.get_running_loop() is self.loop:
             return await coro
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
 
     def spawn(self, coro: Awaitable) -> None:
-        """Schedule ``coro`` on the loop without waiting (thread-safe)."""
+        """Schedule ``coro`` on the loop without waiting (thread-safe).
+
+        Parameters
+        ----------
+        coro : awaitable
+            Its result and exceptions are not collected.
+
+        Returns
+        -------
+        None
+        """
         if threading.current_thread() is self.thread:
             self.loop.create_task(coro)  # type: ignore[arg-type]
         else:
             asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def stop(self) -> None:
-        """Stop the loop and join its thread (at most 5 s), then close the loop."""
+        """Stop the loop and join its thread (at most 5 s), then close the loop.
+
+        Tasks still pending on it are dropped (not awaited). Calling it again does nothing.
+
+        Returns
+        -------
+        None
+        """
         if self.loop.is_running():
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(5)

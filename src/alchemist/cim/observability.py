@@ -41,7 +41,33 @@ _SERVED: dict[int, object] = {}
 
 def serve_metrics(port: int = 0, addr: str = "127.0.0.1") -> int:
     """Serve the metrics at ``http://addr:port/metrics`` (Prometheus text format) from a
-    background thread; returns the port (a free one when ``port=0``)."""
+    background thread; returns the port (a free one when ``port=0``).
+
+    Parameters
+    ----------
+    port : int
+        TCP port; 0 picks a free one.
+    addr : str
+        Listen address (loopback by default: the metrics are not exposed to the network).
+
+    Returns
+    -------
+    int
+        The port served.
+
+    Raises
+    ------
+    OSError
+        The port is taken, or ``addr`` is not an address of this machine.
+
+    Examples
+    --------
+    >>> import urllib.request
+    >>> port = serve_metrics(0)
+    >>> text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+    >>> "alchemist_outbox_depth" in text
+    True
+    """
     server, _thread = start_http_server(port, addr=addr, registry=REGISTRY)
     actual = server.server_address[1]
     _SERVED[actual] = server
@@ -49,12 +75,58 @@ def serve_metrics(port: int = 0, addr: str = "127.0.0.1") -> int:
 
 
 def metrics_text() -> str:
-    """The current metrics in the Prometheus text format."""
+    """The current metrics in the Prometheus text format.
+
+    Returns
+    -------
+    str
+        ``alchemist_events_published``, ``_received``, ``_applied``, ``_dead_lettered``,
+        ``alchemist_publish_latency_seconds``, ``alchemist_consumer_lag`` and
+        ``alchemist_outbox_depth``, with their labels.
+
+    References
+    ----------
+    .. [1] Prometheus, "Exposition formats",
+       https://prometheus.io/docs/instrumenting/exposition_formats/
+
+    Examples
+    --------
+    >>> "# TYPE alchemist_publish_latency_seconds histogram" in metrics_text()
+    True
+    """
     return generate_latest(REGISTRY).decode()
 
 
 def log(event: str, level: int = logging.INFO, **fields) -> None:
-    """One structured log line: ``event key=value ...`` on the ``alchemist.cim`` logger."""
+    """One structured log line: ``event key=value ...`` on the ``alchemist.cim`` logger.
+
+    Values with a space, ``"`` or ``=`` (or empty) are quoted (logfmt); the record also carries
+    ``cim_event`` and ``cim_fields`` for a structured handler. Nothing is formatted when the
+    level is disabled.
+
+    Parameters
+    ----------
+    event : str
+        What happened (``cim.connected``, ``cim.dead_lettered`` ...).
+    level : int
+        A :mod:`logging` level.
+    **fields
+        Key-value pairs (never credentials).
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import logging, sys
+    >>> handler = logging.StreamHandler(sys.stdout)
+    >>> logger = logging.getLogger("alchemist.cim")
+    >>> logger.addHandler(handler); logger.setLevel(logging.INFO)
+    >>> log("cim.connected", servers="nats://127.0.0.1:4222", note="two words")
+    cim.connected servers=nats://127.0.0.1:4222 note="two words"
+    >>> logger.removeHandler(handler); logger.setLevel(logging.NOTSET)
+    """
     if not _LOGGER.isEnabledFor(level):
         return
     parts = [event]
@@ -77,6 +149,21 @@ def progress_bar(progress, total: int | None, description: str, unit: str):
         Expected number of units.
     description, unit : str
         The bar's label and unit name.
+
+    Returns
+    -------
+    callable or None
+        ``update(n)`` adds ``n`` units; ``update(None)`` closes the bar.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> update = progress_bar(seen.append, 10, "publishing", "events")
+    >>> update(3); update(4); update(None)
+    >>> seen
+    [3, 7]
+    >>> progress_bar(False, 10, "publishing", "events") is None
+    True
     """
     if not progress:
         return None

@@ -34,14 +34,51 @@ _ENV = {
 
 
 def redact_url(url: str) -> str:
-    """``nats://user:secret@host:4222`` → ``nats://user:***@host:4222`` (a bare token is masked too)."""
+    """``nats://user:secret@host:4222`` → ``nats://user:***@host:4222`` (a bare token is masked too).
+
+    Parameters
+    ----------
+    url : str
+
+    Returns
+    -------
+    str
+        ``url`` with the secret part of its user info replaced by ``***``; unchanged when it
+        has none.
+
+    Examples
+    --------
+    >>> redact_url("nats://alice:s3cret@cim.example:4222")
+    'nats://alice:***@cim.example:4222'
+    >>> redact_url("tls://mytoken@cim.example:4222")
+    'tls://***@cim.example:4222'
+    >>> redact_url("nats://127.0.0.1:4222")
+    'nats://127.0.0.1:4222'
+    """
     return re.sub(r"(//)([^/@:]*)(:[^/@]*)?@", lambda m: m.group(1) + (
         (m.group(2) + ":" + _SECRET) if m.group(3) else _SECRET) + "@", url)
 
 
 @dataclass
 class ConnectOptions:
-    """Everything needed to reach a CIM (see :func:`alchemist.cim.connect` for the meanings)."""
+    """Everything needed to reach a CIM (see :func:`alchemist.cim.connect` for the meanings).
+
+    Parameters
+    ----------
+    servers : list of str
+    name : str
+    creds, nkey, user, password, token, tls_ca, tls_cert, tls_key : str or None
+    max_reconnects : int
+    reconnect_wait, timeout : float
+
+    Examples
+    --------
+    >>> options = ConnectOptions(servers=["nats://u:pw@localhost:4222"], user="u", password="pw")
+    >>> options
+    ConnectOptions(servers=['nats://u:***@localhost:4222'], name='information-alchemist', user='u', password='***', max_reconnects=60, reconnect_wait=2.0, timeout=5.0)
+    >>> options.uses_tls, ConnectOptions(servers=["tls://localhost:4222"]).uses_tls
+    (False, True)
+    """
 
     servers: list[str] = field(default_factory=list)
     name: str = "information-alchemist"
@@ -59,7 +96,38 @@ class ConnectOptions:
 
     @classmethod
     def resolve(cls, url: str | None = None, servers=None, **given: Any) -> "ConnectOptions":
-        """Arguments first, then environment variables."""
+        """Arguments first, then environment variables (the table in the module docstring).
+
+        Parameters
+        ----------
+        url : str, optional
+            One URL or several, comma separated; ``$ALCHEMIST_NATS_URL`` or ``$NATS_URL`` when
+            omitted (no servers at all: :func:`~alchemist.cim.connect` starts the embedded one).
+        servers : list of str or str, optional
+            Instead of ``url``.
+        **given
+            The other fields; None means "not given".
+
+        Returns
+        -------
+        ConnectOptions
+
+        Raises
+        ------
+        TypeError
+            An unknown option name.
+        ValueError
+            ``password`` without ``user``, or ``tls_cert`` without ``tls_key`` (or the reverse).
+
+        Examples
+        --------
+        >>> ConnectOptions.resolve("nats://a:4222, nats://b:4222", user="u", password="p").servers
+        ['nats://a:4222', 'nats://b:4222']
+        >>> ConnectOptions.resolve("nats://a:4222", password="p")
+        Traceback (most recent call last):
+        ...
+        ValueError: password= was given without user=; give both (or NATS_USER and NATS_PASSWORD)
+        """
         if servers is None:
             text = url or os.environ.get("ALCHEMIST_NATS_URL") or os.environ.get("NATS_URL")
             servers = [s.strip() for s in text.split(",") if s.strip()] if text else []
@@ -82,13 +150,34 @@ class ConnectOptions:
 
     @property
     def uses_tls(self) -> bool:
+        """Whether TLS is used: a CA or client certificate is given, or a ``tls://`` URL."""
         return bool(self.tls_ca or self.tls_cert or any(s.startswith("tls://") for s in self.servers))
 
     def redacted_servers(self) -> list[str]:
+        """The server URLs with credentials masked (:func:`redact_url`), for logs and reprs.
+
+        Returns
+        -------
+        list of str
+        """
         return [redact_url(s) for s in self.servers]
 
     def nats_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``nats.connect``."""
+        """Keyword arguments for ``nats.connect``.
+
+        Returns
+        -------
+        dict
+            Servers, name, timeouts and reconnection settings, the credentials given, and an
+            ``ssl.SSLContext`` under ``tls`` when :attr:`uses_tls`.
+
+        Raises
+        ------
+        FileNotFoundError
+            A TLS CA, certificate or key path does not exist.
+        ssl.SSLError
+            A TLS file is not valid PEM, or the key does not match the certificate.
+        """
         kw: dict[str, Any] = {
             "servers": self.servers, "name": self.name, "connect_timeout": self.timeout,
             "max_reconnect_attempts": self.max_reconnects, "reconnect_time_wait": self.reconnect_wait,

@@ -187,7 +187,28 @@ def to_seconds(value) -> float:
 
 async def fetch(sub, batch: int, timeout: float) -> list:
     """Up to ``batch`` messages of a pull subscription; an empty list when none came within
-    ``timeout`` seconds."""
+    ``timeout`` seconds.
+
+    One pull request (``$JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>``): one round trip, plus
+    the messages.
+
+    Parameters
+    ----------
+    sub : nats.js.JetStreamContext.PullSubscription
+    batch : int
+        Messages asked for at most.
+    timeout : float
+        Seconds to wait for the first message.
+
+    Returns
+    -------
+    list of nats.aio.msg.Msg
+
+    Raises
+    ------
+    nats.errors.ConnectionClosedError
+        The connection is closed (other errors of the pull are raised as nats-py raises them).
+    """
     from nats.errors import TimeoutError as NatsTimeout
 
     try:
@@ -200,6 +221,20 @@ def stream_sequence(reply: str) -> int:
     """Stream sequence of a message, from its acknowledgement subject (nats-py's ``msg.metadata``
     costs ~25 µs a message).
 
+    Parameters
+    ----------
+    reply : str
+        The message's reply subject (``msg.reply``), v1 or v2 layout.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    IndexError, ValueError
+        ``reply`` is not a JetStream acknowledgement subject.
+
     Examples
     --------
     >>> stream_sequence("$JS.ACK.GRAPH_EVENTS.c1.1.42.7.1700000000000000000.3")
@@ -211,6 +246,19 @@ def stream_sequence(reply: str) -> int:
 def consumer_sequence(reply: str) -> int:
     """Consumer sequence of a message, from its acknowledgement subject.
 
+    Parameters
+    ----------
+    reply : str
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    IndexError, ValueError
+        ``reply`` is not a JetStream acknowledgement subject.
+
     Examples
     --------
     >>> consumer_sequence("$JS.ACK.GRAPH_EVENTS.c1.1.42.7.1700000000000000000.3")
@@ -221,6 +269,19 @@ def consumer_sequence(reply: str) -> int:
 
 def pending(reply: str) -> int:
     """Messages pending for the consumer after this one, from its acknowledgement subject.
+
+    Parameters
+    ----------
+    reply : str
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    IndexError, ValueError
+        ``reply`` is not a JetStream acknowledgement subject.
 
     Examples
     --------

@@ -62,6 +62,17 @@ class StreamNames:
         AI insights (``AI_INSIGHTS``).
     dlq : str
         Dead letters (``ALCHEMIST_DLQ``).
+
+    Parameters
+    ----------
+    graph, insights, dlq : str
+
+    Examples
+    --------
+    >>> StreamNames()
+    StreamNames(graph='GRAPH_EVENTS', insights='AI_INSIGHTS', dlq='ALCHEMIST_DLQ')
+    >>> StreamNames(graph="CIM_GRAPH_EVENTS").graph
+    'CIM_GRAPH_EVENTS'
     """
 
     graph: str = GRAPH_STREAM
@@ -110,6 +121,12 @@ def insights_stream_config(replicas: int = 1):
     Returns
     -------
     nats.js.api.StreamConfig
+
+    Examples
+    --------
+    >>> config = insights_stream_config()
+    >>> config.name, config.subjects, config.retention.value
+    ('AI_INSIGHTS', ['ai.insights.>'], 'workqueue')
     """
     from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
@@ -134,6 +151,12 @@ def dlq_stream_config(replicas: int = 1):
     Returns
     -------
     nats.js.api.StreamConfig
+
+    Examples
+    --------
+    >>> config = dlq_stream_config()
+    >>> config.subjects, config.max_msgs_per_subject, config.discard_new_per_subject
+    (['alchemist.dlq.>'], 1, True)
     """
     from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
@@ -146,6 +169,20 @@ def dlq_stream_config(replicas: int = 1):
 def subject_covers(pattern: str, subject: str) -> bool:
     """Whether every subject that ``subject`` matches is matched by ``pattern`` (NATS wildcards:
     ``*`` one token, ``>`` one or more trailing tokens).
+
+    Parameters
+    ----------
+    pattern, subject : str
+        Subjects, each possibly with wildcards.
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    .. [1] NATS documentation, "Subject-Based Messaging" (wildcards),
+       https://docs.nats.io/nats-concepts/subjects
 
     Examples
     --------
@@ -168,6 +205,15 @@ def subject_covers(pattern: str, subject: str) -> bool:
 def subjects_overlap(a: str, b: str) -> bool:
     """Whether some subject matches both ``a`` and ``b`` (what makes JetStream refuse a second
     stream, error 10065).
+
+    Parameters
+    ----------
+    a, b : str
+        Subjects, each possibly with wildcards.
+
+    Returns
+    -------
+    bool
 
     Examples
     --------
@@ -193,6 +239,21 @@ def is_alchemists(config) -> bool:
 
     ``ALCHEMIST_DLQ`` on ``alchemist.dlq.>`` is alchemist's by its name too (as created by the
     versions before the mark).
+
+    Parameters
+    ----------
+    config : nats.js.api.StreamConfig or nats.js.api.ConsumerConfig
+
+    Returns
+    -------
+    bool
+        Only what is alchemist's may be updated by :func:`ensure_streams`.
+
+    Examples
+    --------
+    >>> from nats.js.api import StreamConfig
+    >>> is_alchemists(stream_config()), is_alchemists(StreamConfig(name="GRAPH_EVENTS", subjects=["graph.>"]))
+    (True, False)
     """
     if (getattr(config, "metadata", None) or {}).get(OWNER_KEY) == OWNER:
         return True
