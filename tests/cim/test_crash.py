@@ -9,6 +9,7 @@ import time
 import pytest
 
 from alchemist.cim import connect
+from alchemist.cim.publisher import WINDOW_EVENTS
 from alchemist.graph import Graph
 from alchemist.graph.io import read_edge_list
 
@@ -41,6 +42,7 @@ def test_server_killed_mid_replay(nats_server, tmp_path, shared_data):
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=True)
         result = json.loads(done.stdout)
         graph = watcher.graph("crash", live=False)
+        stored = watcher.events("crash")  # in stream order
     finally:
         if replay.poll() is None:
             replay.kill()
@@ -50,3 +52,9 @@ def test_server_killed_mid_replay(nats_server, tmp_path, shared_data):
     assert graph.rejected == []
     assert graph.version == expected.version  # every event applied exactly once
     assert graph.nodes.equals(expected.nodes) and graph.edges.equals(expected.edges)
+    # the outage may store events out of order, but never further than the publisher's window of
+    # unacknowledged events, which consumers can park (DEFAULT_MAX_PARKED is five times that)
+    position = {e.cid: k for k, e in enumerate(stored)}
+    ahead = [k - position[e.previous_cid] for k, e in enumerate(stored) if e.previous_cid in position]
+    assert len(stored) == expected.version and len(ahead) == len(stored) - 1
+    assert -min(ahead) <= WINDOW_EVENTS

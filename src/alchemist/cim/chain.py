@@ -54,8 +54,11 @@ __all__ = ["CausalChain", "RecentEvents", "DEFAULT_WINDOW", "DEFAULT_MAX_PARKED"
 DEFAULT_WINDOW = 100_000
 """Events remembered for de-duplication and fork detection (at least this many, at most twice)."""
 
-DEFAULT_MAX_PARKED = 10_000
-"""Events that may wait for their predecessor at once; beyond that the oldest is refused."""
+DEFAULT_MAX_PARKED = 50_000
+"""Events that may wait for their predecessor at once; beyond that the oldest is refused. Five
+times what a publisher can have unacknowledged (:data:`alchemist.cim.publisher.WINDOW_EVENTS`),
+which bounds how far out of order a server outage can store a graph's events; parked events cost
+about 1 KB each, so at most ~50 MB, and only while events wait."""
 
 Refused = list[tuple[Event, Exception]]
 

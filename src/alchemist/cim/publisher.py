@@ -23,8 +23,10 @@ from alchemist.cim.streams import GRAPH_STREAM
 from alchemist.errors import CIMConnectionError, ConcurrencyError, MessageTooLargeError
 from alchemist.events import BATCH_TYPE, Event, SubjectTemplate, encode_event, headers_for
 
-__all__ = ["PublishResult", "Publisher", "TRANSIENT_ERRORS", "message_stream", "message_limit", "fit_batches", "batch_message", "DEFAULT_WAIT",
-           "WINDOW_BYTES"]
+__all__ = [
+    "PublishResult", "Publisher", "TRANSIENT_ERRORS", "message_stream", "message_limit", "fit_batches",
+    "batch_message", "DEFAULT_WAIT", "WINDOW_EVENTS", "WINDOW_BYTES",
+]
 
 _WRONG_LAST_SEQUENCE = 10071
 
@@ -33,6 +35,12 @@ DEFAULT_WAIT = 60.0
 
 WINDOW_BYTES = 16 * 1024 * 1024
 """Bytes of messages awaiting their acknowledgement at most (they are kept for a resend)."""
+
+WINDOW_EVENTS = 10_000
+"""Events awaiting their acknowledgement at most. When the server goes away, messages sent after a
+lost one may be stored before it is resent, so this also bounds how far out of order a publisher
+can store a graph's events — what a consumer must be able to park
+(:data:`alchemist.cim.chain.DEFAULT_MAX_PARKED` is 5 times this)."""
 
 ACK_TIMEOUT = 5.0
 """Seconds a stream publish waits for the oldest acknowledgement while connected; then (or at
@@ -453,7 +461,7 @@ class Publisher:
         bar = progress_bar(progress, total, "publish", "events")
         start = time.perf_counter()
         in_flight: deque = deque()  # (future, message) oldest first; message = (index, subject, data, headers, n)
-        held = [0]  # bytes of the messages in flight
+        held = [0, 0]  # bytes and events of the messages in flight
         retry: list = []  # messages to send again (not acknowledged)
         backlog: deque = deque()  # messages to send before new ones
         js = self.js
@@ -469,6 +477,7 @@ class Publisher:
 
         def settle(future, message) -> None:
             held[0] -= len(message[2])
+            held[1] -= message[4]
             exc = future.exception() if not future.cancelled() else asyncio.CancelledError()
             if exc is not None:
                 retry.append(message)
@@ -476,10 +485,10 @@ class Publisher:
                 return
             counted(future.result(), message[4])
 
-        async def drain(keep: int, keep_bytes: int) -> None:
+        async def drain(keep: int, keep_bytes: int, keep_events: int = 0) -> None:
             # wait for the oldest acknowledgements; when one does not come in time, the server is
             # gone: every acknowledgement still missing counts as failed (the messages are resent)
-            while in_flight and (len(in_flight) > keep or held[0] > keep_bytes):
+            while in_flight and (len(in_flight) > keep or held[0] > keep_bytes or held[1] > keep_events):
                 head = in_flight[0][0]
                 waited = 0.0
                 while not head.done() and waited < ACK_TIMEOUT and self.connected():
@@ -553,6 +562,10 @@ class Publisher:
                 to_outbox(message)
                 continue
             _i, subject, data, headers, count = message
+            if not self.connected():  # reconnecting: the client would hold it and send it after the retries
+                retry.append(message)
+                self.breaker.failure()
+                continue
             try:
                 future = await js.publish_async(subject, data, headers=dict(headers), stream=self.stream)
             except Exception:
@@ -561,9 +574,10 @@ class Publisher:
                 continue
             in_flight.append((future, message))
             held[0] += len(data)
+            held[1] += count
             result.messages += 1
-            if len(in_flight) >= window or held[0] > window_bytes:
-                await drain(window // 2, window_bytes // 2)
+            if len(in_flight) >= window or held[0] > window_bytes or held[1] > WINDOW_EVENTS:
+                await drain(window // 2, window_bytes // 2, WINDOW_EVENTS // 2)
         for message in sorted(retry, key=lambda m: m[0]):  # after giving up: in order, after the backlog
             to_outbox(message)
         retry.clear()
