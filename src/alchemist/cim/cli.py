@@ -297,7 +297,7 @@ def _outbox(args) -> int:
 
 def _stats(args) -> int:
     with connect_from_args(args) as connection:
-        graph = connection.graph(args.graph_id, progress=not args.json and sys.stderr.isatty())
+        graph = connection.graph(args.graph_id, live=False, progress=not args.json and sys.stderr.isatty())
     out = {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(), "version": graph.version,
            "dead_lettered": len(getattr(graph, "rejected", []))}
     print(json.dumps(out) if args.json else ", ".join(f"{k}: {v:,}" for k, v in out.items()))
