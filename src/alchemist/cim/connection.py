@@ -130,6 +130,45 @@ def connect(url: str | None = None, *, servers: list[str] | str | None = None, n
         A stream alchemist did not create has its stream name or overlapping subjects; the
         message names it and the option (``stream_name``, ``use_existing_streams``, ``subjects``)
         that resolves it.
+
+    See Also
+    --------
+    Connection : what it returns.
+    alchemist.cim.options : the environment variables read.
+
+    Notes
+    -----
+    What it costs: with no URL, starting ``nats-server`` (a fraction of a second); two TCP
+    connections to the server (a probe that fails fast on a wrong URL or credential, then the
+    client kept, see :func:`~alchemist.cim.client.open_client`); then, to set up the streams,
+    one ``$JS.API.STREAM.INFO`` request per stream (graph events, ``AI_INSIGHTS``,
+    ``ALCHEMIST_DLQ``), a ``STREAM.CREATE`` for each that is missing and the ``AI_INSIGHTS``
+    durable consumer (:func:`~alchemist.cim.streams.ensure_streams`); and, when the outbox
+    holds messages from an earlier session, their publishes (:meth:`Connection.flush_outbox`).
+
+    Examples
+    --------
+    With no URL (and no ``$ALCHEMIST_NATS_URL``), an embedded server is started and stopped:
+
+    >>> import tempfile
+    >>> import alchemist
+    >>> tmp = tempfile.mkdtemp()
+    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection  # doctest: +ELLIPSIS
+    <alchemist.Connection nats://127.0.0.1:... (embedded, connected)>
+    >>> connection.streams
+    StreamNames(graph='GRAPH_EVENTS', insights='AI_INSIGHTS', dlq='ALCHEMIST_DLQ')
+    >>> connection.close()
+    >>> connection.server.running
+    False
+
+    A server that does not answer:
+
+    >>> from alchemist.cim.server import free_port
+    >>> alchemist.connect(f"nats://127.0.0.1:{free_port()}", timeout=0.5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    alchemist.errors.CIMConnectionError: cannot reach a NATS server at nats://127.0.0.1:...
     """
     options = ConnectOptions.resolve(url, servers, name=name, creds=creds, nkey=nkey, user=user, password=password,
                                      token=token, tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key,
@@ -195,6 +234,48 @@ class Connection:
         Messages and events this connection sent to the dead-letter stream.
     feeds : dict of str to GraphFeed
         The live graphs.
+    streams : StreamNames
+        The streams used (graph events, insights, dead letters).
+    publisher : Publisher
+        The sending side (retries, circuit breaker, outbox).
+    consumer : Consumer
+        The reading side (folds, dead letters, live feeds).
+    js : nats.js.JetStreamContext
+    loop : LoopThread
+        The event loop every call runs on.
+
+    Parameters
+    ----------
+    nc : nats.aio.client.Client
+        A connected client.
+    loop : LoopThread
+        The loop ``nc`` runs on.
+    options : ConnectOptions
+    server : EmbeddedServer or None
+        Stopped by :meth:`close`.
+    subjects : SubjectTemplate
+    outbox : Outbox
+    retry_attempts : int
+    breaker : CircuitBreaker
+
+    Notes
+    -----
+    Every blocking method runs a coroutine on :attr:`loop` and waits for it; calling one from
+    that loop (an agent's async handler, a ``nats`` callback) raises
+    :class:`~alchemist.errors.CIMError`: await the ``*_async`` variant there. The connection is
+    a context manager (closed on exit).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import alchemist
+    >>> tmp = tempfile.mkdtemp()
+    >>> with alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite") as connection:
+    ...     event = connection.append("g", "node_added", {"node_id": "a"})
+    ...     print(connection.graph("g", live=False), event.sequence)
+    <alchemist.Graph 'g': 1 nodes, 0 edges, undirected, version 1> 1
+    >>> connection  # doctest: +ELLIPSIS
+    <alchemist.Connection nats://127.0.0.1:... (embedded, closed)>
     """
 
     def __init__(self, nc, *, loop: LoopThread, options: ConnectOptions, server: EmbeddedServer | None,
@@ -224,6 +305,7 @@ class Connection:
 
     @property
     def retry_attempts(self) -> int:
+        """Attempts (with exponential backoff) before a publish counts as failed."""
         return self.publisher.retry_attempts
 
     @property
@@ -239,6 +321,18 @@ class Connection:
     def run(self, coro: Awaitable[T], timeout: float | None = None) -> T:
         """Run a coroutine on the connection's event loop and wait for its result.
 
+        Parameters
+        ----------
+        coro : awaitable
+            E.g. a ``nats`` call on :attr:`nc` or :attr:`js`.
+        timeout : float, optional
+            Seconds to wait (None: as long as it takes).
+
+        Returns
+        -------
+        object
+            What ``coro`` returns; what it raises is raised here.
+
         Raises
         ------
         CIMError
@@ -250,7 +344,22 @@ class Connection:
         return self.loop.run(coro, timeout)
 
     async def run_async(self, coro: Awaitable[T]) -> T:
-        """Await a coroutine run on the connection's event loop, from any event loop."""
+        """Await a coroutine run on the connection's event loop, from any event loop.
+
+        Parameters
+        ----------
+        coro : awaitable
+
+        Returns
+        -------
+        object
+            What ``coro`` returns.
+
+        Raises
+        ------
+        CIMError
+            The connection is closed.
+        """
         if self._nc is None:
             coro.close()  # type: ignore[attr-defined]
             raise CIMError("this connection is closed; call alchemist.connect() again")
@@ -268,10 +377,28 @@ class Connection:
         ``ALCHEMIST_DLQ`` without changing what alchemist did not create (idempotent; see
         :func:`alchemist.cim.streams.ensure_streams`), and use them from now on.
 
+        Parameters
+        ----------
+        replicas : int
+        stream_name : str
+            Name of the graph-events stream.
+        use_existing : bool
+            Use, as it is, a stream alchemist did not create whose subjects cover alchemist's.
+
+        Returns
+        -------
+        StreamNames
+
         Raises
         ------
         StreamConflictError
             A stream alchemist did not create is in the way.
+
+        Notes
+        -----
+        One ``$JS.API.STREAM.INFO`` request per stream, a ``STREAM.CREATE`` or ``UPDATE`` for
+        each that is missing or alchemist's and out of date, and the ``AI_INSIGHTS`` durable
+        consumer's ``CONSUMER.INFO`` (and ``CREATE``).
         """
         self.streams = self.run(ensure_streams(self.js, self.subjects, replicas, graph_stream=stream_name,
                                                use_existing=use_existing))
@@ -280,7 +407,39 @@ class Connection:
 
     def stream_info(self, graph_id: str | None = None, stream: str | None = None):
         """JetStream's ``StreamInfo`` of the graph-events stream (or ``stream``), with per-subject
-        counts for one graph when ``graph_id`` is given."""
+        counts for one graph when ``graph_id`` is given.
+
+        One ``$JS.API.STREAM.INFO`` request (one round trip).
+
+        Parameters
+        ----------
+        graph_id : str, optional
+            Fill ``info.state.subjects`` with the message count of each of the graph's subjects.
+        stream : str, optional
+            Another stream than the graph-events one.
+
+        Returns
+        -------
+        nats.js.api.StreamInfo
+
+        Raises
+        ------
+        nats.js.errors.NotFoundError
+            No stream of that name.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> _ = connection.append("g", "node_added", {"node_id": "a"})
+        >>> _ = connection.append("g", "node_added", {"node_id": "b"})
+        >>> info = connection.stream_info("g")
+        >>> info.state.messages, info.state.subjects
+        (2, {'graph.events.g.node_added': 2})
+        >>> connection.close()
+        """
         filt = self.subjects.aggregate_filter(graph_id) if graph_id else None
         return self.run(self.js.stream_info(stream or self.graph_stream, subjects_filter=filt))
 
@@ -309,11 +468,62 @@ class Connection:
         CIMConnectionError
             With ``expected_sequence``, the server could not be reached (a concurrency check
             cannot wait in the outbox).
+
+        Notes
+        -----
+        One JetStream publish on ``<prefix>events.<graph>.<event type>`` (DESIGN.md §2) with
+        headers ``Nats-Msg-Id`` (the event id: JetStream stores an event once within its
+        2-minute duplicate window), ``Cim-Event-Id``, ``Cim-Event-Type``, ``Cim-Aggregate-Id``,
+        ``Cim-Correlation-Id``, ``Cim-Causation-Id``, ``Cim-Cid`` and, with
+        ``expected_sequence``, ``Nats-Expected-Last-Subject-Sequence`` (with the graph's subject
+        filter); one round trip for the acknowledgement. A transient failure is retried
+        ``retry_attempts`` times with exponential backoff; when they all fail (or the circuit
+        breaker is open) the event goes to the outbox.
+
+        References
+        ----------
+        .. [1] NATS documentation, "JetStream Model Deep Dive" (message deduplication, optimistic
+           concurrency with ``Nats-Expected-Last-Subject-Sequence``),
+           https://docs.nats.io/using-nats/developer/develop_jetstream/model_deep_dive
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> from alchemist.events import new_event
+        >>> event = new_event("node_added", "g", {"node_id": "a"})
+        >>> connection.publish(event)
+        1
+        >>> connection.publish(event)  # the same event id: stored once
+        1
+        >>> late = new_event("node_added", "g", {"node_id": "b"})
+        >>> connection.publish(late, expected_sequence=0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        alchemist.errors.ConcurrencyError: another writer appended to 'g' first: ...
+        >>> connection.close()
         """
         return self.run(self.publisher.publish_one(event, expected_sequence))
 
     async def publish_async(self, event: Event, *, expected_sequence: int | None = None) -> int | None:
-        """:meth:`publish` for async code."""
+        """:meth:`publish` for async code (from any event loop).
+
+        Parameters
+        ----------
+        event : Event
+        expected_sequence : int, optional
+
+        Returns
+        -------
+        int or None
+
+        Raises
+        ------
+        ConcurrencyError, CIMConnectionError
+            As :meth:`publish`.
+        """
         return await self.run_async(self.publisher.publish_one(event, expected_sequence))
 
     def publish_many(self, events: Iterable[Event], *, batch: int = 1000,
@@ -358,6 +568,25 @@ class Connection:
             One event alone is larger than a message may be (the server's ``max_payload``, 1 MiB
             by default): the events before it are stored, it and the ones after it are not. A
             batch closes early rather than grow past that size.
+
+        Notes
+        -----
+        Cost: one JetStream publish per message (a batch of ``batch`` events, header
+        ``Cim-Event-Count``), acknowledged asynchronously: about ``n_events / batch`` messages
+        and no round trip waited for per message while the window is open.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> from alchemist.events import new_event
+        >>> events = [new_event("node_added", "h", {"node_id": str(i)}) for i in range(5)]
+        >>> result = connection.publish_many(events, batch=2)
+        >>> result.published, result.messages, result.complete
+        (5, 3, True)
+        >>> connection.close()
         """
         if batch < 1:
             raise ValueError(f"batch={batch}; it must be at least 1")
@@ -371,7 +600,26 @@ class Connection:
                         total: int | None = None, window: int = 2048, window_bytes: int | None = None,
                         wait: float | None = None) -> PublishResult:
         """Publish pre-encoded root events of one graph (``WireEvent`` records from
-        :func:`~alchemist.events.wire.edge_list_records`); see :meth:`publish_many`."""
+        :func:`~alchemist.events.wire.edge_list_records`); see :meth:`publish_many`.
+
+        Parameters
+        ----------
+        records : iterable of WireEvent
+        graph_id : str
+        batch, progress, total, window, window_bytes, wait
+            As :meth:`publish_many`.
+
+        Returns
+        -------
+        PublishResult
+
+        Raises
+        ------
+        ValueError
+            ``batch`` is smaller than 1.
+        MessageTooLargeError
+            One event alone is larger than a message may be.
+        """
         if batch < 1:
             raise ValueError(f"batch={batch}; it must be at least 1")
         stream = ((graph_id, r.event_id, r.event_type, r.cid, r.event_id, r.event_id, r.data) for r in records)
@@ -383,14 +631,62 @@ class Connection:
                         window: int = 2048, window_bytes: int | None = None, wait: float | None = None
                         ) -> PublishResult:
         """Publish ready-made ``events_batch`` messages of one graph: ``(batch_id, data, n_events)``
-        (e.g. from :func:`~alchemist.events.wire.edge_list_batches`); see :meth:`publish_many`."""
+        (e.g. from :func:`~alchemist.events.wire.edge_list_batches`); see :meth:`publish_many`.
+
+        A message larger than the server's ``max_payload`` is split into smaller batches.
+
+        Parameters
+        ----------
+        batches : iterable of (str, bytes, int)
+        graph_id : str
+        progress, total, window, window_bytes, wait
+            As :meth:`publish_many`.
+
+        Returns
+        -------
+        PublishResult
+
+        Raises
+        ------
+        MessageTooLargeError
+            One event alone is larger than a message may be.
+        """
         messages = fit_batches(self.subjects, graph_id, batches, message_limit(self._nc))
         return self.run(self.publisher.publish_stream(messages, progress, total, window, window_bytes=window_bytes,
                                                       wait=wait))
 
     def aggregate_sequence(self, graph_id: str) -> int:
         """Stream sequence of the aggregate's last event (0 when it has none): the version a writer
-        passes as ``expected_sequence``."""
+        passes as ``expected_sequence``.
+
+        One ``$JS.API.STREAM.MSG.GET`` request (the last message on the graph's subjects).
+
+        Parameters
+        ----------
+        graph_id : str
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        CIMError
+            The connection is closed.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection.aggregate_sequence("g")
+        0
+        >>> _ = connection.append("g", "node_added", {"node_id": "a"})
+        >>> connection.aggregate_sequence("g")
+        1
+        >>> connection.close()
+        """
         return self.run(self.consumer.last_sequence(graph_id))
 
     def append(self, graph_id: str, event_type: str, payload: dict | None = None, *,
@@ -428,6 +724,33 @@ class Connection:
             position would be stale).
         InvalidEventError
             The payload does not fit the event type.
+
+        Notes
+        -----
+        Cost per attempt: two ``$JS.API.STREAM.MSG.GET`` requests (the version, then the chain
+        head) and one publish with ``Nats-Expected-Last-Subject-Sequence`` (see :meth:`publish`
+        for the headers): three round trips.
+
+        References
+        ----------
+        .. [1] NATS documentation, "JetStream Model Deep Dive" (optimistic concurrency),
+           https://docs.nats.io/using-nats/developer/develop_jetstream/model_deep_dive
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> first = connection.append("g", "node_added", {"node_id": "a"})
+        >>> second = connection.append("g", "node_added", {"node_id": "b"})
+        >>> second.sequence, second.previous_cid == first.cid
+        (2, True)
+        >>> connection.append("g", "node_added", {"label": "no node id"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        alchemist.errors.InvalidEventError: ...
+        >>> connection.close()
         """
         import msgspec
 
@@ -472,6 +795,38 @@ class Connection:
         int
             Messages sent by this call; ``len(connection.outbox)`` messages
             (``connection.outbox.events()`` events) are left.
+
+        Raises
+        ------
+        CIMError
+            The connection is closed.
+
+        Notes
+        -----
+        One JetStream publish per message, in the order they were queued, each removed once
+        acknowledged (an entry sent twice across a crash is stored once: its ``Nats-Msg-Id``).
+        This is the relay half of the transactional outbox pattern.
+
+        References
+        ----------
+        .. [1] C. Richardson, *Microservices Patterns*, Manning (2018), §3.3.7, "Transactional
+           outbox" and "Polling publisher".
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> from alchemist.events import encode_event, headers_for, new_event
+        >>> event = new_event("node_added", "g", {"node_id": "a"})  # queued while the server was away
+        >>> _ = connection.outbox.put(connection.subjects.subject("g", "node_added"), encode_event(event),
+        ...                           headers_for(event))
+        >>> connection.flush_outbox(), len(connection.outbox)
+        (1, 0)
+        >>> [e.event_id == event.event_id for e in connection.events("g")]
+        [True]
+        >>> connection.close()
         """
         return self.run(self.publisher.flush_outbox(wait=True, timeout=timeout, progress=progress))
 
@@ -535,6 +890,45 @@ class Connection:
         DeadLetterError
             A dead letter could not be stored (server or ``ALCHEMIST_DLQ`` unavailable after
             retries); nothing from that message on was acknowledged.
+
+        See Also
+        --------
+        graph_at : the graph as it was.
+        events : the events themselves.
+
+        Notes
+        -----
+        Cost: one ``$JS.API.CONSUMER.CREATE`` (a pull consumer filtered on
+        ``<prefix>events.<graph>.>``), one pull request (one round trip) per ``fetch_batch``
+        messages, one acknowledgement per pull, one acknowledged publish per dead letter; with
+        ``snapshot``, a KV get and the snapshot's object (see :func:`~alchemist.cim.snapshots.load_snapshot`).
+        The events are folded in causal order (``previous_cid``) and exactly once by event id.
+
+        References
+        ----------
+        .. [1] M. Fowler, "Event Sourcing" (2005), https://martinfowler.com/eaaDev/EventSourcing.html
+        .. [2] NATS ADR-13, "Pull Subscribe internals",
+           https://github.com/nats-io/nats-architecture-and-design/blob/main/adr/ADR-13.md
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> path = pathlib.Path(tmp, "g.txt")
+        >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection.replay(path).published  # graph_created, 3 node_added, 3 edge_added
+        7
+        >>> graph = connection.graph("g")  # live
+        >>> graph
+        <alchemist.Graph 'g': 3 nodes, 3 edges, directed, version 7>
+        >>> event = connection.append("g", "node_added", {"node_id": "4"})
+        >>> connection.feeds["g"].wait_for(event.sequence)
+        True
+        >>> graph.number_of_nodes(), graph.rejected
+        (4, [])
+        >>> connection.close()
         """
         feed = self.run(self.consumer.open_feed(graph_id, live=live, from_sequence=from_sequence, from_time=from_time,
                                                 snapshot=snapshot, durable=durable, progress=progress,
@@ -544,7 +938,23 @@ class Connection:
     async def graph_async(self, graph_id: str, *, live: bool = True, from_sequence: int | None = None,
                           from_time=None, snapshot: bool = False, durable: str | None = None,
                           fetch_batch: int = 1000, idle_timeout: float = 2.0):
-        """:meth:`graph` for async code (from any event loop)."""
+        """:meth:`graph` for async code (from any event loop).
+
+        Parameters
+        ----------
+        graph_id : str
+        live, from_sequence, from_time, snapshot, durable, fetch_batch, idle_timeout
+            As :meth:`graph` (no progress bar).
+
+        Returns
+        -------
+        Graph
+
+        Raises
+        ------
+        CIMError, DeadLetterError
+            As :meth:`graph`.
+        """
         feed = await self.run_async(self.consumer.open_feed(
             graph_id, live=live, from_sequence=from_sequence, from_time=from_time, snapshot=snapshot,
             durable=durable, progress=False, fetch_batch=fetch_batch, idle_timeout=idle_timeout))
@@ -558,10 +968,49 @@ class Connection:
         the history); a read up to a time does not dead-letter events the graph refuses (an event
         may depend on one with a later timestamp): they are listed in ``graph.skipped``.
 
+        Parameters
+        ----------
+        graph_id : str
+        sequence : int, optional
+            A stream sequence.
+        timestamp : str, float or datetime, optional
+            RFC 3339, Unix seconds, or a datetime (naive = UTC).
+
+        Returns
+        -------
+        Graph
+            Not live.
+
         Raises
         ------
         ValueError
             Unless exactly one of ``sequence`` and ``timestamp`` is given.
+        DeadLetterError
+            A read up to a sequence could not store a dead letter.
+
+        Notes
+        -----
+        Cost: a whole read (see :meth:`graph`) that stops at ``sequence``; a read up to a time
+        reads every event of the graph.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> path = pathlib.Path(tmp, "g.txt")
+        >>> _ = path.write_text("1 2 100\\n2 3 200\\n3 1 300\\n")  # source target unix-time
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> _ = connection.replay(path, batch=1)  # one message per event: sequences 1 to 7
+        >>> connection.graph_at("g", sequence=4)  # graph_created, nodes 1 and 2, edge 1-2
+        <alchemist.Graph 'g': 2 nodes, 1 edges, directed, version 4>
+        >>> connection.graph_at("g", timestamp="1970-01-01T00:02:30Z")  # 150 s: the first line only
+        <alchemist.Graph 'g': 2 nodes, 1 edges, directed, version 4>
+        >>> connection.graph_at("g")
+        Traceback (most recent call last):
+        ...
+        ValueError: give exactly one of sequence= or timestamp=
+        >>> connection.close()
         """
         if (sequence is None) == (timestamp is None):
             raise ValueError("give exactly one of sequence= or timestamp=")
@@ -578,7 +1027,46 @@ class Connection:
 
     def events(self, graph_id: str, *, from_sequence: int | None = None) -> list[Event]:
         """A graph's events in stream order (each with its ``sequence``), once each, verified;
-        what cannot be decoded or verified is left out (and dead-lettered)."""
+        what cannot be decoded or verified is left out (and dead-lettered).
+
+        Parameters
+        ----------
+        graph_id : str
+        from_sequence : int, optional
+            Only the events stored at or after this stream sequence.
+
+        Returns
+        -------
+        list of Event
+            The events of an ``events_batch`` message each on their own, with the batch's
+            sequence.
+
+        Raises
+        ------
+        DeadLetterError
+            A dead letter could not be stored.
+
+        Notes
+        -----
+        Cost: as a read of :meth:`graph` (one consumer, one pull per 1,000 messages), without
+        folding: the events are not checked against the graph nor their chain.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> path = pathlib.Path(tmp, "g.txt")
+        >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> _ = connection.replay(path)
+        >>> events = connection.events("g")
+        >>> [e.event_type for e in events[:4]]
+        ['graph_created', 'node_added', 'node_added', 'edge_added']
+        >>> {e.sequence for e in events}  # one events_batch message
+        {1}
+        >>> connection.close()
+        """
         collected: list[Event] = []
 
         def keep(event: Event) -> bool:
@@ -595,7 +1083,50 @@ class Connection:
                window_bytes: int | None = None) -> PublishResult:
         """Publish a SNAP-style edge list as CIM events, ``chunk`` events generated at a time
         (see :func:`alchemist.cim.replay.replay_edge_list` for the arguments); ``result.queued``
-        counts the events left in the outbox when the server stayed away longer than ``wait``."""
+        counts the events left in the outbox when the server stayed away longer than ``wait``.
+
+        The event ids are deterministic (from the graph id and the line), so a replay of the
+        same file resumes after the last event it finds on the stream.
+
+        Parameters
+        ----------
+        source : str, Path, EdgeList or WirePlan
+        graph_id : str, optional
+            The file name without extensions by default.
+        batch, progress, directed, wait, chunk, window_bytes
+            See :func:`~alchemist.cim.replay.replay_edge_list`.
+
+        Returns
+        -------
+        PublishResult
+
+        Raises
+        ------
+        EdgeListFormatError
+            The file is missing, empty or malformed.
+        ValueError
+            ``batch`` is smaller than 1.
+
+        Notes
+        -----
+        Cost: one ``STREAM.MSG.GET`` (the graph's last event, to resume), then one publish per
+        ``batch`` events, acknowledged asynchronously (see :meth:`publish_many`).
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> path = pathlib.Path(tmp, "g.txt")
+        >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> result = connection.replay(path)
+        >>> result.published, result.messages, result.complete
+        (7, 1, True)
+        >>> connection.replay(path).duplicates  # already there: nothing sent
+        7
+        >>> connection.close()
+        """
         from alchemist.cim.replay import replay_edge_list
         from alchemist.events.wire import DEFAULT_CHUNK
 
@@ -606,19 +1137,68 @@ class Connection:
                      wait: float | None = None) -> PublishResult:
         """Import an edge list as one ``graph_imported`` event carrying the CID of an Arrow object
         (see :func:`alchemist.cim.replay.import_edge_list`): the fastest way in for large files;
-        ``wait`` as in :meth:`publish_many`."""
+        ``wait`` as in :meth:`publish_many`.
+
+        Parameters
+        ----------
+        source : str, Path or EdgeList
+        graph_id : str, optional
+        directed : bool
+        wait : float, optional
+
+        Returns
+        -------
+        PublishResult
+
+        Raises
+        ------
+        EdgeListFormatError
+            The file is missing, empty or malformed.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> path = pathlib.Path(tmp, "g.txt")
+        >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection.import_graph(path).published  # the events the object holds
+        7
+        >>> connection.graph("g", live=False)
+        <alchemist.Graph 'g': 3 nodes, 3 edges, directed, version 7>
+        >>> connection.close()
+        """
         from alchemist.cim.replay import import_edge_list
 
         return import_edge_list(self, source, graph_id=graph_id, directed=directed, wait=wait)
 
     def last_event(self, graph_id: str) -> Event | None:
-        """The most recent event stored for a graph, or None when it has none."""
+        """The most recent event stored for a graph, or None when it has none.
+
+        One ``$JS.API.STREAM.MSG.GET`` request (more after a poison last message, see
+        :meth:`Consumer.last_event <alchemist.cim.consumer.Consumer.last_event>`).
+
+        Parameters
+        ----------
+        graph_id : str
+
+        Returns
+        -------
+        Event or None
+            Decoded, not verified.
+
+        Raises
+        ------
+        CIMError
+            The connection is closed.
+        """
         return self.run(self.consumer.last_event(graph_id))
 
     # ------------------------------------------------------------------ objects, snapshots, agents
     @property
     def objects(self):
-        """The content-addressed :class:`~alchemist.cim.objects.ObjectStore`."""
+        """The content-addressed :class:`~alchemist.cim.objects.ObjectStore` (made on first use)."""
         if self._objects is None:
             from alchemist.cim.objects import ObjectStore
 
@@ -627,19 +1207,94 @@ class Connection:
 
     def save_snapshot(self, graph, *, sequence: int | None = None) -> dict:
         """Store a graph snapshot (Arrow IPC) and point the KV entry ``<graph_id>`` at it; see
-        :mod:`alchemist.cim.snapshots`. Returns ``{"cid", "sequence", "version"}``."""
+        :mod:`alchemist.cim.snapshots`. Returns ``{"cid", "sequence", "version"}``.
+
+        Parameters
+        ----------
+        graph : Graph
+            A graph read from this connection (its folded event ids are stored with it).
+        sequence : int, optional
+            The last stream sequence folded in (``graph.last_sequence`` by default).
+
+        Returns
+        -------
+        dict
+
+        Raises
+        ------
+        CIMError
+            The connection is closed.
+
+        Notes
+        -----
+        Cost: an object-store put (skipped when the same bytes are stored) and one KV put on
+        ``$KV.alchemist-snapshots.<graph_id>``; see :func:`alchemist.cim.snapshots.save_snapshot`.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> path = pathlib.Path(tmp, "g.txt")
+        >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> _ = connection.replay(path)
+        >>> graph = connection.graph("g", live=False)
+        >>> pointer = connection.save_snapshot(graph)
+        >>> pointer["version"], pointer["cid"] in connection.objects
+        (7, True)
+        >>> connection.graph("g", live=False, snapshot=True).number_of_edges()
+        3
+        >>> connection.close()
+        """
         from alchemist.cim.snapshots import save_snapshot
 
         return save_snapshot(self, graph, sequence=sequence)
 
     def serve_agent(self, agent) -> None:
-        """Register an :class:`~alchemist.cim.agents.Agent` as a NATS micro service (in the background)."""
+        """Register an :class:`~alchemist.cim.agents.Agent` as a NATS micro service (in the background).
+
+        See :func:`alchemist.cim.agents.serve` (subjects ``$SRV.*`` and
+        ``alchemist.agents.<name>.<capability>``); the service stops with :meth:`close`.
+
+        Parameters
+        ----------
+        agent : Agent
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        CIMError
+            The connection is closed.
+        """
         from alchemist.cim.agents import serve
 
         self.run(serve(self, agent))
 
     def discover_agents(self, capability: str | None = None, timeout: float = 0.5) -> list[dict]:
-        """The agents that answer ``$SRV.INFO`` (optionally only those with a capability)."""
+        """The agents that answer ``$SRV.INFO`` (optionally only those with a capability).
+
+        See :func:`alchemist.cim.agents.discover`: one request, replies gathered for
+        ``timeout`` seconds.
+
+        Parameters
+        ----------
+        capability : str, optional
+        timeout : float
+            Seconds.
+
+        Returns
+        -------
+        list of dict
+
+        Raises
+        ------
+        CIMError
+            The connection is closed.
+        """
         from alchemist.cim.agents import discover
 
         return self.run(discover(self, capability, timeout))
@@ -648,12 +1303,53 @@ class Connection:
                 correlation_id: str | None = None, causation_id: str | None = None) -> dict:
         """Call an agent (request/reply with correlation and causation headers).
 
+        One core-NATS request on ``alchemist.agents.<agent>.<capability>`` with headers
+        ``Cim-Request-Id``, ``Cim-Correlation-Id`` and ``Cim-Causation-Id``: one round trip
+        (see :func:`alchemist.cim.agents.request`).
+
+        Parameters
+        ----------
+        agent : str
+            The agent's name.
+        capability : str
+        payload : dict, optional
+            Sent as JSON.
+        timeout : float
+            Seconds.
+        correlation_id, causation_id : str, optional
+            Carried in the headers (a new request id by default).
+
+        Returns
+        -------
+        dict
+            The agent's answer, with its reply headers under ``"_headers"``.
+
         Raises
         ------
         AgentTimeout
             No agent answered within ``timeout`` seconds (or none is registered).
         AgentError
             The agent answered with an error.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> path = pathlib.Path(tmp, "g.txt")
+        >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> _ = connection.replay(path)
+        >>> from alchemist.cim.agents import AnalysisAgent
+        >>> connection.serve_agent(AnalysisAgent())
+        >>> answer = connection.request("analysis", "communities", {"graph_id": "g"}, correlation_id="c-1")
+        >>> answer["communities"], answer["_headers"]["Cim-Correlation-Id"]
+        ([['1', '2', '3']], 'c-1')
+        >>> connection.request("translator", "translate", timeout=0.5)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        alchemist.errors.AgentTimeout: no agent 'translator' answered 'translate' within 0.5 s ...
+        >>> connection.close()
         """
         from alchemist.cim.agents import request
 
@@ -665,14 +1361,62 @@ class Connection:
         insight ``handler`` accepted, nak (redeliver after ``nak_delay`` seconds) when it raises,
         dead-letter once and terminate one that is not a JSON object. Returns
         ``{"acked": n, "naked": n, "dead_lettered": n}`` when no message came for ``timeout``
-        seconds or ``max_messages`` were taken (see :func:`alchemist.cim.agents.consume_insights`)."""
+        seconds or ``max_messages`` were taken (see :func:`alchemist.cim.agents.consume_insights`).
+
+        Parameters
+        ----------
+        handler : callable
+            ``handler(insight: dict)``; raising means "not now" (nak).
+        max_messages : int, optional
+        timeout : float
+            Seconds without a message before it returns.
+        nak_delay : float
+            Seconds before a nak'ed insight comes again.
+
+        Returns
+        -------
+        dict
+
+        Raises
+        ------
+        CIMError
+            The connection is closed.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> path = pathlib.Path(tmp, "g.txt")
+        >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
+        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> _ = connection.replay(path)
+        >>> from alchemist.cim.agents import AnalysisAgent
+        >>> connection.serve_agent(AnalysisAgent())
+        >>> _ = connection.request("analysis", "central_nodes", {"graph_id": "g"})
+        >>> kinds = []
+        >>> connection.consume_insights(lambda insight: kinds.append(insight["kind"]), timeout=0.5)
+        {'acked': 1, 'naked': 0, 'dead_lettered': 0}
+        >>> kinds
+        ['central_nodes']
+        >>> connection.close()
+        """
         from alchemist.cim.agents import consume_insights
 
         return self.run(consume_insights(self, handler, max_messages, timeout, nak_delay))
 
     # ------------------------------------------------------------------ life cycle
     def close(self) -> None:
-        """Stop the live graphs, drain and close the NATS connection, stop the embedded server."""
+        """Stop the live graphs, drain and close the NATS connection, stop the embedded server.
+
+        Also stops the agents served and closes the outbox file (its entries stay for the next
+        connection). Errors while closing are swallowed: a connection whose server is gone still
+        closes. Calling it again does nothing more.
+
+        Returns
+        -------
+        None
+        """
         if self._nc is not None:
             try:
                 self.loop.run(self._shutdown(), timeout=15)
