@@ -98,3 +98,20 @@ def test_missing_predecessor_refuses_what_waits_for_it_when_caught_up(tmp_path):
     assert [e.event_id for e, _ in refused] == [e.event_id for e in events[2:]]
     assert all(type(x) is UnknownPredecessorError for _, x in refused)
     assert fold.parked == 0 and fold.graph.version == 1 and fold.graph.number_of_nodes() == 0
+
+
+def test_bulk_seconds_agree_with_the_standard_library():
+    import datetime as dt
+
+    import numpy as np
+
+    from alchemist.cim.fold import _seconds_many
+
+    stamps = ["1970-01-01T00:00:00Z", "2000-02-29T23:59:59Z", "2016-03-06T12:00:01Z", "1969-12-31T23:59:59Z"]
+    expected = [dt.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp() for s in stamps]
+    assert expected[:2] == [0.0, 951868799.0]  # by hand: 11,016 days and a second short of 2000-03-01
+    assert _seconds_many(stamps).tolist() == expected
+    # a form the vectorised path leaves to the one-by-one parse: a fraction of a second
+    odd = ["2016-03-06T12:00:01.5Z", "2016-03-06T12:00:01Z"]
+    assert _seconds_many(odd).tolist() == [1457265601.5, 1457265601.0]
+    assert _seconds_many([]).shape == (0,) and _seconds_many(stamps).dtype == np.float64
