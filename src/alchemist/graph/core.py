@@ -22,40 +22,34 @@ events as a table (Arrow, polars, pandas) and skips the per-event Python objects
 Edge ids: an edge whose id is ``"e<raw row>"`` (what the SNAP readers and :meth:`from_edges`
 assign) stores no string at all; other ids are kept in a dict. Both look up the same way.
 
-This module holds the columns and everything that reads them; the code that writes them lives
-beside it: :mod:`~alchemist.graph.mutation` (events one at a time), :mod:`~alchemist.graph.bulk`
-(column-wise: a plan that checks, then a commit that applies), :mod:`~alchemist.graph.history`
-(:meth:`Graph.at`) and :mod:`~alchemist.graph.convert` (the ``from_*`` builders, NetworkX, induced
-subgraphs). The query and I/O methods import their module when called: those modules import
-this one.
+This module lays out the columns and holds the constructors, event application and history; the
+reads are in two base classes of :class:`Graph`: :class:`~alchemist.graph.access.AccessMixin`
+(sizes, id/row lookups, degree, CSR) and :class:`~alchemist.graph.views.ViewsMixin` (node and
+edge tables, positions, NetworkX, files, reprs). The code that writes the columns lives beside it:
+:mod:`~alchemist.graph.mutation` (events one at a time), :mod:`~alchemist.graph.bulk` (column-wise:
+a plan that checks, then a commit that applies), :mod:`~alchemist.graph.history` (:meth:`Graph.at`)
+and :mod:`~alchemist.graph.convert` (the ``from_*`` builders, NetworkX, induced subgraphs). The
+query and I/O methods import their module when called: those modules import this one.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable
 
 import numpy as np
 
-from alchemist.errors import EdgeNotFoundError, GraphError, NodeNotFoundError
 from alchemist.events import Event
 from alchemist.graph import bulk, convert, history, mutation
 from alchemist.graph._columns import Column, PropertyTable, Vocabulary
-from alchemist.graph._common import (
-    ALIVE,
-    BULK_MIN,
-    IMPLICIT_ID,
-    as_arrow_table,
-    datetimes,
-    polars_frame,
-    summary_html,
-)
-from alchemist.graph.csr import build_csr
+from alchemist.graph._common import ALIVE, BULK_MIN, as_arrow_table
+from alchemist.graph.access import AccessMixin, cached, csr_with_edges, label_mask
 from alchemist.graph.mutation import ApplyResult
+from alchemist.graph.views import ViewsMixin
 
 __all__ = ["Graph", "ApplyResult", "cached", "csr_with_edges", "label_mask"]
 
 
-class Graph:
+class Graph(AccessMixin, ViewsMixin):
     """An event-sourced, columnar property graph.
 
     Parameters
@@ -88,6 +82,19 @@ class Graph:
     >>> g = Graph.from_edges([("a", "b"), ("b", "c")])
     >>> g.number_of_nodes(), g.number_of_edges(), g.version
     (3, 2, 6)
+
+    An empty graph grows by events; with ``strict=False`` an edge creates its endpoints:
+
+    >>> from alchemist import new_event
+    >>> h = Graph("h", directed=True, strict=False)
+    >>> _ = h.apply(new_event("edge_added", "h", {"edge_id": "ab", "source": "a", "target": "b"}))
+    >>> h
+    <alchemist.Graph 'h': 2 nodes, 1 edges, directed, version 1>
+
+    See Also
+    --------
+    alchemist.graph.access.AccessMixin : sizes, lookups, degree and CSR (inherited).
+    alchemist.graph.views.ViewsMixin : tables, positions, NetworkX and files (inherited).
     """
 
     def __init__(self, graph_id: str = "graph", *, directed: bool = False, strict: bool = True,
@@ -146,14 +153,35 @@ class Graph:
 
         Node ids are converted to strings; edge ids are ``e0, e1, ...`` in input order. The
         graph's history is the events that build it: ``graph_created``, then a ``node_added``
-        before each node's first edge and one ``edge_added`` per edge.
+        before each node's first edge and one ``edge_added`` per edge (:attr:`version` counts them).
+
+        Parameters
+        ----------
+        edges : iterable of tuple
+            ``(source, target)`` or ``(source, target, weight)``; the weight defaults to 1.0.
+        graph_id : str
+        directed : bool
+        timestamps : iterable of float, optional
+            Unix seconds of each edge (the ``timestamp`` column of :attr:`edges`).
+
+        Returns
+        -------
+        Graph
 
         Raises
         ------
         GraphError
-            An edge tuple has the wrong length.
+            An edge tuple has the wrong length, or ``timestamps`` has the wrong length.
         InvalidEventError
             A weight is not a finite number.
+
+        Examples
+        --------
+        >>> g = Graph.from_edges([("a", "b"), ("b", "c", 2.5)], directed=True)
+        >>> g.node_ids, g.edge_ids, g.version
+        (['a', 'b', 'c'], ['e0', 'e1'], 6)
+        >>> g.edge("e1")["weight"]
+        2.5
         """
         return convert.from_edges(cls, edges, graph_id=graph_id, directed=directed, timestamps=timestamps)
 
@@ -168,10 +196,35 @@ class Graph:
         ``e<line index>``), and :attr:`version` counts those events; the events themselves are
         not materialised.
 
+        Parameters
+        ----------
+        edges : EdgeList
+            What :func:`alchemist.graph.io.read_edge_list` returns.
+        graph_id : str
+        directed : bool
+        third : {"timestamp", "weight"}
+            What the third column means: Unix seconds (the edges' timestamps) or the weight.
+
+        Returns
+        -------
+        Graph
+
         Raises
         ------
         InvalidEventError
             A weight (``third="weight"``) is not finite; the message names the line.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from alchemist.graph.io import EdgeList
+        >>> lines = EdgeList(np.array(["1", "2"], dtype=object), np.array(["2", "3"], dtype=object),
+        ...                  np.array([10.0, 20.0]), "messages.txt")
+        >>> g = Graph.from_edge_list(lines)
+        >>> g.version, g.edges.select("id", "source", "target").rows()
+        (6, [('e0', '1', '2'), ('e1', '2', '3')])
+        >>> Graph.from_edge_list(lines, third="weight").edges["weight"].to_list()
+        [10.0, 20.0]
         """
         return convert.from_edge_list(cls, edges, graph_id=graph_id, directed=directed, third=third)
 
@@ -185,9 +238,17 @@ class Graph:
         source, target : (n_edges,) integer arrays
             Node rows.
         weight : (n_edges,) float array, optional
+            1.0 for every edge when omitted.
         node_ids : iterable of str, optional
             Ids of rows ``0 … n_nodes-1`` (all of them are added, isolated ones included, in this
             order); ``str(row)`` by default, with the nodes added in order of first appearance.
+        graph_id : str
+        directed : bool
+
+        Returns
+        -------
+        Graph
+            Edge ids ``e0, e1, …`` in array order.
 
         Raises
         ------
@@ -195,6 +256,13 @@ class Graph:
             Endpoints are negative or beyond ``node_ids``.
         InvalidEventError
             A weight is not finite (the message names the edge).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> g = Graph.from_arrays(np.array([0, 1]), np.array([1, 2]), node_ids=["a", "b", "c", "d"])
+        >>> g.node_ids, g.degree()
+        (['a', 'b', 'c', 'd'], array([1, 2, 1, 0]))
         """
         return convert.from_arrays(cls, source, target, weight, node_ids=node_ids, graph_id=graph_id, directed=directed)
 
@@ -207,74 +275,277 @@ class Graph:
         ``relationship``/``type`` (the edge type). Isolated nodes are kept. Edge ids are the
         ``id`` attribute when every edge has a distinct one, else ``e0, e1, …``.
 
+        Parameters
+        ----------
+        G : networkx.Graph, DiGraph, MultiGraph or MultiDiGraph
+            Directed when ``G.is_directed()``.
+        graph_id : str
+        weight : str
+            The edge attribute read as the weight.
+
+        Returns
+        -------
+        Graph
+
         Raises
         ------
         InvalidEventError
             A weight is not a finite number (the message names the edge).
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> g = Graph.from_networkx(nx.path_graph(3))
+        >>> g.node_ids, g.edges.select("id", "source", "target").rows()
+        (['0', '1', '2'], [('e0', '0', '1'), ('e1', '1', '2')])
         """
         return convert.from_networkx(cls, G, graph_id=graph_id, weight=weight)
 
     @classmethod
     def from_frames(cls, nodes=None, edges=None, **options) -> "Graph":
-        """Build a graph from node and edge tables (polars, pandas, Arrow); see
-        :func:`alchemist.graph.io.from_frames` for the columns and options."""
+        """Build a graph from node and edge tables (polars, pandas, Arrow).
+
+        Parameters
+        ----------
+        nodes, edges : DataFrame or pyarrow.Table, optional
+            One row per node (an ``id`` column) and per edge (``source``, ``target``, optionally
+            ``id``, ``label``/``relationship``, ``weight``); other columns become properties.
+        **options
+            ``directed``, ``graph_id``, ``strict`` and the column names of
+            :func:`alchemist.graph.io.from_frames`.
+
+        Returns
+        -------
+        Graph
+
+        Raises
+        ------
+        GraphFormatError
+            A named column is missing.
+        NodeNotFoundError
+            An edge endpoint is not in the node table (``strict``).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> g = Graph.from_frames(pl.DataFrame({"id": ["a", "b"], "label": ["Person", "Place"]}),
+        ...                       pl.DataFrame({"source": ["a"], "target": ["b"], "weight": [2.0]}))
+        >>> g.node("b"), g.edge("e0")["weight"]
+        ({'id': 'b', 'label': 'Place'}, 2.0)
+        """
         from alchemist.graph.io import from_frames
 
         return from_frames(nodes, edges, **options)
 
-    def to_frames(self, backend: str = "polars"):
-        """``(nodes, edges)`` tables, polars or pandas (``backend="pandas"``), with positions as
-        ``x``, ``y`` columns when the graph has them."""
-        from alchemist.graph.io import to_frames
-
-        return to_frames(self, backend=backend)
-
-    def to_pandas(self):
-        """``(nodes, edges)`` as pandas DataFrames."""
-        return self.to_frames("pandas")
-
-    def write(self, path, *, format: str | None = None):
-        """Write the graph to a file; the format follows the extension (see
-        :func:`alchemist.graph.io.write_graph`)."""
-        from alchemist.graph.io import write_graph
-
-        return write_graph(self, path, format=format)
-
     # ------------------------------------------------------------------ queries (graph/queries.py)
     def neighbors(self, node: str, *, direction: str = "out") -> list[str]:
-        """Neighbour ids of ``node``; see :func:`alchemist.graph.queries.neighbors`."""
+        """Ids of the neighbours of ``node``, in row order, each once
+        (:func:`alchemist.graph.queries.neighbors`).
+
+        Parameters
+        ----------
+        node : str
+        direction : {"out", "in", "both"}
+            Which edges of a directed graph to follow (ignored when undirected).
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        NodeNotFoundError
+            ``node`` is not in the graph.
+        GraphError
+            An unknown ``direction``.
+
+        Examples
+        --------
+        >>> g = Graph.from_edges([("a", "b"), ("a", "c"), ("c", "a")], directed=True)
+        >>> g.neighbors("a"), g.neighbors("a", direction="in"), g.neighbors("b", direction="both")
+        (['b', 'c'], ['c'], ['a'])
+        """
         from alchemist.graph.queries import neighbors
 
         return neighbors(self, node, direction=direction)
 
     def k_hop(self, nodes, k: int = 1, *, direction: str = "both", include_self: bool = True) -> list[str]:
-        """Nodes within ``k`` hops; see :func:`alchemist.graph.queries.k_hop`."""
+        """The nodes within ``k`` hops of ``nodes`` (breadth-first search;
+        :func:`alchemist.graph.queries.k_hop`).
+
+        Parameters
+        ----------
+        nodes : str or iterable of str
+            One or several seed nodes.
+        k : int
+            Number of hops, ``>= 0``.
+        direction : {"both", "out", "in"}
+            Which edges of a directed graph to follow (ignored when undirected).
+        include_self : bool
+            Whether the seeds are part of the answer.
+
+        Returns
+        -------
+        list of str
+            Ordered by hop distance, then by row.
+
+        Raises
+        ------
+        NodeNotFoundError
+            A seed is not in the graph.
+        GraphError
+            ``k`` is negative or ``direction`` unknown.
+
+        Examples
+        --------
+        >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "d"), ("d", "e")])
+        >>> g.k_hop("a", 2), g.k_hop(["a", "e"], 1, include_self=False)
+        (['a', 'b', 'c'], ['b', 'd'])
+        """
         from alchemist.graph.queries import k_hop
 
         return k_hop(self, nodes, k, direction=direction, include_self=include_self)
 
     def shortest_path(self, source: str, target: str, *, weight: str | None = None,
                       direction: str = "out") -> list[str]:
-        """A shortest path as node ids; see :func:`alchemist.graph.queries.shortest_path`."""
+        """A shortest path from ``source`` to ``target`` as node ids, both ends included
+        (breadth-first search, or bidirectional Dijkstra with ``weight="weight"``;
+        :func:`alchemist.graph.queries.shortest_path`).
+
+        Parameters
+        ----------
+        source, target : str
+        weight : None or "weight"
+            None: fewest edges. ``"weight"``: least total edge weight (non-negative weights).
+        direction : {"out", "in", "both"}
+            ``"out"`` follows directed edges forward.
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        NodeNotFoundError
+            ``source`` or ``target`` is not in the graph.
+        NoPathError
+            No path joins them.
+        GraphError
+            A negative weight with ``weight="weight"``.
+
+        Examples
+        --------
+        >>> g = Graph.from_edges([("a", "b", 1.0), ("a", "c", 5.0), ("b", "c", 1.0)])
+        >>> g.shortest_path("a", "c"), g.shortest_path("a", "c", weight="weight")
+        (['a', 'c'], ['a', 'b', 'c'])
+        """
         from alchemist.graph.queries import shortest_path
 
         return shortest_path(self, source, target, weight=weight, direction=direction)
 
     def shortest_path_length(self, source: str, target: str | None = None, *, weight: str | None = None,
                              direction: str = "out"):
-        """Shortest-path length(s); see :func:`alchemist.graph.queries.shortest_path_length`."""
+        """Length of a shortest path: edges, or total weight with ``weight="weight"``
+        (:func:`alchemist.graph.queries.shortest_path_length`).
+
+        Parameters
+        ----------
+        source : str
+        target : str, optional
+            When omitted, the lengths to every node are returned.
+        weight : None or "weight"
+        direction : {"out", "in", "both"}
+
+        Returns
+        -------
+        float or (n_nodes,) float64 ndarray
+            The length to ``target``; without ``target``, the length to every node in row order,
+            ``inf`` where unreachable.
+
+        Raises
+        ------
+        NodeNotFoundError, NoPathError, GraphError
+            As :meth:`shortest_path`.
+
+        Examples
+        --------
+        >>> g = Graph.from_edges([("a", "b", 1.0), ("a", "c", 5.0), ("b", "c", 1.0), ("x", "y", 1.0)])
+        >>> g.shortest_path_length("a", "c", weight="weight")
+        2.0
+        >>> g.shortest_path_length("a")
+        array([ 0.,  1.,  1., inf, inf])
+        """
         from alchemist.graph.queries import shortest_path_length
 
         return shortest_path_length(self, source, target, weight=weight, direction=direction)
 
     def find_nodes(self, label=None, *, where=None, id_contains: str | None = None, **properties) -> list[str]:
-        """Ids of nodes matching a label / properties; see :func:`alchemist.graph.queries.find_nodes`."""
+        """Ids of the nodes that match every condition given, in row order
+        (:func:`alchemist.graph.queries.find_nodes`).
+
+        Parameters
+        ----------
+        label : str or iterable of str, optional
+            The node's label is this one (or one of these).
+        where : polars expression, optional
+            A filter on :attr:`nodes`, e.g. ``pl.col("age") > 30``.
+        id_contains : str, optional
+            A substring of the node id.
+        **properties
+            ``key=value``: the property equals the value.
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        GraphError
+            A property key that no node has (the message lists the keys there are).
+
+        Examples
+        --------
+        >>> from alchemist import new_event
+        >>> g = Graph("g")
+        >>> _ = g.apply([new_event("node_added", "g", {"node_id": "ada", "label": "Person",
+        ...                                            "properties": {"age": 36}}),
+        ...              new_event("node_added", "g", {"node_id": "acme", "label": "Company"})])
+        >>> g.find_nodes("Person"), g.find_nodes(age=36), g.find_nodes(id_contains="a")
+        (['ada'], ['ada'], ['ada', 'acme'])
+        """
         from alchemist.graph.queries import find_nodes
 
         return find_nodes(self, label, where=where, id_contains=id_contains, **properties)
 
     def subgraph(self, nodes, *, graph_id: str | None = None) -> "Graph":
-        """The induced subgraph; see :func:`alchemist.graph.queries.subgraph`."""
+        """The subgraph induced by ``nodes``: those nodes and every edge with both ends among
+        them, with labels, properties, positions, ids and weights kept
+        (:func:`alchemist.graph.queries.subgraph`).
+
+        Parameters
+        ----------
+        nodes : iterable of str
+            Node ids (duplicates are ignored).
+        graph_id : str, optional
+            Id of the new graph; this graph's id by default.
+
+        Returns
+        -------
+        Graph
+            A new graph whose history is the events that build it; nodes keep their relative order.
+
+        Raises
+        ------
+        NodeNotFoundError
+            An id is not in the graph.
+
+        Examples
+        --------
+        >>> g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "d"), ("a", "d")])
+        >>> s = g.subgraph(["d", "a", "b"])
+        >>> s.node_ids, s.edge_ids
+        (['a', 'b', 'd'], ['e0', 'e3'])
+        """
         from alchemist.graph.queries import subgraph
 
         return subgraph(self, nodes, graph_id=graph_id)
@@ -306,12 +577,41 @@ class Graph:
             An event that does not fit the state: an edge to an unknown node (``strict``), the
             removal or update of an unknown node or edge, a node or edge id added twice. The
             message names the event and the id.
+        TypeError
+            An item is not an :class:`~alchemist.events.Event`.
+        ValueError
+            An unknown ``errors``.
 
         Notes
         -----
         A call of at least 64 events made only of ``node_added``, ``edge_added`` and
         ``graph_created`` is checked and applied column-wise (about ten times faster); any
         other call is applied event by event. Both give the same state and the same errors.
+
+        Examples
+        --------
+        >>> from alchemist import new_event
+        >>> g = Graph("g")
+        >>> a = new_event("node_added", "g", {"node_id": "a"})
+        >>> b = new_event("node_added", "g", {"node_id": "b"})
+        >>> ab = new_event("edge_added", "g", {"edge_id": "ab", "source": "a", "target": "b"})
+        >>> result = g.apply([a, b, ab])
+        >>> result.applied, g.version, g.apply(a).duplicates  # an event applied twice is skipped
+        (3, 3, 1)
+
+        A bad event stops the whole call (``"raise"``) or is handed back (``"collect"``):
+
+        >>> c = new_event("node_added", "g", {"node_id": "c"})
+        >>> bad = new_event("edge_added", "g", {"edge_id": "x", "source": "a", "target": "zz"})
+        >>> g.apply([c, bad])
+        Traceback (most recent call last):
+        ...
+        alchemist.errors.NodeNotFoundError: event ...: edge 'x' refers to unknown node 'zz' ...
+        >>> "c" in g
+        False
+        >>> result = g.apply([c, bad], errors="collect")
+        >>> result.applied, [(event.payload["edge_id"], type(error).__name__) for event, error in result]
+        (1, [('x', 'NodeNotFoundError')])
         """
         if isinstance(events, Event):
             events = [events]
@@ -360,6 +660,20 @@ class Graph:
             message names the row.
         NodeNotFoundError, DuplicateIdError
             As in :meth:`apply`; the message names the row and the id.
+        ValueError
+            An unknown ``errors``.
+
+        Examples
+        --------
+        >>> g = Graph("g")
+        >>> g.apply_columns({"node_id": ["a", "b", "c"]}).applied
+        3
+        >>> result = g.apply_columns({"source": ["a", "b"], "target": ["b", "c"], "weight": [1.0, 3.0],
+        ...                           "since": [2019, None]})
+        >>> result.applied, g.version, g.events
+        (2, 5, [])
+        >>> g.edges.select("id", "source", "target", "weight", "since").rows()
+        [('e0', 'a', 'b', 1.0, 2019), ('e1', 'b', 'c', 3.0, None)]
         """
         if errors not in ("raise", "collect"):
             raise ValueError(f"errors={errors!r}; use 'raise' or 'collect'")
@@ -368,330 +682,30 @@ class Graph:
             return self.apply(bulk.table_events(self.graph_id, table), errors="collect")
         return bulk.apply_columns(self, table)
 
-    def _edge_row(self, edge_id: str) -> int | None:
-        """Raw row of the live edge ``edge_id``, or None."""
-        row = self._edge_index.get(edge_id)
-        if row is not None:
-            return row
-        m = IMPLICIT_ID.fullmatch(edge_id) if isinstance(edge_id, str) else None
-        if m:
-            k = int(m.group(1))
-            if k < self._src.size and k not in self._edge_explicit and self._edge_removed[k] == ALIVE:
-                return k
-        return None
-
-    def _edge_id(self, row: int) -> str:
-        return self._edge_explicit.get(row) or f"e{row}"
-
-    @property
-    def _node_index(self) -> dict[str, int]:
-        """Id -> raw row of the live nodes, a dict built on first use after a bulk call."""
-        index = self._node_index_live
-        if index is None:
-            ids = self._node_ids
-            if self._n_alive_nodes == len(ids):
-                index = dict(zip(ids, range(len(ids))))
-            else:
-                removed = self._node_removed.view()
-                live = np.flatnonzero(removed == ALIVE).tolist() + list(range(removed.shape[0], len(ids)))
-                index = {ids[r]: r for r in live}
-            self._node_index_live = index
-        return index
-
-    @_node_index.setter
-    def _node_index(self, index: dict[str, int] | None) -> None:
-        self._node_index_live = index
-
-    @property
-    def _edge_explicit(self) -> dict[int, str]:
-        """Raw row -> explicit edge id (rows whose id is not ``e<row>``), all rows ever added."""
-        if self._edge_pending:
-            self._take_pending_edge_ids()
-        return self._edge_explicit_d
-
-    @_edge_explicit.setter
-    def _edge_explicit(self, value: dict[int, str]) -> None:
-        self._take_pending_edge_ids()
-        self._edge_explicit_d = value
-
-    @property
-    def _edge_index(self) -> dict[str, int]:
-        """Explicit edge id -> raw row, live edges only."""
-        if self._edge_pending:
-            self._take_pending_edge_ids()
-        return self._edge_index_d
-
-    @_edge_index.setter
-    def _edge_index(self, value: dict[str, int]) -> None:
-        self._take_pending_edge_ids()
-        self._edge_index_d = value
-
-    def _take_pending_edge_ids(self) -> None:
-        """Move the explicit edge ids of bulk calls into the two dicts (every pending id is live:
-        a removal reads the dicts first)."""
-        pending, self._edge_pending = self._edge_pending, []
-        for rows, ids in pending:
-            rows, ids = rows.tolist(), ids.to_pylist()
-            self._edge_explicit_d.update(zip(rows, ids))
-            self._edge_index_d.update(zip(ids, rows))
-
-    # ------------------------------------------------------------------ sizes and tables
-    def number_of_nodes(self) -> int:
-        """Number of live nodes."""
-        return self._n_alive_nodes
-
-    def number_of_edges(self) -> int:
-        """Number of live edges (parallel edges counted separately)."""
-        return self._n_alive_edges
-
-    def __len__(self) -> int:
-        return self._n_alive_nodes
-
-    def __contains__(self, node_id: object) -> bool:
-        return node_id in self._node_index
-
-    def has_edge_id(self, edge_id: str) -> bool:
-        """Whether a live edge has this id."""
-        return self._edge_row(edge_id) is not None
-
-    @property
-    def node_ids(self) -> list[str]:
-        """Ids of the live nodes in row order."""
-        if "node_ids" not in self._cache:
-            rows = self._live_node_raw()
-            ids = self._node_ids
-            self._cache["node_ids"] = list(ids) if rows.shape[0] == len(ids) else [ids[r] for r in rows.tolist()]
-        return self._cache["node_ids"]
-
-    @property
-    def edge_ids(self) -> list[str]:
-        """Ids of the live edges in edge order (the order of :meth:`edge_index`)."""
-        explicit = self._edge_explicit
-        return [explicit.get(r) or f"e{r}" for r in self._live_edge_raw().tolist()]
-
-    def node_row(self, node_id: str) -> int:
-        """Row of ``node_id`` in :attr:`nodes` and in every per-node array.
-
-        Raises
-        ------
-        NodeNotFoundError
-            If the node is not in the graph.
-        """
-        raw = self._node_index.get(node_id)
-        if raw is None:
-            raise NodeNotFoundError(f"node {node_id!r} is not in graph {self.graph_id!r}")
-        return int(self._live_rows_map()[raw])
-
-    def node_rows(self, node_ids: Iterable[str]) -> np.ndarray:
-        """``(k,)`` int64 rows of several nodes.
-
-        Raises
-        ------
-        NodeNotFoundError
-            Naming the first id that is not in the graph.
-        """
-        index = self._node_index
-        node_ids = list(node_ids)
-        raw = [index.get(x, -1) for x in node_ids]
-        arr = np.asarray(raw, dtype=np.int64)
-        if (arr < 0).any():
-            bad = [x for x, r in zip(node_ids, raw) if r < 0]
-            raise NodeNotFoundError(f"node {bad[0]!r} is not in graph {self.graph_id!r}")
-        return self._live_rows_map()[arr]
-
-    @property
-    def labels(self) -> np.ndarray:
-        """``(n_nodes,)`` object array: the label of each live node (``""`` when none)."""
-        words = np.asarray(self._labels.words, dtype=object)
-        return words[self._node_label.view()[self._live_node_raw()]]
-
-    @property
-    def relationships(self) -> np.ndarray:
-        """``(n_edges,)`` object array: the relationship type of each live edge."""
-        words = np.asarray(self._rels.words, dtype=object)
-        return words[self._edge_rel.view()[self._live_edge_raw()]]
-
-    @property
-    def nodes(self):
-        """Live nodes as a polars DataFrame: ``id``, ``label``, ``degree``, ``first_seen`` and one
-        typed column per property key (nulls where a node lacks it). Row order = row order of
-        every per-node array."""
-        rows = self._live_node_raw()
-        data: dict[str, Any] = {
-            "id": self.node_ids,
-            "label": self._labels.decode(self._node_label.view()[rows]),
-            "degree": self.degree(),
-            "first_seen": datetimes(self._node_time.view()[rows]),
-        }
-        return polars_frame(data, self._node_props, rows, len(self._node_ids))
-
-    @property
-    def edges(self):
-        """Live edges as a polars DataFrame: ``id``, ``source``, ``target``, ``relationship``,
-        ``weight``, ``timestamp`` and one typed column per property key."""
-        rows = self._live_edge_raw()
-        ids = np.asarray(self._node_ids, dtype=object)
-        data: dict[str, Any] = {
-            "id": self.edge_ids,
-            "source": ids[self._src.view()[rows]].tolist(),
-            "target": ids[self._dst.view()[rows]].tolist(),
-            "relationship": self._rels.decode(self._edge_rel.view()[rows]),
-            "weight": self._weight.view()[rows],
-            "timestamp": datetimes(self._edge_time.view()[rows]),
-        }
-        return polars_frame(data, self._edge_props, rows, self._src.size)
-
-    def node(self, node_id: str) -> dict[str, Any]:
-        """One node's id, label and properties.
-
-        Raises
-        ------
-        NodeNotFoundError
-        """
-        raw = self._node_index.get(node_id)
-        if raw is None:
-            raise NodeNotFoundError(f"node {node_id!r} is not in graph {self.graph_id!r}")
-        return {"id": node_id, "label": self._labels.words[self._node_label[raw]], **self._node_props.get(raw)}
-
-    def edge(self, edge_id: str) -> dict[str, Any]:
-        """One edge's id, endpoints, relationship, weight and properties.
-
-        Raises
-        ------
-        EdgeNotFoundError
-        """
-        e = self._edge_row(edge_id)
-        if e is None:
-            raise EdgeNotFoundError(f"edge {edge_id!r} is not in graph {self.graph_id!r}")
-        return {"id": edge_id, "source": self._node_ids[self._src[e]], "target": self._node_ids[self._dst[e]],
-                "relationship": self._rels.words[self._edge_rel[e]], "weight": float(self._weight[e]),
-                **self._edge_props.get(e)}
-
-    def node_property(self, key: str) -> tuple[np.ndarray | list, np.ndarray]:
-        """A node property as a typed column: ``(values, present)`` in node row order.
-
-        ``values`` is a NumPy array (bool, int64 or float64) when every value has that type, else
-        a list; ``present`` is an ``(n_nodes,)`` bool mask of the nodes that have the property.
-
-        Raises
-        ------
-        GraphError
-            No node has this property (the message lists the keys there are).
-        """
-        if key not in self._node_props.columns:
-            raise GraphError(f"no node property {key!r}; properties: {sorted(self._node_props.columns)}")
-        return self._node_props.column(key, self._live_node_raw(), len(self._node_ids))
-
-    # ------------------------------------------------------------------ positions
-    @property
-    def positions(self) -> np.ndarray | None:
-        """``(n_nodes, 2)`` float32 node positions (the last ``layout_applied`` or what was
-        assigned), NaN for nodes without one; None when the graph has none."""
-        if self._pos is None:
-            return None
-        pos = self._pos
-        if pos.shape[0] < len(self._node_ids):
-            grown = np.full((len(self._node_ids), 2), np.nan, dtype=np.float32)
-            grown[: pos.shape[0]] = pos
-            self._pos = pos = grown
-        return pos[self._live_node_raw()]
-
-    @positions.setter
-    def positions(self, value) -> None:
-        if value is None:
-            self._pos = None
-            return
-        arr = np.asarray(value, dtype=np.float32)
-        if arr.shape != (self._n_alive_nodes, 2):
-            raise GraphError(f"positions must have shape ({self._n_alive_nodes}, 2), got {arr.shape}")
-        pos = np.full((len(self._node_ids), 2), np.nan, dtype=np.float32)
-        pos[self._live_node_raw()] = arr
-        self._pos = pos
-
-    # ------------------------------------------------------------------ arrays for kernels
-    def edge_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Live edges as arrays for kernels.
-
-        Returns
-        -------
-        src, dst : (n_edges,) int64
-            Endpoint rows (row order of :attr:`nodes`).
-        weight : (n_edges,) float64
-        """
-        if "edge_index" not in self._cache:
-            rows = self._live_edge_raw()
-            src, dst, w = self._src.view(), self._dst.view(), self._weight.view()
-            if rows.shape[0] != src.shape[0]:
-                src, dst, w = src[rows], dst[rows], w[rows]
-            if self._n_alive_nodes != len(self._node_ids):
-                remap = self._live_rows_map()
-                src, dst = remap[src], remap[dst]
-            for arr in (src, dst, w):
-                arr.flags.writeable = False  # views of the columns: copy before changing them
-            self._cache["edge_index"] = (src, dst, w)
-        return self._cache["edge_index"]
-
-    def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Adjacency in CSR form, rebuilt lazily after changes.
-
-        For an undirected graph every edge appears in both endpoints' rows; for a directed graph
-        rows hold out-neighbours. Parallel edges appear once each; self-loops once.
-
-        Returns
-        -------
-        indptr : (n_nodes + 1,) int64
-        indices : (nnz,) int64 — neighbour rows, sorted within each row
-        weights : (nnz,) float64
-        """
-        return csr_with_edges(self)[:3]
-
-    def csr_in(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """In-neighbour CSR of a directed graph (the transpose of :meth:`csr`); for an undirected
-        graph the same as :meth:`csr`."""
-        if not self.directed:
-            return self.csr()
-        if "csr_in" not in self._cache:
-            src, dst, w = self.edge_index()
-            self._cache["csr_in"] = build_csr(dst, src, w, self._n_alive_nodes, True)[:3]
-        return self._cache["csr_in"]
-
-    def degree(self) -> np.ndarray:
-        """``(n_nodes,)`` int64 degree of each live node (out-degree when directed; a self-loop
-        counts twice when undirected, as in NetworkX)."""
-        src, dst, _ = self.edge_index()
-        n = self._n_alive_nodes
-        deg = np.bincount(src, minlength=n)
-        if not self.directed:
-            deg = deg + np.bincount(dst, minlength=n)
-        return deg.astype(np.int64)
-
-    def _live_node_raw(self) -> np.ndarray:
-        if "live_nodes" not in self._cache:
-            removed = self._node_removed.view()
-            self._cache["live_nodes"] = (np.arange(removed.shape[0]) if self._n_alive_nodes == removed.shape[0]
-                                         else np.flatnonzero(removed == ALIVE))
-        return self._cache["live_nodes"]
-
-    def _live_edge_raw(self) -> np.ndarray:
-        if "live_edges" not in self._cache:
-            removed = self._edge_removed.view()
-            self._cache["live_edges"] = (np.arange(removed.shape[0]) if self._n_alive_edges == removed.shape[0]
-                                         else np.flatnonzero(removed == ALIVE))
-        return self._cache["live_edges"]
-
-    def _live_rows_map(self) -> np.ndarray:
-        if "live_rows" not in self._cache:
-            rows = self._live_node_raw()
-            remap = np.full(len(self._node_ids), -1, dtype=np.int64)
-            remap[rows] = np.arange(rows.shape[0], dtype=np.int64)
-            self._cache["live_rows"] = remap
-        return self._cache["live_rows"]
-
     # ------------------------------------------------------------------ history
     @property
     def events(self) -> list[Event]:
-        """The applied events, in order (empty when ``keep_log=False``; events applied with
-        :meth:`apply_columns` or a bulk constructor are not materialised)."""
+        """The applied events, in order.
+
+        Empty when ``keep_log=False``; events applied with :meth:`apply_columns` or a bulk
+        constructor (:meth:`from_edges`, …) are not materialised, so they are not listed (their
+        effect is still in the version stamps that :meth:`at` reads).
+
+        Returns
+        -------
+        list of Event
+            A new list (the log itself is not exposed).
+
+        Examples
+        --------
+        >>> from alchemist import new_event
+        >>> g = Graph("g")
+        >>> _ = g.apply([new_event("node_added", "g", {"node_id": x}) for x in "ab"])
+        >>> [event.payload["node_id"] for event in g.events]
+        ['a', 'b']
+        >>> Graph.from_edges([("a", "b")]).events
+        []
+        """
         return list(self._log)
 
     def at(self, version: int | None = None, *, timestamp=None, sequence: int | None = None) -> "Graph":
@@ -714,83 +728,27 @@ class Graph:
         sequence : int, optional
             The state after the last event with a JetStream sequence at or before this one.
 
+        Returns
+        -------
+        Graph
+            A new graph; this one is unchanged.
+
         Raises
         ------
         GraphError
             Not exactly one of the three is given, or the version is outside 0 … :attr:`version`.
+
+        Examples
+        --------
+        >>> from alchemist import new_event
+        >>> g = Graph("g")
+        >>> _ = g.apply([new_event("node_added", "g", {"node_id": "a"}, timestamp=0),
+        ...              new_event("node_added", "g", {"node_id": "b"}, timestamp=10),
+        ...              new_event("edge_added", "g", {"edge_id": "ab", "source": "a", "target": "b"},
+        ...                        timestamp=20)])
+        >>> g.at(1).node_ids, g.at(timestamp=15).number_of_nodes(), g.at(timestamp=15).number_of_edges()
+        (['a'], 2, 0)
+        >>> g.at(timestamp="1970-01-01T00:00:25Z").edge_ids, g.at(3).version
+        (['ab'], 3)
         """
         return history.at(self, version, timestamp=timestamp, sequence=sequence)
-
-    # ------------------------------------------------------------------ interop
-    def to_networkx(self):
-        """A NetworkX ``Graph``/``DiGraph`` (``MultiGraph``/``MultiDiGraph`` when there are
-        parallel edges) with labels, properties, weights and edge ids (``id`` attribute)."""
-        return convert.to_networkx(self)
-
-    def __repr__(self) -> str:
-        kind = "directed" if self.directed else "undirected"
-        return (f"<alchemist.Graph {self.graph_id!r}: {self._n_alive_nodes:,} nodes, "
-                f"{self._n_alive_edges:,} edges, {kind}, version {self.version:,}>")
-
-    def _repr_html_(self) -> str:
-        """A notebook summary: sizes, degree range, labels and relationship types, properties."""
-        return summary_html(self, [("labels", self._labels, self._node_label.view()),
-                                   ("relationships", self._rels, self._edge_rel.view())],
-                            [("node properties", self._node_props), ("edge properties", self._edge_props)])
-
-    def memory_usage(self) -> int:
-        """Approximate bytes held by the graph's arrays (node id strings not included)."""
-        cols = (self._node_label, self._node_time, self._node_added, self._node_removed, self._src, self._dst,
-                self._weight, self._edge_rel, self._edge_time, self._edge_added, self._edge_removed, self._vtime)
-        total = sum(c.nbytes() for c in cols) + self._node_props.nbytes() + self._edge_props.nbytes()
-        if self._pos is not None:
-            total += self._pos.nbytes
-        if self._ids_table is not None:
-            total += self._ids_table.nbytes()
-        for key in ("edge_index", "csr", "csr_in"):  # caches built by queries and kernels
-            if key in self._cache:
-                total += sum(a.nbytes for a in self._cache[key])
-        return total
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.node_ids)
-
-
-# ---------------------------------------------------------------------- accessors for the package
-
-
-def cached(graph: Graph, key: str, build: Callable[[], Any]) -> Any:
-    """A value derived from ``graph``'s current state: ``build()`` on first use, then kept until
-    the graph changes (every change clears the cache). For the queries and analytics modules.
-
-    Parameters
-    ----------
-    graph : Graph
-    key : str
-        Names the value; distinct per kind of value (``"csr_both"``, ``"simple_csr_out"`` …).
-    build : callable
-        Computes the value from the graph.
-
-    Returns
-    -------
-    object
-        What ``build`` returned, now or on an earlier call since the last change.
-    """
-    cache = graph._cache
-    if key not in cache:
-        cache[key] = build()
-    return cache[key]
-
-
-def csr_with_edges(graph: Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(indptr, indices, weights, edge)``: :meth:`Graph.csr` plus, per entry, the position of
-    its edge in :meth:`Graph.edge_index` order."""
-    return cached(graph, "csr", lambda: build_csr(*graph.edge_index(), graph._n_alive_nodes, graph.directed))
-
-
-def label_mask(graph: Graph, labels: Iterable[str]) -> np.ndarray:
-    """``(n_nodes,)`` bool: which live nodes carry one of ``labels`` (compared as vocabulary codes,
-    not strings)."""
-    codes = [graph._labels.codes[w] for w in labels if w in graph._labels.codes]
-    rows = graph._live_node_raw()
-    return np.isin(graph._node_label.view()[rows], np.asarray(codes, dtype=np.int32))
