@@ -31,6 +31,24 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit status: 0 done, 2 error (one line on standard error), 3 events left queued in
         the outbox, 130 interrupted.
+
+    Raises
+    ------
+    SystemExit
+        From argparse: ``--help`` and ``--version`` (status 0), unknown flags (status 2).
+        An :class:`~alchemist.errors.AlchemistError` is not raised: it is the one-line error
+        and status 2.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp(), "hello.txt")
+    >>> _ = path.write_bytes(b"hello")
+    >>> main(["cid", str(path)])
+    bafkr4ihkr4ld3m4gqkjf4reryxsy2s5tkbxprqkow6fin2iiyvreuzzab4
+    0
+    >>> main(["cid", str(path.with_name("missing.txt"))])  # one line on standard error
+    2
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -48,7 +66,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``alchemist`` command's argument parser (subcommands from the CIM layer and the widgets)."""
+    """The ``alchemist`` command's argument parser (subcommands from the CIM layer and the widgets).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Each subcommand sets ``func`` (called with the parsed arguments, returning the exit
+        status).
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["stats", "--graph-id", "g", "--json"])
+    >>> args.command, args.graph_id, args.json
+    ('stats', 'g', True)
+    """
     from alchemist import __version__
     from alchemist.cim.cli import EXIT_STATUSES, connection_parent
     from alchemist.cim.cli import add_commands as add_cim_commands

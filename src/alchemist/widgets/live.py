@@ -65,8 +65,40 @@ class EventStream:
     lag : int — messages stored but not yet delivered (JetStream's ``num_pending``).
     last_sequence : int — stream sequence of the last message.
 
+    Notes
+    -----
+    Cost: two TCP connections (:func:`~alchemist.cim.client.open_client`), one
+    ``$JS.API.CONSUMER.CREATE`` of an ordered consumer (ephemeral, push, flow control,
+    idle heartbeats) filtered on ``<prefix>events.<graph>.>``; then the messages are pushed,
+    with no acknowledgement (an ordered consumer acknowledges nothing: it is recreated from
+    the last stream sequence on a gap). Each message's ``$JS.ACK`` reply subject gives its
+    stream sequence and ``num_pending`` (the lag).
+
+    References
+    ----------
+    .. [1] NATS documentation, "Consumers" (ordered consumers),
+       https://docs.nats.io/nats-concepts/jetstream/consumers
+
     Examples
     --------
+    >>> import tempfile, time
+    >>> import alchemist
+    >>> tmp = tempfile.mkdtemp()
+    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> _ = connection.append("g", "node_added", {"node_id": "a"})
+    >>> received = []
+    >>> with EventStream(connection, "g") as stream:
+    ...     stop = stream.subscribe(lambda events, info: received.extend(e.payload["node_id"] for e in events))
+    ...     _ = connection.append("g", "node_added", {"node_id": "b"})
+    ...     deadline = time.monotonic() + 10
+    ...     while len(received) < 2 and time.monotonic() < deadline:
+    ...         time.sleep(0.02)
+    ...     print(received, stream.last_sequence, stream.lag)
+    ['a', 'b'] 2 0
+    >>> connection.close()
+
+    With a remote CIM, the stream uses every option of the connection:
+
     >>> conn = alchemist.connect("tls://cim.example:4222", creds="me.creds", tls_ca="ca.pem")  # doctest: +SKIP
     >>> with EventStream(conn, "g") as stream:  # doctest: +SKIP
     ...     stop = stream.subscribe(lambda events, info: print(len(events), info["lag"]))
@@ -107,7 +139,22 @@ class EventStream:
     def subscribe(self, listener: Callable[[list, dict], Any]) -> Callable[[], None]:
         """Call ``listener(events, info)`` for each message (``info``: ``sequence``, ``lag``,
         ``error`` for an undecodable message). Messages that arrived before the first listener are
-        handed to it first. Returns a function that unsubscribes."""
+        handed to it first. Returns a function that unsubscribes.
+
+        The listener runs on the stream's event-loop thread, one message at a time; an
+        exception it raises is dropped (a listener's bug does not stop the stream).
+
+        Parameters
+        ----------
+        listener : callable
+            ``listener(events: list of Event, info: dict)``; ``events`` is empty for a message
+            that could not be decoded.
+
+        Returns
+        -------
+        callable
+            ``unsubscribe()``, which may be called more than once.
+        """
         with self._lock:
             backlog, self._backlog = self._backlog, []
             for events, info in backlog:
@@ -122,7 +169,15 @@ class EventStream:
         return unsubscribe
 
     def close(self) -> None:
-        """Stop the consumer and the background loop."""
+        """Stop the consumer and the background loop.
+
+        Unsubscribes (the server removes the ordered consumer) and closes the stream's own NATS
+        client; errors while closing are swallowed. Calling it again does nothing more.
+
+        Returns
+        -------
+        None
+        """
         if self._nc is not None:
             try:
                 self._call(self._shutdown(), 5)
@@ -223,6 +278,49 @@ def replay_live(connection, source, graph_id: str | None = None, *, rate: float 
     ``thread.published`` counts events). ``limit`` stops after that many events. Events are the
     deterministic ones of :func:`alchemist.cim.edge_list_events`, so a second replay of the same
     file publishes nothing new (JetStream de-duplicates them).
+
+    Parameters
+    ----------
+    connection : Connection
+    source : str, Path or EdgeList
+        A SNAP edge list ``src dst [unixtime]`` (plain or gzipped), or one already read.
+    graph_id : str, optional
+        The file name without extensions by default.
+    rate : float
+        Events per second, about (the thread sleeps when it is ahead).
+    batch : int
+        Events per :meth:`Connection.publish_many <alchemist.cim.connection.Connection.publish_many>`
+        call, sent as one ``events_batch`` message.
+    limit : int, optional
+        Stop after about this many events (whole batches).
+    directed : bool
+        Recorded in the ``graph_created`` event.
+
+    Returns
+    -------
+    threading.Thread
+        With ``done`` (a :class:`threading.Event`), ``published`` and ``graph_id``. An error
+        while publishing ends the thread (``done`` is still set).
+
+    Raises
+    ------
+    EdgeListFormatError
+        ``source`` is missing, empty or malformed (raised here, before the thread starts).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import alchemist
+    >>> tmp = tempfile.mkdtemp()
+    >>> path = pathlib.Path(tmp, "g.txt")
+    >>> _ = path.write_text("1 2 100\\n2 3 200\\n3 1 300\\n")
+    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> thread = replay_live(connection, path, rate=100, batch=2)
+    >>> thread.done.wait(10), thread.published, thread.graph_id
+    (True, 7, 'g')
+    >>> connection.graph("g", live=False)
+    <alchemist.Graph 'g': 3 nodes, 3 edges, directed, version 7>
+    >>> connection.close()
     """
     from pathlib import Path
 
