@@ -532,10 +532,11 @@ def load_edge_codes(graph, src: np.ndarray, dst: np.ndarray, names: list, weight
             raise InvalidEventError(f"{where} {k} has a non-finite weight {weights[k]!r}")
     # first slot (2i: source of edge i, 2i + 1: its target) of each code; rows follow it
     first = np.full(n_names, 2 * n, dtype=np.int64)
-    lines = np.arange(n, dtype=np.int64)
-    np.minimum.at(first, dst, 2 * lines + 1)
-    np.minimum.at(first, src, 2 * lines)
-    del lines
+    for start in range(0, n, _BLOCK):  # in blocks: the slot numbers are temporaries of one block
+        slots = np.arange(2 * start, 2 * min(n, start + _BLOCK), 2, dtype=np.int64)
+        np.minimum.at(first, src[start:start + _BLOCK], slots)
+        slots += 1
+        np.minimum.at(first, dst[start:start + _BLOCK], slots)
     if n_names and first.max() >= 2 * n:
         unused = int(np.flatnonzero(first >= 2 * n)[0])
         raise GraphError(f"node {names[unused]!r} is used by no edge")
@@ -609,6 +610,10 @@ def load_edge_codes(graph, src: np.ndarray, dst: np.ndarray, names: list, weight
         if finite.shape[0]:
             graph.last_timestamp = rfc3339(float(times[finite[-1]]))
     graph._cache.clear()
+
+
+_BLOCK = 1 << 16
+"""Edges per block of :func:`load_edge_codes`'s first-appearance pass."""
 
 
 def _load_arrays(graph, source, target, weight, node_ids) -> None:
