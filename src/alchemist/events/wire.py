@@ -44,7 +44,28 @@ DEFAULT_CHUNK = 16384
 
 
 class WireEvent(NamedTuple):
-    """One event ready to publish: its id, type, CID and compact JSON envelope (``data``)."""
+    """One event ready to publish: its id, type, CID and compact JSON envelope (``data``).
+
+    Parameters
+    ----------
+    event_id : str
+        A UUIDv7.
+    event_type : str
+    cid : str
+        The event's CIM CID.
+    data : bytes
+        The envelope, byte for byte :func:`~alchemist.events.encode_event`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph.io import EdgeList
+    >>> edges = EdgeList(np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object),
+    ...                  np.array([1.0e9, 1.0e9 + 60]), "pairs.txt")
+    >>> record = next(iter(edge_list_records(edges, "pairs")))
+    >>> record.event_type, len(record.event_id), record.cid.startswith("bafkr4")
+    ('graph_created', 36, True)
+    """
 
     event_id: str
     event_type: str
@@ -70,6 +91,19 @@ class WireChunk(NamedTuple):
         The event ids, ASCII.
     cids : list of bytes
         The events' CIDs, ASCII.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph.io import EdgeList
+    >>> edges = EdgeList(np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object),
+    ...                  np.array([1.0e9, 1.0e9 + 60]), "pairs.txt")
+    >>> parts = list(wire_chunks(edges, "pairs", chunk=4))
+    >>> [(part.start, len(part)) for part in parts]
+    [(0, 4), (4, 2)]
+    >>> from alchemist.events import decode_event
+    >>> decode_event(parts[1].data(0)).payload
+    {'node_id': 'c'}
     """
 
     start: int
@@ -83,11 +117,42 @@ class WireChunk(NamedTuple):
         return len(self.cids)
 
     def data(self, i: int) -> bytes:
-        """The envelope of the chunk's ``i``-th event."""
+        """The envelope of the chunk's ``i``-th event.
+
+        Parameters
+        ----------
+        i : int
+            0 to ``len(chunk) - 1``.
+
+        Returns
+        -------
+        bytes
+            A copy (the chunk's buffer is reused by nobody, but may be large).
+
+        Raises
+        ------
+        IndexError
+            ``i`` is out of range.
+        """
         return bytes(self.buffer[self.offsets[i]:self.offsets[i + 1] - 1])
 
     def joined(self, a: int, b: int) -> bytes:
-        """Envelopes ``a`` to ``b - 1`` of the chunk separated by commas (a JSON array's inside)."""
+        """Envelopes ``a`` to ``b - 1`` of the chunk separated by commas (a JSON array's inside).
+
+        Parameters
+        ----------
+        a, b : int
+            ``0 <= a < b <= len(chunk)``.
+
+        Returns
+        -------
+        bytes
+
+        Raises
+        ------
+        IndexError
+            ``a`` or ``b`` is out of range.
+        """
         return bytes(self.buffer[self.offsets[a]:self.offsets[b] - 1])
 
 
@@ -118,6 +183,40 @@ class WirePlan:
         The node a ``node_added`` adds (-1 otherwise).
     times : (n_lines,) float64 array
         The lines' Unix times (0 without a third column).
+
+    Parameters
+    ----------
+    graph_id : str
+    name : str
+        The source's name (in ``graph_created``).
+    node_names : sequence of str
+        Distinct node ids in order of first appearance.
+    source_codes, target_codes : (n_lines,) int arrays
+        Indices into ``node_names``.
+    times : (n_lines,) float array or None
+        Unix seconds of the lines.
+    content_digest : str
+        A digest of the edge list's content: with the graph id, the key of the event ids.
+
+    References
+    ----------
+    .. [1] RFC 9562, "Universally Unique IDentifiers (UUIDs)", §5.7 (UUIDv7), 2024.
+    .. [2] J. O'Connor, J.-P. Aumasson, S. Neves, Z. Wilcox-O'Hearn, "BLAKE3: one function,
+       fast everywhere" (2020), https://github.com/BLAKE3-team/BLAKE3-specs
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph.io import EdgeList
+    >>> edges = EdgeList(np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object),
+    ...                  np.array([1.0e9, 1.0e9 + 60]), "pairs.txt")
+    >>> plan = plan_edge_list(edges, "pairs")
+    >>> plan
+    <WirePlan 'pairs': 6 events, 3 nodes>
+    >>> plan.kinds.tolist(), plan.nodes.tolist()
+    ([0, 1, 1, 2, 1, 2], [-1, 0, 1, -1, 2, -1])
+    >>> plan.event_id(3) == plan_edge_list(edges, "pairs").event_id(3)  # deterministic
+    True
     """
 
     def __init__(self, graph_id: str, name: str, node_names, source_codes, target_codes, times, content_digest: str):
@@ -161,7 +260,17 @@ class WirePlan:
 
     @classmethod
     def from_edges(cls, edges, graph_id: str) -> "WirePlan":
-        """The plan of an :class:`~alchemist.graph.io.EdgeList` (what :func:`plan_edge_list` builds)."""
+        """The plan of an :class:`~alchemist.graph.io.EdgeList` (what :func:`plan_edge_list` builds).
+
+        Parameters
+        ----------
+        edges : EdgeList
+        graph_id : str
+
+        Returns
+        -------
+        WirePlan
+        """
         import pandas as pd
 
         n = len(edges)
@@ -174,15 +283,34 @@ class WirePlan:
 
     @property
     def node_count(self) -> int:
-        """Distinct nodes (the ``node_added`` events)."""
+        """Distinct nodes (the ``node_added`` events).
+
+        Returns
+        -------
+        int
+        """
         return int(self.node_names.size)
 
     def ms(self, a: int = 0, b: int | None = None) -> np.ndarray:
         """Unix milliseconds of events ``a`` to ``b - 1`` (their UUIDv7 time field; 0 without times).
 
+        Parameters
+        ----------
+        a, b : int
+            Event indices (``b`` default: the end).
+
         Returns
         -------
         (b - a,) int64 array
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from alchemist.graph.io import EdgeList
+        >>> edges = EdgeList(np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object),
+        ...                  np.array([1.0e9, 1.0e9 + 60]), "pairs.txt")
+        >>> plan_edge_list(edges, "pairs").ms().tolist()
+        [1000000000000, 1000000000000, 1000000000000, 1000000000000, 1000000060000, 1000000060000]
         """
         b = self.total if b is None else b
         if not self.times.size:
@@ -193,16 +321,43 @@ class WirePlan:
     def ids(self, a: int = 0, b: int | None = None) -> np.ndarray:
         """The ids of events ``a`` to ``b - 1`` (default: to the end).
 
+        Parameters
+        ----------
+        a, b : int
+            Event indices.
+
         Returns
         -------
         (b - a, 36) uint8 array
             ASCII UUIDv7s, generated from the plan's key (nothing is stored per event).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from alchemist.graph.io import EdgeList
+        >>> edges = EdgeList(np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object),
+        ...                  np.array([1.0e9, 1.0e9 + 60]), "pairs.txt")
+        >>> import uuid
+        >>> first = plan_edge_list(edges, "pairs").ids(0, 1).tobytes().decode()
+        >>> parsed = uuid.UUID(first)
+        >>> parsed.version, parsed.int >> 80  # version 7; the time field is the line's ms
+        (7, 1000000000000)
         """
         b = self.total if b is None else b
         return _uuid7_many(self.ms(a, b), self._key, a)
 
     def event_id(self, k: int) -> str:
-        """The id of event ``k``."""
+        """The id of event ``k``.
+
+        Parameters
+        ----------
+        k : int
+
+        Returns
+        -------
+        str
+            A UUIDv7 (36 characters).
+        """
         return self.ids(k, k + 1).tobytes().decode("ascii")
 
     def position(self, event_id: str) -> int | None:
@@ -243,19 +398,41 @@ class WirePlan:
         return None
 
     def first_timestamp(self):
-        """The time of the first line (what ``graph_created`` carries), 0 for an empty list."""
+        """The time of the first line (what ``graph_created`` carries), 0 for an empty list.
+
+        Returns
+        -------
+        str or int
+            RFC 3339 (``...Z``), or 0 when the list has no lines.
+        """
         if not self.times.size:
             return 0
         return _rfc3339_many(self.times[:1])[0].tobytes().decode("ascii")
 
     def graph_created(self, directed: bool = True) -> Event:
-        """The ``graph_created`` event that opens the events (event 0)."""
+        """The ``graph_created`` event that opens the events (event 0).
+
+        Parameters
+        ----------
+        directed : bool
+
+        Returns
+        -------
+        Event
+            Not validated (its payload is known to fit).
+        """
         return new_event("graph_created", self.graph_id,
                          {"name": self.name, "directed": directed, "properties": {"source": self.name}},
                          event_id=self.event_id(0), timestamp=self.first_timestamp(), validate=False)
 
     def packed_names(self) -> tuple[np.ndarray, np.ndarray]:
-        """The node names as JSON strings, concatenated, with their (n + 1,) offsets."""
+        """The node names as JSON strings, concatenated, with their (n + 1,) offsets.
+
+        Returns
+        -------
+        tuple of (uint8 array, int64 array)
+            Computed once, then cached on the plan.
+        """
         if self._names is None:
             self._names = _pack([_json(str(x)).encode() for x in self.node_names])
         return self._names
@@ -281,6 +458,18 @@ def plan_edge_list(edges, graph_id: str) -> WirePlan:
     Returns
     -------
     WirePlan
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph.io import EdgeList
+    >>> edges = EdgeList(np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object),
+    ...                  np.array([1.0e9, 1.0e9 + 60]), "pairs.txt")
+    >>> plan = plan_edge_list(edges, "pairs")
+    >>> plan.total, plan.node_names.tolist()
+    (6, ['a', 'b', 'c'])
+    >>> plan_edge_list(edges, "pairs") is plan  # cached
+    True
     """
     key = (id(edges), graph_id)
     cached = _PLANS.get(key)
@@ -315,6 +504,27 @@ def plan_edge_file(path, graph_id: str | None = None, *, block: int = 1 << 20) -
     Returns
     -------
     WirePlan or None
+
+    Raises
+    ------
+    None
+        Any error while opening or reading the file (I/O, gzip, encoding, parsing) gives None
+        instead, for :func:`~alchemist.read_edge_list` to report.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from alchemist.graph.io import read_edge_list
+    >>> path = pathlib.Path(tempfile.mkdtemp(), "pairs.txt")
+    >>> _ = path.write_text("a b 1000000000\\nb c 1000000060\\n")
+    >>> plan = plan_edge_file(path)
+    >>> plan.graph_id, plan.total
+    ('pairs', 6)
+    >>> bool((plan.ids() == plan_edge_list(read_edge_list(path), "pairs").ids()).all())  # the same events
+    True
+    >>> _ = path.write_text("a,b\\n")  # not the common form
+    >>> plan_edge_file(path) is None
+    True
     """
     import gzip
     import io
@@ -434,7 +644,25 @@ def _numbers(array, dtype) -> np.ndarray:
 
 
 def count_events(edges) -> int:
-    """How many events :func:`edge_list_records` yields: 1 + distinct nodes + lines."""
+    """How many events :func:`edge_list_records` yields: 1 + distinct nodes + lines.
+
+    Parameters
+    ----------
+    edges : EdgeList
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph.io import EdgeList
+    >>> edges = EdgeList(np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object),
+    ...                  np.array([1.0e9, 1.0e9 + 60]), "pairs.txt")
+    >>> count_events(edges)  # graph_created, 3 nodes, 2 edges
+    6
+    """
     if not len(edges):
         return 1
     import pandas as pd
@@ -469,6 +697,22 @@ def wire_chunks(edges, graph_id: str, *, directed: bool = True, start: int = 0, 
     ------
     ValueError
         If ``chunk`` is smaller than 1.
+
+    Examples
+    --------
+    Each chunk's bytes are those :func:`~alchemist.events.encode_event` writes, and the CID
+    chain runs across chunks:
+
+    >>> import numpy as np
+    >>> from alchemist.graph.io import EdgeList
+    >>> edges = EdgeList(np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object),
+    ...                  np.array([1.0e9, 1.0e9 + 60]), "pairs.txt")
+    >>> from alchemist.events import decode_event, encode_event
+    >>> events = [decode_event(part.data(i)) for part in wire_chunks(edges, "pairs", chunk=2) for i in range(len(part))]
+    >>> [e.previous_cid == p.cid for p, e in zip(events, events[1:])]
+    [True, True, True, True, True]
+    >>> all(encode_event(e) == r.data for e, r in zip(events, edge_list_records(edges, "pairs")))
+    True
     """
     if chunk < 1:
         raise ValueError(f"chunk={chunk}; it must be at least 1")
@@ -617,6 +861,19 @@ def edge_list_batches(edges, graph_id: str, *, batch: int = 1000, directed: bool
     ------
     ValueError
         If ``batch`` is smaller than 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph.io import EdgeList
+    >>> edges = EdgeList(np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object),
+    ...                  np.array([1.0e9, 1.0e9 + 60]), "pairs.txt")
+    >>> from alchemist.events import decode_message
+    >>> batches = list(edge_list_batches(edges, "pairs", batch=4))
+    >>> [count for _, _, count in batches]
+    [4, 2]
+    >>> [e.event_type for e in decode_message(batches[1][1])]
+    ['node_added', 'edge_added']
     """
     if batch < 1:
         raise ValueError(f"batch={batch}; it must be at least 1")
@@ -636,7 +893,31 @@ def edge_list_batches(edges, graph_id: str, *, batch: int = 1000, directed: bool
 
 def edge_list_events(edges, graph_id: str, *, directed: bool = True) -> Iterator[Event]:
     """The CIM events of an edge list as :class:`~alchemist.events.Event` objects (see
-    :func:`edge_list_records`)."""
+    :func:`edge_list_records`).
+
+    Parameters
+    ----------
+    edges : EdgeList
+    graph_id : str
+    directed : bool
+
+    Yields
+    ------
+    Event
+        Decoded from the wire bytes without verifying the CID again.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph.io import EdgeList
+    >>> edges = EdgeList(np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object),
+    ...                  np.array([1.0e9, 1.0e9 + 60]), "pairs.txt")
+    >>> events = list(edge_list_events(edges, "pairs"))
+    >>> events[3].event_type, events[3].payload
+    ('edge_added', {'edge_id': 'e0', 'source': 'a', 'target': 'b', 'weight': 1.0})
+    >>> events[3].timestamp
+    '2001-09-09T01:46:40Z'
+    """
     for record in edge_list_records(edges, graph_id, directed=directed):
         yield decode_event(record.data, verify=False)
 
@@ -655,6 +936,18 @@ def edge_list_table(edges, graph_id: str):
     Returns
     -------
     pyarrow.Table
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alchemist.graph.io import EdgeList
+    >>> edges = EdgeList(np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object),
+    ...                  np.array([1.0e9, 1.0e9 + 60]), "pairs.txt")
+    >>> table = edge_list_table(edges, "pairs")
+    >>> table.num_rows, table.column("event_type").to_pylist()
+    (5, ['node_added', 'node_added', 'edge_added', 'node_added', 'edge_added'])
+    >>> table.column("source").to_pylist()
+    [None, None, 'a', None, 'b']
     """
     import pyarrow as pa
     import pyarrow.compute as pc
