@@ -29,10 +29,31 @@ def read_cim_graph_events(path: str | Path) -> list[Event]:
     Unknown variants are registered as free-form event types, so that they verify and publish;
     a missing causation id makes the event a root (causation = correlation, DESIGN.md §2).
 
+    Parameters
+    ----------
+    path : str or Path
+        A JSON list of envelopes, or an object with ``events``.
+
+    Returns
+    -------
+    list of Event
+        In file order, each aggregate's events chained by CID (``previous_cid``), with
+        timestamp 0.
+
     Raises
     ------
     InputFormatError
         The file is not a cim-graph event list (the message names the entry and the field).
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp(), "events.json")
+    >>> _ = path.write_text(json.dumps([{"event_id": "e1", "aggregate_id": "w1", "payload": "StateAdded"}]))
+    >>> read_cim_graph_events(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    alchemist.errors.InputFormatError: .../events.json: event 0 is not a cim-graph envelope with an externally tagged payload {Domain: {Variant: {...}}}
     """
     path = Path(path)
     data = _load(path)
@@ -64,10 +85,40 @@ def read_cim_graph_events(path: str | Path) -> list[Event]:
 def arrows_events(path: str | Path, graph_id: str | None = None, *, directed: bool = True) -> list[Event]:
     """The events that build an Arrows.app graph (see the module notes), chained by CID.
 
+    Parameters
+    ----------
+    path : str or Path
+        An Arrows.app JSON export.
+    graph_id : str, optional
+        Default: the file's stem, with characters other than letters, digits, ``_`` and ``-``
+        replaced by ``_``.
+    directed : bool
+        Recorded in ``graph_created``.
+
+    Returns
+    -------
+    list of Event
+
     Raises
     ------
     InputFormatError
         A node without ``id`` or a relationship without ``fromId``/``toId`` (the message names it).
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp(), "team.json")
+    >>> _ = path.write_text(json.dumps({
+    ...     "nodes": [{"id": "n0", "caption": "Ada", "position": {"x": 0, "y": 0}},
+    ...               {"id": "n1", "caption": "Alan", "position": {"x": 100, "y": 50}}],
+    ...     "relationships": [{"id": "r0", "fromId": "n0", "toId": "n1", "type": "KNOWS"}]}))
+    >>> events = arrows_events(path)
+    >>> [e.event_type for e in events]
+    ['graph_created', 'node_added', 'node_added', 'edge_added', 'layout_applied']
+    >>> events[3].payload["relationship"], events[-1].payload["positions"]["n1"]
+    ('KNOWS', [100.0, 50.0])
+    >>> events[1].previous_cid == events[0].cid
+    True
     """
     path = Path(path)
     data = _load(path)
