@@ -66,6 +66,19 @@ class PublishResult:
         Events put in the local durable outbox because the server did not answer in time: they
         are stored only once :meth:`~alchemist.cim.Connection.flush_outbox` (or a later
         connection) sends them. ``complete`` is False while any are.
+
+    Parameters
+    ----------
+    published, duplicates, messages, last_sequence, queued : int
+    seconds : float
+
+    Examples
+    --------
+    >>> result = PublishResult(published=900, duplicates=100, messages=1, seconds=0.5)
+    >>> result.complete, result.events_per_second
+    (True, 2000.0)
+    >>> PublishResult(published=10, queued=5).complete
+    False
     """
 
     published: int = 0
@@ -77,12 +90,23 @@ class PublishResult:
 
     @property
     def complete(self) -> bool:
-        """Whether every event published is stored on the server (none left ``queued``)."""
+        """Whether every event published is stored on the server (none left ``queued``).
+
+        Returns
+        -------
+        bool
+        """
         return self.queued == 0
 
     @property
     def events_per_second(self) -> float:
-        """Events acknowledged (published or duplicate) per second."""
+        """Events acknowledged (published or duplicate) per second.
+
+        Returns
+        -------
+        float
+            NaN when no time was measured.
+        """
         total = self.published + self.duplicates
         return total / self.seconds if self.seconds > 0 else float("nan")
 
@@ -101,7 +125,30 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = _transient_errors()
 
 
 def batch_message(subjects: SubjectTemplate, aggregate_id: str, batch_id: str, data: bytes, count: int):
-    """``(subject, data, headers, count)`` of one ``events_batch`` message of an aggregate."""
+    """``(subject, data, headers, count)`` of one ``events_batch`` message of an aggregate.
+
+    Parameters
+    ----------
+    subjects : SubjectTemplate
+    aggregate_id : str
+    batch_id : str
+        ``Nats-Msg-Id`` of the message: JetStream stores a batch once within its duplicate window.
+    data : bytes
+        The ``events_batch`` JSON.
+    count : int
+        Events in it (header ``Cim-Event-Count``).
+
+    Returns
+    -------
+    tuple of (str, bytes, dict, int)
+
+    Examples
+    --------
+    >>> from alchemist.events import DEFAULT_SUBJECTS
+    >>> subject, _, headers, _ = batch_message(DEFAULT_SUBJECTS, "g", "batch-1", b"{}", 2)
+    >>> subject, headers["Nats-Msg-Id"], headers["Cim-Event-Count"]
+    ('graph.events.g.events_batch', 'batch-1', '2')
+    """
     headers = {"Nats-Msg-Id": batch_id, "Cim-Event-Type": BATCH_TYPE, "Cim-Aggregate-Id": aggregate_id,
                "Cim-Event-Count": str(count)}
     return subjects.subject(aggregate_id, BATCH_TYPE), data, headers, count
@@ -178,6 +225,19 @@ def fit_batches(subjects: SubjectTemplate, aggregate_id: str, batches, max_bytes
     (its events' bytes are kept as they are; the new batch ids follow the usual
     ``batch-<first id>-<last id>-<count>`` form).
 
+    Parameters
+    ----------
+    subjects : SubjectTemplate
+    aggregate_id : str
+    batches : iterable of (str, bytes, int)
+        E.g. :func:`~alchemist.events.wire.edge_list_batches`.
+    max_bytes : int
+        :func:`message_limit` of the connection.
+
+    Yields
+    ------
+    (subject, data, headers, n_events)
+
     Raises
     ------
     MessageTooLargeError
@@ -205,7 +265,24 @@ class _Batch(msgspec.Struct):
 def message_limit(nc) -> int:
     """The bytes one message may carry to ``nc``'s server: its ``max_payload`` (1 MiB by default)
     less room for headers, and never more than the decoder accepts
-    (:data:`alchemist.events.envelope.MAX_MESSAGE_BYTES`)."""
+    (:data:`alchemist.events.envelope.MAX_MESSAGE_BYTES`).
+
+    Parameters
+    ----------
+    nc : nats.aio.client.Client or None
+        A connected client (its ``max_payload`` comes from the server's ``INFO``).
+
+    Returns
+    -------
+    int
+        Bytes, 4 KiB under the smaller limit.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> message_limit(SimpleNamespace(max_payload=1024 * 1024))
+    1044480
+    """
     from alchemist.events import envelope
 
     server = getattr(nc, "max_payload", None) or envelope.MAX_MESSAGE_BYTES
@@ -230,6 +307,24 @@ class Publisher:
     connected : callable, optional
         ``connected() -> bool``: whether the client holds a connection now (a stream publish
         stops waiting for acknowledgements as soon as it does not).
+
+    Notes
+    -----
+    Every publish is a JetStream publish on ``<prefix>events.<graph>.<event type>`` (or
+    ``.events_batch``) with ``Nats-Msg-Id`` for de-duplication and the ``Cim-*`` headers
+    (:func:`~alchemist.events.headers_for`). Transient failures (:data:`TRANSIENT_ERRORS`) are
+    retried with exponential backoff (0.2 s doubled, at most 2 s); a publish that still fails
+    counts as a failure of the circuit breaker, and while it is open events go to the outbox,
+    flushed in order when the server answers again.
+
+    References
+    ----------
+    .. [1] M. T. Nygard, *Release It!*, 2nd ed. (2018), ch. 5, "Circuit Breaker" and
+       "Timeouts".
+    .. [2] C. Richardson, *Microservices Patterns* (2018), §3.3.7, "Transactional outbox".
+    .. [3] NATS documentation, "JetStream Model Deep Dive" (publish acknowledgements,
+       de-duplication, expected last subject sequence),
+       https://docs.nats.io/using-nats/developer/develop_jetstream/model_deep_dive
     """
 
     def __init__(self, js, *, subjects: SubjectTemplate, outbox: Outbox, breaker: CircuitBreaker,
@@ -246,7 +341,29 @@ class Publisher:
 
     async def publish_one(self, event: Event, expected_sequence: int | None) -> int | None:
         """Publish one event; its stream sequence, or None when it went to the outbox (see
-        :meth:`alchemist.cim.Connection.publish`)."""
+        :meth:`alchemist.cim.Connection.publish`).
+
+        With ``expected_sequence``, the headers ``Nats-Expected-Last-Subject-Sequence`` and
+        ``Nats-Expected-Last-Subject-Sequence-Subject`` (the graph's subject filter) are added.
+        Without it, while the outbox holds messages or the breaker is open the event joins the
+        outbox (so events stay in order).
+
+        Parameters
+        ----------
+        event : Event
+        expected_sequence : int or None
+
+        Returns
+        -------
+        int or None
+
+        Raises
+        ------
+        ConcurrencyError
+            ``expected_sequence`` is stale (JetStream error 10071).
+        CIMConnectionError
+            With ``expected_sequence``, the server did not answer after the retries.
+        """
         subject = self.subjects.subject(event.aggregate_id, event.event_type)
         headers = headers_for(event)
         if expected_sequence is not None:
@@ -272,6 +389,18 @@ class Publisher:
         """Publish with acknowledgement, retrying transient failures with exponential backoff.
 
         ``attempts`` overrides ``retry_attempts`` (1: a single call, e.g. the breaker's trial).
+
+        Parameters
+        ----------
+        subject : str
+        data : bytes
+        headers : dict of str to str
+        attempts : int, optional
+
+        Returns
+        -------
+        nats.js.api.PubAck
+            ``stream``, ``seq`` and ``duplicate``.
 
         Raises
         ------
@@ -358,6 +487,19 @@ class Publisher:
         -------
         int
             Messages sent (and acknowledged) by this call; ``len(outbox)`` is what is left.
+
+        Raises
+        ------
+        sqlite3.Error
+            The outbox file cannot be read or written (a server failure is not raised: it stops
+            the flush).
+
+        Notes
+        -----
+        Per pass, up to 500 entries: the first sent alone with its acknowledgement awaited (the
+        breaker's trial), the others asynchronously with their acknowledgements awaited together
+        (at most 10 s); acknowledged entries are removed in one transaction. An entry refused
+        with a stale expected sequence is logged and dropped.
         """
         if self._flush_lock is None:
             self._flush_lock = asyncio.Lock()
@@ -454,6 +596,12 @@ class Publisher:
         Returns
         -------
         PublishResult
+
+        Raises
+        ------
+        MessageTooLargeError
+            From ``messages`` (an event larger than a message may be), after the messages before
+            it are settled.
         """
         window_bytes = WINDOW_BYTES if window_bytes is None else window_bytes
         wait = DEFAULT_WAIT if wait is None else wait
