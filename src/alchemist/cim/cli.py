@@ -93,7 +93,26 @@ def connection_parent(outbox: bool = True) -> argparse.ArgumentParser:
 
 def connect_kwargs(args: argparse.Namespace) -> dict:
     """:func:`~alchemist.cim.connect`'s keyword arguments from parsed connection flags (None where a
-    flag was not given, so the environment variable applies)."""
+    flag was not given, so the environment variable applies).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed with :func:`connection_parent` among the parents (a missing flag reads as None).
+
+    Returns
+    -------
+    dict
+        ``url``, ``replicas``, ``creds``, ``nkey``, ``token``, ``user``, ``password``,
+        ``tls_ca``, ``tls_cert``, ``tls_key`` and ``outbox``.
+
+    Examples
+    --------
+    >>> connect_kwargs(argparse.Namespace(url="nats://a:4222"))["url"]
+    'nats://a:4222'
+    >>> connect_kwargs(argparse.Namespace())["token"] is None
+    True
+    """
     get = lambda name: getattr(args, name, None)  # noqa: E731
     return {"url": get("url"), "replicas": get("replicas"), "creds": get("creds"), "nkey": get("nkey"),
             "token": get("token"), "user": get("user"), "password": get("password"), "tls_ca": get("tls_ca"),
@@ -102,7 +121,22 @@ def connect_kwargs(args: argparse.Namespace) -> dict:
 
 def connection_environment(args: argparse.Namespace) -> dict[str, str]:
     """The environment variables that carry the given connection flags to code that reads them
-    (a child process such as Voilà, or :func:`~alchemist.cim.connect` called without arguments)."""
+    (a child process such as Voilà, or :func:`~alchemist.cim.connect` called without arguments).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    dict of str to str
+        Only the flags given (``--url`` → ``ALCHEMIST_NATS_URL``, ``--token`` → ``NATS_TOKEN``, ...).
+
+    Examples
+    --------
+    >>> connection_environment(argparse.Namespace(url="nats://a:4222", replicas=3, token=None))
+    {'ALCHEMIST_NATS_URL': 'nats://a:4222', 'ALCHEMIST_NATS_REPLICAS': '3'}
+    """
     env = {}
     for name, variable in _FLAG_ENV.items():
         value = getattr(args, name, None)
@@ -116,6 +150,17 @@ def connect_from_args(args: argparse.Namespace, **extra):
 
     The command line reconnects without a limit (the commands bound their own waits) and the
     circuit breaker tries the server again every 2 seconds.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed connection flags (:func:`connection_parent`).
+    **extra
+        More :func:`~alchemist.cim.connect` arguments (they win over the flags).
+
+    Returns
+    -------
+    Connection
 
     Raises
     ------
@@ -144,7 +189,28 @@ def connect_from_args(args: argparse.Namespace, **extra):
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Add ``server``, ``replay``, ``stats``, ``agent`` and ``outbox`` to the ``alchemist`` command."""
+    """Add ``server``, ``replay``, ``stats``, ``agent`` and ``outbox`` to the ``alchemist`` command.
+
+    Each subparser sets ``func`` (called with the parsed arguments; it returns the exit status,
+    :data:`EXIT_STATUSES`).
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        What ``parser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="alchemist")
+    >>> add_commands(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["replay", "edges.txt", "--batch", "100"])
+    >>> args.source, args.batch, args.wait, args.func.__name__
+    ('edges.txt', 100, 60.0, '_replay')
+    """
     formatter = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("server", help="run the embedded nats-server (JetStream) in the foreground")
     p.add_argument("--data-dir", help="JetStream storage folder (default $ALCHEMIST_HOME/jetstream)")
@@ -329,5 +395,15 @@ def _agent(args) -> int:
 
 def apply_connection_environment(args: argparse.Namespace) -> None:
     """Put the given connection flags in this process's environment (for code that calls
-    :func:`~alchemist.cim.connect` without arguments, such as the demo)."""
+    :func:`~alchemist.cim.connect` without arguments, such as the demo).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    None
+        ``os.environ`` is updated with :func:`connection_environment`.
+    """
     os.environ.update(connection_environment(args))
