@@ -1,21 +1,10 @@
 """Applying ``node_added`` / ``edge_added`` / ``graph_created`` events column-wise.
 
-The fast path of :meth:`Graph.apply <alchemist.graph.Graph.apply>` (calls of at least 64 such
-events), of :meth:`Graph.apply_columns <alchemist.graph.Graph.apply_columns>` and of the bulk
-constructors. A call is a :class:`Batch` (the events as columns) and goes through two steps:
-
-1. :func:`plan` resolves every id to a raw row and checks every event against the state it
-   would meet (ids present, nodes new, endpoints known, weights finite, edge ids new and
-   distinct, event ids distinct). It raises on the first bad event and changes nothing the
-   graph shows: the new ids are only pending in the graph's id table (dropped by its next
-   lookup unless committed), and the endpoint rows of an all-edge call are written into the
-   spare room past the end of the edge columns.
-2. :func:`commit` applies a :class:`Plan` that passed: nodes, edges, properties, metadata and
-   history, in that order. It cannot fail on the events' account.
-
-Validate first, then apply, as two steps rather than a try and a rollback. The functions take
-the :class:`~alchemist.graph.Graph` whose columns they write: they are its implementation, split
-out of :mod:`alchemist.graph.core`.
+The fast path of :meth:`Graph.apply <alchemist.graph.Graph.apply>` (64 events or more), of
+:meth:`Graph.apply_columns <alchemist.graph.Graph.apply_columns>` and of the bulk constructors. A
+call is a :class:`Batch` (events as columns): validate first, then apply, as two steps rather than
+a try and a rollback. :func:`plan` checks every event against the state it would meet and changes
+nothing the graph shows; :func:`commit` applies the :class:`Plan` that passed.
 """
 
 from __future__ import annotations
@@ -51,8 +40,6 @@ _RESERVED = frozenset({"event_type", "node_id", "edge_id", "source", "target", "
 
 
 @dataclass
-
-
 class Batch:
     """A sequence of node_added (:data:`NODE`), edge_added (:data:`EDGE`) and graph_created
     (:data:`CREATED`) events given as columns.
@@ -101,8 +88,6 @@ class Batch:
 
 
 @dataclass
-
-
 class Plan:
     """A :class:`Batch` whose ids are resolved to raw rows and whose events all passed the checks.
 
@@ -293,7 +278,18 @@ def apply_columns(graph, table) -> ApplyResult:
 
 
 def table_events(graph_id: str, table) -> list[Event]:
-    """The rows of an apply_columns table as Event objects (for ``errors="collect"``)."""
+    """The rows of an :meth:`~alchemist.graph.Graph.apply_columns` table as unvalidated Event
+    objects, for ``errors="collect"``; a null ``edge_id`` gives ``e?<row>``, no time gives 0.
+
+    Parameters
+    ----------
+    graph_id : str
+    table : pyarrow.Table
+
+    Returns
+    -------
+    list of Event
+    """
     rows = table.to_pylist()
     events = []
     reserved = {"event_type", "event_id", "timestamp", "sequence"}
@@ -321,12 +317,16 @@ def table_events(graph_id: str, table) -> list[Event]:
 def plan(graph, batch: Batch) -> Plan:
     """Resolve the ids of ``batch`` to raw rows and check every event; raises on the first bad one.
 
-    The ids resolve through the graph's id table (:class:`~alchemist.graph._intern.NodeTable`,
-    kept between calls): a new id gets the next row, in order of first appearance over the
-    interleaved slots (a of event k at 2k, b at 2k + 1). The new rows stay pending in the table
-    until :func:`commit`; the table drops pending rows at its next lookup, so a plan that raises
-    leaves nothing behind. When every event is an edge_added, the rows are written straight into
-    the spare room of the edge columns, which only :func:`commit` claims.
+    The ids resolve through the graph's id table (:class:`~alchemist.graph._intern.NodeTable`):
+    a new id gets the next row, in order of first appearance over the slots (a of event k at 2k,
+    b at 2k + 1), pending until :func:`commit` (the table drops it at its next lookup otherwise,
+    so a plan that raises leaves nothing behind); an all-edge call writes the rows into the edge
+    columns' spare room, which only :func:`commit` claims.
+
+    Parameters
+    ----------
+    graph : Graph
+    batch : Batch
 
     Raises
     ------
@@ -516,7 +516,14 @@ def _edge_name(graph, p: Plan, k: int, j: int) -> str:
 
 
 def commit(graph, p: Plan) -> None:
-    """Apply a :class:`Plan` made by :func:`plan` on the same, unchanged graph."""
+    """Apply a :class:`Plan` that :func:`plan` made on the same, unchanged graph: nodes, edges,
+    properties, metadata, history; then clear the caches. Cannot fail on the events' account.
+
+    Parameters
+    ----------
+    graph : Graph
+    p : Plan
+    """
     n = p.n
     times = None if p.batch.times is None else np.asarray(p.batch.times, dtype=np.float64)
     _commit_nodes(graph, p, times)
