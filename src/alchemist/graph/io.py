@@ -213,6 +213,19 @@ def write_graph(graph, path: str | Path, *, format: str | None = None) -> Path:
     ------
     GraphFormatError
         An unknown format.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> g = Graph.from_edges([("a", "b", 2.0), ("b", "c")])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_graph(g, pathlib.Path(tmp) / "tiny.txt")
+    ...     print(path.read_text(), end="")
+    ...     h = read_graph(path, third="weight")
+    a b 2.0
+    b c 1.0
+    >>> h.edges.select("source", "target", "weight").rows()
+    [('a', 'b', 2.0), ('b', 'c', 1.0)]
     """
     path = Path(path)
     fmt = format or _format_of(path)
