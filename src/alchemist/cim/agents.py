@@ -74,7 +74,7 @@ class Agent:
     ...     def handle(self, capability, payload, headers):
     ...         return {"echo": payload}
     >>> tmp = tempfile.mkdtemp()
-    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> connection.serve_agent(Echo())
     >>> [(a["name"], a["capabilities"]) for a in connection.discover_agents()]
     [('echo', ['echo'])]
@@ -238,7 +238,7 @@ async def discover(connection, capability: str | None = None, timeout: float = 0
     >>> import alchemist
     >>> from alchemist.cim.agents import AnalysisAgent
     >>> tmp = tempfile.mkdtemp()
-    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> connection.discover_agents()
     []
     >>> connection.serve_agent(AnalysisAgent())
@@ -322,7 +322,7 @@ async def request(connection, agent: str, capability: str, payload: dict, timeou
     >>> tmp = tempfile.mkdtemp()
     >>> path = pathlib.Path(tmp, "g.txt")
     >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n3 4\\n")
-    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> connection.replay(path).complete
     True
     >>> connection.serve_agent(AnalysisAgent())

@@ -153,7 +153,7 @@ def connect(url: str | None = None, *, servers: list[str] | str | None = None, n
     >>> import tempfile
     >>> import alchemist
     >>> tmp = tempfile.mkdtemp()
-    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> connection  # doctest: +ELLIPSIS
     <alchemist.Connection nats://127.0.0.1:... (embedded, connected)>
     >>> connection.streams
@@ -270,7 +270,7 @@ class Connection:
     >>> import tempfile
     >>> import alchemist
     >>> tmp = tempfile.mkdtemp()
-    >>> with alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite") as connection:
+    >>> with alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite") as connection:
     ...     event = connection.append("g", "node_added", {"node_id": "a"})
     ...     print(connection.graph("g", live=False), event.sequence)
     <alchemist.Graph 'g': 1 nodes, 0 edges, undirected, version 1> 1
@@ -432,7 +432,7 @@ class Connection:
         >>> import tempfile
         >>> import alchemist
         >>> tmp = tempfile.mkdtemp()
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> _ = connection.append("g", "node_added", {"node_id": "a"})
         >>> _ = connection.append("g", "node_added", {"node_id": "b"})
         >>> info = connection.stream_info("g")
@@ -491,7 +491,7 @@ class Connection:
         >>> import tempfile
         >>> import alchemist
         >>> tmp = tempfile.mkdtemp()
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> from alchemist.events import new_event
         >>> event = new_event("node_added", "g", {"node_id": "a"})
         >>> connection.publish(event)
@@ -580,7 +580,7 @@ class Connection:
         >>> import tempfile
         >>> import alchemist
         >>> tmp = tempfile.mkdtemp()
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> from alchemist.events import new_event
         >>> events = [new_event("node_added", "h", {"node_id": str(i)}) for i in range(5)]
         >>> result = connection.publish_many(events, batch=2)
@@ -679,7 +679,7 @@ class Connection:
         >>> import tempfile
         >>> import alchemist
         >>> tmp = tempfile.mkdtemp()
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> connection.aggregate_sequence("g")
         0
         >>> _ = connection.append("g", "node_added", {"node_id": "a"})
@@ -741,7 +741,7 @@ class Connection:
         >>> import tempfile
         >>> import alchemist
         >>> tmp = tempfile.mkdtemp()
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> first = connection.append("g", "node_added", {"node_id": "a"})
         >>> second = connection.append("g", "node_added", {"node_id": "b"})
         >>> second.sequence, second.previous_cid == first.cid
@@ -817,7 +817,7 @@ class Connection:
         >>> import tempfile
         >>> import alchemist
         >>> tmp = tempfile.mkdtemp()
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> from alchemist.events import encode_event, headers_for, new_event
         >>> event = new_event("node_added", "g", {"node_id": "a"})  # queued while the server was away
         >>> _ = connection.outbox.put(connection.subjects.subject("g", "node_added"), encode_event(event),
@@ -917,7 +917,7 @@ class Connection:
         >>> tmp = tempfile.mkdtemp()
         >>> path = pathlib.Path(tmp, "g.txt")
         >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> connection.replay(path).published  # graph_created, 3 node_added, 3 edge_added
         7
         >>> graph = connection.graph("g")  # live
@@ -1000,7 +1000,7 @@ class Connection:
         >>> tmp = tempfile.mkdtemp()
         >>> path = pathlib.Path(tmp, "g.txt")
         >>> _ = path.write_text("1 2 100\\n2 3 200\\n3 1 300\\n")  # source target unix-time
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> _ = connection.replay(path, batch=1)  # one message per event: sequences 1 to 7
         >>> connection.graph_at("g", sequence=4)  # graph_created, nodes 1 and 2, edge 1-2
         <alchemist.Graph 'g': 2 nodes, 1 edges, directed, version 4>
@@ -1058,7 +1058,7 @@ class Connection:
         >>> tmp = tempfile.mkdtemp()
         >>> path = pathlib.Path(tmp, "g.txt")
         >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> _ = connection.replay(path)
         >>> events = connection.events("g")
         >>> [e.event_type for e in events[:4]]
@@ -1119,7 +1119,7 @@ class Connection:
         >>> tmp = tempfile.mkdtemp()
         >>> path = pathlib.Path(tmp, "g.txt")
         >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> result = connection.replay(path)
         >>> result.published, result.messages, result.complete
         (7, 1, True)
@@ -1162,7 +1162,7 @@ class Connection:
         >>> tmp = tempfile.mkdtemp()
         >>> path = pathlib.Path(tmp, "g.txt")
         >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> connection.import_graph(path).published  # the events the object holds
         7
         >>> connection.graph("g", live=False)
@@ -1237,7 +1237,7 @@ class Connection:
         >>> tmp = tempfile.mkdtemp()
         >>> path = pathlib.Path(tmp, "g.txt")
         >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> _ = connection.replay(path)
         >>> graph = connection.graph("g", live=False)
         >>> pointer = connection.save_snapshot(graph)
@@ -1338,7 +1338,7 @@ class Connection:
         >>> tmp = tempfile.mkdtemp()
         >>> path = pathlib.Path(tmp, "g.txt")
         >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> _ = connection.replay(path)
         >>> from alchemist.cim.agents import AnalysisAgent
         >>> connection.serve_agent(AnalysisAgent())
@@ -1389,7 +1389,7 @@ class Connection:
         >>> tmp = tempfile.mkdtemp()
         >>> path = pathlib.Path(tmp, "g.txt")
         >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> _ = connection.replay(path)
         >>> from alchemist.cim.agents import AnalysisAgent
         >>> connection.serve_agent(AnalysisAgent())

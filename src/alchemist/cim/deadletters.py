@@ -156,7 +156,7 @@ class DeadLetters:
     >>> import tempfile
     >>> import alchemist
     >>> tmp = tempfile.mkdtemp()
-    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> letters = DeadLetters(connection.js, stream=connection.streams.dlq)
     >>> why = ValueError("not JSON")
     >>> connection.run(letters.send(b"{oops", why, graph_id="g", sequence=5))

@@ -62,7 +62,7 @@ class GraphFeed:
     >>> import tempfile
     >>> import alchemist
     >>> tmp = tempfile.mkdtemp()
-    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> _ = connection.append("g", "node_added", {"node_id": "a"})
     >>> graph = connection.graph("g")  # live: followed in the background
     >>> feed = connection.feeds["g"]

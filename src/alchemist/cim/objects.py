@@ -143,7 +143,7 @@ class ObjectStore:
     >>> import tempfile
     >>> import alchemist
     >>> tmp = tempfile.mkdtemp()
-    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> store = connection.objects
     >>> key = store.put(b"hello")
     >>> from alchemist.events.cid import cid
@@ -193,7 +193,7 @@ class ObjectStore:
         >>> import tempfile
         >>> import alchemist
         >>> tmp = tempfile.mkdtemp()
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> sizes = []
         >>> key = connection.objects.put(b"x" * 2_000_000, progress=lambda done, total: sizes.append(done))
         >>> from alchemist.events.cid import cid
@@ -244,7 +244,7 @@ class ObjectStore:
         >>> import alchemist
         >>> from alchemist.events.cid import cid
         >>> tmp = tempfile.mkdtemp()
-        >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
         >>> connection.objects.get(connection.objects.put(b"edge list"))
         b'edge list'
         >>> connection.objects.get(cid(b"never stored"))  # doctest: +ELLIPSIS

@@ -96,7 +96,7 @@ def replay_edge_list(connection, source, graph_id: str | None = None, *, batch: 
     >>> tmp = tempfile.mkdtemp()
     >>> path = pathlib.Path(tmp, "g.txt")
     >>> _ = path.write_text("1 2 100\\n2 3 200\\n3 1 300\\n")
-    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> result = replay_edge_list(connection, path, batch=2)
     >>> result.published, result.messages, result.complete
     (7, 4, True)
@@ -176,7 +176,7 @@ def import_edge_list(connection, source, graph_id: str | None = None, *, directe
     >>> tmp = tempfile.mkdtemp()
     >>> path = pathlib.Path(tmp, "g.txt")
     >>> _ = path.write_text("1 2 100\\n2 3 200\\n3 1 300\\n")
-    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> import_edge_list(connection, path).published
     7
     >>> [e.event_type for e in connection.events("g")]

@@ -202,7 +202,7 @@ class EmbeddedServer:
     >>> import tempfile
     >>> import nats
     >>> from alchemist.cim.loop import LoopThread
-    >>> with EmbeddedServer(data_dir=tempfile.mkdtemp()) as server:
+    >>> with EmbeddedServer(data_dir=tempfile.mkdtemp() + "/jetstream") as server:  # its log beside it
     ...     loop = LoopThread()
     ...     async def jetstream_enabled():
     ...         nc = await nats.connect(server.url)

@@ -59,7 +59,7 @@ def save_snapshot(connection, graph, *, sequence: int | None = None, applied_ids
     >>> tmp = tempfile.mkdtemp()
     >>> path = pathlib.Path(tmp, "g.txt")
     >>> _ = path.write_text("1 2\\n2 3\\n3 1\\n")
-    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> _ = connection.replay(path, batch=1)
     >>> graph = connection.graph("g", live=False)
     >>> pointer = connection.save_snapshot(graph)

@@ -84,7 +84,7 @@ class EventStream:
     >>> import tempfile, time
     >>> import alchemist
     >>> tmp = tempfile.mkdtemp()
-    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> _ = connection.append("g", "node_added", {"node_id": "a"})
     >>> received = []
     >>> with EventStream(connection, "g") as stream:
@@ -314,7 +314,7 @@ def replay_live(connection, source, graph_id: str | None = None, *, rate: float 
     >>> tmp = tempfile.mkdtemp()
     >>> path = pathlib.Path(tmp, "g.txt")
     >>> _ = path.write_text("1 2 100\\n2 3 200\\n3 1 300\\n")
-    >>> connection = alchemist.connect(data_dir=tmp, outbox=tmp + "/outbox.sqlite")
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> thread = replay_live(connection, path, rate=100, batch=2)
     >>> thread.done.wait(10), thread.published, thread.graph_id
     (True, 7, 'g')
