@@ -140,11 +140,14 @@ def connect(url: str | None = None, *, servers: list[str] | str | None = None, n
     -----
     What it costs: with no URL, starting ``nats-server`` (a fraction of a second); two TCP
     connections to the server (a probe that fails fast on a wrong URL or credential, then the
-    client kept, see :func:`~alchemist.cim.client.open_client`); then, to set up the streams,
-    one ``$JS.API.STREAM.INFO`` request per stream (graph events, ``AI_INSIGHTS``,
-    ``ALCHEMIST_DLQ``), a ``STREAM.CREATE`` for each that is missing and the ``AI_INSIGHTS``
-    durable consumer (:func:`~alchemist.cim.streams.ensure_streams`); and, when the outbox
-    holds messages from an earlier session, their publishes (:meth:`Connection.flush_outbox`).
+    client kept, see :func:`~alchemist.cim.client.open_client`); then, to set up the streams
+    (:func:`~alchemist.cim.streams.ensure_streams`), the account's stream list
+    (``$JS.API.STREAM.LIST``, paged, to find overlapping subjects), one ``STREAM.INFO`` per
+    stream (graph events, ``AI_INSIGHTS``, ``ALCHEMIST_DLQ``), a ``STREAM.CREATE`` for each that
+    is missing, and a ``CONSUMER.INFO`` (and ``CREATE``) for the ``AI_INSIGHTS`` durable
+    consumer: six JetStream API round trips on a server already set up (two ``STREAM.LIST``
+    pages, three ``STREAM.INFO``, one ``CONSUMER.INFO``); and, when the outbox holds messages
+    from an earlier session, their publishes (:meth:`Connection.flush_outbox`).
 
     Examples
     --------
@@ -396,9 +399,9 @@ class Connection:
 
         Notes
         -----
-        One ``$JS.API.STREAM.INFO`` request per stream, a ``STREAM.CREATE`` or ``UPDATE`` for
-        each that is missing or alchemist's and out of date, and the ``AI_INSIGHTS`` durable
-        consumer's ``CONSUMER.INFO`` (and ``CREATE``).
+        The account's stream list (``$JS.API.STREAM.LIST``, paged), one ``STREAM.INFO`` per
+        stream, a ``STREAM.CREATE`` or ``UPDATE`` for each that is missing or alchemist's and out
+        of date, and the ``AI_INSIGHTS`` durable consumer's ``CONSUMER.INFO`` (and ``CREATE``).
         """
         self.streams = self.run(ensure_streams(self.js, self.subjects, replicas, graph_stream=stream_name,
                                                use_existing=use_existing))
