@@ -902,8 +902,10 @@ class Connection:
         Notes
         -----
         Cost: one ``$JS.API.CONSUMER.CREATE`` (a pull consumer filtered on
-        ``<prefix>events.<graph>.>``), one pull request (one round trip) per ``fetch_batch``
-        messages, one acknowledgement per pull, one acknowledged publish per dead letter; with
+        ``<prefix>events.<graph>.>``) and ``CONSUMER.INFO`` requests for the pending count, one
+        pull request (one round trip) per ``fetch_batch`` messages and a last one that finds
+        nothing, one acknowledgement per pull, one acknowledged publish per dead letter (a graph
+        stored in one message: seven requests in all); with
         ``snapshot``, a KV get and the snapshot's object (see :func:`~alchemist.cim.snapshots.load_snapshot`).
         The events are folded in causal order (``previous_cid``) and exactly once by event id.
 
@@ -1230,7 +1232,8 @@ class Connection:
 
         Notes
         -----
-        Cost: an object-store put (skipped when the same bytes are stored) and one KV put on
+        Cost: an object-store put (no chunk sent when the same bytes are stored), the KV
+        bucket's ``STREAM.CREATE`` (idempotent) and one KV put on
         ``$KV.alchemist-snapshots.<graph_id>``; see :func:`alchemist.cim.snapshots.save_snapshot`.
 
         Examples

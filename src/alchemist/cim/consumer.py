@@ -86,7 +86,8 @@ class Consumer:
     What a read sends and receives: one ``$JS.API.CONSUMER.CREATE`` (a pull consumer filtered
     on the graph's subjects, :meth:`SubjectTemplate.aggregate_filter
     <alchemist.events.SubjectTemplate.aggregate_filter>`; ephemeral, removed by the server
-    after 5 idle minutes, or the named durable one; acknowledge-all), then pull requests
+    after 5 idle minutes, or the named durable one; acknowledge-all), ``CONSUMER.INFO``
+    requests for the number pending, then pull requests
     (``$JS.API.CONSUMER.MSG.NEXT``) of at most ``fetch_batch`` messages and
     :attr:`fetch_bytes` bytes each (one round trip per pull) until nothing is pending; one
     acknowledgement per fetch (its last message acknowledges all before it), and one

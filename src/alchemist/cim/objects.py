@@ -166,9 +166,10 @@ class ObjectStore:
     def put(self, data: bytes, *, progress: Callable[[int, int], object] | None = None) -> str:
         """Store ``data``; returns its CID. Content already stored is not sent again.
 
-        Cost: on first use, the bucket's creation (one JetStream API request); then one request
-        for the object's metadata (``$O.<bucket>.M.<cid>``, to see whether it is stored); if it
-        is not, one acknowledged publish per 512 KiB chunk and one for the metadata.
+        Cost: on first use, the bucket's creation (one ``$JS.API.STREAM.CREATE``); then one
+        ``STREAM.MSG.GET`` for the object's metadata (``$O.<bucket>.M.<cid>``, to see whether it
+        is stored); if it is not, a second one (nats-py's own check) and one acknowledged
+        publish per 512 KiB chunk and one for the metadata. Content already stored: one request.
 
         Parameters
         ----------
@@ -214,8 +215,10 @@ class ObjectStore:
     def get(self, cid: str, *, progress: Callable[[int, int], object] | None = None) -> bytes:
         """The content of ``cid`` (from the cache when there).
 
-        Cost: none when cached; else one request for the metadata (``$O.<bucket>.M.<cid>``)
-        and an ordered consumer that delivers the chunks (``$O.<bucket>.C.<nuid>``).
+        Cost: none when cached; else two ``$JS.API.STREAM.MSG.GET`` for the metadata
+        (``$O.<bucket>.M.<cid>``), a ``STREAM.NAMES`` look-up and one ordered consumer
+        (``CONSUMER.CREATE``) that pushes the chunks (``$O.<bucket>.C.<nuid>``): four requests
+        for a one-chunk object.
 
         Parameters
         ----------

@@ -46,10 +46,12 @@ def save_snapshot(connection, graph, *, sequence: int | None = None, applied_ids
 
     Notes
     -----
-    Cost: the snapshot's :meth:`ObjectStore.put <alchemist.cim.objects.ObjectStore.put>` (one
-    metadata request, then, unless the same bytes are stored already, one acknowledged publish
-    per 512 KiB chunk), and one acknowledged KV put on ``$KV.alchemist-snapshots.<graph_id>``
-    (the bucket keeps the last 5 pointers of each graph; it is created on first use). A live
+    Cost: the snapshot's :meth:`ObjectStore.put <alchemist.cim.objects.ObjectStore.put>` (a
+    metadata request, then, unless the same bytes are stored already, a second one and one
+    acknowledged publish per 512 KiB chunk and one for the metadata), the KV bucket's
+    ``$JS.API.STREAM.CREATE`` (sent on every call; idempotent) and one acknowledged KV put on
+    ``$KV.alchemist-snapshots.<graph_id>`` (the bucket keeps the last 5 pointers of each
+    graph). A live
     graph is encoded under its feed's lock, so the events folded in and the ids recorded agree.
 
     Examples
