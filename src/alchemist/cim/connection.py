@@ -450,6 +450,10 @@ class Connection:
     def publish(self, event: Event, *, expected_sequence: int | None = None) -> int | None:
         """Publish one event and wait for its acknowledgement.
 
+        The event is stored as it is: its ``previous_cid`` is not set here, and a reader refuses
+        (dead-letters) an event whose ``previous_cid`` is not the graph's event before it. To add
+        to a graph that has events, use :meth:`append`, which chains and checks the version.
+
         Parameters
         ----------
         event : Event
