@@ -103,7 +103,7 @@ def test_table_rows_match_the_records(tmp_path):
 
 
 def test_line_times_are_formatted_like_rfc3339():
-    from alchemist.events.wire import _rfc3339_many
+    from alchemist.events.wire_plan import rfc3339_bytes as _rfc3339_many
     from alchemist.events import rfc3339
 
     rng = np.random.default_rng(3)
