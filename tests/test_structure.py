@@ -20,16 +20,10 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 MAX_LINES = 800
 
-# Modules being split by other sessions of issue 14; prune each entry once its module is under the limit.
-ALLOWED_LONG = {
-    "alchemist/cim/connection.py",      # issue 14: split into client / streams / publisher / consumer
-    "alchemist/layout/_cpu.py",         # issue 14: tree, attraction, repulsion and the loop apart
-    "alchemist/concepts/concept.py",    # issue 14: the fuzzy-cuboid intersection helpers apart
-    "alchemist/concepts/categorize.py",  # issue 14
-}
+# Modules allowed over MAX_LINES (none: issue 14 split them all).
+ALLOWED_LONG: set[str] = set()
 
-# Cross-module uses of private names that remain (issue 14), as "module: use"; each is to be
-# made public inside its package (or moved) and then removed from this set.
+# Cross-module uses of private names allowed (none).
 KNOWN: set[str] = set()
 
 
