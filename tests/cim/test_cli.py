@@ -89,7 +89,9 @@ def test_server_gone_exits_3_then_outbox_status_and_flush(tmp_path, env, sample_
         assert match, err
         queued = int(match.group(1).replace(",", ""))
         assert Path(match.group(2)) == outbox
-        assert 0 < queued < events
+        # events stored whose acknowledgement never reached the client count as queued too (on a
+        # loaded machine that can be every one): the flush below has JetStream de-duplicate them
+        assert 0 < queued <= events
 
         status = alchemist("outbox", "status", "--json", env=env)
         assert status.returncode == 3, status.stderr
