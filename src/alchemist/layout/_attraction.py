@@ -26,7 +26,7 @@ _attraction = njit(inline="always")(attraction)
 _gravity_factor = njit(inline="always")(gravity_factor)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def attraction_shares(indptr, n_threads):
     """Row bounds of the threads' shares of the attraction for :func:`alchemist.layout._loop.tree_and_attraction`
     (computed once per layout: they depend only on the graph and the thread count).
@@ -40,7 +40,7 @@ def attraction_shares(indptr, n_threads):
     return _row_shares(indptr, nt, 0 if parallel_tree(n, nt) else _TREE_COST_PER_NODE * n)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _row_shares(indptr, nt, head):
     """Row bounds ``rows[t] .. rows[t + 1]`` of ``nt`` threads' shares of the attraction, equal
     in cost (CSR entries + 2 per row), thread 0's share reduced by ``head`` cost units of

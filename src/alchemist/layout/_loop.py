@@ -24,7 +24,7 @@ from numba import njit, prange
 from alchemist.layout._attraction import attraction_rows, attraction_shares
 from alchemist.layout._laws import local_speed, swing_traction
 from alchemist.layout._repulsion import group_cells, repulsion
-from alchemist.layout._tree import build_tree, build_tree_parallel, make_workspace, parallel_tree
+from alchemist.layout._tree import PRANGE_ONLY, build_tree, build_tree_parallel, make_workspace, parallel_tree
 from alchemist.layout.speed import adapt_speed
 
 __all__ = [
@@ -122,7 +122,7 @@ def move(n_cells, pos, mass, size, fixed, force_pair, att, extra, state, theta, 
     state[2] = k
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def tree_and_attraction_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices,
                                  weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows):
     """:func:`tree_and_attraction` for ``n >= PARALLEL_TREE_MIN`` on several threads: all threads
@@ -135,7 +135,7 @@ def tree_and_attraction_parallel(pos, mass, size, theta, codes, order, tmp, tmpc
     return n_cells
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def tree_and_attraction_serial(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices,
                                weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows):
     """:func:`tree_and_attraction` below ``PARALLEL_TREE_MIN`` nodes (or on one thread): the two run

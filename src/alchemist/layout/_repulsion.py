@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit, prange
 
 from alchemist.layout._laws import overlap_repulsion
-from alchemist.layout._tree import MORTON_BITS
+from alchemist.layout._tree import MORTON_BITS, PRANGE_ONLY
 
 __all__ = ["GROUP_SIZE", "EXPANSION_ORDER", "group_cells", "repulsion"]
 
@@ -32,7 +32,7 @@ _CHUNKS_PER_THREAD = 8
 _overlap_repulsion = njit(inline="always")(overlap_repulsion)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def group_cells(n_cells, cells):
     """Cells of at most ``GROUP_SIZE`` points whose parent has more: the traversal groups."""
     out = np.empty(n_cells, np.int64)
@@ -48,7 +48,7 @@ def group_cells(n_cells, cells):
     return out[:g]
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def repulsion(order, n_cells, parent, cells, pts, groups, theta, kr, overlap, force, n_threads):
     """Barnes–Hut repulsion into ``force`` (``(n, 2)``, node order), the far field of the upper
     cells carried down in local expansions.
@@ -141,7 +141,8 @@ def _repulsion_groups(g0, g1, order, n_cells, parent, cells, pts, groups, rho2, 
                 top = frame_stop[depth]
                 if pend.shape[0] < top + n_cells:  # a push appends at most n_cells cells (an antichain)
                     bigger = np.empty(2 * (top + n_cells), np.int64)
-                    bigger[:top] = pend[:top]
+                    for q in range(top):  # a loop, not a slice copy: no shape-mismatch error path to compile
+                        bigger[q] = pend[q]
                     pend = bigger
                 _push_frame(path[n_path - 1 - depth], depth, frame_cell, frame_start, frame_stop, local, cells,
                             pend, work, rho2)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+from numba.core.cpu import ParallelOptions
 
 from alchemist.layout._laws import spread_bits
 
@@ -37,6 +38,13 @@ _RADIX_BITS = 11
 # (bounding box, Morton codes, radix sort, gather, cell summaries), then the attraction; below
 # it, one thread builds the tree while the others share the attraction (see _loop)
 PARALLEL_TREE_MIN = 20_000
+# ``parallel=`` of every compiled function with a parallel region: only the explicit ``prange``
+# loops become parallel regions (issue 15: compile time). Numba's other parallel passes would make
+# each ``np.zeros``/``np.empty``, slice fill and ``.min()`` a parallel region of its own, one more
+# outlined function to compile and link for no speed (they are O(threads) or O(n) memory fills).
+# A ParallelOptions object, not a dict: Numba pops the keys of a dict it is given.
+PRANGE_ONLY = ParallelOptions({"comprehension": False, "reduction": False, "inplace_binop": False, "setitem": False,
+                               "numpy": False, "stencil": False, "fusion": False, "prange": True})
 
 _spread = njit(inline="always")(spread_bits)
 
@@ -76,14 +84,14 @@ def make_workspace(n: int):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def parallel_tree(n, nt):
     """Whether ``n`` nodes on ``nt`` threads get :func:`build_tree_parallel` (else :func:`build_tree`)."""
     return nt > 1 and n >= PARALLEL_TREE_MIN
 
 
 # --------------------------------------------------------------------------- kernels
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def build_tree(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts):
     """Build the Barnes–Hut quadtree of ``pos`` into ``cells``; returns the number of cells.
 
@@ -103,7 +111,7 @@ def build_tree(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, p
     return n_cells
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _gather(pos, mass, size, order, pts, k0, k1):
     """``pts[k] = [x, y, mass, size]`` of node ``order[k]``, for ``k0 <= k < k1`` (Morton order)."""
     for k in range(k0, k1):
@@ -127,7 +135,7 @@ def _morton_codes(pos, codes, order):
         codes[k] = _morton(pos[i, 0], pos[i, 1], minx, miny, scale)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _bounds(pos, i0, i1):
     """``(min x, max x, min y, max y)`` of ``pos[i0:i1]``."""
     minx = np.inf
@@ -149,7 +157,7 @@ def _morton(x, y, minx, miny, scale):
     return _spread(qx) | (_spread(qy) << 1)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def build_tree_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, n_threads):
     """:func:`build_tree` on ``n_threads`` threads, with the same result, bit for bit.
 
@@ -189,7 +197,7 @@ def build_tree_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent,
     return n_cells
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _radix_sort_parallel(codes, order, tmpc, tmp, nt):
     """:func:`_radix_sort` with each pass counted and scattered by ``nt`` threads."""
     n = codes.shape[0]
@@ -205,7 +213,7 @@ def _radix_sort_parallel(codes, order, tmpc, tmp, nt):
         _copy_parallel(src_c, src_o, codes, order, nt)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def _radix_pass(src_c, src_o, dst_c, dst_o, shift, count):
     """One stable counting pass on the digit at ``shift`` (``count``: ``(threads, 2^bits)``
     scratch); returns False, moving nothing, when every code has the same digit."""
@@ -237,7 +245,7 @@ def _radix_pass(src_c, src_o, dst_c, dst_o, shift, count):
     return True
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def _copy_parallel(src_c, src_o, dst_c, dst_o, nt):
     n = src_c.shape[0]
     for t in prange(nt):
@@ -246,7 +254,7 @@ def _copy_parallel(src_c, src_o, dst_c, dst_o, nt):
             dst_o[k] = src_o[k]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _radix_sort(codes, order, tmpc, tmp):
     """Sort the ``2 * 21``-bit ``codes`` (and ``order`` along) in place: LSD radix sort, 4 passes
     of ``_RADIX_BITS`` bits whose histograms are counted in one read.
@@ -286,7 +294,7 @@ def _radix_sort(codes, order, tmpc, tmp):
             order[k] = src_o[k]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _split(codes, parent, cells, n):
     """Top-down split of the sorted codes into cells, in DFS pre-order; returns the cell count."""
     stack_s = np.empty(256, np.int64)  # depth <= 21 levels x 3 pending siblings + 1
@@ -346,7 +354,7 @@ def _split(codes, parent, cells, n):
     return n_cells
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cell_radius(pts, start, stop, cx, cy):  # pragma: no cover - compiled
     """Largest distance from (cx, cy) to the points ``pts[start:stop]``: a cell's exact radius."""
     r2 = 0.0
@@ -357,7 +365,7 @@ def _cell_radius(pts, start, stop, cx, cy):  # pragma: no cover - compiled
     return np.sqrt(r2)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _leaf_summary(pts, cells, c):
     """Mass, centre of mass and exact radius of leaf cell ``c`` from its points."""
     s = np.int64(cells[5, c])
@@ -380,7 +388,7 @@ def _leaf_summary(pts, cells, c):
     cells[7, c] = _cell_radius(pts, s, e, cx, cy)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _summarize(n_cells, parent, cells, pts, theta):
     """Mass, centre of mass, radius, skip pointer and opening distance of every cell."""
     for c in range(n_cells):
@@ -416,7 +424,7 @@ def _summarize(n_cells, parent, cells, pts, theta):
         cells[2, c] = 2.0 * cells[7, c] / theta if theta > 0 else np.inf
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def _summarize_parallel(n_cells, parent, cells, pts, theta, nt):
     """:func:`_summarize` with the leaves and the inner cells' exact radii split over ``nt``
     threads (same values: the sums run in the same order, the radii are maxima)."""
