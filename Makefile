@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 UV     := $(BIN)/uv pip install --python $(BIN)/python
 
-.PHONY: demo test bench lab dashboard clean
+.PHONY: demo test bench gpu-check lab dashboard clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py
+
+# on a machine with an NVIDIA GPU: CUDA kernel tests on the device and the GPU benchmarks, results in $$OUT
+gpu-check:
+	bash tools/gpu_check.sh
 
 lab: $(VENV)/.installed-dashboard
 	$(BIN)/jupyter lab notebooks/

@@ -6,7 +6,8 @@ third-party datasets) and skips the test, naming the file, where it is absent (a
 Tests marked ``cudasim`` exercise Numba CUDA kernels under the CUDA simulator. The simulator must
 be switched on before Numba is imported, so they run in a second pytest session
 (``NUMBA_ENABLE_CUDASIM=1 pytest -m cudasim``, which ``make test`` runs); in the ordinary session
-they are deselected, and in the simulator session everything else is.
+they are deselected, and in the simulator session everything else is. With
+``ALCHEMIST_CUDA_DEVICE=1`` (``make gpu-check``, on a machine with a GPU) the same tests run on the device.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ALCHEMIST_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CUDASIM = os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
+# `make gpu-check` on a lent GPU: the same kernel tests, on the device instead of the simulator
+CUDA_DEVICE = os.environ.get("ALCHEMIST_CUDA_DEVICE", "0") not in ("", "0")
 
 
 def shared_path(relpath: str) -> Path:
@@ -47,7 +50,7 @@ def pytest_collection_modifyitems(config, items):
     keep, drop = [], []
     for item in items:
         is_sim = item.get_closest_marker("cudasim") is not None
-        (keep if is_sim == CUDASIM else drop).append(item)
+        (keep if is_sim == (CUDASIM or CUDA_DEVICE) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
