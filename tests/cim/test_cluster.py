@@ -119,3 +119,14 @@ def test_cli_replay_on_the_cluster_with_the_leader_killed(cluster3, tmp_path, sh
     assert stats.returncode == 0, stats.stderr
     assert json.loads(stats.stdout) == {"nodes": n_nodes, "edges": lines, "version": 1 + n_nodes + lines,
                                         "dead_lettered": 0}
+
+
+def test_more_replicas_than_servers_is_one_clear_error(cluster3, tmp_path, monkeypatch):
+    import alchemist.cim.streams as streams
+    from alchemist.errors import CIMError
+
+    monkeypatch.setattr(streams, "PLACEMENT_WAIT", 1.0)  # the wait for peers a starting cluster gets
+    with pytest.raises(CIMError, match="wants 5 replicas"):
+        connect(cluster3.url, replicas=5, outbox=tmp_path / "outbox.sqlite")
+    with connect(cluster3.url, replicas=3, outbox=tmp_path / "outbox.sqlite") as conn:  # 3 fit
+        assert conn.stream_info().config.num_replicas == 3

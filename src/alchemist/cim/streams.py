@@ -364,6 +364,36 @@ async def _holders(js, subjects: list[str]) -> list:
     return found
 
 
+_NO_PEERS = 10005  # "no suitable peers for placement": fewer JetStream servers than replicas (yet)
+PLACEMENT_WAIT = 15.0
+"""Seconds a new stream waits for enough JetStream servers to place its replicas (a cluster that
+has just started is still gathering its peers)."""
+
+
+async def _add_stream(js, config) -> None:
+    """``js.add_stream``, waiting up to :data:`PLACEMENT_WAIT` seconds while the cluster has too few
+    peers for the replicas; then a :class:`~alchemist.errors.CIMError` that says so."""
+    from nats.js.errors import APIError
+
+    from alchemist.errors import CIMError
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PLACEMENT_WAIT
+    while True:
+        try:
+            await js.add_stream(config)
+            return
+        except APIError as exc:
+            if exc.err_code != _NO_PEERS:
+                raise
+            if loop.time() >= deadline:
+                raise CIMError(
+                    f"stream {config.name} wants {config.num_replicas} replicas, but after {PLACEMENT_WAIT:.0f} s "
+                    f"the JetStream cluster still offers too few servers to place them ({exc.description}); "
+                    "start more servers or connect with fewer replicas (--replicas / replicas=)") from None
+            await asyncio.sleep(0.5)
+
+
 async def _ensure_one(js, role: str, wanted, use_existing: bool, others: list, retry: bool = True) -> str:
     """Find or create the stream of one role; returns the name of the stream to use."""
     from nats.errors import Error as NatsError
@@ -385,7 +415,7 @@ async def _ensure_one(js, role: str, wanted, use_existing: bool, others: list, r
         return wanted.name  # what alchemist would have created (e.g. by an older version): used, not marked
     if existing is None and not overlapping:
         try:
-            await js.add_stream(wanted)
+            await _add_stream(js, wanted)
         except APIError as exc:
             # 10058: the name was taken meanwhile (another client); 10065: subjects overlap a stream
             # the listing did not show (an account that may not list streams). Look again, once,
