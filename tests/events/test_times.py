@@ -42,3 +42,25 @@ def test_bad_shapes_and_ranges_are_refused():
         parse_seconds(np.zeros((2, 19), np.uint8))
     with pytest.raises(ValueError, match="253402300800"):
         format_seconds([-1])
+
+
+def test_parse_seconds_agrees_with_the_standard_library_and_refuses_impossible_dates():
+    import datetime as dt
+
+    import numpy as np
+
+    from alchemist.cim.fold import _seconds_many
+    from alchemist.errors import InvalidEventError
+    from alchemist.events.times import parse_seconds
+
+    stamps = np.random.default_rng(1).integers(0, 4_102_444_800, 5000)
+    text = [dt.datetime.fromtimestamp(int(t), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") for t in stamps]
+    seconds, valid = parse_seconds(np.array(text, dtype="S20").view(np.uint8).reshape(-1, 20))
+    assert valid.all() and (seconds == stamps).all()
+    impossible = ["2001-02-29T00:00:00Z", "2004-04-31T00:00:00Z", "2004-13-01T00:00:00Z", "2004-01-01T24:00:00Z"]
+    rows = np.array(impossible + ["2000-02-29T00:00:00Z"], dtype="S20").view(np.uint8).reshape(-1, 20)
+    _, valid = parse_seconds(rows)
+    assert valid.tolist() == [False, False, False, False, True]
+    # a long batch with one impossible date: a clear error (NumPy's datetime64 cast crashed the process here)
+    with pytest.raises(InvalidEventError, match="2001-02-29"):
+        _seconds_many(text[:2000] + ["2001-02-29T00:00:00Z"])

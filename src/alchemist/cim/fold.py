@@ -29,6 +29,7 @@ import numpy as np
 from alchemist.cim.chain import DEFAULT_MAX_PARKED, DEFAULT_WINDOW, CausalChain
 from alchemist.errors import EventError, GraphError, InvalidEventError
 from alchemist.events import Event, parse_rfc3339
+from alchemist.events.times import parse_seconds
 
 __all__ = ["GraphFold"]
 
@@ -394,26 +395,16 @@ class _Bulk:
 
 def _seconds_many(stamps: list[str]) -> np.ndarray:
     """Unix seconds of RFC 3339 UTC strings ending in ``Z``: vectorised for the plain
-    ``YYYY-MM-DDTHH:MM:SSZ`` form (NumPy's ``datetime64`` parser, which refuses a date or time
-    that does not exist), one by one otherwise (the same values either way). NumPy rather than
-    Arrow: Arrow's time zone cast loads the time zone database (about 40 MB resident)."""
+    ``YYYY-MM-DDTHH:MM:SSZ`` form (:func:`~alchemist.events.times.parse_seconds`), one by one
+    otherwise (the same values either way)."""
     if not stamps:
         return np.zeros(0)
     try:
-        text = np.array(stamps, dtype="S20").view(np.uint8).reshape(-1, 20)
+        text = np.array(stamps, dtype="S20")
     except UnicodeEncodeError:
         text = None
-    if text is not None and (text[:, 19] == _Z).all() and (text[:, _PUNCT_COLUMNS] == _PUNCT).all() \
-            and ((text[:, _DIGIT_COLUMNS] - np.uint8(48)) < 10).all():
-        body = np.ascontiguousarray(text[:, :19]).view("S19").ravel()
-        try:
-            return body.astype("datetime64[s]").astype(np.int64).astype(np.float64)
-        except ValueError:  # a date or time that does not exist: the exact message comes one by one
-            pass
+    if text is not None:
+        seconds, valid = parse_seconds(text.view(np.uint8).reshape(-1, 20))
+        if valid.all():
+            return seconds.astype(np.float64)
     return np.array([parse_rfc3339(s).timestamp() for s in stamps])
-
-
-_Z = np.uint8(ord("Z"))
-_PUNCT_COLUMNS = np.array([4, 7, 10, 13, 16])
-_PUNCT = np.frombuffer(b"--T::", np.uint8)
-_DIGIT_COLUMNS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
