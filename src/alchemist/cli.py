@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     from alchemist import __version__
     from alchemist.cim.cli import EXIT_STATUSES, connection_parent
     from alchemist.cim.cli import add_commands as add_cim_commands
+    from alchemist.gateway.cli import add_commands as add_gateway_commands
     from alchemist.widgets.cli import add_commands as add_widget_commands
 
     parser = argparse.ArgumentParser(prog="alchemist", description="Knowledge graphs on the CIM: events, layout, analytics.",
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_cim_commands(sub)
     add_widget_commands(sub)
+    add_gateway_commands(sub)
     return parser
 
 

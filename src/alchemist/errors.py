@@ -61,6 +61,12 @@ __all__ = [
     "EmptyCoreError",
     # widgets
     "WidgetError",
+    # gateway
+    "GatewayError",
+    "UnauthorizedError",
+    "ForbiddenError",
+    "QueryRejectedError",
+    "RateLimitedError",
 ]
 
 
@@ -744,3 +750,34 @@ class WidgetError(AlchemistError, ValueError):
     --------
     alchemist.widgets
     """
+
+
+# --------------------------------------------------------------------------- gateway
+class GatewayError(AlchemistError):
+    """The gateway (``alchemist serve``) refused or could not serve a request.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, naming the offending value and, where there is one, the fix.
+
+    See Also
+    --------
+    alchemist.gateway
+    """
+
+
+class UnauthorizedError(GatewayError, PermissionError):
+    """No credentials, or credentials that do not verify (HTTP 401); the message never holds a secret."""
+
+
+class ForbiddenError(GatewayError, PermissionError):
+    """An authenticated principal may not read or change this graph (HTTP 403): who, graph, action."""
+
+
+class QueryRejectedError(GatewayError, ValueError):
+    """A query refused before it ran — too deep, too costly, a page too large (HTTP 400): limit and value."""
+
+
+class RateLimitedError(GatewayError):
+    """More requests than the principal's rate limit allows (HTTP 429): the limit and when to retry."""
