@@ -12,6 +12,7 @@ from alchemist.graph.analytics import (
     strongly_connected_components,
     transitivity,
 )
+from alchemist.graph.arrow import GraphTables, from_arrow, to_arrow
 from alchemist.graph.core import ApplyResult, Graph
 from alchemist.graph.queries import find_nodes, k_hop, neighbors, shortest_path, shortest_path_length, subgraph
 from alchemist.graph.io import (
@@ -36,8 +37,8 @@ from alchemist.graph.io import (
 )
 
 __all__ = [
-    "ApplyResult", "EdgeList", "Graph", "from_frames", "read_arrows", "read_edge_list", "read_gexf", "read_gml",
-    "read_graph", "read_graphml", "read_node_link", "read_parquet", "to_frames", "write_arrows", "write_gexf",
+    "ApplyResult", "EdgeList", "Graph", "GraphTables", "from_arrow", "from_frames", "read_arrows", "read_edge_list", "read_gexf", "read_gml",
+    "read_graph", "read_graphml", "read_node_link", "read_parquet", "to_arrow", "to_frames", "write_arrows", "write_gexf",
     "write_gml", "write_graph", "write_graphml", "write_node_link", "write_parquet",
     # analytics
     "average_clustering", "betweenness_centrality", "clustering", "connected_components", "degree_statistics",

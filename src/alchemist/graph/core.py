@@ -337,6 +337,20 @@ class Graph(AccessMixin, ViewsMixin):
 
         return from_frames(nodes, edges, **options)
 
+    @classmethod
+    def from_arrow(cls, nodes=None, edges=None, **options) -> "Graph":
+        """Build a graph from Arrow tables or Arrow stream exporters (:func:`alchemist.graph.arrow.from_arrow`).
+
+        Examples
+        --------
+        >>> g = Graph.from_edges([("a", "b")])
+        >>> Graph.from_arrow(*g.to_arrow()).node_ids
+        ['a', 'b']
+        """
+        from alchemist.graph.arrow import from_arrow
+
+        return from_arrow(nodes, edges, **options)
+
     # ------------------------------------------------------------------ queries (graph/queries.py)
     def neighbors(self, node: str, *, direction: str = "out") -> list[str]:
         """Ids of the neighbours of ``node``, in row order, each once

@@ -229,6 +229,30 @@ class ViewsMixin:
         """
         return self.to_frames("pandas")
 
+    def to_arrow(self):
+        """The node and edge tables as ``pyarrow.Table`` objects (:func:`alchemist.graph.arrow.to_arrow`).
+
+        Returns
+        -------
+        GraphTables
+            ``(nodes, edges)``: the columns of :attr:`nodes` (plus ``x``, ``y``) and :attr:`edges`.
+
+        Examples
+        --------
+        >>> from alchemist import Graph
+        >>> Graph.from_edges([("a", "b")]).to_arrow().edges.num_rows
+        1
+        """
+        from alchemist.graph.arrow import to_arrow
+
+        return to_arrow(self)
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        """The edge table as an Arrow C stream: DuckDB, polars and pyarrow read a Graph directly."""
+        from alchemist.graph.arrow import edge_stream
+
+        return edge_stream(self, requested_schema)
+
     # ------------------------------------------------------------------ positions
     @property
     def positions(self) -> np.ndarray | None:
