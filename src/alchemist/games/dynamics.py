@@ -5,8 +5,8 @@
 * :func:`replicator_dynamics` — the replicator equation, one population (symmetric game) or one
   per player (Taylor & Jonker 1978; Weibull, *Evolutionary Game Theory* 1995, ch. 3, 5).
 * :func:`fictitious_play` — simultaneous fictitious play (Brown 1951; Robinson 1951).
-* :func:`logit_qre` — the principal branch of logit quantal response equilibria, traced from the
-  centroid at ``lambda = 0`` (McKelvey & Palfrey, GEB 10 (1995); Turocy, GEB 51 (2005)).
+* :func:`logit_qre` — re-exported from :mod:`alchemist.games.qre` (the principal branch of logit
+  quantal response equilibria, McKelvey & Palfrey 1995; Turocy 2005).
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 from scipy.integrate import solve_ivp
-from scipy.optimize import linprog, root
+from scipy.optimize import linprog
 
 from alchemist.errors import InvalidGameError, NoEquilibriumFoundError
 from alchemist.games._base import NormalFormGame, as_game
 from alchemist.games.normal_form import expected_payoffs
+from alchemist.games.qre import logit_qre
 
 __all__ = ["iterated_dominance", "replicator_dynamics", "fictitious_play", "logit_qre"]
 
@@ -220,78 +221,6 @@ def fictitious_play(game, n_iter: int = 1000, initial=None):
     return tuple(c / c.sum() for c in counts)
 
 
-def logit_qre(game, lam, max_step: float = 0.5, tol: float = 1e-10):
-    """Logit quantal response equilibrium on the principal branch at precision ``lam``.
-
-    ``sigma_p(a) ∝ exp(lam * u_p(a, sigma_{-p}))`` for every player ``p``. The branch starts at
-    the centroid (``lam = 0``) and is followed by continuation in ``lam`` with Newton-type
-    corrections (SciPy's ``root``) on the log-probabilities; as ``lam -> inf`` it tends to a
-    Nash equilibrium (the logit tracing procedure).
-
-    Continuation is in ``lam`` itself, not in arc length: where the branch folds back (``lam``
-    not monotone along it, e.g. Gambit's ``2x2x2.nfg`` near ``lam = 0.597``) or bifurcates
-    (non-generic games such as Battle of the Sexes near ``lam = 0.81``), the point returned for a
-    larger ``lam`` is a logit QRE but may lie on another branch than Gambit's arc-length tracer
-    (``pygambit.qre.logit_solve_branch``) would follow.
-
-    Parameters
-    ----------
-    game : NormalFormGame (n players)
-    lam : float or array_like of increasing floats (>= 0)
-    max_step : float
-        Largest continuation step in ``lam``.
-    tol : float
-
-    Returns
-    -------
-    tuple of ndarray, or a list of them when ``lam`` is an array.
-
-    Raises
-    ------
-    InvalidGameError
-        ``game`` is not a valid game, or ``lam`` is negative, not finite or not increasing.
-    NoEquilibriumFoundError
-        The branch cannot be followed past some ``lam`` (the message names it).
-
-    References
-    ----------
-    McKelvey, R. D. & Palfrey, T. R. (1995). "Quantal response equilibria for normal form
-    games", Games Econ. Behav. 10(1).
-
-    Examples
-    --------
-    Prisoner's dilemma at ``lam = 5``: both players defect with probability 0.994.
-
-    >>> from alchemist.games import NormalFormGame
-    >>> pd = NormalFormGame([[3, 0], [5, 1]], [[3, 5], [0, 1]])
-    >>> [s.round(3) for s in logit_qre(pd, 5.0)]
-    [array([0.006, 0.994]), array([0.006, 0.994])]
-    """
-    game = as_game(game)
-    lams = np.atleast_1d(np.asarray(lam, dtype=np.float64))
-    if np.any(lams < 0) or not np.all(np.isfinite(lams)) or np.any(np.diff(lams) < 0):
-        raise InvalidGameError(f"lam {lam!r} must be non-negative, finite and increasing")
-    sizes = list(game.shape)
-    splits = np.cumsum(sizes)[:-1]
-    z = np.concatenate([np.full(k, -np.log(k)) for k in sizes])  # log-probabilities at the centroid
-    current = 0.0
-    out = []
-    for target in lams:
-        while current < target:
-            step = min(max_step, target - current)
-            for _ in range(30):
-                trial = current + step
-                sol = root(_qre_residual, z, args=(game, trial, splits), method="hybr", tol=tol)
-                if sol.success and np.max(np.abs(_qre_residual(sol.x, game, trial, splits))) < 1e-8:
-                    z, current = sol.x, trial
-                    break
-                step /= 2
-            else:
-                raise NoEquilibriumFoundError(f"the logit QRE branch could not be followed past lambda={current:g}")
-        out.append(tuple(np.exp(part) / np.exp(part).sum() for part in np.split(z, splits)))
-    return out[0] if np.ndim(lam) == 0 else out
-
-
 # ---------------------------------------------------------------------------- helpers
 def _simplex(x, k, name):
     x = np.asarray(x, dtype=np.float64)
@@ -331,19 +260,6 @@ def _mixed_dominated_rows(U: np.ndarray, keep: np.ndarray, tol: float) -> np.nda
         if res.status == 0 and -res.fun > tol * max(1.0, float(np.abs(U).max())):
             out[i] = True
     return out
-
-
-def _qre_residual(z, game, lam, splits):
-    parts = np.split(z, splits)
-    probs = [np.exp(p) for p in parts]
-    res = []
-    for p in range(game.n_players):
-        u = expected_payoffs(game, probs, p)
-        logit = lam * u
-        logit = logit - logit.max()
-        lse = np.log(np.exp(logit).sum())
-        res.append(parts[p] - (logit - lse))
-    return np.concatenate(res)
 
 
 @njit(cache=True)
