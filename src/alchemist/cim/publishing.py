@@ -269,7 +269,8 @@ class PublishingMixin:
         return self.run(self.consumer.last_sequence(graph_id))
 
     def append(self, graph_id: str, event_type: str, payload: dict | None = None, *,
-               correlation_id: str | None = None, causation_id: str | None = None, attempts: int = 5) -> Event:
+               correlation_id: str | None = None, causation_id: str | None = None, attempts: int = 5,
+               metadata: dict | None = None) -> Event:
         """Append one event to a graph's chain: its ``previous_cid`` is the CID of the graph's last
         stored event and it is stored only if no other writer appended in between (optimistic
         concurrency on the aggregate's last sequence); on a conflict the chain head is read again
@@ -288,6 +289,8 @@ class PublishingMixin:
             For a derived event (e.g. the insight that proposed it); a root event by default.
         attempts : int
             Appends tried before giving up on conflicts.
+        metadata : dict, optional
+            Recorded in the event (e.g. ``{"actor": "ana"}``, the gateway's audit trail).
 
         Returns
         -------
@@ -346,7 +349,8 @@ class PublishingMixin:
             if last is not None and int(last.sequence or 0) > version:
                 continue
             event = new_event(event_type, graph_id, payload or {}, correlation_id=correlation_id,
-                              causation_id=causation_id, previous_cid=None if last is None else last.cid)
+                              causation_id=causation_id, previous_cid=None if last is None else last.cid,
+                              metadata=metadata)
             try:
                 sequence = self.publish(event, expected_sequence=version)
             except ConcurrencyError:

@@ -4,7 +4,8 @@ An :class:`Event` carries ``event_id`` (UUIDv7), ``event_type`` (snake_case, pas
 ``aggregate_type``, ``aggregate_id``, ``correlation_id``, ``causation_id``, ``timestamp``
 (RFC 3339 UTC), ``payload``, ``cid`` and ``previous_cid``. The ``cid`` is the CIM CID of the
 compact JSON of every other field in that order (``cid`` itself and the stream ``sequence``
-excluded), so any change to the content changes the CID. A root event has
+excluded), so any change to the content changes the CID; an optional ``metadata`` (e.g. the
+gateway's ``{"actor": ...}``) follows them, in the CID too, and is absent when None. A root event has
 ``correlation_id == causation_id == event_id``; a derived event (:meth:`Event.derive`) inherits
 the correlation id and points its causation id at its parent.
 
@@ -55,21 +56,9 @@ from alchemist.events.times import parse_rfc3339, rfc3339
 from alchemist.events.types import validate_payload, validate_payloads
 
 __all__ = [
-    "Event",
-    "new_event",
-    "encode_event",
-    "decode_event",
-    "encode_batch",
-    "decode_batch",
-    "decode_message",
-    "decode_messages",
-    "verify_events",
-    "headers_for",
-    "rfc3339",
-    "parse_rfc3339",
-    "BATCH_TYPE",
-    "MAX_MESSAGE_BYTES",
-    "MAX_NESTING_DEPTH",
+    "Event", "new_event", "encode_event", "decode_event", "encode_batch", "decode_batch", "decode_message",
+    "decode_messages", "verify_events", "headers_for", "rfc3339", "parse_rfc3339", "BATCH_TYPE",
+    "MAX_MESSAGE_BYTES", "MAX_NESTING_DEPTH",
 ]
 
 BATCH_TYPE = "events_batch"
@@ -101,6 +90,8 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
         The CID of the content (every field but ``cid`` and ``sequence``); the aggregate's previous.
     sequence : int or None
         The JetStream stream sequence, set on decoding; not part of the content.
+    metadata : dict or None
+        Who caused it (the gateway's ``{"actor": ...}``); in the CID; absent from the JSON when None.
     """
 
     event_id: str
@@ -114,6 +105,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     cid: str = ""
     previous_cid: str | None = None
     sequence: int | None = None
+    metadata: dict[str, Any] | None = None
 
     def content_bytes(self) -> bytes:
         """The compact JSON the CID is computed over (every field but ``cid`` and ``sequence``).
@@ -133,6 +125,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
                 self.timestamp,
                 self.payload,
                 self.previous_cid,
+                self.metadata,
             )
         )
 
@@ -215,7 +208,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
         return parse_rfc3339(self.timestamp)
 
 
-class _Content(msgspec.Struct, array_like=False):
+class _Content(msgspec.Struct, array_like=False, omit_defaults=True):
     event_id: str
     event_type: str
     aggregate_type: str
@@ -225,9 +218,10 @@ class _Content(msgspec.Struct, array_like=False):
     timestamp: str
     payload: dict[str, Any]
     previous_cid: str | None
+    metadata: dict[str, Any] | None = None  # omitted when None: the CIDs of events without it unchanged
 
 
-class _Wire(msgspec.Struct):
+class _Wire(msgspec.Struct, omit_defaults=True):
     event_id: str
     event_type: str
     aggregate_type: str
@@ -238,11 +232,12 @@ class _Wire(msgspec.Struct):
     payload: dict[str, Any]
     cid: str
     previous_cid: str | None
+    metadata: dict[str, Any] | None = None
 
 
 def _wire(e: Event) -> _Wire:
     return _Wire(e.event_id, e.event_type, e.aggregate_type, e.aggregate_id, e.correlation_id,
-                 e.causation_id, e.timestamp, e.payload, e.cid, e.previous_cid)
+                 e.causation_id, e.timestamp, e.payload, e.cid, e.previous_cid, e.metadata)
 
 
 class _Batch(msgspec.Struct):
@@ -275,6 +270,7 @@ def new_event(
     previous_cid: str | None = None,
     aggregate_type: str = "graph",
     validate: bool = True,
+    metadata: dict[str, Any] | None = None,
 ) -> Event:
     """Create an event and compute its CID.
 
@@ -294,6 +290,8 @@ def new_event(
         Default to ``event_id`` (a root event).
     previous_cid : str, optional
         CID of the aggregate's previous event (the chain).
+    metadata : dict, optional
+        Who caused the event, e.g. ``{"actor": "ana"}`` (see :class:`Event`).
 
     Returns
     -------
@@ -326,6 +324,7 @@ def new_event(
         timestamp=rfc3339(timestamp),
         payload=payload,
         previous_cid=previous_cid,
+        metadata=metadata or None,
     )
     return msgspec.structs.replace(event, cid=event.compute_cid())
 
@@ -526,7 +525,7 @@ def verify_events(events: list[Event]) -> list[tuple[int, Exception]]:
     # one blake3 call per event: as fast as the compiled batch kernel of events.hashing here, and
     # safe on any thread (consumers run on the connection's event-loop thread)
     digests = b"".join([b3(enc(content(e.event_id, e.event_type, e.aggregate_type, e.aggregate_id, e.correlation_id,
-                                       e.causation_id, e.timestamp, e.payload, e.previous_cid))).digest()
+                                       e.causation_id, e.timestamp, e.payload, e.previous_cid, e.metadata))).digest()
                         for e in events])
     actual = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 32)
     claimed, valid = digests_from_cids([e.cid for e in events])
