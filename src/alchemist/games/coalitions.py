@@ -155,8 +155,9 @@ def hedonic_game(graph, weight: str = "weight") -> HedonicGame:
     graph : networkx.Graph / DiGraph, or an object with ``edge_index() -> (src, dst, weight)``
         (NumPy arrays of node rows) and ``number_of_nodes()`` (an alchemist Graph). Undirected
         networkx edges count both ways; missing weights are 1.
-    weight : str
-        Edge attribute holding the weight (networkx).
+    weight : str or None
+        Edge attribute holding the weight (networkx; missing weights are 1), or edge column of an
+        alchemist Graph (``"weight"`` or a numeric edge property; None counts every edge as 1).
 
     Returns
     -------
@@ -166,6 +167,8 @@ def hedonic_game(graph, weight: str = "weight") -> HedonicGame:
     ------
     InvalidGameError
         ``graph`` is neither kind, or its weights are not finite.
+    GraphError
+        ``weight`` is not a numeric edge column of the alchemist Graph.
 
     Examples
     --------
@@ -178,8 +181,13 @@ def hedonic_game(graph, weight: str = "weight") -> HedonicGame:
     """
     if hasattr(graph, "edge_index") and hasattr(graph, "number_of_nodes"):
         src, dst, w = graph.edge_index()
+        if weight != "weight" and hasattr(graph, "edges") and hasattr(graph, "edge_ids"):  # an alchemist Graph
+            from alchemist.graph.analytics import edge_weights
+
+            w = edge_weights(graph, weight)
         n = int(graph.number_of_nodes())
-        ids = graph.node_ids() if hasattr(graph, "node_ids") else None
+        ids = getattr(graph, "node_ids", None)
+        ids = ids() if callable(ids) else ids  # a property on alchemist's Graph
         directed = bool(getattr(graph, "directed", False))
         src, dst, w = np.asarray(src), np.asarray(dst), np.asarray(w, dtype=np.float64)
         if not directed:

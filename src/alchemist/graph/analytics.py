@@ -30,6 +30,7 @@ from alchemist.graph.csr import build_csr
 __all__ = [
     "degree_statistics", "connected_components", "strongly_connected_components", "pagerank",
     "betweenness_centrality", "clustering", "average_clustering", "transitivity", "louvain", "modularity",
+    "edge_weights",
 ]
 
 
@@ -161,8 +162,9 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
         An undirected edge counts in both directions; a self-loop is one edge ``u → u``.
     alpha : float
         Damping factor in (0, 1).
-    weight : "weight" or None
-        Use edge weights (parallel edges add up) or count every edge as 1.
+    weight : str or None
+        The edge column holding the weights (``"weight"``, or a numeric edge property; parallel
+        edges add up), or None / False to count every edge as 1 (see :func:`edge_weights`).
     tol : float
         Convergence tolerance per node (the L1 change must fall below ``n_nodes * tol``).
     max_iter : int
@@ -178,8 +180,9 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
     Raises
     ------
     GraphError
-        ``alpha`` outside (0, 1), a negative weight, a bad personalization, or no convergence
-        within ``max_iter`` (NetworkX raises too).
+        ``alpha`` outside (0, 1), a ``weight`` that is not a numeric edge column, a negative
+        weight, a bad personalization, or no convergence within ``max_iter`` (NetworkX raises
+        too).
 
     Examples
     --------
@@ -194,9 +197,9 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
     n = graph.number_of_nodes()
     if n == 0:
         return np.zeros(0)
-    src, dst, w = graph.edge_index()
-    w = np.ones_like(w) if weight is None else np.asarray(w, dtype=np.float64)
-    if weight is not None and w.shape[0] and w.min() < 0:
+    src, dst, _ = graph.edge_index()
+    w = edge_weights(graph, weight)
+    if w.shape[0] and w.min() < 0:
         raise GraphError(f"edge {graph.edge_ids[int(np.argmin(w))]!r} has a negative weight; PageRank needs w >= 0")
     if graph.directed:
         rows, cols, ww = dst, src, w  # pull: row v lists its in-neighbours u
@@ -412,8 +415,9 @@ def louvain(graph, *, resolution: float = 1.0, weight: str | None = "weight", se
     graph : Graph
     resolution : float
         γ in ``Q = Σ_c [L_c / m − γ (d_c / 2m)²]``; > 1 favours smaller communities.
-    weight : "weight" or None
-        Use edge weights or count every edge as 1.
+    weight : str or None
+        The edge column holding the weights (``"weight"`` or a numeric edge property), or None /
+        False to count every edge as 1 (see :func:`edge_weights`).
     seed : int, optional
         Seeds the node order.
     threshold : float
@@ -429,7 +433,8 @@ def louvain(graph, *, resolution: float = 1.0, weight: str | None = "weight", se
     Raises
     ------
     GraphError
-        A negative edge weight or a non-positive resolution.
+        A ``weight`` that is not a numeric edge column, a negative edge weight or a
+        non-positive resolution.
 
     See Also
     --------
@@ -484,12 +489,15 @@ def modularity(graph, communities, *, resolution: float = 1.0, weight: str | Non
     ----------
     graph : Graph
         A directed graph is treated as undirected.
-    communities : (n_nodes,) int array of labels, or an iterable of sets of node ids
-        A partition of the nodes.
+    communities : (n_nodes,) sequence of labels, or an iterable of sets of node ids
+        A partition of the nodes: one community label (int or str) per node in node row order
+        (a list such as ``[0, 0, 1]`` or an array, e.g. :func:`louvain`'s result), or the
+        communities as collections of node ids.
     resolution : float
         γ in the formula above.
-    weight : "weight" or None
-        Use edge weights or count every edge as 1.
+    weight : str or None
+        The edge column holding the weights (``"weight"`` or a numeric edge property), or None /
+        False to count every edge as 1 (see :func:`edge_weights`).
 
     Returns
     -------
@@ -499,7 +507,8 @@ def modularity(graph, communities, *, resolution: float = 1.0, weight: str | Non
     Raises
     ------
     GraphError
-        The communities do not cover every node exactly once (the message names a node).
+        The communities do not cover every node exactly once (the message names a node), a
+        label list of the wrong length, or a ``weight`` that is not a numeric edge column.
 
     Examples
     --------
@@ -513,8 +522,8 @@ def modularity(graph, communities, *, resolution: float = 1.0, weight: str | Non
     """
     n = graph.number_of_nodes()
     labels = _labels_of(graph, communities)
-    src, dst, w = graph.edge_index()
-    w = np.ones_like(w) if weight is None else w
+    src, dst, _ = graph.edge_index()
+    w = edge_weights(graph, weight)
     m = float(w.sum())
     if m == 0 or n == 0:
         return 0.0
@@ -524,6 +533,57 @@ def modularity(graph, communities, *, resolution: float = 1.0, weight: str | Non
     L = np.bincount(labels[src][same], weights=w[same], minlength=c)
     d = np.bincount(labels, weights=deg, minlength=c)
     return float((L / m - resolution * (d / (2 * m)) ** 2).sum())
+
+
+def edge_weights(graph, weight: str | None = "weight") -> np.ndarray:
+    """The edge weights an analytic uses, in edge order (the order of ``graph.edge_index()``).
+
+    Parameters
+    ----------
+    graph : Graph
+    weight : str or None
+        ``"weight"`` (the edges' weight column), the name of another numeric edge column
+        (a property every edge has), or None / False for 1 on every edge.
+
+    Returns
+    -------
+    (n_edges,) float64
+
+    Raises
+    ------
+    GraphError
+        ``weight`` names no edge column, a column that is not numeric, or one with missing values
+        (the message names the column and lists the numeric edge columns).
+
+    Examples
+    --------
+    >>> from alchemist.graph import Graph
+    >>> g = Graph.from_edges([("a", "b", 2.0), ("b", "c")])
+    >>> edge_weights(g, "weight"), edge_weights(g, None)
+    (array([2., 1.]), array([1., 1.]))
+    >>> edge_weights(g, "wieght")
+    Traceback (most recent call last):
+    ...
+    alchemist.errors.GraphError: weight='wieght' is not an edge column; the numeric edge columns are ['weight'] (pass weight=None to count every edge as 1)
+    """
+    _, _, w = graph.edge_index()
+    if weight is None or weight is False:
+        return np.ones(w.shape[0])
+    if weight == "weight":
+        return np.asarray(w, dtype=np.float64)
+    frame = graph.edges
+    numeric = [c for c, t in frame.schema.items() if t.is_numeric() and c not in ("source", "target")]
+    if not isinstance(weight, str) or weight not in frame.columns:
+        raise GraphError(f"weight={weight!r} is not an edge column; the numeric edge columns are {numeric} "
+                         "(pass weight=None to count every edge as 1)")
+    if weight not in numeric:
+        raise GraphError(f"edge column {weight!r} is {frame.schema[weight]}, not numeric; the numeric edge "
+                         f"columns are {numeric}")
+    column = frame[weight]
+    if column.null_count():
+        raise GraphError(f"edge column {weight!r} has no value on {column.null_count()} edges; give every edge "
+                         "a value or pass weight=None")
+    return column.cast(float).to_numpy().astype(np.float64)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -593,8 +653,8 @@ def _symmetric_matrix(graph, weight):
     import scipy.sparse as sp
 
     n = graph.number_of_nodes()
-    src, dst, w = graph.edge_index()
-    w = np.ones(src.shape[0]) if weight is None else np.asarray(w, dtype=np.float64)
+    src, dst, _ = graph.edge_index()
+    w = edge_weights(graph, weight)
     if w.shape[0] and w.min() < 0:
         raise GraphError(f"edge {graph.edge_ids[int(np.argmin(w))]!r} has a negative weight; Louvain needs w >= 0")
     # A + Aᵀ: a self-loop of weight w gets A_ii = 2w, so row sums are weighted degrees
@@ -604,10 +664,11 @@ def _symmetric_matrix(graph, weight):
 
 def _labels_of(graph, communities) -> np.ndarray:
     n = graph.number_of_nodes()
-    if isinstance(communities, np.ndarray) and communities.dtype.kind in "iu":
-        if communities.shape != (n,):
-            raise GraphError(f"communities must have shape ({n},), got {communities.shape}")
-        return np.unique(communities, return_inverse=True)[1].ravel()
+    if _is_label_list(communities):
+        labels = np.asarray(communities)
+        if labels.shape != (n,):
+            raise GraphError(f"a label list needs one community label per node ({n}), got shape {labels.shape}")
+        return np.unique(labels, return_inverse=True)[1].ravel()
     labels = np.full(n, -1, dtype=np.int64)
     for c, members in enumerate(communities):
         rows = graph.node_rows(list(members))
@@ -619,3 +680,12 @@ def _labels_of(graph, communities) -> np.ndarray:
         raise GraphError(f"node {graph.node_ids[int(np.flatnonzero(labels < 0)[0])]!r} is in no community")
     return labels
 
+
+def _is_label_list(communities) -> bool:
+    """An array or list of scalar labels (one per node), not a list of node-id collections."""
+    if isinstance(communities, np.ndarray):
+        return communities.dtype.kind in "iuUSb" or (communities.dtype.kind == "O" and communities.ndim == 1
+                                                      and all(isinstance(v, (str, int, np.integer)) for v in communities))
+    if isinstance(communities, (list, tuple)) and communities:
+        return all(isinstance(v, (str, int, np.integer)) and not isinstance(v, bool) for v in communities)
+    return False

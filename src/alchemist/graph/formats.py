@@ -209,7 +209,9 @@ def read_gml(path: str | Path, *, graph_id: str | None = None):
 
     Node ids are the GML ``label`` fields, as NetworkX reads them; other fields become
     properties, with ``weight``, ``relationship`` and ``id`` of edges read as in
-    :func:`read_graphml`. ``directed 1`` makes a directed graph.
+    :func:`read_graphml`. ``directed 1`` makes a directed graph. A file from :func:`write_gml`
+    gets its node labels back (field ``alchemistLabel``) and its booleans (written as 1 / 0,
+    their keys listed in the graph field ``alchemistBooleans``).
 
     Parameters
     ----------
@@ -242,16 +244,18 @@ def read_gml(path: str | Path, *, graph_id: str | None = None):
     """
     import networkx as nx
 
-    return _via_networkx(path, nx.read_gml, graph_id)
+    return _via_networkx(path, lambda p: _restore_gml(nx.read_gml(p)), graph_id)
 
 
 def write_gml(graph, path: str | Path) -> Path:
     """Write a GML file with NetworkX's writer.
 
-    Each node's GML ``label`` is its id (what :func:`read_gml` reads back as the id), so node
-    labels are not kept (GraphML, node-link JSON and Parquet keep them); weights, relationship
-    types, edge ids and properties are written as fields, list- and dict-valued properties as JSON
-    strings.
+    Each node's GML ``label`` is its id (what :func:`read_gml` and ``networkx.read_gml`` read
+    back as the id); the node's own label goes in the field ``alchemistLabel``. Weights,
+    relationship types, edge ids and properties are written as fields, list- and dict-valued
+    properties as JSON strings. GML has no booleans: they are written as 1 / 0, as
+    ``networkx.write_gml`` writes them, and the keys that held booleans are listed (JSON) in the
+    graph field ``alchemistBooleans`` so that :func:`read_gml` turns them back into booleans.
 
     Parameters
     ----------
@@ -272,15 +276,60 @@ def write_gml(graph, path: str | Path) -> Path:
     --------
     >>> import pathlib, tempfile
     >>> from alchemist import Graph
+    >>> import networkx as nx
+    >>> G = nx.Graph()
+    >>> G.add_node("a", label="Person", vip=True)
+    >>> G.add_edge("a", "b", weight=2.0)
+    >>> g = Graph.from_networkx(G)
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     h = read_gml(write_gml(Graph.from_edges([("a", "b", 2.0)]), pathlib.Path(folder) / "g.gml"))
-    >>> h.node_ids, h.edge("e0")["weight"]
-    (['a', 'b'], 2.0)
+    ...     h = read_gml(write_gml(g, pathlib.Path(folder) / "g.gml"))
+    >>> h.node_ids, h.node("a"), h.edge("e0")["weight"]
+    (['a', 'b'], {'id': 'a', 'label': 'Person', 'vip': True}, 2.0)
     """
     import networkx as nx
 
-    nx.write_gml(_flat_networkx(graph), path)
+    G = _flat_networkx(graph)
+    booleans = {"node": _boolean_keys(d for _, d in G.nodes(data=True)),
+                "edge": _boolean_keys(d for *_, d in G.edges(data=True))}
+    for _, data in G.nodes(data=True):
+        if "label" in data:
+            data[_GML_LABEL] = data.pop("label")
+    if booleans["node"] or booleans["edge"]:
+        G.graph[_GML_BOOLEANS] = json.dumps(booleans)
+    nx.write_gml(G, path)
     return Path(path)
+
+
+_GML_LABEL = "alchemistLabel"  # a node's label (GML's own ``label`` holds the node id)
+_GML_BOOLEANS = "alchemistBooleans"  # {"node": [keys], "edge": [keys]} whose 1 / 0 are booleans
+
+
+def _boolean_keys(records) -> list:
+    """Keys whose values are booleans wherever they are set."""
+    kinds: dict = {}
+    for data in records:
+        for k, v in data.items():
+            kinds.setdefault(k, set()).add(isinstance(v, bool))
+    return sorted(k for k, seen in kinds.items() if seen == {True})
+
+
+def _restore_gml(G):
+    """Undo :func:`write_gml`'s encodings on a graph ``networkx.read_gml`` read."""
+    booleans = G.graph.pop(_GML_BOOLEANS, None)
+    try:
+        booleans = json.loads(booleans) if isinstance(booleans, str) else {}
+    except ValueError:
+        booleans = {}
+    node_bools, edge_bools = set(booleans.get("node", ())), set(booleans.get("edge", ()))
+    for _, data in G.nodes(data=True):
+        if _GML_LABEL in data:
+            data["label"] = str(data.pop(_GML_LABEL))
+        for k in node_bools & data.keys():
+            data[k] = bool(data[k])
+    for *_, data in G.edges(data=True):
+        for k in edge_bools & data.keys():
+            data[k] = bool(data[k])
+    return G
 
 
 # ---------------------------------------------------------------------- JSON formats
