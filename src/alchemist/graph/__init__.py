@@ -14,6 +14,7 @@ from alchemist.graph.analytics import (
 )
 from alchemist.graph.arrow import GraphTables, from_arrow, to_arrow
 from alchemist.graph.core import ApplyResult, Graph
+from alchemist.graph.diff import GraphDiff, diff
 from alchemist.graph.queries import find_nodes, k_hop, neighbors, shortest_path, shortest_path_length, subgraph
 from alchemist.graph.io import (
     EdgeList,
@@ -37,7 +38,7 @@ from alchemist.graph.io import (
 )
 
 __all__ = [
-    "ApplyResult", "EdgeList", "Graph", "GraphTables", "from_arrow", "from_frames", "read_arrows", "read_edge_list", "read_gexf", "read_gml",
+    "ApplyResult", "EdgeList", "Graph", "GraphDiff", "diff", "GraphTables", "from_arrow", "from_frames", "read_arrows", "read_edge_list", "read_gexf", "read_gml",
     "read_graph", "read_graphml", "read_node_link", "read_parquet", "to_arrow", "to_frames", "write_arrows", "write_gexf",
     "write_gml", "write_graph", "write_graphml", "write_node_link", "write_parquet",
     # analytics

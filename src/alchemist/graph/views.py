@@ -373,6 +373,52 @@ class ViewsMixin:
 
         return write_graph(self, path, format=format)
 
+    def diff(self, other=None, until=None, *, edges_by: str = "id"):
+        """What changed: from this graph to ``other`` (a Graph), or between two of its own states.
+
+        Parameters
+        ----------
+        other : Graph, int, str, float or datetime, optional
+            A Graph: compare this one (before) with it (after). Otherwise a state of this graph
+            (an int is a version, anything else a time, as :meth:`at` takes them) compared with
+            ``until`` (default: the graph now).
+        until : int, str, float or datetime, optional
+            The later state, when ``other`` is a state.
+        edges_by : {"id", "endpoints"}
+            See :func:`alchemist.graph.diff.diff`.
+
+        Returns
+        -------
+        GraphDiff
+            Frames of the nodes and edges added, removed and changed (:mod:`alchemist.graph.diff`).
+
+        Raises
+        ------
+        GraphError
+            Nothing to compare with, a version out of range, or an unknown ``edges_by``.
+
+        Examples
+        --------
+        >>> from alchemist import Graph
+        >>> g = Graph.from_edges([("a", "b"), ("b", "c")])
+        >>> g.diff(2)  # version 2 (graph_created, node a) against now
+        <GraphDiff 'graph' v2 → 'graph' v6: nodes +2 −0 ~0, edges +2 −0 ~0>
+        >>> g.diff(Graph.from_edges([("a", "b")])).nodes_removed["id"].to_list()
+        ['c']
+        """
+        from alchemist.graph.diff import diff
+
+        if other is None:
+            raise GraphError("diff needs another Graph, or a version or time of this one (g.diff(version))")
+        if hasattr(other, "node_ids"):
+            return diff(self, other, edges_by=edges_by)
+        before, after = (self._state(s) if s is not None else self for s in (other, until))
+        return diff(before, after, edges_by=edges_by)
+
+    def _state(self, when):
+        """:meth:`at` a version (int) or a time (anything else)."""
+        return self.at(int(when)) if isinstance(when, (int, np.integer)) else self.at(timestamp=when)
+
     def memory_usage(self) -> int:
         """Approximate bytes held by the graph's arrays: the columns, property tables, positions,
         the id table of bulk loads and the cached edge index and CSR arrays (node id strings and
