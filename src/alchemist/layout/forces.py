@@ -8,13 +8,32 @@ before the adaptive speed step, and adds the result to the ForceAtlas2 force. Th
 therefore take part in the swinging/traction measure of the speed step like any other force
 (Jacomy et al. 2014, "Adaptive speed").
 
-The classes below are the building blocks that the conceptual-space and game-theory modules
-use: attraction by conceptual similarity (:class:`PairAttraction` with similarity weights),
-repulsion between categories (:class:`GroupRepulsion`), attraction within coalitions
-(:class:`GroupAttraction`), repulsion between competitors (:class:`PairRepulsion`). Their
-functional forms follow ForceAtlas2's own: springs are linear in distance like ForceAtlas2's
-attraction (``F = -k w d``) and repulsions fall off as ``1/d`` like its repulsion
-(``F = k / d``), so that ``strength`` is on the scale of ``scaling_ratio``.
+The classes below are the semantic and strategic forces of the seed (003 §3.2): attraction by
+conceptual similarity (:class:`PairAttraction` with similarity weights), repulsion between
+categories (:class:`GroupRepulsion`), temporal proximity (:class:`TemporalAttraction`),
+attraction within coalitions (:class:`GroupAttraction`), repulsion between competitors
+(:class:`PairRepulsion`) and utility gradients (:class:`UtilityGradient`).
+
+Calibration. ForceAtlas2's forces are not scale-free: its repulsion ``k_r m_i m_j / d`` (masses
+``m = 1 + degree``, ``k_r`` = ``scaling_ratio``) sets the layout's size, and every node feels the
+repulsion of the whole graph. A force meant to compete with it must be on the same scale, so
+the forces below are written in ForceAtlas2's own units, and ``strength = 1`` (the default)
+visibly changes a layout:
+
+- springs (:class:`PairAttraction`, :class:`GroupAttraction`, :class:`TemporalAttraction`)
+  are linear in distance like ForceAtlas2's attraction: ``strength = 1`` with weight 1 is one
+  more edge;
+- :class:`GroupRepulsion` is ForceAtlas2's repulsion between a node and the mass of each other
+  group concentrated at its centroid, ``k_r m_i M_h / d``;
+- :class:`PairRepulsion` is ``n`` times ForceAtlas2's repulsion between the two nodes,
+  ``n k_r m_i m_j / d`` (the push of the whole graph, aimed at one competitor);
+- :class:`UtilityGradient` pushes a node one standard deviation above the mean utility with
+  ``k_r m_i m̄`` (ForceAtlas2's repulsion of an average node at unit distance).
+
+Masses are ``1 + degree`` when the force is given the graph (``graph=``), as ForceAtlas2 uses;
+without it every mass is 1 and the repulsive forces are about ``(1 + mean degree)²`` weaker. The
+measured effect of each force at its default strength is in ``tests/layout/test_forces_effect.py``
+and ``notebooks/07-documents-and-forces.ipynb``.
 
 Forces work on NumPy arrays and, on the GPU backend, on CuPy arrays (they only use array
 operations that both libraries share).
@@ -25,6 +44,20 @@ from __future__ import annotations
 import numpy as np
 
 from alchemist.errors import LayoutError
+from alchemist.layout._force_support import (
+    array_namespace,
+    check_indices,
+    check_labels,
+    check_masses,
+    check_strength,
+    group_centroids,
+    group_labels,
+    masses_like,
+    pair_indices,
+    scatter_pairs,
+    timestamps_seconds,
+)
+from alchemist.layout._input import as_layout_graph
 
 __all__ = [
     "Force",
@@ -32,7 +65,10 @@ __all__ = [
     "PairRepulsion",
     "GroupAttraction",
     "GroupRepulsion",
+    "TemporalAttraction",
+    "UtilityGradient",
     "CallableForce",
+    "node_masses",
 ]
 
 
@@ -131,7 +167,7 @@ class PairAttraction(Force):
     """
 
     def __init__(self, i, j, weight=None, strength: float = 1.0):
-        self.i, self.j = _pair_indices(i, j, type(self).__name__)
+        self.i, self.j = pair_indices(i, j, type(self).__name__)
         if weight is None:
             self.weight = np.ones(len(self.i), dtype=np.float64)
         else:
@@ -143,7 +179,7 @@ class PairAttraction(Force):
             bad = np.flatnonzero(~np.isfinite(self.weight))
             if bad.size:
                 raise LayoutError(f"PairAttraction: weight[{bad[0]}] = {self.weight[bad[0]]} is not finite")
-        self.strength = _strength(strength, type(self).__name__)
+        self.strength = check_strength(strength, type(self).__name__)
 
     def validate(self, n_nodes: int) -> None:
         """Check that the node indices of the pairs fit a graph of ``n_nodes`` nodes.
@@ -158,7 +194,7 @@ class PairAttraction(Force):
         LayoutError
             Naming the first index outside ``0 … n_nodes - 1``.
         """
-        _check_indices(self.i, self.j, n_nodes, type(self).__name__)
+        check_indices(self.i, self.j, n_nodes, type(self).__name__)
 
     def compute(self, positions):
         """The springs' forces, ``-strength · w · (p_i - p_j)`` on ``i`` and the opposite on ``j``.
@@ -173,43 +209,62 @@ class PairAttraction(Force):
         ndarray, shape ``(n_nodes, 2)``
             The force on each node, in layout units.
         """
-        xp = _namespace(positions)
+        xp = array_namespace(positions)
         p = positions.astype(xp.float64)
         i, j = xp.asarray(self.i), xp.asarray(self.j)
         w = xp.asarray(self.weight)[:, None]
         f = -self.strength * w * (p[i] - p[j])
-        return _scatter(xp, len(p), i, j, f)
+        return scatter_pairs(xp, len(p), i, j, f)
 
     def __repr__(self) -> str:
         return f"PairAttraction(n_pairs={self.i.size}, strength={self.strength})"
 
 
 class PairRepulsion(Force):
-    """Repulsion between node pairs: ``F_i = strength * (p_i - p_j) / |p_i - p_j|^2``, ``F_j = -F_i``.
+    """Repulsion between node pairs (e.g. competitors), on the scale of ForceAtlas2's repulsion.
 
-    Magnitude ``strength / d``: ForceAtlas2's repulsion law (Jacomy et al. 2014, eq. 1) with unit
-    masses, for chosen pairs (e.g. competitors). Coincident pairs exert no force.
+    ``F_i = strength * k_r * n * m_i * m_j * (p_i - p_j) / |p_i - p_j|^2`` and ``F_j = -F_i``:
+    magnitude ``strength · n · k_r m_i m_j / d``, ``n`` times ForceAtlas2's repulsion between
+    the two nodes (Jacomy et al. 2014, eq. 1) — the push the whole graph exerts on a node, aimed
+    at its competitor. ``m`` is ``1 + degree`` when ``graph`` is given, else 1; ``k_r`` is
+    ``scaling_ratio``. Coincident pairs exert no force.
 
     Parameters
     ----------
     i, j : array_like of int, shape (n_pairs,)
         Node rows of the pairs.
     strength : float
-        Global factor (default 1.0), non-negative.
+        Factor on the calibrated law (default 1.0), non-negative. At 1.0, competitors joined by
+        an edge end about twice as far apart as before relative to the layout's mean distance
+        (``tests/layout/test_forces_effect.py``).
+    graph : graph, optional
+        The graph being laid out (anything :func:`~alchemist.layout.forceatlas2` accepts), for
+        ForceAtlas2's masses ``1 + degree``.
+    scaling_ratio : float
+        ForceAtlas2's ``scaling_ratio`` used for the layout (default 2.0, as ``forceatlas2``).
 
     Raises
     ------
     LayoutError
-        If ``i`` and ``j`` differ in length, ``strength`` is negative, or (on :meth:`validate`)
-        an index is outside the graph.
+        If ``i`` and ``j`` differ in length, ``strength`` or ``scaling_ratio`` is negative, or
+        (on :meth:`validate`) an index or the graph does not fit the layout.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> push = PairRepulsion([0], [1], scaling_ratio=1.0)  # unit masses, n = 2
+    >>> push(np.array([[0, 0], [2, 0]], np.float32)).tolist()
+    [[-1.0, 0.0], [1.0, 0.0]]
     """
 
-    def __init__(self, i, j, strength: float = 1.0):
-        self.i, self.j = _pair_indices(i, j, type(self).__name__)
-        self.strength = _strength(strength, type(self).__name__)
+    def __init__(self, i, j, strength: float = 1.0, graph=None, scaling_ratio: float = 2.0):
+        self.i, self.j = pair_indices(i, j, type(self).__name__)
+        self.strength = check_strength(strength, type(self).__name__)
+        self.scaling_ratio = check_strength(scaling_ratio, f"{type(self).__name__} scaling_ratio")
+        self.masses = None if graph is None else node_masses(graph)
 
     def validate(self, n_nodes: int) -> None:
-        """Check that the node indices of the pairs fit a graph of ``n_nodes`` nodes.
+        """Check that the node indices of the pairs (and the graph, if given) fit ``n_nodes`` nodes.
 
         Parameters
         ----------
@@ -219,12 +274,13 @@ class PairRepulsion(Force):
         Raises
         ------
         LayoutError
-            Naming the first index outside ``0 … n_nodes - 1``.
+            Naming the first index outside ``0 … n_nodes - 1``, or the graph's node count.
         """
-        _check_indices(self.i, self.j, n_nodes, type(self).__name__)
+        check_indices(self.i, self.j, n_nodes, type(self).__name__)
+        check_masses(self.masses, n_nodes, type(self).__name__)
 
     def compute(self, positions):
-        """The pairs' repulsions, ``strength · (p_i - p_j) / d²`` on ``i`` and the opposite on ``j``.
+        """The pairs' repulsions, ``strength · k_r · n · m_i m_j (p_i - p_j) / d²`` on ``i``, opposite on ``j``.
 
         Parameters
         ----------
@@ -236,14 +292,16 @@ class PairRepulsion(Force):
         ndarray, shape ``(n_nodes, 2)``
             The force on each node, in layout units.
         """
-        xp = _namespace(positions)
+        xp = array_namespace(positions)
         p = positions.astype(xp.float64)
         i, j = xp.asarray(self.i), xp.asarray(self.j)
+        m = masses_like(xp, self.masses, len(p))
         d = p[i] - p[j]
         d2 = (d * d).sum(axis=1)
         inv = xp.where(d2 > 0, 1.0 / xp.where(d2 > 0, d2, 1.0), 0.0)
-        f = self.strength * d * inv[:, None]
-        return _scatter(xp, len(p), i, j, f)
+        k = self.strength * self.scaling_ratio * len(p) * m[i] * m[j]
+        f = d * (k * inv)[:, None]
+        return scatter_pairs(xp, len(p), i, j, f)
 
     def __repr__(self) -> str:
         return f"PairRepulsion(n_pairs={self.i.size}, strength={self.strength})"
@@ -253,11 +311,11 @@ class _GroupForce(Force):
     """A force defined by a group label per node row (-1: no group) and a strength."""
 
     def __init__(self, labels, strength: float = 1.0):
-        self.labels = _labels(labels, type(self).__name__)
-        self.strength = _strength(strength, type(self).__name__)
+        self.labels = group_labels(labels, type(self).__name__)
+        self.strength = check_strength(strength, type(self).__name__)
 
     def validate(self, n_nodes: int) -> None:
-        _check_labels(self.labels, n_nodes, type(self).__name__)
+        check_labels(self.labels, n_nodes, type(self).__name__)
 
 
 class GroupAttraction(_GroupForce):
@@ -299,10 +357,10 @@ class GroupAttraction(_GroupForce):
         ndarray, shape ``(n_nodes, 2)``
             The force on each node, in layout units.
         """
-        xp = _namespace(positions)
+        xp = array_namespace(positions)
         p = positions.astype(xp.float64)
         labels = xp.asarray(self.labels)
-        centroids, _ = _centroids(xp, p, labels)
+        centroids, _ = group_centroids(xp, p, labels)
         member = labels >= 0
         f = xp.zeros_like(p)
         f[member] = -self.strength * (p[member] - centroids[labels[member]])
@@ -313,28 +371,66 @@ class GroupAttraction(_GroupForce):
 
 
 class GroupRepulsion(_GroupForce):
-    """Repulsion between group centroids, applied to every member of each group.
+    """Repulsion between groups (e.g. categories), on the scale of ForceAtlas2's repulsion.
 
-    Each member of group ``g`` receives ``strength * sum_{h != g} (c_g - c_h) / |c_g - c_h|^2``,
-    with ``c_g`` the centroid of group ``g`` (ForceAtlas2's ``1/d`` repulsion law between
-    centroids). Groups with coincident centroids exert no force on each other.
+    Each member ``i`` of group ``g`` receives
+    ``strength * k_r * m_i * sum_{h != g} M_h (c_g - c_h) / |c_g - c_h|^2``, with ``c_g`` the
+    centroid of group ``g`` and ``M_h`` the total mass of group ``h``: ForceAtlas2's repulsion law
+    (Jacomy et al. 2014, eq. 1) between the node and each other group's mass concentrated at its
+    centroid, taken along the line between the centroids so that a group moves as a whole. ``m``
+    is ``1 + degree`` when ``graph`` is given, else 1; ``k_r`` is ``scaling_ratio``. Groups with
+    coincident centroids exert no force on each other.
 
     Parameters
     ----------
     labels : array_like of int, shape (n_nodes,)
         Group of each node row; ``-1`` means the node belongs to no group (no force).
     strength : float
-        Global factor (default 1.0), non-negative.
+        Factor on the calibrated law (default 1.0), non-negative. At 1.0 on three planted
+        communities the within/between-group mean distance ratio falls from 0.86 to 0.47
+        (``tests/layout/test_forces_effect.py``).
+    graph : graph, optional
+        The graph being laid out, for ForceAtlas2's masses ``1 + degree``.
+    scaling_ratio : float
+        ForceAtlas2's ``scaling_ratio`` used for the layout (default 2.0, as ``forceatlas2``).
 
     Raises
     ------
     LayoutError
-        If a label is below -1, ``strength`` is negative, or (on :meth:`validate`) ``labels``
-        does not have one entry per node.
+        If a label is below -1, ``strength`` or ``scaling_ratio`` is negative, or (on
+        :meth:`validate`) ``labels`` or the graph does not have one entry per node.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> push = GroupRepulsion([0, 1], scaling_ratio=1.0)  # unit masses
+    >>> push(np.array([[0, 0], [2, 0]], np.float32)).tolist()
+    [[-0.5, 0.0], [0.5, 0.0]]
     """
 
+    def __init__(self, labels, strength: float = 1.0, graph=None, scaling_ratio: float = 2.0):
+        super().__init__(labels, strength)
+        self.scaling_ratio = check_strength(scaling_ratio, f"{type(self).__name__} scaling_ratio")
+        self.masses = None if graph is None else node_masses(graph)
+
+    def validate(self, n_nodes: int) -> None:
+        """Check that the labels (and the graph, if given) have one entry per node.
+
+        Parameters
+        ----------
+        n_nodes : int
+            Number of nodes of the graph being laid out.
+
+        Raises
+        ------
+        LayoutError
+            If the number of labels or the graph's node count differs from ``n_nodes``.
+        """
+        super().validate(n_nodes)
+        check_masses(self.masses, n_nodes, type(self).__name__)
+
     def compute(self, positions):
-        """The repulsion of the other groups' centroids, the same on every member of a group.
+        """The repulsion of the other groups' masses at their centroids, along the centroid lines.
 
         Parameters
         ----------
@@ -346,23 +442,209 @@ class GroupRepulsion(_GroupForce):
         ndarray, shape ``(n_nodes, 2)``
             The force on each node, in layout units.
         """
-        xp = _namespace(positions)
+        xp = array_namespace(positions)
         p = positions.astype(xp.float64)
         labels = xp.asarray(self.labels)
-        centroids, counts = _centroids(xp, p, labels)
+        m = masses_like(xp, self.masses, len(p))
+        centroids, counts = group_centroids(xp, p, labels)
+        member = labels >= 0
+        group_mass = xp.bincount(labels[member], weights=m[member], minlength=len(counts))
         present = counts > 0
         d = centroids[:, None, :] - centroids[None, :, :]  # (g, h, 2)
         d2 = (d * d).sum(axis=2)
         ok = (d2 > 0) & present[:, None] & present[None, :]
-        inv = xp.where(ok, 1.0 / xp.where(ok, d2, 1.0), 0.0)
-        group_force = self.strength * (d * inv[:, :, None]).sum(axis=1)  # (g, 2)
-        member = labels >= 0
+        inv = xp.where(ok, 1.0 / xp.where(ok, d2, 1.0), 0.0) * group_mass[None, :]
+        group_force = self.strength * self.scaling_ratio * (d * inv[:, :, None]).sum(axis=1)  # (g, 2)
         f = xp.zeros_like(p)
-        f[member] = group_force[labels[member]]
+        f[member] = group_force[labels[member]] * m[member][:, None]
         return f
 
     def __repr__(self) -> str:
         return f"GroupRepulsion(n_groups={int(self.labels.max(initial=-1)) + 1}, strength={self.strength})"
+
+
+class TemporalAttraction(PairAttraction):
+    """Temporal proximity: springs between each node and its ``k`` nearest nodes in time.
+
+    The spring between ``i`` and a temporal neighbour ``j`` has weight ``exp(-|t_i - t_j| / tau)``
+    and pulls with ``-strength * w * (p_i - p_j)`` (:class:`PairAttraction`, ForceAtlas2's linear
+    attraction): at ``strength = 1`` two nodes with the same timestamp are held like nodes joined
+    by an edge. Neighbours are found with a k-d tree on the timestamps (``scipy.spatial.cKDTree``),
+    so building the force is ``O(n k log n)`` and each iteration ``O(n k)``.
+
+    Parameters
+    ----------
+    times : array_like, shape (n_nodes,)
+        Timestamp of each node row: numbers (any unit) or ``numpy.datetime64`` values. Must be
+        finite (no NaT).
+    k : int
+        Temporal neighbours per node (default 10, capped at ``n_nodes - 1``).
+    strength : float
+        Factor on the springs (default 1.0), non-negative. At the defaults, on three planted
+        communities with random timestamps, the mean distance between temporal neighbours
+        falls from 0.98 to 0.57 of the mean distance (``tests/layout/test_forces_effect.py``).
+    tau : float, optional
+        Time scale of the weights, in the unit of ``times`` (seconds for datetimes). Default: the
+        median gap between a node and its ``k`` temporal neighbours.
+
+    Raises
+    ------
+    LayoutError
+        If ``times`` is not one-dimensional, holds a non-finite value, has fewer than two
+        entries, or ``k``, ``tau`` or ``strength`` is out of range; (on :meth:`validate`) if it
+        does not have one entry per node.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> near = TemporalAttraction([0.0, 1.0, 100.0], k=1, tau=1.0)
+    >>> np.round(near(np.array([[0, 0], [1, 0], [1, 0]], np.float32)), 3).tolist()
+    [[0.368, 0.0], [-0.368, 0.0], [0.0, 0.0]]
+    """
+
+    def __init__(self, times, k: int = 10, strength: float = 1.0, tau: float | None = None):
+        t = timestamps_seconds(times, type(self).__name__)
+        from scipy.spatial import cKDTree
+
+        k = int(k)
+        if k < 1:
+            raise LayoutError(f"TemporalAttraction: k = {k}; give at least one temporal neighbour per node")
+        k = min(k, len(t) - 1)
+        gap, idx = cKDTree(t[:, None]).query(t[:, None], k=k + 1)
+        rows = np.repeat(np.arange(len(t)), k + 1)
+        cols, gap = idx.ravel(), gap.ravel()
+        keep = rows != cols
+        if tau is None:  # the median gap to the k neighbours of every node
+            tau = float(np.median(gap[keep])) if np.median(gap[keep]) > 0 else 1.0
+        if not np.isfinite(tau) or tau <= 0:
+            raise LayoutError(f"TemporalAttraction: tau = {tau!r} must be a positive time scale")
+        lo, hi = np.minimum(rows, cols)[keep], np.maximum(rows, cols)[keep]
+        pairs, first = np.unique(np.stack([lo, hi], axis=1), axis=0, return_index=True)  # each pair once
+        rows, cols, gap = pairs[:, 0], pairs[:, 1], gap[keep][first]
+        self.times, self.tau, self.n_nodes = t, float(tau), len(t)
+        super().__init__(rows, cols, weight=np.exp(-gap / self.tau), strength=strength)
+
+    def validate(self, n_nodes: int) -> None:
+        """Check that there is one timestamp per node.
+
+        Parameters
+        ----------
+        n_nodes : int
+            Number of nodes of the graph being laid out.
+
+        Raises
+        ------
+        LayoutError
+            If ``times`` does not have ``n_nodes`` entries.
+        """
+        if self.n_nodes != n_nodes:
+            raise LayoutError(
+                f"TemporalAttraction: {self.n_nodes} timestamps for a graph with {n_nodes} nodes; "
+                "give one timestamp per node row"
+            )
+
+    def __repr__(self) -> str:
+        return f"TemporalAttraction(n_pairs={self.i.size}, tau={self.tau:g}, strength={self.strength})"
+
+
+class UtilityGradient(Force):
+    """Utility gradient: push each node along a direction in proportion to its standardized utility.
+
+    ``F_i = strength * k_r * m_i * mean(m) * z_i * e`` with ``z_i = (u_i - mean(u)) / std(u)``
+    the node's utility in standard deviations and ``e`` the unit vector of ``direction``: the
+    layout acquires a slope along ``e`` (high utility one side, low the other) while ForceAtlas2
+    keeps connected nodes together. The magnitude at ``z = 1`` is ForceAtlas2's repulsion
+    between the node and an average node at unit distance, ``k_r m_i m̄`` (masses ``1 + degree``
+    when ``graph`` is given, else 1).
+
+    Parameters
+    ----------
+    utility : array_like of float, shape (n_nodes,)
+        Utility (payoff, score) of each node row; finite, not all equal.
+    strength : float
+        Factor on the calibrated law (default 1.0), non-negative. At 1.0 (with ``graph``), on
+        three planted communities with random utilities, the correlation between the position
+        along ``direction`` and the utility rises from -0.05 to 0.76
+        (``tests/layout/test_forces_effect.py``).
+    direction : pair of float
+        Direction of increasing utility in the layout plane (default ``(1, 0)``, rightwards).
+    graph : graph, optional
+        The graph being laid out, for ForceAtlas2's masses ``1 + degree``.
+    scaling_ratio : float
+        ForceAtlas2's ``scaling_ratio`` used for the layout (default 2.0).
+
+    Raises
+    ------
+    LayoutError
+        If a utility is not finite, all utilities are equal, ``direction`` is zero or not a pair,
+        ``strength`` or ``scaling_ratio`` is negative, or (on :meth:`validate`) the utilities or
+        the graph do not have one entry per node.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tilt = UtilityGradient([1.0, 3.0], scaling_ratio=1.0)  # z = -1, +1; unit masses
+    >>> tilt(np.zeros((2, 2), np.float32)).tolist()
+    [[-1.0, 0.0], [1.0, 0.0]]
+    """
+
+    def __init__(self, utility, strength: float = 1.0, direction=(1.0, 0.0), graph=None,
+                 scaling_ratio: float = 2.0):
+        name = type(self).__name__
+        u = np.asarray(utility, dtype=np.float64).ravel()
+        bad = np.flatnonzero(~np.isfinite(u))
+        if bad.size:
+            raise LayoutError(f"{name}: utility[{bad[0]}] = {u[bad[0]]} is not finite")
+        if u.size < 2 or np.ptp(u) == 0:
+            raise LayoutError(f"{name}: the utilities are all equal ({u.size} values); there is no gradient to follow")
+        e = np.asarray(direction, dtype=np.float64).ravel()
+        if e.shape != (2,) or not np.isfinite(e).all() or not np.hypot(*e) > 0:
+            raise LayoutError(f"{name}: direction = {direction!r} must be a non-zero pair (dx, dy)")
+        self.z = (u - u.mean()) / u.std()
+        self.direction = e / np.hypot(*e)
+        self.strength = check_strength(strength, name)
+        self.scaling_ratio = check_strength(scaling_ratio, f"{name} scaling_ratio")
+        self.masses = None if graph is None else node_masses(graph)
+
+    def validate(self, n_nodes: int) -> None:
+        """Check that the utilities (and the graph, if given) have one entry per node.
+
+        Parameters
+        ----------
+        n_nodes : int
+            Number of nodes of the graph being laid out.
+
+        Raises
+        ------
+        LayoutError
+            If the number of utilities or the graph's node count differs from ``n_nodes``.
+        """
+        if self.z.size != n_nodes:
+            raise LayoutError(
+                f"UtilityGradient: {self.z.size} utilities for a graph with {n_nodes} nodes; give one per node row"
+            )
+        check_masses(self.masses, n_nodes, type(self).__name__)
+
+    def compute(self, positions):
+        """The push ``strength · k_r · m_i · mean(m) · z_i`` along ``direction`` (independent of positions).
+
+        Parameters
+        ----------
+        positions : ndarray, shape ``(n_nodes, 2)``
+            Node positions (NumPy, or CuPy on the GPU backend); only their number and kind count.
+
+        Returns
+        -------
+        ndarray, shape ``(n_nodes, 2)``
+            The force on each node, in layout units.
+        """
+        xp = array_namespace(positions)
+        m = masses_like(xp, self.masses, len(positions))
+        magnitude = self.strength * self.scaling_ratio * float(m.mean()) * m * xp.asarray(self.z)
+        return magnitude[:, None] * xp.asarray(self.direction)[None, :]
+
+    def __repr__(self) -> str:
+        return f"UtilityGradient(n_nodes={self.z.size}, direction={self.direction.tolist()}, strength={self.strength})"
 
 
 class CallableForce(Force):
@@ -399,7 +681,7 @@ class CallableForce(Force):
         ndarray, shape ``(n_nodes, 2)``
             The force on each node, in layout units.
         """
-        xp = _namespace(positions)
+        xp = array_namespace(positions)
         out = xp.asarray(self.fn(positions))
         if out.shape != positions.shape:
             raise LayoutError(
@@ -414,75 +696,29 @@ class CallableForce(Force):
         return f"CallableForce({getattr(self.fn, '__name__', self.fn)!r})"
 
 
-# --------------------------------------------------------------------------- helpers
-def _namespace(array):
-    """NumPy or CuPy, whichever ``array`` belongs to."""
-    if type(array).__module__.startswith("cupy"):
-        import cupy
+def node_masses(graph) -> np.ndarray:
+    """ForceAtlas2's node masses, ``1 + degree`` (distinct neighbours), as ``(n_nodes,) float64``.
 
-        return cupy
-    return np
+    Parameters
+    ----------
+    graph : graph
+        Anything :func:`~alchemist.layout.forceatlas2` accepts (NetworkX graph, alchemist
+        ``Graph``, SciPy sparse matrix, edge arrays).
 
+    Returns
+    -------
+    ndarray, shape ``(n_nodes,)``
+        The mass of each node row.
 
-def _strength(strength, name: str) -> float:
-    s = float(strength)
-    if not np.isfinite(s) or s < 0:
-        raise LayoutError(f"{name}: strength = {strength!r} must be a finite non-negative number")
-    return s
+    Raises
+    ------
+    LayoutError
+        If ``graph`` is not a graph the layout accepts.
 
-
-def _pair_indices(i, j, name: str):
-    i = np.asarray(i).ravel()
-    j = np.asarray(j).ravel()
-    if i.shape != j.shape:
-        raise LayoutError(f"{name}: i has {i.size} entries and j has {j.size}; give one j per i")
-    for arr, label in ((i, "i"), (j, "j")):
-        if arr.size and not np.issubdtype(arr.dtype, np.integer):
-            raise LayoutError(f"{name}: {label} must hold integer node rows, got dtype {arr.dtype}")
-    return i.astype(np.int64), j.astype(np.int64)
-
-
-def _check_indices(i, j, n_nodes: int, name: str) -> None:
-    for arr, label in ((i, "i"), (j, "j")):
-        bad = np.flatnonzero((arr < 0) | (arr >= n_nodes))
-        if bad.size:
-            raise LayoutError(
-                f"{name}: {label}[{bad[0]}] = {arr[bad[0]]} is not a node row of a graph with {n_nodes} nodes"
-            )
-
-
-def _labels(labels, name: str):
-    labels = np.asarray(labels).ravel()
-    if labels.size and not np.issubdtype(labels.dtype, np.integer):
-        raise LayoutError(f"{name}: labels must be integers (-1 = no group), got dtype {labels.dtype}")
-    labels = labels.astype(np.int64)
-    bad = np.flatnonzero(labels < -1)
-    if bad.size:
-        raise LayoutError(f"{name}: labels[{bad[0]}] = {labels[bad[0]]}; use -1 for 'no group' and 0, 1, ... for groups")
-    return labels
-
-
-def _check_labels(labels, n_nodes: int, name: str) -> None:
-    if labels.size != n_nodes:
-        raise LayoutError(f"{name}: {labels.size} labels for a graph with {n_nodes} nodes; give one label per node row")
-
-
-def _scatter(xp, n: int, i, j, f):
-    """Sum pair forces ``f`` (on ``i``; ``-f`` on ``j``) into an ``(n, 2)`` array."""
-    out = xp.empty((n, 2), dtype=xp.float64)
-    for d in range(2):
-        out[:, d] = xp.bincount(i, weights=f[:, d], minlength=n) - xp.bincount(j, weights=f[:, d], minlength=n)
-    return out
-
-
-def _centroids(xp, p, labels):
-    """Centroid ``(n_groups, 2)`` and member count ``(n_groups,)`` of each group (label >= 0)."""
-    member = labels >= 0
-    lab = labels[member]
-    n_groups = int(lab.max()) + 1 if lab.size else 0
-    counts = xp.bincount(lab, minlength=n_groups).astype(xp.float64)
-    sums = xp.stack(
-        [xp.bincount(lab, weights=p[member, d], minlength=n_groups) for d in range(2)], axis=1
-    ).reshape(n_groups, 2)
-    centroids = sums / xp.maximum(counts, 1.0)[:, None]
-    return centroids, counts
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> node_masses(nx.path_graph(3)).tolist()
+    [2.0, 3.0, 2.0]
+    """
+    return 1.0 + as_layout_graph(graph).degree.astype(np.float64)
