@@ -18,15 +18,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from typing import Any, Callable
 
-from alchemist.errors import AgentError, AgentTimeout, InvalidEventError
+from alchemist.cim.insights import consume_insights
+from alchemist.errors import AgentError, AgentTimeout
 from alchemist.events import uuid7
 
-__all__ = ["Agent", "AnalysisAgent", "AGENTS", "serve", "discover", "request", "consume_insights", "run_agent"]
+__all__ = ["Agent", "AnalysisAgent", "AGENTS", "serve", "discover", "request", "request_headers", "read_reply",
+           "gather", "service_reply", "consume_insights", "run_agent", "PROGRESS_HEADER"]
 
 AGENT_PREFIX = "alchemist.agents"
+PROGRESS_HEADER = "Cim-Progress-Subject"
+"""Request header naming the subject an agent publishes its progress reports on (core NATS)."""
+PROGRESS_COUNT_HEADER = "Cim-Progress-Count"
+"""Reply header: how many progress reports the agent sent for the request before answering."""
 
 
 class Agent:
@@ -116,6 +123,39 @@ class Agent:
         """
         raise AgentError(f"agent {self.name!r} does not implement {capability!r}")
 
+    def report(self, headers: dict[str, str], message: str, fraction: float | None = None) -> None:
+        """Report progress on the request whose ``headers`` :meth:`handle` was given.
+
+        The caller sees it while the request runs (:class:`~alchemist.cim.agent_requests.AgentRequest`
+        ``progress``, ``state == "running"``). A core-NATS publish of ``{"request_id", "message",
+        "fraction"}`` on the subject of the request's ``Cim-Progress-Subject`` header (none: nothing
+        is sent), from :meth:`handle`'s worker thread; the reply's ``Cim-Progress-Count`` header says
+        how many were sent, so the caller knows when it has seen them all.
+
+        Parameters
+        ----------
+        headers : dict of str to str
+            The ``headers`` argument of :meth:`handle`.
+        message : str
+            What the agent is doing (``"running ForceAtlas2: 40/100 iterations"``).
+        fraction : float, optional
+            Share of the work done, in ``[0, 1]``.
+
+        Returns
+        -------
+        None
+        """
+        subject = headers.get(PROGRESS_HEADER)
+        if not subject:
+            return
+        request_id = headers.get("Cim-Request-Id", "")
+        body = {"request_id": request_id, "message": str(message),
+                "fraction": None if fraction is None else min(1.0, max(0.0, float(fraction)))}
+        with _SENT_LOCK:
+            _SENT[request_id] = _SENT.get(request_id, 0) + 1
+        self.connection.run(self.connection.nc.publish(subject, json.dumps(body).encode(),
+                                                       headers=_reply_headers(headers)))
+
     def bind(self, connection) -> None:
         """Called once when served, with the connection it runs on.
 
@@ -177,23 +217,112 @@ async def serve(connection, agent: Agent):
     return service
 
 
+_SENT: dict[str, int] = {}  # progress reports sent, by request id, while the request is handled
+_SENT_LOCK = threading.Lock()
+
+
 def _handler(agent: Agent, capability: str):
     async def handle(req) -> None:
         headers = dict(req.headers or {})
+        request_id = headers.get("Cim-Request-Id", "")
         try:
             payload = json.loads(req.data or b"{}")
+            if not isinstance(payload, dict):
+                raise AgentError(f"a request's body is a JSON object, not {type(payload).__name__}")
             loop = asyncio.get_running_loop()
+            if headers.get(PROGRESS_HEADER):
+                await loop.run_in_executor(None, agent.report, headers, f"{agent.name} started {capability}", 0.0)
             result = await loop.run_in_executor(None, agent.handle, capability, payload, headers)
         except Exception as exc:  # answered to the caller, who raises AgentError
-            await req.respond_error("500", f"{exc.__class__.__name__}: {exc}"[:500], headers=_reply_headers(headers))
+            # a request the agent refuses (AgentError, bad JSON) is the caller's fault: 400; anything
+            # else is the agent failing: 500 (what a caller's circuit breaker counts)
+            code = "400" if isinstance(exc, (AgentError, json.JSONDecodeError, UnicodeDecodeError)) else "500"
+            await req.respond_error(code, f"{exc.__class__.__name__}: {exc}"[:500],
+                                    headers=_reply_headers(headers, request_id))
             return
-        await req.respond(json.dumps(result).encode(), headers=_reply_headers(headers))
+        await req.respond(json.dumps(result).encode(), headers=_reply_headers(headers, request_id))
 
     return handle
 
 
-def _reply_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if k.startswith("Cim-")}
+def _reply_headers(headers: dict[str, str], request_id: str | None = None) -> dict[str, str]:
+    out = {k: v for k, v in headers.items() if k.startswith("Cim-") and k != PROGRESS_HEADER}
+    if request_id is not None and headers.get(PROGRESS_HEADER):
+        with _SENT_LOCK:
+            out[PROGRESS_COUNT_HEADER] = str(_SENT.pop(request_id, 0))
+    return out
+
+
+async def gather(connection, subject: str, timeout: float) -> list[tuple[Any, float]]:
+    """Scatter-gather on core NATS: publish an empty message on ``subject`` with a private inbox as
+    reply subject and collect every reply for ``timeout`` seconds.
+
+    With nobody listening the server answers at once with a no-responders status message
+    (``Status: 503``, no body): that ends the gathering with no replies (it is not a reply).
+
+    Parameters
+    ----------
+    connection : Connection
+    subject : str
+        E.g. ``$SRV.INFO`` or ``$SRV.PING.analysis``.
+    timeout : float
+        Seconds to gather replies.
+
+    Returns
+    -------
+    list of (nats.aio.msg.Msg, float)
+        Each reply with the seconds it took to come (a round trip).
+
+    Raises
+    ------
+    nats.errors.ConnectionClosedError
+        The connection is closed.
+    """
+    nc = connection.nc
+    inbox = nc.new_inbox()
+    found: list[tuple[Any, float]] = []
+    sub = await nc.subscribe(inbox)
+    try:
+        sent = time.monotonic()
+        await nc.publish(subject, b"", reply=inbox)
+        deadline = sent + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = await sub.next_msg(timeout=left)
+            except Exception:
+                break
+            if (msg.headers or {}).get("Status") == "503":  # no responders: nobody is listening
+                break
+            found.append((msg, time.monotonic() - sent))
+    finally:
+        await sub.unsubscribe()
+    return found
+
+
+def service_reply(msg) -> dict | None:
+    """A micro service's JSON object reply (INFO, PING, STATS), or None for anything else.
+
+    Parameters
+    ----------
+    msg : nats.aio.msg.Msg
+
+    Returns
+    -------
+    dict or None
+        None when the body is not JSON, not UTF-8, nested too deep or not an object (not a micro
+        service's answer: no agent). ``capabilities`` is added as a list (from the
+        ``capabilities`` metadata).
+    """
+    try:
+        info = json.loads(msg.data)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(info, dict):
+        return None
+    metadata = info.get("metadata")
+    caps = metadata.get("capabilities", "") if isinstance(metadata, dict) else ""
+    info["capabilities"] = [c for c in (caps.split(",") if isinstance(caps, str) else []) if c]
+    return info
 
 
 async def discover(connection, capability: str | None = None, timeout: float = 0.5) -> list[dict]:
@@ -248,33 +377,12 @@ async def discover(connection, capability: str | None = None, timeout: float = 0
     []
     >>> connection.close()
     """
-    nc = connection.nc
-    inbox = nc.new_inbox()
-    found: list[dict] = []
-    sub = await nc.subscribe(inbox)
-    try:
-        await nc.publish("$SRV.INFO", b"", reply=inbox)
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                msg = await sub.next_msg(timeout=left)
-            except Exception:
-                break
-            if (msg.headers or {}).get("Status") == "503":  # no responders: nobody is listening
-                break
-            try:
-                info = json.loads(msg.data)
-            except ValueError:
-                continue
-            if not isinstance(info, dict):
-                continue
-            caps = [c for c in (info.get("metadata") or {}).get("capabilities", "").split(",") if c]
-            info["capabilities"] = caps
-            if capability is None or capability in caps:
-                found.append(info)
-    finally:
-        await sub.unsubscribe()
-    return sorted(found, key=lambda i: (i.get("name", ""), i.get("id", "")))
+    found = []
+    for msg, _ in await gather(connection, "$SRV.INFO", timeout):
+        info = service_reply(msg)
+        if info is not None and (capability is None or capability in info["capabilities"]):
+            found.append(info)
+    return sorted(found, key=lambda i: (str(i.get("name", "")), str(i.get("id", ""))))
 
 
 async def request(connection, agent: str, capability: str, payload: dict, timeout: float,
@@ -326,7 +434,8 @@ async def request(connection, agent: str, capability: str, payload: dict, timeou
     >>> connection.replay(path).complete
     True
     >>> connection.serve_agent(AnalysisAgent())
-    >>> answer = connection.request("analysis", "central_nodes", {"graph_id": "g", "top": 1})
+    >>> answer = connection.run(request(connection, "analysis", "central_nodes", {"graph_id": "g", "top": 1},
+    ...                                 5.0, None, None))
     >>> answer["central_nodes"][0]["node"]
     '3'
     >>> sorted(answer["_headers"])
@@ -339,148 +448,116 @@ async def request(connection, agent: str, capability: str, payload: dict, timeou
     """
     from nats.errors import NoRespondersError, TimeoutError as NatsTimeout
 
-    request_id = uuid7()
-    headers = {"Cim-Request-Id": request_id, "Cim-Correlation-Id": correlation_id or request_id,
-               "Cim-Causation-Id": causation_id or correlation_id or request_id}
+    headers = request_headers(correlation_id, causation_id)
     subject = f"{AGENT_PREFIX}.{agent}.{capability}"
     try:
         msg = await connection.nc.request(subject, json.dumps(payload).encode(), timeout=timeout, headers=headers)
     except (NatsTimeout, NoRespondersError, asyncio.TimeoutError):
         raise AgentTimeout(f"no agent {agent!r} answered {capability!r} within {timeout} s "
                            f"(is one running? `alchemist agent {agent}`)") from None
+    return read_reply(msg, agent, capability)
+
+
+def request_headers(correlation_id: str | None = None, causation_id: str | None = None,
+                    progress_subject: str | None = None) -> dict[str, str]:
+    """The ``Cim-*`` headers of a new agent request.
+
+    Parameters
+    ----------
+    correlation_id, causation_id : str, optional
+        ``Cim-Correlation-Id`` (the new request id by default) and ``Cim-Causation-Id`` (the
+        correlation id by default).
+    progress_subject : str, optional
+        ``Cim-Progress-Subject``: where the agent reports progress (:meth:`Agent.report`).
+
+    Returns
+    -------
+    dict of str to str
+        With ``Cim-Request-Id``, a new UUIDv7.
+
+    Examples
+    --------
+    >>> h = request_headers("c-1")
+    >>> h["Cim-Correlation-Id"], h["Cim-Causation-Id"], len(h["Cim-Request-Id"])
+    ('c-1', 'c-1', 36)
+    """
+    request_id = uuid7()
+    headers = {"Cim-Request-Id": request_id, "Cim-Correlation-Id": correlation_id or request_id,
+               "Cim-Causation-Id": causation_id or correlation_id or request_id}
+    if progress_subject:
+        headers[PROGRESS_HEADER] = progress_subject
+    return headers
+
+
+def read_reply(msg, agent: str, capability: str) -> Any:
+    """An agent's answer from its reply message.
+
+    Parameters
+    ----------
+    msg : nats.aio.msg.Msg
+        The reply.
+    agent, capability : str
+        Named in the errors.
+
+    Returns
+    -------
+    object
+        The JSON answer; a dict gets the reply headers under ``"_headers"``.
+
+    Raises
+    ------
+    AgentError
+        The agent answered with a service error (``Nats-Service-Error``; its
+        ``Nats-Service-Error-Code`` is kept as the exception's ``code`` attribute: ``"400"`` a
+        request the agent refused, ``"500"`` the agent failed), or an answer that is not JSON.
+    """
     reply_headers = dict(msg.headers or {})
     if "Nats-Service-Error" in reply_headers:
-        raise AgentError(f"agent {agent!r} failed on {capability!r}: {reply_headers['Nats-Service-Error']}")
-    result = json.loads(msg.data)
+        error = AgentError(f"agent {agent!r} failed on {capability!r}: {reply_headers['Nats-Service-Error']}")
+        error.code = reply_headers.get("Nats-Service-Error-Code", "500")
+        raise error
+    try:
+        result = json.loads(msg.data)
+    except (ValueError, RecursionError) as exc:
+        error = AgentError(f"agent {agent!r} answered {capability!r} with no JSON ({exc}); an agent answers a "
+                           "JSON object")
+        error.code = "500"
+        raise error from None
     if isinstance(result, dict):
         result.setdefault("_headers", reply_headers)
     return result
 
 
-async def consume_insights(connection, handler: Callable[[dict], Any], max_messages: int | None, timeout: float,
-                           nak_delay: float) -> dict:
-    """Pull insights with the durable ``information-alchemist`` consumer and hand each to ``handler``.
-
-    An insight ``handler`` accepts is acknowledged; one it raises on is nak'ed (redelivered after
-    ``nak_delay`` seconds, at most 10 deliveries). An insight that is not a JSON object (bad JSON,
-    bad UTF-8, nesting too deep for the parser, another JSON type) can never be handled: it is
-    dead-lettered once on ``alchemist.dlq.AI_INSIGHTS.<stream sequence>`` with the reason and
-    terminated (``msg.term()``: never redelivered), and the next insight is taken.
-
-    Parameters
-    ----------
-    connection : Connection
-    handler : callable
-        ``handler(insight: dict)``, run in a worker thread; the insight carries its NATS headers
-        under ``"_headers"``.
-    max_messages : int or None
-        Stop after this many messages (handled, nak'ed or dead-lettered).
-    timeout : float
-        Stop when no message came for this many seconds.
-    nak_delay : float
-        Seconds before a nak'ed insight is delivered again.
-
-    Returns
-    -------
-    dict
-        ``{"acked": n, "naked": n, "dead_lettered": n}``.
-
-    Raises
-    ------
-    nats.js.errors.NotFoundError
-        The ``AI_INSIGHTS`` stream does not exist (:func:`~alchemist.cim.streams.ensure_streams`
-        creates it; :func:`~alchemist.cim.connection.connect` calls it).
-
-    Notes
-    -----
-    Cost: one pull request (one round trip) per message, one ack/nak/term per message, and a
-    publish with acknowledgement to ``ALCHEMIST_DLQ`` per poison message. A failed dead letter
-    (:class:`~alchemist.cim.deadletters.DeadLetterError`) is not raised: the message is nak'ed
-    and counted as ``naked``, to be tried again.
-    """
-    from nats.errors import TimeoutError as NatsTimeout
-
-    from alchemist.cim.deadletters import DeadLetterError, DeadLetters
-    from alchemist.cim.streams import DLQ_STREAM, INSIGHTS_CONSUMER, INSIGHTS_STREAM, INSIGHTS_SUBJECT
-
-    streams = getattr(connection, "streams", None)
-    stream = getattr(streams, "insights", INSIGHTS_STREAM)
-    letters = DeadLetters(connection.js, stream=getattr(streams, "dlq", DLQ_STREAM))
-    sub = await connection.js.pull_subscribe(INSIGHTS_SUBJECT, durable=INSIGHTS_CONSUMER, stream=stream)
-    counts = {"acked": 0, "naked": 0, "dead_lettered": 0}
-    loop = asyncio.get_running_loop()
-    try:
-        while max_messages is None or sum(counts.values()) < max_messages:
-            try:
-                msgs = await sub.fetch(batch=1, timeout=timeout)
-            except NatsTimeout:
-                break
-            for msg in msgs:
-                try:
-                    insight = _insight(msg.data)
-                except Exception as exc:  # poison: dead-letter once, never deliver again
-                    try:
-                        await letters.send(msg.data, exc, graph_id="", sequence=msg.metadata.sequence.stream,
-                                           stream=stream)
-                    except DeadLetterError:  # keep it for a later try
-                        await msg.nak(delay=nak_delay)
-                        counts["naked"] += 1
-                        continue
-                    await msg.term()
-                    counts["dead_lettered"] += 1
-                    continue
-                insight["_headers"] = dict(msg.headers or {})
-                try:
-                    await loop.run_in_executor(None, handler, insight)
-                except Exception:
-                    await msg.nak(delay=nak_delay)
-                    counts["naked"] += 1
-                else:
-                    await msg.ack()
-                    counts["acked"] += 1
-    finally:
-        await sub.unsubscribe()
-    return counts
-
-
-def _insight(data: bytes) -> dict:
-    """An insight's JSON object.
-
-    Raises
-    ------
-    ValueError
-        Not JSON or not UTF-8 (``JSONDecodeError``, ``UnicodeDecodeError``).
-    RecursionError
-        Nested too deep for the parser.
-    InvalidEventError
-        Valid JSON, but not an object.
-    """
-    value = json.loads(data)
-    if not isinstance(value, dict):
-        raise InvalidEventError(f"an insight must be a JSON object, not {type(value).__name__}; "
-                                f"publish {{\"insight_id\": ..., \"kind\": ..., \"result\": ...}}")
-    return value
-
-
 class AnalysisAgent(Agent):
-    """Answers ``communities``, ``central_nodes`` and ``layout`` for a graph id.
+    """Answers ``communities``, ``central_nodes`` and ``layout`` for a graph id, and suggests
+    changes a user can accept: ``suggest_layout`` and ``suggest_communities``.
 
-    Request payload: ``{"graph_id": str, "top": int (central_nodes, default 10), "seed": int}``.
+    Request payload: ``{"graph_id": str, "top": int (central_nodes, default 10), "seed": int,
+    "iterations": int (layouts, default 100)}``.
 
     - ``communities``: Louvain modularity communities of the undirected simple graph
       (Blondel et al. 2008, via NetworkX), largest first, with their modularity.
     - ``central_nodes``: the ``top`` nodes by PageRank (Brin & Page 1998, via NetworkX) with
       their scores.
     - ``layout``: ForceAtlas2 positions (Jacomy et al. 2014, alchemist's own kernel) by node id.
+    - ``suggest_layout``: a :class:`~alchemist.cim.suggestions.Suggestion` of kind ``"layout"``
+      proposing one ``layout_applied`` event with ForceAtlas2 positions; its confidence is the
+      layout's neighbourhood preservation
+      (:func:`~alchemist.cim.analysis_suggestions.neighbourhood_preservation`).
+    - ``suggest_communities``: a suggestion of kind ``"communities"`` proposing one
+      ``node_updated`` event per node (property ``community``: the community's rank by size);
+      its confidence is the modularity clipped to ``[0, 1]``.
 
     Every answer is also published as an insight on ``ai.insights.graph`` with the request's
-    correlation id and the request id as causation id.
+    correlation id and the request id as causation id (a suggestion's insight id is the
+    suggestion's id). The agent reports progress (:meth:`Agent.report`): folding the graph, the
+    analysis, ForceAtlas2 every tenth of its iterations.
     """
 
     name = "analysis"
-    version = "1.0.0"
-    description = "graph analytics: communities, central nodes, layout"
-    capabilities = ("communities", "central_nodes", "layout")
+    version = "1.1.0"
+    description = "graph analytics: communities, central nodes, layout; layout and community suggestions"
+    capabilities = ("communities", "central_nodes", "layout", "suggest_layout", "suggest_communities")
 
     def bind(self, connection) -> None:
         """Keep the connection and import NetworkX and the graph package before answering.
@@ -503,14 +580,15 @@ class AnalysisAgent(Agent):
         the insight.
 
         Cost: one replay of the graph (:meth:`Connection.graph
-        <alchemist.cim.connection.Connection.graph>` with ``live=False``), the analysis, and one
+        <alchemist.cim.connection.Connection.graph>` with ``live=False``), the analysis, one
         JetStream publish with acknowledgement on ``ai.insights.graph`` (headers
         ``Nats-Msg-Id`` and ``Cim-Event-Id``: the insight id; ``Cim-Correlation-Id``: the
-        request's; ``Cim-Causation-Id``: the request id).
+        request's; ``Cim-Causation-Id``: the request id), and a core-NATS publish per progress
+        report when the caller asked for them.
 
         Parameters
         ----------
-        capability : {"communities", "central_nodes", "layout"}
+        capability : {"communities", "central_nodes", "layout", "suggest_layout", "suggest_communities"}
         payload : dict
             ``{"graph_id": str, "top": int, "seed": int, "iterations": int}`` (``top``: 10,
             ``seed``: 0, ``iterations``: 100 by default).
@@ -521,8 +599,9 @@ class AnalysisAgent(Agent):
         -------
         dict
             ``{"communities": [[node, ...], ...], "modularity": float}``,
-            ``{"central_nodes": [{"node", "pagerank"}, ...]}`` or ``{"positions": {node: [x, y]}}``,
-            each with ``graph_id``, ``version`` and ``capability``.
+            ``{"central_nodes": [{"node", "pagerank"}, ...]}``, ``{"positions": {node: [x, y]}}``
+            or ``{"suggestion": Suggestion as a dict}``, each with ``graph_id``, ``version`` and
+            ``capability``.
 
         Raises
         ------
@@ -538,20 +617,30 @@ class AnalysisAgent(Agent):
         .. [3] M. Jacomy, T. Venturini, S. Heymann, M. Bastian, "ForceAtlas2, a continuous graph
            layout algorithm", PLoS ONE 9(6) e98679 (2014).
         """
+        if capability not in self.capabilities:
+            raise AgentError(f"unknown capability {capability!r}; this agent answers {', '.join(self.capabilities)}")
         graph_id = payload.get("graph_id")
         if not isinstance(graph_id, str) or not graph_id:
             raise AgentError(f"{capability} needs a 'graph_id' (a string), got {graph_id!r}")
+        self.report(headers, f"folding graph {graph_id!r}", 0.05)
         graph = self.connection.graph(graph_id, live=False)
         if graph.number_of_nodes() == 0:
             raise AgentError(f"graph {graph_id!r} has no nodes on the CIM")
+        self.report(headers, f"{capability} on {graph.number_of_nodes():,} nodes", 0.1)
         seed = int(payload.get("seed", 0))
-        if capability == "communities":
+        iterations = int(payload.get("iterations", 100))
+        insight_id = uuid7()
+        if capability.startswith("suggest_"):
+            suggestion = self._suggest(capability, graph, graph_id, seed, iterations, headers, insight_id)
+            result = {"suggestion": suggestion.to_dict()}
+        elif capability == "communities":
+            from alchemist.cim.analysis_suggestions import community_suggestion
+
+            parts, _, _ = community_suggestion(graph, seed=seed)
             import networkx as nx
 
             G = nx.Graph(graph.to_networkx().to_undirected())
-            parts = sorted(nx.community.louvain_communities(G, seed=seed), key=len, reverse=True)
-            result = {"communities": [sorted(c) for c in parts],
-                      "modularity": float(nx.community.modularity(G, parts))}
+            result = {"communities": parts, "modularity": float(nx.community.modularity(G, parts))}
         elif capability == "central_nodes":
             import networkx as nx
 
@@ -559,30 +648,55 @@ class AnalysisAgent(Agent):
             scores = nx.pagerank(nx.DiGraph(graph.to_networkx()) if graph.directed else nx.Graph(graph.to_networkx()))
             best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
             result = {"central_nodes": [{"node": n, "pagerank": float(s)} for n, s in best]}
-        elif capability == "layout":
+        else:  # layout
             from alchemist.layout import forceatlas2
 
-            iterations = int(payload.get("iterations", 100))
             pos = forceatlas2(graph, iterations=iterations, seed=seed)
             result = {"positions": {n: [float(x), float(y)] for n, (x, y) in zip(graph.node_ids, pos.tolist())}}
-        else:
-            raise AgentError(f"unknown capability {capability!r}; this agent answers {', '.join(self.capabilities)}")
         result.update({"graph_id": graph_id, "version": graph.version, "capability": capability})
-        self._publish_insight(capability, graph_id, result, headers)
+        self.report(headers, "publishing the insight", 0.95)
+        self._publish_insight(capability, graph_id, result, headers, insight_id)
         return result
 
-    def _publish_insight(self, capability: str, graph_id: str, result: dict, headers: dict[str, str]) -> None:
+    def _suggest(self, capability: str, graph, graph_id: str, seed: int, iterations: int,
+                 headers: dict[str, str], insight_id: str):
+        from alchemist.cim.analysis_suggestions import community_suggestion, layout_suggestion
+        from alchemist.cim.suggestions import make_suggestion
+
+        if capability == "suggest_layout":
+            positions, confidence, text = layout_suggestion(
+                graph, iterations=iterations, seed=seed,
+                report=lambda message, fraction: self.report(headers, message, fraction))
+            kind = "layout"
+            events = [{"event_type": "layout_applied", "payload": {"algorithm": "forceatlas2", "positions": positions}}]
+        else:
+            parts, confidence, text = community_suggestion(graph, seed=seed)
+            kind = "communities"
+            events = [{"event_type": "node_updated", "payload": {"node_id": node, "properties": {"community": rank}}}
+                      for rank, part in enumerate(parts) for node in part]
+        return make_suggestion(id=insight_id, agent=self.name, kind=kind, text=text, confidence=confidence,
+                               graph_id=graph_id, events=events, version=graph.version, capability=capability,
+                               correlation_id=headers.get("Cim-Correlation-Id", ""),
+                               request_id=headers.get("Cim-Request-Id", ""))
+
+    def _publish_insight(self, capability: str, graph_id: str, result: dict, headers: dict[str, str],
+                         insight_id: str) -> None:
         from alchemist.cim.streams import INSIGHTS_STREAM, INSIGHTS_SUBJECT
 
-        insight_id = uuid7()
         summary = {k: v for k, v in result.items() if k != "positions"}
+        if "suggestion" in summary:  # the sentence, confidence and event types, not every position
+            s = summary["suggestion"]
+            summary["suggestion"] = {**{k: v for k, v in s.items() if k != "events"},
+                                     "event_types": sorted({e["event_type"] for e in s["events"]}),
+                                     "n_events": len(s["events"])}
         body = {"insight_id": insight_id, "agent": self.name, "kind": capability, "graph_id": graph_id,
                 "result": summary}
         out = {"Nats-Msg-Id": insight_id, "Cim-Event-Id": insight_id,
                "Cim-Correlation-Id": headers.get("Cim-Correlation-Id", insight_id),
                "Cim-Causation-Id": headers.get("Cim-Request-Id", insight_id)}
+        stream = getattr(getattr(self.connection, "streams", None), "insights", INSIGHTS_STREAM)
         self.connection.run(self.connection.js.publish(INSIGHTS_SUBJECT, json.dumps(body).encode(), headers=out,
-                                                         stream=INSIGHTS_STREAM))
+                                                         stream=stream))
 
 
 AGENTS: dict[str, type[Agent]] = {"analysis": AnalysisAgent}

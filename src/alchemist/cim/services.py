@@ -71,6 +71,17 @@ class ServicesMixin:
 
         return save_snapshot(self, graph, sequence=sequence)
 
+    @property
+    def agent_requests(self):
+        """The :class:`~alchemist.cim.agent_requests.AgentRequests` of this connection (made on first
+        use): requests tracked while they run (state, progress, suggestion), a circuit breaker per
+        agent, and agent health (:meth:`~alchemist.cim.agent_requests.AgentRequests.health`)."""
+        if getattr(self, "_agent_requests", None) is None:
+            from alchemist.cim.agent_requests import AgentRequests
+
+            self._agent_requests = AgentRequests(self)
+        return self._agent_requests
+
     def serve_agent(self, agent) -> None:
         """Register an :class:`~alchemist.cim.agents.Agent` as a NATS micro service (in the background).
 
@@ -125,7 +136,8 @@ class ServicesMixin:
 
         One core-NATS request on ``alchemist.agents.<agent>.<capability>`` with headers
         ``Cim-Request-Id``, ``Cim-Correlation-Id`` and ``Cim-Causation-Id``: one round trip
-        (see :func:`alchemist.cim.agents.request`).
+        (see :func:`alchemist.cim.agents.request`), through the agent's circuit breaker
+        (:attr:`agent_requests`, which also follows its progress).
 
         Parameters
         ----------
@@ -149,7 +161,8 @@ class ServicesMixin:
         AgentTimeout
             No agent answered within ``timeout`` seconds (or none is registered).
         AgentError
-            The agent answered with an error.
+            The agent answered with an error, or its circuit is open (it failed 3 requests in a
+            row less than 30 s ago): the request is not sent.
 
         Examples
         --------
@@ -171,9 +184,10 @@ class ServicesMixin:
         alchemist.errors.AgentTimeout: no agent 'translator' answered 'translate' within 0.5 s ...
         >>> connection.close()
         """
-        from alchemist.cim.agents import request
-
-        return self.run(request(self, agent, capability, payload or {}, timeout, correlation_id, causation_id))
+        req = self.agent_requests.submit(agent, capability, payload, timeout=timeout, correlation_id=correlation_id,
+                                         causation_id=causation_id)
+        req.wait(timeout + 10)
+        return req.reply
 
     def consume_insights(self, handler: Callable[[dict], Any], *, max_messages: int | None = None,
                          timeout: float = 1.0, nak_delay: float = 5.0) -> dict:
