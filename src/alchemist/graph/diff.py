@@ -207,8 +207,10 @@ def diff(before, after, *, edges_by: str = "id") -> GraphDiff:
     >>> d.nodes_removed["id"].to_list(), d.nodes_added["id"].to_list()
     (['b'], ['c'])
     """
+    from alchemist.graph.core import Graph
+
     for name, g in (("before", before), ("after", after)):
-        if not (hasattr(g, "nodes") and hasattr(g, "edges") and hasattr(g, "node_ids")):
+        if not isinstance(g, Graph):
             raise GraphError(f"{name}={type(g).__name__!r} is not a Graph; diff compares two alchemist Graphs "
                              "(graph.at(version) gives a past state)")
     if edges_by not in _EDGES_BY:
@@ -269,11 +271,13 @@ def _compare(left, right, keys: list[str], skip: tuple = ()):
 
     columns = [c for c in dict.fromkeys([*left.columns, *right.columns]) if c not in keys and c not in skip]
     left, right = _aligned(left, right, columns)
-    removed = left.join(right.select(keys), on=keys, how="anti", maintain_order="left")
-    added = right.join(left.select(keys), on=keys, how="anti", maintain_order="left")
-    both = right.select(*keys, *[pl.col(c).alias(c + "_after") for c in columns]).join(
-        left.select(*keys, *[pl.col(c).alias(c + "_before") for c in columns]), on=keys, how="inner",
-        maintain_order="left")
+    # one hash join of the two tables: rows only after (added), only before (removed), in both
+    after = right.select(*keys, *[pl.col(c).alias(c + "_after") for c in columns], pl.lit(True).alias("\0a"))
+    before = left.select(*keys, *[pl.col(c).alias(c + "_before") for c in columns], pl.lit(True).alias("\0b"))
+    joined = after.join(before, on=keys, how="full", coalesce=True, maintain_order="left_right")
+    added = joined.filter(pl.col("\0b").is_null()).select(*keys, *[pl.col(c + "_after").alias(c) for c in columns])
+    removed = joined.filter(pl.col("\0a").is_null()).select(*keys, *[pl.col(c + "_before").alias(c) for c in columns])
+    both = joined.filter(pl.col("\0a") & pl.col("\0b"))
     flags = [_differs(both, c) for c in columns]
     if flags:
         frame = both.with_columns([f.alias(f"\0{i}") for i, f in enumerate(flags)])
@@ -283,8 +287,7 @@ def _compare(left, right, keys: list[str], skip: tuple = ()):
                    .select(*keys, "changed", *[n for c in columns for n in (c + "_before", c + "_after")]))
     else:
         changed = both.head(0).with_columns(pl.lit(None, pl.List(pl.String)).alias("changed")).select(*keys, "changed")
-    drop = [c for c in skip if c in left.columns]
-    return added.drop([c for c in skip if c in added.columns]), removed.drop(drop), changed
+    return added, removed, changed
 
 
 def _aligned(left, right, columns: list[str]):
