@@ -45,8 +45,11 @@ class Agent:
     capability on ``alchemist.agents.<name>.<capability>``. Each request's JSON body is handed
     to :meth:`handle` in a worker thread; its dict is sent back as JSON with the request's
     ``Cim-*`` headers. An exception raised by :meth:`handle` is answered as a service error
-    (``Nats-Service-Error-Code: 500`` and the message), which the caller's :func:`request`
-    raises as :class:`~alchemist.errors.AgentError`.
+    (``Nats-Service-Error-Code`` and the message; counted in ``$SRV.STATS`` ``num_errors``),
+    which the caller's :func:`request` raises as :class:`~alchemist.errors.AgentError`: code
+    ``400`` for an :class:`~alchemist.errors.AgentError` (the agent refuses the request: not a
+    failure of the agent for a caller's circuit breaker) or a body that is not JSON, ``500`` for
+    anything else (the agent failed). :meth:`report` sends progress reports while it works.
 
     Attributes
     ----------
@@ -236,10 +239,13 @@ def _handler(agent: Agent, capability: str):
         except Exception as exc:  # answered to the caller, who raises AgentError
             # a request the agent refuses (AgentError, bad JSON) is the caller's fault: 400; anything
             # else is the agent failing: 500 (what a caller's circuit breaker counts)
+            # (raised as a ServiceError: nats.micro answers it and counts it in $SRV.STATS num_errors)
+            from nats.micro.request import ServiceError
+
+            with _SENT_LOCK:
+                _SENT.pop(request_id, None)
             code = "400" if isinstance(exc, (AgentError, json.JSONDecodeError, UnicodeDecodeError)) else "500"
-            await req.respond_error(code, f"{exc.__class__.__name__}: {exc}"[:500],
-                                    headers=_reply_headers(headers, request_id))
-            return
+            raise ServiceError(code=code, description=f"{exc.__class__.__name__}: {exc}"[:500]) from None
         await req.respond(json.dumps(result).encode(), headers=_reply_headers(headers, request_id))
 
     return handle
