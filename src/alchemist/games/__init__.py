@@ -72,7 +72,8 @@ __all__ += [
     "pareto_optimal_equilibria",
     "welfare_maximizing_equilibria",
 ]
-from alchemist.games.dynamics import fictitious_play, iterated_dominance, logit_qre, replicator_dynamics  # noqa: E402
+from alchemist.games.dynamics import fictitious_play, iterated_dominance, replicator_dynamics  # noqa: E402
+from alchemist.games.qre import logit_qre  # noqa: E402
 
 __all__ += ["iterated_dominance", "replicator_dynamics", "fictitious_play", "logit_qre"]
 from alchemist.games.coalitions import (  # noqa: E402

@@ -16,7 +16,7 @@ import numpy as np
 
 from alchemist.errors import InvalidGameError
 
-__all__ = ["DEFAULT_TOL", "NormalFormGame", "as_game", "payoff_range"]
+__all__ = ["DEFAULT_TOL", "NormalFormGame", "as_game", "payoff_range", "normalized_game"]
 
 #: Default absolute tolerance (relative to the payoff range) for equilibrium checks.
 DEFAULT_TOL = 1e-8
@@ -451,6 +451,47 @@ def payoff_range(game: NormalFormGame) -> float:
         cached = game.__dict__["_payoff_range"] = float(max(np.ptp(a) for a in game.payoffs))
     return cached
 
+
+
+def normalized_game(game: NormalFormGame) -> NormalFormGame:
+    """The game with each player's payoffs mapped affinely onto [0, 1] (cached).
+
+    Nash equilibria, best responses and supports are invariant under a positive affine map
+    ``a * u_p + b`` of each player's payoffs; solving the normalised game makes pivot, feasibility
+    and best-response tolerances relative to the payoff scale, so an algorithm gives the same
+    answer for ``a * A + b`` as for ``A`` whatever ``a > 0`` and ``b``. A player whose payoffs
+    are all equal (indifferent everywhere) gets zeros.
+
+    Parameters
+    ----------
+    game : NormalFormGame
+
+    Returns
+    -------
+    NormalFormGame
+        Same shape, players and strategy labels; payoffs ``(u_p - min u_p) / (max u_p - min u_p)``.
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    >>> g = NormalFormGame([[3e12, 0], [0, 2e12]], [[2, 0], [0, 3]])
+    >>> [a.tolist() for a in normalized_game(g).payoffs]
+    [[[1.0, 0.0], [0.0, 0.6666666666666666]], [[0.6666666666666666, 0.0], [0.0, 1.0]]]
+    """
+    cached = game.__dict__.get("_normalized")
+    if cached is None:
+        arrays = []
+        for a in game.payoffs:
+            lo, width = float(a.min()), float(np.ptp(a))
+            arrays.append((a - lo) / width if width > 0 else np.zeros_like(a))
+        given = arrays if len(arrays) == 2 else [arrays]  # NormalFormGame(A, B) or NormalFormGame([P1, ..., Pn])
+        cached = NormalFormGame(*given, players=game.players, strategies=game.strategies, title=game.title)
+        cached.__dict__["_normalized"] = cached
+        game.__dict__["_normalized"] = cached
+    return cached
 
 def _fmt_payoff(v: float) -> str:
     return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:.6g}"

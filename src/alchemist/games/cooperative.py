@@ -40,6 +40,7 @@ __all__ = [
     "core_is_empty",
     "in_core",
     "least_core",
+    "normalized_worths",
     "nucleolus",
     "is_superadditive",
     "is_convex",
@@ -372,7 +373,9 @@ def in_core(game: CoalitionalGame, x, tol: float = 1e-9) -> bool:
     x : (n,) array_like
         Payoff of each player.
     tol : float
-        Absolute tolerance on each constraint.
+        Tolerance on each constraint, relative to the scale of the game (``max |v0|`` of the
+        0-normalised game, see :func:`normalized_worths`), so the answer is the same for
+        ``a * v(S) + sum_{i in S} b_i`` and ``a * x + b`` as for ``v`` and ``x`` (``a > 0``).
 
     Returns
     -------
@@ -395,8 +398,9 @@ def in_core(game: CoalitionalGame, x, tol: float = 1e-9) -> bool:
     x = np.asarray(x, dtype=np.float64)
     if x.shape != (game.n,):
         raise InvalidGameError(f"payoff vector has shape {x.shape}; the game has {game.n} players")
-    sums = _subset_sums(x)
-    return bool(abs(sums[-1] - game.v[-1]) <= tol and np.all(sums >= game.v - tol))
+    v0, singles, scale = normalized_worths(game)
+    sums = _subset_sums((x - singles) / scale)
+    return bool(abs(sums[-1] - v0[-1]) <= tol and np.all(sums >= v0 - tol))
 
 
 def least_core(game: CoalitionalGame):
@@ -429,8 +433,9 @@ def least_core(game: CoalitionalGame):
     (array([0.3333, 0.3333, 0.3333]), 0.3333)
     """
     _check_game(game)
-    x, eps = _least_core_lp(game)
-    return x, eps
+    v0, singles, scale = normalized_worths(game)
+    x, eps = _least_core_lp(v0, game.n)
+    return x * scale + singles, eps * scale
 
 
 def core_is_empty(game: CoalitionalGame, tol: float = 1e-9) -> bool:
@@ -441,7 +446,8 @@ def core_is_empty(game: CoalitionalGame, tol: float = 1e-9) -> bool:
     ----------
     game : CoalitionalGame
     tol : float
-        Relative tolerance on the least-core value (scaled by ``max |v|``).
+        Tolerance on the least-core value, relative to the scale of the game (``max |v0|`` of the
+        0-normalised game, :func:`normalized_worths`): the answer does not depend on the unit.
 
     Returns
     -------
@@ -462,8 +468,9 @@ def core_is_empty(game: CoalitionalGame, tol: float = 1e-9) -> bool:
     _check_game(game)
     if game.n == 1:
         return False
-    _, eps = _least_core_lp(game)
-    return bool(eps > tol * max(1.0, float(np.abs(game.v).max())))
+    v0, _, _ = normalized_worths(game)
+    _, eps = _least_core_lp(v0, game.n)
+    return bool(eps > tol)
 
 
 def nucleolus(game: CoalitionalGame, tol: float = 1e-9) -> np.ndarray:
@@ -480,7 +487,10 @@ def nucleolus(game: CoalitionalGame, tol: float = 1e-9) -> np.ndarray:
     ----------
     game : CoalitionalGame
     tol : float
-        Absolute tolerance of the imputation-set check.
+        Tolerance of the imputation-set check, relative to the scale of the game. The LPs are
+        solved on the 0-normalised game scaled to ``max |v0| = 1`` (:func:`normalized_worths`)
+        and mapped back, so the nucleolus of ``a * v(S) + sum_{i in S} b_i`` is ``a * nu + b``
+        (``a > 0``) whatever the unit (HiGHS's tolerances are absolute).
 
     Returns
     -------
@@ -506,53 +516,15 @@ def nucleolus(game: CoalitionalGame, tol: float = 1e-9) -> np.ndarray:
     """
     _check_game(game)
     n = game.n
-    v = game.v
-    singles = np.array([v[1 << i] for i in range(n)])
-    if singles.sum() > v[-1] + tol:
+    v0, singles, unit = normalized_worths(game)
+    if v0[-1] < -tol:
         raise EmptyCoreError(
-            f"the imputation set is empty: the players' stand-alone worths sum to {singles.sum():g} > v(N) = {v[-1]:g}"
+            f"the imputation set is empty: the players' stand-alone worths sum to {singles.sum():g} > "
+            f"v(N) = {game.v[-1]:g}"
         )
     if n == 1:
-        return np.array([v[1]])
-    coalitions = np.arange(1, (1 << n) - 1)
-    M = ((coalitions[:, None] >> np.arange(n)) & 1).astype(np.float64)
-    worth = v[coalitions]
-    free = np.ones(len(coalitions), dtype=bool)
-    fixed_value = np.zeros(len(coalitions))
-    bounds = [(float(singles[i]), None) for i in range(n)] + [(None, None)]
-    scale = max(1.0, float(np.abs(v).max()))
-    for _stage in range(len(coalitions) + 1):
-        A_eq, b_eq = _fixed_constraints(M, worth, free, fixed_value, v[-1], n)
-        # variables (x, t): v(S) - x(S) <= t for free S  ->  -x(S) - t <= -v(S)
-        A_ub = np.concatenate([-M[free], -np.ones((free.sum(), 1))], axis=1)
-        b_ub = -worth[free]
-        c = np.zeros(n + 1)
-        c[-1] = 1.0
-        res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        if res.status != 0:
-            raise NoEquilibriumFoundError(f"HiGHS failed on a nucleolus stage LP: {res.message}")
-        t = float(res.x[-1])
-        x = res.x[:n]
-        # candidates: free coalitions tight at this optimum; fix those tight at every optimum
-        tight = np.flatnonzero(free)[np.abs(worth[free] - M[free] @ x - t) <= 1e-7 * scale]
-        newly = []
-        for idx in tight:
-            # maximize x(S) (minimize its excess) with the stage value t imposed
-            A_ub2 = np.concatenate([-M[free], np.zeros((free.sum(), 1))], axis=1)
-            b_ub2 = -worth[free] + t
-            c2 = np.concatenate([-M[idx], [0.0]])
-            r2 = linprog(c2, A_ub=A_ub2, b_ub=b_ub2, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
-            if r2.status == 0 and worth[idx] - (-r2.fun) >= t - 1e-7 * scale:
-                newly.append(idx)
-        if not newly:  # numerical safety: fix the tight set of this optimum
-            newly = list(tight)
-        free[newly] = False
-        fixed_value[newly] = t
-        if np.linalg.matrix_rank(np.concatenate([M[~free], np.ones((1, n))])) == n:
-            A_eq, b_eq = _fixed_constraints(M, worth, free, fixed_value, v[-1], n)
-            sol = np.linalg.lstsq(A_eq[:, :n], b_eq, rcond=None)[0]
-            return sol
-    raise NoEquilibriumFoundError("the sequential LPs did not determine the nucleolus")
+        return np.array([game.v[1]])
+    return _nucleolus_lp(v0, n) * unit + singles
 
 
 def is_superadditive(game: CoalitionalGame, tol: float = 1e-12) -> bool:
@@ -562,7 +534,7 @@ def is_superadditive(game: CoalitionalGame, tol: float = 1e-12) -> bool:
     ----------
     game : CoalitionalGame
     tol : float
-        Absolute tolerance.
+        Tolerance relative to the scale of the game (``max |v0|``, :func:`normalized_worths`).
 
     Returns
     -------
@@ -581,7 +553,7 @@ def is_superadditive(game: CoalitionalGame, tol: float = 1e-12) -> bool:
     False
     """
     _check_game(game)
-    return bool(_superadditive_kernel(game.v, game.n, tol))
+    return bool(_superadditive_kernel(normalized_worths(game)[0], game.n, tol))
 
 
 def is_convex(game: CoalitionalGame, tol: float = 1e-12) -> bool:
@@ -594,7 +566,7 @@ def is_convex(game: CoalitionalGame, tol: float = 1e-12) -> bool:
     ----------
     game : CoalitionalGame
     tol : float
-        Absolute tolerance.
+        Tolerance relative to the scale of the game (``max |v0|``, :func:`normalized_worths`).
 
     Returns
     -------
@@ -613,8 +585,43 @@ def is_convex(game: CoalitionalGame, tol: float = 1e-12) -> bool:
     True
     """
     _check_game(game)
-    return bool(_convex_kernel(game.v, game.n, tol))
+    return bool(_convex_kernel(normalized_worths(game)[0], game.n, tol))
 
+
+def normalized_worths(game: CoalitionalGame):
+    """The 0-normalised game scaled to unit size: ``v0(S) = (v(S) - sum_{i in S} v({i})) / s``.
+
+    Games related by ``w(S) = a * v(S) + sum_{i in S} b_i`` (``a > 0``) are strategically
+    equivalent: their cores, least cores and nucleoli are related by ``x -> a * x + b``
+    (Maschler, Solan & Zamir 2013, §16.2). The routines here solve the normalised game, whose
+    worths are of order 1, so LP and comparison tolerances are relative to the game's scale.
+
+    Parameters
+    ----------
+    game : CoalitionalGame
+
+    Returns
+    -------
+    (v0, singles, s) : ((2**n,) float64, (n,) float64, float)
+        The normalised worths, the stand-alone worths ``v({i})`` and the scale
+        ``s = max |v(S) - sum_{i in S} v({i})|`` (1 when that is 0, an additive game).
+
+    Raises
+    ------
+    InvalidGameError
+        ``game`` is not a :class:`CoalitionalGame`.
+
+    Examples
+    --------
+    >>> v0, singles, s = normalized_worths(CoalitionalGame(2, [0, 1e-9, 2e-9, 5e-9]))
+    >>> v0.round(12).tolist(), singles.tolist(), s
+    ([0.0, 0.0, 0.0, 1.0], [1e-09, 2e-09], 2e-09)
+    """
+    _check_game(game)
+    singles = np.array([game.v[1 << i] for i in range(game.n)])
+    v0 = game.v - _subset_sums(singles)
+    scale = float(np.abs(v0).max()) or 1.0
+    return v0 / scale, singles, scale
 
 # ---------------------------------------------------------------------------- helpers
 def _check_game(game) -> None:
@@ -634,22 +641,63 @@ def _subset_sums(w: np.ndarray) -> np.ndarray:
     return sums
 
 
-def _least_core_lp(game: CoalitionalGame):
-    n = game.n
+def _least_core_lp(v, n):
     coalitions = np.arange(1, (1 << n) - 1)
     if len(coalitions) == 0:
-        return np.array([game.v[-1]]), 0.0
+        return np.array([v[-1]]), 0.0
     M = ((coalitions[:, None] >> np.arange(n)) & 1).astype(np.float64)
     A_ub = np.concatenate([-M, -np.ones((len(coalitions), 1))], axis=1)  # -x(S) - eps <= -v(S)
-    b_ub = -game.v[coalitions]
+    b_ub = -v[coalitions]
     A_eq = np.concatenate([np.ones((1, n)), np.zeros((1, 1))], axis=1)
     c = np.zeros(n + 1)
     c[-1] = 1.0
-    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[game.v[-1]],
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[v[-1]],
                   bounds=[(None, None)] * (n + 1), method="highs")
     if res.status != 0:
         raise NoEquilibriumFoundError(f"HiGHS failed on the least-core LP: {res.message}")
     return res.x[:n], float(res.x[-1])
+
+
+def _nucleolus_lp(v, n):
+    """The sequential LPs on a 0-normalised game with worths of order 1 (imputations x >= 0)."""
+    coalitions = np.arange(1, (1 << n) - 1)
+    M = ((coalitions[:, None] >> np.arange(n)) & 1).astype(np.float64)
+    worth = v[coalitions]
+    free = np.ones(len(coalitions), dtype=bool)
+    fixed_value = np.zeros(len(coalitions))
+    bounds = [(0.0, None)] * n + [(None, None)]
+    for _stage in range(len(coalitions) + 1):
+        A_eq, b_eq = _fixed_constraints(M, worth, free, fixed_value, v[-1], n)
+        # variables (x, t): v(S) - x(S) <= t for free S  ->  -x(S) - t <= -v(S)
+        A_ub = np.concatenate([-M[free], -np.ones((free.sum(), 1))], axis=1)
+        b_ub = -worth[free]
+        c = np.zeros(n + 1)
+        c[-1] = 1.0
+        res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if res.status != 0:
+            raise NoEquilibriumFoundError(f"HiGHS failed on a nucleolus stage LP: {res.message}")
+        t = float(res.x[-1])
+        x = res.x[:n]
+        # candidates: free coalitions tight at this optimum; fix those tight at every optimum
+        tight = np.flatnonzero(free)[np.abs(worth[free] - M[free] @ x - t) <= 1e-7]
+        newly = []
+        for idx in tight:
+            # maximize x(S) (minimize its excess) with the stage value t imposed
+            A_ub2 = np.concatenate([-M[free], np.zeros((free.sum(), 1))], axis=1)
+            b_ub2 = -worth[free] + t
+            c2 = np.concatenate([-M[idx], [0.0]])
+            r2 = linprog(c2, A_ub=A_ub2, b_ub=b_ub2, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            if r2.status == 0 and worth[idx] - (-r2.fun) >= t - 1e-7:
+                newly.append(idx)
+        if not newly:  # numerical safety: fix the tight set of this optimum
+            newly = list(tight)
+        free[newly] = False
+        fixed_value[newly] = t
+        if np.linalg.matrix_rank(np.concatenate([M[~free], np.ones((1, n))])) == n:
+            A_eq, b_eq = _fixed_constraints(M, worth, free, fixed_value, v[-1], n)
+            sol = np.linalg.lstsq(A_eq[:, :n], b_eq, rcond=None)[0]
+            return sol
+    raise NoEquilibriumFoundError("the sequential LPs did not determine the nucleolus")
 
 
 def _fixed_constraints(M, worth, free, fixed_value, vN, n):

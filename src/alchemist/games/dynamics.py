@@ -17,7 +17,7 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import linprog
 
 from alchemist.errors import InvalidGameError, NoEquilibriumFoundError
-from alchemist.games._base import NormalFormGame, as_game
+from alchemist.games._base import NormalFormGame, as_game, normalized_game
 from alchemist.games.normal_form import expected_payoffs
 from alchemist.games.qre import logit_qre
 
@@ -38,6 +38,9 @@ def iterated_dominance(game, strict: bool = True, mixed: bool = False, tol: floa
         Also remove strategies strictly dominated by a mixed strategy (one LP per strategy).
         Only with ``strict=True``.
     tol : float
+        Margin of a (strict) dominance, relative to each player's payoff range (the comparisons
+        run on :func:`~alchemist.games._base.normalized_game`), so ``a * u + b`` (``a > 0``)
+        eliminates the same strategies as ``u``.
 
     Returns
     -------
@@ -60,8 +63,9 @@ def iterated_dominance(game, strict: bool = True, mixed: bool = False, tol: floa
     if mixed and not strict:
         raise InvalidGameError("mixed=True is only defined for strict dominance; pass strict=True")
     alive = [np.arange(k) for k in game.shape]
+    unit = normalized_game(game).payoffs  # payoffs in [0, 1]: tolerances relative to the payoff scale
     while True:
-        sub = [a[np.ix_(*alive)] for a in game.payoffs]
+        sub = [a[np.ix_(*alive)] for a in unit]
         removed = False
         new_alive = []
         for p in range(game.n_players):

@@ -25,7 +25,7 @@ from numba import njit
 
 from alchemist.errors import InvalidGameError, NoEquilibriumFoundError
 from alchemist.games._bimatrix import bimatrix_regret, tucker_pivot
-from alchemist.games._base import DEFAULT_TOL, NormalFormGame, as_game, payoff_range
+from alchemist.games._base import DEFAULT_TOL, NormalFormGame, as_game, normalized_game
 from alchemist.games.normal_form import is_nash
 
 __all__ = ["lemke_howson", "lemke_howson_all"]
@@ -153,12 +153,13 @@ def _check_label(label, m: int, n: int) -> int:
 
 
 def _shifted(game: NormalFormGame):
-    """Payoff matrices shifted to be >= 1 (equilibria are invariant under adding constants)."""
+    """Payoff matrices mapped affinely onto [1, 2] (equilibria are invariant under positive affine
+    maps of each player's payoffs; the fixed range makes the pivot tolerances relative to the
+    payoff scale), and the scale (1) of the regret check on them."""
     cached = game.__dict__.get("_lh_shifted")  # payoffs are read-only, so this cannot go stale
     if cached is None:
-        A, B = game.payoffs
-        a, b = A.min(), B.min()
-        cached = (A - a + 1.0 if a <= 0 else A), (B - b + 1.0 if b <= 0 else B), max(1.0, payoff_range(game))
+        A, B = normalized_game(game).payoffs
+        cached = A + 1.0, B + 1.0, 1.0
         game.__dict__["_lh_shifted"] = cached
     return cached
 
@@ -166,7 +167,7 @@ def _shifted(game: NormalFormGame):
 def _refine(game: NormalFormGame, x: np.ndarray, y: np.ndarray, tol: float):
     """Re-solve the indifference system on the support of an end point that round-off left with
     a regret larger than ``tol``; raise if that does not give a verified equilibrium."""
-    refined = _refine_on_support(game, x, y)
+    refined = _refine_on_support(normalized_game(game), x, y)
     if refined is not None and is_nash(game, refined, tol=tol):
         return refined
     raise NoEquilibriumFoundError(

@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from alchemist.errors import InvalidGameError
-from alchemist.games._base import DEFAULT_TOL, NormalFormGame, payoff_range
+from alchemist.games._base import DEFAULT_TOL, NormalFormGame, normalized_game
 
 __all__ = ["NormalFormGame", "is_nash", "regret", "expected_payoffs"]
 
@@ -109,8 +109,11 @@ def is_nash(game: NormalFormGame, profile, tol: float = DEFAULT_TOL, exact: bool
     profile : sequence of array_like
         One mixed strategy (probability vector) per player.
     tol : float
-        Absolute tolerance, scaled by the payoff range ``max - min`` of the game (so that the check
-        does not depend on the payoff unit). Ignored when ``exact``.
+        Tolerance relative to each player's payoff range ``max - min``: player ``p`` may gain at
+        most ``tol * (max u_p - min u_p)``, so the check gives the same answer for ``a * u + b``
+        as for ``u`` (``a > 0``) whatever the payoff unit (the regrets are computed on the
+        normalised payoffs of :func:`~alchemist.games._base.normalized_game`, free of the
+        round-off of a large offset ``b``). Ignored when ``exact``.
     exact : bool
         Check in exact rational arithmetic (:class:`fractions.Fraction`): the regret must be zero.
 
@@ -138,11 +141,9 @@ def is_nash(game: NormalFormGame, profile, tol: float = DEFAULT_TOL, exact: bool
     strategy is a best response (Nash 1951; Shoham & Leyton-Brown 2009, §3.3): checking
     pure deviations suffices.
     """
-    r = regret(game, profile, exact=exact)
     if exact:
-        return all(v == 0 for v in r)
-    scale = max(1.0, payoff_range(game))
-    return bool(np.all(r <= tol * scale))
+        return all(v == 0 for v in regret(game, profile, exact=True))
+    return bool(np.all(regret(normalized_game(game), profile) <= tol))
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -155,7 +155,8 @@ def welfare_maximizing_equilibria(game, equilibria=None, tol: float = 1e-9) -> l
     equilibria : list of tuples, optional
         Default: :func:`vertex_enumeration` for two players, :func:`pure_nash` for more.
     tol : float
-        Relative tolerance of the tie with the best welfare.
+        Tolerance of the tie with the best welfare, relative to the sum of the players' payoff
+        ranges (so ``a * u + b`` gives the same maximisers as ``u`` for ``a > 0``).
 
     Returns
     -------
@@ -181,7 +182,9 @@ def welfare_maximizing_equilibria(game, equilibria=None, tol: float = 1e-9) -> l
         return []
     welfare = equilibrium_payoffs(game, equilibria).sum(axis=1)
     best = welfare.max()
-    return [eq for eq, w in zip(equilibria, welfare) if w >= best - tol * max(1.0, abs(best))]
+    scale = sum(float(np.ptp(u)) for u in game.payoffs)
+    slack = tol * scale + 64 * np.finfo(float).eps * float(np.abs(welfare).max())  # round-off of an offset
+    return [eq for eq, w in zip(equilibria, welfare) if w >= best - slack]
 
 
 def _default_equilibria(game, equilibria):

@@ -24,7 +24,7 @@ from numba import njit
 
 from alchemist.errors import DegenerateGameWarning
 from alchemist.games._bimatrix import bimatrix_regret
-from alchemist.games._base import DEFAULT_TOL, as_game, payoff_range
+from alchemist.games._base import DEFAULT_TOL, as_game, normalized_game
 
 __all__ = ["support_enumeration"]
 
@@ -37,7 +37,9 @@ def support_enumeration(game, tol: float = 1e-10, warn_degenerate: bool = True) 
     game : NormalFormGame or (A, B)
         Two-player game with ``A``, ``B`` of shape ``(m, n)``.
     tol : float
-        Tolerance of the positivity and best-response checks (scaled by the payoff range).
+        Tolerance of the positivity and best-response checks, relative to each player's payoff
+        range (the game is normalised first, :func:`~alchemist.games._base.normalized_game`, so
+        ``a * A + b`` gives the same equilibria as ``A`` for every ``a > 0``).
     warn_degenerate : bool
         Warn (:class:`~alchemist.errors.DegenerateGameWarning`) when the enumeration meets signs of
         degeneracy (an equilibrium with more pure best responses than its support size): equilibria with supports of unequal size, and continua, are then
@@ -73,13 +75,12 @@ def support_enumeration(game, tol: float = 1e-10, warn_degenerate: bool = True) 
     [(1.0, 0.0), (1.0, 0.0), (0.0, 1.0), (0.0, 1.0), (0.6, 0.4), (0.4, 0.6)]
     """
     game = as_game(game, 2)
-    A, B = game.payoffs
-    scale = max(1.0, payoff_range(game))
+    A, B = normalized_game(game).payoffs  # payoffs in [0, 1]: tolerances relative to the payoff scale
     xs, ys, degenerate = _support_enumeration_kernel(
-        np.ascontiguousarray(A), np.ascontiguousarray(B.T), tol, tol * scale
+        np.ascontiguousarray(A), np.ascontiguousarray(B.T), tol, tol
     )
-    # every candidate verified by the compiled best-response check (as is_nash, scaled tolerance)
-    tol_nash = max(DEFAULT_TOL, tol) * scale
+    # every candidate verified by the compiled best-response check (as is_nash)
+    tol_nash = max(DEFAULT_TOL, tol)
     out = [(xs[i], ys[i]) for i in range(xs.shape[0]) if bimatrix_regret(A, B, xs[i], ys[i]) <= tol_nash]
     if degenerate and warn_degenerate:
         warnings.warn(

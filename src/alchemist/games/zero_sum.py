@@ -27,21 +27,28 @@ def zero_sum_equilibrium(game, check_zero_sum: bool = True, tol: float = 1e-9):
     Parameters
     ----------
     game : NormalFormGame, ``(A, B)`` or a matrix ``A``
-        With ``B = -A`` (checked unless ``check_zero_sum=False``; then ``A`` alone is used).
+        With ``B = -A``, or ``B = c - A`` for a constant ``c`` (a constant-sum game, strategically
+        zero-sum); checked unless ``check_zero_sum=False`` (then ``A`` alone is used).
     check_zero_sum : bool
-        Raise when ``A + B`` is not zero within ``tol``.
+        Raise when ``A + B`` is not constant within ``tol`` relative to the payoff range.
     tol : float
+        Relative tolerance of the zero-sum check: ``max(A + B) - min(A + B)`` may be at most
+        ``tol`` times the larger payoff range of ``A`` and ``B`` (plus the round-off of the
+        payoffs' magnitude), so the check does not depend on the payoff unit.
 
     Returns
     -------
     ((x, y), value)
         ``x`` ``(m,)`` and ``y`` ``(n,)`` float64 probability vectors, ``value`` the row player's
-        equilibrium payoff (float).
+        equilibrium payoff (float, in the payoffs' unit). The LPs are solved on ``A`` mapped onto
+        [0, 1], so ``a * A + b`` gives the same strategies as ``A`` for every ``a > 0`` and the
+        value ``a * v + b``.
 
     Raises
     ------
     InvalidGameError
-        If the game is not two-player or not zero-sum.
+        If the game is not two-player or not zero-sum (the message gives the spread of
+        ``A + B``).
     NoEquilibriumFoundError
         If HiGHS does not report an optimum (does not happen for finite payoffs).
 
@@ -55,14 +62,25 @@ def zero_sum_equilibrium(game, check_zero_sum: bool = True, tol: float = 1e-9):
         game = NormalFormGame(game)
     game = as_game(game, 2)
     A, B = game.payoffs
-    if check_zero_sum and not np.all(np.abs(A + B) <= tol * max(1.0, np.abs(A).max())):
-        raise InvalidGameError(
-            "the game is not zero-sum (A + B != 0); use lemke_howson or vertex_enumeration, or "
-            "pass check_zero_sum=False to solve the zero-sum game (A, -A)"
-        )
-    x, v = _maximin(A)
-    y, w = _maximin(-A.T)
-    return (x, y), float(0.5 * (v - w))
+    if check_zero_sum:
+        total = A + B
+        spread = float(np.ptp(total))
+        allowed = tol * max(float(np.ptp(A)), float(np.ptp(B))) + 64 * np.finfo(float).eps * float(
+            max(np.abs(A).max(), np.abs(B).max()))
+        if spread > allowed:
+            raise InvalidGameError(
+                f"the game is not zero-sum: A + B ranges over [{total.min():.6g}, {total.max():.6g}] (spread "
+                f"{spread:.3g} > {allowed:.3g}); use lemke_howson or vertex_enumeration, or pass "
+                "check_zero_sum=False to solve the zero-sum game (A, -A)"
+            )
+    lo, width = float(A.min()), float(np.ptp(A))
+    if width == 0:  # every profile pays the same: any strategies are optimal
+        m, n = A.shape
+        return (np.full(m, 1.0 / m), np.full(n, 1.0 / n)), lo
+    U = (A - lo) / width  # payoffs in [0, 1]: HiGHS's absolute tolerances become relative
+    x, v = _maximin(U)
+    y, w = _maximin(-U.T)
+    return (x, y), float(0.5 * (v - w)) * width + lo
 
 
 def _maximin(A: np.ndarray):
