@@ -20,6 +20,9 @@ class Principal:
         The actor recorded in the metadata of every event the request publishes.
     read, write : frozenset of str
         Graph ids, or ``"*"`` for every graph.
+    via : str
+        How it was authenticated: ``"api-key"``, ``"jwt"`` or ``"anonymous"`` (recorded beside the
+        actor in the events' metadata).
 
     Examples
     --------
@@ -31,6 +34,7 @@ class Principal:
     subject: str
     read: frozenset = field(default_factory=frozenset)
     write: frozenset = field(default_factory=frozenset)
+    via: str = ""
 
     def can_read(self, graph_id: str) -> bool:
         """Whether this principal may read ``graph_id``."""
@@ -41,7 +45,7 @@ class Principal:
         return "*" in self.write or graph_id in self.write
 
 
-ANONYMOUS = Principal("anonymous", read=frozenset({"*"}), write=frozenset({"*"}))
+ANONYMOUS = Principal("anonymous", read=frozenset({"*"}), write=frozenset({"*"}), via="anonymous")
 
 
 @dataclass
