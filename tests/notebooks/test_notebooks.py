@@ -35,6 +35,9 @@ def test_quickstart(repo_root, tmp_path):
                [k for out in c.get("outputs", []) for k in out.get("data", {})])
     assert 'src="data:image/png;base64,' in html  # the GraphView's static fallback
     assert outputs(nb, "image/png")
+    # the HoloViews section: a Bokeh plot of the datashaded edges under the hv.Nodes (one per node)
+    assert outputs(nb, "application/vnd.holoviews_exec.v0+json")
+    assert any(":Overlay" in "".join(t) and ".Nodes.I" in "".join(t) for t in outputs(nb, "text/plain"))
 
 
 def _widget_states(nb):
