@@ -19,8 +19,8 @@ from typing import Any as _Any
 __version__ = "0.1.0"
 
 __all__ = [
-    "Event", "Graph", "cid", "concepts", "connect", "errors", "games", "get_backend", "gpu_available", "layout",
-    "new_event", "read_edge_list", "read_graph", "render", "set_backend", "widgets", "__version__",
+    "Event", "Graph", "cid", "concepts", "connect", "errors", "games", "get_backend", "gpu_available", "ingest",
+    "layout", "new_event", "read_edge_list", "read_graph", "render", "set_backend", "widgets", "__version__",
 ]
 
 # Every public name loads on first use (PEP 562), so that `import alchemist` imports neither Numba (~0.6 s
@@ -28,6 +28,7 @@ __all__ = [
 _LAZY_NAMES = {
     "Event": "alchemist.events", "cid": "alchemist.events", "new_event": "alchemist.events",
     "Graph": "alchemist.graph", "read_edge_list": "alchemist.graph", "read_graph": "alchemist.graph",
+    "ingest": "alchemist.ingest",
     "get_backend": "alchemist.backend", "gpu_available": "alchemist.backend", "set_backend": "alchemist.backend",
 }
 _LAZY_MODULES = {"backend", "cim", "concepts", "errors", "events", "games", "graph", "layout", "render", "widgets"}
