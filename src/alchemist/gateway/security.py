@@ -261,7 +261,8 @@ def middleware(ctx: GatewayContext) -> list:
         stack.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"],
                                 allow_headers=["Authorization", "X-API-Key", "Content-Type"],
                                 expose_headers=["Retry-After"], max_age=600))
-    stack.append(Middleware(GuardMiddleware, ctx=ctx))
+    limit = RateLimit(settings.rate_limit) if settings.rate_limit else None  # a bad spec fails here, not later
+    stack.append(Middleware(GuardMiddleware, ctx=ctx, limit=limit))
     return stack
 
 
@@ -329,12 +330,15 @@ class GuardMiddleware:
     ----------
     app : ASGI application
     ctx : GatewayContext
+    limit : RateLimit, optional
+        The per-principal limit (:func:`middleware` makes it from ``ctx.settings.rate_limit``);
+        None: no limit.
     """
 
-    def __init__(self, app, ctx: GatewayContext):
+    def __init__(self, app, ctx: GatewayContext, limit: RateLimit | None = None):
         self.app = app
         self.ctx = ctx
-        self.limit = RateLimit(ctx.settings.rate_limit) if ctx.settings.rate_limit else None
+        self.limit = limit
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] not in ("http", "websocket"):
