@@ -27,7 +27,8 @@ def test_panel_discovers_the_agent_and_shows_its_answers(tmp_path):
         con.serve_agent(AnalysisAgent())
         panel.refresh()
         assert [a["name"] for a in panel.agents] == ["analysis"]
-        assert panel.agents[0]["capabilities"] == ["communities", "central_nodes", "layout"]
+        assert panel.agents[0]["capabilities"] == ["communities", "central_nodes", "layout", "suggest_layout",
+                                                   "suggest_communities"]
 
         panel.ask("analysis", "central_nodes")
         text = panel.insights[0]["text"]

@@ -210,8 +210,8 @@ class AgentRequest:
             self.state = "failed" if error is not None else "done"
             self.finished = time.monotonic()
             self._cond.notify_all()
+        self._changed()  # listeners first: whoever waits sees what they made of the answer
         self._done.set()
-        self._changed()
 
     def _changed(self) -> None:
         if self._on_change is not None:
