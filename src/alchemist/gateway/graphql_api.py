@@ -1,8 +1,0 @@
-"""Placeholder of the gateway part `graphql_api` (being written; see alchemist.gateway.app)."""
-
-from __future__ import annotations
-
-
-def routes(ctx) -> list:
-    """This part's Starlette routes (none yet)."""
-    return []
