@@ -217,7 +217,7 @@ class Consumer:
 
     async def open_feed(self, graph_id: str, *, live: bool, from_sequence, from_time, snapshot: bool, durable,
                         progress, fetch_batch: int, idle_timeout: float, accept=None, stop_after=None,
-                        causal: bool = True, judge: bool | None = None) -> GraphFeed:
+                        causal: bool = True, judge: bool | None = None, fold: GraphFold | None = None) -> GraphFeed:
         """Fold a graph's events until caught up; with ``live``, keep following (see
         :meth:`alchemist.cim.Connection.graph` for the parameters).
 
@@ -241,6 +241,9 @@ class Consumer:
             :mod:`alchemist.cim.chain`).
         judge : bool, optional
             See above.
+        fold : GraphFold, optional
+            Continue this fold (a graph read up to its ``last_sequence``: the read starts right after
+            it) instead of a new one; not with ``durable`` or ``snapshot``.
 
         Returns
         -------
@@ -259,8 +262,7 @@ class Consumer:
         start = start_of(from_sequence, from_time)
         follow = live and stop_after is None
         wait = self.chain_wait if follow else 0.0
-        fold = None
-        if durable:
+        if durable and fold is None:
             existing = await durable_info(self.js, self.stream, durable, subject)
             if existing is not None:  # resume: rebuild what it acknowledged, then go on from there
                 start = start_decode((existing.config.metadata or {}).get(START_KEY, ""))

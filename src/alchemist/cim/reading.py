@@ -10,7 +10,7 @@ from __future__ import annotations
 from alchemist.cim.consumer import to_seconds
 from alchemist.events import Event, parse_rfc3339
 
-__all__ = ["ReadingMixin"]
+__all__ = ["ReadingMixin", "start_fold", "type_set"]
 
 
 class ReadingMixin:
@@ -18,7 +18,7 @@ class ReadingMixin:
 
     def graph(self, graph_id: str, *, live: bool = True, from_sequence: int | None = None, from_time=None,
               snapshot: bool = False, durable: str | None = None, progress: bool = False,
-              fetch_batch: int = 1000, idle_timeout: float = 2.0):
+              fetch_batch: int = 1000, idle_timeout: float = 2.0, base=None, event_types=None):
         """The graph folded from its events on the stream, optionally kept up to date.
 
         Replays the graph's events (from the start, from ``from_sequence`` or ``from_time``, or
@@ -61,17 +61,33 @@ class ReadingMixin:
             Messages per pull request (at most; ``connection.consumer.fetch_bytes`` bounds the bytes).
         idle_timeout : float
             Seconds a pull waits for messages while catching up.
+        base : Graph, optional
+            Replay from a sequence on top of the state before it: ``base`` is this graph read up
+            to its ``last_sequence`` (:meth:`graph_at`, an earlier read, a snapshot's graph); a
+            copy of it is continued from the next stream sequence, its ``last_cid`` the chain's
+            head, so the events from there on are judged as in a whole read (a valid event is
+            applied, never dead-lettered as of unknown predecessor) and the result is the graph a
+            whole read gives. ``from_sequence``, if given, must not lie after
+            ``base.last_sequence + 1``.
+        event_types : str or list of str, optional
+            Fold only events of these types (the chain still runs through every event). The
+            graph is lenient (an edge brings its missing ends as bare nodes) and what it refuses
+            is listed in ``graph.skipped``, not dead-lettered: a filtered read cannot judge.
 
         Returns
         -------
         Graph
             With ``graph.rejected``: ``(sequence, event_id, reason)`` of what was dead-lettered,
-            and ``graph.skipped`` (partial reads).
+            and ``graph.skipped`` (partial and filtered reads).
 
         Raises
         ------
         CIMError
             ``durable`` names a consumer of another graph or one alchemist did not create.
+        ValueError
+            ``base`` is of another graph, has no stream sequence or comes with ``durable``,
+            ``snapshot`` or ``from_time``, or ``from_sequence`` lies after the sequence after
+            ``base``; ``event_types`` with ``snapshot`` or ``durable``, or not names.
         DeadLetterError
             A dead letter could not be stored (server or ``ALCHEMIST_DLQ`` unavailable after
             retries); nothing from that message on was acknowledged.
@@ -117,20 +133,24 @@ class ReadingMixin:
         (4, [])
         >>> connection.close()
         """
+        fold, judge = start_fold(graph_id, base, event_types, from_sequence=from_sequence, from_time=from_time,
+                                 snapshot=snapshot, durable=durable,
+                                 chain_wait=self.consumer.chain_wait if live else 0.0)
         feed = self.run(self.consumer.open_feed(graph_id, live=live, from_sequence=from_sequence, from_time=from_time,
                                                 snapshot=snapshot, durable=durable, progress=progress,
-                                                fetch_batch=fetch_batch, idle_timeout=idle_timeout))
+                                                fetch_batch=fetch_batch, idle_timeout=idle_timeout, fold=fold,
+                                                judge=judge))
         return feed.graph
 
     async def graph_async(self, graph_id: str, *, live: bool = True, from_sequence: int | None = None,
                           from_time=None, snapshot: bool = False, durable: str | None = None,
-                          fetch_batch: int = 1000, idle_timeout: float = 2.0):
+                          fetch_batch: int = 1000, idle_timeout: float = 2.0, base=None, event_types=None):
         """:meth:`graph` for async code (from any event loop).
 
         Parameters
         ----------
         graph_id : str
-        live, from_sequence, from_time, snapshot, durable, fetch_batch, idle_timeout
+        live, from_sequence, from_time, snapshot, durable, fetch_batch, idle_timeout, base, event_types
             As :meth:`graph` (no progress bar).
 
         Returns
@@ -139,12 +159,16 @@ class ReadingMixin:
 
         Raises
         ------
-        CIMError, DeadLetterError
+        CIMError, ValueError, DeadLetterError
             As :meth:`graph`.
         """
+        fold, judge = start_fold(graph_id, base, event_types, from_sequence=from_sequence, from_time=from_time,
+                                 snapshot=snapshot, durable=durable,
+                                 chain_wait=self.consumer.chain_wait if live else 0.0)
         feed = await self.run_async(self.consumer.open_feed(
             graph_id, live=live, from_sequence=from_sequence, from_time=from_time, snapshot=snapshot,
-            durable=durable, progress=False, fetch_batch=fetch_batch, idle_timeout=idle_timeout))
+            durable=durable, progress=False, fetch_batch=fetch_batch, idle_timeout=idle_timeout, fold=fold,
+            judge=judge))
         return feed.graph
 
     def graph_at(self, graph_id: str, *, sequence: int | None = None, timestamp=None):
@@ -212,7 +236,8 @@ class ReadingMixin:
                                                 judge=sequence is not None))
         return feed.graph
 
-    def events(self, graph_id: str, *, from_sequence: int | None = None) -> list[Event]:
+    def events(self, graph_id: str, *, from_sequence: int | None = None, event_types=None, since=None,
+               until=None) -> list[Event]:
         """A graph's events in stream order (each with its ``sequence``), once each, verified;
         what cannot be decoded or verified is left out (and dead-lettered).
 
@@ -221,6 +246,12 @@ class ReadingMixin:
         graph_id : str
         from_sequence : int, optional
             Only the events stored at or after this stream sequence.
+        event_types : str or list of str, optional
+            Only events of these types.
+        since, until : str, float or datetime, optional
+            Only events whose own ``timestamp`` is at or after ``since``, at or before ``until``
+            (RFC 3339, Unix seconds, or a datetime, naive = UTC). The event's time, not the time
+            it was stored: a replayed history keeps its dates.
 
         Returns
         -------
@@ -232,11 +263,15 @@ class ReadingMixin:
         ------
         DeadLetterError
             A dead letter could not be stored.
+        ValueError
+            ``event_types`` holds something other than event type names.
 
         Notes
         -----
         Cost: as a read of :meth:`graph` (one consumer, one pull per 1,000 messages), without
-        folding: the events are not checked against the graph nor their chain.
+        folding: the events are not checked against the graph nor their chain. The filters
+        are applied in the client, so every message of the graph is read (a batch message holds
+        events of several types).
 
         Examples
         --------
@@ -252,11 +287,22 @@ class ReadingMixin:
         ['graph_created', 'node_added', 'node_added', 'edge_added']
         >>> {e.sequence for e in events}  # one events_batch message
         {1}
+        >>> [e.payload["edge_id"] for e in connection.events("g", event_types=["edge_added"])]
+        ['e0', 'e1', 'e2']
         >>> connection.close()
         """
         collected: list[Event] = []
+        types = type_set(event_types)
+        low = None if since is None else to_seconds(since)
+        high = None if until is None else to_seconds(until)
 
         def keep(event: Event) -> bool:
+            if types is not None and event.event_type not in types:
+                return False
+            if low is not None or high is not None:
+                at = parse_rfc3339(event.timestamp).timestamp()
+                if (low is not None and at < low) or (high is not None and at > high):
+                    return False
             collected.append(event)
             return False
 
@@ -286,3 +332,202 @@ class ReadingMixin:
             The connection is closed.
         """
         return self.run(self.consumer.last_event(graph_id))
+
+    def event_feed(self, graphs="*", *, event_types=None, deliver: str = "new", from_sequence: int | None = None,
+                   max_pending: int = 1_000_000):
+        """Follow the events of every graph (or of some) with one subscription.
+
+        Parameters
+        ----------
+        graphs : "*", str or list of str
+            ``"*"``: every graph on the stream, whichever appears later too.
+        event_types : str or list of str, optional
+            Only events of these types.
+        deliver : {"new", "all"}
+            Events stored from now on, or the whole stream first.
+        from_sequence : int, optional
+            From this stream sequence on (instead of ``deliver``).
+        max_pending : int
+            Events kept until taken (the oldest are dropped past it).
+
+        Returns
+        -------
+        EventFeed
+            Iterable; ``get(timeout)``, ``take(n, timeout)``, ``close()``; each event's
+            ``aggregate_id`` is its graph.
+
+        Raises
+        ------
+        ValueError
+            A bad ``deliver``, ``max_pending`` or ``event_types``.
+        CIMError
+            The subscription could not be made.
+
+        See Also
+        --------
+        alchemist.cim.feed.EventFeed : the feed, its cost and an example.
+        """
+        from alchemist.cim.feed import EventFeed
+
+        return EventFeed(self, graphs, event_types=type_set(event_types), deliver=deliver,
+                         from_sequence=from_sequence, max_pending=max_pending)
+
+    def diff(self, graph_id: str, a, b=None, *, edges_by: str = "id"):
+        """What changed in a graph between two stream sequences or times (history comparison).
+
+        Parameters
+        ----------
+        graph_id : str
+        a : int, str, float or datetime
+            The earlier state: an int is a stream sequence, anything else a time (as
+            :meth:`graph_at` takes them).
+        b : int, str, float or datetime, optional
+            The later state; the graph now (every stored event) when omitted.
+        edges_by : {"id", "endpoints"}
+            See :func:`alchemist.graph.diff.diff`.
+
+        Returns
+        -------
+        GraphDiff
+            ``before`` and ``after`` say the sequence or time of each side.
+
+        Raises
+        ------
+        GraphError
+            An unknown ``edges_by``.
+        DeadLetterError
+            As :meth:`graph_at`.
+
+        Notes
+        -----
+        Cost: two reads of the graph (:meth:`graph_at` for each side, a whole read for the graph
+        now) and :func:`~alchemist.graph.diff.diff`, O(n + m).
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> import alchemist
+        >>> tmp = tempfile.mkdtemp()
+        >>> path = pathlib.Path(tmp, "g.txt")
+        >>> _ = path.write_text("1 2 100\\n2 3 200\\n3 1 300\\n")
+        >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
+        >>> _ = connection.replay(path, batch=1)  # sequences 1 to 7
+        >>> d = connection.diff("g", 4)
+        >>> d
+        <GraphDiff 'g' sequence 4 → 'g' v7: nodes +1 −0 ~0, edges +2 −0 ~0>
+        >>> d.nodes_added["id"].to_list()
+        ['3']
+        >>> connection.close()
+        """
+        from alchemist.graph.diff import diff
+
+        sides = []
+        for when in (a, b):
+            if when is None:
+                graph = self.graph(graph_id, live=False)
+                info = {}
+            elif isinstance(when, int) and not isinstance(when, bool):
+                graph, info = self.graph_at(graph_id, sequence=when), {"sequence": when}
+            else:
+                graph, info = self.graph_at(graph_id, timestamp=when), {"timestamp": str(when)}
+            sides.append((graph, info))
+        result = diff(sides[0][0], sides[1][0], edges_by=edges_by)
+        result.before.update(sides[0][1])
+        result.after.update(sides[1][1])
+        return result
+
+
+def type_set(event_types) -> frozenset[str] | None:
+    """The event types a read keeps, as a set (None: every type).
+
+    Parameters
+    ----------
+    event_types : None, str or iterable of str
+
+    Returns
+    -------
+    frozenset of str or None
+
+    Raises
+    ------
+    ValueError
+        Something other than non-empty strings, or an empty list.
+
+    Examples
+    --------
+    >>> sorted(type_set(["node_added", "edge_added"])), type_set("node_added"), type_set(None)
+    (['edge_added', 'node_added'], frozenset({'node_added'}), None)
+    """
+    if event_types is None:
+        return None
+    types = [event_types] if isinstance(event_types, str) else list(event_types)
+    if not types or not all(isinstance(t, str) and t for t in types):
+        raise ValueError(f"event_types={event_types!r}; give event type names, e.g. ['node_added', 'edge_added']")
+    return frozenset(types)
+
+
+def start_fold(graph_id: str, base, event_types, *, from_sequence, from_time, snapshot: bool, durable,
+               chain_wait: float):
+    """The fold a read starts with and whether it judges, for :meth:`ReadingMixin.graph`'s ``base``
+    and ``event_types``; ``(None, None)`` when neither is given (the consumer's own choice).
+
+    Parameters
+    ----------
+    graph_id : str
+    base : Graph or None
+        The state before the read (see :meth:`ReadingMixin.graph`).
+    event_types : None, str or list of str
+    from_sequence, from_time, snapshot, durable
+        The read's other arguments (checked against these two).
+    chain_wait : float
+        Seconds an event may wait for its predecessor (a live read's; 0 for one that ends).
+
+    Returns
+    -------
+    fold : GraphFold or None
+    judge : bool or None
+        Dead-letter what the graph refuses (a read on top of ``base``), list it in
+        ``graph.skipped`` (a filtered read), or the consumer's default (None).
+
+    Raises
+    ------
+    ValueError
+        As :meth:`ReadingMixin.graph`.
+    """
+    from alchemist.cim.fold import GraphFold
+    from alchemist.graph import Graph
+
+    types = type_set(event_types)
+    if base is None and types is None:
+        return None, None
+    if durable or snapshot:
+        raise ValueError("base= and event_types= read from the stream: not with durable= or snapshot= (a snapshot's "
+                         "graph can itself be the base)")
+    accept = None if types is None else (lambda event: event.event_type in types)
+    if base is None:  # a filtered read: a lenient graph, refusals listed, not dead-lettered
+        graph = Graph(graph_id, strict=False)
+
+        def accept(event) -> bool:
+            if event.event_type == "graph_created":  # its direction and name, kept off the bulk path
+                graph.directed = bool(event.payload.get("directed", graph.directed))
+                graph.name = event.payload.get("name") or graph.name
+                return False
+            return event.event_type in types
+
+        partial = from_sequence is not None or from_time is not None
+        return GraphFold(graph_id, graph, accept=accept, mid_stream=partial, chain_wait=chain_wait), False
+    if getattr(base, "graph_id", None) != graph_id:
+        raise ValueError(f"base is graph {getattr(base, 'graph_id', None)!r}, not {graph_id!r}")
+    last = base.last_sequence
+    if last is None:
+        raise ValueError("base has no stream sequence (base.last_sequence is None): read it from the stream, e.g. "
+                         "connection.graph_at(graph_id, sequence=k - 1)")
+    if from_time is not None or (from_sequence is not None and int(from_sequence) > last + 1):
+        raise ValueError(f"base holds the graph up to stream sequence {last}; the read goes on from {last + 1} "
+                         f"(from_sequence={from_sequence}, from_time={from_time} would leave a gap)")
+    graph = base.at(base.version)  # a copy: the caller's graph is left as it is
+    graph.last_cid, graph.last_sequence, graph.last_timestamp = base.last_cid, last, base.last_timestamp
+    fold = GraphFold(graph_id, graph, applied_ids=getattr(base, "applied_event_ids", ()), accept=accept,
+                     chain_wait=chain_wait)
+    fold.last_sequence = last
+    return fold, types is None
