@@ -1,7 +1,9 @@
 """The REST API's OpenAPI 3.1 document (``/api/v1/openapi.json``) and a Swagger UI page (``/api/v1/docs``).
 
 The document is written out here as a dictionary (:func:`openapi_document`), one entry per route of
-:func:`alchemist.gateway.rest.routes`; a test checks that every REST route is in it. The docs page
+:func:`alchemist.gateway.rest.routes`; the ``/api/...`` routes of other parts (e.g. the plugins'
+``/api/v1/plugins``) are added from the running application with their docstring's first line as
+summary. A test checks that every REST route of a running gateway is in it. The docs page
 loads Swagger UI from the jsDelivr CDN, so it needs a browser with Internet access; the JSON
 document does not.
 """
@@ -20,7 +22,7 @@ _REFUSALS = {"401": _ERROR, "403": _ERROR, "429": _ERROR}
 _GRAPH_ID = {"name": "graph_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
-def openapi_document(formats_in=None, formats_out=None, version: str = "1") -> dict:
+def openapi_document(formats_in=None, formats_out=None, version: str = "1", routes=()) -> dict:
     """The OpenAPI 3.1 description of the REST routes.
 
     Parameters
@@ -29,6 +31,9 @@ def openapi_document(formats_in=None, formats_out=None, version: str = "1") -> d
         Import and export formats (default: those of :mod:`alchemist.gateway.transfer`).
     version : str
         The API's version (``info.version``).
+    routes : sequence of starlette.routing.BaseRoute
+        The application's routes: those under ``/api/`` not described here are added (GET/POST/...
+        with the endpoint docstring's first line).
 
     Returns
     -------
@@ -96,6 +101,12 @@ def openapi_document(formats_in=None, formats_out=None, version: str = "1") -> d
                 "application/graphml+xml": {}, "application/gexf+xml": {}, "text/plain": {}, "application/json": {},
                 "application/zip": {}}}, "400": _ERROR, **_REFUSALS, "404": _ERROR}}},
     }
+    for route in routes:
+        path, methods = getattr(route, "path", ""), getattr(route, "methods", None) or {"GET"}
+        if path.startswith("/api/") and path not in paths:
+            doc = (getattr(route, "endpoint", None).__doc__ or path).strip().splitlines()[0]
+            paths[path] = {m.lower(): {"summary": doc, "responses": {"200": json_ok, **_REFUSALS}}
+                           for m in sorted(methods) if m != "HEAD"}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Information Alchemist gateway — REST API", "version": version,
@@ -113,7 +124,7 @@ async def document_endpoint(request):
     """``GET /api/v1/openapi.json``: :func:`openapi_document`."""
     from starlette.responses import JSONResponse
 
-    return JSONResponse(openapi_document())
+    return JSONResponse(openapi_document(routes=request.app.routes))
 
 
 _DOCS_PAGE = """<!doctype html>
