@@ -31,7 +31,7 @@ from alchemist.errors import GatewayError
 from alchemist.gateway.graphql_api.guards import authorize
 from alchemist.gateway.graphql_api.types import AIInsight, CollaboratorEvent, GraphUpdate
 
-__all__ = ["Subscription", "nats_messages", "QUEUE_LIMIT", "INSIGHTS_FILTER", "COLLAB_FALLBACK"]
+__all__ = ["Subscription", "nats_messages", "collaboration_subject", "QUEUE_LIMIT", "INSIGHTS_FILTER", "COLLAB_FALLBACK"]
 
 QUEUE_LIMIT = 10_000
 """Messages a subscription may hold for a slow client before it is ended."""
@@ -40,7 +40,8 @@ INSIGHTS_FILTER = "ai.insights.>"
 COLLAB_FALLBACK = "alchemist.collab.{graph_id}"
 
 
-def _collab_subject(graph_id: str) -> str:
+def collaboration_subject(graph_id: str) -> str:
+    """The NATS subject of a graph's collaboration events (:func:`alchemist.gateway.collab.collab_subject`)."""
     try:
         from alchemist.gateway.collab import collab_subject
     except ImportError:  # the collaboration part not installed: its documented subject
@@ -159,7 +160,7 @@ class Subscription:
         """Who joins and leaves the graph's collaboration channel, their cursors and selections."""
         authorize(info, graph_id, "read")
         connection = info.context["gateway"].connection
-        subject = _collab_subject(graph_id)
+        subject = collaboration_subject(graph_id)
         async for data, _headers, _seq in nats_messages(connection,
                                                          lambda cb: connection.nc.subscribe(subject, cb=cb)):
             try:
