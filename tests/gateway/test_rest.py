@@ -235,3 +235,30 @@ def test_two_gateways_over_one_cim_serve_the_same_graphs(gateway_factory):
     assert (summary["nodes"], summary["edges"]) == (3, 3)
     assert json.loads(httpx.get(two.url + "/api/v1/graphs/shared/export", params={"format": "json"},
                                 timeout=30).text)["directed"] is True
+
+
+@pytest.mark.parametrize("name, write", [
+    ("karate.gexf", nx.write_gexf),
+    ("karate.gml", nx.write_gml),
+    ("karate.json", lambda g, path: path.write_text(json.dumps(nx.node_link_data(g, edges="links")))),
+])
+def test_files_written_by_networkx_import_with_networkxs_counts(gateway, tmp_path, name, write):
+    source = nx.karate_club_graph()
+    path = tmp_path / name
+    write(source, path)
+    response = httpx.post(gateway.url + "/api/v1/graphs/import", params={"filename": name},
+                          content=path.read_bytes(), timeout=60)
+    assert response.status_code == 201, response.text
+    assert (response.json()["nodes"], response.json()["edges"]) == (source.number_of_nodes(), source.number_of_edges())
+
+
+def test_a_parquet_pair_uploads_as_two_multipart_files(gateway, karate_graphml):
+    httpx.post(gateway.url + "/api/v1/graphs/import", content=karate_graphml.read_bytes(),
+               params={"graph_id": "karate"}, timeout=60).raise_for_status()
+    archive = zipfile.ZipFile(io.BytesIO(httpx.get(gateway.url + "/api/v1/graphs/karate/export",
+                                                   params={"format": "parquet"}, timeout=60).content))
+    files = [("file", (name, archive.read(name))) for name in sorted(archive.namelist())]
+    response = httpx.post(gateway.url + "/api/v1/graphs/import", files=files, data={"graph_id": "again"}, timeout=60)
+    assert response.status_code == 201, response.text
+    assert (response.json()["graph_id"], response.json()["format"]) == ("again", "parquet")
+    assert (response.json()["nodes"], response.json()["edges"]) == (34, 78)
