@@ -430,6 +430,8 @@ class AgentPanel(AlchemistWidget):
         with self._lock:
             rows = [row] + [r for r in self.requests if r["id"] != row["id"]]
             self.requests = rows[:MAX_REQUEST_ROWS]
+        if req.state in ("done", "failed") and self._tracker is not None:  # the counts changed (not on this thread:
+            threading.Thread(target=self.refresh_health, name="alchemist-agent-health", daemon=True).start()  # it blocks)
         if req.state == "failed":
             self.status = f"{req.agent} did not answer {req.capability}: {type(req.error).__name__}: {req.error}"
         elif req.state == "done":
