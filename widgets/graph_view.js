@@ -48,6 +48,8 @@ export default {
 
     // data position -> pixel of the stage for the current view
     const toScreen = (x, y) => [(x - view.x[0]) * W() / (view.x[1] - view.x[0]), (view.y[1] - y) * H() / (view.y[1] - view.y[0])];
+    const toData = (px, py) => [view.x[0] + px * (view.x[1] - view.x[0]) / W(), view.y[1] - py * (view.y[1] - view.y[0]) / H()];
+    const collab = collaboration({ model, stage, toScreen, toData });  // opt-in: idle until `collaboration` has a URL
 
     // the labels of the largest nodes, placed from their data positions so that they follow a drag
     function drawLabels() {
@@ -101,6 +103,7 @@ export default {
       stage.dataset.xRange = view.x.join(",");
       stage.dataset.yRange = view.y.join(",");
       drawLabels();
+      collab.redraw();
     }
 
     function request(draft) {
@@ -253,6 +256,7 @@ export default {
 
     function onMove(ev) {
       const p = local(ev);
+      collab.pointer(p);
       if (dragging) {
         const dx = p[0] - dragging.p[0], dy = p[1] - dragging.p[1];
         if (Math.abs(dx) + Math.abs(dy) > 3) dragging.moved = true;
@@ -324,6 +328,7 @@ export default {
     return () => {
       for (const [name, fn] of handlers) model.off(name, fn);
       clearTimeout(settleTimer); clearTimeout(inflightTimer);
+      collab.stop();
       if (url) URL.revokeObjectURL(url);
     };
   },

@@ -32,6 +32,7 @@ from alchemist.errors import LayoutError, WidgetError
 from alchemist.render import raster
 from alchemist.widgets import node_style
 from alchemist.widgets._base import AlchemistWidget, LatestWorker, asset, escape, png_html
+from alchemist.widgets.collaboration import CollaborationMixin
 from alchemist.widgets.node_style import PALETTE
 
 __all__ = ["GraphView", "PALETTE"]
@@ -41,7 +42,7 @@ _NODE = "#ffb347"
 _FULL_FRAME_BATCH = 400_000
 
 
-class GraphView(AlchemistWidget):
+class GraphView(CollaborationMixin, AlchemistWidget):
     """Interactive view of a graph with 100K+ nodes and 1M+ edges.
 
     Parameters
@@ -116,7 +117,7 @@ class GraphView(AlchemistWidget):
     >>> view.close()
     """
 
-    _esm = asset("dom.js", "graph_view.js")
+    _esm = asset("dom.js", "collaboration.js", "graph_view.js")
 
     image = t.Bytes(b"").tag(sync=True)
     image_format = t.Unicode("png").tag(sync=True)
