@@ -249,6 +249,20 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         else:
             self.color_by = name
 
+    def set_node_colors(self, colors, legend: list) -> None:
+        """Colour the nodes as given, with a legend, until ``color_by`` changes (compare mode: :mod:`~.compare`).
+
+        Parameters
+        ----------
+        colors : (n_nodes, 3) uint8 array in row order
+        legend : list of ``{"label", "color"}`` dicts
+        """
+        self.color_by = ""  # its observer draws the default colour first
+        with self._lock:
+            self._node_colors = np.ascontiguousarray(colors, dtype=np.uint8).reshape(-1, 3)
+        self.legend, self.colorbar = list(legend), {}
+        self.render(wait=False)
+
     def find(self, query: str) -> str | None:
         """The node a search box query names.
 

@@ -4,6 +4,11 @@ Moving the slider rebuilds the graph as it was (:meth:`alchemist.Graph.at`) and 
 GraphView with the nodes where the full layout puts them, so the picture grows in place. Rebuilds
 run in a background thread that takes only the newest slider value (a fast scrub or playback
 never queues stale states).
+
+Compare mode (:meth:`Timeline.compare`, or the Compare button): a second slider pins an earlier
+state, and the view shows the slider's state coloured by what changed since the pinned one
+(:mod:`alchemist.widgets.compare`: added green, removed red as ghosts at their old places, changed
+amber).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import traitlets as t
 
 from alchemist.errors import WidgetError
 from alchemist.widgets._base import AlchemistWidget, LatestWorker, asset, escape
+from alchemist.widgets.compare import known_positions, place, show_comparison
 
 __all__ = ["Timeline"]
 
@@ -42,6 +48,9 @@ class Timeline(AlchemistWidget):
     min, max, value, step : float — the slider; ``value`` is a version or a Unix time.
     playing : bool. label : str — the state shown: its date (UTC), events applied, nodes, edges.
     start_label, end_label : str — the dates of the first and the last event.
+    comparing : bool — compare mode; ``compare_value`` is the earlier state (a version or a time),
+    ``compare_label`` says it and what changed since. ``diff`` (not synced) is the last
+    :class:`~alchemist.graph.diff.GraphDiff` shown.
     """
 
     _esm = asset("dom.js", "timeline.js")
@@ -56,6 +65,9 @@ class Timeline(AlchemistWidget):
     label = t.Unicode("").tag(sync=True)
     start_label = t.Unicode("").tag(sync=True)
     end_label = t.Unicode("").tag(sync=True)
+    comparing = t.Bool(False).tag(sync=True)
+    compare_value = t.Float(0).tag(sync=True)
+    compare_label = t.Unicode("").tag(sync=True)
 
     def __init__(self, graph, view=None, *, by: str = "version", steps: int = 100, interval_ms: int = 300,
                  threaded: bool = True):
@@ -69,8 +81,8 @@ class Timeline(AlchemistWidget):
         self.state = graph
         if view is not None and view.graph is not graph:
             raise WidgetError("the GraphView must show the same graph as the Timeline (GraphView(graph, ...))")
-        self._positions = view.positions if view is not None else None
-        self._row_of = {node: i for i, node in enumerate(graph.node_ids)} if view is not None else {}
+        self._known = known_positions(None, view) if view is not None else None  # the full layout's places
+        self.diff = None
         # event times (Unix seconds) in log order: the date of each version
         self._times = np.array([_seconds(e.timestamp) for e in graph.events], dtype=np.float64)
         if by == "version":
@@ -87,7 +99,7 @@ class Timeline(AlchemistWidget):
             self.label = self._label(graph, hi)
             if self._times.size:
                 self.start_label, self.end_label = _date(self._times.min()), _date(self._times.max())
-        self.observe(self._on_value, names="value")
+        self.observe(self._on_value, names=["value", "comparing", "compare_value"])
 
     def seek(self, value: float, *, wait: bool = True) -> None:
         """Show the graph's state at a version or a time.
@@ -100,6 +112,38 @@ class Timeline(AlchemistWidget):
             Block until the state is shown.
         """
         self.value = float(min(max(value, self.min), self.max))
+        if wait:
+            self.wait()
+
+    def compare(self, before: float, after: float | None = None, *, wait: bool = True) -> None:
+        """Compare mode: show the state at ``after`` (the slider) coloured by what changed since ``before``.
+
+        Parameters
+        ----------
+        before : float
+            The earlier state: a version, or a Unix time (by the timeline's ``by``).
+        after : float, optional
+            The later state (the slider's value by default).
+        wait : bool
+            Block until it is shown.
+        """
+        with self.hold_trait_notifications():
+            self.compare_value = float(min(max(before, self.min), self.max))
+            self.comparing = True
+            if after is not None:
+                self.value = float(min(max(after, self.min), self.max))
+        if wait:
+            self.wait()
+
+    def stop_comparing(self, *, wait: bool = True) -> None:
+        """Leave compare mode (the view shows the slider's state as usual).
+
+        Parameters
+        ----------
+        wait : bool
+            Block until it is shown.
+        """
+        self.comparing = False
         if wait:
             self.wait()
 
@@ -136,20 +180,36 @@ class Timeline(AlchemistWidget):
     # ------------------------------------------------------------------ internals
     def _on_value(self, change) -> None:
         if self._worker is None:
-            self._show(change["new"])
+            self._show(self.value)
         else:
-            self._worker.submit(change["new"])
+            self._worker.submit(self.value)
+
+    def _at(self, value: float):
+        if self.by == "version":
+            return self.graph.at(version=int(round(value)))
+        return self.graph.at(timestamp=float(value))
 
     def _show(self, value: float) -> None:
-        if self.by == "version":
-            past = self.graph.at(version=int(round(value)))
-        else:
-            past = self.graph.at(timestamp=float(value))
+        past = self._at(value)
         self.state = past
         self.label = self._label(past, value)
-        if self.view is not None:
-            rows = np.fromiter((self._row_of[n] for n in past.node_ids), dtype=np.int64, count=past.number_of_nodes())
-            self.view.set_graph(past, self._positions[rows], keep_viewport=True)
+        if self.comparing:
+            earlier = self._at(self.compare_value)
+            if self.view is not None:
+                self.diff = show_comparison(self.view, earlier, past, positions=self._known)
+            else:
+                from alchemist.graph.diff import diff
+
+                self.diff = diff(earlier, past)
+            c = self.diff.counts
+            self.compare_label = (f"compared with {self._label(earlier, self.compare_value).split(' · ')[0]}: nodes "
+                                  f"+{c['nodes_added']} −{c['nodes_removed']} ~{c['nodes_changed']}, edges "
+                                  f"+{c['edges_added']} −{c['edges_removed']} ~{c['edges_changed']}")
+            return
+        self.compare_label = ""
+        if self.view is not None:  # nodes removed by the end (not in the layout) go next to their neighbours
+            positions = place(past.node_ids, past.edge_index()[:2], self._known)
+            self.view.set_graph(past, positions, keep_viewport=True)
 
     def _label(self, graph, value: float) -> str:
         """``date · k of n events · nodes · edges``: the date shown is the slider's time, or (by
