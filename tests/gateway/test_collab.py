@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 import time
@@ -14,7 +15,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from alchemist.gateway import GatewaySettings
-from alchemist.gateway.collab import COLLAB_SUBJECT, CollabLimits, collab_subject, decode_event
+from alchemist.gateway.collab import COLLAB_SUBJECT, HUB_KEY, CollabLimits, collab_subject, decode_event
 
 pytestmark = pytest.mark.integration
 
@@ -210,3 +211,36 @@ def test_collaboration_event_json_round_trip():
                                        "2026-01-01T00:00:00.000Z", node_ids=["a"])
     with pytest.raises(msgspec.ValidationError):
         decode_event(b'{"type":"join"}')
+
+
+@dataclasses.dataclass(frozen=True)
+class QuickSettings(GatewaySettings):
+    """Settings with the collaboration limits the gateway reads (``collab_limits``), here short ones."""
+
+    collab_limits: CollabLimits = CollabLimits(presence_ttl_s=2.0, heartbeat_s=0.5)
+
+
+def test_the_sessions_of_an_instance_that_died_expire_from_presence(gateway_factory):
+    one, two = gateway_factory(QuickSettings()), gateway_factory(QuickSettings())
+    hub_two = two.app.state.gateway.extras[HUB_KEY]
+
+    async def silent(*args, **kwargs):
+        return None
+
+    async def scenario():
+        async with connect(one.ws_url + "/ws/graphs/g5?user=ana") as ana:
+            await frame_where(ana, of("welcome"))
+            async with connect(two.ws_url + "/ws/graphs/g5?user=bo") as bo:
+                bo_session = (await frame_where(bo, of("welcome")))["session"]
+                await frame_where(ana, of("join", session=bo_session))
+                # instance two dies: no more heartbeats, no leave, its presence key left to expire
+                hub_two.stop_heartbeat()
+                hub_two.publish = silent
+                hub_two.kv.delete = silent
+            left = await frame_where(ana, of("leave", session=bo_session), timeout=20)
+            assert left["user"]["id"] == "anonymous:bo"
+            # a newcomer is not told about Bo any more
+            async with connect(one.ws_url + "/ws/graphs/g5?user=cy") as cy:
+                assert [p["user"]["id"] for p in (await frame_where(cy, of("welcome")))["peers"]] == ["anonymous:ana"]
+
+    asyncio.run(scenario())

@@ -657,10 +657,15 @@ class CollaborationHub:
             self.kv = await self.js.key_value(PRESENCE_BUCKET)
         self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
 
-    async def stop(self) -> None:
-        """Close every session (each leaves) and stop the heartbeat."""
+    def stop_heartbeat(self) -> None:
+        """Stop refreshing this instance's presence keys (they expire ``presence_ttl_s`` later)."""
         if self._heartbeat is not None:
             self._heartbeat.cancel()
+            self._heartbeat = None
+
+    async def stop(self) -> None:
+        """Close every session (each leaves) and stop the heartbeat."""
+        self.stop_heartbeat()
         for room in list(self.rooms.values()):
             for session in list(room.sessions.values()):
                 await _close(session.websocket, 1001, "the gateway is shutting down")
