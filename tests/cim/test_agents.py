@@ -113,3 +113,27 @@ def test_discovery_with_no_agent_listening_is_an_empty_list(conn):
         assert conn.discover_agents() == []
     finally:
         conn.run(sub.unsubscribe())
+
+
+def test_discovery_ignores_replies_that_are_not_micro_services(conn):
+    """Foreign responders on $SRV.INFO: nested deeper than the JSON parser goes, an object whose
+    metadata is not an object, invalid UTF-8 — none is an agent and none raises."""
+    replies = [b"[" * 100_000 + b"]" * 100_000, json.dumps({"name": "odd", "metadata": ["x"]}).encode(), b"\xff\xfe"]
+
+    async def foreign():
+        subs = []
+        for body in replies:
+            async def answer(msg, body=body):
+                await msg.respond(body)
+
+            subs.append(await conn.nc.subscribe("$SRV.INFO", cb=answer))
+        return subs
+
+    subs = conn.run(foreign())
+    try:
+        found = conn.discover_agents()
+        assert [(a["name"], a["capabilities"]) for a in found] == [("odd", [])]
+        assert conn.discover_agents("layout") == []
+    finally:
+        for sub in subs:
+            conn.run(sub.unsubscribe())

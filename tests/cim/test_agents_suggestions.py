@@ -241,3 +241,33 @@ def test_discovery_and_health_with_no_agent_are_empty(conn):
     assert conn.discover_agents() == []
     assert conn.discover_agents("suggest_layout") == []
     assert conn.agent_requests.health() == []
+
+
+class Reporter(Agent):
+    """Reports three steps with fractions, then answers a bad suggestion when asked to."""
+
+    name = "reporter"
+    capabilities = ("steps", "bad")
+
+    def handle(self, capability, payload, headers):
+        for i in range(3):
+            self.report(headers, f"step {i + 1} of 3", (i + 1) / 3)
+        if capability == "bad":
+            return {"suggestion": {"id": "s-1", "agent": "reporter", "kind": "layout", "text": "?",
+                                   "confidence": 7, "graph_id": "g"}}
+        return {"done": True}
+
+
+def test_progress_of_a_custom_agent_and_a_bad_suggestion(conn):
+    conn.serve_agent(Reporter())
+    requests = AgentRequests(conn, threshold=1, cooldown=60)
+    req = requests.submit("reporter", "steps", timeout=10)
+    assert req.wait(20)["done"] is True
+    assert [(p.message, p.fraction) for p in req.progress] == [
+        ("reporter started steps", 0.0), ("step 1 of 3", 1 / 3), ("step 2 of 3", 2 / 3), ("step 3 of 3", 1.0)]
+    assert req.to_dict()["fraction"] == 1.0 and req.suggestion is None
+
+    bad = requests.submit("reporter", "bad", timeout=10)
+    with pytest.raises(AgentError, match=r"confidence=7\.0; an agent's confidence must lie in"):
+        bad.wait(20)
+    assert bad.state == "failed" and requests.breaker("reporter").state == "open"  # a bad answer is a failure
