@@ -7,31 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alchemist.cim import connect
-from alchemist.cim.agents import Agent, AnalysisAgent
+from alchemist.cim.agents import Agent
 from alchemist.cim.suggestions import decision_of
 from alchemist.errors import WidgetError
 from alchemist.widgets import AgentPanel
 
-from .test_agents_suggestions import EDGES, brute_force_preservation
+from .test_agents_suggestions import EDGES, agent_conn, brute_force_preservation, graph  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def agent_conn(nats_server, tmp_path):
-    connection = connect(nats_server.url, outbox=tmp_path / "agent-outbox.sqlite")
-    connection.serve_agent(AnalysisAgent())
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-def graph(conn, tmp_path):
-    path = tmp_path / "edges.txt"
-    path.write_text("".join(f"{u} {v} {i}\n" for i, (u, v) in enumerate(EDGES, start=1)))
-    assert conn.replay(path, graph_id="tri", batch=100).complete
-    return "tri"
 
 
 def test_panel_suggestion_progress_accept_and_reject(conn, agent_conn, graph):
