@@ -104,7 +104,7 @@ def test_view_renders_the_three_colours_at_the_nodes():
     view = GraphView(before, np.array([PLACES[n] for n in before.node_ids], np.float32), width=200, height=160,
                      labels=0, threaded=False)
     d = show_comparison(view, before, g, keep_viewport=False)
-    assert d.counts["nodes_removed"] == 1
+    assert d.counts["nodes_removed"] == 1 and view.version == g.version
     # the ghost f stands where it was; g (new) next to its only neighbour a
     assert view.positions[view.graph.node_ids.index("f")].tolist() == pytest.approx(PLACES["f"])
     assert view.positions[view.graph.node_ids.index("g")].tolist() == pytest.approx(PLACES["a"])
@@ -141,8 +141,9 @@ def test_timeline_compare_mode():
     assert timeline.comparing and timeline.diff.counts == diff(g.at(v), g).counts
     assert sorted(view.graph.node_ids) == sorted(EXPECTED) and len(view.legend) == 4
     assert "nodes +1 −1 ~2, edges +1 −2 ~1" in timeline.compare_label
-    # the removed f (not in the full graph's layout) is placed next to its old neighbours, not dropped
-    assert np.isfinite(view.positions).all()
+    # the removed f (not in the full graph's layout) stands between its old neighbours e and a
+    f = view.positions[view.graph.node_ids.index("f")]
+    assert f.tolist() == pytest.approx(((np.array(PLACES["e"]) + PLACES["a"]) / 2).tolist(), abs=1e-5)
     # moving the pinned state: against itself nothing changed
     timeline.compare(v, v)
     assert not timeline.diff and view.graph.number_of_nodes() == 6

@@ -1,7 +1,8 @@
 """Compare mode: two states of a graph in one GraphView, each node coloured by what happened to it.
 
 The view shows the later graph (``after``) and, as ghosts at their old positions, the nodes only
-the earlier one (``before``) had; a node is *added* (green), *removed* (red), *changed* (amber: its
+the earlier one (``before``) had (where a layout, the view or ``before`` knows them; else between
+their old neighbours); a node is *added* (green), *removed* (red), *changed* (amber: its
 label or properties differ) or *unchanged* (grey), as :func:`alchemist.graph.diff.diff` finds. The
 edges drawn are ``after``'s; the legend counts the nodes and edges of each kind.
 
@@ -21,8 +22,8 @@ import numpy as np
 from alchemist.errors import WidgetError
 from alchemist.render import raster
 
-__all__ = ["STATES", "COLORS", "node_states", "comparison_graph", "place", "state_colors", "legend",
-           "show_comparison", "compare_view"]
+__all__ = ["STATES", "COLORS", "node_states", "comparison_graph", "place", "placement_edges", "state_colors",
+           "legend", "show_comparison", "compare_view", "known_positions"]
 
 STATES = ("added", "removed", "changed", "unchanged")
 """What can have happened to a node between the two states."""
@@ -263,8 +264,9 @@ def show_comparison(view, before, after, *, diff=None, positions=None, keep_view
     d = diff if diff is not None else compare(before, after)
     states = node_states(d, after)
     graph = comparison_graph(d, after)
-    pos = place(states["id"].to_list(), graph.edge_index()[:2], known_positions(positions, view, after, before))
+    pos = place(states["id"].to_list(), placement_edges(graph, d), known_positions(positions, view, after, before))
     view.set_graph(graph, pos, color_by=None, keep_viewport=keep_viewport, render=False)
+    view.version = int(getattr(after, "version", 0))  # the later state's, not the comparison graph's own
     view.set_node_colors(state_colors(states["state"].to_list()), legend(d))
     view.wait()
     return d
@@ -294,11 +296,40 @@ def compare_view(before, after, *, positions=None, diff=None, **options):
     d = diff if diff is not None else compare(before, after)
     graph = comparison_graph(d, after)
     known = known_positions(positions, None, after, before)
-    layout = place(graph.node_ids, graph.edge_index()[:2], known) if known.height else None
+    layout = place(graph.node_ids, placement_edges(graph, d), known) if known.height else None
     view = GraphView(graph, layout, **options)
     view.diff = d
     show_comparison(view, before, after, diff=d, positions=positions, keep_viewport=False)
     return view
+
+
+def placement_edges(graph, diff):
+    """The edges that place a node whose position is not known: the comparison graph's, and the
+    removed ones (so that a ghost no layout knows stands between its old neighbours).
+
+    Parameters
+    ----------
+    graph : Graph
+        :func:`comparison_graph`'s result.
+    diff : GraphDiff
+
+    Returns
+    -------
+    src, dst : int64 ndarray
+        Rows of ``graph``'s nodes.
+    """
+    import polars as pl
+
+    src, dst, _ = graph.edge_index()
+    removed = diff.edges_removed
+    if removed.height == 0:
+        return np.asarray(src, np.int64), np.asarray(dst, np.int64)
+    rows = pl.DataFrame({"id": pl.Series(graph.node_ids, dtype=pl.String)}).with_row_index("row")
+    ends = removed.select(pl.col("source").cast(pl.String), pl.col("target").cast(pl.String))
+    ends = (ends.join(rows.rename({"id": "source", "row": "s"}), on="source")
+            .join(rows.rename({"id": "target", "row": "t"}), on="target"))
+    return (np.concatenate([np.asarray(src, np.int64), ends["s"].to_numpy().astype(np.int64)]),
+            np.concatenate([np.asarray(dst, np.int64), ends["t"].to_numpy().astype(np.int64)]))
 
 
 def known_positions(positions, view, *graphs):

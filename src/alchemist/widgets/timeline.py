@@ -173,9 +173,11 @@ class Timeline(AlchemistWidget):
         Returns
         -------
         str
-            The timeline's mode and the label of the state shown, with every user-given text escaped.
+            The timeline's mode and the label of the state shown (and in compare mode what changed), with
+            every user-given text escaped.
         """
-        return f"<div><b>Timeline</b> ({escape(self.by)}): {escape(self.label)}</div>"
+        compared = f"<div>{escape(self.compare_label)}</div>" if self.comparing else ""
+        return f"<div><b>Timeline</b> ({escape(self.by)}): {escape(self.label)}</div>{compared}"
 
     # ------------------------------------------------------------------ internals
     def _on_value(self, change) -> None:
