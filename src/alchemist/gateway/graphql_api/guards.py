@@ -195,7 +195,9 @@ def query_cost(document, variables: dict | None, operation_name: str | None, *, 
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [op for op in operations if operation_name is None or (op.name and op.name.value == operation_name)]
 
-    def page(field: FieldNode) -> int:
+    def page(field: FieldNode, under_page: bool) -> int:
+        if under_page and not field.arguments and field.name.value == "edges":
+            return 1  # the edge list of a connection: its page was counted on the connection's field
         for argument in field.arguments or ():
             if argument.name.value in PAGE_ARGUMENTS:
                 value = argument.value
@@ -208,21 +210,22 @@ def query_cost(document, variables: dict | None, operation_name: str | None, *, 
                     return max(1, int(given)) if isinstance(given, int) else max_page
         return DEFAULT_PAGE if field.name.value in _PAGINATED else 1
 
-    def cost(selection_set, seen: frozenset) -> int:
+    def cost(selection_set, seen: frozenset, under_page: bool) -> int:
         total = 0
         for selection in (selection_set.selections if selection_set else ()):
             if isinstance(selection, FieldNode):
-                inner = cost(selection.selection_set, seen) if selection.selection_set else 0
-                total += 1 + page(selection) * inner
+                size = page(selection, under_page)
+                inner = cost(selection.selection_set, seen, size > 1) if selection.selection_set else 0
+                total += 1 + size * inner
             elif isinstance(selection, InlineFragmentNode):
-                total += cost(selection.selection_set, seen)
+                total += cost(selection.selection_set, seen, under_page)
             elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
                 fragment = fragments.get(selection.name.value)
                 if fragment is not None:
-                    total += cost(fragment.selection_set, seen | {selection.name.value})
+                    total += cost(fragment.selection_set, seen | {selection.name.value}, under_page)
         return total
 
-    return sum(cost(op.selection_set, frozenset()) for op in chosen[:1]), largest[0]
+    return sum(cost(op.selection_set, frozenset(), False) for op in chosen[:1]), largest[0]
 
 
 # fields that return lists without a page argument in the query still count as a default page
