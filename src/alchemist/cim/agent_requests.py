@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 import msgspec
 
-from alchemist.cim.agents import AGENT_PREFIX, gather, read_reply, request_headers, service_reply
+from alchemist.cim.agents import AGENT_PREFIX, PROGRESS_HEADER, gather, read_reply, request_headers, service_reply
 from alchemist.cim.resilience import CircuitBreaker
 from alchemist.cim.suggestions import Suggestion, decode_suggestion
 from alchemist.errors import AgentError, AgentTimeout
@@ -267,6 +267,9 @@ class AgentRequests:
         self._probing: set[str] = set()
         self._seen: dict[str, float] = {}  # agent name -> wall time of its last answer
         self._lock = threading.Lock()
+        self._prefix: str | None = None  # progress subjects are <prefix>.<request id>: one subscription for all
+        self._subscribed: asyncio.Future | None = None
+        self._live: dict[str, tuple[AgentRequest, list, asyncio.Event]] = {}  # on the loop thread only
 
     def breaker(self, agent: str) -> CircuitBreaker:
         """The circuit breaker of ``agent`` (made closed on first use).
@@ -315,7 +318,10 @@ class AgentRequests:
             The connection is closed.
         """
         self._admit(agent)
-        headers = request_headers(correlation_id, causation_id, progress_subject=self.connection.nc.new_inbox())
+        if self._prefix is None:
+            self._prefix = self.connection.nc.new_inbox()
+        headers = request_headers(correlation_id, causation_id)
+        headers[PROGRESS_HEADER] = f"{self._prefix}.{headers['Cim-Request-Id']}"
         req = AgentRequest(agent, capability, headers, on_change)
         with self._lock:
             finished = [r for r in self.requests if r.state in ("done", "failed")]
@@ -439,27 +445,47 @@ class AgentRequests:
                 breaker.success()
                 self._seen[agent] = time.time()
 
+    async def _progress_subscription(self) -> None:
+        """Subscribe once to ``<prefix>.*``, where every request's progress reports come (concurrent
+        first requests wait for the same subscription)."""
+        if self._subscribed is None:
+            self._subscribed = asyncio.get_running_loop().create_future()
+            try:
+                await self.connection.nc.subscribe(f"{self._prefix}.*", cb=self._on_progress)
+            except BaseException as exc:
+                self._subscribed.set_exception(exc)
+                self._subscribed.exception()  # retrieved: no "never retrieved" warning when nobody else waits
+                fut, self._subscribed = self._subscribed, None
+                raise
+            self._subscribed.set_result(None)
+        await asyncio.shield(self._subscribed)
+
+    async def _on_progress(self, msg) -> None:
+        live = self._live.get(msg.subject.rsplit(".", 1)[-1])
+        if live is None:  # a report for a request already finished, or not ours
+            return
+        try:
+            body = json.loads(msg.data)
+            fraction = body.get("fraction")
+            report = ProgressReport(message=str(body.get("message", "")),
+                                    fraction=float(fraction) if isinstance(fraction, (int, float)) else None,
+                                    time=rfc3339())
+        except Exception:  # not a progress report: ignore it
+            return
+        req, seen, arrived = live
+        seen[0] += 1
+        arrived.set()
+        req._progress(report)
+
     async def _run(self, req: AgentRequest, payload: dict, headers: dict[str, str], timeout: float) -> None:
         from nats.errors import NoRespondersError, TimeoutError as NatsTimeout
 
         nc = self.connection.nc
-        seen = [0]
-        arrived = asyncio.Event()
-
-        async def on_progress(msg) -> None:
-            try:
-                body = json.loads(msg.data)
-                report = ProgressReport(message=str(body.get("message", "")), fraction=body.get("fraction"),
-                                        time=rfc3339())
-            except Exception:  # not a progress report: ignore it
-                return
-            seen[0] += 1
-            arrived.set()
-            req._progress(report)
-
-        sub = await nc.subscribe(headers["Cim-Progress-Subject"], cb=on_progress)
+        seen, arrived = [0], asyncio.Event()
+        self._live[req.id] = (req, seen, arrived)
         reply = suggestion = error = None
         try:
+            await self._progress_subscription()
             try:
                 msg = await nc.request(f"{AGENT_PREFIX}.{req.agent}.{req.capability}", json.dumps(payload).encode(),
                                        timeout=timeout, headers=headers)
@@ -482,10 +508,7 @@ class AgentRequests:
         except Exception as exc:  # the connection went away mid-request, a bug: the request failed
             error = AgentError(f"request to {req.agent!r} ({req.capability}) failed: {type(exc).__name__}: {exc}")
         finally:
-            try:
-                await sub.unsubscribe()
-            except Exception:
-                pass
+            self._live.pop(req.id, None)
         counts = error is not None and (isinstance(error, AgentTimeout) or getattr(error, "code", "500") != "400")
         self._settle(req.agent, failed=counts)
         req._finish(reply, suggestion, error)

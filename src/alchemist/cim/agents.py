@@ -148,16 +148,8 @@ class Agent:
         -------
         None
         """
-        subject = headers.get(PROGRESS_HEADER)
-        if not subject:
-            return
-        request_id = headers.get("Cim-Request-Id", "")
-        body = {"request_id": request_id, "message": str(message),
-                "fraction": None if fraction is None else min(1.0, max(0.0, float(fraction)))}
-        with _SENT_LOCK:
-            _SENT[request_id] = _SENT.get(request_id, 0) + 1
-        self.connection.run(self.connection.nc.publish(subject, json.dumps(body).encode(),
-                                                       headers=_reply_headers(headers)))
+        if headers.get(PROGRESS_HEADER):
+            self.connection.run(_report(self.connection, headers, message, fraction))
 
     def bind(self, connection) -> None:
         """Called once when served, with the connection it runs on.
@@ -234,7 +226,7 @@ def _handler(agent: Agent, capability: str):
                 raise AgentError(f"a request's body is a JSON object, not {type(payload).__name__}")
             loop = asyncio.get_running_loop()
             if headers.get(PROGRESS_HEADER):
-                await loop.run_in_executor(None, agent.report, headers, f"{agent.name} started {capability}", 0.0)
+                await _report(agent.connection, headers, f"{agent.name} started {capability}", 0.0)
             result = await loop.run_in_executor(None, agent.handle, capability, payload, headers)
         except Exception as exc:  # answered to the caller, who raises AgentError
             # a request the agent refuses (AgentError, bad JSON) is the caller's fault: 400; anything
@@ -249,6 +241,15 @@ def _handler(agent: Agent, capability: str):
         await req.respond(json.dumps(result).encode(), headers=_reply_headers(headers, request_id))
 
     return handle
+
+
+async def _report(connection, headers: dict[str, str], message: str, fraction: float | None) -> None:
+    request_id = headers.get("Cim-Request-Id", "")
+    body = {"request_id": request_id, "message": str(message),
+            "fraction": None if fraction is None else min(1.0, max(0.0, float(fraction)))}
+    with _SENT_LOCK:
+        _SENT[request_id] = _SENT.get(request_id, 0) + 1
+    await connection.nc.publish(headers[PROGRESS_HEADER], json.dumps(body).encode(), headers=_reply_headers(headers))
 
 
 def _reply_headers(headers: dict[str, str], request_id: str | None = None) -> dict[str, str]:
