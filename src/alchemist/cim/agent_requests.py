@@ -250,12 +250,12 @@ class AgentRequests:
     >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
     >>> _ = connection.replay(path)
     >>> connection.serve_agent(AnalysisAgent())
-    >>> req = connection.agent_requests.submit("analysis", "suggest_layout", {"graph_id": "g"}, timeout=60)
+    >>> req = connection.agent_requests.submit("analysis", "suggest_communities", {"graph_id": "g"}, timeout=60)
     >>> suggestion = req.wait(60)
     >>> req.state, suggestion.kind, suggestion.events[0].event_type, 0 <= suggestion.confidence <= 1
-    ('done', 'layout', 'layout_applied', True)
-    >>> req.progress[0].message
-    'analysis started suggest_layout'
+    ('done', 'communities', 'node_updated', True)
+    >>> [p.message for p in req.progress][:2]
+    ['analysis started suggest_communities', "folding graph 'g'"]
     >>> connection.close()
     """
 
