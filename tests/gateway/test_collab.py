@@ -136,9 +136,14 @@ def test_malformed_and_oversized_frames_get_error_frames_and_the_socket_stays_us
             assert error["code"] == "too_large" and str(limit) in error["message"]
             await ana.send(b'{"type": "ping"}')  # a binary frame with JSON is read too
             assert (await frame_where(ana, lambda f: True))["type"] == "pong"
+            await ana.send(json.dumps({"type": "join", "name": "Ana B", "color": "red"}))
+            assert "color" in (await frame_where(ana, of("error")))["message"]
+            await ana.send(json.dumps({"type": "join", "name": "Ana B", "color": "#112233"}))
+            renamed = await frame_where(bo, lambda f: f["type"] == "join" and f["user"]["name"] != "anonymous:ana")
+            assert renamed["user"] == {"id": "anonymous:ana", "name": "Ana B", "color": "#112233"}
             await ana.send(json.dumps({"type": "cursor_moved", "x": 7.0, "y": 8.0}))
             cursor = await frame_where(bo, of("cursor_moved"))
-            assert (cursor["x"], cursor["y"]) == (7.0, 8.0)
+            assert (cursor["x"], cursor["y"], cursor["user"]["name"]) == (7.0, 8.0, "Ana B")
 
     asyncio.run(scenario())
 

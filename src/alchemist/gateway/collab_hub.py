@@ -64,7 +64,8 @@ class Session:
         self.queue: asyncio.Queue = asyncio.Queue(hub.limits.send_queue)
         self.sender = asyncio.get_running_loop().create_task(self._send_loop())
         self._throttles = {"cursor_moved": _Throttle(hub.limits.cursor_rate, self._publish),
-                           "selection_changed": _Throttle(hub.limits.selection_rate, self._publish)}
+                           "selection_changed": _Throttle(hub.limits.selection_rate, self._publish),
+                           "join": _Throttle(hub.limits.selection_rate, self._announce)}
 
     def event(self, kind: str, **fields) -> CollaborationEvent:
         """A :class:`CollaborationEvent` of this session."""
@@ -93,7 +94,7 @@ class Session:
             self._throttles["selection_changed"].offer(self.event("selection_changed", node_ids=ids))
         elif isinstance(message, Join):
             self.user = User(self.user.id, message.name or self.user.name, message.color or self.user.color)
-            await self.hub.announce(self)
+            self._throttles["join"].offer(self)
         elif isinstance(message, Leave):
             self.closed = True
         else:
@@ -123,6 +124,10 @@ class Session:
 
     async def _publish(self, event: CollaborationEvent) -> None:
         await self.hub.publish(event)
+
+    async def _announce(self, _session) -> None:
+        if not self.closed:
+            await self.hub.announce(self)
 
     async def _send_loop(self) -> None:
         try:
