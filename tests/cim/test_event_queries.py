@@ -128,6 +128,18 @@ def test_feed_of_some_graphs(conn):
         conn.event_feed("*", deliver="old")
 
 
+def test_feed_ends_with_its_connection(nats_server, tmp_path):
+    from alchemist.cim import connect
+
+    connection = connect(nats_server.url, outbox=tmp_path / "outbox2.sqlite")
+    feed = connection.event_feed("*")
+    connection.append("g", "node_added", {"node_id": "a"})
+    assert feed.get(timeout=10).payload == {"node_id": "a"}
+    connection.close()
+    assert list(feed) == []  # iteration ends instead of waiting for ever
+    feed.close()
+
+
 # ---------------------------------------------------------------------- replay from a sequence
 @pytest.mark.parametrize("batch", [1, 3])
 def test_replay_from_sequence_on_the_state_before(conn, tmp_path, batch):

@@ -267,7 +267,8 @@ class EventFeed:
 
     # ------------------------------------------------------------------ taking events
     def get(self, timeout: float | None = None):
-        """The next event, waiting at most ``timeout`` seconds (None: until one comes or the feed closes).
+        """The next event, waiting at most ``timeout`` seconds (None: until one comes, or the feed or
+        its connection closes).
 
         Parameters
         ----------
@@ -281,7 +282,8 @@ class EventFeed:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._ready:
             while not self._queue:
-                if self._closed:
+                nc = self.connection.nc
+                if self._closed or nc is None or nc.is_closed:  # closed, or its connection is
                     return None
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
