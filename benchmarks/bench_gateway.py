@@ -226,8 +226,9 @@ def report(rows, concurrent, n, m, load, reps, mutations, full) -> str:
         f"Mutation throughput: one GraphQL client {len(mutation[1]) / mutation[1].sum():,.0f} events/s, "
         f"`Connection.append` {len(mutation[2]) / mutation[2].sum():,.0f} events/s "
         f"(ratio {mutation[2].sum() / mutation[1].sum():.2f}); 8 concurrent GraphQL clients on 8 graphs "
-        f"{rate:,.0f} events/s ({total} events). Each mutation is three CIM round trips (version, chain head, "
-        "publish with the expected sequence) and waits until its event is applied before answering.\n",
+        f"{rate:,.0f} events/s ({total} events). A GraphQL mutation is two CIM round trips (the version, then the "
+        "publish with the expected sequence; the chain head comes from the live graph) and answers once its event "
+        "is applied; `Connection.append` is three (version, chain head, publish) and does not wait.\n",
     ]
     return "\n".join(lines)
 

@@ -289,6 +289,13 @@ class GraphStore:
             The server could not be reached (an append never waits in the outbox).
         InvalidEventError, GraphError
             The payload does not fit the event type or ``check`` refused it.
+
+        Notes
+        -----
+        Cost per attempt: one ``STREAM.MSG.GET`` (the version) and one publish with
+        ``Nats-Expected-Last-Subject-Sequence``; the chain head (``previous_cid``) and the check
+        come from the live graph once it has applied that version (a last message it could not
+        apply costs one more ``STREAM.MSG.GET`` for the head).
         """
         import msgspec
 
@@ -299,14 +306,21 @@ class GraphStore:
             version = await self.version(graph_id)
             if expected_version is not None and version != expected_version:
                 raise VersionConflictError(graph_id, expected_version, version)
-            last = await connection.run_async(connection.consumer.last_event(graph_id)) if version else None
-            if last is not None and int(last.sequence or 0) > version:
-                continue  # another writer appended between the two requests
-            if check is not None and version:
-                await self.read(Snapshot(graph_id, version), check, what=f"checking the {event_type}")
+            head = None
+            if version:  # the live graph knows the chain head when it has applied the last message
+                def checked(g):
+                    if check is not None:
+                        check(g)
+                    return g.last_cid if (g.last_sequence or 0) == version else None
+                head = await self.read(Snapshot(graph_id, version), checked, what=f"checking the {event_type}")
             elif check is not None:
                 check(None)
-            event = new_event(event_type, graph_id, payload, previous_cid=None if last is None else last.cid,
+            if version and head is None:  # its last message is not applied (poison): ask the server
+                last = await connection.run_async(connection.consumer.last_event(graph_id))
+                if last is not None and int(last.sequence or 0) > version:
+                    continue  # another writer appended between the two requests
+                head = None if last is None else last.cid
+            event = new_event(event_type, graph_id, payload, previous_cid=head,
                               metadata={"actor": actor})
             try:
                 sequence = await connection.publish_async(event, expected_sequence=version)
