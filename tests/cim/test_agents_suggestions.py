@@ -271,3 +271,22 @@ def test_progress_of_a_custom_agent_and_a_bad_suggestion(conn):
     with pytest.raises(AgentError, match=r"confidence=7\.0; an agent's confidence must lie in"):
         bad.wait(20)
     assert bad.state == "failed" and requests.breaker("reporter").state == "open"  # a bad answer is a failure
+
+
+def test_a_suggestion_larger_than_one_message_is_chained_across_messages(conn, graph):
+    """3,000 node updates of ~600 bytes each (about 1.8 MB): several messages under the server's
+    1 MiB max_payload, one chain; the folded graph has every property, nothing dead-lettered."""
+    nodes = [f"n{i}" for i in range(3000)]
+    events = [{"event_type": "node_added", "payload": {"node_id": n, "properties": {"note": "x" * 500}}}
+              for n in nodes]
+    suggestion = make_suggestion(agent="analysis", kind="insight", text="many nodes", confidence=0.5,
+                                 graph_id=graph, events=events)
+    stored = accept_suggestion(conn, suggestion)
+    sequences = sorted({e.sequence for e in stored})
+    assert len(stored) == 3000 and len(sequences) >= 2  # more than one message
+    assert all(b.previous_cid == a.cid for a, b in zip(stored, stored[1:]))
+    folded = conn.graph(graph, live=False)
+    assert folded.number_of_nodes() == 6 + 3000 and folded.node("n2999")["note"] == "x" * 500
+    assert conn.run(conn.js.stream_info("ALCHEMIST_DLQ")).state.messages == 0
+    record = decision_of(conn, suggestion.id)
+    assert (record.n_events, list(record.sequences), len(record.events)) == (3000, sequences, 100)

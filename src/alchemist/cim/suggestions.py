@@ -40,7 +40,7 @@ from alchemist.events import uuid7, validate_payload
 from alchemist.events.times import rfc3339
 
 __all__ = ["ProposedEvent", "Suggestion", "Decision", "make_suggestion", "decode_suggestion",
-           "accept_suggestion", "reject_suggestion", "decision_of", "DECISIONS_PREFIX"]
+           "accept_suggestion", "reject_suggestion", "decision_of", "append_chain", "DECISIONS_PREFIX", "LISTED_EVENTS"]
 
 DECISIONS_PREFIX = "ai.insights.decisions"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -133,7 +133,12 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     reason : str
         Why (a rejection's reason, a failure's error).
     events : tuple of dict
-        ``{"event_id", "event_type", "sequence"}`` of the appended events (``applied``).
+        ``{"event_id", "event_type", "sequence"}`` of the first :data:`LISTED_EVENTS` appended
+        events (``applied``; all of them carry the suggestion's id as ``causation_id``).
+    n_events : int
+        How many events were appended.
+    sequences : tuple of int
+        The stream sequences of the messages that hold them.
     sequence : int or None
         The record's stream sequence (set when read back).
     """
@@ -147,7 +152,13 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     time: str = ""
     reason: str = ""
     events: tuple[dict, ...] = ()
+    n_events: int = 0
+    sequences: tuple[int, ...] = ()
     sequence: int | None = None
+
+
+LISTED_EVENTS = 100
+"""Events a decision record lists by id (the record stays far below a message's size)."""
 
 
 def make_suggestion(*, agent: str, kind: str, text: str, confidence: float, graph_id: str,
@@ -264,9 +275,10 @@ def accept_suggestion(connection, suggestion: Suggestion, *, graph_id: str | Non
 
     Notes
     -----
-    Cost: one publish with acknowledgement (the claim), three round trips per event
-    (:meth:`Connection.append <alchemist.cim.connection.Connection.append>`), one publish (the
-    ``applied`` record). A refused accept costs the claim and one ``STREAM.MSG.GET``.
+    Cost: one ``STREAM.MSG.GET`` and one publish (the claim), :func:`append_chain` (two reads and
+    one publish per message of events: one message up to the server's ``max_payload``, 1 MiB by
+    default, so a suggestion of that size is appended all or nothing), one publish (the
+    ``applied`` record). A refused accept costs one ``STREAM.MSG.GET`` (two when it lost a race).
 
     Examples
     --------
@@ -294,11 +306,11 @@ def accept_suggestion(connection, suggestion: Suggestion, *, graph_id: str | Non
     target = graph_id or suggestion.graph_id
     _claim(connection, suggestion, "accepted", target, "")
     correlation = suggestion.correlation_id or suggestion.id
-    stored = []
+    stored: list = []
     try:
-        for proposed in suggestion.events:
-            stored.append(connection.append(target, proposed.event_type, dict(proposed.payload),
-                                            correlation_id=correlation, causation_id=suggestion.id))
+        if suggestion.events:
+            append_chain(connection, target, suggestion.events, correlation_id=correlation,
+                         causation_id=suggestion.id, stored=stored)
     except Exception as exc:
         _record(connection, _decision(suggestion, "failed", target, f"{type(exc).__name__}: {exc}", stored))
         raise
@@ -340,6 +352,89 @@ def reject_suggestion(connection, suggestion: Suggestion, reason: str = "") -> D
     >>> connection.close()
     """
     return _claim(connection, suggestion, "rejected", suggestion.graph_id, reason)
+
+
+def append_chain(connection, graph_id: str, events, *, correlation_id: str, causation_id: str,
+                 attempts: int = 5, stored: list | None = None) -> list:
+    """Append events to a graph's chain in as few messages as fit, each guarded by the graph's version.
+
+    The events are chained (each one's ``previous_cid`` is the one before; the first's is the
+    graph's last event) and sent as ``events_batch`` messages of at most the server's
+    ``max_payload`` (a single event as a plain message on its event type's subject), each with ``Nats-Expected-Last-Subject-Sequence`` on the graph's subjects:
+    what :meth:`Connection.append <alchemist.cim.connection.Connection.append>` does for one
+    event, for many. When another writer appended before the first message, the chain head is
+    read again and it is retried (``attempts`` times); a conflict on a later message (events
+    larger than one message, and a writer in between) raises.
+
+    Parameters
+    ----------
+    connection : Connection
+    graph_id : str
+    events : sequence of ProposedEvent
+    correlation_id, causation_id : str
+        Of every appended event.
+    attempts : int
+        Tries of the first message against other writers.
+    stored : list, optional
+        The stored events are appended to it as their messages are acknowledged (what was stored
+        when an exception is raised).
+
+    Returns
+    -------
+    list of Event
+        The stored events, in order, each with its message's stream ``sequence``.
+
+    Raises
+    ------
+    ConcurrencyError
+        Other writers appended first ``attempts`` times, or between two messages.
+    InvalidEventError
+        A payload does not fit its event type.
+    MessageTooLargeError
+        One event alone is larger than a message may be (put large content in the object store).
+    CIMConnectionError
+        The server could not be reached.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import alchemist
+    >>> tmp = tempfile.mkdtemp()
+    >>> connection = alchemist.connect(data_dir=tmp + "/jetstream", outbox=tmp + "/outbox.sqlite")
+    >>> first = connection.append("g", "node_added", {"node_id": "a"})
+    >>> events = [ProposedEvent(event_type="node_added", payload={"node_id": n}) for n in "bcd"]
+    >>> stored = append_chain(connection, "g", events, correlation_id="c", causation_id="s")
+    >>> [e.sequence for e in stored], stored[0].previous_cid == first.cid, stored[2].previous_cid == stored[1].cid
+    ([2, 2, 2], True, True)
+    >>> connection.graph("g", live=False).node_ids
+    ['a', 'b', 'c', 'd']
+    >>> connection.close()
+    """
+    from alchemist.errors import ConcurrencyError
+    from alchemist.events import new_event
+
+    stored = [] if stored is None else stored
+    for _ in range(max(1, attempts)):
+        version = connection.aggregate_sequence(graph_id)
+        last = connection.last_event(graph_id)
+        if last is not None and int(last.sequence or 0) > version:
+            continue  # another writer between the two reads
+        previous = None if last is None else last.cid
+        chain = []
+        for proposed in events:
+            event = new_event(proposed.event_type, graph_id, dict(proposed.payload), correlation_id=correlation_id,
+                              causation_id=causation_id, previous_cid=previous)
+            chain.append(event)
+            previous = event.cid
+        try:
+            connection.run(_publish_chain(connection, graph_id, chain, version, stored))
+        except ConcurrencyError:
+            if stored:
+                raise
+            continue
+        return stored
+    raise ConcurrencyError(f"other writers appended to {graph_id!r} first {attempts} times in a row; "
+                           "retry later or with more attempts=")
 
 
 def decision_of(connection, suggestion_id: str) -> Decision | None:
@@ -386,9 +481,12 @@ def _validate(s: Suggestion) -> None:
 
 
 def _decision(s: Suggestion, decision: str, graph_id: str, reason: str, stored=()) -> Decision:
-    events = tuple({"event_id": e.event_id, "event_type": e.event_type, "sequence": e.sequence} for e in stored)
+    events = tuple({"event_id": e.event_id, "event_type": e.event_type, "sequence": e.sequence}
+                   for e in stored[:LISTED_EVENTS])
+    sequences = tuple(sorted({int(e.sequence) for e in stored if e.sequence is not None}))
     return Decision(suggestion_id=s.id, decision=decision, graph_id=graph_id, agent=s.agent, kind=s.kind,
-                    correlation_id=s.correlation_id or s.id, time=rfc3339(), reason=reason, events=events)
+                    correlation_id=s.correlation_id or s.id, time=rfc3339(), reason=reason[:2000], events=events,
+                    n_events=len(stored), sequences=sequences)
 
 
 def _claim(connection, s: Suggestion, decision: str, graph_id: str, reason: str) -> Decision:
@@ -424,6 +522,27 @@ def _record(connection, record: Decision, expected: int | None = None) -> Decisi
     ack = connection.run(connection.js.publish(f"{DECISIONS_PREFIX}.{record.suggestion_id}",
                                                msgspec.json.encode(record), headers=headers, stream=stream))
     return msgspec.structs.replace(record, sequence=ack.seq)
+
+
+async def _publish_chain(connection, graph_id: str, chain: list, version: int, stored: list) -> None:
+    """Send chained events as ``events_batch`` messages, each expecting the graph's last sequence."""
+    from alchemist.cim.publisher import message_limit, message_stream
+    from alchemist.events import encode_event
+
+    subjects = connection.subjects
+    records = [(e.aggregate_id, e.event_id, e.event_type, e.cid, e.correlation_id, e.causation_id, encode_event(e))
+               for e in chain]
+    done = 0
+    # one event: a plain message on its event type's subject (as append sends it); more: batches
+    batch = 1 if len(records) == 1 else len(records)
+    for subject, data, headers, count in message_stream(subjects, records, batch=batch,
+                                                        max_bytes=message_limit(connection.nc)):
+        headers = {**headers, "Nats-Expected-Last-Subject-Sequence": str(int(version)),
+                   "Nats-Expected-Last-Subject-Sequence-Subject": subjects.aggregate_filter(graph_id)}
+        ack = await connection.publisher.send_with_retry(subject, data, headers)
+        version = ack.seq
+        stored.extend(msgspec.structs.replace(e, sequence=ack.seq) for e in chain[done:done + count])
+        done += count
 
 
 async def _last_decision(connection, suggestion_id: str) -> Decision | None:
