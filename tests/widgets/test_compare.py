@@ -153,3 +153,22 @@ def test_timeline_compare_mode():
     timeline.seek(v)
     assert view.graph.node_ids == list("abcdef") and np.isfinite(view.positions).all()
     view.close()
+
+
+def test_timeline_compares_times():
+    def ev(kind, payload, at):
+        return alchemist.new_event(kind, "t", payload, timestamp=at)
+
+    g = alchemist.Graph("t")
+    g.apply([ev("node_added", {"node_id": f"n{i}"}, 100 * i) for i in range(5)])           # n0..n4 at 0..400 s
+    g.apply([ev("node_updated", {"node_id": "n1", "label": "late"}, 450),
+             ev("node_removed", {"node_id": "n0"}, 500)])
+    timeline = Timeline(g, None, by="time", threaded=False)
+    timeline.compare(150, 460)  # n0, n1 then; n0..n4 with n1 relabelled at 460 s
+    d = timeline.diff
+    assert (sorted(d.nodes_added["id"].to_list()), d.nodes_changed["id"].to_list(), d.counts["nodes_removed"]) == (
+        ["n2", "n3", "n4"], ["n1"], 0)
+    timeline.seek(timeline.max)  # the slider moves on, the pinned state stays: at the end n0 is gone too
+    assert timeline.diff.nodes_removed["id"].to_list() == ["n0"]
+    assert "compared with 1970-01-01 00:02 UTC" in timeline.compare_label
+    assert "compared with" in timeline.static_html()
