@@ -65,7 +65,7 @@ def zero_sum_equilibrium(game, check_zero_sum: bool = True, tol: float = 1e-9):
     if check_zero_sum:
         total = A + B
         spread = float(np.ptp(total))
-        allowed = tol * max(float(np.ptp(A)), float(np.ptp(B))) + 64 * np.finfo(float).eps * float(
+        allowed = tol * max(float(np.ptp(A)), float(np.ptp(B))) + 4 * np.finfo(float).eps * float(
             max(np.abs(A).max(), np.abs(B).max()))
         if spread > allowed:
             raise InvalidGameError(
