@@ -193,3 +193,16 @@ def test_replay_arguments(conn, tmp_path):
     event = conn.append("g", "node_added", {"node_id": "new"})
     assert conn.feeds["g"].wait_for(event.sequence)
     assert "new" in graph and graph.rejected == []
+
+
+def test_replay_from_a_snapshot_as_base(conn, tmp_path):
+    from alchemist.cim.snapshots import load_snapshot
+
+    _history(conn, tmp_path, batch=2)
+    conn.save_snapshot(conn.graph_at("g", sequence=6))
+    conn.append("g", "node_added", {"node_id": "after-snapshot"})
+    snapshot, _ids, sequence = load_snapshot(conn, "g")
+    assert sequence == snapshot.last_sequence <= 6
+    replayed = conn.graph("g", base=snapshot, live=False)
+    assert not diff(conn.graph("g", live=False), replayed) and "after-snapshot" in replayed
+    assert replayed.rejected == [] and _dead_letters(conn) == 0
