@@ -290,7 +290,7 @@ class AIInsight:
     graph_id: strawberry.ID
     agent: str
     kind: str
-    result: JSON
+    result: Optional[JSON]
 
 
 @strawberry.type
