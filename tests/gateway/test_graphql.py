@@ -246,3 +246,14 @@ def test_import_graph_from_graphml_text(gateway, conn, tmp_path):
     assert graph.number_of_nodes() == 34 and graph.number_of_edges() == 78 and graph.rejected == []
     stats = ok(gateway, '{ graphStatistics(id: "karate") { edgeCount components } }')["graphStatistics"]
     assert stats == {"edgeCount": 78, "components": nx.number_connected_components(G)}
+
+
+def test_a_resolver_over_the_time_limit_is_a_timeout_error(gateway_factory, conn, tmp_path):
+    edges = tmp_path / "ring.txt"
+    edges.write_text("".join(f"{i} {(i + 1) % 3000}\n{i} {(i * 7 + 3) % 3000}\n" for i in range(3000)))
+    conn.import_graph(edges, graph_id="slow", directed=False)
+    gw = gateway_factory(GatewaySettings(request_timeout_s=0.002))
+    body = gql_post(gw, '{ clusterAnalysis(graphId: "slow", algorithm: LOUVAIN) { size } }')
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "TIMEOUT" and "request_timeout_s" in error["message"]
+    assert body["data"] is None

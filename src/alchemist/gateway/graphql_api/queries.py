@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from alchemist.errors import NoPathError
 from alchemist.gateway.graphql_api.guards import authorize, check_page, principal_of
+from alchemist.gateway.graphql_api.store import Snapshot
 from alchemist.gateway.graphql_api.types import (
     Cluster,
     ClusterAlgorithm,
@@ -83,8 +84,8 @@ class Query:
         cursor = decode_cursor(after, "g")
         start = 0 if cursor is None else sum(1 for g in ids if g <= cursor)
         edges = []
-        for graph_id in ids[start:start + n]:
-            snap = await store.snapshot(graph_id)
+        for graph_id in ids[start:start + n]:  # the graph is folded only if a field asks for more than its id
+            snap = Snapshot(graph_id, await store.version(graph_id))
             edges.append(GraphEdge(cursor=encode_cursor("g", graph_id), node=Graph(id=strawberry.ID(graph_id),
                                                                                    snap=snap)))
         return GraphConnection(edges=edges, page_info=page_info(edges, start, len(ids)), total_count=len(ids))

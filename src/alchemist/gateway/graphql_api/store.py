@@ -60,7 +60,7 @@ class GraphStore:
 
     def __init__(self, connection, settings):
         self.connection, self.settings = connection, settings
-        self._opening: dict[str, asyncio.Lock] = {}
+        self._opening: dict[str, asyncio.Task] = {}
         self._past: collections.OrderedDict = collections.OrderedDict()
         self._past_lock = threading.Lock()
 
@@ -106,19 +106,31 @@ class GraphStore:
         """
         feed = self.connection.feeds.get(graph_id)
         if feed is None or feed.state in ("stopped", "failed"):
-            lock = self._opening.setdefault(graph_id, asyncio.Lock())
-            async with lock:
-                feed = self.connection.feeds.get(graph_id)
-                if feed is None or feed.state in ("stopped", "failed"):
-                    await asyncio.wait_for(self.connection.graph_async(graph_id, live=True),
-                                           self.settings.request_timeout_s)
-                    feed = self.connection.feeds[graph_id]
+            # one fold per graph, shared by the requests that wait for it, and not cancelled with them
+            task = self._opening.get(graph_id)
+            if task is None or task.done():
+                task = asyncio.ensure_future(self.connection.graph_async(graph_id, live=True))
+                self._opening[graph_id] = task
+                task.add_done_callback(lambda t: self._opened(graph_id, t))
+            try:
+                await asyncio.wait_for(asyncio.shield(task), self.settings.request_timeout_s)
+            except asyncio.TimeoutError:
+                raise asyncio.TimeoutError(
+                    f"reading graph {graph_id!r} from the CIM takes longer than the gateway's request_timeout_s "
+                    f"of {self.settings.request_timeout_s} s; it goes on: ask again in a moment") from None
+            feed = self.connection.feeds[graph_id]
         if version and (feed.last_sequence or 0) < version:
             reached = await with_timeout(self.settings, feed.wait_for, version, self.settings.request_timeout_s,
                                          what=f"catching up with graph {graph_id!r}")
             if not reached:
                 raise CIMError(f"graph {graph_id!r}: the live feed stopped before version {version} ({feed!r})")
         return feed
+
+    def _opened(self, graph_id: str, task: asyncio.Task) -> None:
+        if self._opening.get(graph_id) is task:
+            del self._opening[graph_id]
+        if not task.cancelled():
+            task.exception()  # retrieved: a failed fold is reported to the requests that waited, and retried
 
     async def snapshot(self, graph_id: str, version: int | None = None, at=None) -> Snapshot:
         """The graph's latest version (read from the server), or the past one asked for.
