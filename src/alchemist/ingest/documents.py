@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -29,6 +28,7 @@ FORMATS = ("text", "markdown", "pdf")
 SUFFIXES = {".txt": "text", ".text": "text", ".rst": "text", ".md": "markdown", ".markdown": "markdown",
             ".pdf": "pdf"}
 MAX_CONTROL_FRACTION = 0.05  # above this share of control characters, bytes are not text
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # Unicode category Cc but tab, newlines, form feeds
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,7 @@ def check_text(document: Document) -> None:
         no word character in its analysis text.
     """
     text = document.text
-    control = [i for i, ch in enumerate(text[:1_000_000]) if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v"]
+    control = [m.start() for m in _CONTROL.finditer(text, 0, 1_000_000)]
     if control and (text[control[0]] == "\x00" or len(control) > MAX_CONTROL_FRACTION * min(len(text), 1_000_000)):
         first = control[0]
         name = "NUL" if text[first] == "\x00" else f"U+{ord(text[first]):04X}"
