@@ -11,7 +11,7 @@ import pytest
 
 import alchemist
 from alchemist.errors import InputFormatError
-from alchemist.ingest import Document, YakeExtractor, ingest, ingest_graph, read_document
+from alchemist.ingest import Document, ingest, ingest_graph, read_document
 from tests.ingest.pdfs import pdf_bytes
 
 DOC_A = "Graph layouts use springs. Springs pull neighbours together. Repulsion pushes nodes apart."
