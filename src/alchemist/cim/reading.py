@@ -503,7 +503,6 @@ def start_fold(graph_id: str, base, event_types, *, from_sequence, from_time, sn
     if durable or snapshot:
         raise ValueError("base= and event_types= read from the stream: not with durable= or snapshot= (a snapshot's "
                          "graph can itself be the base)")
-    accept = None if types is None else (lambda event: event.event_type in types)
     if base is None:  # a filtered read: a lenient graph, refusals listed, not dead-lettered
         graph = Graph(graph_id, strict=False)
 
@@ -516,6 +515,7 @@ def start_fold(graph_id: str, base, event_types, *, from_sequence, from_time, sn
 
         partial = from_sequence is not None or from_time is not None
         return GraphFold(graph_id, graph, accept=accept, mid_stream=partial, chain_wait=chain_wait), False
+    accept = None if types is None else (lambda event: event.event_type in types)
     if getattr(base, "graph_id", None) != graph_id:
         raise ValueError(f"base is graph {getattr(base, 'graph_id', None)!r}, not {graph_id!r}")
     last = base.last_sequence

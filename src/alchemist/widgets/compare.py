@@ -207,7 +207,8 @@ def legend(diff) -> list[dict]:
     >>> from alchemist import Graph
     >>> from alchemist.graph import diff
     >>> [item["label"] for item in legend(diff(Graph.from_edges([("a", "b")]), Graph.from_edges([("a", "c")])))]
-    ['added: 1 node, 0 edges', 'removed: 1 node, 0 edges (ghosts at their old places)', 'changed: 0 nodes, 1 edge', 'unchanged']
+    ['added: 1 node, 0 edges', 'removed: 1 node, 0 edges (ghosts at their old places)',
+     'changed: 0 nodes, 1 edge', 'unchanged']
     """
     c = diff.counts
 
