@@ -5,11 +5,17 @@ semantic version, a description and its capabilities (service metadata ``capabil
 endpoint per capability on ``alchemist.agents.<name>.<capability>``). Agents answer
 ``$SRV.PING``/``$SRV.INFO``/``$SRV.STATS``, so :func:`discover` finds them; :func:`request`
 calls one with request/reply, carrying ``Cim-Correlation-Id`` and ``Cim-Causation-Id`` headers.
+A request may name a ``Cim-Progress-Subject``: the agent reports its progress there
+(:meth:`Agent.report`) and says in its reply's ``Cim-Progress-Count`` how many reports it sent;
+:mod:`alchemist.cim.agent_requests` follows requests that way, behind a circuit breaker per agent.
 
 :class:`AnalysisAgent` (``alchemist agent analysis``) answers ``communities``,
 ``central_nodes`` and ``layout`` for a graph id by folding the graph from the CIM and running
-analytics on it, and publishes each result as an insight on ``ai.insights.graph``
-(the ``AI_INSIGHTS`` work queue).
+analytics on it, suggests a layout and communities (``suggest_layout``,
+``suggest_communities``: a :class:`~alchemist.cim.suggestions.Suggestion` a user accepts into the
+graph or rejects), and publishes each result as an insight on ``ai.insights.graph`` (the
+``AI_INSIGHTS`` work queue); the insights are consumed with :func:`consume_insights`
+(:mod:`alchemist.cim.insights`).
 
 Reference: NATS micro services protocol, ADR-32 (https://github.com/nats-io/nats-architecture-and-design).
 """
