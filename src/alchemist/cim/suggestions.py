@@ -275,6 +275,10 @@ def accept_suggestion(connection, suggestion: Suggestion, *, graph_id: str | Non
 
     Notes
     -----
+    An ``accepted`` record with no ``applied`` or ``failed`` after it means the accepting
+    process stopped in between: the events whose ``causation_id`` is the suggestion's id are
+    what was stored (all or none of a message's worth).
+
     Cost: one ``STREAM.MSG.GET`` and one publish (the claim), :func:`append_chain` (two reads and
     one publish per message of events: one message up to the server's ``max_payload``, 1 MiB by
     default, so a suggestion of that size is appended all or nothing), one publish (the
