@@ -156,3 +156,22 @@ def test_utility_gradient_pushes_along_the_direction_by_standardized_utility():
         UtilityGradient([1.0, 2.0], direction=(0, 0))
     with pytest.raises(LayoutError, match="utility\\[1\\]"):
         UtilityGradient([1.0, np.inf])
+
+
+def test_bind_gives_forceatlas2s_masses_and_scaling_ratio_unless_given():
+    g = nx.path_graph(4)
+    labels = [0, 1, 0, -1]
+    bound = GroupRepulsion(labels)
+    bound.bind(node_masses(g), 2.0)
+    np.testing.assert_allclose(bound(P), GroupRepulsion(labels, graph=g)(P), rtol=1e-6)
+    kept = PairRepulsion([0], [1], scaling_ratio=0.5)  # given: the layout's scaling_ratio does not replace it
+    kept.bind(np.ones(4), 10.0)
+    assert kept.scaling_ratio == 0.5
+    np.testing.assert_allclose(kept(P)[0], 0.5 * 4 * np.array([-3.0, -4.0]) / 25, rtol=1e-6)
+    tilt = UtilityGradient([1.0, 2.0, 3.0, 6.0])
+    assert tilt.scaling_ratio == 2.0 and tilt.masses is None
+    tilt.bind(node_masses(g), 3.0)
+    assert tilt.scaling_ratio == 3.0
+    np.testing.assert_array_equal(tilt.masses, [2, 3, 3, 2])
+    with pytest.raises(LayoutError, match="graph= has 4 nodes but the layout has 5"):
+        kept.validate(5)

@@ -111,6 +111,22 @@ class Force:
             In subclasses, if a node index or label does not fit the graph.
         """
 
+    def bind(self, masses, scaling_ratio: float) -> None:
+        """Receive ForceAtlas2's node masses and ``scaling_ratio`` before the first iteration.
+
+        The calibrated forces (:class:`GroupRepulsion`, :class:`PairRepulsion`,
+        :class:`UtilityGradient`) use them where they were not given ``graph=`` or
+        ``scaling_ratio=``; the base class ignores them. A layout that calls this hook makes those
+        forces calibrated without ``graph=``.
+
+        Parameters
+        ----------
+        masses : ndarray, shape ``(n_nodes,)``
+            ForceAtlas2's masses, ``1 + degree``.
+        scaling_ratio : float
+            The layout's ``scaling_ratio``.
+        """
+
     def compute(self, positions):  # pragma: no cover - abstract
         """The force for ``positions``; subclasses override this.
 
@@ -134,6 +150,57 @@ class Force:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+class _Calibrated(Force):
+    """A force in ForceAtlas2's units: masses from ``graph=`` (or :meth:`bind`), else 1; ``k_r``."""
+
+    def _calibrate(self, graph, scaling_ratio) -> None:
+        name = type(self).__name__
+        self._given_masses = None if graph is None else node_masses(graph)
+        self._given_kr = None if scaling_ratio is None else check_strength(scaling_ratio, f"{name} scaling_ratio")
+        self._bound_masses, self._bound_kr = None, None
+
+    @property
+    def masses(self):
+        """``(n_nodes,)`` masses: from ``graph=``, else from :meth:`bind`, else None (all 1)."""
+        return self._given_masses if self._given_masses is not None else self._bound_masses
+
+    @property
+    def scaling_ratio(self) -> float:
+        """``k_r``: as given, else the layout's (from :meth:`bind`), else 2.0 (``forceatlas2``'s default)."""
+        for kr in (self._given_kr, self._bound_kr):
+            if kr is not None:
+                return kr
+        return 2.0
+
+    def bind(self, masses, scaling_ratio: float) -> None:
+        """Take ForceAtlas2's masses and ``scaling_ratio`` where ``graph=``/``scaling_ratio=`` were not given.
+
+        Parameters
+        ----------
+        masses : ndarray, shape ``(n_nodes,)``
+            ForceAtlas2's masses, ``1 + degree``.
+        scaling_ratio : float
+            The layout's ``scaling_ratio``.
+        """
+        self._bound_masses = np.asarray(masses, dtype=np.float64).ravel()
+        self._bound_kr = float(scaling_ratio)
+
+    def validate(self, n_nodes: int) -> None:
+        """Check that the masses (if any) have one entry per node.
+
+        Parameters
+        ----------
+        n_nodes : int
+            Number of nodes of the graph being laid out.
+
+        Raises
+        ------
+        LayoutError
+            If ``graph=`` (or :meth:`bind`) gave another number of nodes.
+        """
+        check_masses(self.masses, n_nodes, type(self).__name__)
 
 
 class PairAttraction(Force):
@@ -220,7 +287,7 @@ class PairAttraction(Force):
         return f"PairAttraction(n_pairs={self.i.size}, strength={self.strength})"
 
 
-class PairRepulsion(Force):
+class PairRepulsion(_Calibrated):
     """Repulsion between node pairs (e.g. competitors), on the scale of ForceAtlas2's repulsion.
 
     ``F_i = strength * k_r * n * m_i * m_j * (p_i - p_j) / |p_i - p_j|^2`` and ``F_j = -F_i``:
@@ -239,9 +306,10 @@ class PairRepulsion(Force):
         (``tests/layout/test_forces_effect.py``).
     graph : graph, optional
         The graph being laid out (anything :func:`~alchemist.layout.forceatlas2` accepts), for
-        ForceAtlas2's masses ``1 + degree``.
-    scaling_ratio : float
-        ForceAtlas2's ``scaling_ratio`` used for the layout (default 2.0, as ``forceatlas2``).
+        ForceAtlas2's masses ``1 + degree`` (else the masses :meth:`Force.bind` gives, else 1).
+    scaling_ratio : float, optional
+        ForceAtlas2's ``scaling_ratio`` used for the layout; default the layout's (when it calls
+        :meth:`Force.bind`), else 2.0 as ``forceatlas2``.
 
     Raises
     ------
@@ -257,11 +325,10 @@ class PairRepulsion(Force):
     [[-1.0, 0.0], [1.0, 0.0]]
     """
 
-    def __init__(self, i, j, strength: float = 1.0, graph=None, scaling_ratio: float = 2.0):
+    def __init__(self, i, j, strength: float = 1.0, graph=None, scaling_ratio: float | None = None):
         self.i, self.j = pair_indices(i, j, type(self).__name__)
         self.strength = check_strength(strength, type(self).__name__)
-        self.scaling_ratio = check_strength(scaling_ratio, f"{type(self).__name__} scaling_ratio")
-        self.masses = None if graph is None else node_masses(graph)
+        self._calibrate(graph, scaling_ratio)
 
     def validate(self, n_nodes: int) -> None:
         """Check that the node indices of the pairs (and the graph, if given) fit ``n_nodes`` nodes.
@@ -370,7 +437,7 @@ class GroupAttraction(_GroupForce):
         return f"GroupAttraction(n_groups={int(self.labels.max(initial=-1)) + 1}, strength={self.strength})"
 
 
-class GroupRepulsion(_GroupForce):
+class GroupRepulsion(_GroupForce, _Calibrated):
     """Repulsion between groups (e.g. categories), on the scale of ForceAtlas2's repulsion.
 
     Each member ``i`` of group ``g`` receives
@@ -390,9 +457,11 @@ class GroupRepulsion(_GroupForce):
         communities the within/between-group mean distance ratio falls from 0.86 to 0.47
         (``tests/layout/test_forces_effect.py``).
     graph : graph, optional
-        The graph being laid out, for ForceAtlas2's masses ``1 + degree``.
-    scaling_ratio : float
-        ForceAtlas2's ``scaling_ratio`` used for the layout (default 2.0, as ``forceatlas2``).
+        The graph being laid out, for ForceAtlas2's masses ``1 + degree`` (else the masses
+        :meth:`Force.bind` gives, else 1).
+    scaling_ratio : float, optional
+        ForceAtlas2's ``scaling_ratio`` used for the layout; default the layout's (when it calls
+        :meth:`Force.bind`), else 2.0 as ``forceatlas2``.
 
     Raises
     ------
@@ -408,10 +477,9 @@ class GroupRepulsion(_GroupForce):
     [[-0.5, 0.0], [0.5, 0.0]]
     """
 
-    def __init__(self, labels, strength: float = 1.0, graph=None, scaling_ratio: float = 2.0):
+    def __init__(self, labels, strength: float = 1.0, graph=None, scaling_ratio: float | None = None):
         super().__init__(labels, strength)
-        self.scaling_ratio = check_strength(scaling_ratio, f"{type(self).__name__} scaling_ratio")
-        self.masses = None if graph is None else node_masses(graph)
+        self._calibrate(graph, scaling_ratio)
 
     def validate(self, n_nodes: int) -> None:
         """Check that the labels (and the graph, if given) have one entry per node.
@@ -426,7 +494,7 @@ class GroupRepulsion(_GroupForce):
         LayoutError
             If the number of labels or the graph's node count differs from ``n_nodes``.
         """
-        super().validate(n_nodes)
+        check_labels(self.labels, n_nodes, type(self).__name__)
         check_masses(self.masses, n_nodes, type(self).__name__)
 
     def compute(self, positions):
@@ -547,7 +615,7 @@ class TemporalAttraction(PairAttraction):
         return f"TemporalAttraction(n_pairs={self.i.size}, tau={self.tau:g}, strength={self.strength})"
 
 
-class UtilityGradient(Force):
+class UtilityGradient(_Calibrated):
     """Utility gradient: push each node along a direction in proportion to its standardized utility.
 
     ``F_i = strength * k_r * m_i * mean(m) * z_i * e`` with ``z_i = (u_i - mean(u)) / std(u)``
@@ -569,9 +637,11 @@ class UtilityGradient(Force):
     direction : pair of float
         Direction of increasing utility in the layout plane (default ``(1, 0)``, rightwards).
     graph : graph, optional
-        The graph being laid out, for ForceAtlas2's masses ``1 + degree``.
-    scaling_ratio : float
-        ForceAtlas2's ``scaling_ratio`` used for the layout (default 2.0).
+        The graph being laid out, for ForceAtlas2's masses ``1 + degree`` (else the masses
+        :meth:`Force.bind` gives, else 1).
+    scaling_ratio : float, optional
+        ForceAtlas2's ``scaling_ratio`` used for the layout; default the layout's (when it calls
+        :meth:`Force.bind`), else 2.0 as ``forceatlas2``.
 
     Raises
     ------
@@ -589,7 +659,7 @@ class UtilityGradient(Force):
     """
 
     def __init__(self, utility, strength: float = 1.0, direction=(1.0, 0.0), graph=None,
-                 scaling_ratio: float = 2.0):
+                 scaling_ratio: float | None = None):
         name = type(self).__name__
         u = np.asarray(utility, dtype=np.float64).ravel()
         bad = np.flatnonzero(~np.isfinite(u))
@@ -603,8 +673,7 @@ class UtilityGradient(Force):
         self.z = (u - u.mean()) / u.std()
         self.direction = e / np.hypot(*e)
         self.strength = check_strength(strength, name)
-        self.scaling_ratio = check_strength(scaling_ratio, f"{name} scaling_ratio")
-        self.masses = None if graph is None else node_masses(graph)
+        self._calibrate(graph, scaling_ratio)
 
     def validate(self, n_nodes: int) -> None:
         """Check that the utilities (and the graph, if given) have one entry per node.
