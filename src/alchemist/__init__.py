@@ -28,10 +28,11 @@ __all__ = [
 _LAZY_NAMES = {
     "Event": "alchemist.events", "cid": "alchemist.events", "new_event": "alchemist.events",
     "Graph": "alchemist.graph", "read_edge_list": "alchemist.graph", "read_graph": "alchemist.graph",
-    "ingest": "alchemist.ingest",
     "get_backend": "alchemist.backend", "gpu_available": "alchemist.backend", "set_backend": "alchemist.backend",
 }
-_LAZY_MODULES = {"backend", "cim", "concepts", "errors", "events", "games", "graph", "layout", "render", "widgets"}
+# alchemist.ingest is a package whose module object is callable: alchemist.ingest(documents) is ingest(documents)
+_LAZY_MODULES = {"backend", "cim", "concepts", "errors", "events", "games", "graph", "ingest", "layout", "render",
+                 "widgets"}
 
 
 def connect(url: str | None = None, **options: _Any):
