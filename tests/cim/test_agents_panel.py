@@ -12,7 +12,10 @@ from alchemist.cim.suggestions import decision_of
 from alchemist.errors import WidgetError
 from alchemist.widgets import AgentPanel
 
-from .test_agents_suggestions import EDGES, agent_conn, brute_force_preservation, graph  # noqa: F401 (fixtures)
+from . import test_agents_suggestions as shared
+from .test_agents_suggestions import EDGES, brute_force_preservation
+
+agent_conn, graph = shared.agent_conn, shared.graph  # the fixtures, not written twice
 
 pytestmark = pytest.mark.integration
 

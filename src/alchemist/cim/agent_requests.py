@@ -455,7 +455,7 @@ class AgentRequests:
             except BaseException as exc:
                 self._subscribed.set_exception(exc)
                 self._subscribed.exception()  # retrieved: no "never retrieved" warning when nobody else waits
-                fut, self._subscribed = self._subscribed, None
+                self._subscribed = None  # the next request tries again
                 raise
             self._subscribed.set_result(None)
         await asyncio.shield(self._subscribed)
