@@ -188,3 +188,18 @@ def test_core_emptiness_least_core_and_in_core(a, b):
     assert is_superadditive(glove) and not is_convex(glove)
     assert is_convex(strategically_equivalent([0, 0, 0, 1, 0, 1, 1, 3], 3, a, b))
     assert not is_superadditive(strategically_equivalent([0, 1, 1, 1], 2, a, b))
+
+
+@pytest.mark.parametrize("a", SCALES, ids=[f"{a:g}" for a in SCALES])
+def test_hedonic_games(a):
+    from alchemist.games import HedonicGame, is_core_stable, is_individually_stable, is_nash_stable, merge_and_split
+
+    # the documented path a–b (2), b–c (-1), c–d (2), undirected: both directions
+    src, dst = [0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]
+    w = np.array([2.0, 2.0, -1.0, -1.0, 2.0, 2.0])
+    game = HedonicGame(src, dst, a * w, 4)
+    labels = merge_and_split(game)
+    np.testing.assert_array_equal(labels, merge_and_split(HedonicGame(src, dst, w, 4)))
+    np.testing.assert_array_equal(labels, [0, 0, 1, 1])  # hand check: the negative b–c splits the path
+    for check in (is_nash_stable, is_individually_stable, is_core_stable):
+        assert check(game, [0, 0, 1, 1]) and not check(game, [0, 1, 2, 3])

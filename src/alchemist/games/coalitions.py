@@ -49,6 +49,12 @@ class HedonicGame:
 
     Use :func:`hedonic_game` to build one from a graph.
 
+    Attributes
+    ----------
+    margin : float
+        ``1e-12 * max |weight|``: a gain counts only above it, so stability checks and
+        merge-and-split give the same answer for ``a * weight`` as for ``weight`` (``a > 0``).
+
     Raises
     ------
     InvalidGameError
@@ -74,6 +80,7 @@ class HedonicGame:
             raise InvalidGameError("edge weights must be finite")
         keep = src != dst  # a node does not value itself
         self.src, self.dst, self.weight = src[keep], dst[keep], weight[keep]
+        self.margin = 1e-12 * float(np.abs(self.weight).max()) if self.weight.size else 0.0
         self.n = int(n)
         self.node_ids = [str(v) for v in node_ids] if node_ids is not None else [str(i) for i in range(n)]
         if len(self.node_ids) != self.n:
@@ -266,7 +273,8 @@ def merge_and_split(game: HedonicGame, labels=None, max_rounds: int = 1000, max_
             A, B = members[a], members[b]
             gain_a = np.array([_towards(W, i, B) for i in A])
             gain_b = np.array([_towards(W, i, A) for i in B])
-            if np.all(gain_a >= 0) and np.all(gain_b >= 0) and (np.any(gain_a > 0) or np.any(gain_b > 0)):
+            m = game.margin
+            if np.all(gain_a >= -m) and np.all(gain_b >= -m) and (np.any(gain_a > m) or np.any(gain_b > m)):
                 labels[B] = a
                 members[a] = np.concatenate([A, B])
                 del members[b]
@@ -275,7 +283,7 @@ def merge_and_split(game: HedonicGame, labels=None, max_rounds: int = 1000, max_
         for c, C in list(members.items()):
             if len(C) < 2:
                 continue
-            split = _pareto_split(W, C, max_split_size)
+            split = _pareto_split(W, C, max_split_size, game.margin)
             if split is not None:
                 labels[split] = labels.max() + 1
                 changed = True
@@ -320,10 +328,10 @@ def is_nash_stable(game: HedonicGame, labels) -> bool:
     """
     labels = _check_labels(labels, game.n)
     u = game.utilities(labels)
-    if np.any(u < 0):
+    if np.any(u < -game.margin):
         return False
     for (i, c), val in game.value_towards(labels).items():
-        if c != labels[i] and val > u[i] + 1e-12:
+        if c != labels[i] and val > u[i] + game.margin:
             return False
     return True
 
@@ -358,12 +366,12 @@ def is_individually_stable(game: HedonicGame, labels) -> bool:
     """
     labels = _check_labels(labels, game.n)
     u = game.utilities(labels)
-    if np.any(u < 0):
+    if np.any(u < -game.margin):
         return False
     W = _dense_or_dict(game)
     members = _members(labels)
     for (i, c), val in game.value_towards(labels).items():
-        if c != labels[i] and val > u[i] + 1e-12:
+        if c != labels[i] and val > u[i] + game.margin:
             if all(W.get((j, i), 0.0) >= 0 for j in members[c]):
                 return False
     return True
@@ -411,7 +419,7 @@ def is_core_stable(game: HedonicGame, labels, max_nodes: int = 20) -> bool:
     for start in range(0, len(masks), 1 << 14):
         block = M[start:start + (1 << 14)]
         US = block.astype(np.float64) @ Wd.T  # US[s, i] = sum_{j in S} w_ij
-        better = (US > u[None, :] + 1e-12) | ~block
+        better = (US > u[None, :] + game.margin) | ~block
         if np.any(better.all(axis=1)):
             return False
     return True
@@ -571,7 +579,7 @@ def _towards(W, i, C) -> float:
     return sum(W.get((int(i), int(j)), 0.0) for j in C)
 
 
-def _pareto_split(W, C, max_split_size):
+def _pareto_split(W, C, max_split_size, m=0.0):
     """A part ``S`` of ``C`` such that splitting ``C`` into ``S, C \\ S`` hurts nobody and helps
     someone, or None."""
     C = [int(c) for c in C]
@@ -589,6 +597,7 @@ def _pareto_split(W, C, max_split_size):
             continue
         loss_s = [_towards(W, i, T) for i in S]  # what S's members give up
         loss_t = [_towards(W, i, S) for i in T]
-        if all(v <= 0 for v in loss_s) and all(v <= 0 for v in loss_t) and (any(v < 0 for v in loss_s) or any(v < 0 for v in loss_t)):
+        if all(v <= m for v in loss_s) and all(v <= m for v in loss_t) and (
+                any(v < -m for v in loss_s) or any(v < -m for v in loss_t)):
             return np.array(S)
     return None

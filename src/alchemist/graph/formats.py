@@ -28,6 +28,7 @@ from alchemist.errors import DuplicateIdError, GraphFormatError, NodeNotFoundErr
 from alchemist.events import new_event
 from alchemist.graph.core import Graph
 from alchemist.graph.frames import from_frames, to_frames
+from alchemist.graph.gml import gml_decoded, gml_encoded
 
 __all__ = [
     "read_graphml", "write_graphml", "read_gexf", "write_gexf", "read_gml", "write_gml", "read_node_link",
@@ -209,9 +210,8 @@ def read_gml(path: str | Path, *, graph_id: str | None = None):
 
     Node ids are the GML ``label`` fields, as NetworkX reads them; other fields become
     properties, with ``weight``, ``relationship`` and ``id`` of edges read as in
-    :func:`read_graphml`. ``directed 1`` makes a directed graph. A file from :func:`write_gml`
-    gets its node labels back (field ``alchemistLabel``) and its booleans (written as 1 / 0,
-    their keys listed in the graph field ``alchemistBooleans``).
+    :func:`read_graphml`. ``directed 1`` makes a directed graph. Node labels and booleans of
+    :func:`write_gml`'s files are restored (:mod:`alchemist.graph.gml`).
 
     Parameters
     ----------
@@ -244,18 +244,16 @@ def read_gml(path: str | Path, *, graph_id: str | None = None):
     """
     import networkx as nx
 
-    return _via_networkx(path, lambda p: _restore_gml(nx.read_gml(p)), graph_id)
+    return _via_networkx(path, lambda p: gml_decoded(nx.read_gml(p)), graph_id)
 
 
 def write_gml(graph, path: str | Path) -> Path:
     """Write a GML file with NetworkX's writer.
 
     Each node's GML ``label`` is its id (what :func:`read_gml` and ``networkx.read_gml`` read
-    back as the id); the node's own label goes in the field ``alchemistLabel``. Weights,
-    relationship types, edge ids and properties are written as fields, list- and dict-valued
-    properties as JSON strings. GML has no booleans: they are written as 1 / 0, as
-    ``networkx.write_gml`` writes them, and the keys that held booleans are listed (JSON) in the
-    graph field ``alchemistBooleans`` so that :func:`read_gml` turns them back into booleans.
+    back as the id), its label in ``alchemistLabel``; weights, relationship types, edge ids and
+    properties as fields, lists and dicts as JSON strings, booleans as 1 / 0 with their keys in
+    the graph field ``alchemistBooleans`` (:mod:`alchemist.graph.gml`).
 
     Parameters
     ----------
@@ -275,11 +273,10 @@ def write_gml(graph, path: str | Path) -> Path:
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> from alchemist import Graph
     >>> import networkx as nx
-    >>> G = nx.Graph()
-    >>> G.add_node("a", label="Person", vip=True)
-    >>> G.add_edge("a", "b", weight=2.0)
+    >>> from alchemist import Graph
+    >>> G = nx.Graph([("a", "b", {"weight": 2.0})])
+    >>> G.nodes["a"].update(label="Person", vip=True)
     >>> g = Graph.from_networkx(G)
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     h = read_gml(write_gml(g, pathlib.Path(folder) / "g.gml"))
@@ -288,48 +285,8 @@ def write_gml(graph, path: str | Path) -> Path:
     """
     import networkx as nx
 
-    G = _flat_networkx(graph)
-    booleans = {"node": _boolean_keys(d for _, d in G.nodes(data=True)),
-                "edge": _boolean_keys(d for *_, d in G.edges(data=True))}
-    for _, data in G.nodes(data=True):
-        if "label" in data:
-            data[_GML_LABEL] = data.pop("label")
-    if booleans["node"] or booleans["edge"]:
-        G.graph[_GML_BOOLEANS] = json.dumps(booleans)
-    nx.write_gml(G, path)
+    nx.write_gml(gml_encoded(_flat_networkx(graph)), path)
     return Path(path)
-
-
-_GML_LABEL = "alchemistLabel"  # a node's label (GML's own ``label`` holds the node id)
-_GML_BOOLEANS = "alchemistBooleans"  # {"node": [keys], "edge": [keys]} whose 1 / 0 are booleans
-
-
-def _boolean_keys(records) -> list:
-    """Keys whose values are booleans wherever they are set."""
-    kinds: dict = {}
-    for data in records:
-        for k, v in data.items():
-            kinds.setdefault(k, set()).add(isinstance(v, bool))
-    return sorted(k for k, seen in kinds.items() if seen == {True})
-
-
-def _restore_gml(G):
-    """Undo :func:`write_gml`'s encodings on a graph ``networkx.read_gml`` read."""
-    booleans = G.graph.pop(_GML_BOOLEANS, None)
-    try:
-        booleans = json.loads(booleans) if isinstance(booleans, str) else {}
-    except ValueError:
-        booleans = {}
-    node_bools, edge_bools = set(booleans.get("node", ())), set(booleans.get("edge", ()))
-    for _, data in G.nodes(data=True):
-        if _GML_LABEL in data:
-            data["label"] = str(data.pop(_GML_LABEL))
-        for k in node_bools & data.keys():
-            data[k] = bool(data[k])
-    for *_, data in G.edges(data=True):
-        for k in edge_bools & data.keys():
-            data[k] = bool(data[k])
-    return G
 
 
 # ---------------------------------------------------------------------- JSON formats
