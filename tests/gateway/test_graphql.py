@@ -88,6 +88,7 @@ def test_mutations_publish_events_with_the_actor_and_queries_read_them(gateway, 
     assert conn.graph("g1", live=False).node_ids == ["b"]
     assert ok(gateway, '{ node(id: "g1/a") { id } }')["node"] is None
     assert ok(gateway, '{ graph(id: "nope") { id } }')["graph"] is None
+    assert ok(gateway, '{ node(id: "nope/a") { id } }')["node"] is None
 
 
 def edge_id(conn, graph_id):

@@ -95,10 +95,10 @@ class Mutation:
         return Graph(id=strawberry.ID(graph_id), snap=snap)
 
     @strawberry.mutation
-    async def import_graph(self, info: Info, source: GraphSource,
-                           expected_version: Optional[int] = 0) -> ImportResult:
-        """A graph file (its text) as events of the new graph ``source.graphId``: ``graph_created``,
-        a ``node_added`` per node, an ``edge_added`` per edge, chained, 1,000 events a message."""
+    async def import_graph(self, info: Info, source: GraphSource) -> ImportResult:
+        """A graph file (its text) as events of the new graph ``source.graphId`` (VERSION_CONFLICT
+        when it exists): ``graph_created``, a ``node_added`` per node, an ``edge_added`` per edge,
+        chained, 1,000 events a message."""
         from alchemist.graph import read_graph
 
         graph_id = str(source.graph_id)
@@ -119,7 +119,7 @@ class Mutation:
         graph = await with_timeout(settings, parse, what="reading the graph file")
         events = graph_events(graph, graph_id, principal.subject)
         first = await store.append(graph_id, "graph_created", events[0].payload, actor=principal.subject,
-                                   expected_version=expected_version)
+                                   expected_version=0)
         rest = chain(events[1:], first.cid)
         result = await with_timeout(settings, info.context["gateway"].connection.publish_many, rest,
                                     what="publishing the imported events")

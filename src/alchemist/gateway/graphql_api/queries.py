@@ -94,8 +94,13 @@ class Query:
     async def node(self, info: Info, id: strawberry.ID, graph_id: Optional[strawberry.ID] = None,
                    version: Optional[int] = None) -> Optional[Node]:
         """One node by its global id (``"<graph>/<node>"``), or by its id in ``graphId``; null when absent."""
+        from alchemist.gateway.responses import GraphNotFoundError
+
         gid, node_id = split_id(id, graph_id)
-        snap = await _snapshot(info, gid, version)
+        try:
+            snap = await _snapshot(info, gid, version)
+        except GraphNotFoundError:
+            return None
         found = await info.context["store"].read(snap, lambda g: node_items(g, snap, [node_id]) if node_id in g else [])
         return found[0] if found else None
 
