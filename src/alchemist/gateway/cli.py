@@ -163,7 +163,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         with connect_from_args(args) as connection:
             app = create_app(connection, settings)
-            config = uvicorn.Config(app, log_level=args.log_level, lifespan="on", ws="websockets-sansio",
+            config = uvicorn.Config(app, log_level=args.log_level, lifespan="on",
                                     timeout_graceful_shutdown=10)
             server = uvicorn.Server(config)
             host, port = sock.getsockname()[:2]
