@@ -44,6 +44,7 @@ __all__ = [
     "ObjectNotFoundError",
     "AgentTimeout",
     "AgentError",
+    "AgentUnavailableError",
     # layout
     "LayoutError",
     # concepts
@@ -565,6 +566,10 @@ class AgentError(CIMError):
     --------
     alchemist.cim.agents
     """
+
+
+class AgentUnavailableError(AgentError):
+    """An agent's circuit is open: it failed repeatedly, so requests fail at once until the half-open trial."""
 
 
 # --------------------------------------------------------------------------- layout

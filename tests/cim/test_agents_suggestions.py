@@ -16,7 +16,7 @@ from alchemist.cim import connect
 from alchemist.cim.agent_requests import AgentRequests
 from alchemist.cim.agents import Agent, AnalysisAgent
 from alchemist.cim.suggestions import accept_suggestion, decision_of, make_suggestion, reject_suggestion
-from alchemist.errors import AgentError, AgentTimeout
+from alchemist.errors import AgentError, AgentTimeout, AgentUnavailableError
 
 pytestmark = pytest.mark.integration
 
@@ -201,7 +201,7 @@ def test_breaker_opens_after_failures_fails_fast_and_closes_after_a_trial(conn):
         with pytest.raises(AgentError, match="RuntimeError: disk full"):
             requests.call("flaky", "work", {}, timeout=10)
     assert requests.breaker("flaky").state == "open" and agent.calls == 8
-    with pytest.raises(AgentError, match="circuit is open and requests to it fail at once"):
+    with pytest.raises(AgentUnavailableError, match="circuit is open and requests to it fail at once"):
         requests.submit("flaky", "work", {}, timeout=10)
     assert agent.calls == 8  # the refused request never reached the agent
     [row] = [h for h in requests.health() if h.name == "flaky"]

@@ -199,3 +199,15 @@ def test_the_gateway_lists_the_plugins(demo_plugin):
     assert body["alchemist.readers"] == [{"name": "pairs", "entry_point": f"pairs = {MODULE}:read_pairs",
                                           "distribution": "alchemist-demo-plugin 1.2"}]
     assert [p["name"] for p in body["alchemist.graphql"]] == ["demo"]
+
+
+def test_the_gateway_schema_serves_plugin_fields(demo_plugin):
+    from alchemist.gateway.graphql_api import build_schema
+    from alchemist.gateway.settings import GatewaySettings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginWarning)
+        schema = build_schema(GatewaySettings())
+    result = schema.execute_sync("{ demoAnswer }")
+    assert result.errors is None and result.data == {"demoAnswer": 42}
+    assert "graphStatistics" in str(schema)  # the gateway's own fields are still there

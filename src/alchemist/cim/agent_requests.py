@@ -35,7 +35,7 @@ import msgspec
 from alchemist.cim.agents import AGENT_PREFIX, PROGRESS_HEADER, gather, read_reply, request_headers, service_reply
 from alchemist.cim.resilience import CircuitBreaker
 from alchemist.cim.suggestions import Suggestion, decode_suggestion
-from alchemist.errors import AgentError, AgentTimeout
+from alchemist.errors import AgentError, AgentTimeout, AgentUnavailableError
 from alchemist.events.times import rfc3339
 
 __all__ = ["AgentRequests", "AgentRequest", "ProgressReport", "AgentHealth", "REQUEST_STATES"]
@@ -429,7 +429,7 @@ class AgentRequests:
             if state == "open" or (state == "half-open" and agent in self._probing):
                 wait = breaker.seconds_until_trial()
                 when = f"in {wait:.1f} s" if state == "open" else "when the trial request under way ends"
-                raise AgentError(f"agent {agent!r} failed {breaker.failures} requests in a row: its circuit is "
+                raise AgentUnavailableError(f"agent {agent!r} failed {breaker.failures} requests in a row: its circuit is "
                                  f"{state} and requests to it fail at once; one trial request goes through {when} "
                                  f"(is it running and healthy? `alchemist agent {agent}`; see agent_requests.health())")
             if state == "half-open":

@@ -243,7 +243,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("agent", help="run an AI agent (a NATS micro service) in the foreground",
                        parents=[connection_parent()], formatter_class=formatter, epilog=_ENVIRONMENT)
-    p.add_argument("name", help="the agent: analysis (communities, central_nodes, layout)")
+    p.add_argument("name", help="the agent: analysis (communities, central_nodes, layout, suggest_layout, suggest_communities)")
     p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics over HTTP on this port")
     p.set_defaults(func=_agent)
 

@@ -21,7 +21,7 @@ from alchemist.gateway.settings import GatewaySettings
 __all__ = ["create_app", "start_in_thread", "BackgroundGateway", "PARTS"]
 
 PARTS = ("alchemist.gateway.rest", "alchemist.gateway.graphql_api", "alchemist.gateway.collab",
-         "alchemist.gateway.webhooks")
+         "alchemist.gateway.webhooks", "alchemist.gateway.plugins")
 
 
 def create_app(connection, settings: GatewaySettings | None = None):

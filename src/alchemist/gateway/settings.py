@@ -61,6 +61,9 @@ class GatewaySettings:
         The largest file ``POST /api/v1/graphs/import`` accepts (bytes; 413 beyond).
     webhooks : tuple of dict
         ``{"url": ..., "secret": "whsec_...", "event_types": [...]}`` per outgoing webhook.
+    collab_limits : alchemist.gateway.collab_protocol.CollabLimits, optional
+        Caps and rates of the collaboration channel (sessions per graph, cursor rate, presence
+        TTL); the defaults of ``CollabLimits()`` when None.
 
     Examples
     --------
@@ -88,6 +91,7 @@ class GatewaySettings:
     request_timeout_s: float = 30.0
     max_upload_bytes: int = 1 << 30
     webhooks: tuple[dict, ...] = ()
+    collab_limits: object | None = None
 
     @property
     def anonymous_allowed(self) -> bool:

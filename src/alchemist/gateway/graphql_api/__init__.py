@@ -59,6 +59,7 @@ def build_schema(settings):
     from alchemist.gateway.graphql_api.queries import Query
     from alchemist.gateway.graphql_api.subscriptions import Subscription
 
+    Query = _with_plugin_fields(Query)
     limits = limits_of(settings)
     # the depth and alias rules made once, so that every request's rules are the same classes and
     # the validation cache (keyed by document and rules) hits
@@ -75,6 +76,25 @@ def build_schema(settings):
         lambda: CostLimiter(max_cost=limits["graphql_max_complexity"], max_page=limits["max_page_size"]),
         lambda: ParserCache(maxsize=PARSED_QUERIES), lambda: ValidationCache(maxsize=PARSED_QUERIES),
     ])
+
+
+def _with_plugin_fields(query):
+    """``query`` with the fields of the installed ``alchemist.graphql`` plugin types merged in."""
+    import warnings
+
+    from alchemist.gateway.plugins import PluginWarning, graphql_types
+
+    extra = graphql_types()
+    if not extra:
+        return query
+    from strawberry.tools import merge_types
+
+    try:
+        return merge_types("Query", (query, *extra))
+    except (TypeError, ValueError) as exc:
+        warnings.warn(f"the alchemist.graphql plugin types {[t.__name__ for t in extra]} were not merged into "
+                      f"Query: {exc}", PluginWarning, stacklevel=2)
+        return query
 
 
 def schema_sdl(settings=None) -> str:
