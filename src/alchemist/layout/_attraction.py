@@ -10,13 +10,15 @@ into per-thread shares of equal cost once per layout (:func:`attraction_shares`)
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-from numba import njit
+from numba import cfunc, njit, types
 
 from alchemist.layout._laws import attraction, gravity_factor
-from alchemist.layout._tree import parallel_tree
+from alchemist.layout._tree import F1, F2, I1, I4, parallel_tree
 
-__all__ = ["attraction_shares", "attraction_rows", "attraction_gravity", "attraction_linear"]
+__all__ = ["attraction_shares", "attraction_rows", "attraction_rows_kernel", "attraction_gravity", "attraction_linear"]
 
 # cost of the serial tree build per node, in units of one attraction edge (measured: ~50 ns per
 # node on ego-Facebook against ~2 ns per CSR entry), to balance the tree's thread against the rest
@@ -60,6 +62,23 @@ def _row_shares(indptr, nt, head):
             i += 1
         rows[t] = i
     return rows
+
+
+ATTRACTION_ROWS_SIGNATURE = types.void(types.int64, types.int64, F2, F1, F1, I1, I4, F1, types.float64, types.float64,
+                                       types.boolean, types.boolean, types.boolean, types.float64, types.boolean, F2)
+
+
+@functools.cache
+def attraction_rows_kernel():
+    """:func:`attraction_rows` compiled once as a C callback (``numba.cfunc``, cached on disk).
+
+    Returns
+    -------
+    numba.core.ccallback.CFunc
+        Passed to the compiled loop (:mod:`alchemist.layout._loop`), which calls it through its
+        address, so that its machine code is made once and not again in each caller (issue 15).
+    """
+    return cfunc(ATTRACTION_ROWS_SIGNATURE, cache=True, error_model="numpy")(attraction_rows.py_func)
 
 
 @njit(cache=True, error_model="numpy")

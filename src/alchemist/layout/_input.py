@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
 
 from alchemist.errors import LayoutError
 
@@ -169,76 +168,30 @@ def _validated(n, src, dst, w):
     return n, src, dst, w
 
 
-# --------------------------------------------------------------------------- kernels
-@njit(cache=True)
 def _symmetric_csr(n, src, dst, w):
-    """Merged undirected edges and their symmetric CSR, in ``O(n + m)``.
+    """Merged undirected edges and their symmetric CSR, in NumPy (no compiled kernel: issue 15, the
+    first call's compile time).
 
-    Self-loops are dropped; each edge becomes ``(lo, hi)`` with ``lo < hi``; two stable counting
-    sorts (by ``hi``, then by ``lo``) order the edges by ``(lo, hi)`` so that duplicates are
-    adjacent and merged with their weights summed. Filling the CSR in that order leaves every
-    row sorted: row ``i`` receives its neighbours ``j < i`` (from edges ``(j, i)``, by
-    increasing ``j``) before its neighbours ``j > i`` (from edges ``(i, j)``, by increasing ``j``).
-    Returns ``(src, dst, weight, indptr, indices, weights)`` as documented in :class:`LayoutGraph`.
+    Self-loops are dropped; each edge becomes ``(lo, hi)`` with ``lo < hi``; a stable sort by
+    ``(lo, hi)`` makes duplicates adjacent, and each merged weight is the first one plus the
+    others in input order (``np.add.at`` adds in index order), the same floating-point sums as
+    a loop over the edges. Every CSR row is sorted by neighbour. Returns ``(src, dst, weight,
+    indptr, indices, weights)`` as documented in :class:`LayoutGraph`.
     """
-    m = src.shape[0]
-    lo = np.empty(m, np.int64)
-    hi = np.empty(m, np.int64)
-    wt = np.empty(m, np.float64)
-    k = 0
-    for e in range(m):
-        if src[e] != dst[e]:
-            lo[k] = min(src[e], dst[e])
-            hi[k] = max(src[e], dst[e])
-            wt[k] = w[e]
-            k += 1
-    by_hi = _counting_order(hi, np.arange(k), n)
-    perm = _counting_order(lo, by_hi, n)
-    e_src = np.empty(k, np.int64)
-    e_dst = np.empty(k, np.int64)
-    e_w = np.empty(k, np.float64)
-    u = 0
-    for t in range(k):
-        e = perm[t]
-        if u > 0 and e_src[u - 1] == lo[e] and e_dst[u - 1] == hi[e]:
-            e_w[u - 1] += wt[e]
-        else:
-            e_src[u] = lo[e]
-            e_dst[u] = hi[e]
-            e_w[u] = wt[e]
-            u += 1
+    keep = src != dst
+    lo = np.minimum(src[keep], dst[keep])
+    hi = np.maximum(src[keep], dst[keep])
+    wt = w[keep]
+    perm = np.argsort(lo * n + hi, kind="stable")
+    lo, hi, wt = lo[perm], hi[perm], wt[perm]
+    first = np.ones(lo.size, dtype=bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    e_src, e_dst, e_w = lo[first], hi[first], wt[first]
+    rest = ~first
+    np.add.at(e_w, np.cumsum(first)[rest] - 1, wt[rest])
+    rows = np.concatenate([e_src, e_dst])
+    cols = np.concatenate([e_dst, e_src])
+    order = np.argsort(rows * n + cols)  # unique keys: any sort gives the same order
     indptr = np.zeros(n + 1, np.int64)
-    for t in range(u):
-        indptr[e_src[t] + 1] += 1
-        indptr[e_dst[t] + 1] += 1
-    for i in range(n):
-        indptr[i + 1] += indptr[i]
-    fill = indptr[:-1].copy()
-    indices = np.empty(2 * u, np.int32)
-    weights = np.empty(2 * u, np.float64)
-    for t in range(u):
-        a = e_src[t]
-        b = e_dst[t]
-        indices[fill[a]] = b
-        weights[fill[a]] = e_w[t]
-        fill[a] += 1
-        indices[fill[b]] = a
-        weights[fill[b]] = e_w[t]
-        fill[b] += 1
-    return e_src[:u].copy(), e_dst[:u].copy(), e_w[:u].copy(), indptr, indices, weights
-
-
-@njit(cache=True)
-def _counting_order(key, perm, n):
-    """``perm`` stably reordered by ``key[perm]`` (keys in ``[0, n)``): one counting sort."""
-    start = np.zeros(n + 1, np.int64)
-    for t in range(perm.shape[0]):
-        start[key[perm[t]] + 1] += 1
-    for i in range(n):
-        start[i + 1] += start[i]
-    out = np.empty(perm.shape[0], np.int64)
-    for t in range(perm.shape[0]):
-        e = perm[t]
-        out[start[key[e]]] = e
-        start[key[e]] += 1
-    return out
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return e_src, e_dst, e_w, indptr, cols[order].astype(np.int32), np.concatenate([e_w, e_w])[order]

@@ -14,6 +14,15 @@ the first call's compile time). Each iteration:
 3. swinging and traction, the adaptive speed (:func:`alchemist.layout.speed.adapt_speed`) and
    the move, with the per-node laws of :mod:`alchemist.layout._laws` (shared with the CUDA
    kernels).
+
+The three large kernels — the serial tree (:func:`alchemist.layout._tree.build_tree_kernel`), the
+attraction rows (:func:`alchemist.layout._attraction.attraction_rows_kernel`) and the repulsion of a
+chunk of groups (:func:`alchemist.layout._repulsion.repulsion_groups_kernel`) — are compiled once
+each as C callbacks with explicit signatures and passed down to the loop as function pointers. A
+Numba function that calls another links the callee's code into its own and optimises and
+assembles it again, so before this the repulsion's code was made five times (its own, the parallel
+region's, :func:`repulsion`'s, :func:`move`'s, the loop's): issue 15, the first call's compile
+time. An indirect call per thread and iteration costs nothing measurable.
 """
 
 from __future__ import annotations
@@ -21,10 +30,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from alchemist.layout._attraction import attraction_rows, attraction_shares
+from alchemist.layout._attraction import attraction_rows_kernel, attraction_shares
 from alchemist.layout._laws import local_speed, swing_traction
-from alchemist.layout._repulsion import group_cells, repulsion
-from alchemist.layout._tree import PRANGE_ONLY, build_tree, build_tree_parallel, make_workspace, parallel_tree
+from alchemist.layout._repulsion import group_cells, repulsion_chunks, repulsion_groups_kernel
+from alchemist.layout._tree import PRANGE_ONLY, build_tree_kernel, build_tree_parallel, make_workspace, parallel_tree
 from alchemist.layout.speed import adapt_speed
 
 __all__ = [
@@ -47,9 +56,11 @@ def tree_and_attraction(pos, mass, size, theta, codes, order, tmp, tmpc, parent,
     builds the serial tree while the others attract (:func:`tree_and_attraction_serial`).
     The choice is made here, in Python, so that only the path a graph takes is compiled.
     """
-    step = tree_and_attraction_parallel if parallel_tree(pos.shape[0], rows.shape[0] - 1) else tree_and_attraction_serial
-    return step(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices, weights, kr,
-                gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows)
+    args = (pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices, weights, kr,
+            gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows)
+    if _parallel_tree(pos.shape[0], rows.shape[0] - 1):
+        return tree_and_attraction_parallel(*args, attraction_rows_kernel())
+    return tree_and_attraction_serial(*args, build_tree_kernel(), attraction_rows_kernel())
 
 
 def iterate(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state, theta, codes, order, tmp, tmpc,
@@ -70,50 +81,60 @@ def iterate(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state,
     here: a graph compiles only its own (the parallel tree is a third of the first call's compile
     time, and graphs under ``PARALLEL_TREE_MIN`` nodes never use it).
     """
-    loop = iterate_parallel_tree if parallel_tree(pos.shape[0], max(1, n_threads)) else iterate_serial_tree
-    loop(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state, theta, codes, order, tmp, tmpc, parent,
-         cells, pts, indptr, indices, weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, jitter,
-         n_free, n_threads)
+    args = (n_iterations, pos, mass, size, fixed, force_pair, att, extra, state, theta, codes, order, tmp, tmpc,
+            parent, cells, pts, indptr, indices, weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap,
+            jitter, n_free, n_threads)
+    if _parallel_tree(pos.shape[0], max(1, n_threads)):
+        iterate_parallel_tree(*args, attraction_rows_kernel(), repulsion_groups_kernel())
+    else:
+        iterate_serial_tree(*args, build_tree_kernel(), attraction_rows_kernel(), repulsion_groups_kernel())
+
+
+def _parallel_tree(n, nt):
+    """:func:`alchemist.layout._tree.parallel_tree` in Python (no compiled call to choose the compiled loop)."""
+    return parallel_tree.py_func(n, nt)
 
 
 @njit(cache=True, error_model="numpy")
 def iterate_serial_tree(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state, theta, codes, order,
                         tmp, tmpc, parent, cells, pts, indptr, indices, weights, kr, gravity, strong, lin_log,
-                        dissuade, coef_att, overlap, jitter, n_free, n_threads):
-    """:func:`iterate` with the tree of :func:`tree_and_attraction_serial`."""
+                        dissuade, coef_att, overlap, jitter, n_free, n_threads, tree_kernel, attraction_kernel,
+                        groups_kernel):
+    """:func:`iterate` with the tree of :func:`tree_and_attraction_serial` (the kernels: see the module)."""
     rows = attraction_shares(indptr, n_threads)
     for _ in range(n_iterations):
         n_cells = tree_and_attraction_serial(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts,
                                              indptr, indices, weights, kr, gravity, strong, lin_log, dissuade,
-                                             coef_att, overlap, att, rows)
+                                             coef_att, overlap, att, rows, tree_kernel, attraction_kernel)
         move(n_cells, pos, mass, size, fixed, force_pair, att, extra, state, theta, order, parent, cells, pts, kr,
-             overlap, jitter, n_free, n_threads)
+             overlap, jitter, n_free, n_threads, groups_kernel)
 
 
 @njit(cache=True, error_model="numpy")
 def iterate_parallel_tree(n_iterations, pos, mass, size, fixed, force_pair, att, extra, state, theta, codes, order,
                           tmp, tmpc, parent, cells, pts, indptr, indices, weights, kr, gravity, strong, lin_log,
-                          dissuade, coef_att, overlap, jitter, n_free, n_threads):
-    """:func:`iterate` with the tree of :func:`tree_and_attraction_parallel`."""
+                          dissuade, coef_att, overlap, jitter, n_free, n_threads, attraction_kernel, groups_kernel):
+    """:func:`iterate` with the tree of :func:`tree_and_attraction_parallel` (the kernels: see the module)."""
     rows = attraction_shares(indptr, n_threads)
     for _ in range(n_iterations):
         n_cells = tree_and_attraction_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts,
                                                indptr, indices, weights, kr, gravity, strong, lin_log, dissuade,
-                                               coef_att, overlap, att, rows)
+                                               coef_att, overlap, att, rows, attraction_kernel)
         move(n_cells, pos, mass, size, fixed, force_pair, att, extra, state, theta, order, parent, cells, pts, kr,
-             overlap, jitter, n_free, n_threads)
+             overlap, jitter, n_free, n_threads, groups_kernel)
 
 
 @njit(cache=True, error_model="numpy")
 def move(n_cells, pos, mass, size, fixed, force_pair, att, extra, state, theta, order, parent, cells, pts, kr, overlap,
-         jitter, n_free, n_threads):
+         jitter, n_free, n_threads, groups_kernel):
     """The rest of an iteration once the tree and the attraction are done: repulsion into this
-    iteration's force, swinging and traction, the adaptive speed, the move; ``state`` advances."""
+    iteration's force (``groups_kernel``: :func:`~alchemist.layout._repulsion.repulsion_groups_kernel`),
+    swinging and traction, the adaptive speed, the move; ``state`` advances."""
     k = 1 - np.int64(state[2])
     force = force_pair[k]
     old_force = force_pair[1 - k]
     groups = group_cells(n_cells, cells)
-    repulsion(order, n_cells, parent, cells, pts, groups, theta, kr, overlap, force, n_threads)
+    repulsion_chunks(groups_kernel, order, n_cells, parent, cells, pts, groups, theta, kr, overlap, force, n_threads)
     swinging, traction = total_force_and_swing(force, att, extra, mass, fixed, old_force)
     speed, efficiency = _adapt_speed(swinging, traction, n_free, state[0], state[1], jitter)
     apply_forces(pos, mass, size, fixed, force, old_force, speed, overlap)
@@ -124,30 +145,32 @@ def move(n_cells, pos, mass, size, fixed, force_pair, att, extra, state, theta, 
 
 @njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def tree_and_attraction_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices,
-                                 weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows):
+                                 weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows,
+                                 attraction_kernel):
     """:func:`tree_and_attraction` for ``n >= PARALLEL_TREE_MIN`` on several threads: all threads
     build the tree (:func:`build_tree_parallel`), then do their shares of the attraction."""
     nt = rows.shape[0] - 1
     n_cells = build_tree_parallel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, nt)
     for t in prange(nt):
-        attraction_rows(rows[t], rows[t + 1], pos, mass, size, indptr, indices, weights, kr, gravity, strong,
-                        lin_log, dissuade, coef_att, overlap, att)
+        attraction_kernel(rows[t], rows[t + 1], pos, mass, size, indptr, indices, weights, kr, gravity, strong,
+                          lin_log, dissuade, coef_att, overlap, att)
     return n_cells
 
 
 @njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def tree_and_attraction_serial(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts, indptr, indices,
-                               weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows):
+                               weights, kr, gravity, strong, lin_log, dissuade, coef_att, overlap, att, rows,
+                               tree_kernel, attraction_kernel):
     """:func:`tree_and_attraction` below ``PARALLEL_TREE_MIN`` nodes (or on one thread): the two run
-    side by side in one parallel region; thread 0 builds the (serial) tree (:func:`build_tree`)
+    side by side in one parallel region; thread 0 builds the (serial) tree (:func:`~alchemist.layout._tree.build_tree`)
     and then does its share, which is smaller by the tree's cost."""
     nt = rows.shape[0] - 1
     out = np.zeros(1, np.int64)
     for t in prange(nt):
         if t == 0:
-            out[0] = build_tree(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts)
-        attraction_rows(rows[t], rows[t + 1], pos, mass, size, indptr, indices, weights, kr, gravity, strong,
-                        lin_log, dissuade, coef_att, overlap, att)
+            out[0] = tree_kernel(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, pts)
+        attraction_kernel(rows[t], rows[t + 1], pos, mass, size, indptr, indices, weights, kr, gravity, strong,
+                          lin_log, dissuade, coef_att, overlap, att)
     return out[0]
 
 

@@ -16,13 +16,18 @@ CUDA kernel.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-from numba import njit, prange
+from numba import cfunc, njit, prange, types
 
 from alchemist.layout._laws import overlap_repulsion
-from alchemist.layout._tree import MORTON_BITS, PRANGE_ONLY
+from alchemist.layout._tree import F1, F2, I1, MORTON_BITS, PRANGE_ONLY
 
-__all__ = ["GROUP_SIZE", "EXPANSION_ORDER", "group_cells", "repulsion"]
+__all__ = [
+    "GROUP_SIZE", "EXPANSION_ORDER", "group_cells", "repulsion", "repulsion_chunks", "repulsion_groups",
+    "repulsion_groups_kernel",
+]
 
 GROUP_SIZE = 32
 EXPANSION_ORDER = 6  # terms of the local expansions of the far field (see repulsion)
@@ -48,7 +53,6 @@ def group_cells(n_cells, cells):
     return out[:g]
 
 
-@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def repulsion(order, n_cells, parent, cells, pts, groups, theta, kr, overlap, force, n_threads):
     """Barnes–Hut repulsion into ``force`` (``(n, 2)``, node order), the far field of the upper
     cells carried down in local expansions.
@@ -78,19 +82,50 @@ def repulsion(order, n_cells, parent, cells, pts, groups, theta, kr, overlap, fo
     statically; more chunks would cost more in per-chunk allocations than they gain in
     balance); every group gets the same expansion and list whatever the split, so the forces
     do not depend on the thread count.
+
+    This is :func:`repulsion_chunks` with :func:`repulsion_groups_kernel`, for calls from
+    Python; the compiled loop calls :func:`repulsion_chunks` itself.
     """
+    repulsion_chunks(repulsion_groups_kernel(), order, n_cells, parent, cells, pts, groups, theta, kr, overlap,
+                     force, n_threads)
+
+
+@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
+def repulsion_chunks(groups_kernel, order, n_cells, parent, cells, pts, groups, theta, kr, overlap, force,
+                     n_threads):
+    """:func:`repulsion` with the kernel of one chunk of groups passed in: ``groups_kernel`` is
+    :func:`repulsion_groups_kernel` (a function pointer, so that the kernel is compiled once and
+    not again into every caller: issue 15, the first call's compile time)."""
     n_groups = groups.shape[0]
     if n_groups == 0:
         force[:] = 0.0
     n_chunks = min(n_groups, _CHUNKS_PER_THREAD * max(1, n_threads))
     rho2 = min(_EXPANSION_RATIO2, 0.25 * theta * theta)
     for ch in prange(n_chunks):
-        _repulsion_groups(ch * n_groups // n_chunks, (ch + 1) * n_groups // n_chunks,
-                          order, n_cells, parent, cells, pts, groups, rho2, kr, overlap, force)
+        groups_kernel(ch * n_groups // n_chunks, (ch + 1) * n_groups // n_chunks,
+                      order, n_cells, parent, cells, pts, groups, rho2, kr, overlap, force)
 
 
-@njit(cache=True, error_model="numpy")
-def _repulsion_groups(g0, g1, order, n_cells, parent, cells, pts, groups, rho2, kr, overlap, force):
+# the C signature of repulsion_groups: one dtype and layout per argument (the loop's arrays are
+# float64/int64, C-contiguous), so that it is compiled once, eagerly, as a C callback
+REPULSION_GROUPS_SIGNATURE = types.void(types.int64, types.int64, I1, types.int64, I1, F2, F2, I1, types.float64,
+                                        types.float64, types.boolean, F2)
+
+
+@functools.cache
+def repulsion_groups_kernel():
+    """:func:`repulsion_groups` compiled once as a C callback (``numba.cfunc``, cached on disk).
+
+    Returns
+    -------
+    numba.core.ccallback.CFunc
+        Passed to :func:`repulsion_chunks`, which calls it through its address: its machine code
+        is made once, instead of once more in each compiled caller that would link it in.
+    """
+    return cfunc(REPULSION_GROUPS_SIGNATURE, cache=True, error_model="numpy")(repulsion_groups)
+
+
+def repulsion_groups(g0, g1, order, n_cells, parent, cells, pts, groups, rho2, kr, overlap, force):
     """Repulsion on the points of groups ``g0 .. g1 - 1`` (one chunk), in Morton order.
 
     Keeps a stack of frames, one per ancestor of the current group: frame ``d + 1`` holds the

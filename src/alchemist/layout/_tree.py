@@ -20,15 +20,25 @@ every iteration is :mod:`alchemist.layout._loop`.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-from numba import njit, prange
+from numba import cfunc, njit, prange, types
 from numba.core.cpu import ParallelOptions
 
 from alchemist.layout._laws import spread_bits
 
 __all__ = [
     "LEAF_SIZE", "MORTON_BITS", "PARALLEL_TREE_MIN", "make_workspace", "build_tree", "build_tree_parallel", "parallel_tree",
+    "build_tree_kernel", "F1", "F2", "I1", "I4",
 ]
+
+# the array types of the kernels compiled once with explicit signatures (issue 15): the loop's
+# arrays are float64 / int64 (the CSR's neighbour rows int32), C-contiguous
+F1 = types.float64[::1]
+F2 = types.float64[:, ::1]
+I1 = types.int64[::1]
+I4 = types.int32[::1]
 
 LEAF_SIZE = 16
 MORTON_BITS = 21
@@ -88,6 +98,23 @@ def make_workspace(n: int):
 def parallel_tree(n, nt):
     """Whether ``n`` nodes on ``nt`` threads get :func:`build_tree_parallel` (else :func:`build_tree`)."""
     return nt > 1 and n >= PARALLEL_TREE_MIN
+
+
+BUILD_TREE_SIGNATURE = types.int64(F2, F1, F1, types.float64, I1, I1, I1, I1, I1, F2, F2)
+
+
+@functools.cache
+def build_tree_kernel():
+    """:func:`build_tree` compiled once as a C callback (``numba.cfunc``, cached on disk).
+
+    Returns
+    -------
+    numba.core.ccallback.CFunc
+        Passed to :func:`alchemist.layout._loop.tree_and_attraction_serial`, which calls it
+        through its address, so that the tree's machine code is made once and not again in each
+        compiled caller (issue 15).
+    """
+    return cfunc(BUILD_TREE_SIGNATURE, cache=True, error_model="numpy")(build_tree.py_func)
 
 
 # --------------------------------------------------------------------------- kernels
