@@ -16,7 +16,8 @@ and as Mermaid's flowchart grammar defines it [1]_:
 - ``class a,b name`` and ``A:::name``: the property ``class``. ``classDef``, ``style``, ``linkStyle``,
   ``click``, ``direction`` and accessibility lines are read past; ``%%`` starts a comment.
 
-Each node has the properties ``label`` (its text; the id when it has none) and ``shape``; each edge the
+Each node has the properties ``caption`` (its text; the id when it has none; a Graph node's ``label`` is
+its type, empty here) and ``shape``; each edge the
 property ``arrow`` (the link as written, e.g. ``"-.->"``) and, for ``<-->``, ``bidirectional``; its
 relationship is the link text. Edge ids are ``"{source}-{target}"`` (``-2``, ``-3``... for parallel
 links), as the original app names them. In Markdown, every ```` ```mermaid ```` flowchart block is read;
@@ -197,11 +198,11 @@ def write_mermaid(graph, path: str | Path, *, direction: str = "TD") -> Path:
 
     Notes
     -----
-    A node's text is its ``label`` property, else its id; its shape its ``shape`` property (rect when
+    A node's text is its ``caption`` property, else its id; its shape its ``shape`` property (rect when
     absent or unknown). An edge's text is its relationship; its link its ``arrow`` property (``-->``
     when absent; ``---`` for every edge of an undirected graph). Ids that Mermaid cannot take as they are
     (spaces, punctuation, a leading digit, the word ``end``) are written as ``n0``, ``n1``... with the id
-    as text when the node has no ``label``. Quotes in text are written as ``#quot;``.
+    as text when the node has no ``caption``. Quotes in text are written as ``#quot;``.
 
     Examples
     --------
@@ -224,7 +225,7 @@ def write_mermaid(graph, path: str | Path, *, direction: str = "TD") -> Path:
         safe = SAFE_ID.match(node_id) and node_id.lower() not in ("end", "graph", "subgraph", "flowchart")
         names[node_id] = node_id if safe else f"n{i}"
         opener, closer = SHAPE_OF.get(str(record.get("shape", "rect")), ("[", "]"))
-        lines.append(f"    {names[node_id]}{opener}\"{_escape(record.get('label') or node_id)}\"{closer}")
+        lines.append(f"    {names[node_id]}{opener}\"{_escape(record.get('caption') or node_id)}\"{closer}")
     for edge_id in graph.edge_ids:
         e = graph.edge(edge_id)
         arrow = str(e.get("arrow") or "-->") if graph.directed else "---"
@@ -296,7 +297,7 @@ def _parse_flowchart(lines: list[str], offset: int, diagram: Diagram, *, prefix:
     for sid in subgraph_ids & diagram.nodes.keys():
         props = diagram.nodes[sid].properties
         props["shape"] = "subgraph"
-        props["label"] = titles.get(sid, props.get("label", sid[len(prefix):]))
+        props["caption"] = titles.get(sid, props.get("caption", sid[len(prefix):]))
 
 
 class _State:
@@ -309,7 +310,7 @@ class _State:
         node = self.diagram.nodes.get(self.prefix + raw_id)
         if node is None:
             node = self.diagram.node(self.prefix + raw_id, line=number)
-            node.properties.update({"label": raw_id, "shape": "rect"})
+            node.properties.update({"caption": raw_id, "shape": "rect"})
             if self.section is not None:
                 node.properties["section"] = self.section
             if self.stack:
@@ -353,7 +354,7 @@ class _State:
             pos = m.end()
             shape, label, pos = _shape(text, pos, self.diagram.path, number)
             if shape is not None:
-                node.properties.update({"label": label, "shape": shape})
+                node.properties.update({"caption": label, "shape": shape})
             if text.startswith(":::", pos):
                 c = re.compile(r"[\w-]+").match(text, pos + 3)
                 if not c:
