@@ -253,6 +253,38 @@ class ViewsMixin:
 
         return edge_stream(self, requested_schema)
 
+    def events_frame(self, *, event_types=None, types=None, since=None, until=None, correlation=None, columns=None):
+        """The applied events (:attr:`events`) as a polars frame, one row each, in order.
+
+        Parameters
+        ----------
+        event_types, types, since, until, correlation, columns
+            As :func:`alchemist.graph.event_frames.events_frame`.
+
+        Returns
+        -------
+        polars.DataFrame
+            ``sequence, time, type, aggregate, event_id, correlation, causation, cid, previous_cid, actor,
+            payload``; empty for a graph built in bulk or with ``keep_log=False`` (no events kept).
+
+        Raises
+        ------
+        ValueError
+            As :func:`~alchemist.graph.event_frames.events_frame`.
+
+        Examples
+        --------
+        >>> from alchemist import Graph, new_event
+        >>> g = Graph("g")
+        >>> _ = g.apply([new_event("node_added", "g", {"node_id": x}) for x in "ab"])
+        >>> g.events_frame()["payload"].to_list()
+        ['{"node_id":"a"}', '{"node_id":"b"}']
+        """
+        from alchemist.graph.event_frames import events_frame
+
+        return events_frame(self._log, event_types=event_types, types=types, since=since, until=until,
+                            correlation=correlation, columns=columns)
+
     # ------------------------------------------------------------------ positions
     @property
     def positions(self) -> np.ndarray | None:
