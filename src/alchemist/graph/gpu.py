@@ -484,9 +484,11 @@ def has_cugraph() -> bool:
     >>> has_cugraph() in (True, False)
     True
     """
+    import importlib
+
     try:
-        import cudf  # noqa: F401
-        import cugraph  # noqa: F401
+        importlib.import_module("cudf")
+        importlib.import_module("cugraph")
     except Exception:  # ImportError, or a CUDA runtime error at import
         return False
     return True

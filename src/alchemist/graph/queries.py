@@ -22,7 +22,7 @@ import numpy as np
 
 from alchemist.errors import GraphError, NoPathError
 from alchemist.graph import _query_kernels as kernels
-from alchemist.graph import convert
+from alchemist.graph import convert, gpu
 from alchemist.graph.core import cached, csr_with_edges, label_mask
 from alchemist.graph.csr import build_csr
 
@@ -167,7 +167,7 @@ def shortest_path(graph, source: str, target: str, *, weight: str | None = None,
 
 
 def shortest_path_length(graph, source: str, target: str | None = None, *, weight: str | None = None,
-                         direction: str = "out"):
+                         direction: str = "out", backend: str = "auto"):
     """Length of a shortest path (edges, or total weight with ``weight="weight"``).
 
     Parameters
@@ -181,6 +181,10 @@ def shortest_path_length(graph, source: str, target: str | None = None, *, weigh
         None: number of edges (breadth-first search); ``"weight"``: total edge weight (Dijkstra).
     direction : {"out", "in", "both"}
         As :func:`shortest_path`.
+    backend : {"auto", "cpu", "cuda"}
+        Where the single-source search (no ``target``) runs: on the GPU a level-synchronous BFS or
+        a work-list Bellman–Ford (:mod:`alchemist.graph.gpu`), with the CPU's lengths exactly;
+        ``"auto"``: the GPU when one is available. A search with ``target`` runs on the CPU.
 
     Returns
     -------
@@ -194,6 +198,8 @@ def shortest_path_length(graph, source: str, target: str | None = None, *, weigh
     ------
     NodeNotFoundError, NoPathError, GraphError
         As :func:`shortest_path`.
+    BackendError
+        ``backend="cuda"`` without a CUDA device (see :func:`alchemist.backend.resolve_backend`).
 
     Examples
     --------
@@ -204,18 +210,19 @@ def shortest_path_length(graph, source: str, target: str | None = None, *, weigh
     >>> shortest_path_length(g, "a")
     array([ 0.,  1.,  1., inf, inf])
     """
+    on_device = gpu.on_device(backend)
     if target is not None:
         _, length = _shortest(graph, source, target, weight, direction)
         return length
     s = graph.node_row(source)
     if weight is None:
-        dist = _distances_bfs(graph, np.array([s]), direction, max_depth=-1).astype(np.float64)
+        dist = _distances_bfs(graph, np.array([s]), direction, -1, on_device).astype(np.float64)
         dist[dist < 0] = np.inf
         return dist
     _check_weight(graph, weight)
     (indptr, indices), = _adjacency(graph, direction, merged=True)
     w = _weights(graph, direction)
-    return kernels.dijkstra_all(indptr, indices, w, s)
+    return gpu.kernel("dijkstra_all", "cuda" if on_device else "cpu")(indptr, indices, w, s)
 
 
 def find_nodes(graph, label: str | Iterable[str] | None = None, *, where=None, id_contains: str | None = None,
@@ -368,10 +375,11 @@ def _check_weight(graph, weight):
                          "non-negative weights")
 
 
-def _distances_bfs(graph, seeds: np.ndarray, direction: str, max_depth: int) -> np.ndarray:
+def _distances_bfs(graph, seeds: np.ndarray, direction: str, max_depth: int, on_device: bool = False) -> np.ndarray:
     adj = _adjacency(graph, direction, merged=True)
     (indptr, indices), = adj
-    return kernels.bfs(indptr, indices, seeds.astype(np.int64), max_depth, -1)[0]
+    bfs = gpu.kernel("bfs", "cuda") if on_device else kernels.bfs
+    return bfs(indptr, indices, seeds.astype(np.int64), max_depth, -1)[0]
 
 
 def _shortest(graph, source, target, weight, direction):
