@@ -63,7 +63,7 @@ def similarity_attraction(coordinates, space: ConceptualSpace, k: int = 10, stre
     return PairAttraction(rows, cols, weight=np.exp(-c * dist), strength=strength)
 
 
-def category_repulsion(labels, strength: float = 1.0):
+def category_repulsion(labels, strength: float = 1.0, graph=None):
     """A ``GroupRepulsion`` force separating the nodes of different categories in a layout.
 
     Parameters
@@ -71,7 +71,10 @@ def category_repulsion(labels, strength: float = 1.0):
     labels : array_like, shape ``(n_nodes,)``
         Category of each node (row = node row in the layout).
     strength : float
-        Scale of the force.
+        Scale of the force, relative to ForceAtlas2's own repulsion (1: as strong as it).
+    graph : Graph, optional
+        The graph being laid out, for ForceAtlas2's masses ``1 + degree``; without it the masses
+        come from the layout the force is given to (:meth:`~alchemist.layout.forces.Force.bind`).
 
     Returns
     -------
@@ -85,7 +88,7 @@ def category_repulsion(labels, strength: float = 1.0):
     """
     from alchemist.layout.forces import GroupRepulsion
 
-    return GroupRepulsion(np.asarray(labels), strength=strength)
+    return GroupRepulsion(np.asarray(labels), strength=strength, graph=graph)
 
 
 def space_events(space: ConceptualSpace, concepts=None) -> list[tuple[str, dict]]:
