@@ -115,7 +115,7 @@ def parse_cypher(text: str, *, path: str = "<text>") -> Diagram:
 
     Examples
     --------
-    >>> d = parse_cypher("MERGE (a:City {name: 'Oslo'}) MERGE (b:City {name: 'Oslo'}) MERGE (a)-[:NEAR]->(c:City)")
+    >>> d = parse_cypher("MERGE (a:City {name: 'Oslo'}) MERGE (b:City {name: 'Oslo'}) MERGE (a)-[:NEAR]->(c:City {name: 'Bergen'})")
     >>> list(d.nodes), [(e.source, e.target, e.relationship) for e in d.edges]
     (['a', 'c'], [('a', 'c', 'NEAR')])
     """

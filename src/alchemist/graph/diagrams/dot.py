@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import warnings
 from pathlib import Path
 
 from alchemist.graph.diagrams.model import MAX_BYTES, MAX_DEPTH, Diagram, format_error, read_text
@@ -108,7 +109,8 @@ def parse_dot(text: str, *, path: str = "<text>") -> Diagram:
     >>> [(e.source, e.target) for e in d.edges], d.directed
     ([('a', 'b'), ('a', 'c')], False)
     """
-    pydot = _pydot()
+    _pydot()
+    import pydot
     from pydot.dot_parser import GraphParser
     from pyparsing import ParseBaseException
 
@@ -153,7 +155,8 @@ def write_dot(graph, path: str | Path, *, name: str | None = None) -> Path:
     -----
     Node properties become node attributes (``caption`` as ``label``, ``dot_id`` as ``id``) and a node's
     label (its type) the attribute ``type``; edge properties become edge attributes, with ``id`` (the
-    edge id), ``weight`` (when not 1) and ``label`` (the relationship, when not empty). List and dict values are written as JSON, other values as text.
+    edge id), ``weight`` (when not 1) and ``label`` (the relationship, when not empty). List and dict
+    values are written as JSON, other values as text.
     :func:`read_dot` reads the file back to the same ids, labels, relationships and weights.
 
     Examples
@@ -163,7 +166,7 @@ def write_dot(graph, path: str | Path, *, name: str | None = None) -> Path:
     >>> g = Graph.from_edges([("a", "b", 2.0)], directed=True)
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     print(write_dot(g, pathlib.Path(tmp) / "g.dot").read_text(), end="")
-    digraph graph {
+    digraph "graph" {
     a;
     b;
     a -> b [id=e0, weight=2.0];
@@ -329,7 +332,10 @@ def _value(v) -> str:
 
 def _pydot():
     try:
-        import pydot
+        with warnings.catch_warnings():  # pydot 4.0 calls pyparsing 3.3's deprecated camelCase names at import
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import pydot
+            import pydot.dot_parser  # noqa: F401
     except ImportError:
         from alchemist.errors import MissingDependencyError
 
