@@ -149,7 +149,9 @@ def read_graph(path: str | Path, directed: bool = False, *, graph_id: str | None
         What a third column of an edge list means: Unix seconds (SNAP temporal graphs) or a weight.
     format : str, optional
         Force a format: ``"edgelist"``, ``"graphml"``, ``"gexf"``, ``"gml"``, ``"node_link"``,
-        ``"arrows"``, ``"parquet"``.
+        ``"arrows"``, ``"parquet"``, or a diagram format of :mod:`alchemist.graph.diagrams` (``"mermaid"``
+        for ``.mmd``, ``"dot"`` for ``.dot``/``.gv``, ``"cypher"`` for ``.cypher``/``.cql``, ``"cytoscape"`` for
+        ``.cyjs``).
 
     Returns
     -------
@@ -181,6 +183,9 @@ def read_graph(path: str | Path, directed: bool = False, *, graph_id: str | None
     if fmt == "edgelist":
         edges = read_edge_list(path)
         return Graph.from_edge_list(edges, graph_id=gid, directed=directed, third=third)
+    if fmt in DIAGRAMS:  # Mermaid, DOT, Cypher, Cytoscape.js: alchemist.graph.diagrams (imported here: it imports Graph)
+        from alchemist.graph.diagrams import read_diagram
+        return read_diagram(path, format=fmt).to_graph(gid)
     readers = {"graphml": read_graphml, "gexf": read_gexf, "gml": read_gml, "node_link": read_node_link,
                "parquet": read_parquet}
     if fmt == "arrows":
@@ -236,6 +241,9 @@ def write_graph(graph, path: str | Path, *, format: str | None = None) -> Path:
         frame.to_csv(path, sep=" ", header=False, index=False,
                      compression="gzip" if path.suffix == ".gz" else None)
         return path
+    if fmt in DIAGRAMS:
+        from alchemist.graph import diagrams
+        return getattr(diagrams, f"write_{fmt}")(graph, path)
     if fmt not in writers:
         raise GraphFormatError(f"{path}: unknown format {fmt!r}", path=str(path))
     return writers[fmt](graph, path)
@@ -342,6 +350,10 @@ def _scan_for_error(path: Path, text: str) -> None:
 
 # ---------------------------------------------------------------------- helpers
 _EXTENSIONS = {".graphml": "graphml", ".gexf": "gexf", ".gml": "gml", ".json": "json", ".parquet": "parquet"}
+DIAGRAMS = {".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot", ".cypher": "cypher", ".cql": "cypher",
+            ".cyjs": "cytoscape"}
+_EXTENSIONS.update(DIAGRAMS)
+DIAGRAMS = set(DIAGRAMS.values())
 
 
 def _format_of(path: Path) -> str:
