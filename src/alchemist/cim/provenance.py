@@ -260,10 +260,13 @@ def correlation_tree(source, correlation_id: str, *, graph_id=None):
     networkx.DiGraph
         A node per event of the correlation (its event id; attributes ``kind="event"``,
         ``event_type``, ``sequence``, ``time``, ``aggregate``, ``actor`` when known, ``label``) and
-        per cause outside them (``kind`` ``"suggestion"`` with ``agent`` and ``suggestion_kind``,
-        ``"event"`` for an event of another correlation, or ``"unknown"``); an edge ``cause →
-        effect`` per event whose ``causation_id`` is not its own id. Every node has at most one
-        parent, so it is a forest; ``tree.graph`` has ``correlation_id`` and ``roots`` (in order).
+        per cause outside them (``kind`` ``"suggestion"`` with ``agent`` and ``suggestion_kind``;
+        ``"command"`` for the correlation id itself, the command that opened the conversation
+        when a root event's ``causation_id`` is its ``correlation_id``; ``"event"`` for an event
+        of another correlation; ``"unknown"``); an edge ``cause → effect`` per event whose
+        ``causation_id`` is not its own id, so the edges are exactly the events' causation links.
+        Every node has at most one parent: a forest; ``tree.graph`` has ``correlation_id`` and
+        ``roots`` (in order).
 
     Raises
     ------
@@ -302,7 +305,7 @@ def correlation_tree(source, correlation_id: str, *, graph_id=None):
         tree.add_node(e.event_id, **_event_attributes(e))
     for e in events:
         cause = causes[e.event_id]
-        if cause.kind == "command":
+        if cause.id == e.event_id:  # a command's own event: a root
             continue
         if cause.id not in tree:
             tree.add_node(cause.id, **_cause_attributes(cause))
