@@ -64,13 +64,14 @@ def test_bulk_graph_has_an_empty_typed_frame():
 
 def test_builder_chunks_and_timestamps_arrow_refuses():
     events = [new_event("node_added", "g", {"node_id": str(k)}, timestamp=k) for k in range(7)]
-    odd = new_event("node_added", "g", {"node_id": "x"}, timestamp="1970-01-01T02:00:00+02:00")
+    offset = new_event("node_added", "g", {"node_id": "x"}, timestamp="1970-01-01T02:00:00+02:00")
+    lower = new_event("node_added", "g", {"node_id": "y"}, timestamp="1970-01-01T00:00:09z")  # Arrow refuses "z"
     builder = EventFrameBuilder(columns=["time", "payload"], batch_size=3)
-    for e in [*events, odd]:
+    for e in [*events, offset, lower]:
         builder.add(e)
     frame = builder.frame()
-    assert builder.count == 8 and frame.n_chunks() == 3
-    assert [t.timestamp() for t in frame["time"]] == [float(k) for k in range(7)] + [0.0]
+    assert builder.count == 9 and frame.n_chunks() == 3
+    assert [t.timestamp() for t in frame["time"]] == [float(k) for k in range(7)] + [0.0, 9.0]
     assert events_frame(events, columns=["type"]).columns == ["type"]
     with pytest.raises(ValueError, match="batch_size"):
         EventFrameBuilder(batch_size=0)
