@@ -34,6 +34,8 @@ from alchemist.cim.consumer import Consumer, GraphFeed
 from alchemist.cim.loop import LoopThread
 from alchemist.cim.observability import log, serve_metrics
 from alchemist.cim.options import ConnectOptions, redact_url
+from alchemist.cim.profiles import Profile, get_profile
+from alchemist.cim.profiles.reading import DialectMixin
 from alchemist.cim.publisher import Publisher, PublishResult
 from alchemist.cim.publishing import PublishingMixin
 from alchemist.cim.reading import ReadingMixin
@@ -70,7 +72,7 @@ def connect(url: str | None = None, *, servers: list[str] | str | None = None, n
             data_dir: str | None = None, replicas: int | None = None, outbox: str | Path | None = None,
             retry_attempts: int = 4, breaker: CircuitBreaker | None = None,
             metrics_port: int | None = None, stream_name: str = GRAPH_STREAM,
-            use_existing_streams: bool = False) -> "Connection":
+            use_existing_streams: bool = False, profile: "str | Profile" = "alchemist") -> "Connection":
     """Connect to the CIM.
 
     Parameters
@@ -120,6 +122,11 @@ def connect(url: str | None = None, *, servers: list[str] | str | None = None, n
         ``local.cim.>`` of cim-graph with ``subjects=SubjectTemplate(prefix="local.cim.")``).
         Without it, such a stream raises :class:`~alchemist.errors.StreamConflictError`; alchemist
         never changes a stream or consumer it did not create.
+    profile : str or Profile
+        The dialect spoken (:mod:`alchemist.cim.profiles`): ``"alchemist"`` (alchemist's own
+        envelopes and streams), ``"cim-graph"``, ``"cim-domain-graph"`` or ``"alchemist-rs"`` (the
+        original app). With a dialect, alchemist's own streams are not set up, ``graph()`` folds the
+        dialect's messages and ``append()`` writes them where the profile allows.
 
     Returns
     -------
@@ -180,6 +187,7 @@ def connect(url: str | None = None, *, servers: list[str] | str | None = None, n
     ...
     alchemist.errors.CIMConnectionError: cannot reach a NATS server at nats://127.0.0.1:...
     """
+    profile = get_profile(profile)
     options = ConnectOptions.resolve(url, servers, name=name, creds=creds, nkey=nkey, user=user, password=password,
                                      token=token, tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key,
                                      max_reconnects=max_reconnects, reconnect_wait=reconnect_wait, timeout=timeout)
@@ -215,10 +223,12 @@ def connect(url: str | None = None, *, servers: list[str] | str | None = None, n
                             outbox=Outbox(outbox_path), retry_attempts=retry_attempts,
                             breaker=breaker or CircuitBreaker())
     holder["connection"] = connection
+    connection.profile = profile
     try:
-        connection.ensure_streams(replicas=replicas, stream_name=stream_name, use_existing=use_existing_streams)
-        if len(connection.outbox):
-            connection.flush_outbox()
+        if profile.name == "alchemist":  # a dialect's streams belong to its crate (DESIGN.md §9)
+            connection.ensure_streams(replicas=replicas, stream_name=stream_name, use_existing=use_existing_streams)
+            if len(connection.outbox):
+                connection.flush_outbox()
     except BaseException:
         connection.close()
         raise
@@ -228,7 +238,7 @@ def connect(url: str | None = None, *, servers: list[str] | str | None = None, n
     return connection
 
 
-class Connection(PublishingMixin, ReadingMixin, ServicesMixin):
+class Connection(DialectMixin, PublishingMixin, ReadingMixin, ServicesMixin):
     """A live connection to the CIM. Create it with :func:`connect`.
 
     Attributes
@@ -305,6 +315,7 @@ class Connection(PublishingMixin, ReadingMixin, ServicesMixin):
                                    retry_attempts=retry_attempts, where=self.url,
                                    connected=lambda: self._nc is not None and self._nc.is_connected)
         self.consumer = Consumer(self)
+        self.profile: Profile = get_profile("alchemist")
         self.streams = StreamNames()
         self._objects = None
 
