@@ -201,7 +201,7 @@ def write_mermaid(graph, path: str | Path, *, direction: str = "TD") -> Path:
     A node's text is its ``caption`` property, else its id; its shape its ``shape`` property (rect when
     absent or unknown). An edge's text is its relationship; its link its ``arrow`` property (``-->``
     when absent; ``---`` for every edge of an undirected graph). Ids that Mermaid cannot take as they are
-    (spaces, punctuation, a leading digit, the word ``end``) are written as ``n0``, ``n1``... with the id
+    (spaces, punctuation, a leading digit, the keywords ``end``, ``graph``...) are written as ``n0``, ``n1``... with the id
     as text when the node has no ``caption``. Quotes in text are written as ``#quot;``.
 
     Examples
@@ -222,7 +222,7 @@ def write_mermaid(graph, path: str | Path, *, direction: str = "TD") -> Path:
     names, lines = {}, [f"flowchart {direction.upper()}"]
     for i, node_id in enumerate(graph.node_ids):
         record = graph.node(node_id)
-        safe = SAFE_ID.match(node_id) and node_id.lower() not in ("end", "graph", "subgraph", "flowchart")
+        safe = SAFE_ID.match(node_id) and node_id not in ("end", "graph", "subgraph", "flowchart", "class", "style")
         names[node_id] = node_id if safe else f"n{i}"
         opener, closer = SHAPE_OF.get(str(record.get("shape", "rect")), ("[", "]"))
         lines.append(f"    {names[node_id]}{opener}\"{_escape(record.get('caption') or node_id)}\"{closer}")
@@ -275,7 +275,7 @@ def _parse_flowchart(lines: list[str], offset: int, diagram: Diagram, *, prefix:
                 subgraph_ids.add(prefix + sid)
                 if title:
                     titles[prefix + sid] = title
-            elif word == "end" and statement.strip().lower() == "end":
+            elif statement.strip() == "end":  # lower case only: Mermaid reads "End" as a node
                 if not stack:
                     raise format_error(path, number, "'end' with no open subgraph")
                 stack.pop()
