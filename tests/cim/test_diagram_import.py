@@ -1,0 +1,28 @@
+"""import_into a graph on a real nats-server: the events are published chained after the graph's last event,
+and the graph read back holds the imported diagram."""
+
+from __future__ import annotations
+
+import pytest
+
+from alchemist.graph.diagrams import import_into, parse_mermaid
+
+pytestmark = pytest.mark.integration
+
+
+def test_import_into_connection_publishes_a_chain(conn, repo_root):
+    path = repo_root / "data/samples/alchemist_rs_workflow.mermaid"
+    first = conn.append("wf", "node_added", {"node_id": "Start", "properties": {"caption": "Begin", "owner": "ana"}})
+    report = import_into(conn, path, graph_id="wf", merge="merge_properties")
+    assert report.published.published == len(report.events) == 1 + 11 + 13  # Start updated, 11 nodes and 13 edges added
+    assert report.events[0].previous_cid == first.cid
+    assert all(b.previous_cid == a.cid for a, b in zip(report.events, report.events[1:]))
+    g = conn.graph("wf", live=False)
+    assert (g.number_of_nodes(), g.number_of_edges()) == (12, 13)
+    assert g.node("Start")["caption"] == "Start Process" and g.node("Start")["owner"] == "ana"
+    again = import_into(conn, parse_mermaid("graph TD\n  Start --> Extra\n"), graph_id="wf")
+    assert [e.event_type for e in again.events] == ["node_added", "edge_added"]
+    g = conn.graph("wf", live=False)
+    assert (g.number_of_nodes(), g.number_of_edges()) == (13, 14) and g.version == 1 + 25 + 2
+    with pytest.raises(ValueError, match="graph_id"):
+        import_into(conn, path)
