@@ -8,6 +8,7 @@ both give the same answer within the tolerance the function's docstring states.
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def run(full: bool = False) -> str:
     lines += _layout(full)
     lines += _categorize(full)
     lines += _shapley(full)
-    lines += ["", *_cugraph()]
+    lines += _analytics(full)
+    lines += ["", *_cugraph(), *_cugraph_analytics()]
     return "\n".join(lines) + "\n"
 
 
@@ -93,6 +95,117 @@ def _shapley(full: bool) -> list[str]:
             f"max difference {err:.1e} |"]
 
 
+def _analytics_checks(g) -> list[tuple]:
+    """(name, call of a backend, comparison of the GPU answer with the CPU's) for each analytic."""
+    from alchemist.graph import (
+        clustering, connected_components, louvain, modularity, pagerank, shortest_path_length,
+        strongly_connected_components,
+    )
+
+    source = g.node_ids[0]
+
+    def rel(a, c):
+        return f"max relative difference {np.max(np.abs(a - c) / c):.1e} (tolerance 1e-6)"
+
+    def same(a, c):
+        return "identical" if np.array_equal(a, c) else f"DIFFER at {int(np.sum(a != c))} nodes"
+
+    def diff(a, c):
+        return f"max difference {np.max(np.abs(a - c)):.1e} (tolerance 1e-12)"
+
+    def quality(a, c):
+        return f"modularity {modularity(g, a):.4f} GPU vs {modularity(g, c):.4f} CPU (tolerance 0.02)"
+
+    return [
+        ("PageRank", lambda b: pagerank(g, backend=b), rel),
+        ("weakly connected components", lambda b: connected_components(g, backend=b), same),
+        ("strongly connected components", lambda b: strongly_connected_components(g, backend=b), same),
+        ("BFS lengths from one node", lambda b: shortest_path_length(g, source, backend=b), same),
+        ("SSSP lengths from one node (weights)",
+         lambda b: shortest_path_length(g, source, weight="weight", backend=b), same),
+        ("local clustering", lambda b: clustering(g, backend=b), diff),
+        ("Louvain", lambda b: louvain(g, seed=0, backend=b), quality),
+    ]
+
+
+def _analytics(full: bool, device: str = "cuda") -> list[str]:
+    """Rows of the graph analytics, CPU vs ``device`` (``"cpu"`` for a dry run of this code without a GPU)."""
+    if not SLASHDOT.exists():
+        return [f"| graph analytics | skipped: {SLASHDOT} is absent | | | |"]
+    import alchemist
+
+    g = alchemist.read_graph(SLASHDOT, directed=True)
+    rows = []
+    for name, call, compare in _analytics_checks(g):
+        call(device), call("cpu")  # first calls excluded: they compile the kernels and fill the graph's caches
+        t_gpu, out_gpu = _best(lambda: call(device), 3 if full else 2)
+        t_cpu, out_cpu = _best(lambda: call("cpu"), 3 if full else 1)
+        rows.append(f"| {name}, soc-Slashdot0902 | {t_cpu:.3f} | {t_gpu:.3f} | {t_cpu / t_gpu:.1f}× | "
+                    f"{compare(np.asarray(out_gpu), np.asarray(out_cpu))} |")
+    return rows
+
+
+def _cugraph_analytics() -> list[str]:
+    """cuGraph's PageRank, weak components, BFS, triangle count and Louvain on soc-Slashdot0902,
+    timed and compared with alchemist's CUDA path."""
+    try:
+        import cudf
+        import cugraph
+    except ImportError:
+        return []
+    if not SLASHDOT.exists():
+        return []
+    import scipy.sparse as sp
+
+    import alchemist
+    from alchemist.graph import clustering, connected_components, louvain, modularity, pagerank, shortest_path_length
+
+    g = alchemist.read_graph(SLASHDOT, directed=True)
+    src, dst, _ = g.edge_index()
+    frame = cudf.DataFrame({"src": src.astype(np.int32), "dst": dst.astype(np.int32)})
+    D, U = cugraph.Graph(directed=True), cugraph.Graph(directed=False)
+    D.from_cudf_edgelist(frame, source="src", destination="dst")
+    U.from_cudf_edgelist(frame, source="src", destination="dst")
+    n = g.number_of_nodes()
+
+    def by_vertex(df, column, fill):
+        out = np.full(n, fill, dtype=float)
+        out[df["vertex"].to_numpy()] = df[column].to_numpy()
+        return out
+
+    lines = ["", "| workload (soc-Slashdot0902) | cuGraph s | alchemist CUDA s | same answer |", "|---|---:|---:|---|"]
+    t_cu, pr = _best(lambda: cugraph.pagerank(D, alpha=0.85, tol=1e-6, max_iter=100))
+    t_al, ours = _best(lambda: pagerank(g, backend="cuda"))
+    theirs = by_vertex(pr, "pagerank", 0.0)
+    lines.append(f"| PageRank | {t_cu:.3f} | {t_al:.3f} | max relative difference "
+                 f"{np.max(np.abs(theirs - ours) / ours):.1e} |")
+    t_cu, wcc = _best(lambda: cugraph.weakly_connected_components(D))
+    t_al, ours = _best(lambda: connected_components(g, backend="cuda"))
+    lines.append(f"| weak components | {t_cu:.3f} | {t_al:.3f} | {wcc['labels'].nunique()} components cuGraph, "
+                 f"{int(ours.max()) + 1} alchemist |")
+    t_cu, bfs = _best(lambda: cugraph.bfs(D, start=0))
+    t_al, ours = _best(lambda: shortest_path_length(g, g.node_ids[0], backend="cuda"))
+    theirs = by_vertex(bfs, "distance", np.inf)
+    theirs[theirs >= np.iinfo(np.int32).max] = np.inf
+    lines.append(f"| BFS from node row 0 | {t_cu:.3f} | {t_al:.3f} | "
+                 f"{'identical' if np.array_equal(theirs, ours) else 'DIFFER'} |")
+    t_cu, tri = _best(lambda: cugraph.triangle_count(U))
+    t_al, ours = _best(lambda: clustering(g, backend="cuda"))
+    A = sp.csr_matrix((np.ones(src.shape[0]), (src, dst)), shape=(n, n))
+    A = ((A + A.T) > 0).astype(np.int8).tolil()
+    A.setdiag(0)
+    deg = np.asarray(A.tocsr().sum(axis=1)).ravel()
+    ours = np.rint(ours * deg * (deg - 1) / 2)  # triangles through each node
+    theirs = by_vertex(tri, "counts", 0.0)
+    lines.append(f"| triangles per node (alchemist: local clustering) | {t_cu:.3f} | {t_al:.3f} | "
+                 f"{'identical' if np.array_equal(theirs, ours) else 'DIFFER'} ({int(theirs.sum()) // 3} triangles) |")
+    t_cu, (parts, q_cu) = _best(lambda: cugraph.louvain(U))
+    t_al, ours = _best(lambda: louvain(g, seed=0, backend="cuda"))
+    lines.append(f"| Louvain | {t_cu:.3f} | {t_al:.3f} | modularity {q_cu:.4f} cuGraph, {modularity(g, ours):.4f} "
+                 "alchemist |")
+    return lines
+
+
 def _cugraph() -> list[str]:
     try:
         import cudf
@@ -114,3 +227,12 @@ def _cugraph() -> list[str]:
     t_al, _ = _best(lambda: forceatlas2(g, 500, seed=1, backend="cuda"), 2)
     return [f"cuGraph `force_atlas2`, soc-Slashdot0902, 500 iterations: {t_cu:.3f} s; alchemist CUDA: {t_al:.3f} s "
             f"({t_cu / t_al:.2f}× cuGraph's time)."]
+
+
+if __name__ == "__main__":
+    # `python benchmarks/bench_gpu.py --dry-run`: the analytics rows with the CPU on both sides, to check this
+    # file's code on a machine without a GPU (the timings and answers mean nothing there)
+    if "--dry-run" in sys.argv:
+        print("\n".join(_analytics(False, device="cpu")))
+    else:
+        print(run("--full" in sys.argv))
