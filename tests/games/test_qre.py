@@ -88,3 +88,25 @@ def test_pd_tends_to_the_dominant_strategy_equilibrium():
     row, col = logit_qre(pd, lam)
     assert row[1] == pytest.approx(lo, abs=1e-10)
     assert col[1] == pytest.approx(lo, abs=1e-10)
+
+
+def test_two_player_two_action_games_against_closed_form():
+    # matching pennies with asymmetric stakes: the unique QRE solves two scalar logit equations;
+    # solve them independently by nested bisection
+    A = np.array([[4.0, 0.0], [0.0, 1.0]])
+    B = 1.0 - A
+    lam = 3.0
+
+    def row_prob(q):  # P(row plays 0) given P(col plays 0) = q
+        return 1 / (1 + np.exp(-lam * (A[0] @ [q, 1 - q] - A[1] @ [q, 1 - q])))
+
+    def col_prob(p):
+        return 1 / (1 + np.exp(-lam * (B[:, 0] @ [p, 1 - p] - B[:, 1] @ [p, 1 - p])))
+
+    lo, hi = 0.0, 1.0  # q with col_prob(row_prob(q)) = q (decreasing composite: unique crossing)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if col_prob(row_prob(mid)) > mid else (lo, mid)
+    row, col = logit_qre(NormalFormGame(A, B), lam)
+    assert col[0] == pytest.approx(lo, abs=1e-10)
+    assert row[0] == pytest.approx(row_prob(lo), abs=1e-10)

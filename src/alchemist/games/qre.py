@@ -52,6 +52,10 @@ def logit_qre(game, lam, max_step: float = _H_MAX, tol: float = 1e-10):
     the branch at that precision, the one Gambit's ``logit_solve_lambda`` returns. The trace
     does not depend on the ``lam`` asked for — asking for ``lam = 2`` alone or on a grid gives
     the same point (each target is solved on a copy, with the branch's own steps unchanged).
+    At a bifurcation of a non-generic game (a symmetric game breaking its symmetry, e.g.
+    Gambit's ``sh3.nfg`` at ``lam ≈ 1.72``, or ``2x2x2.nfg`` at ``lam ≈ 0.597`` where Gambit
+    stops) the trace keeps the direction of its tangent, so it may continue on another branch
+    than Gambit's tracer; the point returned is a logit QRE either way.
 
     Parameters
     ----------
