@@ -20,7 +20,7 @@ from alchemist.errors import WidgetError
 __all__ = ["correlation_view", "tree_positions"]
 
 
-def correlation_view(tree, *, width: int = 800, height: int = 600, color_by: str = "kind", labels: int = 200,
+def correlation_view(tree, *, width: int = 800, height: int = 600, color_by: str | None = None, labels: int = 200,
                      title: str | None = None, **kwargs):
     """A GraphView of a causation tree, laid out by :func:`tree_positions`.
 
@@ -31,9 +31,9 @@ def correlation_view(tree, *, width: int = 800, height: int = 600, color_by: str
         edges works; node attributes become node columns, ``label`` the drawn text).
     width, height : int
         Size of the picture in pixels.
-    color_by : str
-        The node column that colours the nodes (``"kind"``: event, suggestion, unknown;
-        ``"event_type"``; ``"actor"``).
+    color_by : str, optional
+        The node column that colours the nodes: ``"kind"`` (event, command, suggestion, unknown)
+        by default when the nodes have it; ``"event_type"``, ``"actor"``, …
     labels : int
         How many nodes get their label drawn.
     title : str, optional
@@ -73,10 +73,13 @@ def correlation_view(tree, *, width: int = 800, height: int = 600, color_by: str
     graph = Graph.from_networkx(_plain(tree), graph_id=f"correlation-{correlation}" if correlation else "tree")
     by_id = {str(n): xy for n, xy in positions.items()}  # Graph node ids are str(node)
     xy = np.array([by_id[n] for n in graph.node_ids], dtype=np.float32).reshape(-1, 2)
+    attributes = {key for _, data in tree.nodes(data=True) for key in data}
+    if color_by is None and "kind" in attributes:
+        color_by = "kind"
     if title is None:
         title = f"correlation {correlation}: {tree.number_of_nodes()} nodes"
     return GraphView(graph, xy, width=width, height=height, color_by=color_by, labels=labels,
-                     label_by="label" if any("label" in d for _, d in tree.nodes(data=True)) else None,
+                     label_by="label" if "label" in attributes else None,
                      title=title, **kwargs)
 
 
