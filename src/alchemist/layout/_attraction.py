@@ -42,7 +42,7 @@ def attraction_shares(indptr, n_threads):
     return _row_shares(indptr, nt, 0 if parallel_tree(n, nt) else _TREE_COST_PER_NODE * n)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def _row_shares(indptr, nt, head):
     """Row bounds ``rows[t] .. rows[t + 1]`` of ``nt`` threads' shares of the attraction, equal
     in cost (CSR entries + 2 per row), thread 0's share reduced by ``head`` cost units of
@@ -93,7 +93,7 @@ def attraction_rows(i0, i1, pos, mass, size, indptr, indices, weights, kr, gravi
         attraction_linear(i0, i1, pos, mass, indptr, indices, weights, kr, gravity, strong, att)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def attraction_gravity(i0, i1, pos, mass, size, indptr, indices, weights, kr, gravity, strong, lin_log,
                        dissuade, coef_att, overlap, att):
     """Gravity and attraction of node rows ``i0 .. i1 - 1`` into ``att`` (``(n, 2)`` float64),
@@ -118,7 +118,7 @@ def attraction_gravity(i0, i1, pos, mass, size, indptr, indices, weights, kr, gr
         att[i, 1] = fy
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def attraction_linear(i0, i1, pos, mass, indptr, indices, weights, kr, gravity, strong, att):
     """:func:`attraction_gravity` for linear attraction without hub dissuasion or overlap (the
     default): ``sum_j w_ij (x_j - x_i) = sum_j w_ij x_j - x_i sum_j w_ij``, one gather per edge

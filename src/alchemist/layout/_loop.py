@@ -41,7 +41,7 @@ __all__ = [
     "tree_and_attraction_serial", "tree_and_attraction_parallel", "total_force_and_swing", "apply_forces",
 ]
 
-_adapt_speed = njit(cache=True)(adapt_speed)
+_adapt_speed = njit(inline="always")(adapt_speed)
 _local_speed = njit(inline="always")(local_speed)
 _swing_traction = njit(inline="always")(swing_traction)
 
@@ -174,7 +174,7 @@ def tree_and_attraction_serial(pos, mass, size, theta, codes, order, tmp, tmpc, 
     return out[0]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def total_force_and_swing(force, att, extra, mass, fixed, old_force):
     """``force += att (+ extra)``; returns ``(swinging, traction)``, the mass-weighted sums of
     ``|F_old - F|`` and ``|F_old + F| / 2`` over the free nodes (serial: one light pass)."""
@@ -197,7 +197,7 @@ def total_force_and_swing(force, att, extra, mass, fixed, old_force):
     return swinging, traction
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def apply_forces(pos, mass, size, fixed, force, old_force, speed, overlap):
     """Move every free node by ``force`` times its :func:`~alchemist.layout._laws.local_speed`,
     ``speed / (1 + sqrt(speed * swinging_i))``.

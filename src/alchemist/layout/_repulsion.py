@@ -37,7 +37,7 @@ _CHUNKS_PER_THREAD = 8
 _overlap_repulsion = njit(inline="always")(overlap_repulsion)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def group_cells(n_cells, cells):
     """Cells of at most ``GROUP_SIZE`` points whose parent has more: the traversal groups."""
     out = np.empty(n_cells, np.int64)
@@ -234,7 +234,7 @@ def repulsion_groups(g0, g1, order, n_cells, parent, cells, pts, groups, rho2, k
             force[i, 1] = f * fy
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def _push_frame(a, d, frame_cell, frame_start, frame_stop, local, cells, pend, work, rho2):
     """Frame ``d + 1`` for cell ``a`` (a child of frame ``d``'s cell): its local expansion (the
     parent's, shifted, plus the cells accepted here) and the cells it passes down, appended to
@@ -283,7 +283,7 @@ def _push_frame(a, d, frame_cell, frame_start, frame_stop, local, cells, pend, w
     frame_stop[d + 1] = top
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def _p2l(coef, ax, ay, m):
     """Add a point mass ``m`` at ``a = ax + i ay`` (relative to the expansion's centre) to the
     local expansion ``coef`` (``[re_0, im_0, re_1, ...]``): ``c_k -= m / a^(k+1)``, since
@@ -389,7 +389,7 @@ def _far(xi, yi, lx, ly, lm, nf):
     return fx, fy
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def _far_overlap(xi, yi, si, lx, ly, lm, nf):
     """:func:`_far` with prevent overlap: the first ``nf`` list entries as sources of no size
     acting on a point of size ``si`` (:func:`~alchemist.layout._laws.overlap_repulsion`)."""
@@ -405,7 +405,7 @@ def _far_overlap(xi, yi, si, lx, ly, lm, nf):
     return fx, fy
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def _near_overlap(k, pts, near, nn):
     """Overlap repulsion on point ``k`` (Morton order) from the ``nn`` near points ``near``,
     both sizes counted; a coincident point exerts no force."""

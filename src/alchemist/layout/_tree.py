@@ -94,7 +94,7 @@ def make_workspace(n: int):
     )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def parallel_tree(n, nt):
     """Whether ``n`` nodes on ``nt`` threads get :func:`build_tree_parallel` (else :func:`build_tree`)."""
     return nt > 1 and n >= PARALLEL_TREE_MIN
@@ -132,8 +132,8 @@ def build_tree(pos, mass, size, theta, codes, order, tmp, tmpc, parent, cells, p
         order[i] = i
     _morton_codes(pos, codes, order)
     _radix_sort(codes, order, tmpc, tmp)
-    _gather(pos, mass, size, order, pts, 0, n)
-    n_cells = _split(codes, parent, cells, n)
+    _gather_inline(pos, mass, size, order, pts, 0, n)
+    n_cells = _split_inline(codes, parent, cells, n)
     _summarize(n_cells, parent, cells, pts, theta)
     return n_cells
 
@@ -149,17 +149,17 @@ def _gather(pos, mass, size, order, pts, k0, k1):
         pts[k, 3] = size[i]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def _morton_codes(pos, codes, order):
     """``codes[k]``: Morton code of node ``order[k]``, quantised to ``2^21`` steps of the
     positions' bounding square."""
     n = pos.shape[0]
-    minx, maxx, miny, maxy = _bounds(pos, 0, n)
+    minx, maxx, miny, maxy = _bounds_inline(pos, 0, n)
     side = max(maxx - minx, maxy - miny)
     scale = _MORTON_MAX / side if side > 0 else 0.0
     for k in range(n):
         i = order[k]
-        codes[k] = _morton(pos[i, 0], pos[i, 1], minx, miny, scale)
+        codes[k] = _morton_inline(pos[i, 0], pos[i, 1], minx, miny, scale)
 
 
 @njit(cache=True, error_model="numpy")
@@ -281,7 +281,7 @@ def _copy_parallel(src_c, src_o, dst_c, dst_o, nt):
             dst_o[k] = src_o[k]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def _radix_sort(codes, order, tmpc, tmp):
     """Sort the ``2 * 21``-bit ``codes`` (and ``order`` along) in place: LSD radix sort, 4 passes
     of ``_RADIX_BITS`` bits whose histograms are counted in one read.
@@ -415,7 +415,7 @@ def _leaf_summary(pts, cells, c):
     cells[7, c] = _cell_radius(pts, s, e, cx, cy)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def _summarize(n_cells, parent, cells, pts, theta):
     """Mass, centre of mass, radius, skip pointer and opening distance of every cell."""
     for c in range(n_cells):
@@ -427,7 +427,7 @@ def _summarize(n_cells, parent, cells, pts, theta):
     for c in range(n_cells - 1, -1, -1):
         leaf = c + 1 >= n_cells or parent[c + 1] != c
         if leaf:
-            _leaf_summary(pts, cells, c)
+            _leaf_summary_inline(pts, cells, c)
             cx = cells[0, c]
             cy = cells[1, c]
         else:
@@ -445,7 +445,8 @@ def _summarize(n_cells, parent, cells, pts, theta):
         if cells[7, c] == 0.0 and cells[6, c] - cells[5, c] > LEAF_SIZE:
             # exact radius of an inner cell (the region size of Gephi and fa2): n x depth work,
             # and a tighter opening test than the bound max(|c_child - c| + r_child)
-            cells[7, c] = _cell_radius(pts, np.int64(cells[5, c]), np.int64(cells[6, c]), cells[0, c], cells[1, c])
+            cells[7, c] = _cell_radius_inline(pts, np.int64(cells[5, c]), np.int64(cells[6, c]), cells[0, c],
+                                              cells[1, c])
         cells[4, c] += c
         # approximated when d * theta > 2 r, i.e. d > 2 r / theta
         cells[2, c] = 2.0 * cells[7, c] / theta if theta > 0 else np.inf
@@ -501,3 +502,17 @@ def _summarize_parallel(n_cells, parent, cells, pts, theta, nt):
                 cells[7, c] = np.sqrt(best)
             cells[4, c] += c
             cells[2, c] = 2.0 * cells[7, c] / theta if theta > 0 else np.inf
+
+
+def _inline(kernel):
+    """``kernel`` inlined where it is called (Numba IR), for the serial :func:`build_tree`: no function
+    of its own to compile, wrap, optimise and link (issue 15); the parallel tree calls the kernel."""
+    return njit(inline="always", error_model="numpy")(kernel.py_func)
+
+
+_bounds_inline = _inline(_bounds)
+_morton_inline = _inline(_morton)
+_gather_inline = _inline(_gather)
+_split_inline = _inline(_split)
+_cell_radius_inline = _inline(_cell_radius)
+_leaf_summary_inline = _inline(_leaf_summary)
