@@ -343,11 +343,12 @@ def fold_dialect(events: Iterable[DialectEvent], graph_id: str = "*", *, profile
             event_id = base if i == 0 and _is_uuid(base) else str(uuid.uuid5(_NAMESPACE, f"{base}/{i}"))
             try:
                 alchemist_event = new_event(
-                    change.event_type, graph_id if graph_id != "*" else event.aggregate_id, change.payload,
+                    change.event_type, graph_id, change.payload,
                     event_id=event_id, timestamp=event.time if event.time is not None else 0.0,
                     correlation_id=event.correlation_id or base, causation_id=event.causation_id or
                     event.correlation_id or base,
                     metadata={"profile": event.profile, "dialect_type": event.event_type,
+                              "aggregate_id": event.aggregate_id,
                               **({"cid": event.cid} if event.cid else {})})
                 result = graph.apply(alchemist_event, errors="collect")
             except Exception as exc:  # a malformed body of a known variant: reported, the fold goes on

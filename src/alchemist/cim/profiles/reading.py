@@ -173,9 +173,14 @@ async def read_dialect(connection, profile: "str | Profile", graph_id: str = "*"
         try:
             done = False
             while not done:
-                msgs = await fetch(sub, batch, idle_timeout)
+                try:
+                    msgs = await fetch(sub, batch, idle_timeout)
+                except TimeoutError:  # asyncio's, from a pull cut short under load: ask the server
+                    msgs = []
                 if not msgs:
-                    break
+                    if (await sub.consumer_info()).num_pending == 0:
+                        break
+                    continue
                 for msg in msgs:
                     meta = msg.metadata
                     seq = meta.sequence.stream
@@ -268,6 +273,6 @@ async def write_dialect(connection, profile: "str | Profile", graph_id: str, eve
     profile = get_profile(profile)
     subject, headers, body = profile.encode(graph_id, event_type, payload, event_id=event_id,
                                             correlation_id=correlation_id, causation_id=causation_id, time=time)
-    stream = await ensure_dialect_stream(connection, profile, subject)
-    ack = await connection.js.publish(subject, body, stream=stream, headers=headers or None)
+    await ensure_dialect_stream(connection, profile, subject)
+    ack = await connection.js.publish(subject, body, headers=headers or None)  # no Nats-Expected-Stream: as the crates
     return profile.decode(subject, body, headers, sequence=ack.seq, time=time)
