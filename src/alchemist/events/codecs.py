@@ -389,10 +389,13 @@ def read_cim_object(data: bytes, cid: str | None = None) -> Any:
     if raw[:4] == ZSTD_MAGIC:
         import zstandard
 
+        stream = zstandard.ZstdDecompressor().decompressobj()  # frames of zstd::encode_all carry no size
         try:
-            raw = zstandard.ZstdDecompressor().decompressobj().decompress(raw)
+            raw = stream.decompress(raw)
         except zstandard.ZstdError as exc:
             raise ValueError(f"corrupt zstd object ({exc}); cim-ipld compresses with zstd level 3") from None
+        if not stream.eof:
+            raise ValueError("truncated zstd object (the frame does not end); read the whole object again")
     if cid is not None:
         verify_cim_cid(raw, cid)
     try:
