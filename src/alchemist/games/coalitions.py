@@ -454,13 +454,18 @@ def coalition_attraction(coalitions, n_nodes: int, strength: float = 1.0):
     return GroupAttraction(_coalition_labels(coalitions, n_nodes), strength=strength)
 
 
-def competition_repulsion(pairs, strength: float = 1.0):
+def competition_repulsion(pairs, strength: float = 1.0, graph=None):
     """A layout force pushing competing node pairs apart.
 
     Parameters
     ----------
     pairs : array_like of int, shape ``(k, 2)``
         Node rows of competing pairs.
+    strength : float
+        Scale of the force, relative to ForceAtlas2's own repulsion (1: as strong as it).
+    graph : Graph, optional
+        The graph being laid out, for ForceAtlas2's masses ``1 + degree``; without it the masses
+        come from the layout the force is given to (:meth:`~alchemist.layout.forces.Force.bind`).
 
     Returns
     -------
@@ -479,7 +484,7 @@ def competition_repulsion(pairs, strength: float = 1.0):
     from alchemist.layout.forces import PairRepulsion
 
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    return PairRepulsion(pairs[:, 0], pairs[:, 1], strength=strength)
+    return PairRepulsion(pairs[:, 0], pairs[:, 1], strength=strength, graph=graph)
 
 
 def coalition_events(graph_id: str, coalitions, values=None, strategies=None, utilities=None) -> list:
