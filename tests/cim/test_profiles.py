@@ -50,7 +50,8 @@ def test_cim_graph_fixture_gives_its_workflow_and_concept_graph(nats_server, dia
     assert seqs == list(range(1, 8))
     workflow, concept = json.loads(shared_data("cim_fixtures/cim-graph-example_events.json").read_text())[
         "metadata"]["aggregate_ids"]
-    states = [e["payload"]["Workflow"]["StateAdded"] for e in events if "StateAdded" in e["payload"].get("Workflow", {})]
+    states = [e["payload"]["Workflow"]["StateAdded"] for e in events
+              if "StateAdded" in e["payload"].get("Workflow", {})]
     concepts = [e["payload"]["Concept"]["ConceptDefined"] for e in events
                 if "ConceptDefined" in e["payload"].get("Concept", {})]
     relations = [e["payload"]["Concept"]["RelationAdded"] for e in events

@@ -1,6 +1,6 @@
-"""The cim-domain-graph dialect (TheCowboyAI/cim-domain-graph @ 2b51353b, on cim-domain @ 33414ffa, cim-subject @ ecf16081).
+"""The cim-domain-graph dialect (TheCowboyAI/cim-domain-graph @ 2b51353b; cim-domain, cim-subject).
 
-Wire:
+Wire (cim-domain @ 33414ffa, cim-subject @ ecf16081):
 
 - subjects ``graphs.{entity}.{action}.v1`` (``events/graph_events.rs``: ``graphs.graph.created.v1``,
   ``graphs.node.added.v1``, ``graphs.edge.removed.v1``, ...): exactly four tokens, the last a
