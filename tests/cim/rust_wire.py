@@ -115,3 +115,19 @@ def stream_bodies(url: str, stream: str) -> list[tuple[str, dict, dict]]:
             await nc.close()
 
     return asyncio.run(go())
+
+
+def put_objects(url: str, bucket: str, objects: dict[str, bytes]) -> None:
+    """``NatsObjectStore::put``: each object under its CID in ``bucket`` (created with nats-py's defaults)."""
+
+    async def go():
+        nc = await nats.connect(url)
+        try:
+            js = nc.jetstream()
+            store = await js.create_object_store(bucket)
+            for key, data in objects.items():
+                await store.put(key, data)
+        finally:
+            await nc.close()
+
+    asyncio.run(go())

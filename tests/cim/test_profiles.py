@@ -313,3 +313,33 @@ def test_a_dialect_connection_leaves_alchemist_streams_alone(nats_server, dialec
                                                           "label": "", "position": [0, 0, 0], "metadata": None,
                                                           "timestamp": 0})])
     assert conn.graph("x").node_ids == ["a"]
+
+
+def test_objects_written_by_cim_ipld_are_read_and_verified(nats_server, dialect):
+    import zstandard
+
+    from alchemist.cim.profiles.cim_ipld import get_cim_object
+    from alchemist.errors import CIDMismatchError, ObjectNotFoundError
+    from alchemist.events.codecs import cim_cid
+
+    from .rust_wire import put_objects
+
+    # an event content (ContentType::Event, CODEC 0x300000): bucket cim-documents, as for_content_type falls through
+    content = {"event_id": str(uuid.uuid4()), "payload": {"text": "state " * 400}}
+    raw = json.dumps(content, separators=(",", ":")).encode()
+    key = cim_cid(raw, "cim-event")
+    small = {"a": 1}
+    small_key = cim_cid(b'{"a":1}', "dag-json")
+    bad_key = cim_cid(b'{"a":2}', "dag-json")
+    put_objects(nats_server.url, "cim-documents", {
+        key: zstandard.ZstdCompressor(level=3).compress(raw),  # above the threshold: zstd
+        small_key: b'{"a":1}',                                  # below it: as it is
+        bad_key: b'{"a":1}',                                    # stored under another content's CID
+    })
+    conn = dialect("cim-domain-graph")
+    assert conn.run(get_cim_object(conn, key)) == content
+    assert conn.run(get_cim_object(conn, small_key, bucket="cim-documents")) == small
+    with pytest.raises(CIDMismatchError):
+        conn.run(get_cim_object(conn, bad_key))
+    with pytest.raises(ObjectNotFoundError, match="cim-events"):
+        conn.run(get_cim_object(conn, cim_cid(b"absent", "cim-event")))
