@@ -343,3 +343,16 @@ def test_objects_written_by_cim_ipld_are_read_and_verified(nats_server, dialect)
         conn.run(get_cim_object(conn, bad_key))
     with pytest.raises(ObjectNotFoundError, match="cim-events"):
         conn.run(get_cim_object(conn, cim_cid(b"absent", "cim-event")))
+
+
+def test_cim_subject_headers_give_ids_where_the_body_has_none(nats_server, dialect):
+    # MessageIdentity::to_nats_headers on a relayed original-app body (which has no ids of its own)
+    corr, cause, message = (str(uuid.uuid4()) for _ in range(3))
+    subject, _, body = alchemist_rs_message({"type": "NodeAdded", "graph_id": "relayed", "node_id": "a",
+                                             "label": "A", "position": [0, 0, 0], "metadata": None, "timestamp": 5})
+    publish_all(nats_server.url, ALCHEMIST_RS_STREAM, [(subject, {"X-Message-ID": message, "X-Correlation-ID": corr,
+                                                                  "X-Causation-ID": cause}, body)])
+    graph = dialect("alchemist-rs").graph("relayed")
+    (event,) = graph.dialect_events
+    assert (event.event_id, event.correlation_id, event.causation_id) == (message, corr, cause)
+    assert graph.node_ids == ["a"]

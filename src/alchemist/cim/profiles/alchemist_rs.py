@@ -6,7 +6,8 @@ retention, 10,000 messages per subject, 1 GiB, 30 days); subjects ``graph.{graph
 ``.edge.updated``, ``.edge.removed``, ``.bulk.nodes``, ``.bulk.edges``, ``.layout``, ``.snapshot``;
 body ``GraphPersistenceEvent`` with ``#[serde(tag = "type")]`` — ``{"type": "NodeAdded", "graph_id",
 "node_id", "label", "position": [x, y, z], "metadata", "timestamp"}`` — where ``timestamp`` is Unix
-*milliseconds* (``current_timestamp``: ``as_millis``); no headers, no event id, no CID.
+*milliseconds* (``current_timestamp``: ``as_millis``); no headers, no event id, no CID (cim-subject's
+``X-Message-ID``/``X-Correlation-ID``/``X-Causation-ID`` are read when a relay adds them).
 
 Mapping: ``GraphCreated`` -> ``graph_created``; ``NodeAdded``/``Updated``/``Removed`` and
 ``EdgeAdded``/``Updated``/``Removed`` -> the same alchemist events (the position as properties
@@ -20,7 +21,7 @@ from __future__ import annotations
 import json
 import time as _time
 
-from alchemist.cim.profiles import DialectEvent, GraphChange, Profile, json_body
+from alchemist.cim.profiles import DialectEvent, GraphChange, Profile, header, json_body
 from alchemist.errors import CIMError, InvalidEventError
 
 __all__ = ["AlchemistRsProfile", "SUBJECT_SUFFIX"]
@@ -95,6 +96,9 @@ class AlchemistRsProfile(Profile):
         stamp = fields.get("timestamp")
         graph_id = fields.get("graph_id") or (subject.split(".")[1] if subject.count(".") >= 2 else "")
         return DialectEvent(self.name, body["type"], str(graph_id), fields,
+                            event_id=header(headers, "X-Message-ID", "Nats-Msg-Id"),  # the app sends none; a
+                            correlation_id=header(headers, "X-Correlation-ID"),     # relay may add cim-subject's
+                            causation_id=header(headers, "X-Causation-ID"),
                             time=stamp / 1000.0 if isinstance(stamp, (int, float)) else time,
                             subject=subject, sequence=sequence, headers=dict(headers or {}))
 

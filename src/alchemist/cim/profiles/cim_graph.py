@@ -135,9 +135,10 @@ class CimGraphProfile(Profile):
             raise InvalidEventError(f"cim-graph: message on {subject!r} names no aggregate_id")
         return DialectEvent(
             self.name, f"{domain}.{variant}", str(aggregate), fields,
-            event_id=_str(event.get("event_id") or header(headers, "Cim-Event-Id", "Nats-Msg-Id")),
-            correlation_id=_str(event.get("correlation_id") or header(headers, "Cim-Correlation-Id")),
-            causation_id=_str(event.get("causation_id") or header(headers, "Cim-Causation-Id")),
+            event_id=_str(event.get("event_id") or header(headers, "Cim-Event-Id", "X-Message-ID", "Nats-Msg-Id")),
+            correlation_id=_str(event.get("correlation_id")
+                                or header(headers, "Cim-Correlation-Id", "X-Correlation-ID")),
+            causation_id=_str(event.get("causation_id") or header(headers, "Cim-Causation-Id", "X-Causation-ID")),
             time=time, cid=(envelope or {}).get("cid"), subject=subject, sequence=sequence,
             headers=dict(headers or {}),
             graph_type=meta.get("graph_type") or header(headers, "Cim-Graph-Type") or GRAPH_TYPES.get(domain))
