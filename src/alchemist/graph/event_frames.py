@@ -5,8 +5,9 @@ with the columns of :data:`EVENT_FRAME_COLUMNS`; :class:`EventFrameBuilder` is t
 event at a time, for readers that stream (``Connection.events_frame`` feeds it from JetStream).
 Events wait in a buffer of at most ``batch_size`` until they are turned into one column chunk
 each (list comprehensions over the batch, then polars Series), so the Python objects alive at any
-time are one batch's; the frame holds Arrow buffers only (about 330 bytes an event with the
-payload for a replayed edge list, see :meth:`EventFrameBuilder.frame`).
+time are one batch's; the frame holds Arrow buffers only: about 0.5 KB of resident memory an event
+for a replayed edge list (a list of :class:`~alchemist.events.Event` objects takes 1.4 KB), see
+:meth:`EventFrameBuilder.frame`.
 
 :func:`event_filter` is the one predicate every event query uses (by type, by the events' own
 time, by correlation).
@@ -72,7 +73,7 @@ _JSON = msgspec.json.Encoder()
 
 
 def events_frame(events: Iterable[Event], *, event_types=None, types=None, since=None, until=None,
-                 correlation=None, columns=None, batch_size: int = 16_384):
+                 correlation=None, columns=None, batch_size: int = 8192):
     """A frame of events, one row each, in the order given.
 
     Parameters
@@ -152,7 +153,7 @@ class EventFrameBuilder:
     [('node_added', '{"node_id":"a"}'), ('node_added', '{"node_id":"b"}'), ('node_added', '{"node_id":"c"}')]
     """
 
-    def __init__(self, *, columns=None, batch_size: int = 16_384):
+    def __init__(self, *, columns=None, batch_size: int = 8192):
         self.schema = event_frame_schema(columns)
         if int(batch_size) < 1:
             raise ValueError(f"batch_size={batch_size!r}; convert at least 1 event at a time")
@@ -184,9 +185,12 @@ class EventFrameBuilder:
         Returns
         -------
         polars.DataFrame
-            Of the builder's columns; memory ``frame.estimated_size()``: for events of a replayed
-            edge list (36-character UUIDs, 59-character CIDs, payloads of about 60 bytes) about
-            330 bytes an event with every column, 150 without ``payload``.
+            Of the builder's columns. For events of a replayed edge list (36-character UUIDs,
+            59-character CIDs, payloads of about 60 bytes), ``frame.estimated_size()`` is 314
+            bytes an event with every column and 250 without ``payload``; the resident memory is
+            about 0.5 KB an event (polars' string views, 16 bytes a value, are not in the estimate),
+            against 1.4 KB an event for a list of ``Event`` objects
+            (``python -m benchmarks.bench_event_frames --full``).
         """
         import polars as pl
 
