@@ -356,3 +356,33 @@ def test_cim_subject_headers_give_ids_where_the_body_has_none(nats_server, diale
     (event,) = graph.dialect_events
     assert (event.event_id, event.correlation_id, event.causation_id) == (message, corr, cause)
     assert graph.node_ids == ["a"]
+
+
+def test_cim_domain_left_payloads_are_lifted_from_cim_ipld_buckets(nats_server, dialect):
+    from alchemist.events.codecs import cim_cid
+
+    from .rust_wire import put_objects
+
+    g, a, b = (str(uuid.uuid4()) for _ in range(3))
+    stored = {"graph_id": {"id": g}, "node_id": a, "position": {"x": 0.0, "y": 0.0, "z": 0.0}, "node_type": "Task",
+              "metadata": {}}
+    raw = json.dumps(stored, separators=(",", ":")).encode()
+    key = cim_cid(raw, "raw")  # DomainCid::from_content: raw codec over the payload bytes
+    put_objects(nats_server.url, "cim-events", {key: raw})
+    missing = cim_cid(b"never stored", "raw")
+
+    def by_cid(cid_text):  # DomainEventEnvelope::by_cid
+        return {"event_id": str(uuid.uuid4()), "aggregate_id": g, "correlation_id": {"kind": "Single", "value": g},
+                "causation_id": g, "payload_metadata": {"source": "cim-domain-graph", "version": "v1",
+                                                        "properties": {}, "payload_type": "NodeAdded"},
+                "payload": {"kind": "Left", "value": {"inner": cid_text, "domain": None, "content_type": "Event"}}}
+
+    inline = {"graph_id": {"id": g}, "node_id": b, "position": {"x": 1.0, "y": 0.0, "z": 0.0}, "node_type": "Task",
+              "metadata": {}}
+    publish_all(nats_server.url, DOMAIN_GRAPH_STREAM, [
+        ("graphs.node.added.v1", {}, json.dumps(by_cid(key)).encode()),
+        ("graphs.node.added.v1", {}, json.dumps(by_cid(missing)).encode()),
+        ("graphs.node.added.v1", {}, json.dumps(inline).encode())])
+    graph = dialect("cim-domain-graph").graph(g)
+    assert sorted(graph.node_ids) == sorted([a, b])  # the stored payload folded as if inline
+    assert [e.cid for e in graph.unmapped] == [missing]  # the absent one kept, typed, with its CID

@@ -24,7 +24,8 @@ creates ``CIM_DOMAIN_GRAPH_EVENTS`` on ``graphs.>`` only when it must write to a
 Mapping: ``NodeAdded``/``Updated``/``Removed``, ``EdgeAdded``/``Updated``/``Removed`` and
 ``GraphCreated`` -> the same alchemist events (node type as label, position as ``x, y, z``, the
 relationship's kind and its ``strength``/``score`` as relationship and weight); ``GraphUpdated``,
-``GraphArchived`` and payloads carried by CID (``Left``) are kept as typed events.
+``GraphArchived`` and payloads carried by CID (``Left``) that no cim-ipld bucket holds are kept as typed events
+(a ``Left`` payload found in a bucket and verified against its CID is folded as if inline).
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ class CimDomainGraphProfile(Profile):
         f = event.payload
         kind = event.event_type
         if event.cid is not None and not f:
-            return []  # carried by CID: kept as a typed event
+            return []  # carried by CID and not found in cim-ipld's buckets: kept as a typed event
         if kind == "GraphCreated":
             props = dict(f.get("metadata") or {})
             if f.get("description"):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from alchemist.cim.profiles import DialectEvent, Profile, fold_dialect, get_profile
 from alchemist.errors import CIMError, EventError
 
-__all__ = ["DialectMixin", "read_dialect", "write_dialect", "ensure_dialect_stream"]
+__all__ = ["DialectMixin", "read_dialect", "write_dialect", "ensure_dialect_stream", "lift_payloads"]
 
 
 class DialectMixin:
@@ -67,6 +67,8 @@ class DialectMixin:
         events, rejected = self.run(read_dialect(self, self.profile, graph_id,
                                                  idle_timeout=kwargs.get("idle_timeout", 1.0),
                                                  batch=kwargs.get("fetch_batch", 1000)))
+        if any(e.cid and not e.payload for e in events):
+            events = self.run(lift_payloads(self, events))
         graph = fold_dialect(events, graph_id, profile=self.profile)
         graph.rejected = rejected + graph.rejected
         return graph
@@ -207,6 +209,49 @@ async def read_dialect(connection, profile: "str | Profile", graph_id: str = "*"
     else:
         found.sort(key=lambda item: (item[0], item[1], item[2]))  # several: by time
     return [item[3] for item in found], rejected
+
+
+async def lift_payloads(connection, events: list[DialectEvent]) -> list[DialectEvent]:
+    """Events whose payload travels by CID (cim-domain's ``Left``) with the payload read from cim-ipld's buckets.
+
+    Each payload is looked up in every bucket (:func:`~alchemist.cim.profiles.cim_ipld.get_cim_object`),
+    decompressed and verified against its CID; one that is absent or does not verify leaves its event as it
+    was (kept as a typed event, with its CID).
+
+    Parameters
+    ----------
+    connection : Connection
+    events : list of DialectEvent
+
+    Returns
+    -------
+    list of DialectEvent
+        The same events, those lifted with their payload (a ``GraphDomainEvent`` tag taken off).
+
+    Raises
+    ------
+    nats.errors.Error
+        The server fails a request.
+    """
+    import dataclasses
+
+    from alchemist.cim.profiles.cim_ipld import get_cim_object
+    from alchemist.errors import CIDMismatchError, ObjectNotFoundError
+
+    out = []
+    for event in events:
+        if event.cid and not event.payload:
+            try:
+                content = await get_cim_object(connection, event.cid)
+            except (ObjectNotFoundError, CIDMismatchError, ValueError):
+                content = None
+            if isinstance(content, dict) and len(content) == 1 and isinstance(next(iter(content.values())), dict):
+                ((name, content),) = content.items()  # GraphDomainEvent's external tag
+                event = dataclasses.replace(event, event_type=name)
+            if isinstance(content, dict):
+                event = dataclasses.replace(event, payload=content)
+        out.append(event)
+    return out
 
 
 async def ensure_dialect_stream(connection, profile: "str | Profile", subject: str) -> str:
