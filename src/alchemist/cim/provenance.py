@@ -141,6 +141,15 @@ class Provenance:
 
     @property
     def frame(self):
+        """The events as a polars frame, with their causes.
+
+        Returns
+        -------
+        polars.DataFrame
+            The columns of an events frame (:func:`~alchemist.graph.event_frames.event_frame_schema`)
+            and ``cause_kind``, ``cause_type``, ``cause_actor``, ``agent``, ``suggestion_kind``
+            (strings, null where they do not apply).
+        """
         import polars as pl
 
         builder = EventFrameBuilder()
