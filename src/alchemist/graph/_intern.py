@@ -7,8 +7,10 @@ the next raw row, in order of first occurrence over the interleaved slots ``a[0]
 …`` — no Python string objects are made and no per-call dictionary is built. Open addressing with
 linear probing (Knuth, TAOCP vol. 3, § 6.4, algorithm L). Each table slot is two 64-bit words, so a
 probe reads one cache line: an id of at most 8 bytes is stored as its bytes packed in one integer
-(with its length), and compared exactly in one step; a longer id as its 64-bit FNV-1a hash with
-MurmurHash3's finaliser, confirmed byte by byte against the graph's copy of the id's UTF-8 bytes.
+(with its length), and compared exactly in one step; a longer id as a 64-bit hash of its 8-byte
+words (xxHash64's round, MurmurHash3's finaliser), confirmed word by word against the graph's copy
+of the id's UTF-8 bytes. The confirmations of a block of lookups run after its probes, as one pass
+of independent loads, so that a UUID id costs about twice a short one rather than ten times.
 
 The table is append-only: a removed node keeps its entry and lookups skip it (they read the
 graph's removal column), so that a re-added id finds its new row. Entries added by a call that
@@ -175,6 +177,10 @@ def _buffers(arr):
 
 
 # --------------------------------------------------------------------------- kernels
+_P1 = np.uint64(0x9E3779B185EBCA87)   # xxHash64's PRIME64_1 and PRIME64_2 (Collet, xxHash specification)
+_P2 = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
 @njit(cache=True, inline="always")
 def _fmix(h):
     # MurmurHash3's fmix64 finaliser: spreads every input bit over the low (index) bits
@@ -185,19 +191,42 @@ def _fmix(h):
 
 
 @njit(cache=True, inline="always")
+def _load8(data, p):
+    """The 8 bytes ``data[p:p + 8]`` as one little-endian word. Unsigned indices spare Numba's
+    negative-index wrap-around, so LLVM fuses the eight byte loads into one unaligned load."""
+    q = np.uint64(p)
+    return (np.uint64(data[q]) | (np.uint64(data[q + np.uint64(1)]) << np.uint64(8))
+            | (np.uint64(data[q + np.uint64(2)]) << np.uint64(16)) | (np.uint64(data[q + np.uint64(3)]) << np.uint64(24))
+            | (np.uint64(data[q + np.uint64(4)]) << np.uint64(32)) | (np.uint64(data[q + np.uint64(5)]) << np.uint64(40))
+            | (np.uint64(data[q + np.uint64(6)]) << np.uint64(48)) | (np.uint64(data[q + np.uint64(7)]) << np.uint64(56)))
+
+
+@njit(cache=True, inline="always")
 def _key(data, lo, hi):
-    """``(key word, length code, hash)`` of the bytes ``data[lo:hi]``."""
+    """``(key word, length code, hash)`` of the bytes ``data[lo:hi]``.
+
+    An id of more than 8 bytes is hashed a word at a time with xxHash64's round
+    (``rotl(h ^ w * P2, 31) * P1``) over its 8-byte words, the last word being the final 8 bytes
+    (overlapping the one before: the length, mixed in first, tells the ids apart)."""
     length = hi - lo
     if length <= 8:
         packed = np.uint64(0)
         for t in range(length):
-            packed |= np.uint64(data[lo + t]) << np.uint64(8 * t)
+            packed |= np.uint64(data[np.uint64(lo + t)]) << np.uint64(8 * t)
         return packed, np.uint64(length), _fmix(packed ^ (np.uint64(length) * _GOLDEN))
-    h = np.uint64(14695981039346656037)
-    for t in range(length):
-        h = (h ^ np.uint64(data[lo + t])) * np.uint64(1099511628211)
-    h = _fmix(h)
+    h = np.uint64(length) * _P1
+    p = lo
+    while p + 8 < hi:
+        h = _round(h, _load8(data, p))
+        p += 8
+    h = _fmix(_round(h, _load8(data, hi - 8)))
     return h, np.uint64(_LONG), h
+
+
+@njit(cache=True, inline="always")
+def _round(h, w):
+    h ^= w * _P2
+    return ((h << np.uint64(31)) | (h >> np.uint64(33))) * _P1
 
 
 @njit(cache=True, inline="always")
@@ -211,51 +240,130 @@ def _resolve_run(k, entries, max_entries, n0, tab, store_off, store_data, remove
     """Resolve rows ``k …`` until all are done or a block could take more than ``max_entries``
     entries; returns ``(k, entries)``.
 
-    Blocks of ``_BLOCK`` rows: the keys of a block's a and b ids are computed first, then the
-    slots are probed in order (new ids are numbered in order of first occurrence). Separating the
-    byte loops from the table probes lets the processor overlap the probes' cache misses, as in
-    group prefetching (Chen, Ailamaki, Gibbons & Mowry, "Improving hash join performance through
-    prefetching", ICDE 2004): about 1.5 times as fast as hashing and probing each id in turn."""
-    mask = np.uint64(tab.shape[0] // 2 - 1)
+    Blocks of ``_BLOCK`` rows, in three passes. The keys of a block's a and b ids are computed
+    first, then the slots are probed in order (new ids are numbered in order of first occurrence),
+    then the ids of more than 8 bytes that met an entry of the same 64-bit hash are compared with
+    that entry's bytes. Separating the byte loops from the table probes, and the probes from the
+    byte comparisons, lets the processor overlap their cache misses, as in group prefetching (Chen,
+    Ailamaki, Gibbons & Mowry, "Improving hash join performance through prefetching", ICDE 2004).
+    When a comparison fails (two different ids of equal hash), the block's new entries are dropped
+    and the block is probed again comparing the bytes at each hash match."""
     keys = np.empty((6, _BLOCK), np.uint64)  # key word, length code, hash: of a (rows 0-2) and b (3-5)
+    checks = np.empty((3, 2 * _BLOCK), np.int64)  # slot 2kk + side, matched row, its length: of each hash match
+    sink = np.zeros(1, np.uint64)  # the words read ahead of use land here, so the reads are kept
+    cap = tab.shape[0] // 2
     while k < n:
         kb = min(k + _BLOCK, n)
         if entries + 2 * (kb - k) > max_entries:
             break
         _block_keys(off_a, data_a, valid_a, k, kb, keys[0], keys[1], keys[2])
         _block_keys(off_b, data_b, valid_b, k, kb, keys[3], keys[4], keys[5])
-        for kk in range(k, kb):
-            i = kk - k
-            for side in range(2):
-                lcode = keys[3 * side + 1, i]
-                row = -1
-                if lcode != _NULL:
-                    w0 = keys[3 * side, i]
-                    j = keys[3 * side + 2, i] & mask
-                    while True:
-                        w1 = tab[2 * j + 1]
-                        if w1 == 0:
-                            break
-                        if (w1 & np.uint64(15)) == lcode and tab[2 * j] == w0:
-                            c = np.int64(w1 >> np.uint64(4)) - 1
-                            if (lcode != _LONG or _same_id(c, n0, store_off, store_data, first, off_a, data_a, off_b,
-                                                          data_b, side, kk)) and (
-                                    c >= n0 or removed.shape[0] == 0 or removed[c] == _ALIVE):
-                                row = c
-                                break
-                        j = (j + np.uint64(1)) & mask
-                    if row < 0:
-                        row = entries
-                        first[row - n0] = 2 * kk + side
-                        tab[2 * j] = w0
-                        tab[2 * j + 1] = (np.uint64(row + 1) << np.uint64(4)) | lcode
-                        entries += 1
-                if side == 0:
-                    out_a[kk] = row
-                else:
-                    out_b[kk] = row
+        sink[0] ^= _read_ahead(tab, keys[2], kb - k) ^ _read_ahead(tab, keys[5], kb - k)
+        e0 = entries
+        entries, n_checks = _probe_block(k, kb, entries, n0, tab, keys, store_off, store_data, removed, off_a, data_a,
+                                         off_b, data_b, out_a, out_b, first, checks, False)
+        if not _checks_pass(checks, n_checks, n0, store_off, store_data, first, off_a, data_a, off_b, data_b):
+            tab[:] = _rehash(tab, cap, e0)
+            entries, _ = _probe_block(k, kb, e0, n0, tab, keys, store_off, store_data, removed, off_a, data_a,
+                                      off_b, data_b, out_a, out_b, first, checks, True)
         k = kb
     return k, entries
+
+
+@njit(cache=True)
+def _probe_block(k, kb, entries, n0, tab, keys, store_off, store_data, removed, off_a, data_a, off_b, data_b,
+                 out_a, out_b, first, checks, exact):
+    """Look up (or add) the ids of rows ``k … kb - 1``, whose keys are in ``keys``; returns
+    ``(entries, n_checks)``. A long id takes the first live entry of its hash and is listed in
+    ``checks`` for :func:`_checks_pass`, unless ``exact``, where its bytes are compared at once."""
+    mask = np.uint64(tab.shape[0] // 2 - 1)
+    n_checks = 0
+    for kk in range(k, kb):
+        i = kk - k
+        for side in range(2):
+            lcode = keys[3 * side + 1, i]
+            row = -1
+            if lcode != _NULL:
+                w0 = keys[3 * side, i]
+                j = keys[3 * side + 2, i] & mask
+                while True:
+                    w1 = tab[2 * j + 1]
+                    if w1 == 0:
+                        break
+                    if (w1 & np.uint64(15)) == lcode and tab[2 * j] == w0:
+                        c = np.int64(w1 >> np.uint64(4)) - 1
+                        if c >= n0 or removed.shape[0] == 0 or removed[c] == _ALIVE:
+                            if lcode != _LONG:
+                                row = c
+                                break
+                            if not exact:  # listed with where its row's bytes are (a load nothing waits on)
+                                checks[0, n_checks] = 2 * kk + side
+                                if c < n0:
+                                    xlo = store_off[c]
+                                    checks[1, n_checks] = -1 - xlo
+                                    checks[2, n_checks] = store_off[c + 1] - xlo
+                                else:
+                                    checks[1, n_checks] = c
+                                n_checks += 1
+                                row = c
+                                break
+                            if _same_slot(2 * kk + side, c, n0, store_off, store_data, first, off_a, data_a, off_b,
+                                          data_b):
+                                row = c
+                                break
+                    j = (j + np.uint64(1)) & mask
+                if row < 0:
+                    row = entries
+                    first[row - n0] = 2 * kk + side
+                    tab[2 * j] = w0
+                    tab[2 * j + 1] = (np.uint64(row + 1) << np.uint64(4)) | lcode
+                    entries += 1
+            if side == 0:
+                out_a[kk] = row
+            else:
+                out_b[kk] = row
+    return entries, n_checks
+
+
+@njit(cache=True)
+def _read_ahead(tab, hs, count):
+    """XOR of the home slots' second words of the hashes ``hs[:count]``: loads that depend on
+    nothing, so their cache misses overlap, and the probes that follow find the lines cached."""
+    mask = np.uint64(tab.shape[0] // 2 - 1)
+    acc = np.uint64(0)
+    for i in range(count):
+        acc ^= tab[2 * (hs[i] & mask) + 1]
+    return acc
+
+
+@njit(cache=True)
+def _checks_pass(checks, n_checks, n0, store_off, store_data, first, off_a, data_a, off_b, data_b):
+    """Whether each listed slot's id has the bytes of its matched row: row ``-1 - checks[1, i]``
+    bytes from ``checks[1, i]`` in the store (``checks[2, i]`` of them), or a row new in this call.
+    No branch waits on a load, so the comparisons' cache misses overlap."""
+    ok = True
+    for i in range(n_checks):
+        s, c = checks[0, i], checks[1, i]
+        if s & 1 == 0:
+            data, lo, hi = data_a, np.int64(off_a[s >> 1]), np.int64(off_a[(s >> 1) + 1])
+        else:
+            data, lo, hi = data_b, np.int64(off_b[s >> 1]), np.int64(off_b[(s >> 1) + 1])
+        if c < 0:
+            ok &= _same_long(store_data, -1 - c, -1 - c + checks[2, i], data, lo, hi)
+        else:
+            ok &= _same_row(c, n0, store_off, store_data, first, off_a, data_a, off_b, data_b, data, lo, hi)
+    return ok
+
+
+@njit(cache=True, inline="always")
+def _same_slot(s, c, n0, store_off, store_data, first, off_a, data_a, off_b, data_b):
+    """Whether row ``c`` (stored, or new in this call) has the id of more than 8 bytes at slot
+    ``s`` (``a[s // 2]`` or ``b[s // 2]``)."""
+    if s & 1 == 0:
+        return _same_row(c, n0, store_off, store_data, first, off_a, data_a, off_b, data_b, data_a,
+                         np.int64(off_a[s >> 1]), np.int64(off_a[(s >> 1) + 1]))
+    return _same_row(c, n0, store_off, store_data, first, off_a, data_a, off_b, data_b, data_b,
+                     np.int64(off_b[s >> 1]), np.int64(off_b[(s >> 1) + 1]))
 
 
 @njit(cache=True)
@@ -269,33 +377,31 @@ def _block_keys(off, data, valid, k, kb, w0s, lcodes, hs):
         w0s[kk - k], lcodes[kk - k], hs[kk - k] = w0, lcode, h
 
 
-@njit(cache=True)
-def _same_id(c, n0, store_off, store_data, first, off_a, data_a, off_b, data_b, side, kk):
-    """Whether row ``c`` (stored, or new in this call) has the bytes of id ``kk`` of column a
-    (``side`` 0) or b."""
-    if side == 0:
-        lo, hi = np.int64(off_a[kk]), np.int64(off_a[kk + 1])
-    else:
-        lo, hi = np.int64(off_b[kk]), np.int64(off_b[kk + 1])
+@njit(cache=True, inline="always")
+def _same_row(c, n0, store_off, store_data, first, off_a, data_a, off_b, data_b, data, lo, hi):
+    """Whether row ``c`` (stored, or new in this call) has the id ``data[lo:hi]`` of more than 8 bytes."""
     if c < n0:
-        return _same(store_data, store_off[c], store_off[c + 1], data_a, data_b, side, lo, hi)
+        return _same_long(store_data, store_off[c], store_off[c + 1], data, lo, hi)
     s = first[c - n0]
     ks = s >> 1
     if s & 1 == 0:
-        return _same(data_a, np.int64(off_a[ks]), np.int64(off_a[ks + 1]), data_a, data_b, side, lo, hi)
-    return _same(data_b, np.int64(off_b[ks]), np.int64(off_b[ks + 1]), data_a, data_b, side, lo, hi)
+        return _same_long(data_a, np.int64(off_a[ks]), np.int64(off_a[ks + 1]), data, lo, hi)
+    return _same_long(data_b, np.int64(off_b[ks]), np.int64(off_b[ks + 1]), data, lo, hi)
 
 
-@njit(cache=True)
-def _same(x, xlo, xhi, data_a, data_b, side, lo, hi):
-    """Whether ``x[xlo:xhi]`` equals the bytes ``lo:hi`` of column a (``side`` 0) or b."""
-    if xhi - xlo != hi - lo:
+@njit(cache=True, inline="always")
+def _same_long(x, xlo, xhi, y, lo, hi):
+    """Whether ``x[xlo:xhi]`` equals ``y[lo:hi]``, both more than 8 bytes long: the XOR of their
+    8-byte words (the last word being the final 8 bytes) is zero, with no branch on the bytes."""
+    length = hi - lo
+    if xhi - xlo != length:
         return False
-    for t in range(hi - lo):
-        y = data_a[lo + t] if side == 0 else data_b[lo + t]
-        if x[xlo + t] != y:
-            return False
-    return True
+    diff = _load8(x, xhi - 8) ^ _load8(y, hi - 8)
+    t = 0
+    while t + 8 < length:
+        diff |= _load8(x, xlo + t) ^ _load8(y, lo + t)
+        t += 8
+    return diff == 0
 
 
 @njit(cache=True)
