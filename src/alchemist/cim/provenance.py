@@ -293,9 +293,12 @@ def correlation_tree(source, correlation_id: str, *, graph_id=None):
     >>> grandchild = child.derive("edge_added", {"edge_id": "ab", "source": "a", "target": "b"},
     ...                           previous_cid=child.cid)
     >>> _ = g.apply([root, child, grandchild])
-    >>> tree = correlation_tree(g, "c")
-    >>> [(tree.nodes[u]["label"], tree.nodes[v]["label"]) for u, v in tree.edges]
-    [('node_added a', 'node_added b'), ('node_added b', 'edge_added ab')]
+    >>> tree = correlation_tree(g, "c")  # the root's causation is "c": the command that opened it
+    >>> tree.graph["roots"], tree.nodes["c"]["kind"]
+    (['c'], 'command')
+    >>> import networkx as nx
+    >>> [(tree.nodes[u]["label"], tree.nodes[v]["label"]) for u, v in nx.bfs_edges(tree, "c")]
+    [('command c', 'node_added a'), ('node_added a', 'node_added b'), ('node_added b', 'edge_added ab')]
     """
     import networkx as nx
 
@@ -480,7 +483,8 @@ def _event_attributes(event: Event) -> dict:
 
 
 def _cause_attributes(cause: Cause) -> dict:
-    attrs = {"kind": cause.kind, "label": cause.describe()}
+    label = f"command {cause.id[:24]}" + (f" by {cause.actor}" if cause.actor else "")
+    attrs = {"kind": cause.kind, "label": label if cause.kind == "command" else cause.describe()}
     for name in ("event_type", "sequence", "actor", "agent", "suggestion_kind", "decision"):
         value = getattr(cause, name)
         if value is not None:
