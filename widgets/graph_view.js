@@ -10,6 +10,7 @@ export default {
     let shown = { x: view.x.slice(), y: view.y.slice() };
     let url = null;
     let inflight = false, pending = null, inflightTimer = null, settleTimer = null, seq = 0, sentAt = 0;
+    const mountedAt = performance.now();  // firstPictureMs / firstFullMs on the stage: since the view was shown
 
     let img = h("img", { class: "alchemist-gv-image", draggable: "false", alt: "graph", "data-testid": "graph-image" });
     const overlay = h("canvas", { class: "alchemist-gv-overlay" });
@@ -166,6 +167,10 @@ export default {
         stage.dataset.frameSeq = String(frame.seq);
         stage.dataset.draft = String(!!frame.draft);
         stage.dataset.renderMs = String(frame.render_ms);
+        stage.dataset.lod = String(frame.lod || "");
+        const since = (performance.now() - mountedAt).toFixed(1);
+        if (loaded && !stage.dataset.firstPictureMs) stage.dataset.firstPictureMs = since;
+        if (loaded && !frame.draft && !stage.dataset.firstFullMs) stage.dataset.firstFullMs = since;
         if (measured !== null) {
           stage.dataset.roundTripMs = (performance.now() - measured).toFixed(1);
           stage.dataset.roundTripSeq = String(frame.seq);

@@ -99,7 +99,8 @@ class Viewport:
         return np.column_stack([self.x0 + px[:, 0] / self.sx, self.y1 - px[:, 1] / self.sy])
 
 
-def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int) -> np.ndarray:
+def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int, *,
+                   threads: int | None = None) -> np.ndarray:
     """Count the segments ``(x[src], y[src]) – (x[dst], y[dst])`` crossing each pixel.
 
     Segments are clipped to the window (Liang & Barsky 1984) and walked with Bresenham's
@@ -118,6 +119,9 @@ def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int) ->
         The window in data units.
     width, height : int
         Size of the grid in pixels.
+    threads : int, optional
+        At most this many threads (1: serial, one canvas; a background build that must leave the
+        other cores to the interactive frames). Numba's thread count by default.
 
     Returns
     -------
@@ -134,7 +138,7 @@ def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int) ->
     (xmin, xmax), (ymin, ymax) = x_range, y_range
     xs, ys = np.ascontiguousarray(x, np.float64), np.ascontiguousarray(y, np.float64)
     src, dst = _index_array(src), _index_array(dst)
-    n_chunks = max(1, min(get_num_threads(), src.shape[0] // _SEGMENTS_PER_THREAD + 1))
+    n_chunks = max(1, min(threads or get_num_threads(), get_num_threads(), src.shape[0] // _SEGMENTS_PER_THREAD + 1))
     bounds = (float(xmin), float(xmax), float(ymin), float(ymax), int(width), int(height))
     if n_chunks == 1:
         out = np.zeros((int(height), int(width)), dtype=np.uint32)

@@ -5,9 +5,12 @@ buffer (the ``image`` trait, never base64 in JSON). The browser only pans and zo
 it has (a CSS transform, instantly) and asks for a new frame; it keeps at most one request in
 flight and replaces the waiting one, and the kernel renders only the newest request
 (:class:`~alchemist.widgets._base.LatestWorker`), so a fast drag never queues stale renders.
-While the view moves, frames are drafts (half size, a uniform sample of the edges sized to a time
-budget, JPEG; the browser stretches them); when it rests, the browser asks for the full frame
-(every edge, PNG). The browser decodes each frame off screen and swaps it in with its transform,
+While the view moves, frames are drafts (half size, JPEG; the browser stretches them); when it
+rests, the browser asks for the full frame (PNG). Graphs of 200,000 edges or more get a level of
+detail (:mod:`~alchemist.widgets.graph_view_lod`): an edge-density pyramid built once in the
+background, from which any view near the framed one is resampled with every edge in milliseconds;
+elsewhere frames draw every edge, and drafts a uniform sample sized to a time budget
+(:mod:`~alchemist.widgets.graph_view_render` draws them). The browser decodes each frame off screen and swaps it in with its transform,
 and sends its next request as soon as a frame arrives, so rendering and decoding overlap.
 
 Hover, click and lasso are answered in the kernel with a KD-tree (SciPy ``cKDTree``) over the
@@ -33,6 +36,8 @@ from alchemist.render import raster
 from alchemist.widgets import node_style
 from alchemist.widgets._base import AlchemistWidget, LatestWorker, asset, escape, png_html
 from alchemist.widgets.collaboration import CollaborationMixin
+from alchemist.widgets.graph_view_lod import EdgeLevelOfDetail
+from alchemist.widgets.graph_view_render import default_layout, draw_frame, label_items, points_in_polygon, short_text
 from alchemist.widgets.node_style import PALETTE
 
 __all__ = ["GraphView", "PALETTE"]
@@ -81,6 +86,10 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         half size by default, a quarter of the pixels to shade, encode and send while moving.
     threaded : bool
         Render in a background thread (the interactive default); False renders inline.
+    lod_edges : int
+        Graphs with at least this many edges get the level-of-detail pyramid
+        (:class:`~alchemist.widgets.graph_view_lod.EdgeLevelOfDetail`; a negative value: never), and
+        their first picture is a draft that does not wait for it.
 
     Attributes (synced traits)
     --------------------------
@@ -148,7 +157,7 @@ class GraphView(CollaborationMixin, AlchemistWidget):
     def __init__(self, graph, positions=None, *, width: int = 800, height: int = 600, color_by: str | None = None,
                  background: str = "black", title: str = "", draft_budget: float = 0.03, draft_scale: float = 0.5,
                  layout_iterations: int = 100, threaded: bool = True, seed: int = 0, color_scale: str = "auto",
-                 size_by: str | None = None, labels: int = 12, label_by: str | None = None):
+                 size_by: str | None = None, labels: int = 12, label_by: str | None = None, lod_edges: int = 200_000):
         if not 0 < draft_scale <= 1:
             raise WidgetError(f"draft_scale={draft_scale!r} must be in (0, 1]; 0.5 draws drafts at half size")
         super().__init__(width=int(width), height=int(height), title=title, color_scale=color_scale,
@@ -170,12 +179,21 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         self._nodes = node_style.NodeColumns(None)
         self.positions = np.zeros((0, 2), np.float32)
         self._worker = LatestWorker(self._render_request) if threaded else None
+        self.lod = EdgeLevelOfDetail(lod_edges, threaded=threaded)
         self.set_graph(graph, positions, color_by=color_by or None, render=False)
         if size_by:
             self.size_by = size_by
             self._on_size_by({"new": size_by})
-        self.reset()
+        x_range, y_range = self.full_extent()
+        if threaded and self.lod.wanted(self.edge_count):
+            # a large graph shows a draft at once; the full frame follows when its pyramid is built
+            self.render(x_range, y_range, draft=True)
+            self._reset_lod()
+        else:
+            self._reset_lod()
+            self.render(x_range, y_range)
         self.on_msg(self._on_custom_msg)
+        self._on_custom_msg_registered = True
         self.observe(self._on_color_by, names=["color_by", "color_scale"])
         self.observe(self._on_size_by, names="size_by")
         self.observe(lambda change: self.render(wait=False), names="label_count")
@@ -217,6 +235,8 @@ class GraphView(CollaborationMixin, AlchemistWidget):
             self.edge_count = m
         if not keep_viewport:
             self.reset(render=False)
+        if hasattr(self, "_on_custom_msg_registered"):  # (the constructor builds it after the first picture)
+            self._reset_lod()
         if render:
             self.render()
 
@@ -437,7 +457,7 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         lo, hi = poly.min(axis=0), poly.max(axis=0)
         pos = self.positions
         box = np.flatnonzero((pos[:, 0] >= lo[0]) & (pos[:, 0] <= hi[0]) & (pos[:, 1] >= lo[1]) & (pos[:, 1] <= hi[1]))
-        inside = box[_points_in_polygon(pos[box].astype(np.float64), poly)]
+        inside = box[points_in_polygon(pos[box].astype(np.float64), poly)]
         ids = self.graph.node_ids
         return [ids[r] for r in inside]
 
@@ -495,7 +515,7 @@ class GraphView(CollaborationMixin, AlchemistWidget):
                     batch = inbox[:]
                     inbox.clear()
                 try:
-                    self._live_step(batch, layout or (lambda g, old: _default_layout(g, old, iterations)))
+                    self._live_step(batch, layout or (lambda g, old: default_layout(g, old, iterations)))
                 except Exception as exc:  # keep following; show the problem
                     self.status = f"live update failed: {exc!r}"
 
@@ -522,6 +542,8 @@ class GraphView(CollaborationMixin, AlchemistWidget):
     def close(self) -> None:
         """Leave live mode, stop the render worker and close the widget."""
         self.unfollow()
+        if hasattr(self, "lod"):
+            self.lod.reset(self.positions[:0], np.zeros(0, np.int32), np.zeros(0, np.int32), [0, 1], [0, 1], 1, 1)
         super().close()
 
     def static_png(self) -> bytes:
@@ -534,7 +556,8 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         """
         from PIL import Image, ImageDraw
 
-        image, info = self._draw(raster.Viewport(self.x_range, self.y_range, self.width, self.height), limit=None)
+        image, info = self._draw(raster.Viewport(self.x_range, self.y_range, self.width, self.height), limit=None,
+                                 exact=True)
         picture = Image.fromarray(image)
         draw = ImageDraw.Draw(picture)
         view = self._viewport()
@@ -603,8 +626,8 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         info = self.graph.node(node)
         view = self._viewport(content.get("x_range"), content.get("y_range"))
         px = view.to_pixels(self.positions[[self._rows_of([node])[0]]])[0]
-        props = {str(k): _short(v) for k, v in info.items() if k not in ("id", "label")}
-        return {"id": str(node), "label": _short(info.get("label") or node), "properties": props,
+        props = {str(k): short_text(v) for k, v in info.items() if k not in ("id", "label")}
+        return {"id": str(node), "label": short_text(info.get("label") or node), "properties": props,
                 "x": float(px[0]), "y": float(px[1])}
 
     def _on_color_by(self, change) -> None:
@@ -636,7 +659,7 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         view = raster.Viewport(request["x_range"], request["y_range"], self.width, self.height)
         if not (view.x1 > view.x0 and view.y1 > view.y0):
             raise WidgetError(f"viewport x_range={request['x_range']}, y_range={request['y_range']} is empty")
-        draft = request["draft"] and self._src.shape[0] > self._edge_budget
+        draft = request["draft"] and (self._src.shape[0] > self._edge_budget or self.lod.ready)
         if draft and self._draft_scale < 1:
             view = raster.Viewport((view.x0, view.x1), (view.y0, view.y1), max(1, round(self.width * self._draft_scale)),
                                     max(1, round(self.height * self._draft_scale)))
@@ -646,7 +669,7 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         image, info = self._draw(view, limit=self._edge_budget if draft else None, stop=stop)
         if image is None:  # superseded: the newer request is drawn instead
             return
-        if draft and info["edge_seconds"] > 0:
+        if draft and info["lod"] == "sample" and info["edge_seconds"] > 0:
             # adapt the sample so that the next draft spends about draft_budget seconds on edges
             scale = self._draft_budget / info["edge_seconds"]
             self._edge_budget = int(np.clip(self._edge_budget * min(max(scale, 0.5), 2.0), 20_000, self._src.shape[0]))
@@ -654,7 +677,9 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         self._seq += 1
         frame = {"seq": request.get("seq") if request.get("seq") is not None else -self._seq, "draft": bool(draft),
                  "render_ms": round((time.perf_counter() - start) * 1000, 1), "edges_drawn": info["edges_drawn"],
-                 "nodes_in_view": info["nodes_in_view"], "bytes": len(data), "size": [view.width, view.height]}
+                 "nodes_in_view": info["nodes_in_view"], "bytes": len(data), "size": [view.width, view.height],
+                 "lod": info["lod"]}
+        self._last_draft = bool(draft) and request.get("seq") is None  # a draft no browser request will settle
         with self.hold_sync():
             self.labels = info.get("labels", [])
             self.image = data
@@ -665,54 +690,36 @@ class GraphView(CollaborationMixin, AlchemistWidget):
             self.status = (f"{self.node_count:,} nodes · {self.edge_count:,} edges · "
                            f"{'draft ' if draft else ''}{frame['render_ms']:.0f} ms")
 
-    def _draw(self, view, *, limit: int | None, stop=None) -> tuple[np.ndarray | None, dict]:
-        """The frame's ``(h, w, 3)`` uint8 image and its info. With ``stop``, the edges are drawn in
-        equal batches of at most ``_full_batch`` and ``(None, {})`` comes back when ``stop()`` turns
-        true between two of them."""
+    def _draw(self, view, *, limit: int | None, stop=None, exact: bool = False) -> tuple[np.ndarray | None, dict]:
+        """The frame's ``(h, w, 3)`` uint8 image and its info (:func:`~.graph_view_render.draw_frame`);
+        ``exact`` draws every edge's pixels, not the pyramid's resample."""
         with self._lock:
             pos, src, dst, colors, sizes = self.positions, self._src, self._dst, self._node_colors, self._node_sizes
             selected_rows = self._rows_of(self.selected)
-        t0 = time.perf_counter()
-        m = src.shape[0] if limit is None else min(int(limit), src.shape[0])
-        counts = np.zeros((view.height, view.width), np.uint32)
-        bounds = np.linspace(0, m, 2 if stop is None else max(2, -(-m // self._full_batch) + 1)).astype(np.int64)
-        for k, (first, last) in enumerate(zip(bounds[:-1], bounds[1:])):
-            if k > 0 and stop():
-                return None, {}
-            counts += raster.edge_counts(pos, src[first:last], dst[first:last], view)
-        edge_seconds = time.perf_counter() - t0
-        image = raster.shade_edges(counts, self._background)
-        rows, pixels = raster.node_pixels(pos, view)
-        size = 1 if rows.shape[0] > 20_000 else 3 if rows.shape[0] > 500 else 5
-        if sizes is None:
-            raster.draw_points(image, pixels, colors[rows] if colors.ndim == 2 else colors, size)
-        else:  # largest first, so that small nodes stay visible on top of large ones
-            side = sizes[rows] + (size - 3)
-            for s in np.unique(side)[::-1]:
-                pick = side == s
-                raster.draw_points(image, pixels[pick], colors[rows[pick]] if colors.ndim == 2 else colors, int(s))
-            size = int(side.max()) if side.size else size
-        if selected_rows.size:
-            _, sel_pixels = raster.node_pixels(pos[selected_rows], view)
-            raster.draw_points(image, sel_pixels, np.array([255, 255, 255], np.uint8), size + 4)
-            raster.draw_points(image, sel_pixels, np.array([255, 40, 90], np.uint8), size + 2)
-        labels = self._labels_for(rows)
-        return image, {"edge_seconds": edge_seconds, "edges_drawn": int(m), "nodes_in_view": int(rows.shape[0]),
-                       "labels": labels}
+        image, info = draw_frame(view, pos, src, dst, colors, sizes, selected_rows, self._background, limit=limit,
+                                 stop=stop, batch=self._full_batch, lod=None if exact else self.lod)
+        if image is not None:
+            info["labels"] = self._labels_for(info["rows"])
+        return image, info
 
     def _labels_for(self, rows: np.ndarray) -> list[dict]:
         """The labels of the :attr:`label_count` largest nodes among ``rows`` (data positions)."""
-        chosen = node_style.largest_in_view(rows, self._nodes.weight(self.size_by), self.label_count)
-        if not chosen.size:
-            return []
-        if self._label_by:
-            texts = [str(v) for v in self._nodes.series(self._label_by)[chosen].to_list()]
-        else:
-            ids = self.graph.node_ids
-            texts = [str(ids[r]) for r in chosen]
-        pos = self.positions
-        return [{"id": str(self.graph.node_ids[r]), "text": _short(text, 40), "x": float(pos[r, 0]),
-                 "y": float(pos[r, 1])} for r, text in zip(chosen.tolist(), texts)]
+        label_by = self._label_by
+        texts_of = (lambda chosen: [str(v) for v in self._nodes.series(label_by)[chosen].to_list()]) if label_by else None
+        return label_items(rows, self._nodes.weight(self.size_by), self.label_count, self.graph.node_ids,
+                           self.positions, texts_of)
+
+    def _reset_lod(self) -> None:
+        """Start building the level-of-detail pyramid of the graph state shown (or drop the old one)."""
+        if self.lod.wanted(self.edge_count) or self.lod.pyramid is not None:
+            x_range, y_range = self.full_extent() if self.positions.shape[0] else ([0.0, 1.0], [0.0, 1.0])
+            self.lod.reset(self.positions, self._src, self._dst, x_range, y_range, self.width, self.height,
+                           self._lod_ready)
+
+    def _lod_ready(self) -> None:
+        """The pyramid is built: a view still showing a draft gets its full frame (unless a request waits)."""
+        if getattr(self, "_last_draft", False) and not (self._worker is not None and self._worker.pending):
+            self.render(wait=False)
 
     # ------------------------------------------------------------------ helpers
     def _viewport(self, x_range=None, y_range=None) -> raster.Viewport:
@@ -767,30 +774,3 @@ class GraphView(CollaborationMixin, AlchemistWidget):
             self.render(x_range, y_range, wait=False)
         else:
             self.render(wait=False)
-
-
-def _default_layout(graph, previous: np.ndarray, iterations: int) -> np.ndarray:
-    from alchemist.layout import forceatlas2, incremental_layout
-
-    if previous.shape[0] == 0:
-        return forceatlas2(graph, iterations=max(5 * iterations, 30), seed=0)
-    return incremental_layout(graph, previous, iterations=iterations, seed=0)
-
-
-def _short(value: Any, limit: int = 200) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Even–odd (ray casting) test of ``(n, 2)`` points against a ``(k, 2)`` polygon → ``(n,)`` bool."""
-    x, y = points[:, 0], points[:, 1]
-    inside = np.zeros(points.shape[0], dtype=bool)
-    xj, yj = polygon[-1]
-    for xi, yi in polygon:
-        crosses = (yi > y) != (yj > y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x_cross = (xj - xi) * (y - yi) / (yj - yi) + xi
-        inside ^= crosses & (x < x_cross)
-        xj, yj = xi, yi
-    return inside
