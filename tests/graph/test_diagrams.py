@@ -264,6 +264,13 @@ def test_dot_hostile_input(tmp_path):
         read_dot(tmp_path / "missing.dot")
     with pytest.raises(GraphFormatError, match="weight"):
         parse_dot("digraph { a -> b [weight=inf] }")
+    big = "digraph {\n" + "a -> b;\n" * 40_000 + "}\n"  # 320 KB: minutes of pydot's parser, refused at once
+    with pytest.raises(GraphFormatError, match="max_bytes"):
+        parse_dot(big)
+    path = tmp_path / "big.dot"
+    path.write_text(big)
+    with pytest.raises(GraphFormatError, match="max_bytes"):
+        import_into(Graph("g"), path)
 
 
 # ---------------------------------------------------------------------- Cypher

@@ -263,6 +263,10 @@ class _Parser:
         self.vars: dict[str, str] = {}  # variable -> node id
         self.rel_vars: set[str] = set()
         self.anonymous = 0
+        # indexes for MERGE and MATCH (a scan per MERGE would make a script of n MERGEs cost n²)
+        self.by_property: dict[tuple, list[str]] = {}
+        self.by_label: dict[str, list[str]] = {}
+        self.by_ends: dict[tuple, list] = {}
 
     # -- token helpers
     def peek(self, k: int = 0):
@@ -406,15 +410,15 @@ class _Parser:
         weight = props.pop("weight", 1.0) if isinstance(props.get("weight"), (int, float)) \
             and not isinstance(props.get("weight"), bool) else 1.0
         if merge:
-            for e in self.d.edges:
-                if (e.source, e.target, e.relationship) == (source, target, rel_type) and e.properties == props \
-                        and e.weight == weight:
+            for e in self.by_ends.get((source, target, rel_type), []):
+                if e.properties == props and e.weight == weight:
                     return False
         if var is not None and var in self.d.edge_index:
             raise format_error(self.d.path, line, f"relationship variable {var!r} is used twice; relationships "
                                "cannot be bound again")
-        self.d.add_edge(source, target, edge_id=var, line=line, relationship=rel_type, weight=float(weight),
-                        properties=props)
+        edge = self.d.add_edge(source, target, edge_id=var, line=line, relationship=rel_type, weight=float(weight),
+                               properties=props)
+        self.by_ends.setdefault((source, target, rel_type), []).append(edge)
         if var is not None:
             self.rel_vars.add(var)
         return True
@@ -463,14 +467,34 @@ class _Parser:
         node.properties.update({k: v for k, v in props.items() if v is not None})
         if len(labels) > 1:
             node.properties["labels"] = list(labels)
+        self.index(node_id, labels, node.properties)
         return node
 
-    def find(self, labels, props) -> str | None:
-        for node in self.d.nodes.values():
-            have = [node.label] + [x for x in node.properties.get("labels", []) if x != node.label]
+    def index(self, node_id: str, labels, props: dict) -> None:
+        for label in labels:
+            self.by_label.setdefault(label, []).append(node_id)
+        for k, v in props.items():
+            self.by_property.setdefault((k, _canonical(v)), []).append(node_id)
+
+    def matches(self, labels, props) -> list[str]:
+        """Ids of the nodes made so far that have ``labels`` and ``props``, in the order they were made."""
+        if props:
+            candidates = min((self.by_property.get((k, _canonical(v)), []) for k, v in props.items()), key=len)
+        elif labels:
+            candidates = self.by_label.get(labels[0], [])
+        else:
+            candidates = list(self.d.nodes)
+        out = []
+        for node_id in dict.fromkeys(candidates):
+            node = self.d.nodes[node_id]
+            have = [node.label] + list(node.properties.get("labels", []))
             if all(x in have for x in labels) and all(node.properties.get(k) == v for k, v in props.items()):
-                return node.node_id
-        return None
+                out.append(node_id)
+        return out
+
+    def find(self, labels, props) -> str | None:
+        found = self.matches(labels, props)
+        return found[0] if found else None
 
     def match(self, bound_here: set[str]) -> None:
         while True:
@@ -484,9 +508,7 @@ class _Parser:
             self.expect(")")
             if self.peek()[1] in ("-", "<"):
                 raise self.error("MATCH of relationships is not read; MATCH single nodes, then CREATE or MERGE")
-            found = [n.node_id for n in self.d.nodes.values()
-                     if all(x in [n.label] + list(n.properties.get("labels", [])) for x in labels)
-                     and all(n.properties.get(k) == v for k, v in props.items())]
+            found = self.matches(labels, props)
             if len(found) != 1:
                 what = "no node" if not found else f"{len(found)} nodes ({', '.join(found[:5])})"
                 raise format_error(self.d.path, line, f"MATCH ({var or ''}{''.join(':' + x for x in labels)} "
@@ -515,16 +537,21 @@ class _Parser:
                     target.label = have[0]
                     if len(have) > 1:
                         target.properties["labels"] = have
+                    self.index(target.node_id, labels, {})
             elif self.accept("."):
                 key = self.name()
                 self.expect("=")
                 value = self.value(0)
                 if apply:
                     self.assign(target, {key: value})
+                    if isinstance(target, DiagramNode):
+                        self.index(target.node_id, [], {key: value} if value is not None else {})
             elif self.accept("+="):
                 value = self.map_literal(0)
                 if apply:
                     self.assign(target, value)
+                    if isinstance(target, DiagramNode):
+                        self.index(target.node_id, [], {k: v for k, v in value.items() if v is not None})
             else:
                 raise self.error(f"expected '.key = value', ':Label' or '+= {{...}}' after SET {var}, found {self.describe()}")
             if not self.accept(","):
@@ -594,6 +621,15 @@ class _Parser:
             if self.accept("}"):
                 return out
             self.expect(",")
+
+
+def _canonical(v):
+    """A hashable key under which equal Cypher values meet (``1`` and ``1.0`` alike, ``true`` apart)."""
+    if isinstance(v, bool):
+        return ("bool", v)
+    if isinstance(v, (int, float)):
+        return ("number", float(v))
+    return ("json", json.dumps(v, sort_keys=True, default=str))
 
 
 def _name(s) -> str:

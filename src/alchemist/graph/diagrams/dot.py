@@ -34,9 +34,14 @@ import threading
 import warnings
 from pathlib import Path
 
-from alchemist.graph.diagrams.model import MAX_BYTES, MAX_DEPTH, Diagram, format_error, read_text
+from alchemist.graph.diagrams.model import MAX_DEPTH, Diagram, format_error, read_text
 
-__all__ = ["read_dot", "parse_dot", "write_dot"]
+__all__ = ["read_dot", "parse_dot", "write_dot", "DOT_MAX_BYTES"]
+
+DOT_MAX_BYTES = 256 * 1024
+"""Largest DOT text parsed unless ``max_bytes`` says more: pydot's pyparsing grammar is slow (about 4 KB,
+some 80 edge statements, per second on a loaded 2-core machine), so a larger file is refused at once
+rather than parsed for minutes."""
 
 NODE_PROPERTY = {"label": "caption", "id": "dot_id"}
 """Node attributes read as other property names (a Graph node's ``id`` and ``label`` are its own)."""
@@ -44,7 +49,7 @@ NODE_ATTRIBUTE = {v: k for k, v in NODE_PROPERTY.items()}
 _LOCK = threading.Lock()  # pydot's parser is not thread-safe (its own docstring says so)
 
 
-def read_dot(path: str | Path, *, graph_id: str | None = None, max_bytes: int = MAX_BYTES):
+def read_dot(path: str | Path, *, graph_id: str | None = None, max_bytes: int = DOT_MAX_BYTES):
     """Read a Graphviz DOT file into a Graph.
 
     Parameters
@@ -54,7 +59,8 @@ def read_dot(path: str | Path, *, graph_id: str | None = None, max_bytes: int = 
     graph_id : str, optional
         Defaults to the file name without its extensions.
     max_bytes : int
-        Larger files are refused before they are read.
+        Larger files are refused before they are read (:data:`DOT_MAX_BYTES` by default: pydot's parser
+        is slow).
 
     Returns
     -------
@@ -80,10 +86,10 @@ def read_dot(path: str | Path, *, graph_id: str | None = None, max_bytes: int = 
     >>> g.node_ids, g.node("a")["caption"], g.edge("a-b")["weight"], g.directed
     (['a', 'b'], 'A', 2.0, True)
     """
-    return parse_dot(read_text(path, max_bytes=max_bytes), path=str(path)).to_graph(graph_id)
+    return parse_dot(read_text(path, max_bytes=max_bytes), path=str(path), max_bytes=max_bytes).to_graph(graph_id)
 
 
-def parse_dot(text: str, *, path: str = "<text>") -> Diagram:
+def parse_dot(text: str, *, path: str = "<text>", max_bytes: int = DOT_MAX_BYTES) -> Diagram:
     """Parse DOT text into a :class:`~alchemist.graph.diagrams.Diagram`.
 
     Parameters
@@ -91,6 +97,8 @@ def parse_dot(text: str, *, path: str = "<text>") -> Diagram:
     text : str
     path : str
         Named in error messages.
+    max_bytes : int
+        Longer text (in UTF-8 bytes) is refused before it is parsed.
 
     Returns
     -------
@@ -99,7 +107,7 @@ def parse_dot(text: str, *, path: str = "<text>") -> Diagram:
     Raises
     ------
     GraphFormatError
-        Malformed DOT, naming the line.
+        Malformed DOT, naming the line; text longer than ``max_bytes``.
     MissingDependencyError
         pydot is not installed.
 
@@ -109,6 +117,10 @@ def parse_dot(text: str, *, path: str = "<text>") -> Diagram:
     >>> [(e.source, e.target) for e in d.edges], d.directed
     ([('a', 'b'), ('a', 'c')], False)
     """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise format_error(path, None, f"{size} bytes of DOT is more than max_bytes={max_bytes} (pydot parses "
+                           "a few KB per second); pass a larger max_bytes to wait for it")
     _pydot()
     import pydot
     from pydot.dot_parser import GraphParser

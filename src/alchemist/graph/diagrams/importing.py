@@ -73,7 +73,7 @@ class ImportReport:
 
 
 def import_into(target, source, *, merge: str = "skip", id_prefix: str | None = None, max_nodes: int | None = None,
-                format: str | None = None, graph_id: str | None = None, max_bytes: int = MAX_BYTES,
+                format: str | None = None, graph_id: str | None = None, max_bytes: int | None = None,
                 actor: str | None = None) -> ImportReport:
     """Import a diagram file into an existing graph (or a graph on a CIM connection) as events.
 
@@ -97,8 +97,9 @@ def import_into(target, source, *, merge: str = "skip", id_prefix: str | None = 
         :func:`~alchemist.graph.io.read_graph` format.
     graph_id : str, optional
         The graph to import into when ``target`` is a connection (required then).
-    max_bytes : int
-        Larger files are refused before they are read.
+    max_bytes : int, optional
+        Larger files are refused before they are read (by default 64 MiB, DOT 256 KiB: see
+        :data:`~alchemist.graph.diagrams.dot.DOT_MAX_BYTES`).
     actor : str, optional
         Recorded in each event's metadata with the file's name (``{"import": ..., "actor": ...}``).
 
@@ -158,7 +159,7 @@ def import_into(target, source, *, merge: str = "skip", id_prefix: str | None = 
     return report
 
 
-def read_diagram(path: str | Path, *, format: str | None = None, max_bytes: int = MAX_BYTES) -> Diagram:
+def read_diagram(path: str | Path, *, format: str | None = None, max_bytes: int | None = None) -> Diagram:
     """Read a diagram file into a :class:`~alchemist.graph.diagrams.Diagram`, by its suffix.
 
     Parameters
@@ -166,7 +167,8 @@ def read_diagram(path: str | Path, *, format: str | None = None, max_bytes: int 
     path : str or Path
     format : str, optional
         See :func:`import_into`.
-    max_bytes : int
+    max_bytes : int, optional
+        See :func:`import_into`.
 
     Returns
     -------
@@ -195,10 +197,13 @@ def read_diagram(path: str | Path, *, format: str | None = None, max_bytes: int 
         from alchemist.graph.io import read_graph
 
         return diagram_of(read_graph(path), path=str(path))
-    text = read_text(path, max_bytes=max_bytes)
+    if fmt == "dot":
+        limit = dot.DOT_MAX_BYTES if max_bytes is None else max_bytes
+        return dot.parse_dot(read_text(path, max_bytes=limit), path=str(path), max_bytes=limit)
+    text = read_text(path, max_bytes=MAX_BYTES if max_bytes is None else max_bytes)
     if fmt in ("mermaid", "markdown"):
         return mermaid.parse_mermaid(text, path=str(path), markdown=True if fmt == "markdown" else None)
-    parsers = {"dot": dot.parse_dot, "cypher": cypher.parse_cypher, "cytoscape": cytoscape.parse_cytoscape}
+    parsers = {"cypher": cypher.parse_cypher, "cytoscape": cytoscape.parse_cytoscape}
     if fmt not in parsers:
         from alchemist.graph.io import read_graph
 

@@ -108,6 +108,9 @@ class Diagram:
         The file read (for error messages).
     edge_index : set of str
         The edge ids (kept by :meth:`add_edge`).
+    parallel : dict of str to int
+        The last suffix given to each ``"{source}-{target}"`` id (so that many parallel edges cost
+        O(1) each).
     """
 
     nodes: dict[str, DiagramNode] = field(default_factory=dict)
@@ -117,6 +120,7 @@ class Diagram:
     positions: dict[str, tuple[float, float]] = field(default_factory=dict)
     path: str = "<text>"
     edge_index: set[str] = field(default_factory=set, repr=False)
+    parallel: dict[str, int] = field(default_factory=dict, repr=False)
 
     def node(self, node_id: str, *, line: int | None = None) -> DiagramNode:
         """The node ``node_id``, added (with no properties) when it is new.
@@ -157,10 +161,11 @@ class Diagram:
         self.node(target, line=line)
         if edge_id is None:
             edge_id = base = f"{source}-{target}"
-            k = 1
+            k = self.parallel.get(base, 1)
             while edge_id in self.edge_index:
                 k += 1
                 edge_id = f"{base}-{k}"
+            self.parallel[base] = k
         edge = DiagramEdge(edge_id, source, target, line=line, **fields)
         self.edges.append(edge)
         self.edge_index.add(edge_id)
