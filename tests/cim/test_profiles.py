@@ -386,3 +386,4 @@ def test_cim_domain_left_payloads_are_lifted_from_cim_ipld_buckets(nats_server, 
     graph = dialect("cim-domain-graph").graph(g)
     assert sorted(graph.node_ids) == sorted([a, b])  # the stored payload folded as if inline
     assert [e.cid for e in graph.unmapped] == [missing]  # the absent one kept, typed, with its CID
+

@@ -37,7 +37,7 @@ from alchemist.errors import CIMError
 
 __all__ = [
     "DialectEvent", "GraphChange", "Profile", "PROFILES", "get_profile", "register_profile", "fold_dialect",
-    "snake_case", "deterministic_id", "json_body", "header", "message_headers",
+    "snake_case", "deterministic_id", "json_body", "header", "message_headers", "read_dialect_file",
 ]
 
 
@@ -440,6 +440,69 @@ def message_headers(event_id: str, correlation_id: str, causation_id: str) -> di
     """
     return {"X-Message-ID": event_id, "X-Correlation-ID": correlation_id, "X-Causation-ID": causation_id,
             "Nats-Msg-Id": event_id}
+
+
+def read_dialect_file(path, profile: "str | Profile" = "cim-graph", *, subject: str = "") -> list[DialectEvent]:
+    """The events of a dialect saved to a file (no server): a JSON list, ``{"events": [...]}`` or JSON lines.
+
+    Parameters
+    ----------
+    path : str or Path
+        E.g. cim-graph's ``example_events.json`` (bare ``GraphEvent`` objects).
+    profile : str or Profile
+    subject : str
+        The subject to decode them as (where the dialect reads ids from it).
+
+    Returns
+    -------
+    list of DialectEvent
+        In file order, ``sequence`` the 1-based position; ``time`` is the body's own or None (a file
+        has no JetStream time: :func:`fold_dialect` then stamps them at the Unix epoch).
+
+    Raises
+    ------
+    InputFormatError
+        Not JSON, or an entry the dialect cannot decode (the message names its position).
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp(), "events.json")
+    >>> _ = path.write_text(json.dumps({"events": [{"event_id": "e1", "aggregate_id": "w1", "correlation_id": "c",
+    ...     "causation_id": None, "payload": {"Concept": {"ConceptDefined": {"concept_id": "order", "name": "Order",
+    ...     "definition": ""}}}}]}))
+    >>> fold_dialect(read_dialect_file(path), "w1").node_ids
+    ['order']
+    """
+    import json
+    from pathlib import Path
+
+    from alchemist.errors import EventError, InputFormatError
+
+    path = Path(path)
+    profile = get_profile(profile)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise InputFormatError(f"{path}: no such file", path=str(path)) from None
+    try:
+        data = json.loads(text)
+        entries = data.get("events") if isinstance(data, dict) else data
+    except ValueError:
+        try:
+            entries = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError as exc:
+            raise InputFormatError(f"{path}: neither JSON nor JSON lines ({exc})", path=str(path)) from None
+    if not isinstance(entries, list):
+        raise InputFormatError(f"{path}: expected a list of events or an object with 'events'", path=str(path))
+    out = []
+    for i, entry in enumerate(entries):
+        try:
+            out.append(profile.decode(subject, json.dumps(entry).encode(), sequence=i + 1))
+        except (EventError, KeyError, TypeError, ValueError) as exc:
+            raise InputFormatError(f"{path}: event {i} is not a {profile.name} message: {exc}", path=str(path)) \
+                from None
+    return out
 
 
 def snake_case(name: str) -> str:
