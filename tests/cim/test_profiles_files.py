@@ -15,7 +15,8 @@ def test_cim_graph_fixture_file_without_a_server(shared_data, graph_id, nodes, e
     events = read_dialect_file(path, "cim-graph")
     mine = [e for e in events if get_profile("cim-graph").belongs(e, graph_id)]
     graph = fold_dialect(mine, graph_id)
-    assert (graph.number_of_nodes(), graph.number_of_edges()) == (nodes, edges)  # by hand: 3 states, 2 concepts, 1 relation
+    # by hand from the file: 3 states, 2 concepts, 1 relation
+    assert (graph.number_of_nodes(), graph.number_of_edges()) == (nodes, edges)
     assert graph.rejected == []
 
 
