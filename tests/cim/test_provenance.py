@@ -15,7 +15,7 @@ from alchemist.cim import connect
 from alchemist.cim.agents import AnalysisAgent
 from alchemist.cim.provenance import correlation_tree, provenance
 from alchemist.cim.suggestions import ProposedEvent, accept_suggestion, append_chain
-from alchemist.errors import EdgeNotFoundError, NodeNotFoundError
+from alchemist.errors import EdgeNotFoundError, GraphError, NodeNotFoundError
 from alchemist.graph import Graph
 from alchemist.graph.event_frames import EVENT_FRAME_COLUMNS
 
@@ -127,7 +127,7 @@ def test_events_frame_columns_dtypes_and_values(conn):
 
 # ---------------------------------------------------------------------- provenance
 @pytest.mark.usefixtures("agent_conn")
-def test_provenance_of_a_node_made_by_a_user_and_an_agent(conn):
+def test_provenance_of_a_node_made_by_a_user_and_an_agent(conn, tmp_path):
     by_ana = []
     for node in "abcdef":
         by_ana.append(conn.append("tri", "node_added", {"node_id": node}, metadata={"actor": "ana"}))
@@ -170,6 +170,17 @@ def test_provenance_of_a_node_made_by_a_user_and_an_agent(conn):
     local = Graph("tri")
     local.apply(conn.events("tri"))
     assert [e.event_id for e in provenance(local, "a").events] == [e.event_id for e in p.events]
+    # a graph that does not keep its events (folded in bulk) cannot answer: it says so, never partially
+    path = tmp_path / "edges.txt"
+    path.write_text("".join(f"{u} {v}\n" for u, v in EDGES))
+    conn.replay(path, graph_id="bulk", batch=100)  # one events_batch message, folded in bulk
+    folded = conn.graph("bulk", live=False)
+    assert (len(folded.events), folded.version) == (0, 14)
+    with pytest.raises(GraphError, match="keeps 0 of its 14 events.*ask the stream"):
+        provenance(folded, "a")
+    assert len(provenance(conn, "a", graph_id="bulk")) == 1  # the stream has them
+    with pytest.raises(GraphError, match="keeps 0 of its 14 events"):
+        provenance(Graph.from_edges(EDGES), "a")
 
 
 def test_provenance_of_an_edge_and_its_causing_event(conn):

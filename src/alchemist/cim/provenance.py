@@ -174,7 +174,7 @@ class Provenance:
             actor = actor_of(e)
             by = f" by {actor}" if actor else ""
             sequence = "-" if e.sequence is None else f"#{e.sequence}"
-            lines.append(f"  {sequence:>8} {e.timestamp:<24} {e.event_type:<14}{by}  ← {self.cause_of(e).describe()}")
+            lines.append(f"  {sequence:>8} {e.timestamp:<27} {e.event_type:<14}{by}  ← {self.cause_of(e).describe()}")
         return "\n".join(lines)
 
 
@@ -208,7 +208,9 @@ def provenance(source, item: str, *, graph_id: str | None = None, kind: str | No
     Raises
     ------
     GraphError
-        A connection without ``graph_id``, or ``kind`` not "node" or "edge".
+        A connection without ``graph_id``, ``kind`` not "node" or "edge", or a local graph that
+        does not keep all its events (read in bulk from a stream, built by ``from_edges``…: ask
+        the connection instead).
     NodeNotFoundError, EdgeNotFoundError
         No event concerns ``item`` (of the given ``kind``, or as either).
     DeadLetterError
@@ -280,7 +282,7 @@ def correlation_tree(source, correlation_id: str, *, graph_id=None):
     Raises
     ------
     GraphError
-        A connection without ``graph_id``.
+        A connection without ``graph_id``, or a local graph that does not keep all its events.
     ValueError
         ``correlation_id`` is not a non-empty string.
 
@@ -397,6 +399,12 @@ def _reader(source, graph_id):
         return scan, graph_id, source
     if not hasattr(source, "events"):
         raise GraphError(f"source is a {type(source).__name__}; give a Connection (with graph_id=) or a Graph")
+    kept, version = len(source.events), int(getattr(source, "version", 0))
+    if kept < version:  # a bulk read or build keeps its effect, not its events: an answer would be partial
+        gid = getattr(source, "graph_id", graph_id)
+        raise GraphError(f"graph {gid!r} keeps {kept} of its {version} events (a graph read from a stream in "
+                         "bulk, built by a from_* constructor or with keep_log=False does not keep them); ask the "
+                         f"stream: provenance(connection, item, graph_id={gid!r})")
 
     def scan_local(visit, keep):
         n = 0
