@@ -24,5 +24,11 @@ def test_import_into_connection_publishes_a_chain(conn, repo_root):
     assert [e.event_type for e in again.events] == ["node_added", "edge_added"]
     g = conn.graph("wf", live=False)
     assert (g.number_of_nodes(), g.number_of_edges()) == (13, 14) and g.version == 1 + 25 + 2
+    fresh = import_into(conn, repo_root / "data/samples/alchemist_rs_network.dot", graph_id="net", id_prefix="dot")
+    assert [e.event_type for e in fresh.events[:2]] == ["graph_created", "node_added"] and fresh.nodes_added == 7
+    assert fresh.events[0].previous_cid is None and fresh.events[1].previous_cid == fresh.events[0].cid
+    net = conn.graph("net", live=False)
+    assert (net.number_of_nodes(), net.number_of_edges(), net.directed) == (7, 8, True)
+    assert net.edge("dot-Cache-Database")["relationship"] == "miss"
     with pytest.raises(ValueError, match="graph_id"):
         import_into(conn, path)

@@ -4,24 +4,23 @@
 :func:`~alchemist.graph.io.read_graph` reads), compares it with the graph it goes into, and emits the
 events that make the graph hold it: ``node_added`` / ``edge_added`` for what is new, ``node_updated`` /
 ``edge_updated`` (or ``edge_removed`` then ``edge_added`` when a replaced edge changes ends) for what
-exists, and one ``layout_applied`` when the file gives positions. The events go to a
+exists, and one ``layout_applied`` when the file gives positions (and, for a graph new on a connection,
+``graph_created`` first). The events go to a
 :class:`~alchemist.Graph` (applied atomically: all or nothing) or to a CIM connection (published,
 chained after the graph's last event).
 
 Merge policies (the original Information Alchemist's ``MergeBehavior``, its
 ``doc/user-guide/importing-graphs.md``), for an imported node or edge whose id the graph already has:
 
-========================  ==================================================================
-``"skip"``                leave it as it is (the default)
-``"replace"``             make it what the file says: label, weight, relationship and properties
-                          (properties the file does not give are unset)
-``"merge_properties"``    set the properties the file gives, keep the others; the file's label,
-                          relationship and weight win (the original's ``MergePreferImported``)
-``"merge_prefer_existing"`` set only the properties it does not have yet; label and relationship
-                          only when empty
-``"always_create"``       add it under a new id (``"{id}-2"``, ``"{id}-3"``...; edges follow)
-``"error"``               refuse the whole import (:class:`~alchemist.errors.DuplicateIdError`)
-========================  ==================================================================
+- ``"skip"``: leave it as it is (the default);
+- ``"replace"``: make it what the file says: label, weight, relationship and properties (properties the
+  file does not give are unset);
+- ``"merge_properties"``: set the properties the file gives, keep the others; the file's label,
+  relationship and weight win (the original's ``MergePreferImported``);
+- ``"merge_prefer_existing"``: set only the properties it does not have yet; label and relationship only
+  when empty (``MergePreferExisting``);
+- ``"always_create"``: add it under a new id (``"{id}-2"``, ``"{id}-3"``...; edges follow);
+- ``"error"``: refuse the whole import (:class:`~alchemist.errors.DuplicateIdError`).
 """
 
 from __future__ import annotations
@@ -116,6 +115,16 @@ def import_into(target, source, *, merge: str = "skip", id_prefix: str | None = 
     ValueError
         An unknown ``merge``; a connection without ``graph_id``.
 
+    Notes
+    -----
+    The events are planned against the graph as it is when the call starts (for a connection, as
+    ``connection.graph(graph_id, live=False)`` folds it) and share one correlation id (the first event's),
+    each caused by the one before; metadata ``{"import": file name}``. On a connection they are published
+    with :meth:`~alchemist.cim.Connection.publish_many`, chained after the graph's last event, without an
+    optimistic-concurrency check: a writer appending to the same graph meanwhile forks the chain, and
+    consumers refuse the later branch. ``layout_applied`` carries the graph's finite positions as well as
+    the file's (the event sets every node's position).
+
     Examples
     --------
     >>> from alchemist import Graph
@@ -151,7 +160,9 @@ def import_into(target, source, *, merge: str = "skip", id_prefix: str | None = 
     if connection:
         last = target.last_event(graph_id)
         previous = None if last is None else last.cid
-    report.events = _events(report.events, graph_id, meta, previous)
+        if last is None:  # a new graph on the CIM: it begins with graph_created (directed as the file says)
+            report.events.insert(0, ("graph_created", {"name": diagram.name or graph_id, "directed": diagram.directed}))
+    report.events = _events(report.events, graph_id, meta, previous, chain=connection)
     if connection:
         report.published = target.publish_many(report.events)
     elif report.events:
@@ -393,9 +404,9 @@ def _positions(graph) -> dict:
             if math.isfinite(x) and math.isfinite(y)}
 
 
-def _events(planned, graph_id: str, meta: dict, previous: str | None) -> list:
-    """Events of one import: one correlation id, each caused by the one before, chained by CID after
-    ``previous`` when given."""
+def _events(planned, graph_id: str, meta: dict, previous: str | None, *, chain: bool) -> list:
+    """Events of one import: one correlation id, each caused by the one before; with ``chain``, each names
+    the one before by CID (the first names ``previous``)."""
     from alchemist.events import new_event
 
     out, correlation, causation = [], None, None
@@ -405,6 +416,6 @@ def _events(planned, graph_id: str, meta: dict, previous: str | None) -> list:
         out.append(event)
         correlation = correlation or event.event_id
         causation = event.event_id
-        if previous is not None:
+        if chain:
             previous = event.cid
     return out
