@@ -6,11 +6,12 @@ its MIME bundle, so notebooks executed by papermill or converted by nbconvert st
 
 from importlib import import_module as _import_module
 
-__all__ = ["GraphView", "EventFeed", "Timeline", "ConceptSpaceView", "GameView", "AgentPanel", "EventStream"]
+__all__ = ["GraphView", "EventFeed", "Timeline", "ConceptSpaceView", "GameView", "AgentPanel", "EventStream", "correlation_view"]
 
 _WHERE = {
     "GraphView": "graph_view", "EventFeed": "event_feed", "Timeline": "timeline",
     "ConceptSpaceView": "concept_view", "GameView": "game_view", "AgentPanel": "agent_panel", "EventStream": "live",
+    "correlation_view": "provenance_view",
 }
 
 
