@@ -39,8 +39,8 @@ from alchemist.graph.diagrams.model import MAX_DEPTH, Diagram, format_error, rea
 __all__ = ["read_dot", "parse_dot", "write_dot", "DOT_MAX_BYTES"]
 
 DOT_MAX_BYTES = 256 * 1024
-"""Largest DOT text parsed unless ``max_bytes`` says more: pydot's pyparsing grammar is slow (about 4 KB,
-some 80 edge statements, per second on a loaded 2-core machine), so a larger file is refused at once
+"""Largest DOT text parsed unless ``max_bytes`` says more: pydot's pyparsing grammar is slow (4-10 KB,
+80-200 edge statements, per second on a loaded 2-core machine), so a larger file is refused at once
 rather than parsed for minutes."""
 
 NODE_PROPERTY = {"label": "caption", "id": "dot_id"}

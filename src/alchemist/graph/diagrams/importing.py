@@ -97,7 +97,7 @@ def import_into(target, source, *, merge: str = "skip", id_prefix: str | None = 
     graph_id : str, optional
         The graph to import into when ``target`` is a connection (required then).
     max_bytes : int, optional
-        Larger files are refused before they are read (by default 64 MiB, DOT 256 KiB: see
+        Larger files are refused before they are read (by default 16 MiB, DOT 256 KiB: see
         :data:`~alchemist.graph.diagrams.dot.DOT_MAX_BYTES`).
     actor : str, optional
         Recorded in each event's metadata with the file's name (``{"import": ..., "actor": ...}``).

@@ -18,8 +18,9 @@ from alchemist.errors import DuplicateIdError, GraphFormatError, NodeNotFoundErr
 
 __all__ = ["Diagram", "DiagramNode", "DiagramEdge", "MAX_BYTES", "MAX_DEPTH", "read_text", "format_error"]
 
-MAX_BYTES = 64 * 1024 * 1024
-"""Largest diagram file read (bytes); a larger one is refused before it is parsed."""
+MAX_BYTES = 16 * 1024 * 1024
+"""Largest diagram file read (bytes); a larger one is refused before it is parsed (the Mermaid and Cypher
+parsers read about 0.5-0.7 MB/s on a loaded 2-core machine, so this bounds a parse to half a minute)."""
 
 MAX_DEPTH = 64
 """Deepest nesting accepted (Mermaid subgraphs, DOT subgraphs, Cypher maps and lists, JSON)."""
