@@ -136,7 +136,7 @@ def test_provenance_of_a_node_made_by_a_user_and_an_agent(conn, tmp_path):
     suggestion = conn.agent_requests.call("analysis", "suggest_communities", {"graph_id": "tri", "seed": 1},
                                           timeout=120, correlation_id="corr-communities")
     assert suggestion.kind == "communities" and len(suggestion.events) == 6
-    accepted = accept_suggestion(conn, suggestion)
+    accepted = accept_suggestion(conn, suggestion, actor="cy")  # cy accepts the agent's suggestion
     by_bo = conn.append("tri", "node_updated", {"node_id": "a", "label": "hub"}, metadata={"actor": "bo"})
 
     p = provenance(conn, "a", graph_id="tri")
@@ -151,7 +151,7 @@ def test_provenance_of_a_node_made_by_a_user_and_an_agent(conn, tmp_path):
     frame = p.frame
     assert frame.select("type", "actor", "cause_kind", "agent", "causation").rows() == [
         ("node_added", "ana", "command", None, by_ana[0].event_id),
-        ("node_updated", None, "suggestion", "analysis", suggestion.id),
+        ("node_updated", "cy", "suggestion", "analysis", suggestion.id),
         ("node_updated", "bo", "command", None, by_bo.event_id)]
     text = repr(p)
     assert text.splitlines()[0] == "<Provenance of node 'a' in graph 'tri': 3 events>"

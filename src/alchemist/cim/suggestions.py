@@ -249,7 +249,8 @@ def decode_suggestion(value: Any) -> Suggestion:
     return suggestion
 
 
-def accept_suggestion(connection, suggestion: Suggestion, *, graph_id: str | None = None) -> list:
+def accept_suggestion(connection, suggestion: Suggestion, *, graph_id: str | None = None,
+                      actor: str | None = None) -> list:
     """Append the suggestion's events to its graph, caused by it, and record the decision.
 
     Parameters
@@ -258,6 +259,9 @@ def accept_suggestion(connection, suggestion: Suggestion, *, graph_id: str | Non
     suggestion : Suggestion
     graph_id : str, optional
         Another graph to apply it to (the suggestion's ``graph_id`` by default).
+    actor : str, optional
+        Who accepts it, recorded as ``metadata["actor"]`` of every appended event (what
+        :func:`alchemist.cim.provenance.provenance` shows beside the suggestion).
 
     Returns
     -------
@@ -314,7 +318,8 @@ def accept_suggestion(connection, suggestion: Suggestion, *, graph_id: str | Non
     try:
         if suggestion.events:
             append_chain(connection, target, suggestion.events, correlation_id=correlation,
-                         causation_id=suggestion.id, stored=stored)
+                         causation_id=suggestion.id, stored=stored,
+                         metadata={"actor": actor} if actor else None)
     except Exception as exc:
         _record(connection, _decision(suggestion, "failed", target, f"{type(exc).__name__}: {exc}", stored))
         raise
@@ -359,7 +364,7 @@ def reject_suggestion(connection, suggestion: Suggestion, reason: str = "") -> D
 
 
 def append_chain(connection, graph_id: str, events, *, correlation_id: str, causation_id: str,
-                 attempts: int = 5, stored: list | None = None) -> list:
+                 attempts: int = 5, stored: list | None = None, metadata: dict | None = None) -> list:
     """Append events to a graph's chain in as few messages as fit, each guarded by the graph's version.
 
     The events are chained (each one's ``previous_cid`` is the one before; the first's is the
@@ -382,6 +387,8 @@ def append_chain(connection, graph_id: str, events, *, correlation_id: str, caus
     stored : list, optional
         The stored events are appended to it as their messages are acknowledged (what was stored
         when an exception is raised).
+    metadata : dict, optional
+        Metadata of every appended event (e.g. ``{"actor": ...}``), part of its CID.
 
     Returns
     -------
@@ -427,7 +434,7 @@ def append_chain(connection, graph_id: str, events, *, correlation_id: str, caus
         chain = []
         for proposed in events:
             event = new_event(proposed.event_type, graph_id, dict(proposed.payload), correlation_id=correlation_id,
-                              causation_id=causation_id, previous_cid=previous)
+                              causation_id=causation_id, previous_cid=previous, metadata=metadata)
             chain.append(event)
             previous = event.cid
         try:
