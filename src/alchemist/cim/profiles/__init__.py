@@ -312,6 +312,12 @@ def fold_dialect(events: Iterable[DialectEvent], graph_id: str = "*", *, profile
     ValueError
         An unknown profile.
 
+    Notes
+    -----
+    Node ids are the dialect's own (a state id, a concept id, a UUID, a CID): folding several aggregates into one
+    graph (``"*"``) merges nodes of the same id, and a second ``node_added`` of an id is listed in ``rejected``.
+    The events are held in memory (a dialect graph is read once, not followed).
+
     Examples
     --------
     >>> p = get_profile("alchemist-rs")

@@ -55,6 +55,16 @@ class DialectMixin:
         ------
         CIMError
             ``live=True`` or an alchemist-only option with a dialect profile.
+
+        Examples
+        --------
+        The original app's graph on a CIM where it runs (``GRAPH_EVENTS`` on ``graph.>``):
+
+        >>> import alchemist
+        >>> rs = alchemist.connect("nats://cim:4222", profile="alchemist-rs")  # doctest: +SKIP
+        >>> g = rs.graph("my-graph")  # doctest: +SKIP
+        >>> g.number_of_nodes(), [e.event_type for e in g.unmapped]  # doctest: +SKIP
+        (3, ['LayoutChanged'])
         """
         if self.profile.name == "alchemist":
             if live is not None:
