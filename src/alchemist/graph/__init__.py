@@ -14,6 +14,7 @@ from alchemist.graph.analytics import (
 )
 from alchemist.graph.arrow import GraphTables, from_arrow, to_arrow
 from alchemist.graph.core import ApplyResult, Graph
+from alchemist.graph.diagrams import import_into, read_cypher, read_cytoscape, read_dot, read_mermaid
 from alchemist.graph.diff import GraphDiff, diff
 from alchemist.graph.queries import find_nodes, k_hop, neighbors, shortest_path, shortest_path_length, subgraph
 from alchemist.graph.io import (
@@ -44,6 +45,8 @@ __all__ = [
     # analytics
     "average_clustering", "betweenness_centrality", "clustering", "connected_components", "degree_statistics",
     "louvain", "modularity", "pagerank", "strongly_connected_components", "transitivity",
+    # the original app's diagram formats
+    "import_into", "read_cypher", "read_cytoscape", "read_dot", "read_mermaid",
     # queries
     "find_nodes", "k_hop", "neighbors", "shortest_path", "shortest_path_length", "subgraph",
 ]
