@@ -2,15 +2,23 @@
 
 Workload: soc-Slashdot0902 (82,168 nodes, 948,464 edges) with a cheap layout (igraph's
 Fruchterman–Reingold with its grid, 30 iterations; random positions where igraph is absent),
-an 800×600 view, a sequence of pans and zooms. For each viewport we time what the kernel does for
-one frame: GraphView's draft (half size, edge sample sized to a 30 ms budget, JPEG), its full
-frame (every edge, PNG), and Datashader's ``Canvas.line`` + ``shade`` + PNG
-(alchemist.render.graph_image's pipeline with the segments frame cached, i.e. its best case).
+an 800×600 view, a sequence of pans and zooms. First the level of detail (issue 18): the time from
+``GraphView(...)`` to its first picture (a draft) and to its first full frame, and the build time and
+memory of its edge-density pyramid (:mod:`alchemist.widgets.graph_view_lod`). Then, for each viewport,
+what the kernel does for one frame: GraphView's draft (half size, JPEG) and full frame (PNG), with
+the pyramid (the default: views it covers are resampled from it, deeper zooms drawn directly) and
+without it (``lod_edges=-1``: drafts a uniform edge sample sized to a 30 ms budget, full frames every
+edge), and Datashader's ``Canvas.line`` + ``shade`` + PNG (alchemist.render.graph_image's pipeline
+with the segments frame cached, i.e. its best case).
 
 Then the round trip a user feels: the same GraphView served by Voilà on localhost and driven by
 headless Chromium (Playwright, ``/usr/bin/chromium``), one wheel zoom or drag per step; the
 browser times each request from sending it to showing the decoded frame (``roundTripMs`` on the
-stage). Skipped, with the reason, where Chromium or Voilà is absent.
+stage), and the first picture and first full frame from the moment the view was shown
+(``firstPictureMs``, ``firstFullMs``). Skipped, with the reason, where Chromium or Voilà is absent.
+
+``python benchmarks/bench_widgets.py [--full] [--repeat N]`` prints the section (N browser runs,
+medians of their figures, with the load average of each).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SLASHDOT = ROOT.parent / "shared" / "data" / "snap_graphs" / "soc-Slashdot0902.txt.gz"
 
 
-def run(full: bool = False) -> str:
+def run(full: bool = False, repeat: int = 1) -> str:
     import alchemist
     from alchemist.render import graph as R
     from alchemist.widgets import GraphView
@@ -37,7 +45,16 @@ def run(full: bool = False) -> str:
         return f"## Widgets\n\nskipped: {SLASHDOT} is absent\n"
     g = alchemist.read_graph(SLASHDOT, directed=True)
     pos = cheap_layout(g)
+    start = time.perf_counter()
+    live = GraphView(g, pos, width=800, height=600)  # threaded, as in a notebook: the first picture is a draft
+    first_picture = time.perf_counter() - start
+    live.lod.wait(300)
+    live.wait(300)
+    first_full = time.perf_counter() - start
+    build, nbytes, base = live.lod.build_seconds, live.lod.pyramid.nbytes, live.lod.pyramid.levels[0].shape
+    live.close()
     view = GraphView(g, pos, width=800, height=600, threaded=False)
+    direct = GraphView(g, pos, width=800, height=600, threaded=False, lod_edges=-1)
     (x0, x1), (y0, y1) = view.x_range, view.y_range
     views = []
     for k in range(12 if full else 6):  # pans at full extent, then zooms 2× … 8×
@@ -55,15 +72,22 @@ def run(full: bool = False) -> str:
             times.append(time.perf_counter() - t)
         return np.array(times)
 
-    def frame(draft):
-        return lambda xr, yr: view._on_custom_msg(view, {"type": "view", "x_range": xr, "y_range": yr,
-                                                         "draft": draft}, [])
+    def frame(widget, draft, kinds=None):
+        def one(xr, yr):
+            widget._on_custom_msg(widget, {"type": "view", "x_range": xr, "y_range": yr, "draft": draft}, [])
+            if kinds is not None:
+                kinds.append(widget.frame["lod"])
+        return one
 
-    for xr, yr in views[:4]:  # warm up (Numba cache load) and let the draft's edge sample adapt, as a drag does
-        frame(True)(xr, yr)
-    draft = timed(frame(True))
-    draft_edges = view.frame["edges_drawn"]
-    final = timed(frame(False))
+    for widget in (view, direct):
+        for xr, yr in views[:4]:  # warm up (Numba cache load) and let the draft's edge sample adapt, as a drag does
+            frame(widget, True)(xr, yr)
+    lod_kinds: list[str] = []
+    draft = timed(frame(view, True))
+    final = timed(frame(view, False, lod_kinds))
+    direct_draft = timed(frame(direct, True))
+    draft_edges = direct.frame["edges_drawn"]
+    direct_final = timed(frame(direct, False))
     segments = R.edge_segments(g, pos.astype(np.float64))
     points = R.node_points(pos.astype(np.float64))
 
@@ -74,32 +98,77 @@ def run(full: bool = False) -> str:
     datashader(*views[0])
     ds_times = timed(datashader)
     rows = [("GraphView draft (pan/zoom while moving)", draft), ("GraphView full frame (at rest)", final),
+            ("GraphView without level of detail: draft", direct_draft),
+            ("GraphView without level of detail: full frame", direct_final),
             ("Datashader re-render (cached segments)", ds_times)]
+    served = ", ".join(f"{lod_kinds.count(k)} {k}" for k in sorted(set(lod_kinds)))
+    load = os.getloadavg()
     lines = ["## Widgets", "",
-             f"GraphView pan/zoom frame in the kernel, soc-Slashdot0902 ({g.number_of_nodes():,} nodes, "
-             f"{g.number_of_edges():,} edges), 800×600, {len(views)} viewports (pans and zooms); "
-             f"the draft drew a uniform sample of {draft_edges:,} edges on its last frame.", "",
+             f"GraphView of soc-Slashdot0902 ({g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges), 800×600, "
+             f"in the kernel; load average {load[0]:.1f} / {load[1]:.1f} (1 / 5 min) on {os.cpu_count()} cores.", "",
+             f"- `GraphView(...)` to its first picture (a draft; in a new process this includes loading the compiled "
+             f"kernels): {first_picture:.2f} s; to its first full frame (after the pyramid is built): {first_full:.2f} s.",
+             f"- Edge-density pyramid: built in {build:.2f} s in the background, base grid {base[1]}×{base[0]}, "
+             f"{nbytes / 1e6:.0f} MB.", "",
+             f"Pan/zoom frames over {len(views)} viewports (pans and zooms up to 8×); with the level of detail the full "
+             f"frames came from: {served}. Without it, the draft drew a uniform sample of {draft_edges:,} edges on its "
+             "last frame.", "",
              "| frame | median ms | max ms | speed-up vs Datashader (median) |", "|---|---|---|---|"]
     ref = np.median(ds_times)
     for name, t in rows:
         lines.append(f"| {name} | {1000 * np.median(t):.0f} | {1000 * t.max():.0f} | {ref / np.median(t):.1f}× |")
     lines += ["", "Kernel-side time per frame (render + encode); the browser round trip below adds the comm "
               "transfer and the image decode."]
-    lines += ["", *browser_round_trip(pos, steps=30 if full else 16)]
+    for widget in (view, direct):
+        widget.close()
+    lines += ["", *browser_round_trip(pos, steps=30 if full else 16, repeat=repeat)]
     return "\n".join(lines) + "\n"
 
 
-def browser_round_trip(pos: np.ndarray, steps: int) -> list[str]:
-    """Markdown lines: request → frame shown in headless Chromium, GraphView served by Voilà."""
+def browser_round_trip(pos: np.ndarray, steps: int, repeat: int = 1) -> list[str]:
+    """Markdown lines: request → frame shown in headless Chromium, GraphView served by Voilà; with
+    ``repeat`` > 1, that many runs (each a new Voilà kernel) and the medians of their figures."""
     sys.path.insert(0, str(ROOT))
-    from tests.browser.conftest import ARGS, CHROMIUM, Server, free_port
+    from tests.browser.conftest import CHROMIUM
 
     if not Path(CHROMIUM).exists():
         return [f"Browser round trip: skipped ({CHROMIUM} is absent)."]
     try:
-        from playwright import sync_api
+        from playwright import sync_api  # noqa: F401
     except ImportError:
         return ["Browser round trip: skipped (playwright is not installed)."]
+    runs = [_browser_run(pos, steps) for _ in range(max(1, repeat))]
+
+    def med(values) -> float:
+        return float(np.median(values))
+
+    loads = ", ".join(f"{r['load']:.1f}" for r in runs)
+    lines = [f"Browser (Voilà + headless Chromium), {len(runs)} run(s), each a new kernel and {steps} pan/zoom steps "
+             f"after 4 warm-up steps; load average (1 min) at the end of each run: {loads} on {os.cpu_count()} cores. "
+             "Medians over the runs of each run's figure.", "",
+             f"- First picture after the view is shown: {med([r['first_picture'] for r in runs]):.0f} ms; first full "
+             f"frame: {med([r['first_full'] for r in runs]):.0f} ms (it waits for the pyramid).", "",
+             "| round trip (request sent → decoded frame shown) | median ms | p90 ms | max ms | kernel render, median ms |",
+             "|---|---|---|---|---|"]
+    for name, key in (("draft while moving (JPEG, half size)", "drafts"), ("full frame at rest (PNG)", "fulls")):
+        per_run = [np.array(r[key]) for r in runs if r[key]]
+        if per_run:
+            lines.append(f"| {name} | {med([np.median(t[:, 0]) for t in per_run]):.0f} | "
+                         f"{med([np.percentile(t[:, 0], 90) for t in per_run]):.0f} | "
+                         f"{med([np.max(t[:, 0]) for t in per_run]):.0f} | "
+                         f"{med([np.median(t[:, 1]) for t in per_run]):.0f} |")
+    lines += ["", "The full frame is asked for 250 ms after the last pointer move (the view is then at rest); its "
+              "round trip starts there."]
+    return lines
+
+
+def _browser_run(pos: np.ndarray, steps: int) -> dict:
+    """One Voilà kernel and one Chromium page: first picture, first full frame (ms since the view was
+    shown) and the drive's round trips."""
+    from playwright import sync_api
+
+    from tests.browser.conftest import ARGS, CHROMIUM, Server, free_port
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         np.save(folder / "positions.npy", pos)
@@ -121,20 +190,16 @@ def browser_round_trip(pos: np.ndarray, steps: int) -> list[str]:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
                 page = browser.new_page(viewport={"width": 1280, "height": 1000})
                 page.goto(f"http://127.0.0.1:{port}/", timeout=180_000, wait_until="commit")
-                page.wait_for_selector("[data-testid=graph-image][src^='blob:']", timeout=180_000)
+                page.wait_for_selector("[data-testid=graph-stage][data-first-full-ms]", timeout=300_000)
+                stage = page.locator("[data-testid=graph-stage]").first
+                first = (float(stage.get_attribute("data-first-picture-ms")),
+                         float(stage.get_attribute("data-first-full-ms")))
                 drafts, fulls = _drive(page, steps)
                 browser.close()
         finally:
             server.stop()
-    load = os.getloadavg()
-    return [f"Browser round trip (Voilà + headless Chromium, request sent → decoded frame shown), {len(drafts)} "
-            f"pan/zoom steps after 4 warm-up steps; load average during the run {load[0]:.1f} / {load[1]:.1f} "
-            f"(1 / 5 min) on {os.cpu_count()} cores.", "",
-            "| frame | median ms | p90 ms | max ms | kernel render, median ms |", "|---|---|---|---|---|",
-            *(f"| {name} | {np.median(t[:, 0]):.0f} | {np.percentile(t[:, 0], 90):.0f} | {np.max(t[:, 0]):.0f} | "
-              f"{np.median(t[:, 1]):.0f} |"
-              for name, t in (("draft while moving (JPEG, half size)", np.array(drafts)),
-                              ("full frame at rest (PNG)", np.array(fulls))))]
+    return {"first_picture": first[0], "first_full": first[1], "drafts": drafts, "fulls": fulls,
+            "load": os.getloadavg()[0]}
 
 
 def _drive(page, steps: int) -> tuple[list, list]:
@@ -191,4 +256,10 @@ def cheap_layout(g) -> np.ndarray:
 
 
 if __name__ == "__main__":
-    print(run())
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="more viewports and browser steps")
+    parser.add_argument("--repeat", type=int, default=1, help="browser runs (medians are reported)")
+    options = parser.parse_args()
+    print(run(full=options.full, repeat=options.repeat))

@@ -1,0 +1,170 @@
+"""GraphView's level of detail (issue 18): the edge-density pyramid holds every edge's pixels, its frames
+carry the direct render's pixel mass, and drafts beyond it draw a prefix of one random order of the edges.
+
+Expected values are computed here by hand: a Bresenham line between two cells visits
+``max(|Δcolumn|, |Δrow|) + 1`` cells (Bresenham 1965), so the mass of a grid is a sum over the edges of
+that number, from the cell indices of their ends.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import alchemist
+from alchemist.errors import WidgetError
+from alchemist.render import raster
+from alchemist.render.pyramid import EdgePyramid, quantize_counts
+from alchemist.widgets import GraphView
+from alchemist.widgets.graph_view_lod import EdgeLevelOfDetail
+from alchemist.widgets.graph_view_render import draw_frame
+
+
+def _edges(seed=3, n=2000, m=20_000):
+    rng = np.random.default_rng(seed)
+    pos = np.column_stack([rng.normal(0.5, 0.15, n), rng.normal(0.5, 0.12, n)]).clip(0.01, 0.99).astype(np.float32)
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    return pos, src.astype(np.int32), dst.astype(np.int32)
+
+
+def _bresenham_mass(pos, src, dst, x0, y0, cx, cy):
+    """Sum over the edges of the cells a Bresenham line visits (ends inside the grid, no clipping)."""
+    col = np.floor((pos[:, 0].astype(np.float64) - x0) / cx).astype(np.int64)
+    row = np.floor((pos[:, 1].astype(np.float64) - y0) / cy).astype(np.int64)
+    return int((np.maximum(np.abs(col[src] - col[dst]), np.abs(row[src] - row[dst])) + 1).sum())
+
+
+def test_every_level_of_the_pyramid_holds_the_pixels_of_every_edge():
+    pos, src, dst = _edges()
+    pyr = EdgePyramid.build(pos, src, dst, (0, 1), (0, 1), 512, 512, min_side=64)
+    assert [level.shape for level in pyr.levels] == [(512, 512), (256, 256), (128, 128), (64, 64)]
+    expected = _bresenham_mass(pos, src, dst, 0.0, 0.0, 1 / 512, 1 / 512)
+    for level in pyr.levels:  # 2 × 2 sums keep the total
+        assert int(level.sum(dtype=np.int64)) == expected
+    # a view whose pixels are the cells of level 2 exactly: each cell lands on one pixel, scaled by 1
+    counts = pyr.counts(raster.Viewport((0, 1), (0, 1), 128, 128))
+    assert pyr.level_for(raster.Viewport((0, 1), (0, 1), 128, 128)) == 2
+    assert float(counts.sum(dtype=np.float64)) == pytest.approx(expected, rel=1e-6)
+    # and the pixels are that level's cells, top row first
+    np.testing.assert_allclose(counts, pyr.levels[2][::-1].astype(np.float32))
+
+
+def test_a_pyramid_frame_has_the_pixel_mass_of_the_direct_render():
+    pos, src, dst = _edges(seed=5)
+    pyr = EdgePyramid.build(pos, src, dst, (0, 1), (0, 1), 960, 960)
+    # a view inside the world, off the cell grid, pixels 1.7 base cells wide (level 0, box filter)
+    view = raster.Viewport((0.137, 0.137 + 1.7 * 300 / 960), (0.2011, 0.2011 + 1.7 * 200 / 960), 300, 200)
+    assert pyr.level_for(view) == 0
+    resampled = pyr.counts(view)
+    direct = raster.edge_counts(pos, src, dst, view).astype(np.float64)
+    # each edge's count in either picture is its length in that grid's units, give or take one pixel at
+    # each end and one where it is clipped: at most 2 per edge apart
+    assert abs(resampled.sum(dtype=np.float64) - direct.sum()) <= 2 * src.shape[0]
+    assert abs(resampled.sum(dtype=np.float64) - direct.sum()) / direct.sum() < 0.05
+    # and the same picture: blocks of 10 × 10 pixels agree closely
+    blocks = lambda a: a.reshape(20, 10, 30, 10).sum(axis=(1, 3)).ravel()  # noqa: E731
+    assert np.corrcoef(blocks(resampled), blocks(direct))[0, 1] > 0.99
+
+
+def test_the_pyramid_refuses_views_it_cannot_draw_exactly():
+    pos, src, dst = _edges(m=500)
+    pyr = EdgePyramid.build(pos, src, dst, (0, 1), (0, 1), 200, 200)
+    assert pyr.counts(raster.Viewport((0.5, 1.2), (0, 0.7), 100, 100)) is None  # reaches outside the world
+    assert pyr.counts(raster.Viewport((0.4, 0.5), (0.4, 0.5), 100, 100)) is None  # pixels finer than the cells
+    with pytest.raises(WidgetError, match="empty"):
+        EdgePyramid.build(pos, src, dst, (1, 1), (0, 1), 10, 10)
+    with pytest.raises(WidgetError, match="zoom=0.5"):
+        EdgeLevelOfDetail(zoom=0.5)
+
+
+def test_quantized_counts_keep_the_order_of_the_pixels():
+    counts = np.random.default_rng(0).gamma(0.5, 20, 5000).astype(np.float32)
+    counts[::7] = 0
+    q = quantize_counts(counts)
+    order = np.argsort(counts, kind="stable")
+    assert (np.diff(q[order].astype(np.int64)) >= 0).all()  # increasing map: histogram equalisation sees the same ranks
+    assert ((q > 0) == (counts > 0)).all()
+
+
+def _graph_view(seed=2, n=1500, m=12_000, **kw):
+    rng = np.random.default_rng(seed)
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    keep = src != dst
+    g = alchemist.Graph.from_edges([(str(a), str(b)) for a, b in zip(src[keep], dst[keep])])
+    pos = rng.normal(0, 1, (g.number_of_nodes(), 2)).astype(np.float32)
+    return g, pos, GraphView(g, pos, width=160, height=120, lod_edges=0, **kw)
+
+
+def test_graph_view_draws_from_the_pyramid_near_the_framed_view_and_directly_beyond():
+    g, pos, view = _graph_view(threaded=False)
+    m = g.number_of_edges()
+    assert view.frame["lod"].startswith("pyramid") and view.frame["edges_drawn"] == m and not view.frame["draft"]
+    (x0, x1), (y0, y1) = view.x_range, view.y_range
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    for zoom, kind in ((2.0, "pyramid"), (5.0, "direct")):  # the pyramid goes 3× in
+        hx, hy = (x1 - x0) / 2 / zoom, (y1 - y0) / 2 / zoom
+        view.render([cx - hx, cx + hx], [cy - hy, cy + hy])
+        assert view.frame["lod"].startswith(kind) and view.frame["edges_drawn"] == m
+    # static pictures for reports draw every edge's pixels, not the resample
+    exact, info = view._draw(view._viewport(), limit=None, exact=True)
+    assert info["lod"] == "direct"
+    view.close()
+
+
+def test_drafts_beyond_the_pyramid_are_a_prefix_of_one_random_order_of_the_edges():
+    g, pos, view = _graph_view(threaded=False)
+    src, dst, _ = g.edge_index()
+    # the order is a permutation of the graph's edges: every edge once
+    drawn = np.sort(view._src.astype(np.int64) * g.number_of_nodes() + view._dst)
+    np.testing.assert_array_equal(drawn, np.sort(src.astype(np.int64) * g.number_of_nodes() + dst))
+    view._edge_budget = k = 3000
+    (x0, x1), (y0, y1) = view.x_range, view.y_range
+    zoomed = [(x0 + x1) / 2 - (x1 - x0) / 40, (x0 + x1) / 2 + (x1 - x0) / 40], \
+             [(y0 + y1) / 2 - (y1 - y0) / 10, (y0 + y1) / 2 + (y1 - y0) / 10]
+    view.render(*zoomed, draft=True)
+    assert view.frame["draft"] and view.frame["lod"] == "sample" and view.frame["edges_drawn"] == k
+    # the draft's picture is that of the first k edges of that order, drawn directly
+    sample_view = raster.Viewport(*zoomed, *view.frame["size"])
+    image, info = view._draw(sample_view, limit=k)
+    assert info["lod"] == "sample"
+    expected, _ = draw_frame(sample_view, pos, view._src[:k].copy(), view._dst[:k].copy(), view._node_colors, None,
+                             np.zeros(0, np.int64), view._background)
+    np.testing.assert_array_equal(image, expected)
+    view.close()
+
+
+def test_a_uniform_prefix_carries_its_share_of_the_pixel_mass():
+    g, pos, view = _graph_view(seed=9, threaded=False)
+    # a view holding every node: an edge's pixels are its Bresenham count, no clipping
+    lo, hi = pos.min(axis=0) - 0.01, pos.max(axis=0) + 0.01
+    full = raster.Viewport((lo[0], hi[0]), (lo[1], hi[1]), 300, 300)
+    cx, cy = (hi[0] - lo[0]) / 300, (hi[1] - lo[1]) / 300
+    col = np.floor((view.positions[:, 0].astype(np.float64) - lo[0]) / cx).astype(np.int64)
+    row = np.floor((view.positions[:, 1].astype(np.float64) - lo[1]) / cy).astype(np.int64)
+    per_edge = np.maximum(np.abs(col[view._src] - col[view._dst]), np.abs(row[view._src] - row[view._dst])) + 1
+    m, k = per_edge.shape[0], 2000
+    sample = raster.edge_counts(view.positions, view._src[:k], view._dst[:k], full)
+    assert int(sample.sum()) == int(per_edge[:k].sum())
+    # a uniform sample without replacement: mean k/m of the total, sd from the finite-population formula
+    sd = np.sqrt(k * per_edge.var() * (m - k) / (m - 1))
+    assert abs(int(sample.sum()) - k / m * per_edge.sum()) < 4 * sd
+    view.close()
+
+
+def test_a_threaded_view_follows_a_draft_with_the_full_frame_once_its_pyramid_is_built():
+    g, pos, view = _graph_view(seed=4)
+    assert view.lod.wait(60)
+    view.wait(60)
+    # every edge fits the draft budget of this small graph: its first picture was already full
+    assert view.lod.ready and view._seq == 1 and not view.frame["draft"]
+    view._edge_budget = 2000
+    view.render(draft=True)  # a draft no browser request will settle (as the first picture of a large graph)
+    old = view.lod.pyramid
+    view.set_graph(g, pos * 2, render=False)  # a new graph state: the pyramid is dropped and built again
+    assert view.lod.wait(60)
+    view.wait(60)
+    assert view._seq == 3 and not view.frame["draft"] and view.frame["lod"].startswith("pyramid")
+    assert view.frame["edges_drawn"] == g.number_of_edges()
+    assert view.lod.pyramid is not old
+    assert view.lod.pyramid.x1 - view.lod.pyramid.x0 == pytest.approx(2 * (old.x1 - old.x0), rel=1e-3)
+    view.close()
