@@ -309,6 +309,8 @@ def test_a_dialect_connection_leaves_alchemist_streams_alone(nats_server, dialec
     assert conn.graph("nothing").number_of_nodes() == 0
     with pytest.raises(CIMError, match="live=True"):
         conn.graph("nothing", live=True)
+    with pytest.raises(CIMError, match="subject token"):
+        conn.graph("a.b")
     publish_plain(nats_server.url, [alchemist_rs_message({"type": "NodeAdded", "graph_id": "x", "node_id": "a",
                                                           "label": "", "position": [0, 0, 0], "metadata": None,
                                                           "timestamp": 0})])

@@ -54,7 +54,8 @@ class DialectMixin:
         Raises
         ------
         CIMError
-            ``live=True`` or an alchemist-only option with a dialect profile.
+            ``live=True`` or an alchemist-only option with a dialect profile, or a graph id that is not
+            one subject token.
 
         Examples
         --------
@@ -74,6 +75,9 @@ class DialectMixin:
         if live or args or extra:
             raise CIMError(f"profile {self.profile.name!r} reads a graph once to the stream's end; "
                            f"{sorted(extra) or 'live=True'} is for profile='alchemist' only")
+        if graph_id != "*" and (not graph_id or any(c in graph_id for c in ".*> \t")):
+            raise CIMError(f"graph id {graph_id!r} cannot be a subject token (no '.', '*', '>' or spaces); "
+                           "use '*' for every aggregate of the dialect")
         events, rejected = self.run(read_dialect(self, self.profile, graph_id,
                                                  idle_timeout=kwargs.get("idle_timeout", 1.0),
                                                  batch=kwargs.get("fetch_batch", 1000)))
