@@ -98,13 +98,17 @@ class EdgePyramid:
                               "give a window of positive size")
         xs = np.ascontiguousarray(positions[:, 0], np.float64)
         ys = np.ascontiguousarray(positions[:, 1], np.float64)
-        base = np.zeros((int(height), int(width)), np.uint32)
-        for first in range(0, int(src.shape[0]), BUILD_BATCH):
+        base = None
+        for first in range(0, max(int(src.shape[0]), 1), BUILD_BATCH):
             if stop is not None and first and stop():
                 return None
             last = first + BUILD_BATCH
-            base += raster.segment_counts(xs, ys, src[first:last], dst[first:last], (x0, x1), (y0, y1),
-                                          int(width), int(height), threads=1)
+            counts = raster.segment_counts(xs, ys, src[first:last], dst[first:last], (x0, x1), (y0, y1),
+                                           int(width), int(height), threads=1)
+            if base is None:
+                base = counts
+            else:
+                base += counts
         levels = [base]
         while min(levels[-1].shape) >= 2 * min_side:
             levels.append(_sum_blocks(levels[-1]))
