@@ -22,6 +22,7 @@ import numpy as np
 
 from alchemist.errors import EdgeListFormatError, GraphFormatError
 from alchemist.graph.core import Graph
+from alchemist.graph.edgelist import read_edge_list_graph
 from alchemist.graph.formats import (
     read_arrows,
     read_gexf,
@@ -180,7 +181,10 @@ def read_graph(path: str | Path, directed: bool = False, *, graph_id: str | None
     path = Path(path)
     gid = graph_id or path.name.split(".")[0]
     fmt = format or _format_of(path)
-    if fmt == "edgelist":
+    if fmt == "edgelist":  # a plain file streams through Arrow (lean); any other goes to the general reader
+        graph = read_edge_list_graph(path, graph_id=gid, directed=directed, third=third)
+        if graph is not None:
+            return graph
         edges = read_edge_list(path)
         return Graph.from_edge_list(edges, graph_id=gid, directed=directed, third=third)
     if fmt in DIAGRAMS:  # Mermaid, DOT, Cypher, Cytoscape.js: alchemist.graph.diagrams (imported here: it imports Graph)
