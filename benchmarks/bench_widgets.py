@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SLASHDOT = ROOT.parent / "shared" / "data" / "snap_graphs" / "soc-Slashdot0902.txt.gz"
 
 
-def run(full: bool = False, repeat: int = 1) -> str:
+def run(full: bool = False, repeat: int = 1, large: bool = False) -> str:
     import alchemist
     from alchemist.render import graph as R
     from alchemist.widgets import GraphView
@@ -122,6 +122,8 @@ def run(full: bool = False, repeat: int = 1) -> str:
     for widget in (view, direct):
         widget.close()
     lines += ["", *browser_round_trip(pos, steps=30 if full else 16, repeat=repeat)]
+    if full or large:
+        lines += ["", *large_graph_frames()]
     return "\n".join(lines) + "\n"
 
 
@@ -244,6 +246,69 @@ def _drive(page, steps: int) -> tuple[list, list]:
     return drafts, fulls
 
 
+def large_graph_frames(n_nodes: int = 1_000_000, n_edges: int = 10_000_000, blocks: int = 1000,
+                       p_inside: float = 0.9, seed: int = 0) -> list[str]:
+    """Markdown lines: GraphView in the kernel on a 10M-edge planted-partition graph.
+
+    A stochastic block model drawn with NumPy (seed ``seed``): ``blocks`` equal communities, each edge
+    inside one community with probability ``p_inside`` (ends uniform in it), else between two uniform
+    nodes; positions as a good force layout would place them, each community a Gaussian cloud (sd 1)
+    around a centre drawn from N(0, 15²) per axis. Times the first picture (a draft), the pyramid's
+    build, frames with it (full and draft) and the full frame without it, at the framed view and 2×
+    in.
+    """
+    import alchemist
+    from alchemist.widgets import GraphView
+
+    rng = np.random.default_rng(seed)
+    size = n_nodes // blocks
+    block = rng.integers(0, blocks, n_edges)
+    inside = rng.random(n_edges) < p_inside
+    src = np.where(inside, block * size + rng.integers(0, size, n_edges), rng.integers(0, n_nodes, n_edges))
+    dst = np.where(inside, block * size + rng.integers(0, size, n_edges), rng.integers(0, n_nodes, n_edges))
+    g = alchemist.Graph.from_arrays(src, dst, node_ids=[str(i) for i in range(n_nodes)], directed=True)
+    del src, dst, block, inside
+    centres = rng.normal(0, 15, (blocks, 2))
+    pos = (centres[np.arange(n_nodes) // size] + rng.normal(0, 1, (n_nodes, 2))).astype(np.float32)
+    start = time.perf_counter()
+    view = GraphView(g, pos, width=800, height=600)
+    first_picture = time.perf_counter() - start
+    view.lod.wait(900)
+    view.wait(300)
+    first_full = time.perf_counter() - start
+    (x0, x1), (y0, y1) = view.x_range, view.y_range
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    rows = []
+    for zoom in (1.0, 2.0):
+        hx, hy = (x1 - x0) / 2 / zoom, (y1 - y0) / 2 / zoom
+        xr, yr = [cx - hx, cx + hx], [cy - hy, cy + hy]
+        times = {}
+        for name, draft in (("draft", True), ("full", False)):
+            t = []
+            for _ in range(3):
+                begin = time.perf_counter()
+                view.render(xr, yr, draft=draft)
+                t.append(time.perf_counter() - begin)
+            times[name] = (np.median(t), view.frame["lod"])
+        begin = time.perf_counter()
+        image, _ = view._draw(view._viewport(xr, yr), limit=None, exact=True)
+        times["direct"] = (time.perf_counter() - begin, "direct")
+        rows.append((zoom, times))
+    view.close()
+    load = os.getloadavg()
+    lines = [f"GraphView in the kernel on a planted-partition graph ({n_nodes:,} nodes, {g.number_of_edges():,} edges, "
+             f"{blocks} communities, {p_inside:.0%} of the edges inside one, seed {seed}; communities laid out as "
+             f"Gaussian clouds), 800×600; load average {load[0]:.1f} / {load[1]:.1f} on {os.cpu_count()} cores.", "",
+             f"- `GraphView(...)` to its first picture (a draft): {first_picture:.2f} s; to its first full frame: "
+             f"{first_full:.2f} s (pyramid built in {view.lod.build_seconds:.1f} s in the background).", "",
+             "| view | draft ms (source) | full frame ms (source) | full frame without level of detail, ms |",
+             "|---|---|---|---|"]
+    for zoom, times in rows:
+        lines.append(f"| {zoom:g}× | {1000 * times['draft'][0]:.0f} ({times['draft'][1]}) | "
+                     f"{1000 * times['full'][0]:.0f} ({times['full'][1]}) | {1000 * times['direct'][0]:.0f} |")
+    return lines
+
+
 def cheap_layout(g) -> np.ndarray:
     src, dst, _ = g.edge_index()
     try:
@@ -261,5 +326,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="more viewports and browser steps")
     parser.add_argument("--repeat", type=int, default=1, help="browser runs (medians are reported)")
+    parser.add_argument("--large", action="store_true", help="also the 10M-edge graph (always with --full)")
+    parser.add_argument("--large-only", action="store_true", help="only the 10M-edge graph")
     options = parser.parse_args()
-    print(run(full=options.full, repeat=options.repeat))
+    if options.large_only:
+        print("\n".join(large_graph_frames()))
+    else:
+        print(run(full=options.full, repeat=options.repeat, large=options.large))

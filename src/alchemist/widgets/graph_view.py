@@ -10,8 +10,9 @@ rests, the browser asks for the full frame (PNG). Graphs of 200,000 edges or mor
 detail (:mod:`~alchemist.widgets.graph_view_lod`): an edge-density pyramid built once in the
 background, from which any view near the framed one is resampled with every edge in milliseconds;
 elsewhere frames draw every edge, and drafts a uniform sample sized to a time budget
-(:mod:`~alchemist.widgets.graph_view_render` draws them). The browser decodes each frame off screen and swaps it in with its transform,
-and sends its next request as soon as a frame arrives, so rendering and decoding overlap.
+(:mod:`~alchemist.widgets.graph_view_render` draws them). The browser decodes each frame off
+screen and swaps it in with its transform, and sends its next request as soon as a frame
+arrives, so rendering and decoding overlap.
 
 Hover, click and lasso are answered in the kernel with a KD-tree (SciPy ``cKDTree``) over the
 node positions; the selection is the ``selected`` trait (node ids), synced both ways.
@@ -180,6 +181,7 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         self.positions = np.zeros((0, 2), np.float32)
         self._worker = LatestWorker(self._render_request) if threaded else None
         self.lod = EdgeLevelOfDetail(lod_edges, threaded=threaded)
+        self._constructed = False
         self.set_graph(graph, positions, color_by=color_by or None, render=False)
         if size_by:
             self.size_by = size_by
@@ -193,7 +195,7 @@ class GraphView(CollaborationMixin, AlchemistWidget):
             self._reset_lod()
             self.render(x_range, y_range)
         self.on_msg(self._on_custom_msg)
-        self._on_custom_msg_registered = True
+        self._constructed = True
         self.observe(self._on_color_by, names=["color_by", "color_scale"])
         self.observe(self._on_size_by, names="size_by")
         self.observe(lambda change: self.render(wait=False), names="label_count")
@@ -235,7 +237,7 @@ class GraphView(CollaborationMixin, AlchemistWidget):
             self.edge_count = m
         if not keep_viewport:
             self.reset(render=False)
-        if hasattr(self, "_on_custom_msg_registered"):  # (the constructor builds it after the first picture)
+        if self._constructed:  # (the constructor builds it after the first picture)
             self._reset_lod()
         if render:
             self.render()
