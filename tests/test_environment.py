@@ -55,7 +55,7 @@ def test_environment_yml_lists_every_runtime_dependency_and_installs_the_checkou
     names, pip = _conda(ROOT / "environment.yml")
     missing = _expected(project["dependencies"]) - names
     assert not missing, f"environment.yml lacks runtime dependencies {sorted(missing)}"
-    assert pip == ["-e .[gateway,ingest]"]  # the PyPI-only packages (standardwebhooks, yake) come with these
+    assert pip == ["-e .[gateway,ingest,interop]"]  # the PyPI-only packages (standardwebhooks, yake) come with these
     assert "python" in names and "pip" in names
 
 

@@ -301,8 +301,7 @@ def dag_cbor_cid(obj: Any, hash: str = "sha2-256") -> str:
     >>> dag_cbor_cid({"hello": "world"})
     'bafyreidykglsfhoixmivffc5uwhcgshx4j465xwqntbmu43nb2dzqwfvae'
     """
-    import dag_cbor
-
+    dag_cbor = _interop("dag_cbor", "dag-cbor")
     mf = _multiformats()
     try:
         block = dag_cbor.encode(obj)
@@ -387,8 +386,7 @@ def read_cim_object(data: bytes, cid: str | None = None) -> Any:
     """
     raw = bytes(data)
     if raw[:4] == ZSTD_MAGIC:
-        import zstandard
-
+        zstandard = _interop("zstandard")
         stream = zstandard.ZstdDecompressor().decompressobj()  # frames of zstd::encode_all carry no size
         try:
             raw = stream.decompress(raw)
@@ -432,20 +430,25 @@ def write_cim_object(content: Any, *, threshold: int = 1024, level: int = 3) -> 
     raw = serde_json_bytes(content)
     if len(raw) <= threshold:
         return raw
-    import zstandard
-
-    return zstandard.ZstdCompressor(level=level).compress(raw)
+    return _interop("zstandard").ZstdCompressor(level=level).compress(raw)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
 _MF = None
 
 
+def _interop(module: str, package: str | None = None):
+    """An optional package of the ``interop`` extra, or a one-line MissingDependencyError naming it."""
+    from alchemist._optional import require
+
+    return require(module, extra="interop", feature="CIDs and objects of the CIM's other codecs", package=package)
+
+
 def _multiformats():
     """The ``multiformats`` package, loaded on first use with the CIM's private codecs registered."""
     global _MF
     if _MF is None:
-        import multiformats
+        multiformats = _interop("multiformats")
 
         for name, code in CIM_CODECS.items():
             if code in _CIM_RANGE:

@@ -334,8 +334,9 @@ def _domain_cid(value) -> str | None:
     if isinstance(inner, str):
         return inner
     if isinstance(inner, list) and all(isinstance(b, int) for b in inner):
-        from multiformats import CID
+        from alchemist._optional import require
 
+        CID = require("multiformats", extra="interop", feature="cim-domain CIDs").CID
         try:
             return str(CID.decode(bytes(inner)).set(base="base32"))
         except Exception:  # a codec multiformats does not know: keep the bytes, as hex
