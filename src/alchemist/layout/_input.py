@@ -22,7 +22,11 @@ import scipy.sparse as sp
 
 from alchemist.errors import LayoutError
 
-__all__ = ["LayoutGraph", "as_layout_graph", "edge_arrays"]
+# from this many edges on, the CSR is built by the compiled alchemist.layout._csr.symmetric_csr (faster per
+# call by tens of milliseconds on a million edges; a second of compile once); below, in NumPy
+COMPILED_MIN_EDGES = 200_000
+
+__all__ = ["LayoutGraph", "as_layout_graph", "edge_arrays", "symmetric_csr_numpy", "COMPILED_MIN_EDGES"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,12 @@ class LayoutGraph:
 def as_layout_graph(graph) -> LayoutGraph:
     """Convert any accepted graph form to a :class:`LayoutGraph` (validates first)."""
     n, src, dst, w = edge_arrays(graph)
-    e_src, e_dst, e_w, indptr, indices, weights = _symmetric_csr(n, src, dst, w)
+    if src.size >= COMPILED_MIN_EDGES:
+        from alchemist.layout._csr import symmetric_csr  # imports Numba
+
+        e_src, e_dst, e_w, indptr, indices, weights = symmetric_csr(n, src, dst, w)
+    else:
+        e_src, e_dst, e_w, indptr, indices, weights = symmetric_csr_numpy(n, src, dst, w)
     return LayoutGraph(
         n_nodes=n,
         indptr=indptr,
@@ -168,9 +177,10 @@ def _validated(n, src, dst, w):
     return n, src, dst, w
 
 
-def _symmetric_csr(n, src, dst, w):
+def symmetric_csr_numpy(n, src, dst, w):
     """Merged undirected edges and their symmetric CSR, in NumPy (no compiled kernel: issue 15, the
-    first call's compile time).
+    first call's compile time; from ``COMPILED_MIN_EDGES`` edges on,
+    :func:`alchemist.layout._csr.symmetric_csr` builds the same arrays faster).
 
     Self-loops are dropped; each edge becomes ``(lo, hi)`` with ``lo < hi``; a stable sort by
     ``(lo, hi)`` makes duplicates adjacent, and each merged weight is the first one plus the
