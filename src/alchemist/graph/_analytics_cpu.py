@@ -7,6 +7,8 @@ matrices), so that the kernels, not the set-up, dominate the time.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from alchemist.errors import GraphError
@@ -14,7 +16,7 @@ from alchemist.graph import _analytics_kernels as kernels
 from alchemist.graph import _graph_kernels as gk
 from alchemist.graph.core import cached
 
-__all__ = ["pull_adjacency", "component_labels", "louvain_levels"]
+__all__ = ["pull_adjacency", "component_labels", "louvain_levels", "threads_for", "compact"]
 
 
 def pull_adjacency(graph, w: np.ndarray, key=None):
@@ -74,7 +76,7 @@ def pull_adjacency(graph, w: np.ndarray, key=None):
 
 
 def component_labels(graph, connection: str) -> np.ndarray:
-    """Weakly (union–find over the edges) or strongly (Tarjan over a counting-sorted adjacency)
+    """Weakly (union–find over the edges) or strongly (Tarjan over the graph's cached out-CSR)
     connected components, numbered by decreasing size, ties by first row.
 
     Parameters
@@ -98,13 +100,12 @@ def component_labels(graph, connection: str) -> np.ndarray:
     >>> component_labels(g, "weak").tolist(), component_labels(g, "strong").tolist()
     ([0, 0, 0], [0, 0, 1])
     """
-    n = graph.number_of_nodes()
-    src, dst, _ = graph.edge_index()
     if connection == "strong":
-        indptr, order = gk.group_by_row(src, n)
-        labels, k = gk.strong_components(indptr, dst[order].astype(np.int64))
+        indptr, indices, _ = graph.csr()  # out-neighbours, cached until the graph changes
+        labels, k = gk.strong_components(indptr, indices)
     else:
-        labels, k = gk.weak_components(src, dst, n)
+        src, dst, _ = graph.edge_index()
+        labels, k = gk.weak_components(src, dst, graph.number_of_nodes())
     return gk.by_size(labels, k)
 
 

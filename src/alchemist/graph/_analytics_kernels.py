@@ -86,47 +86,55 @@ def brandes(indptr, indices, rptr, rind, sources):
     return partial.sum(axis=0)
 
 
-@njit(cache=True)
-def triangle_kernel(indptr, indices):
+@njit(cache=True, parallel=True)
+def triangle_kernel(indptr, indices, n_chunks=4):
     """Triangles at each node of a simple undirected graph by the forward algorithm (Schank &
     Wagner 2005, "Finding, counting and listing all triangles in large graphs", §4): orient each
     edge from the lower-degree end to the higher (ties by row), then every triangle is found once
-    as u → v, u → w, v → w; O(m^1.5)."""
+    as u → v, u → w, v → w; O(m^1.5). Parallel over ``n_chunks`` interleaved slices of u, each
+    counting into its own row of partial counts (summed at the end, so the counts are exact;
+    8 × n_chunks bytes per node)."""
     n = indptr.shape[0] - 1
     deg = np.empty(n, dtype=np.int64)
     for u in range(n):
         deg[u] = indptr[u + 1] - indptr[u]
     # forward adjacency: neighbours ranked above u
-    fptr = np.zeros(n + 1, dtype=np.int64)
-    for u in range(n):
+    cnt = np.zeros(n, dtype=np.int64)
+    for u in prange(n):
         c = 0
         for j in range(indptr[u], indptr[u + 1]):
             v = indices[j]
             if deg[v] > deg[u] or (deg[v] == deg[u] and v > u):
                 c += 1
-        fptr[u + 1] = fptr[u] + c
-    fwd = np.empty(fptr[n], dtype=np.int64)
+        cnt[u] = c
+    fptr = np.zeros(n + 1, dtype=np.int64)
     for u in range(n):
+        fptr[u + 1] = fptr[u] + cnt[u]
+    fwd = np.empty(fptr[n], dtype=np.int64)
+    for u in prange(n):
         k = fptr[u]
         for j in range(indptr[u], indptr[u + 1]):
             v = indices[j]
             if deg[v] > deg[u] or (deg[v] == deg[u] and v > u):
                 fwd[k] = v
                 k += 1
-    tri = np.zeros(n)
-    mark = np.full(n, -1, dtype=np.int64)
-    for u in range(n):
-        for j in range(fptr[u], fptr[u + 1]):
-            mark[fwd[j]] = u
-        for j in range(fptr[u], fptr[u + 1]):
-            v = fwd[j]
-            for k in range(fptr[v], fptr[v + 1]):
-                w = fwd[k]
-                if mark[w] == u:
-                    tri[u] += 1.0
-                    tri[v] += 1.0
-                    tri[w] += 1.0
-    return tri
+    n_chunks = max(1, min(n_chunks, n))
+    partial = np.zeros((n_chunks, n))
+    for c in prange(n_chunks):
+        mark = np.full(n, -1, dtype=np.int64)
+        tri = partial[c]
+        for u in range(c, n, n_chunks):
+            for j in range(fptr[u], fptr[u + 1]):
+                mark[fwd[j]] = u
+            for j in range(fptr[u], fptr[u + 1]):
+                v = fwd[j]
+                for k in range(fptr[v], fptr[v + 1]):
+                    w = fwd[k]
+                    if mark[w] == u:
+                        tri[u] += 1.0
+                        tri[v] += 1.0
+                        tri[w] += 1.0
+    return partial.sum(axis=0)
 
 
 @njit(cache=True)

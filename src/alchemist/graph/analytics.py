@@ -126,7 +126,7 @@ def strongly_connected_components(graph, *, backend: str = "auto") -> np.ndarray
     :func:`connected_components`.
 
     Tarjan's algorithm (Tarjan 1972, "Depth-first search and linear graph algorithms", SIAM J.
-    Comput. 1(2)) with an explicit stack, over the out-adjacency from a counting sort; O(n + m).
+    Comput. 1(2)) with an explicit stack, over the out-adjacency (:meth:`Graph.csr`, cached); O(n + m).
 
     Parameters
     ----------
@@ -224,7 +224,8 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
         if p.shape != (n,) or not np.isfinite(p).all() or p.min() < 0 or p.sum() <= 0:
             raise GraphError(f"personalization must be {n} non-negative finite numbers with a positive sum")
         p = p / p.sum()
-    x, iters, err = run(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter))
+    with cpu.threads_for(cols.shape[0]):
+        x, iters, err = run(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter))
     if err >= n * tol:
         raise GraphError(f"PageRank did not converge in {max_iter} iterations (L1 change {err:.3g}); raise max_iter")
     return x
