@@ -109,6 +109,44 @@ def component_labels(graph, connection: str) -> np.ndarray:
     return gk.by_size(labels, k)
 
 
+@contextlib.contextmanager
+def threads_for(work: int, grain: int = 200_000):
+    """Run the Numba kernels inside on one thread when ``work`` (e.g. adjacency entries) is below
+    ``grain``: waking a second thread for each parallel loop costs more than it saves on small graphs.
+
+    Parameters
+    ----------
+    work : int
+        Size of the work, in the kernel's inner-loop steps per parallel region.
+    grain : int
+        Below this, one thread.
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    >>> import numba
+    >>> with threads_for(10):
+    ...     numba.get_num_threads()
+    1
+    """
+    import numba
+
+    before = numba.get_num_threads()
+    if work < grain:
+        numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
 def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: float,
                    max_levels: int) -> np.ndarray:
     """Louvain on the CPU, on A + Aᵀ: queue-based local moving (``louvain_move``) and
