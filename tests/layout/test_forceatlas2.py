@@ -462,3 +462,23 @@ def test_layout_csr_matches_scipy():
     np.testing.assert_allclose(g.weights, S.data, rtol=1e-12)
     upper = sp.triu(S, k=1).tocoo()
     np.testing.assert_array_equal(np.column_stack([g.src, g.dst]), np.column_stack([upper.row, upper.col]))
+
+
+def test_any_array_layout_and_dtype_reach_the_kernels_cast():
+    # the CPU kernels are compiled once with explicit float64/int64 C-contiguous signatures (issue 15): a
+    # Fortran-order start, a strided node_size and int32 rows with integer weights are cast at the boundary
+    # and give the positions of the same call with contiguous float64 arrays
+    rng = np.random.default_rng(7)
+    n = 60
+    src = rng.integers(0, n, 200).astype(np.int32)
+    dst = rng.integers(0, n, 200).astype(np.int32)
+    weight = rng.integers(1, 4, 200)
+    start = np.asfortranarray(rng.random((n, 2)))
+    sizes = np.repeat(rng.random(n) + 0.1, 2)[::2]
+    assert not start.flags.c_contiguous and not sizes.flags.c_contiguous
+    got = forceatlas2((n, src, dst, weight), 20, initial_positions=start, node_size=sizes, prevent_overlap=True,
+                      backend="cpu")
+    want = forceatlas2((n, src.astype(np.int64), dst.astype(np.int64), weight.astype(np.float64)), 20,
+                       initial_positions=np.ascontiguousarray(start), node_size=np.ascontiguousarray(sizes),
+                       prevent_overlap=True, backend="cpu")
+    np.testing.assert_array_equal(got, want)

@@ -379,7 +379,7 @@ def _node_size(node_size, n, prevent_overlap):
     bad = np.flatnonzero(~np.isfinite(s) | (s < 0))
     if bad.size:
         raise LayoutError(f"node_size[{bad[0]}] = {s[bad[0]]} must be finite and >= 0")
-    return s
+    return np.ascontiguousarray(s)  # the kernels take C-contiguous float64 (explicit signatures)
 
 
 def _fixed(fixed, n):
@@ -409,7 +409,7 @@ def _forces(forces, n):
 def _initial_positions(initial_positions, n, seed):
     if initial_positions is None:
         return np.random.default_rng(seed).random((n, 2))
-    pos = np.array(initial_positions, dtype=np.float64)
+    pos = np.array(initial_positions, dtype=np.float64, order="C")  # the kernels' layout (explicit signatures)
     if pos.shape != (n, 2):
         raise LayoutError(f"initial_positions has shape {pos.shape}; it must be ({n}, 2), one row per node")
     bad = np.flatnonzero(~np.isfinite(pos).all(axis=1))

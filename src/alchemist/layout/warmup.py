@@ -1,9 +1,9 @@
 """Compile the CPU ForceAtlas2 kernels ahead of the first layout, and say how long it took.
 
 The kernels are Numba functions with ``cache=True``: the first call in a fresh environment compiles
-them (tens of seconds on a small machine) and writes the machine code next to the sources (or, where
-that folder is read-only, to Numba's user-wide cache); every later process loads it in about a
-second. :func:`warmup` pays that one-time cost on a small graph, so that a program (the demo, a
+them (8 to 10 s of CPU on a small machine; ``benchmarks/bench_compile.py``) and writes the machine
+code next to the sources (or, where that folder is read-only, to Numba's user-wide cache); every
+later process loads it in about a second. :func:`warmup` pays that one-time cost on a small graph, so that a program (the demo, a
 dashboard, an agent whose first request has a deadline) can report or schedule it apart from the
 layout itself. Graphs of ``alchemist.layout._tree.PARALLEL_TREE_MIN`` (20,000) nodes or more, on
 several threads, build their quadtree with all threads: a second compiled loop, which
