@@ -148,7 +148,7 @@ def threads_for(work: int, grain: int = 200_000):
 
 
 def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: float,
-                   max_levels: int) -> np.ndarray:
+                   max_levels: int, move=None) -> np.ndarray:
     """Louvain on the CPU, on A + Aᵀ: queue-based local moving (``louvain_move``) and
     aggregation (``louvain_aggregate``) level after level, then refinement from the coarsest
     level down (each level's nodes start in the communities found above and move again, as
@@ -167,6 +167,9 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
         A level that gains less modularity than this is the last.
     max_levels : int
         Maximum number of aggregation levels.
+    move : callable, optional
+        The local-moving kernel, ``kernels.louvain_move`` by default; the GPU path passes its own
+        with the same arguments and results (:func:`alchemist.graph.gpu.louvain_move`).
 
     Returns
     -------
@@ -200,10 +203,11 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
     rng = np.random.default_rng(seed)
     if m2 == 0:
         return np.arange(n, dtype=np.int64)
-    return _multilevel((indptr, indices, data, k), rng, resolution, m2, threshold, max_levels)[0]
+    return _multilevel((indptr, indices, data, k), rng, resolution, m2, threshold, max_levels,
+                       move or kernels.louvain_move)[0]
 
 
-def _multilevel(level0, rng, resolution, m2, threshold, max_levels):
+def _multilevel(level0, rng, resolution, m2, threshold, max_levels, move):
     """Louvain's levels from singletons on ``level0`` (CSR arrays and degrees), then refinement
     from the coarsest level down (as networkit's PLM with ``refine=True``): each level's nodes
     start in the communities found above and move again. Returns a partition of ``level0``'s
@@ -214,8 +218,7 @@ def _multilevel(level0, rng, resolution, m2, threshold, max_levels):
     for _ in range(max_levels):
         size = indptr.shape[0] - 1
         order = rng.permutation(size).astype(np.int64)
-        comm, gained = kernels.louvain_move(indptr, indices, data, k, np.arange(size, dtype=np.int64), order,
-                                            float(resolution), m2)
+        comm, gained = move(indptr, indices, data, k, np.arange(size, dtype=np.int64), order, float(resolution), m2)
         if gained <= 0:
             break
         total += gained
@@ -231,8 +234,7 @@ def _multilevel(level0, rng, resolution, m2, threshold, max_levels):
     for level in range(len(levels) - 2, -1, -1):
         (indptr, indices, data, k), comm = levels[level]
         order = rng.permutation(comm.shape[0]).astype(np.int64)
-        labels, gained = kernels.louvain_move(indptr, indices, data, k, compact(labels[comm]), order,
-                                              float(resolution), m2)
+        labels, gained = move(indptr, indices, data, k, compact(labels[comm]), order, float(resolution), m2)
         total += gained
     return compact(labels), total
 

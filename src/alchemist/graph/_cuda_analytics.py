@@ -256,12 +256,27 @@ def triangles(indptr, indices, rows, tri):
 
 # ---------------------------------------------------------------------- Louvain
 @cuda.jit
-def louvain_best(indptr, indices, data, k, comm, tot, size, active, resolution, m2, keys, vals, target):
-    """For each active node, the neighbouring community with the largest modularity gain
-    (``target``; its own when none gains over 1e-12). Weights to each neighbouring community are
-    summed in an open-addressing table in the node's own slice ``[2 indptr[i], 2 indptr[i+1])``
-    of ``keys``/``vals``. A node alone in its community does not move to another singleton with
-    a larger label (Lu, Halappanavar & Kalyanaraman 2015), which rules out swaps."""
+def colour_round(indptr, indices, priority, colour, rnd, changed):
+    """One round of Jones–Plassmann colouring: an uncoloured node whose priority is above that of
+    every uncoloured neighbour takes colour ``rnd`` (neighbours taking it in this same round count
+    as uncoloured, so two neighbours never share it); a node that waits sets ``changed[0]``."""
+    v = cuda.grid(1)
+    if v < colour.shape[0] and colour[v] < 0:
+        pv = priority[v]
+        for j in range(indptr[v], indptr[v + 1]):
+            u = indices[j]
+            if u != v and (colour[u] < 0 or colour[u] == rnd) and priority[u] > pv:
+                changed[0] = 1
+                return
+        colour[v] = rnd
+
+
+@cuda.jit
+def louvain_best(indptr, indices, data, k, comm, tot, colour, moving, resolution, m2, keys, vals, target):
+    """For each node of colour ``moving``, the neighbouring community with the largest modularity
+    gain (``target``; its own when none gains over 1e-12, ties to the smaller label). Weights to
+    each neighbouring community are summed in an open-addressing table in the node's own slice
+    ``[2 indptr[i], 2 indptr[i+1])`` of ``keys``/``vals``."""
     i = cuda.grid(1)
     if i >= comm.shape[0]:
         return
@@ -269,7 +284,7 @@ def louvain_best(indptr, indices, data, k, comm, tot, size, active, resolution, 
     target[i] = ci
     start = 2 * indptr[i]
     slots = 2 * (indptr[i + 1] - indptr[i])
-    if active[i] == 0 or slots == 0:
+    if colour[i] != moving or slots == 0:
         return
     for s in range(start, start + slots):
         keys[s] = -1
@@ -298,16 +313,14 @@ def louvain_best(indptr, indices, data, k, comm, tot, size, active, resolution, 
             continue
         gain = vals[s] - resolution * tot[c] * ki / m2
         if gain > stay + 1e-12 and (gain > best_gain or (gain == best_gain and c < best_c)):
-            if size[ci] == 1 and size[c] == 1 and c > ci:
-                continue
             best_gain = gain
             best_c = c
     target[i] = best_c
 
 
 @cuda.jit
-def louvain_apply(k, comm, tot, size, target, moves):
-    """Move every node to its ``target`` community, updating the community totals and sizes."""
+def louvain_apply(k, comm, tot, target, moves):
+    """Move every node to its ``target`` community, updating the community totals."""
     i = cuda.grid(1)
     if i < comm.shape[0]:
         old = comm[i]
@@ -316,8 +329,6 @@ def louvain_apply(k, comm, tot, size, target, moves):
             comm[i] = new
             cuda.atomic.add(tot, new, k[i])
             cuda.atomic.add(tot, old, -k[i])
-            cuda.atomic.add(size, new, 1)
-            cuda.atomic.add(size, old, -1)
             cuda.atomic.add(moves, 0, 1)
 
 

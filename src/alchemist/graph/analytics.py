@@ -446,8 +446,8 @@ def louvain(graph, *, resolution: float = 1.0, weight: str | None = "weight", se
         Maximum number of aggregation levels.
     backend : {"auto", "cpu", "cuda"}
         Where the kernels run (:func:`alchemist.graph.gpu.kernel`); ``"auto"``: the GPU when one is available.
-        On the GPU: cuGraph's ``louvain`` when cuGraph is installed, else phase 1 by
-        :func:`alchemist.graph.gpu.louvain_local`; modularity within 0.02 of the CPU path's.
+        On the GPU: cuGraph's ``louvain`` when cuGraph is installed, else the same levels with
+        phase 1 by :func:`alchemist.graph.gpu.louvain_move`; modularity within 0.02 of the CPU path's.
 
     Returns
     -------
@@ -474,42 +474,17 @@ def louvain(graph, *, resolution: float = 1.0, weight: str | None = "weight", se
     >>> louvain(g, seed=0)
     array([0, 0, 0, 1, 1, 1])
     """
-    import scipy.sparse as sp
-
     if resolution <= 0:
         raise GraphError(f"resolution={resolution}; it must be positive")
-    local = gpu.kernel("louvain_local", backend)
+    move = gpu.kernel("louvain_move", backend)
     n = graph.number_of_nodes()
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    if local is kernels.louvain_local:
-        return _by_size(cpu.louvain_levels(graph, edge_weights(graph, weight), resolution=resolution, seed=seed,
-                                           threshold=threshold, max_levels=max_levels))
-    A = _symmetric_matrix(graph, weight)
-    if local is gpu.louvain_local and gpu.has_cugraph():
+    if move is gpu.louvain_move and gpu.has_cugraph():
+        A = _symmetric_matrix(graph, weight)
         return _by_size(gpu.cugraph_louvain(A, resolution=resolution, threshold=threshold, max_levels=max_levels))
-    rng = np.random.default_rng(seed)
-    labels = np.arange(n, dtype=np.int64)
-    for _ in range(max_levels):
-        A = A.tocsr()
-        A.sum_duplicates()
-        m2 = float(A.sum())
-        if m2 == 0:
-            break
-        k = np.asarray(A.sum(axis=1)).ravel()
-        order = rng.permutation(A.shape[0]).astype(np.int64)
-        comm, moved = local(A.indptr.astype(np.int64), A.indices.astype(np.int64),
-                                     A.data.astype(np.float64), k, order, float(resolution), m2, float(threshold))
-        if not moved:
-            break
-        _, comm = np.unique(comm, return_inverse=True)
-        labels = comm[labels]
-        c = comm.max() + 1
-        S = sp.csr_matrix((np.ones(A.shape[0]), (np.arange(A.shape[0]), comm)), shape=(A.shape[0], c))
-        A = (S.T @ A @ S)
-        if c == S.shape[0]:
-            break
-    return _by_size(labels)
+    return _by_size(cpu.louvain_levels(graph, edge_weights(graph, weight), resolution=resolution, seed=seed,
+                                       threshold=threshold, max_levels=max_levels, move=move))
 
 
 def modularity(graph, communities, *, resolution: float = 1.0, weight: str | None = "weight") -> float:
