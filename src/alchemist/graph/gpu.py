@@ -12,13 +12,14 @@ CPU kernel                        CUDA version (this module)                    
 ================================  ====================================================  ==========================
 ``pagerank_kernel``               pull SpMV on the in-edge CSR, one thread per node;     1e-6 relative per node
                                   same stopping rule (L1 change < ``n * tol``)           (few ulps in practice)
-scipy ``connected_components``    :func:`component_labels`: hooking + pointer jumping    identical after the
+``component_labels`` (CPU)        :func:`component_labels`: hooking + pointer jumping    identical after the
                                   (weak); trimming + colouring / backward reachability   canonical renumbering
                                   (strong)
-``bfs``                           level-synchronous frontier, claims by compare-and-swap  exact distances
+``bfs``                           level-synchronous frontier, compare-and-swap claims   exact distances
 ``dijkstra_all``                  work-list Bellman–Ford with atomic minimum             exact (same float sums)
 ``triangle_kernel``               sorted-adjacency intersection, one thread per edge     exact counts
 ``louvain_move``                  local moving, one colour class of nodes at a time      modularity within 0.02
+                                  (the levels and refinement stay the CPU's)
 ================================  ====================================================  ==========================
 
 Louvain goes to cuGraph (``cugraph.louvain``) instead when it is installed (:func:`cugraph_louvain`).
