@@ -100,3 +100,18 @@ def test_utility_gradient_orders_nodes_along_the_direction(graph, base):
     assert abs(shift(base)) < 0.5
     assert shift(pos) > 1.0
     assert r_after > 0.5
+
+
+def test_default_strengths_act_without_graph_through_the_layouts_masses(graph, base):
+    """category_repulsion / competition_repulsion at their defaults, given no graph: ForceAtlas2 binds its
+    own masses (Force.bind), which are the graph's 1 + degree, so the layout is the one with graph=."""
+    from alchemist.concepts.graph import category_repulsion
+    from alchemist.games import competition_repulsion
+
+    labels = np.repeat(np.arange(3), SIZES)
+    bound = layout(graph, category_repulsion(labels))
+    np.testing.assert_array_equal(bound, layout(graph, GroupRepulsion(labels, graph=graph)))
+    assert within_between(bound, labels) < 0.7 * within_between(base, labels)
+    pairs = np.array(sorted(graph.edges()))[:10]
+    np.testing.assert_array_equal(layout(graph, competition_repulsion(pairs)),
+                                  layout(graph, PairRepulsion(pairs[:, 0], pairs[:, 1], graph=graph)))

@@ -170,6 +170,9 @@ def forceatlas2(
         np.ones_like(g.weights) if edge_weight_influence == 0 else g.weights ** edge_weight_influence
     )
     mass = 1.0 + g.degree.astype(np.float64)
+    for f in forces:  # the calibrated forces take ForceAtlas2's masses and scaling here (Force.bind)
+        if isinstance(f, Force):
+            f.bind(mass, params["scaling_ratio"])
     run = _run_cuda if backend == "cuda" else _run_cpu
     return run(
         g, weights, mass, sizes, fixed_mask, pos, iterations,
