@@ -1,5 +1,5 @@
 """GraphView's level of detail (issue 18): the edge-density pyramid holds every edge's pixels, its frames
-carry the direct render's pixel mass, and drafts beyond it draw a prefix of one random order of the edges.
+carry the direct render's pixel mass, and drafts beyond it draw a prefix of one uniform random sample of the edges.
 
 Expected values are computed here by hand: a Bresenham line between two cells visits
 ``max(|Δcolumn|, |Δrow|) + 1`` cells (Bresenham 1965), so the mass of a grid is a sum over the edges of
@@ -111,12 +111,13 @@ def test_graph_view_draws_from_the_pyramid_near_the_framed_view_and_directly_bey
     view.close()
 
 
-def test_drafts_beyond_the_pyramid_are_a_prefix_of_one_random_order_of_the_edges():
+def test_drafts_beyond_the_pyramid_are_a_prefix_of_one_uniform_sample_of_the_edges():
     g, pos, view = _graph_view(threaded=False)
     src, dst, _ = g.edge_index()
-    # the order is a permutation of the graph's edges: every edge once
-    drawn = np.sort(view._src.astype(np.int64) * g.number_of_nodes() + view._dst)
-    np.testing.assert_array_equal(drawn, np.sort(src.astype(np.int64) * g.number_of_nodes() + dst))
+    # the sample is distinct edges of the graph (every one of them: this graph is under the sample's size)
+    assert np.unique(view._sample).shape[0] == view._sample.shape[0] == g.number_of_edges()
+    np.testing.assert_array_equal(view._sample_src, src[view._sample])
+    np.testing.assert_array_equal(view._sample_dst, dst[view._sample])
     view._edge_budget = k = 3000
     (x0, x1), (y0, y1) = view.x_range, view.y_range
     zoomed = [(x0 + x1) / 2 - (x1 - x0) / 40, (x0 + x1) / 2 + (x1 - x0) / 40], \
@@ -127,7 +128,7 @@ def test_drafts_beyond_the_pyramid_are_a_prefix_of_one_random_order_of_the_edges
     sample_view = raster.Viewport(*zoomed, *view.frame["size"])
     image, info = view._draw(sample_view, limit=k)
     assert info["lod"] == "sample"
-    expected, _ = draw_frame(sample_view, pos, view._src[:k].copy(), view._dst[:k].copy(), view._node_colors, None,
+    expected, _ = draw_frame(sample_view, pos, src[view._sample[:k]], dst[view._sample[:k]], view._node_colors, None,
                              np.zeros(0, np.int64), view._background)
     np.testing.assert_array_equal(image, expected)
     view.close()
@@ -141,9 +142,10 @@ def test_a_uniform_prefix_carries_its_share_of_the_pixel_mass():
     cx, cy = (hi[0] - lo[0]) / 300, (hi[1] - lo[1]) / 300
     col = np.floor((view.positions[:, 0].astype(np.float64) - lo[0]) / cx).astype(np.int64)
     row = np.floor((view.positions[:, 1].astype(np.float64) - lo[1]) / cy).astype(np.int64)
-    per_edge = np.maximum(np.abs(col[view._src] - col[view._dst]), np.abs(row[view._src] - row[view._dst])) + 1
+    src, dst = view._sample_src, view._sample_dst
+    per_edge = np.maximum(np.abs(col[src] - col[dst]), np.abs(row[src] - row[dst])) + 1
     m, k = per_edge.shape[0], 2000
-    sample = raster.edge_counts(view.positions, view._src[:k], view._dst[:k], full)
+    sample = raster.edge_counts(view.positions, src[:k], dst[:k], full)
     assert int(sample.sum()) == int(per_edge[:k].sum())
     # a uniform sample without replacement: mean k/m of the total, sd from the finite-population formula
     sd = np.sqrt(k * per_edge.var() * (m - k) / (m - 1))

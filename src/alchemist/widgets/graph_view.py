@@ -44,6 +44,8 @@ from alchemist.widgets.node_style import PALETTE
 __all__ = ["GraphView", "PALETTE"]
 
 _NODE = "#ffb347"
+#: Most edges a draft draws (a uniform random sample drawn when the graph is set; its prefix is the draft's).
+DRAFT_SAMPLE = 500_000
 #: Edges per batch of a full frame; a newer request waiting after a batch abandons the frame.
 _FULL_FRAME_BATCH = 400_000
 
@@ -212,14 +214,17 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         pos = self._check_positions(graph, positions)
         src, dst, _ = graph.edge_index()
         m = int(src.shape[0])
-        order = self._rng.permutation(m) if m else np.zeros(0, np.int64)
+        # drafts draw a prefix of a uniform random sample of the edges, in random order (no permutation of them all)
+        sample = self._rng.choice(m, min(m, DRAFT_SAMPLE), replace=False) if m else np.zeros(0, np.int64)
         column = self.color_by if color_by == "keep" else color_by
         with self._lock:
             self.graph = graph
             self.positions = pos
-            self._src = np.ascontiguousarray(src[order], dtype=np.int32)
-            self._dst = np.ascontiguousarray(dst[order], dtype=np.int32)
-            self._edge_budget = min(m, max(getattr(self, "_edge_budget", 250_000), 20_000))
+            self._src = np.array(src, dtype=np.int32)
+            self._dst = np.array(dst, dtype=np.int32)
+            self._sample = sample
+            self._sample_src, self._sample_dst = self._src[sample], self._dst[sample]
+            self._edge_budget = min(sample.shape[0], max(getattr(self, "_edge_budget", 250_000), 20_000))
             self._tree = None
             self._row_of = None
             self._nodes = node_style.NodeColumns(graph, (src, dst), previous=self._nodes)
@@ -674,7 +679,7 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         if draft and info["lod"] == "sample" and info["edge_seconds"] > 0:
             # adapt the sample so that the next draft spends about draft_budget seconds on edges
             scale = self._draft_budget / info["edge_seconds"]
-            self._edge_budget = int(np.clip(self._edge_budget * min(max(scale, 0.5), 2.0), 20_000, self._src.shape[0]))
+            self._edge_budget = int(np.clip(self._edge_budget * min(max(scale, 0.5), 2.0), 20_000, self._sample.shape[0]))
         data = raster.encode_image(image, "jpeg" if draft else "png")
         self._seq += 1
         frame = {"seq": request.get("seq") if request.get("seq") is not None else -self._seq, "draft": bool(draft),
@@ -697,9 +702,10 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         ``exact`` draws every edge's pixels, not the pyramid's resample."""
         with self._lock:
             pos, src, dst, colors, sizes = self.positions, self._src, self._dst, self._node_colors, self._node_sizes
+            sample = (self._sample_src, self._sample_dst)
             selected_rows = self._rows_of(self.selected)
         image, info = draw_frame(view, pos, src, dst, colors, sizes, selected_rows, self._background, limit=limit,
-                                 stop=stop, batch=self._full_batch, lod=None if exact else self.lod)
+                                 stop=stop, batch=self._full_batch, lod=None if exact else self.lod, sample=sample)
         if image is not None:
             info["labels"] = self._labels_for(info["rows"])
         return image, info

@@ -3,7 +3,7 @@
 :func:`draw_frame` is the one place a GraphView picture is drawn, for the browser and for
 :meth:`~alchemist.widgets.graph_view.GraphView.static_png`: edge counts (from the level-of-detail
 pyramid of :mod:`alchemist.widgets.graph_view_lod` where it covers the view, else Bresenham lines
-of every edge, or of the first ``limit`` of a random order for a draft), shaded by histogram
+of every edge, or the first ``limit`` of a uniform random sample for a draft), shaded by histogram
 equalisation, then the nodes in view as squares, the selection on top.
 """
 
@@ -22,7 +22,8 @@ __all__ = ["draw_frame", "label_items", "short_text", "points_in_polygon", "defa
 
 def draw_frame(view: raster.Viewport, positions: np.ndarray, src: np.ndarray, dst: np.ndarray, colors: np.ndarray,
                sizes: np.ndarray | None, selected_rows: np.ndarray, background, *, limit: int | None = None,
-               stop: Callable[[], bool] | None = None, batch: int = 400_000, lod=None) -> tuple[np.ndarray | None, dict]:
+               stop: Callable[[], bool] | None = None, batch: int = 400_000, lod=None,
+               sample: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray | None, dict]:
     """Draw one frame.
 
     Parameters
@@ -31,7 +32,7 @@ def draw_frame(view: raster.Viewport, positions: np.ndarray, src: np.ndarray, ds
         The window and the picture's size.
     positions : (n_nodes, 2) float32
     src, dst : (n_edges,) int32
-        The edges, in a random order (so that a prefix is a uniform sample).
+        The edges.
     colors : (3,) or (n_nodes, 3) uint8
         One colour for every node, or one per node row.
     sizes : (n_nodes,) int or None
@@ -40,7 +41,8 @@ def draw_frame(view: raster.Viewport, positions: np.ndarray, src: np.ndarray, ds
         Rows of the selected nodes, ringed on top.
     background : (int, int, int)
     limit : int, optional
-        Draw only the first ``limit`` edges (a draft) where the pyramid does not cover the view.
+        Draw only the first ``limit`` edges of ``sample`` (a draft) where the pyramid does not cover
+        the view.
     stop : callable, optional
         With it, direct edges are drawn in equal batches of at most ``batch`` and ``(None, {})``
         comes back when ``stop()`` turns true between two of them (a newer request waits).
@@ -48,6 +50,9 @@ def draw_frame(view: raster.Viewport, positions: np.ndarray, src: np.ndarray, ds
         Edges per batch with ``stop``.
     lod : EdgeLevelOfDetail, optional
         Its pyramid draws every edge when it covers the view (``limit`` is then moot).
+    sample : ((k,) int32, (k,) int32), optional
+        The ends of a uniform random sample of the edges in random order, whose prefixes drafts
+        draw (``src, dst`` themselves by default).
 
     Returns
     -------
@@ -64,7 +69,9 @@ def draw_frame(view: raster.Viewport, positions: np.ndarray, src: np.ndarray, ds
         counts, how = from_pyramid
         m, kind = m_all, how["lod"]
     else:
-        m = m_all if limit is None else min(int(limit), m_all)
+        if limit is not None and sample is not None:
+            src, dst = sample
+        m = m_all if limit is None else min(int(limit), src.shape[0])
         kind = "direct" if m == m_all else "sample"
         counts = np.zeros((view.height, view.width), np.uint32)
         bounds = np.linspace(0, m, 2 if stop is None else max(2, -(-m // batch) + 1)).astype(np.int64)
