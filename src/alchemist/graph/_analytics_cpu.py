@@ -102,11 +102,9 @@ def component_labels(graph, connection: str) -> np.ndarray:
     """
     if connection == "strong":
         indptr, indices, _ = graph.csr()  # out-neighbours, cached until the graph changes
-        labels, k = gk.strong_components(indptr, indices)
-    else:
-        src, dst, _ = graph.edge_index()
-        labels, k = gk.weak_components(src, dst, graph.number_of_nodes())
-    return gk.by_size(labels, k)
+        return gk.strong_components(indptr, indices)
+    src, dst, _ = graph.edge_index()
+    return gk.weak_components(src, dst, graph.number_of_nodes())
 
 
 @contextlib.contextmanager
@@ -193,12 +191,7 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
         raise GraphError(f"edge {graph.edge_ids[int(np.argmin(w))]!r} has a negative weight; Louvain needs w >= 0")
     n = graph.number_of_nodes()
     src, dst, _ = graph.edge_index()
-    # A + Aᵀ as rows grouped by a counting sort (a self-loop of weight w gives A_ii = 2w)
-    rows = np.concatenate([src, dst])
-    indptr, order = gk.group_by_row(rows, n)
-    indices = np.concatenate([dst, src])[order].astype(np.int64)
-    data = np.concatenate([w, w])[order].astype(np.float64)
-    k = np.bincount(src, weights=w, minlength=n) + np.bincount(dst, weights=w, minlength=n)
+    indptr, indices, data, k = kernels.louvain_adjacency(src, dst, np.asarray(w, dtype=np.float64), n)
     m2 = float(k.sum())
     rng = np.random.default_rng(seed)
     if m2 == 0:

@@ -306,3 +306,34 @@ def louvain_aggregate(indptr, indices, data, comm, c):
             seen[b] = False
         optr[a + 1] = nnz
     return optr, oind[:nnz].copy(), odata[:nnz].copy(), kk
+
+
+@njit(cache=True)
+def louvain_adjacency(src, dst, w, n):
+    """A + Aᵀ of an edge list as CSR arrays by one counting sort (rows grouped, not sorted;
+    parallel edges kept apart, a self-loop of weight w listed twice so that A_ii = 2w), and the
+    weighted degree of each node."""
+    m = src.shape[0]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(m):
+        indptr[src[e] + 1] += 1
+        indptr[dst[e] + 1] += 1
+    for v in range(n):
+        indptr[v + 1] += indptr[v]
+    pos = indptr[:n].copy()
+    indices = np.empty(2 * m, dtype=np.int64)
+    data = np.empty(2 * m)
+    k = np.zeros(n)
+    for e in range(m):
+        a = src[e]
+        b = dst[e]
+        x = w[e]
+        indices[pos[a]] = b
+        data[pos[a]] = x
+        pos[a] += 1
+        indices[pos[b]] = a
+        data[pos[b]] = x
+        pos[b] += 1
+        k[a] += x
+        k[b] += x
+    return indptr, indices, data, k

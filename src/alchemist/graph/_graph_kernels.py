@@ -63,7 +63,7 @@ def csr_order(rows, cols, n):
 def weak_components(src, dst, n):
     """Component of each node of the undirected graph underneath (direction ignored), by
     union–find with union by index and path halving (Tarjan & van Leeuwen 1984, J. ACM 31(2)):
-    labels ``0 … k-1`` in order of each component's first row."""
+    labels ``0 … k-1`` by decreasing size, ties by first row."""
     parent = np.arange(n, dtype=np.int64)
     for e in range(src.shape[0]):
         a = src[e]
@@ -79,7 +79,7 @@ def weak_components(src, dst, n):
         elif b < a:
             parent[a] = b
     # parent[v] <= v throughout, so each root is the smallest row of its tree and, scanning rows
-    # in order, parent[parent[v]] is already v's root
+    # in order, parent[parent[v]] is already v's root: labels in order of first row
     labels = np.empty(n, dtype=np.int64)
     k = 0
     for v in range(n):
@@ -90,14 +90,14 @@ def weak_components(src, dst, n):
             root = parent[parent[v]]
             parent[v] = root
             labels[v] = labels[root]
-    return labels, k
+    return by_size(labels, k)
 
 
 @njit(cache=True)
 def strong_components(indptr, indices):
     """Strongly connected components by Tarjan's algorithm (Tarjan 1972, SIAM J. Comput. 1(2)),
-    iterative (an explicit call stack of (node, next edge)); labels ``0 … k-1`` in order of each
-    component's first row."""
+    iterative (an explicit call stack of (node, next edge)); labels ``0 … k-1`` by decreasing
+    size, ties by first row."""
     n = indptr.shape[0] - 1
     index = np.full(n, -1, dtype=np.int64)
     low = np.empty(n, dtype=np.int64)
@@ -154,7 +154,7 @@ def strong_components(indptr, indices):
                 u = call_node[depth - 1]
                 if low[v] < low[u]:
                     low[u] = low[v]
-    # renumber in order of first row
+    # number in order of first row, then by size
     remap = np.full(k, -1, dtype=np.int64)
     nxt = 0
     for v in range(n):
@@ -163,34 +163,21 @@ def strong_components(indptr, indices):
             remap[c] = nxt
             nxt += 1
         comp[v] = remap[c]
-    return comp, k
+    return by_size(comp, k)
 
 
-def by_size(labels: np.ndarray, k: int) -> np.ndarray:
-    """Renumber labels ``0 … k-1`` given in order of first row by decreasing size (ties keep the
-    first-row order), in O(n + k log k).
-
-    Parameters
-    ----------
-    labels : (n,) int64
-        Component of each row, numbered in order of each component's first row.
-    k : int
-        Number of components.
-
-    Returns
-    -------
-    (n,) int64
-
-    Raises
-    ------
-    None
-
-    Examples
-    --------
-    >>> by_size(np.array([0, 1, 1, 2]), 3)
-    array([1, 0, 0, 2])
-    """
-    counts = np.bincount(labels, minlength=k)
+@njit(cache=True)
+def by_size(labels, k):
+    """Labels ``0 … k-1`` given in order of first row, renumbered by decreasing size (ties keep
+    the first-row order): O(n + k log k)."""
+    counts = np.zeros(k, dtype=np.int64)
+    for v in range(labels.shape[0]):
+        counts[labels[v]] += 1
     rank = np.empty(k, dtype=np.int64)
-    rank[np.argsort(-counts, kind="stable")] = np.arange(k)
-    return rank[labels]
+    order = np.argsort(-counts, kind="mergesort")
+    for r in range(k):
+        rank[order[r]] = r
+    out = np.empty(labels.shape[0], dtype=np.int64)
+    for v in range(labels.shape[0]):
+        out[v] = rank[labels[v]]
+    return out
