@@ -55,10 +55,19 @@ class NodeColumns:
         n = graph.number_of_nodes() if graph is not None else 0
         src, dst = edges if edges is not None else (graph.edge_index()[:2] if graph is not None else ([], []))
         self.degrees = degree_columns(src, dst, n, bool(getattr(graph, "directed", False))) if n else {}
+        self._frame = None  # graph.nodes, built once per state (a frame of every node: costly at 1M nodes)
+
+    def frame(self):
+        """``graph.nodes`` of this state (built on first use, then kept)."""
+        if self._frame is None:
+            import polars as pl
+
+            self._frame = self.graph.nodes if self.graph is not None else pl.DataFrame()
+        return self._frame
 
     def names(self) -> list[str]:
         """Every column, ``graph.nodes``' first."""
-        base = list(self.graph.nodes.columns) if self.graph is not None and self.graph.number_of_nodes() else []
+        base = list(self.frame().columns) if self.graph is not None and self.graph.number_of_nodes() else []
         return list(dict.fromkeys([*base, *self.degrees, *self.added]))
 
     def add(self, name: str, values: list, kind: str = "auto") -> None:
@@ -89,7 +98,7 @@ class NodeColumns:
             return pl.Series(name, self.added[name])
         if name in self.degrees:
             return pl.Series(name, self.degrees[name])
-        frame = self.graph.nodes if self.graph is not None else pl.DataFrame()
+        frame = self.frame()
         if name not in frame.columns:
             raise WidgetError(f"{name!r} is not a node column; choose one of {self.names()}")
         return frame[name]
