@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from numba import cuda
 
-#: Threads per block of every launch.
-THREADS = 128
+from alchemist.backend import cuda_simulator
+
+#: Threads per block of every launch (no kernel shares memory or synchronises within a block, so the
+#: size only matters for speed: the simulator starts one Python thread per CUDA thread of a block).
+THREADS = 32 if cuda_simulator() else 128
 
 
 def launch(kernel, size: int, *args) -> None:
