@@ -651,7 +651,7 @@ def _dedupe_csr(indptr, indices):
 def _triangles(graph, backend="auto"):
     indptr, indices = _simple_csr(graph, "undirected")
     deg = np.diff(indptr).astype(np.float64)
-    with cpu.threads_for(indices.shape[0], grain=20_000):  # O(m^1.5) work: parallel from smaller graphs
+    with cpu.threads_for(indices.shape[0]):
         return gpu.kernel("triangle_kernel", backend)(indptr, indices), deg
 
 
