@@ -4,7 +4,7 @@ networkit and igraph, time and peak resident memory per stage, and the cost per 
 Graphs: Barabási–Albert graphs from networkit's generator (``BarabasiAlbertGenerator(k=10, n)``,
 seed 42; 100K and 1M edges in quick mode, 10M more in full mode) and the real soc-Slashdot0902
 (948K edges) when the shared data is present. Each library runs in its own fresh process per graph,
-so its peak RSS (``ru_maxrss`` minus the resident size after its imports) is its own. Stages:
+so its peak RSS (``VmHWM``, reset after its imports, minus the resident size then) is its own. Stages:
 read the edge list, apply it as events (alchemist only: ``Graph.apply_columns`` of the edge
 events), one layout iteration (ForceAtlas2 for alchemist, Fruchterman–Reingold for igraph; kernels
 compiled beforehand on a tiny graph), PageRank, weakly connected components, Louvain (networkit: PLM
@@ -28,13 +28,20 @@ DATA = Path(os.environ.get("ALCHEMIST_SHARED_DATA", ROOT.parent / "shared" / "da
 SEED = 42
 
 _WORKER = r'''
-import json, os, resource, sys, time
+import json, os, sys, time
 lib, path = sys.argv[1], sys.argv[2]
+def _status(field):
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
 def rss_mb():
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    # the peak (VmHWM) starts again from here: ru_maxrss would carry the parent's peak into this child
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    return _status("VmRSS:")
 def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _status("VmHWM:")
 out = {"stages": []}
 def stage(name, fn):
     t0 = time.perf_counter()
