@@ -138,58 +138,6 @@ def triangle_kernel(indptr, indices, n_chunks=4):
 
 
 @njit(cache=True)
-def louvain_local(indptr, indices, data, k, order, resolution, m2, threshold):
-    """Phase 1 of Louvain on a symmetric weighted CSR (A_ii = twice the self-loop weight)."""
-    n = indptr.shape[0] - 1
-    comm = np.arange(n, dtype=np.int64)
-    tot = k.copy()
-    neigh_w = np.zeros(n)
-    neigh_list = np.empty(n, dtype=np.int64)
-    moved_any = False
-    while True:
-        gain_sweep = 0.0
-        moves = 0
-        for idx in range(n):
-            i = order[idx]
-            ci = comm[i]
-            ki = k[i]
-            # weights from i to each neighbouring community (self-loop excluded)
-            count = 0
-            for j in range(indptr[i], indptr[i + 1]):
-                nb = indices[j]
-                if nb == i:
-                    continue
-                c = comm[nb]
-                if neigh_w[c] == 0.0:
-                    neigh_list[count] = c
-                    count += 1
-                neigh_w[c] += data[j]
-            tot[ci] -= ki
-            best_c = ci
-            best_gain = neigh_w[ci] - resolution * tot[ci] * ki / m2
-            for t in range(count):
-                c = neigh_list[t]
-                gain = neigh_w[c] - resolution * tot[c] * ki / m2
-                if gain > best_gain + 1e-12:
-                    best_gain = gain
-                    best_c = c
-            stay_gain = neigh_w[ci] - resolution * tot[ci] * ki / m2
-            tot[best_c] += ki
-            if best_c != ci:
-                comm[i] = best_c
-                moves += 1
-                gain_sweep += (best_gain - stay_gain) * 2.0 / m2
-            for t in range(count):
-                neigh_w[neigh_list[t]] = 0.0
-            neigh_w[ci] = 0.0
-        if moves > 0:
-            moved_any = True
-        if moves == 0 or gain_sweep < threshold:
-            break
-    return comm, moved_any
-
-
-@njit(cache=True)
 def louvain_move(indptr, indices, data, k, comm0, order, resolution, m2):
     """Phase 1 of Louvain with a queue of nodes to visit (the "fast local move" of Traag, Waltman
     & van Eck 2019, "From Louvain to Leiden", Sci. Rep. 9, 5233; Ozaki, Tezuka & Inaba 2016):
