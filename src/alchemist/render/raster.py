@@ -213,11 +213,11 @@ def node_pixels(positions: np.ndarray, view: Viewport) -> tuple[np.ndarray, np.n
     >>> rows.tolist(), px.tolist()
     ([0], [[1, 1]])
     """
-    px = view.to_pixels(positions)
-    c, r = np.floor(px[:, 0]), np.floor(px[:, 1])
-    inside = (c >= 0) & (c < view.width) & (r >= 0) & (r < view.height)
-    rows = np.flatnonzero(inside)
-    return rows, np.column_stack([c[rows], r[rows]]).astype(np.int64)
+    xy = np.asarray(positions)
+    if xy.dtype not in (np.float32, np.float64):
+        xy = xy.astype(np.float64)
+    xy = xy.reshape(-1, 2)
+    return _node_pixels(xy, view.x0, view.y1, view.sx, view.sy, view.width, view.height)
 
 
 def shade_edges(counts: np.ndarray, background=(0, 0, 0), cmap=None) -> np.ndarray:
@@ -392,6 +392,24 @@ def _histogram(counts):  # pragma: no cover - compiled
         for c in range(counts.shape[1]):
             hist[counts[r, c]] += 1
     return hist
+
+
+@njit(cache=True, nogil=True)
+def _node_pixels(xy, x0, y1, sx, sy, width, height):  # pragma: no cover - compiled
+    """Rows of the points whose pixel ``(floor((x - x0) sx), floor((y1 - y) sy))`` is inside the grid, and those pixels."""
+    n = xy.shape[0]
+    rows = np.empty(n, np.int64)
+    pixels = np.empty((n, 2), np.int64)
+    k = 0
+    for i in range(n):
+        c = np.floor((np.float64(xy[i, 0]) - x0) * sx)
+        r = np.floor((y1 - np.float64(xy[i, 1])) * sy)
+        if c >= 0 and c < width and r >= 0 and r < height:
+            rows[k] = i
+            pixels[k, 0] = np.int64(c)
+            pixels[k, 1] = np.int64(r)
+            k += 1
+    return rows[:k].copy(), pixels[:k].copy()
 
 
 @njit(cache=True, nogil=True)

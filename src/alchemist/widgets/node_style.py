@@ -388,6 +388,9 @@ def largest_in_view(rows: np.ndarray, weight: np.ndarray, count: int) -> np.ndar
     if count <= 0 or rows.size == 0:
         return np.zeros(0, np.int64)
     w = np.nan_to_num(np.asarray(weight, np.float64)[rows], nan=-np.inf)
+    if rows.size > 4 * count:  # only the nodes at least as large as the count-th largest (ties kept) are sorted
+        keep = np.flatnonzero(w >= np.partition(w, rows.size - count)[rows.size - count])
+        rows, w = rows[keep], w[keep]
     order = np.lexsort((rows, -w))[:count]
     return rows[order]
 
