@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-UV     := $(BIN)/uv pip install --python $(BIN)/python
+# --compile-bytecode: the .pyc files of every installed package are written at install time, so a
+# first process (where PYTHONDONTWRITEBYTECODE is set, or the tree is read-only) does not compile
+# Numba's and llvmlite's 700-odd modules again (seconds of an analyst's first call)
+UV     := $(BIN)/uv pip install --compile-bytecode --python $(BIN)/python
 
 .PHONY: demo test bench gpu-check lab dashboard clean
 
