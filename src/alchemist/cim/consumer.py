@@ -49,6 +49,11 @@ from alchemist.events import Event, decode_message, encode_event
 __all__ = ["Consumer", "GraphFeed", "FEED_STATES", "to_seconds"]
 
 
+ELECTION_WAIT = 15.0
+"""Seconds a consumer's creation is retried while the cluster elects a stream or consumer leader
+(no answer, or 503, for a few seconds after a server dies)."""
+
+
 class Consumer:
     """The reading side of a connection (runs on the connection's event loop).
 
@@ -379,17 +384,32 @@ class Consumer:
     # ------------------------------------------------------------------ subscriptions
     async def _subscribe(self, feed: GraphFeed) -> int:
         """(Re)create the feed's pull subscription; returns the messages pending for it."""
-        from nats.js.errors import NotFoundError
+        from nats.errors import TimeoutError as NatsTimeoutError
+        from nats.js.errors import NotFoundError, ServiceUnavailableError
 
         if feed.durable:
             try:
                 await self.js.delete_consumer(self.stream, feed.durable)
             except NotFoundError:
                 pass
-        feed.sub = await self.js.pull_subscribe(feed.subject, durable=feed.durable, stream=self.stream,
-                                                config=feed.config, pending_bytes_limit=self.pending_bytes)
-        feed.cseq, feed.gap = 0, False
-        return (await feed.sub.consumer_info()).num_pending
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ELECTION_WAIT
+        while True:
+            try:
+                feed.sub = await self.js.pull_subscribe(feed.subject, durable=feed.durable, stream=self.stream,
+                                                        config=feed.config, pending_bytes_limit=self.pending_bytes)
+                feed.cseq, feed.gap = 0, False
+                return (await feed.sub.consumer_info()).num_pending
+            except (NatsTimeoutError, ServiceUnavailableError) as exc:
+                # a cluster electing a stream or consumer leader (a server just died) answers nothing
+                # or 503 for a few seconds: try again until ELECTION_WAIT, then raise what it said
+                if feed.sub is not None:
+                    await _quietly(feed.sub.unsubscribe())
+                    feed.sub = None
+                if loop.time() >= deadline:
+                    raise
+                log("cim.consumer_retry", graph=feed.fold.graph_id, error=type(exc).__name__)
+                await asyncio.sleep(0.5)
 
     async def _resubscribe(self, feed: GraphFeed) -> int:
         """Start the feed again right after the last stream sequence it applied (the messages a
