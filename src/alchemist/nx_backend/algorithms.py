@@ -262,6 +262,7 @@ FUNCTIONS = {f.__name__: f for f in (
     pagerank, betweenness_centrality, louvain_communities, modularity, clustering, average_clustering,
     transitivity, connected_components, strongly_connected_components, shortest_path, shortest_path_length,
     single_source_dijkstra_path_length, forceatlas2_layout)}
+_SIGNATURES = {name: inspect.signature(fn) for name, fn in FUNCTIONS.items()}  # bound on every dispatched call
 
 
 def _checks(name: str, a: dict, G) -> bool | str:
@@ -310,11 +311,11 @@ def can_run(name, args, kwargs) -> bool | str:
     bool or str
         True, or a string saying why not (NetworkX logs it and uses another implementation).
     """
-    fn = FUNCTIONS.get(name)
-    if fn is None:
+    signature = _SIGNATURES.get(name)
+    if signature is None:
         return False
     try:
-        bound = inspect.signature(fn).bind(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
     except TypeError as exc:
         return str(exc)
     G = next(iter(bound.arguments.values()))

@@ -162,7 +162,7 @@ def datashaded_graph(graph, positions=None, *, bundle: bool = False, width: int 
     LayoutError, GraphError, MissingDependencyError
         As :func:`nodes_element`; without dask and scikit-image when ``bundle``.
     """
-    hv = _holoviews()
+    _holoviews()
     from holoviews.operation.datashader import bundle_graph, datashade
 
     element = graph_elements(graph, positions, columns=columns)
@@ -172,9 +172,8 @@ def datashaded_graph(graph, positions=None, *, bundle: bool = False, width: int 
         require("skimage", extra="dask", feature="datashaded_graph(bundle=True)", package="scikit-image")
         require("dask", extra="dask", feature="datashaded_graph(bundle=True)")
         element = bundle_graph(element, **bundle_options)
-    edges = datashade(element.edgepaths if not bundle else element, width=width, height=height,
-                      dynamic=dynamic, cmap=["#9ec3e6", "#08306b"])
-    return edges * element.nodes if not isinstance(edges, hv.Overlay) else edges
+    edges = datashade(element.edgepaths, width=width, height=height, dynamic=dynamic, cmap=["#9ec3e6", "#08306b"])
+    return edges * element.nodes
 
 
 def dynamic_graph(graph, positions=None, *, width: int = 800, height: int = 800, columns=None):

@@ -29,6 +29,7 @@ folds the dialect's stream (see :mod:`alchemist.cim.profiles.reading`).
 
 from __future__ import annotations
 
+import abc
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -104,7 +105,7 @@ class GraphChange:
     payload: dict
 
 
-class Profile:
+class Profile(abc.ABC):
     """A CIM dialect: its subjects, envelopes, headers and how its variants map onto the Graph.
 
     Subclasses set the class attributes and implement :meth:`decode` and :meth:`changes`
@@ -126,6 +127,7 @@ class Profile:
     stream_subjects: tuple[str, ...] = ()
     writable = False
 
+    @abc.abstractmethod
     def filters(self, graph_id: str) -> list[str]:
         """The subjects to read for one graph (``"*"``: all graphs of the dialect).
 
@@ -137,8 +139,8 @@ class Profile:
         -------
         list of str
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def decode(self, subject: str, data: bytes, headers: dict | None = None, *, sequence: int | None = None,
                time: float | None = None) -> DialectEvent:
         """Decode one message.
@@ -163,8 +165,8 @@ class Profile:
         InvalidEventError
             Not a message of this dialect (the message names the subject and what is missing).
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def changes(self, event: DialectEvent) -> list[GraphChange]:
         """What ``event`` does to the Graph (empty: a typed event with no graph meaning).
 
@@ -176,7 +178,6 @@ class Profile:
         -------
         list of GraphChange
         """
-        raise NotImplementedError
 
     def belongs(self, event: DialectEvent, graph_id: str) -> bool:
         """Whether ``event`` is one of ``graph_id``'s (``"*"``: every graph).
