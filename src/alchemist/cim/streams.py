@@ -370,9 +370,10 @@ PLACEMENT_WAIT = 15.0
 has just started is still gathering its peers)."""
 
 
-async def _add_stream(js, config) -> None:
-    """``js.add_stream``, waiting up to :data:`PLACEMENT_WAIT` seconds while the cluster has too few
-    peers for the replicas; then a :class:`~alchemist.errors.CIMError` that says so."""
+async def _add_stream(js, config, *, update: bool = False) -> None:
+    """``js.add_stream`` (``js.update_stream`` with ``update``), waiting up to :data:`PLACEMENT_WAIT`
+    seconds while the cluster has too few peers for the replicas; then a
+    :class:`~alchemist.errors.CIMError` that says so."""
     from nats.js.errors import APIError
 
     from alchemist.errors import CIMError
@@ -381,7 +382,7 @@ async def _add_stream(js, config) -> None:
     deadline = loop.time() + PLACEMENT_WAIT
     while True:
         try:
-            await js.add_stream(config)
+            await (js.update_stream(config) if update else js.add_stream(config))
             return
         except APIError as exc:
             if exc.err_code != _NO_PEERS:
@@ -408,7 +409,7 @@ async def _ensure_one(js, role: str, wanted, use_existing: bool, others: list, r
             raise _conflict(role, wanted, existing, same_name=True)
         if _needs_update(existing, wanted):
             wanted = wanted.evolve(num_replicas=max(existing.num_replicas or 1, wanted.num_replicas or 1))
-            await js.update_stream(wanted)
+            await _add_stream(js, wanted, update=True)  # more replicas: wait for their peers too
             log("cim.stream_updated", stream=wanted.name)
         return wanted.name
     if existing is not None and not is_alchemists(existing) and _same_setup(existing, wanted):
