@@ -21,6 +21,7 @@ from alchemist.graph import (
 )
 from alchemist.graph import _analytics_kernels as kernels
 from alchemist.graph import _graph_kernels as gk
+from alchemist.graph import _louvain_kernels as louvain_kernels
 from tests.conftest import shared_path
 
 
@@ -132,7 +133,7 @@ def test_louvain_aggregation_keeps_modularity():
     indices = np.concatenate([dst, src])[order]
     data = np.concatenate([w, w])[order]
     labels = np.random.default_rng(0).integers(0, 12, n)
-    optr, oind, odata, k = kernels.louvain_aggregate(indptr, indices, data, labels, 12)
+    optr, oind, odata, k = louvain_kernels.louvain_aggregate(indptr, indices, data, labels, 12)
     # modularity of the singleton partition of the aggregate = modularity of labels on the graph
     m2 = data.sum()
     inner = sum(odata[j] for c in range(12) for j in range(optr[c], optr[c + 1]) if oind[j] == c)

@@ -24,6 +24,7 @@ import numpy as np
 
 from alchemist.errors import GraphError
 from alchemist.graph import _analytics_cpu as cpu
+from alchemist.graph import _louvain
 from alchemist.graph import _analytics_kernels as kernels
 from alchemist.graph import gpu
 from alchemist.graph.core import cached
@@ -483,7 +484,7 @@ def louvain(graph, *, resolution: float = 1.0, weight: str | None = "weight", se
     if move is gpu.louvain_move and gpu.has_cugraph():
         A = _symmetric_matrix(graph, weight)
         return _by_size(gpu.cugraph_louvain(A, resolution=resolution, threshold=threshold, max_levels=max_levels))
-    return _by_size(cpu.louvain_levels(graph, edge_weights(graph, weight), resolution=resolution, seed=seed,
+    return _by_size(_louvain.louvain_levels(graph, edge_weights(graph, weight), resolution=resolution, seed=seed,
                                        threshold=threshold, max_levels=max_levels, move=move))
 
 

@@ -43,7 +43,7 @@ __all__ = [
 
 #: The CPU kernel module of each kernel name that :func:`kernel` dispatches.
 _CPU_MODULE = {"pagerank_kernel": "_analytics_kernels", "triangle_kernel": "_analytics_kernels",
-               "louvain_move": "_analytics_kernels", "bfs": "_query_kernels", "dijkstra_all": "_query_kernels"}
+               "louvain_move": "_louvain_kernels", "bfs": "_query_kernels", "dijkstra_all": "_query_kernels"}
 #: Louvain's local moving: the largest number of sweeps, and the modularity gain of a sweep below
 #: which the moving stops.
 MAX_SWEEPS = 1000
@@ -86,7 +86,7 @@ def kernel(name: str, backend: str | None = "auto"):
     Parameters
     ----------
     name : {"pagerank_kernel", "triangle_kernel", "louvain_move", "bfs", "dijkstra_all"}
-        The CPU kernel's name (in ``alchemist.graph._analytics_kernels`` or ``_query_kernels``);
+        The CPU kernel's name (in ``alchemist.graph._analytics_kernels``, ``_louvain_kernels`` or ``_query_kernels``);
         the CUDA version has the same name, arguments and results.
     backend : {"auto", "cpu", "cuda"} or None
         As :func:`on_device`.
