@@ -438,7 +438,7 @@ def append_chain(connection, graph_id: str, events, *, correlation_id: str, caus
             chain.append(event)
             previous = event.cid
         try:
-            connection.run(_publish_chain(connection, graph_id, chain, version, stored))
+            connection.publish_chain(chain, expected_sequence=version, stored=stored)
         except ConcurrencyError:
             if stored:
                 raise
@@ -533,27 +533,6 @@ def _record(connection, record: Decision, expected: int | None = None) -> Decisi
     ack = connection.run(connection.js.publish(f"{DECISIONS_PREFIX}.{record.suggestion_id}",
                                                msgspec.json.encode(record), headers=headers, stream=stream))
     return msgspec.structs.replace(record, sequence=ack.seq)
-
-
-async def _publish_chain(connection, graph_id: str, chain: list, version: int, stored: list) -> None:
-    """Send chained events as ``events_batch`` messages, each expecting the graph's last sequence."""
-    from alchemist.cim.publisher import message_limit, message_stream
-    from alchemist.events import encode_event
-
-    subjects = connection.subjects
-    records = [(e.aggregate_id, e.event_id, e.event_type, e.cid, e.correlation_id, e.causation_id, encode_event(e))
-               for e in chain]
-    done = 0
-    # one event: a plain message on its event type's subject (as append sends it); more: batches
-    batch = 1 if len(records) == 1 else len(records)
-    for subject, data, headers, count in message_stream(subjects, records, batch=batch,
-                                                        max_bytes=message_limit(connection.nc)):
-        headers = {**headers, "Nats-Expected-Last-Subject-Sequence": str(int(version)),
-                   "Nats-Expected-Last-Subject-Sequence-Subject": subjects.aggregate_filter(graph_id)}
-        ack = await connection.publisher.send_with_retry(subject, data, headers)
-        version = ack.seq
-        stored.extend(msgspec.structs.replace(e, sequence=ack.seq) for e in chain[done:done + count])
-        done += count
 
 
 async def _last_decision(connection, suggestion_id: str) -> Decision | None:
