@@ -14,7 +14,9 @@ def test_import_into_connection_publishes_a_chain(conn, repo_root):
     path = repo_root / "data/samples/alchemist_rs_workflow.mermaid"
     first = conn.append("wf", "node_added", {"node_id": "Start", "properties": {"caption": "Begin", "owner": "ana"}})
     report = import_into(conn, path, graph_id="wf", merge="merge_properties")
-    assert report.published.published == len(report.events) == 1 + 11 + 13  # Start updated, 11 nodes and 13 edges added
+    assert len(report.published) == len(report.events) == 1 + 11 + 13  # Start updated, 11 nodes and 13 edges added
+    assert [e.event_id for e in report.published] == [e.event_id for e in report.events]
+    assert all(e.sequence > first.sequence for e in report.published)
     assert report.events[0].previous_cid == first.cid
     assert all(b.previous_cid == a.cid for a, b in zip(report.events, report.events[1:]))
     g = conn.graph("wf", live=False)

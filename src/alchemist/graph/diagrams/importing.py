@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alchemist.errors import DuplicateIdError, GraphFormatError
+from alchemist.errors import ConcurrencyError, DuplicateIdError, GraphFormatError
 from alchemist.graph.diagrams.model import MAX_BYTES, Diagram, DiagramEdge, DiagramNode, read_text
 
 __all__ = ["import_into", "read_diagram", "diagram_of", "ImportReport", "MERGE_POLICIES", "DIAGRAM_FORMATS",
@@ -56,8 +56,8 @@ class ImportReport:
     nodes_added, nodes_updated, nodes_skipped, edges_added, edges_updated, edges_skipped : int
     id_map : dict of str to str
         File node id → graph node id (differs with ``id_prefix`` or ``"always_create"``).
-    published : PublishResult or None
-        The publish result when the target was a connection.
+    published : list of Event or None
+        The stored events, with their stream ``sequence``, when the target was a connection.
     """
 
     events: list = field(default_factory=list)
@@ -73,7 +73,7 @@ class ImportReport:
 
 def import_into(target, source, *, merge: str = "skip", id_prefix: str | None = None, max_nodes: int | None = None,
                 format: str | None = None, graph_id: str | None = None, max_bytes: int | None = None,
-                actor: str | None = None) -> ImportReport:
+                actor: str | None = None, attempts: int = 5) -> ImportReport:
     """Import a diagram file into an existing graph (or a graph on a CIM connection) as events.
 
     Parameters
@@ -101,6 +101,8 @@ def import_into(target, source, *, merge: str = "skip", id_prefix: str | None = 
         :data:`~alchemist.graph.diagrams.dot.DOT_MAX_BYTES`).
     actor : str, optional
         Recorded in each event's metadata with the file's name (``{"import": ..., "actor": ...}``).
+    attempts : int
+        On a connection: plans (and publishes) tried while other writers append to the graph.
 
     Returns
     -------
@@ -114,15 +116,20 @@ def import_into(target, source, *, merge: str = "skip", id_prefix: str | None = 
         ``merge="error"`` and an imported id is in the graph already; nothing is applied.
     ValueError
         An unknown ``merge``; a connection without ``graph_id``.
+    ConcurrencyError
+        On a connection: other writers appended to the graph ``attempts`` times while the import
+        was planned, or between two of its messages (the graph then holds a prefix of the events,
+        ``report.published``).
 
     Notes
     -----
     The events are planned against the graph as it is when the call starts (for a connection, as
     ``connection.graph(graph_id, live=False)`` folds it) and share one correlation id (the first event's),
     each caused by the one before; metadata ``{"import": file name}``. On a connection they are published
-    with :meth:`~alchemist.cim.Connection.publish_many`, chained after the graph's last event, without an
-    optimistic-concurrency check: a writer appending to the same graph meanwhile forks the chain, and
-    consumers refuse the later branch. ``layout_applied`` carries the graph's finite positions as well as
+    with :meth:`~alchemist.cim.Connection.publish_chain`, chained after the graph's last event, each
+    message stored only if the graph is still at the version the plan was made on (optimistic
+    concurrency): a writer appending meanwhile makes the import plan again (nothing was stored) or
+    stop with a prefix stored, never a forked chain. ``layout_applied`` carries the graph's finite positions as well as
     the file's (the event sets every node's position).
 
     Examples
@@ -144,30 +151,39 @@ def import_into(target, source, *, merge: str = "skip", id_prefix: str | None = 
     if max_nodes is not None and len(diagram.nodes) > max_nodes:
         raise GraphFormatError(f"{diagram.path}: holds {len(diagram.nodes)} nodes, more than max_nodes={max_nodes}; "
                                "pass a larger max_nodes to import it", path=diagram.path)
-    connection = hasattr(target, "publish_many") and hasattr(target, "last_event")
-    if connection:
-        if not graph_id:
-            raise ValueError("importing into a connection needs graph_id= (the graph to publish to)")
-        graph = target.graph(graph_id, live=False)
-    else:
-        graph = target
-        graph_id = graph.graph_id
-    report = _plan(graph, diagram, merge, id_prefix)
+    connection = hasattr(target, "publish_chain") and hasattr(target, "last_event")
+    if connection and not graph_id:
+        raise ValueError("importing into a connection needs graph_id= (the graph to publish to)")
     meta = {"import": Path(diagram.path).name}
     if actor:
         meta["actor"] = actor
-    previous = None
-    if connection:
+    if not connection:
+        report = _plan(target, diagram, merge, id_prefix)
+        report.events = _events(report.events, target.graph_id, meta, None, chain=False)
+        if report.events:
+            target.apply(report.events)
+        return report
+
+    for _ in range(max(1, attempts)):
+        # the version first, then the graph and its head: the plan holds only if nobody appended since
+        version = target.aggregate_sequence(graph_id)
+        report = _plan(target.graph(graph_id, live=False), diagram, merge, id_prefix)
         last = target.last_event(graph_id)
-        previous = None if last is None else last.cid
+        if last is not None and int(last.sequence or 0) > version:
+            continue
         if last is None:  # a new graph on the CIM: it begins with graph_created (directed as the file says)
             report.events.insert(0, ("graph_created", {"name": diagram.name or graph_id, "directed": diagram.directed}))
-    report.events = _events(report.events, graph_id, meta, previous, chain=connection)
-    if connection:
-        report.published = target.publish_many(report.events)
-    elif report.events:
-        graph.apply(report.events)
-    return report
+        report.events = _events(report.events, graph_id, meta, None if last is None else last.cid, chain=True)
+        report.published = []
+        try:
+            target.publish_chain(report.events, expected_sequence=version, stored=report.published)
+        except ConcurrencyError:
+            if report.published:
+                raise
+            continue
+        return report
+    raise ConcurrencyError(f"other writers appended to {graph_id!r} while the import was planned, {attempts} times "
+                           "in a row; retry later or with more attempts=")
 
 
 def read_diagram(path: str | Path, *, format: str | None = None, max_bytes: int | None = None) -> Diagram:
