@@ -39,8 +39,10 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules src/alchemist
 	$(BIN)/python -m pytest
 
+# FULL=1: the full workloads (the 10M-edge scale rows among them); ONLY="scale widgets": those sections only,
+# replaced in benchmarks/RESULTS.md in place
 bench: $(VENV)/.installed-bench
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(if $(FULL),--full) $(if $(ONLY),--only $(ONLY))
 
 # on a machine with an NVIDIA GPU: CUDA kernel tests on the device and the GPU benchmarks, results in $$OUT
 gpu-check:
