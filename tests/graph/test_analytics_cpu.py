@@ -22,6 +22,7 @@ from alchemist.graph import (
 from alchemist.graph import _analytics_kernels as kernels
 from alchemist.graph import _graph_kernels as gk
 from alchemist.graph import _louvain_kernels as louvain_kernels
+from alchemist.graph.csr import build_csr
 from tests.conftest import shared_path
 
 
@@ -82,11 +83,53 @@ def test_counting_sorts_match_stable_argsort():
     rng = np.random.default_rng(3)
     n = 1000
     rows, cols = rng.integers(0, n, 20_000), rng.integers(0, n, 20_000)
-    indptr, order = gk.csr_order(rows, cols, n)
-    assert (order == np.argsort(rows * n + cols, kind="stable")).all()
-    assert (indptr == np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])).all()
     indptr, order = gk.group_by_row(rows, n)
     assert (order == np.argsort(rows, kind="stable")).all()
+    assert (indptr == np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])).all()
+
+
+@pytest.mark.parametrize("directed", [True, False])
+@pytest.mark.parametrize("m", [300, 60_000])
+def test_build_csr_is_the_stable_sort_of_the_entries(directed, m):
+    # self-loops and parallel edges (in both directions): the entries of each row sorted by
+    # neighbour, ties in the order of the concatenated (forward, then reversed) entries, as a
+    # stable argsort of that concatenation gives
+    rng = np.random.default_rng(m)
+    n = 500
+    src = rng.integers(0, n, m)
+    dst = np.where(rng.random(m) < 0.1, src, rng.integers(0, n, m))
+    src = np.concatenate([src, dst[:40], src[:40]])
+    dst = np.concatenate([dst, src[:40], dst[:40]])
+    w = rng.random(src.shape[0])
+    eid = np.arange(src.shape[0])
+    keep = src != dst
+    rows = src if directed else np.concatenate([src, dst[keep]])
+    cols = dst if directed else np.concatenate([dst, src[keep]])
+    ee = eid if directed else np.concatenate([eid, eid[keep]])
+    order = np.argsort(rows * n + cols, kind="stable")
+    indptr, indices, weights, edge = build_csr(src, dst, w, n, directed)
+    assert indptr.tolist() == np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).tolist()
+    assert indices.tolist() == cols[order].tolist()
+    assert edge.tolist() == ee[order].tolist()
+    assert np.array_equal(weights, w[ee[order]])
+
+
+@pytest.mark.parametrize("both", [True, False])
+def test_pull_adjacency_rows_hold_the_same_entries_as_scipy(both):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(5)
+    n, m = 200, 3000
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    w = rng.random(m)
+    indptr, cols, weights = gk.adjacency(src, dst, w, n, both, False)
+    ours = sp.csr_matrix((weights, cols, indptr), shape=(n, n)).toarray()
+    keep = src != dst
+    r = np.concatenate([src, dst[keep]]) if both else src
+    c = np.concatenate([dst, src[keep]]) if both else dst
+    theirs = sp.coo_matrix((np.concatenate([w, w[keep]]) if both else w, (r, c)), shape=(n, n)).toarray()
+    assert np.allclose(ours, theirs, rtol=0, atol=1e-12)
+    assert np.array_equal(gk.adjacency(src, dst, w, n, both, True)[2], np.ones(cols.shape[0]))
 
 
 @pytest.mark.parametrize("directed", [True, False])

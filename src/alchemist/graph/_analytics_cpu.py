@@ -20,9 +20,10 @@ __all__ = ["pull_adjacency", "component_labels", "threads_for"]
 def pull_adjacency(graph, w: np.ndarray, key=None):
     """In-neighbour adjacency for PageRank's pull step, with the weights ``w`` (edge order).
 
-    An undirected edge counts in both directions, a self-loop once (the graph's :meth:`csr`); a
-    directed graph's in-neighbours come from a counting sort of the edges by target, cached on
-    the graph until it changes.
+    An undirected edge counts in both directions, a self-loop once; a directed graph's
+    in-neighbours come from a counting sort of the edges by target. One O(n + m) pass
+    (:func:`alchemist.graph._graph_kernels.adjacency`): each row's entries in no particular order,
+    since the pull step only sums them; no weight gather when every weight is 1.
 
     Parameters
     ----------
@@ -54,21 +55,17 @@ def pull_adjacency(graph, w: np.ndarray, key=None):
     >>> indptr.tolist(), cols.tolist(), out_weight.tolist()
     ([0, 0, 2, 3], [0, 2, 0], [2.0, 0.0, 1.0])
     """
-    from alchemist.graph.access import csr_with_edges
-
     def arrange():
         n = graph.number_of_nodes()
+        src, dst, _ = graph.edge_index()
+        unit = bool((w == 1.0).all())
         if graph.directed:
-            def build():
-                src, dst, _ = graph.edge_index()
-                indptr, order = gk.group_by_row(dst, n)
-                return indptr, src[order].astype(np.int64), order
-            indptr, cols, edge = cached(graph, "pull_adjacency", build)
-            out_w = np.bincount(graph.edge_index()[0], weights=w, minlength=n)
-        else:
-            indptr, cols, _, edge = csr_with_edges(graph)
-            out_w = np.bincount(cols, weights=w[edge], minlength=n)  # the adjacency is symmetric
-        return indptr, cols, w[edge].astype(np.float64), out_w.astype(np.float64)
+            indptr, cols, ww = gk.adjacency(dst, src, w, n, False, unit)
+            out_w = np.bincount(src, weights=w, minlength=n).astype(np.float64)
+        else:  # both directions; the out-weights are the row sums
+            indptr, cols, ww = gk.adjacency(src, dst, w, n, True, unit)
+            out_w = gk.row_sums(indptr, ww)
+        return indptr, cols, ww, out_w
 
     return arrange() if key is None else cached(graph, f"pull_adjacency:{key}", arrange)
 

@@ -6,6 +6,8 @@ analytics all build their adjacency with :func:`build_csr`.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 __all__ = ["build_csr", "has_parallel"]
@@ -45,6 +47,16 @@ def build_csr(src, dst, w, n: int, directed: bool):
     >>> indptr.tolist(), indices.tolist()
     ([0, 1, 3, 4], [1, 0, 2, 1])
     """
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    w = np.asarray(w, dtype=np.float64)
+    shift = max(1, int(2 * src.shape[0]).bit_length())
+    if (src.shape[0] >= 20_000 or "numba" in sys.modules) and max(n, 1).bit_length() + shift <= 62:
+        # a counting sort into rows, then each row sorted in place (one Numba kernel, no
+        # concatenated copies); small graphs take NumPy's sort until something has loaded Numba
+        from alchemist.graph._graph_kernels import sorted_csr
+
+        return sorted_csr(src, dst, w, int(n), bool(directed), shift)
     m = src.shape[0]
     eid = np.arange(m, dtype=np.int64)
     if directed:
@@ -55,15 +67,10 @@ def build_csr(src, dst, w, n: int, directed: bool):
         cols = np.concatenate([dst, src[keep]])
         ww = np.concatenate([w, w[keep]])
         ee = np.concatenate([eid, eid[keep]])
-    if rows.shape[0] >= 50_000:  # a two-pass counting sort (Numba), O(n + m): the same stable order
-        from alchemist.graph._graph_kernels import csr_order
-
-        indptr, order = csr_order(rows.astype(np.int64), cols.astype(np.int64), n)
-    else:
-        order = np.argsort(rows.astype(np.int64) * max(n, 1) + cols, kind="stable")
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return indptr, cols[order].astype(np.int64), ww[order].astype(np.float64), ee[order]
+    order = np.argsort(rows * max(n, 1) + cols, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return indptr, cols[order], ww[order], ee[order]
 
 
 def has_parallel(src, dst, directed) -> bool:
