@@ -306,9 +306,9 @@ class AccessMixin:
         (array([0, 1]), array([1, 2]), array([1. , 2.5]))
         """
         if "edge_index" not in self._cache:
-            rows = self._live_edge_raw()
             src, dst, w = self._src.view(), self._dst.view(), self._weight.view()
-            if rows.shape[0] != src.shape[0]:
+            if self._n_alive_edges != src.shape[0]:  # (no row array when every edge is alive: 8 bytes an edge)
+                rows = self._live_edge_raw()
                 src, dst, w = src[rows], dst[rows], w[rows]
             if self._n_alive_nodes != len(self._node_ids):
                 remap = self._live_rows_map()

@@ -31,6 +31,7 @@ from alchemist.layout.forces import Force
 __all__ = ["forceatlas2", "incremental_layout"]
 
 _PARALLEL_MIN_NODES = 1000
+_TRIM_MIN_EDGES = 500_000  # from this many edges the freed heap is handed back after the loop
 _BLOCK_SECONDS = 0.2  # target duration of one compiled call of the CPU loop
 
 
@@ -174,7 +175,8 @@ def forceatlas2(
         if isinstance(f, Force):
             f.bind(mass, params["scaling_ratio"])
     run = _run_cuda if backend == "cuda" else _run_cpu
-    return run(
+    large = g.src.shape[0] >= _TRIM_MIN_EDGES
+    out = run(
         g, weights, mass, sizes, fixed_mask, pos, iterations,
         dict(
             theta=params["theta"], kr=params["scaling_ratio"], gravity=params["gravity"],
@@ -184,6 +186,10 @@ def forceatlas2(
         ),
         callback, forces,
     )
+    if large:  # the CSR and the loop's buffers, freed, go back to the system rather than stay in glibc's arenas
+        del g, weights, mass
+        _hand_back_freed_memory()
+    return out
 
 
 def incremental_layout(
@@ -294,6 +300,17 @@ def _run_cpu(g, weights, mass, sizes, fixed, pos, iterations, p, callback, force
         return _loop_cpu(g, weights, mass, sizes, fixed, pos, iterations, p, callback, forces)
     finally:
         numba.set_num_threads(threads)
+
+
+def _hand_back_freed_memory() -> None:
+    """Return the heap memory the loop's worker threads freed to the system (glibc keeps it in
+    their arenas otherwise: about 64 MB at 1M edges, 190 MB at 10M, held after the call)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _loop_cpu(g, weights, mass, sizes, fixed, pos, iterations, p, callback, forces):
