@@ -42,6 +42,8 @@ def pull_adjacency(graph, w: np.ndarray, key=None):
     weights : (nnz,) float64
     out_weight : (n_nodes,) float64
         Total weight leaving each node (0 for dangling nodes).
+    unit : bool
+        Whether every weight is 1.
 
     Raises
     ------
@@ -51,9 +53,9 @@ def pull_adjacency(graph, w: np.ndarray, key=None):
     --------
     >>> from alchemist.graph import Graph
     >>> g = Graph.from_edges([("a", "b"), ("a", "c"), ("c", "b")], directed=True)
-    >>> indptr, cols, weights, out_weight = pull_adjacency(g, np.ones(3))
-    >>> indptr.tolist(), cols.tolist(), out_weight.tolist()
-    ([0, 0, 2, 3], [0, 2, 0], [2.0, 0.0, 1.0])
+    >>> indptr, cols, weights, out_weight, unit = pull_adjacency(g, np.ones(3))
+    >>> indptr.tolist(), cols.tolist(), out_weight.tolist(), unit
+    ([0, 0, 2, 3], [0, 2, 0], [2.0, 0.0, 1.0], True)
     """
     def arrange():
         n = graph.number_of_nodes()
@@ -65,7 +67,7 @@ def pull_adjacency(graph, w: np.ndarray, key=None):
         else:  # both directions; the out-weights are the row sums
             indptr, cols, ww = gk.adjacency(src, dst, w, n, True, unit)
             out_w = gk.row_sums(indptr, ww)
-        return indptr, cols, ww, out_w
+        return indptr, cols, ww, out_w, unit
 
     return arrange() if key is None else cached(graph, f"pull_adjacency:{key}", arrange)
 
@@ -116,7 +118,8 @@ def threads_for(work: int, grain: int = 200_000):
 
     Yields
     ------
-    None
+    int
+        The number of threads the kernels inside run on.
 
     Raises
     ------
@@ -124,17 +127,18 @@ def threads_for(work: int, grain: int = 200_000):
 
     Examples
     --------
-    >>> import numba
-    >>> with threads_for(10):
-    ...     numba.get_num_threads()
+    >>> with threads_for(10) as threads:
+    ...     threads
     1
     """
     import numba
 
     before = numba.get_num_threads()
-    if work < grain:
-        numba.set_num_threads(1)
+    if work >= grain:
+        yield before
+        return
+    numba.set_num_threads(1)
     try:
-        yield
+        yield 1
     finally:
         numba.set_num_threads(before)

@@ -217,7 +217,7 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
     w = edge_weights(graph, weight)
     if w.shape[0] and w.min() < 0:
         raise GraphError(f"edge {graph.edge_ids[int(np.argmin(w))]!r} has a negative weight; PageRank needs w >= 0")
-    indptr, cols, ww, out_w = cpu.pull_adjacency(graph, w, key=weight or "unweighted")  # row v: in-neighbours u
+    indptr, cols, ww, out_w, unit = cpu.pull_adjacency(graph, w, key=weight or "unweighted")  # row v: in-neighbours u
     if personalization is None:
         p = np.full(n, 1.0 / n)
     else:
@@ -225,11 +225,20 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
         if p.shape != (n,) or not np.isfinite(p).all() or p.min() < 0 or p.sum() <= 0:
             raise GraphError(f"personalization must be {n} non-negative finite numbers with a positive sum")
         p = p / p.sum()
-    with cpu.threads_for(cols.shape[0]):
+    if run is kernels.pagerank_kernel and cols.shape[0] < _PARALLEL_PAGERANK:
+        x, iters, err = kernels.pagerank_serial(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter), unit)
+    else:
         x, iters, err = run(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter))
     if err >= n * tol:
         raise GraphError(f"PageRank did not converge in {max_iter} iterations (L1 change {err:.3g}); raise max_iter")
     return x
+
+
+#: Adjacency entries from which PageRank's step runs in parallel (below, one thread: starting the
+#: parallel regions of each step costs more than the second core saves).
+_PARALLEL_PAGERANK = 200_000
+#: The same for the triangle count (O(m^1.5) work: parallel sooner).
+_PARALLEL_TRIANGLES = 100_000
 
 
 def betweenness_centrality(graph, k: int | None = None, *, normalized: bool = True, seed: int | None = None,
@@ -652,8 +661,14 @@ def _dedupe_csr(indptr, indices):
 def _triangles(graph, backend="auto"):
     indptr, indices = _simple_csr(graph, "undirected")
     deg = np.diff(indptr).astype(np.float64)
-    with cpu.threads_for(indices.shape[0]):
-        return gpu.kernel("triangle_kernel", backend)(indptr, indices), deg
+    run = gpu.kernel("triangle_kernel", backend)
+    if run is not kernels.triangle_kernel:
+        return run(indptr, indices), deg
+    if indices.shape[0] < _PARALLEL_TRIANGLES:
+        return kernels.triangles_serial(indptr, indices), deg
+    import numba
+
+    return run(indptr, indices, 4 * numba.get_num_threads()), deg
 
 
 def _symmetric_matrix(graph, weight):
