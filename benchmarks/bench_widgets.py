@@ -127,9 +127,12 @@ def run(full: bool = False, repeat: int = 1, large: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def browser_round_trip(pos: np.ndarray, steps: int, repeat: int = 1) -> list[str]:
+def browser_round_trip(pos: np.ndarray, steps: int, repeat: int = 1, read: str | None = None) -> list[str]:
     """Markdown lines: request → frame shown in headless Chromium, GraphView served by Voilà; with
-    ``repeat`` > 1, that many runs (each a new Voilà kernel) and the medians of their figures."""
+    ``repeat`` > 1, that many runs (each a new Voilà kernel) and the medians of their figures.
+
+    ``read`` is the Python expression the kernel reads the graph with (soc-Slashdot0902 by default);
+    ``pos`` are its positions."""
     sys.path.insert(0, str(ROOT))
     from tests.browser.conftest import CHROMIUM
 
@@ -139,7 +142,8 @@ def browser_round_trip(pos: np.ndarray, steps: int, repeat: int = 1) -> list[str
         from playwright import sync_api  # noqa: F401
     except ImportError:
         return ["Browser round trip: skipped (playwright is not installed)."]
-    runs = [_browser_run(pos, steps) for _ in range(max(1, repeat))]
+    read = read or f"alchemist.read_graph({str(SLASHDOT)!r}, directed=True)"
+    runs = [_browser_run(pos, steps, read) for _ in range(max(1, repeat))]
 
     def med(values) -> float:
         return float(np.median(values))
@@ -149,7 +153,11 @@ def browser_round_trip(pos: np.ndarray, steps: int, repeat: int = 1) -> list[str
              f"after 4 warm-up steps; load average (1 min) at the end of each run: {loads} on {os.cpu_count()} cores. "
              "Medians over the runs of each run's figure.", "",
              f"- First picture after the view is shown: {med([r['first_picture'] for r in runs]):.0f} ms; first full "
-             f"frame: {med([r['first_full'] for r in runs]):.0f} ms (it waits for the pyramid).", "",
+             f"frame: {med([r['first_full'] for r in runs]):.0f} ms (it waits for the pyramid).",
+             f"- Kernel memory: {med([r['rss_before'] for r in runs]):.0f} MB resident with the graph and its positions "
+             f"before `GraphView(...)`; the kernel's peak from there to the end of the drive (VmHWM reset before "
+             f"`GraphView(...)`): {med([r['widget_peak'] for r in runs]):.0f} MB above it (the widget's own peak: "
+             "pyramid, samples, frames).", "",
              "| round trip (request sent → decoded frame shown) | median ms | p90 ms | max ms | kernel render, median ms |",
              "|---|---|---|---|---|"]
     for name, key in (("draft while moving (JPEG, half size)", "drafts"), ("full frame at rest (PNG)", "fulls")):
@@ -159,14 +167,22 @@ def browser_round_trip(pos: np.ndarray, steps: int, repeat: int = 1) -> list[str
                          f"{med([np.percentile(t[:, 0], 90) for t in per_run]):.0f} | "
                          f"{med([np.max(t[:, 0]) for t in per_run]):.0f} | "
                          f"{med([np.median(t[:, 1]) for t in per_run]):.0f} |")
-    lines += ["", "The full frame is asked for 250 ms after the last pointer move (the view is then at rest); its "
-              "round trip starts there."]
+    settles = [np.array(r["settles"]) for r in runs if r["settles"]]
+    if settles:
+        lines.append(f"| full frame after the view rests (last wheel step or drag release → full frame shown) | "
+                     f"{med([np.median(t) for t in settles]):.0f} | {med([np.percentile(t, 90) for t in settles]):.0f} | "
+                     f"{med([np.max(t) for t in settles]):.0f} | – |")
+    lines += ["", "The full frame is asked for 120 ms (`SETTLE_MS` in widgets/graph_view.js) after the last wheel step "
+              "or drag release; its round trip starts at that request. 'After the view rests' is timed in the page "
+              "from the event time (`Event.timeStamp`) of the last pointer event that moved the view to the full "
+              "frame decoded and shown (`settleMs` on the stage), so it includes the debounce."]
     return lines
 
 
-def _browser_run(pos: np.ndarray, steps: int) -> dict:
+def _browser_run(pos: np.ndarray, steps: int, read: str) -> dict:
     """One Voilà kernel and one Chromium page: first picture, first full frame (ms since the view was
-    shown) and the drive's round trips."""
+    shown), the drive's round trips and the kernel's memory (MB: resident before ``GraphView(...)``,
+    peak above that to the end of the drive)."""
     from playwright import sync_api
 
     from tests.browser.conftest import ARGS, CHROMIUM, Server, free_port
@@ -174,9 +190,12 @@ def _browser_run(pos: np.ndarray, steps: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         np.save(folder / "positions.npy", pos)
-        code = ("import numpy as np, alchemist\nfrom alchemist.widgets import GraphView\n"
-                f"g = alchemist.read_graph({str(SLASHDOT)!r}, directed=True)\n"
-                "view = GraphView(g, np.load('positions.npy'), width=800, height=600)\ndisplay(view)")
+        code = ("import json, os, numpy as np, alchemist\nfrom alchemist.widgets import GraphView\n"
+                f"g = {read}\npos = np.load('positions.npy')\n"
+                "open('/proc/self/clear_refs', 'w').write('5')  # the peak (VmHWM) starts again here\n"
+                "rss = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS:')][0]\n"
+                "json.dump({'pid': os.getpid(), 'rss_kb': rss}, open('kernel.json', 'w'))\n"
+                "view = GraphView(g, pos, width=800, height=600)\ndisplay(view)")
         kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": kernelspec},
               "cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "id": "a",
@@ -196,21 +215,27 @@ def _browser_run(pos: np.ndarray, steps: int) -> dict:
                 stage = page.locator("[data-testid=graph-stage]").first
                 first = (float(stage.get_attribute("data-first-picture-ms")),
                          float(stage.get_attribute("data-first-full-ms")))
-                drafts, fulls = _drive(page, steps)
+                drafts, fulls, settles = _drive(page, steps)
+                kernel = json.loads((folder / "kernel.json").read_text())
+                status = {line.split(":")[0]: int(line.split()[1])
+                          for line in Path(f"/proc/{kernel['pid']}/status").read_text().splitlines()
+                          if line.startswith(("VmHWM", "VmRSS"))}
                 browser.close()
         finally:
             server.stop()
-    return {"first_picture": first[0], "first_full": first[1], "drafts": drafts, "fulls": fulls,
-            "load": os.getloadavg()[0]}
+    return {"first_picture": first[0], "first_full": first[1], "drafts": drafts, "fulls": fulls, "settles": settles,
+            "load": os.getloadavg()[0], "rss_before": kernel["rss_kb"] / 1024,
+            "widget_peak": (status["VmHWM"] - kernel["rss_kb"]) / 1024}
 
 
-def _drive(page, steps: int) -> tuple[list, list]:
+def _drive(page, steps: int) -> tuple[list, list, list]:
     """Alternate wheel zooms and drags on the stage; after each, the draft's and then the settled
-    full frame's ``(round trip, kernel render)`` in ms, as the browser saw them."""
+    full frame's ``(round trip, kernel render)`` in ms, as the browser saw them, and the time from
+    the step's last pointer event to its full frame shown (ms)."""
     stage = page.locator("[data-testid=graph-stage]").first
     box = stage.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    drafts, fulls = [], []
+    drafts, fulls, settles = [], [], []
     shown = "([s]) => +(document.querySelector('[data-testid=graph-stage]').dataset.frameSeq || 0) >= s"
 
     def measured(s):  # (round trip, kernel render, was a draft) of frame s, None where the browser did not time it
@@ -238,12 +263,15 @@ def _drive(page, steps: int) -> tuple[list, list]:
         frames = [measured(first)]
         if frames[0] is not None and frames[0][2]:
             frames.append(measured(first + 1))
-        page.wait_for_function("() => document.querySelector('[data-testid=graph-stage]').dataset.draft === 'false'",
+        # at rest: the newest request is a full frame, shown, and timed from the step's last pointer event
+        page.wait_for_function("() => { const d = document.querySelector('[data-testid=graph-stage]').dataset; "
+                               "return d.draft === 'false' && d.settleSeq === d.requestSeq && d.frameSeq === d.requestSeq; }",
                                timeout=90_000)
         if k >= 4:  # after the warm-up (the kernel loads its compiled code on the first frames)
             drafts += [f[:2] for f in frames if f and f[2]]
             fulls += [f[:2] for f in frames if f and not f[2]]
-    return drafts, fulls
+            settles.append(float(stage.get_attribute("data-settle-ms")))
+    return drafts, fulls, settles
 
 
 def large_graph_frames(n_nodes: int = 1_000_000, n_edges: int = 10_000_000, blocks: int = 1000,
@@ -311,6 +339,87 @@ def large_graph_frames(n_nodes: int = 1_000_000, n_edges: int = 10_000_000, bloc
     return lines
 
 
+#: The 10M-edge graph: bench_scale's Barabási–Albert generator (networkit, k = 10, seed 42), laid out by
+#: this many ForceAtlas2 iterations (seed 1) from random positions.
+SCALE_EDGES, SCALE_LAYOUT_ITERATIONS = 10_000_000, 10
+
+
+def scale_graph(folder: Path | None = None) -> tuple[Path, object, np.ndarray, float]:
+    """The 10M-edge Barabási–Albert graph (``bench_scale``'s generator, seed 42), read with
+    ``alchemist.read_graph``, and its positions (ForceAtlas2, :data:`SCALE_LAYOUT_ITERATIONS`
+    iterations, seed 1); edge list and positions are cached in ``folder`` (default: the temporary
+    directory). Returns ``(edge list path, graph, positions, layout seconds)``."""
+    import alchemist
+    from alchemist.layout import forceatlas2
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_scale
+
+    folder = folder or Path(tempfile.gettempdir()) / "alchemist-widgets-10m"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = bench_scale._generate(SCALE_EDGES, folder)
+    g = alchemist.read_graph(path)
+    cached, timing = folder / f"fa2_{SCALE_LAYOUT_ITERATIONS}.npy", folder / f"fa2_{SCALE_LAYOUT_ITERATIONS}.json"
+    if cached.exists() and timing.exists():
+        return path, g, np.load(cached), json.loads(timing.read_text())["seconds"]
+    forceatlas2(alchemist.Graph.from_edges([("a", "b"), ("b", "c")]), 2, seed=0)  # compile / load the kernels first
+    ring = np.arange(25_000)  # 20,000 nodes and more take the parallel quadtree
+    forceatlas2((25_000, ring, (ring + 1) % 25_000), 1, seed=0)
+    start = time.perf_counter()
+    pos = forceatlas2(g, SCALE_LAYOUT_ITERATIONS, seed=1).astype(np.float32)
+    seconds = time.perf_counter() - start
+    np.save(cached, pos)
+    timing.write_text(json.dumps({"seconds": seconds}))
+    return path, g, pos, seconds
+
+
+def _vm(field: str) -> float:
+    """``VmRSS`` / ``VmHWM`` of this process in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_scale(repeat: int = 1, steps: int = 16) -> str:
+    """The Widgets section on the 10M-edge graph: GraphView in the kernel (first picture, pyramid, the
+    widget's peak memory) and in Chromium (the browser round trips of :func:`browser_round_trip`)."""
+    from alchemist import Graph
+    from alchemist.widgets import GraphView
+
+    path, g, pos, layout_seconds = scale_graph()
+    GraphView(Graph.from_edges([("a", "b")]), np.eye(2, dtype=np.float32)).close()  # load the kernels
+    Path("/proc/self/clear_refs").write_text("5")  # the peak (VmHWM) starts again here
+    before = _vm("VmRSS")
+    start = time.perf_counter()
+    view = GraphView(g, pos, width=800, height=600)
+    first_picture = time.perf_counter() - start
+    view.lod.wait(900)
+    view.wait(300)
+    first_full = time.perf_counter() - start
+    build, nbytes, base = view.lod.build_seconds, view.lod.pyramid.nbytes, view.lod.pyramid.levels[0].shape
+    full_ms = view.frame["render_ms"]
+    peak = _vm("VmHWM") - before
+    view.close()
+    load = os.getloadavg()
+    lines = ["## Widgets at 10M edges", "",
+             f"GraphView of a Barabási–Albert graph ({g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges; "
+             f"`bench_scale`'s networkit generator, k = 10, seed {42}), 800×600; positions from "
+             f"{SCALE_LAYOUT_ITERATIONS} ForceAtlas2 iterations (seed 1) in {layout_seconds:.1f} s, not part of the "
+             f"timings below. In the kernel, load average {load[0]:.1f} / {load[1]:.1f} (1 / 5 min) on "
+             f"{os.cpu_count()} cores:", "",
+             f"- `GraphView(...)` to its first picture (a draft; kernels loaded beforehand by a 2-node GraphView): "
+             f"{first_picture:.2f} s; to its first full frame (after the pyramid): {first_full:.2f} s "
+             f"(that frame rendered in {full_ms:.0f} ms).",
+             f"- Edge-density pyramid: built in {build:.1f} s in the background, base grid {base[1]}×{base[0]}, "
+             f"{nbytes / 1e6:.0f} MB.",
+             f"- The widget's peak memory: {peak:.0f} MB above the process's resident {before:.0f} MB with the graph "
+             "and positions (VmHWM reset before `GraphView(...)`, read after the first full frame).", ""]
+    del g
+    lines += browser_round_trip(pos, steps=steps, repeat=repeat, read=f"alchemist.read_graph({str(path)!r})")
+    return "\n".join(lines) + "\n"
+
+
 def cheap_layout(g) -> np.ndarray:
     src, dst, _ = g.edge_index()
     try:
@@ -330,8 +439,12 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=1, help="browser runs (medians are reported)")
     parser.add_argument("--large", action="store_true", help="also the 10M-edge graph (always with --full)")
     parser.add_argument("--large-only", action="store_true", help="only the 10M-edge graph")
+    parser.add_argument("--graph", choices=("slashdot", "ba10m"), default="slashdot",
+                        help="ba10m: GraphView in the kernel and in Chromium on the 10M-edge Barabási–Albert graph")
     options = parser.parse_args()
-    if options.large_only:
+    if options.graph == "ba10m":
+        print(run_scale(repeat=options.repeat, steps=30 if options.full else 16))
+    elif options.large_only:
         print("\n".join(large_graph_frames()))
     else:
         print(run(full=options.full, repeat=options.repeat, large=options.large))

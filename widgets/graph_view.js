@@ -10,6 +10,12 @@ export default {
     let shown = { x: view.x.slice(), y: view.y.slice() };
     let url = null;
     let inflight = false, pending = null, inflightTimer = null, settleTimer = null, seq = 0, sentAt = 0;
+    // The full frame is asked for SETTLE_MS after the last wheel step or drag release: short enough that
+    // it is on screen within 300 ms of the view coming to rest, long enough that the steps of one wheel
+    // gesture (16-100 ms apart) do not each ask for one. A drag never asks before its release, however
+    // slowly it moves, and a draft sent while a full frame is in flight makes the kernel drop that frame.
+    const SETTLE_MS = 120;
+    let restAt = null;  // event time of the last pointer event that moved the view (settleMs on the stage)
     const mountedAt = performance.now();  // firstPictureMs / firstFullMs on the stage: since the view was shown
 
     let img = h("img", { class: "alchemist-gv-image", draggable: "false", alt: "graph", "data-testid": "graph-image" });
@@ -121,6 +127,7 @@ export default {
       inflightFull = !pending.draft;
       pending.seq = ++seq;
       sentAt = performance.now();
+      stage.dataset.requestDraft = String(!!pending.draft);
       stage.dataset.requestSeq = String(seq);
       send(pending);
       pending = null;
@@ -130,7 +137,7 @@ export default {
 
     function settleSoon() {
       clearTimeout(settleTimer);
-      settleTimer = setTimeout(() => request(false), 250);
+      settleTimer = setTimeout(() => request(false), SETTLE_MS);
     }
 
     // A frame (image + ranges + frame info, one message) is decoded off screen and swapped in with
@@ -174,6 +181,12 @@ export default {
         if (measured !== null) {
           stage.dataset.roundTripMs = (performance.now() - measured).toFixed(1);
           stage.dataset.roundTripSeq = String(frame.seq);
+        }
+        if (loaded && !frame.draft && frame.seq === seq && restAt !== null && !dragging) {
+          // settleMs: the view's last move (a wheel step or the drag's release) → its full frame shown
+          stage.dataset.settleMs = (performance.now() - restAt).toFixed(1);
+          stage.dataset.settleSeq = String(frame.seq);
+          restAt = null;
         }
       };
       if (!next) { show(null); return; }
@@ -268,7 +281,7 @@ export default {
         const kx = (dragging.x[1] - dragging.x[0]) / W(), ky = (dragging.y[1] - dragging.y[0]) / H();
         view = { x: [dragging.x[0] - dx * kx, dragging.x[1] - dx * kx], y: [dragging.y[0] + dy * ky, dragging.y[1] + dy * ky] };
         applyTransform();
-        if (dragging.moved) request(true);
+        if (dragging.moved) { restAt = ev.timeStamp; request(true); }
       } else if (lasso) {
         lasso.push(p);
         ctx.clearRect(0, 0, overlay.width, overlay.height);
@@ -285,7 +298,7 @@ export default {
       const p = local(ev);
       if (dragging) {
         if (!dragging.moved) send({ type: "click", x: p[0], y: p[1], shift: ev.shiftKey, x_range: view.x, y_range: view.y });
-        else settleSoon();
+        else { restAt = ev.timeStamp; settleSoon(); }
         dragging = null;
       } else if (lasso) {
         if (lasso.length > 2) send({ type: "lasso", points: lasso, shift: ev.shiftKey, x_range: view.x, y_range: view.y });
@@ -302,6 +315,7 @@ export default {
       const cy = view.y[1] - py / H() * (view.y[1] - view.y[0]);
       view = { x: [cx - (cx - view.x[0]) * f, cx + (view.x[1] - cx) * f], y: [cy - (cy - view.y[0]) * f, cy + (view.y[1] - cy) * f] };
       applyTransform();
+      restAt = ev.timeStamp;
       request(true);
       settleSoon();
     }

@@ -170,3 +170,53 @@ def test_a_threaded_view_follows_a_draft_with_the_full_frame_once_its_pyramid_is
     assert view.lod.pyramid is not old
     assert view.lod.pyramid.x1 - view.lod.pyramid.x0 == pytest.approx(2 * (old.x1 - old.x0), rel=1e-3)
     view.close()
+
+
+# ---------------------------------------------------------------- importance sampling past the mass budget
+def _short_left_long_right(seed=11, short=3000, long=3000):
+    """Short edges (at most 8 cells of a 256-cell grid) in the left half; long edges across the right half."""
+    rng = np.random.default_rng(seed)
+    a = np.column_stack([rng.uniform(0.02, 0.45, short), rng.uniform(0.02, 0.98, short)])
+    b = a + rng.uniform(-0.015, 0.015, (short, 2))
+    c = np.column_stack([np.full(long, 0.55), rng.uniform(0.02, 0.98, long)])
+    d = np.column_stack([np.full(long, 0.98), rng.uniform(0.02, 0.98, long)])
+    pos = np.concatenate([a, b, c, d]).astype(np.float32)
+    n = short + long
+    src = np.concatenate([np.arange(short), 2 * short + np.arange(long)]).astype(np.int32)
+    dst = np.concatenate([short + np.arange(short), 2 * short + long + np.arange(long)]).astype(np.int32)
+    return pos, src, dst, n
+
+
+def test_length_cap_is_the_largest_cap_whose_sample_fits_the_budget():
+    pos, src, dst, _ = _short_left_long_right()
+    count, total = raster.segment_length_histogram(pos[:, 0], pos[:, 1], src, dst, (0, 1), (0, 1), 256, 256)
+    # the histogram holds the Bresenham visits counted by hand from the cells of the ends
+    col = np.floor(pos[:, 0].astype(np.float64) * 256).astype(np.int64)
+    row = np.floor(pos[:, 1].astype(np.float64) * 256).astype(np.int64)
+    lengths = np.maximum(np.abs(col[src] - col[dst]), np.abs(row[src] - row[dst])) + 1
+    assert count.sum() == src.shape[0] and total.sum() == lengths.sum()
+    assert raster.length_cap(count, total, float(lengths.sum())) is None  # it fits: no sampling
+    budget = lengths.sum() / 4
+    cap = raster.length_cap(count, total, budget)
+    expected_mass = lambda c: float(np.minimum(lengths, c).sum())  # noqa: E731
+    assert expected_mass(cap) <= budget * (1 + 1e-9)
+    assert expected_mass(cap * 2 ** (1 / 16)) > budget  # within a 16th of an octave of the largest
+
+
+def test_past_its_budget_the_pyramid_counts_short_edges_exactly_and_long_ones_without_bias():
+    pos, src, dst, _ = _short_left_long_right()
+    exact = EdgePyramid.build(pos, src, dst, (0, 1), (0, 1), 256, 256, max_mass=None).levels[0].astype(np.float64)
+    total = exact.sum()
+    runs = [EdgePyramid.build(pos, src, dst, (0, 1), (0, 1), 256, 256, max_mass=total / 4, seed=s) for s in range(12)]
+    assert all(r.length_cap is not None and r.length_cap > 16 for r in runs)  # the short edges stay under the cap
+    left = slice(0, 128)
+    for r in runs:  # the left half holds only short edges: exact in every sample
+        np.testing.assert_array_equal(r.levels[0][:, left], exact[:, left])
+    # the right half: each run's total is an unbiased estimate of the exact one (Horvitz–Thompson); the
+    # mean of 12 runs lies within 4 standard errors, estimated from the runs themselves
+    right = np.array([r.levels[0][:, 128:].sum(dtype=np.float64) for r in runs])
+    assert abs(right.mean() - exact[:, 128:].sum()) <= 4 * right.std(ddof=1) / np.sqrt(len(runs)) + 1e-9
+    assert right.std() > 0  # it is a sample: the runs differ
+    # the pictures agree on the coarse scale: blocks of 16 × 16 cells
+    blocks = lambda a: a.reshape(16, 16, 16, 16).sum(axis=(1, 3)).ravel()  # noqa: E731
+    assert np.corrcoef(blocks(runs[0].levels[0].astype(np.float64)), blocks(exact))[0, 1] > 0.95

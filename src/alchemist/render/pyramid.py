@@ -12,6 +12,14 @@ overlaps in proportion to the overlapped area (a box filter, which keeps the tot
 ``cell / pixel`` (a line of length ``L`` visits about ``L / cell`` cells but ``L / pixel``
 pixels), so a pixel holds about the number of edges crossing it, as a direct render does.
 
+The build costs the pixel mass on the base grid, which a hairball of ten million edges (long edges
+across the whole picture) takes to tens of billions of visits. Past ``max_mass`` visits the long
+edges are sampled by importance: an edge of ``L`` cells above a cap ``L0`` (chosen so that the
+expected mass fits the budget: :func:`~alchemist.render.raster.length_cap`) is kept with probability
+``2 ** -c``, ``c = ceil(log2(L / L0))``, and counted ``2 ** c`` times (Horvitz & Thompson 1952: every
+cell's expected count is its exact count; the ``cap`` of :func:`~alchemist.render.raster.segment_counts`). Short edges, which carry the fine structure a zoom shows, are always counted exactly; a
+long edge sampled out only thins a diffuse haze that thousands of other long edges share.
+
 Examples
 --------
 >>> import numpy as np
@@ -34,10 +42,12 @@ from numba import njit
 from alchemist.errors import WidgetError
 from alchemist.render import raster
 
-__all__ = ["EdgePyramid", "quantize_counts"]
+__all__ = ["EdgePyramid", "quantize_counts", "MAX_MASS"]
 
 #: Edges counted per step of :meth:`EdgePyramid.build` (between two steps ``stop()`` may abandon it).
 BUILD_BATCH = 1_000_000
+#: Cell visits (pixel mass on the base grid) past which :meth:`EdgePyramid.build` samples the long edges.
+MAX_MASS = 500_000_000
 
 
 class EdgePyramid:
@@ -55,14 +65,17 @@ class EdgePyramid:
     Build one with :meth:`build`. Memory is about ``4 / 3 × 4`` bytes per base cell (uint32 counts).
     """
 
-    def __init__(self, levels: list[np.ndarray], x_range, y_range):
+    def __init__(self, levels: list[np.ndarray], x_range, y_range, length_cap: float | None = None):
         self.levels = levels
         self.x0, self.x1 = float(x_range[0]), float(x_range[1])
         self.y0, self.y1 = float(y_range[0]), float(y_range[1])
+        #: None when every edge is counted exactly, else the length (base cells) past which edges were sampled
+        self.length_cap = length_cap
 
     @classmethod
     def build(cls, positions: np.ndarray, src: np.ndarray, dst: np.ndarray, x_range, y_range, width: int,
-              height: int, *, min_side: int = 64, stop: Callable[[], bool] | None = None) -> "EdgePyramid | None":
+              height: int, *, min_side: int = 64, stop: Callable[[], bool] | None = None,
+              max_mass: float | None = MAX_MASS, seed: int = 0) -> "EdgePyramid | None":
         """Count every edge on a ``width × height`` base grid over the world window, then sum 2 × 2 levels.
 
         Parameters
@@ -81,6 +94,12 @@ class EdgePyramid:
         stop : callable, optional
             Polled between batches of :data:`BUILD_BATCH` edges; when it returns True the build is
             abandoned and None comes back.
+        max_mass : float or None
+            Cell visits an exact count may cost; past it the edges longer than a cap are sampled by
+            importance (see the module's description; :attr:`length_cap` holds the cap, in base
+            cells). None: always exact.
+        seed : int
+            Seed of the importance sample.
 
         Returns
         -------
@@ -98,21 +117,21 @@ class EdgePyramid:
                               "give a window of positive size")
         xs = np.ascontiguousarray(positions[:, 0], np.float64)
         ys = np.ascontiguousarray(positions[:, 1], np.float64)
-        base = None
-        for first in range(0, max(int(src.shape[0]), 1), BUILD_BATCH):
+        cap = None
+        if max_mass is not None and src.shape[0]:
+            count, total = raster.segment_length_histogram(xs, ys, src, dst, (x0, x1), (y0, y1), int(width), int(height))
+            cap = raster.length_cap(count, total, max_mass)
+        base = np.zeros((int(height), int(width)), np.uint32)
+        for first in range(0, int(src.shape[0]), BUILD_BATCH):
             if stop is not None and first and stop():
                 return None
             last = first + BUILD_BATCH
-            counts = raster.segment_counts(xs, ys, src[first:last], dst[first:last], (x0, x1), (y0, y1),
-                                           int(width), int(height), threads=1)
-            if base is None:
-                base = counts
-            else:
-                base += counts
+            base += raster.segment_counts(xs, ys, src[first:last], dst[first:last], (x0, x1), (y0, y1), int(width),
+                                          int(height), threads=1, cap=cap, offset=first, seed=seed)
         levels = [base]
         while min(levels[-1].shape) >= 2 * min_side:
             levels.append(_sum_blocks(levels[-1]))
-        return cls(levels, (x0, x1), (y0, y1))
+        return cls(levels, (x0, x1), (y0, y1), cap)
 
     @property
     def cell(self) -> tuple[float, float]:

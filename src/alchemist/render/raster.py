@@ -17,6 +17,7 @@ rest of what the widgets draw with (:mod:`alchemist.widgets` imports them from h
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 from numba import get_num_threads, njit, prange
@@ -24,8 +25,8 @@ from numba import get_num_threads, njit, prange
 from alchemist.errors import WidgetError
 
 __all__ = [
-    "Viewport", "segment_counts", "edge_counts", "node_pixels", "shade_edges", "draw_points", "encode_image",
-    "parse_color",
+    "Viewport", "segment_counts", "segment_length_histogram", "length_cap", "edge_counts", "node_pixels",
+    "shade_edges", "draw_points", "encode_image", "parse_color",
 ]
 
 
@@ -100,7 +101,8 @@ class Viewport:
 
 
 def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int, *,
-                   threads: int | None = None) -> np.ndarray:
+                   threads: int | None = None, cap: float | None = None, offset: int = 0,
+                   seed: int = 0) -> np.ndarray:
     """Count the segments ``(x[src], y[src]) – (x[dst], y[dst])`` crossing each pixel.
 
     Segments are clipped to the window (Liang & Barsky 1984) and walked with Bresenham's
@@ -122,6 +124,16 @@ def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int, *,
     threads : int, optional
         At most this many threads (1: serial, one canvas; a background build that must leave the
         other cores to the interactive frames). Numba's thread count by default.
+    cap : float, optional
+        Importance sampling (a level of detail, see :func:`length_cap`): a segment visiting
+        ``L > cap`` pixels after clipping is drawn with probability ``2 ** -c``,
+        ``c = ceil(log2(L / cap))``, and then counts ``2 ** c`` per pixel, so every pixel's expected
+        count is its exact count (Horvitz & Thompson 1952) while the walk costs at most about
+        ``cap`` pixels per segment. Whether a segment is drawn depends only on its index
+        (``offset`` + its position in ``src``), ``seed`` and ``c``: the same edges are kept from
+        one frame to the next. None: every segment, exactly.
+    offset, seed : int
+        The index of ``src[0]`` among all the edges, and the sample's seed (with ``cap``).
 
     Returns
     -------
@@ -140,11 +152,88 @@ def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int, *,
     src, dst = _index_array(src), _index_array(dst)
     n_chunks = max(1, min(threads or get_num_threads(), get_num_threads(), src.shape[0] // _SEGMENTS_PER_THREAD + 1))
     bounds = (float(xmin), float(xmax), float(ymin), float(ymax), int(width), int(height))
+    sampling = (np.inf if cap is None else max(float(cap), 1.0), int(offset), _seed_key(seed))
     if n_chunks == 1:
         out = np.zeros((int(height), int(width)), dtype=np.uint32)
-        _draw_segments(out, xs, ys, src, dst, 0, 1, *bounds)
+        _draw_segments(out, xs, ys, src, dst, 0, 1, *bounds, *sampling)
         return out
-    return _rasterize(xs, ys, src, dst, *bounds, n_chunks)
+    return _rasterize(xs, ys, src, dst, *bounds, n_chunks, *sampling)
+
+
+def segment_length_histogram(x, y, src, dst, x_range, y_range, width: int, height: int,
+                             bins_per_octave: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """How many pixels the segments visit after clipping (what :func:`segment_counts` costs), as a
+    histogram over ``log2`` of the length.
+
+    Parameters
+    ----------
+    x, y, src, dst, x_range, y_range, width, height
+        As for :func:`segment_counts`.
+    bins_per_octave : int
+
+    Returns
+    -------
+    count, total : ndarray, shape ``(bins_per_octave * 32,)``, float64
+        Per bin ``b`` (lengths ``L`` with ``floor(bins_per_octave × log2 L) = b``): the number of
+        segments and the sum of their ``L``. Segments outside the window are left out.
+
+    Examples
+    --------
+    >>> count, total = segment_length_histogram([0.5, 3.5], [0.5, 0.5], [0], [1], (0, 4), (0, 2), 4, 2)
+    >>> int(count.sum()), float(total.sum()), int(count.nonzero()[0][0])  # 4 pixels: bin 16 × 2
+    (1, 4.0, 32)
+    """
+    (xmin, xmax), (ymin, ymax) = x_range, y_range
+    xs, ys = np.ascontiguousarray(x, np.float64), np.ascontiguousarray(y, np.float64)
+    count = np.zeros(int(bins_per_octave) * 32, np.float64)
+    total = np.zeros_like(count)
+    _length_histogram(count, total, xs, ys, _index_array(src), _index_array(dst), float(xmin), float(xmax),
+                      float(ymin), float(ymax), int(width), int(height), int(bins_per_octave))
+    return count, total
+
+
+def length_cap(count: np.ndarray, total: np.ndarray, max_mass: float) -> float | None:
+    """The largest cap ``L0`` whose importance sample (``cap`` of :func:`segment_counts`) visits at most
+    ``max_mass`` pixels in expectation, ``sum(min(L, L0))`` over the segments, from their
+    :func:`segment_length_histogram`; None when drawing them all fits (``sum(L) <= max_mass``).
+
+    Parameters
+    ----------
+    count, total : ndarray
+        A :func:`segment_length_histogram` (the bins per octave are ``len(count) // 32``).
+    max_mass : float
+
+    Returns
+    -------
+    float or None (at least 1)
+
+    Examples
+    --------
+    >>> count, total = segment_length_histogram([0, 0, 99], [0, 0.5, 0], [0, 0], [1, 2], (0, 100), (0, 1), 100, 1)
+    >>> float(total.sum()), length_cap(count, total, 1000)  # two segments of 1 and 100 pixels
+    (101.0, None)
+    >>> length_cap(count, total, 21)  # 1 + 20 = 21
+    20.0
+    """
+    if float(total.sum()) <= max_mass:
+        return None
+    per_octave = len(count) // 32
+    caps = 2.0 ** (np.arange(len(count)) / per_octave)  # cap b: the lower edge of bin b
+    below = np.concatenate([[0.0], np.cumsum(total)[:-1]])  # the mass of the bins under b (shorter than cap b)
+    above = count[::-1].cumsum()[::-1]  # segments in bins b and up, each costing at most the cap
+    fits = below + caps * above <= max_mass
+    fits[0] = True  # a cap of 1 pixel: at most one visit per segment in expectation
+    b = int(np.nonzero(fits)[0].max())
+    # within bin b the mass grows linearly with the cap: rise to where it meets the budget
+    exact = (max_mass - below[b]) / max(above[b], 1.0)
+    top = caps[b + 1] if b + 1 < len(caps) else np.inf
+    return float(min(max(caps[b], exact), top))
+
+
+def _seed_key(seed: int) -> int:
+    """A seed as the 64-bit key the sampling hash mixes in (a signed int64 for Numba)."""
+    key = (int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64
+    return key - 2**64 if key >= 2**63 else key
 
 
 _SEGMENTS_PER_THREAD = 250_000
@@ -438,12 +527,13 @@ def _draw_squares(image, pixels, colors, half):  # pragma: no cover - compiled
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _rasterize(xs, ys, src, dst, xmin, xmax, ymin, ymax, width, height, n_chunks):
+def _rasterize(xs, ys, src, dst, xmin, xmax, ymin, ymax, width, height, n_chunks, cap, offset, key):
     """Segments drawn by :func:`_draw_segments` in ``n_chunks`` interleaved parts, each thread
     into its own canvas; the canvases are added."""
     canvases = np.zeros((n_chunks, height, width), dtype=np.uint32)
     for c in prange(n_chunks):
-        _draw_segments(canvases[c], xs, ys, src, dst, c, n_chunks, xmin, xmax, ymin, ymax, width, height)
+        _draw_segments(canvases[c], xs, ys, src, dst, c, n_chunks, xmin, xmax, ymin, ymax, width, height, cap,
+                       offset, key)
     total = canvases[0].copy()
     for c in range(1, n_chunks):
         total += canvases[c]
@@ -451,9 +541,10 @@ def _rasterize(xs, ys, src, dst, xmin, xmax, ymin, ymax, width, height, n_chunks
 
 
 @njit(cache=True, nogil=True)
-def _draw_segments(out, xs, ys, src, dst, first, step, xmin, xmax, ymin, ymax, width, height):
+def _draw_segments(out, xs, ys, src, dst, first, step, xmin, xmax, ymin, ymax, width, height, cap, offset, key):
     """Add 1 to ``out`` at each pixel of the segments ``first, first + step, …``: Bresenham lines
-    from (xs[src], ys[src]) to (xs[dst], ys[dst]) clipped to the viewport (Liang–Barsky)."""
+    from (xs[src], ys[src]) to (xs[dst], ys[dst]) clipped to the viewport (Liang–Barsky); past
+    ``cap`` pixels, a segment is kept with probability ``2 ** -c`` and adds ``2 ** c``."""
     sx = width / (xmax - xmin)
     sy = height / (ymax - ymin)
     for e in range(first, src.shape[0], step):
@@ -501,6 +592,13 @@ def _draw_segments(out, xs, ys, src, dst, first, step, xmin, xmax, ymin, ymax, w
         cx1 = min(max(cx1, 0), width - 1)
         cy0 = min(max(cy0, 0), height - 1)
         cy1 = min(max(cy1, 0), height - 1)
+        weight = 1
+        length = max(abs(cx1 - cx0), abs(cy1 - cy0)) + 1
+        if length > cap:  # importance sampling: kept when the hash's low c bits are all zero
+            c = min(int(math.ceil(math.log2(length / cap))), 30)
+            if (_mix(offset + e, key) & ((1 << c) - 1)) != 0:
+                continue
+            weight = 1 << c
         # Bresenham (integer, all octants)
         ddx = abs(cx1 - cx0)
         ddy = -abs(cy1 - cy0)
@@ -509,7 +607,7 @@ def _draw_segments(out, xs, ys, src, dst, first, step, xmin, xmax, ymin, ymax, w
         err = ddx + ddy
         x, y = cx0, cy0
         while True:
-            out[y, x] += 1
+            out[y, x] += weight
             if x == cx1 and y == cy1:
                 break
             e2 = 2 * err
@@ -519,3 +617,71 @@ def _draw_segments(out, xs, ys, src, dst, first, step, xmin, xmax, ymin, ymax, w
             if e2 <= ddx:
                 err += ddx
                 y += sty
+
+
+@njit(cache=True, nogil=True)
+def _mix(index, key):  # pragma: no cover - compiled
+    """splitmix64 of an edge index and a key (64-bit, as int64): uniform bits for the edge's draw."""
+    z = np.uint64(index) + np.uint64(key)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return np.int64(z ^ (z >> np.uint64(31)))
+
+
+@njit(cache=True, nogil=True)
+def _length_histogram(count, total, xs, ys, src, dst, xmin, xmax, ymin, ymax, width, height,
+                      per_octave):  # pragma: no cover - compiled
+    """Add each segment's clipped pixel length ``L`` (as :func:`_draw_segments` walks it) to bin
+    ``floor(per_octave × log2 L)`` of ``count`` (one) and ``total`` (``L``)."""
+    sx = width / (xmax - xmin)
+    sy = height / (ymax - ymin)
+    last = count.shape[0] - 1
+    for e in range(src.shape[0]):
+        ax, ay, bx, by = xs[src[e]], ys[src[e]], xs[dst[e]], ys[dst[e]]
+        if not (np.isfinite(ax) and np.isfinite(ay) and np.isfinite(bx) and np.isfinite(by)):
+            continue
+        # Liang–Barsky clipping of the segment to [xmin, xmax] × [ymin, ymax]
+        dx, dy = bx - ax, by - ay
+        t0, t1 = 0.0, 1.0
+        ok = True
+        for k in range(4):
+            if k == 0:
+                p, q = -dx, ax - xmin
+            elif k == 1:
+                p, q = dx, xmax - ax
+            elif k == 2:
+                p, q = -dy, ay - ymin
+            else:
+                p, q = dy, ymax - ay
+            if p == 0.0:
+                if q < 0.0:
+                    ok = False
+                    break
+            else:
+                r = q / p
+                if p < 0.0:
+                    if r > t1:
+                        ok = False
+                        break
+                    if r > t0:
+                        t0 = r
+                else:
+                    if r < t0:
+                        ok = False
+                        break
+                    if r < t1:
+                        t1 = r
+        if not ok:
+            continue
+        cx0 = int((ax + t0 * dx - xmin) * sx)
+        cy0 = int((ay + t0 * dy - ymin) * sy)
+        cx1 = int((ax + t1 * dx - xmin) * sx)
+        cy1 = int((ay + t1 * dy - ymin) * sy)
+        cx0 = min(max(cx0, 0), width - 1)
+        cx1 = min(max(cx1, 0), width - 1)
+        cy0 = min(max(cy0, 0), height - 1)
+        cy1 = min(max(cy1, 0), height - 1)
+        length = max(abs(cx1 - cx0), abs(cy1 - cy0)) + 1
+        b = min(int(per_octave * math.log2(length)), last)
+        count[b] += 1.0
+        total[b] += length

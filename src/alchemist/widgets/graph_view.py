@@ -38,7 +38,8 @@ from alchemist.widgets import node_style
 from alchemist.widgets._base import AlchemistWidget, LatestWorker, asset, escape, png_html
 from alchemist.widgets.collaboration import CollaborationMixin
 from alchemist.widgets.graph_view_lod import EdgeLevelOfDetail
-from alchemist.widgets.graph_view_render import default_layout, draw_frame, label_items, points_in_polygon, short_text
+from alchemist.widgets.graph_view_render import (DIRECT_MASS, default_layout, draw_frame, label_items,
+                                                 points_in_polygon, short_text)
 from alchemist.widgets.node_style import PALETTE
 
 __all__ = ["GraphView", "PALETTE"]
@@ -673,7 +674,7 @@ class GraphView(CollaborationMixin, AlchemistWidget):
         # a full frame gives way to a newer request (a drag that starts again) between edge batches
         worker = self._worker
         stop = None if draft or worker is None else (lambda: worker.pending)
-        image, info = self._draw(view, limit=self._edge_budget if draft else None, stop=stop)
+        image, info = self._draw(view, limit=self._edge_budget if draft else None, stop=stop, max_mass=DIRECT_MASS)
         if image is None:  # superseded: the newer request is drawn instead
             return
         if draft and info["lod"] == "sample" and info["edge_seconds"] > 0:
@@ -697,15 +698,18 @@ class GraphView(CollaborationMixin, AlchemistWidget):
             self.status = (f"{self.node_count:,} nodes · {self.edge_count:,} edges · "
                            f"{'draft ' if draft else ''}{frame['render_ms']:.0f} ms")
 
-    def _draw(self, view, *, limit: int | None, stop=None, exact: bool = False) -> tuple[np.ndarray | None, dict]:
+    def _draw(self, view, *, limit: int | None, stop=None, exact: bool = False,
+              max_mass: float | None = None) -> tuple[np.ndarray | None, dict]:
         """The frame's ``(h, w, 3)`` uint8 image and its info (:func:`~.graph_view_render.draw_frame`);
-        ``exact`` draws every edge's pixels, not the pyramid's resample."""
+        ``exact`` draws every edge's pixels, not the pyramid's resample; past ``max_mass`` pixels a
+        direct frame samples its long edges by importance."""
         with self._lock:
             pos, src, dst, colors, sizes = self.positions, self._src, self._dst, self._node_colors, self._node_sizes
             sample = (self._sample_src, self._sample_dst)
             selected_rows = self._rows_of(self.selected)
         image, info = draw_frame(view, pos, src, dst, colors, sizes, selected_rows, self._background, limit=limit,
-                                 stop=stop, batch=self._full_batch, lod=None if exact else self.lod, sample=sample)
+                                 stop=stop, batch=self._full_batch, lod=None if exact else self.lod, sample=sample,
+                                 max_mass=None if exact else max_mass)
         if image is not None:
             info["labels"] = self._labels_for(info["rows"])
         return image, info

@@ -17,13 +17,19 @@ import numpy as np
 from alchemist.render import raster
 from alchemist.widgets import node_style
 
-__all__ = ["draw_frame", "label_items", "short_text", "points_in_polygon", "default_layout"]
+__all__ = ["draw_frame", "label_items", "short_text", "points_in_polygon", "default_layout", "DIRECT_MASS"]
+
+#: Pixels a full frame drawn directly may walk (about 0.2 s); past it the long edges are sampled by
+#: importance (the ``cap`` of :func:`alchemist.render.raster.segment_counts`): a deep zoom into a
+#: hairball of ten million edges walks billions of pixels otherwise.
+DIRECT_MASS = 40_000_000
 
 
 def draw_frame(view: raster.Viewport, positions: np.ndarray, src: np.ndarray, dst: np.ndarray, colors: np.ndarray,
                sizes: np.ndarray | None, selected_rows: np.ndarray, background, *, limit: int | None = None,
                stop: Callable[[], bool] | None = None, batch: int = 400_000, lod=None,
-               sample: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray | None, dict]:
+               sample: tuple[np.ndarray, np.ndarray] | None = None,
+               max_mass: float | None = None) -> tuple[np.ndarray | None, dict]:
     """Draw one frame.
 
     Parameters
@@ -53,6 +59,11 @@ def draw_frame(view: raster.Viewport, positions: np.ndarray, src: np.ndarray, ds
     sample : ((k,) int32, (k,) int32), optional
         The ends of a uniform random sample of the edges in random order, whose prefixes drafts
         draw (``src, dst`` themselves by default).
+    max_mass : float, optional
+        A frame that draws every edge directly walks at most about this many pixels: past it the
+        edges longer than a cap (:func:`~alchemist.render.raster.length_cap`) are sampled by
+        importance, the same edges in every frame (``lod`` is then ``"direct, sampled"``). None:
+        exact.
 
     Returns
     -------
@@ -60,7 +71,7 @@ def draw_frame(view: raster.Viewport, positions: np.ndarray, src: np.ndarray, ds
     info : dict
         ``edge_seconds``, ``edges_drawn`` (edges whose counts the picture holds), ``nodes_in_view``,
         ``rows`` (the node rows in view), ``size`` (the largest square side) and ``lod`` (``"pyramid
-        level k"``, ``"sample"`` or ``"direct"``).
+        level k"``, ``"sample"``, ``"direct"`` or ``"direct, sampled"``).
     """
     t0 = time.perf_counter()
     m_all = int(src.shape[0])
@@ -73,12 +84,19 @@ def draw_frame(view: raster.Viewport, positions: np.ndarray, src: np.ndarray, ds
             src, dst = sample
         m = m_all if limit is None else min(int(limit), src.shape[0])
         kind = "direct" if m == m_all else "sample"
+        window = ((view.x0, view.x1), (view.y0, view.y1), view.width, view.height)
+        xs, ys = positions[:, 0], positions[:, 1]
+        cap = None
+        if kind == "direct" and max_mass is not None and m * (max(view.width, view.height) + 1) > max_mass:
+            cap = raster.length_cap(*raster.segment_length_histogram(xs, ys, src, dst, *window), max_mass)
+            kind = "direct" if cap is None else "direct, sampled"
         counts = np.zeros((view.height, view.width), np.uint32)
         bounds = np.linspace(0, m, 2 if stop is None else max(2, -(-m // batch) + 1)).astype(np.int64)
         for k, (first, last) in enumerate(zip(bounds[:-1], bounds[1:])):
             if k > 0 and stop():
                 return None, {}
-            counts += raster.edge_counts(positions, src[first:last], dst[first:last], view)
+            counts += raster.segment_counts(xs, ys, src[first:last], dst[first:last], *window, cap=cap,
+                                            offset=int(first))[::-1]
     edge_seconds = time.perf_counter() - t0
     image = raster.shade_edges(counts, background)
     rows, pixels = raster.node_pixels(positions, view)
