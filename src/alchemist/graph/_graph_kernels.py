@@ -183,7 +183,7 @@ def strong_components(indptr, indices):
     tight loop until it finds an unvisited neighbour; a node leaving the stack gets an index above
     every live one (Pearce 2016, "A space-efficient algorithm for finding strongly connected
     components", IPL 116(1)), so no on-stack flags are kept, and a node without out-edges is its
-    own component at once. Labels ``0 … k-1`` by decreasing size, ties by first row."""
+    own component at once, without a visit. Labels ``0 … k-1`` by decreasing size, ties by first row."""
     n = indptr.shape[0] - 1
     done = n + 1
     index = np.full(n, -1, dtype=np.int64)
@@ -221,6 +221,11 @@ def strong_components(indptr, indices):
                 w = indices[e]
                 e += 1
                 iw = index[w]
+                if iw < 0 and indptr[w] == indptr[w + 1]:  # unvisited, no out-edges: a component
+                    index[w] = done
+                    comp[w] = k
+                    k += 1
+                    continue
                 if iw < 0:  # unvisited: descend
                     call_edge[depth - 1] = e
                     low[v] = lv
@@ -234,8 +239,7 @@ def strong_components(indptr, indices):
                     depth += 1
                     pushed = True
                     break
-                if iw < lv:  # on the stack (a finished node's index is `done`, above all)
-                    lv = iw
+                lv = min(lv, iw)  # on the stack, or finished (index `done`, above all: no change)
             if pushed:
                 continue
             depth -= 1
@@ -268,14 +272,25 @@ def strong_components(indptr, indices):
 @njit(cache=True)
 def by_size(labels, k):
     """Labels ``0 … k-1`` given in order of first row, renumbered by decreasing size (ties keep
-    the first-row order): O(n + k log k)."""
+    the first-row order) by a counting sort of the sizes: O(n + k + largest size)."""
     counts = np.zeros(k, dtype=np.int64)
     for v in range(labels.shape[0]):
         counts[labels[v]] += 1
+    largest = 0
+    for c in range(k):
+        largest = max(largest, counts[c])
+    start = np.zeros(largest + 1, dtype=np.int64)
+    for c in range(k):
+        start[counts[c]] += 1
+    r = 0
+    for size in range(largest, -1, -1):  # the first rank of each size, largest first
+        many = start[size]
+        start[size] = r
+        r += many
     rank = np.empty(k, dtype=np.int64)
-    order = np.argsort(-counts, kind="mergesort")
-    for r in range(k):
-        rank[order[r]] = r
+    for c in range(k):
+        rank[c] = start[counts[c]]
+        start[counts[c]] += 1
     out = np.empty(labels.shape[0], dtype=np.int64)
     for v in range(labels.shape[0]):
         out[v] = rank[labels[v]]
