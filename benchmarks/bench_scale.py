@@ -1,16 +1,19 @@
 """How cost grows with the graph: every stage of the pipeline on 100K → 10M edges, alchemist beside
 networkit and igraph, time and peak resident memory per stage, and the cost per edge as size grows 10×.
 
-Graphs: Barabási–Albert graphs from networkit's generator (``BarabasiAlbertGenerator(k=10, n)``,
-seed 42; 100K and 1M edges in quick mode, 10M more in full mode) and the real soc-Slashdot0902
-(948K edges) when the shared data is present. Each library runs in its own fresh process per graph,
-so its peak RSS (``VmHWM``, reset after its imports, minus the resident size then) is its own. Stages:
-read the edge list, apply it as events (alchemist only: ``Graph.apply_columns`` of the edge
-events), one layout iteration (ForceAtlas2 for alchemist, Fruchterman–Reingold for igraph; kernels
-compiled beforehand on a tiny graph), PageRank, weakly connected components, Louvain (networkit: PLM
-without refinement), render (alchemist: an 800×800 Datashader picture). Kernels (Numba, Datashader) are
-compiled or loaded on a tiny graph before the clock starts. Peak RSS is the process's peak up to the end
-of that stage.
+Graphs: Barabási–Albert graphs from networkit's generator (``BarabasiAlbertGenerator(k=10, n)`` after
+``nk.setSeed(42, False)``; 100K and 1M edges in quick mode, 10M more in full mode) and the real, directed
+soc-Slashdot0902 (948K edges) when the shared data is present. Each library runs in its own fresh process
+per graph, so its peak RSS (``VmHWM``, reset after its imports, minus the resident size then) is its own.
+Stages: read the edge list, apply it as events (alchemist only: ``Graph.apply_columns`` of the edge
+events, in a process of its own so that the event table stays out of the pipeline's peak), one layout
+iteration (ForceAtlas2 for alchemist, Fruchterman–Reingold for igraph), PageRank, weakly connected
+components, Louvain (networkit: PLM without refinement), render (alchemist: an 800×800 Datashader
+picture), GraphView open (the widget's level-of-detail pyramid and first full 800×600 frame, drawn in
+the kernel without a browser) and GraphView frame (the full frame drawn again, as when the view rests);
+on a directed graph, strongly connected components of the file read again as directed. Kernels (Numba,
+Datashader) are compiled or loaded on a tiny graph before the clock starts. Peak RSS is the process's
+peak up to the end of that stage. Full mode takes about 10 minutes on 2 cores, most of it the 10M rows.
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("ALCHEMIST_SHARED_DATA", ROOT.parent / "shared" / "data"))
 SEED = 42
 
-_WORKER = r'''
-import json, os, sys, time
-lib, path = sys.argv[1], sys.argv[2]
+_WORKER = r"""
+import gc, json, os, sys, time
+lib, path, directed = sys.argv[1], sys.argv[2], sys.argv[3] == "directed"
 def _status(field):
     with open("/proc/self/status") as fh:
         for line in fh:
@@ -37,6 +40,12 @@ def _status(field):
                 return int(line.split()[1]) / 1024
 def rss_mb():
     # the peak (VmHWM) starts again from here: ru_maxrss would carry the parent's peak into this child
+    gc.collect()
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # what earlier objects freed is not counted in the base
+    except (OSError, AttributeError):
+        pass
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")
     return _status("VmRSS:")
@@ -46,40 +55,59 @@ out = {"stages": []}
 def stage(name, fn):
     t0 = time.perf_counter()
     value = fn()
-    out["stages"].append([name, time.perf_counter() - t0, peak_mb() - base])
+    out["stages"].append([name, time.perf_counter() - t0, peak_mb() - base, os.getloadavg()[0]])
     return value
-if lib == "alchemist":
+if lib in ("alchemist", "alchemist-events"):
     import numpy as np, pyarrow as pa
     import alchemist
-    from alchemist.graph import Graph, pagerank, connected_components, louvain
+    from alchemist.graph import Graph, pagerank, connected_components, louvain, strongly_connected_components
     from alchemist.layout import forceatlas2
     from alchemist.render import graph_image
-    forceatlas2(Graph.from_edges([("a", "b"), ("b", "c")]), 2, seed=0)  # compile / load kernels first
+    from alchemist.widgets import GraphView
     tiny = Graph.from_edges([("a", "b"), ("b", "c")])
-    pagerank(tiny); louvain(tiny); connected_components(tiny)
+    forceatlas2(tiny, 2, seed=0)  # compile / load kernels first
+    pagerank(tiny); louvain(tiny); connected_components(tiny); strongly_connected_components(tiny)
     graph_image(tiny, forceatlas2(tiny, 1, seed=0), width=64, height=64)
+    GraphView(tiny, forceatlas2(tiny, 1, seed=0), width=80, height=60, threaded=False).close()
     ring = np.arange(25_000)  # 20,000 nodes and more take the parallel quadtree: compile it too
     forceatlas2((25_000, ring, (ring + 1) % 25_000), 1, seed=0)
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:  # the reader's modules (Arrow's CSV reader) imported too
+        with open(os.path.join(tmp, "tiny.txt"), "w") as fh:
+            fh.write("a b\nb c\n")
+        alchemist.read_graph(os.path.join(tmp, "tiny.txt"))
+    Graph("events", strict=False).apply_columns(pa.table({"event_type": ["edge_added"], "source": ["a"],
+                                                          "target": ["b"]}))
+if lib == "alchemist-events":  # its own process: the event table and the second graph stay out of the pipeline's peak
+    g = alchemist.read_graph(path)
+    src, dst, _ = g.edge_index()
+    ids = pa.array(g.node_ids)
+    table = pa.table({"event_type": pa.array(["edge_added"]).take(pa.array(np.zeros(len(src), np.int64))),
+                      "source": ids.take(pa.array(src)), "target": ids.take(pa.array(dst))})
+    del g, src, dst, ids
+    base = rss_mb()  # above the event table
+    stage("apply as events", lambda: Graph("events", strict=False).apply_columns(table))
+elif lib == "alchemist":
     base = rss_mb()
+    out["imports_mb"] = base
     g = stage("read", lambda: alchemist.read_graph(path))
     out["graph_mb"] = g.memory_usage() / 2**20
     out["nodes"], out["edges"] = g.number_of_nodes(), g.number_of_edges()
-    def apply():
-        src, dst, _ = g.edge_index()
-        ids = pa.array(g.node_ids)
-        table = pa.table({"event_type": pa.array(["edge_added"]).take(pa.array(np.zeros(len(src), np.int64))),
-                          "source": ids.take(pa.array(src)), "target": ids.take(pa.array(dst))})
-        h = Graph("events", strict=False)
-        h.apply_columns(table)
-        return h
-    h = stage("apply as events", apply)
-    del h
     pos = stage("layout, 1 iteration", lambda: forceatlas2(g, 1, seed=1))
     stage("PageRank", lambda: pagerank(g))
-    stage("connected components", lambda: connected_components(g))
+    stage("weak components", lambda: connected_components(g))
     labels = stage("Louvain", lambda: louvain(g))
     out["modularity"] = float(alchemist.graph.modularity(g, labels))
+    del labels
     stage("render 800x800", lambda: graph_image(g, pos, width=800, height=800))
+    view = stage("GraphView open 800x600", lambda: GraphView(g, pos, width=800, height=600, threaded=False))
+    stage("GraphView frame 800x600", lambda: view.render(*view.full_extent()))
+    out["pipeline_peak"] = peak_mb() - base
+    if directed:  # the same file read as a directed graph (read off the clock, after the undirected one is gone)
+        view.close()
+        del view, g, pos
+        gd = alchemist.read_graph(path, directed=True)
+        stage("strong components (directed)", lambda: strongly_connected_components(gd))
 elif lib == "networkit":
     import networkit as nk
     nk.setNumberOfThreads(os.cpu_count())
@@ -88,9 +116,13 @@ elif lib == "networkit":
     G = stage("read", lambda: reader.read(path))
     out["nodes"], out["edges"] = G.numberOfNodes(), G.numberOfEdges()
     stage("PageRank", lambda: nk.centrality.PageRank(G, tol=1e-6).run())
-    stage("connected components", lambda: nk.components.ConnectedComponents(G).run())
+    stage("weak components", lambda: nk.components.ConnectedComponents(G).run())
     plm = stage("Louvain", lambda: nk.community.PLM(G, refine=False).run())
     out["modularity"] = nk.community.Modularity().getQuality(plm.getPartition(), G)
+    if directed:
+        del G, plm
+        gd = nk.graphio.EdgeListReader(" ", 0, continuous=False, directed=True).read(path)
+        stage("strong components (directed)", lambda: nk.components.StronglyConnectedComponents(gd).run())
 elif lib == "igraph":
     import igraph as ig
     base = rss_mb()
@@ -98,11 +130,15 @@ elif lib == "igraph":
     out["nodes"], out["edges"] = G.vcount(), G.ecount()
     stage("layout, 1 iteration", lambda: G.layout_fruchterman_reingold(niter=1, grid=True))
     stage("PageRank", lambda: G.pagerank())
-    stage("connected components", lambda: G.connected_components())
+    stage("weak components", lambda: G.connected_components())
     parts = stage("Louvain", lambda: G.community_multilevel())
     out["modularity"] = parts.modularity
+    if directed:
+        del G, parts
+        gd = ig.Graph.Read_Ncol(path, directed=True, names=True)
+        stage("strong components (directed)", lambda: gd.connected_components(mode="strong"))
 print(json.dumps(out))
-'''
+"""
 
 
 def _generate(m_edges: int, folder: Path) -> Path:
@@ -130,16 +166,49 @@ def _plain(path: Path, folder: Path) -> Path:
     return out
 
 
-def _run(lib: str, path: Path, timeout: int) -> dict:
+def _run(lib: str, path: Path, timeout: int, directed: bool = False) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     try:
-        proc = subprocess.run([sys.executable, "-c", _WORKER, lib, str(path)], capture_output=True, text=True,
-                              env=env, timeout=timeout)
+        proc = subprocess.run([sys.executable, "-c", _WORKER, lib, str(path), "directed" if directed else "undirected"],
+                              capture_output=True, text=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"over {timeout} s"}
     if proc.returncode:
         return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:200]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+_LIBS = ("alchemist", "networkit", "igraph")
+
+
+def _table(name: str, results: dict, previous: dict) -> list[str]:
+    """The Markdown lines of one graph: its heading, the per-stage table and the notes under it."""
+    a = results["alchemist"]
+    head = f"### {name}"
+    if "edges" in a:
+        head += f": {a['nodes']:,} nodes, {a['edges']:,} edges; the graph's own arrays {a['graph_mb']:.0f} MB"
+    out = [head + "\n", "| stage | alchemist s | alchemist peak MB | per edge × | networkit s | networkit peak MB | "
+           "igraph s | igraph peak MB | load |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = {lib: {s[0]: s for s in results[lib].get("stages", [])} for lib in _LIBS}
+    for stage, mine in rows["alchemist"].items():
+        cells = [(f"{rows[lib][stage][1]:.3f}", f"{rows[lib][stage][2]:.0f}") if stage in rows[lib] else ("–", "–")
+                 for lib in _LIBS]
+        growth = "–"
+        if previous and stage in previous["times"] and previous["times"][stage] > 0:
+            growth = f"{(mine[1] / a['edges']) / (previous['times'][stage] / previous['edges']):.2f}"
+        out.append(f"| {stage} | {cells[0][0]} | {cells[0][1]} | {growth} | {cells[1][0]} | {cells[1][1]} | "
+                   f"{cells[2][0]} | {cells[2][1]} | {mine[3]:.1f} |")
+    for lib, r in results.items():
+        if "error" in r:
+            out.append(f"\n{lib}: failed — {r['error']}")
+    mods = ", ".join(f"{lib} {r['modularity']:.3f}" for lib, r in results.items() if "modularity" in r)
+    if "edges" in a:
+        peak, arrays = a["pipeline_peak"], max(a["graph_mb"], 1e-9)
+        out.append(f"\nLouvain modularity: {mods}. alchemist's read peaked {rows['alchemist']['read'][2] / arrays:.1f}× "
+                   f"the graph's arrays; its whole pipeline (read to GraphView frame, one process) peaked {peak:.0f} MB "
+                   f"above its imports ({peak / arrays:.1f}× the arrays), {peak + a['imports_mb']:.0f} MB in all "
+                   f"(imports {a['imports_mb']:.0f} MB).\n")
+    return out
 
 
 def run(full: bool = False) -> str:
@@ -150,50 +219,35 @@ def run(full: bool = False) -> str:
     sizes = [100_000, 1_000_000] + ([10_000_000] if full else [])
     folder = Path(tempfile.mkdtemp(prefix="alchemist-scale-"))
     graphs = [(f"Barabási–Albert, {m // 1000:,}K edges" if m < 10**6 else f"Barabási–Albert, {m // 10**6}M edges",
-               _generate(m, folder)) for m in sizes]
+               _generate(m, folder), False) for m in sizes]
     slashdot = DATA / "snap_graphs" / "soc-Slashdot0902.txt.gz"
     if slashdot.exists():
-        graphs.insert(2, ("soc-Slashdot0902", _plain(slashdot, folder)))
+        graphs.insert(2, ("soc-Slashdot0902", _plain(slashdot, folder), True))
     out = ["## Scale: cost as the graph grows\n",
-           f"Load average (1 min) at the start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores. Time in s; "
-           "peak RSS in MB above the process's resident size after its imports, up to the end of the stage; "
-           "'per edge ×' is this row's time per edge over the same stage's on the graph 10× smaller "
-           "(1.0: linear growth). alchemist's PageRank row is its first call on the graph, which builds and caches the "
-           "in-adjacency; compiled kernels are loaded before the clock starts.\n"]
+           f"Load average (1 min) at the start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; the 'load' column "
+           "is the 1-minute load average at the end of alchemist's stage. Graphs: networkit's "
+           f"`BarabasiAlbertGenerator(k=10)`, `nk.setSeed({SEED}, False)`, and soc-Slashdot0902. Time in s; peak RSS in "
+           "MB above the process's resident size after its imports, up to the end of the stage (each library in its own "
+           "process per graph; 'apply as events' in a process of its own, above its event table); 'per edge ×' is this "
+           "row's time per edge over the same stage's on the Barabási–Albert graph 10× smaller (1.0: linear growth). "
+           "alchemist's PageRank row is its first call on the graph (it builds the in-adjacency); 'GraphView open' "
+           "builds the widget's level-of-detail pyramid and draws the first full frame in the kernel (no browser), "
+           "'GraphView frame' draws the full frame again (what the browser asks for when the view rests). "
+           "On a directed graph the strong components are computed on the file read again as directed, off the "
+           "clock, after the undirected graph is freed. Compiled kernels are loaded before the clock starts.\n"]
     previous: dict = {}
-    for name, path in graphs:
-        timeout = 3600 if "10M" in name else 900
-        results = {lib: _run(lib, path, timeout) for lib in ("alchemist", "networkit", "igraph")}
+    for name, path, directed in graphs:
+        timeout = 1800 if "10M" in name else 900
+        results = {lib: _run(lib, path, timeout, directed) for lib in _LIBS}
+        events = _run("alchemist-events", path, timeout)
+        if "stages" in results["alchemist"] and "stages" in events:
+            results["alchemist"]["stages"].insert(1, events["stages"][0])
+        elif "error" in events:
+            results["alchemist-events"] = events
+        out += _table(name, results, previous if "Barabási" in name else {})
         a = results["alchemist"]
-        head = f"### {name}"
-        if "edges" in a:
-            head += f": {a['nodes']:,} nodes, {a['edges']:,} edges; the graph's own arrays {a['graph_mb']:.0f} MB"
-        out.append(head + "\n")
-        out.append("| stage | alchemist s | alchemist peak MB | per edge × | networkit s | networkit peak MB | "
-                   "igraph s | igraph peak MB |\n|---|---:|---:|---:|---:|---:|---:|---:|")
-        stages = [s[0] for s in a.get("stages", [])]
-        for stage in stages:
-            cells = []
-            for lib in ("alchemist", "networkit", "igraph"):
-                row = {s[0]: s for s in results[lib].get("stages", [])}.get(stage)
-                cells.append((f"{row[1]:.3f}", f"{row[2]:.0f}") if row else ("–", "–"))
-            growth = "–"
-            mine = {s[0]: s for s in a["stages"]}[stage]
-            if previous and "Barabási" in name and stage in previous["times"]:
-                ratio = (mine[1] / a["edges"]) / (previous["times"][stage] / previous["edges"])
-                growth = f"{ratio:.2f}"
-            out.append(f"| {stage} | {cells[0][0]} | {cells[0][1]} | {growth} | {cells[1][0]} | {cells[1][1]} | "
-                       f"{cells[2][0]} | {cells[2][1]} |")
-        for lib, r in results.items():
-            if "error" in r:
-                out.append(f"\n{lib}: failed — {r['error']}")
-        mods = ", ".join(f"{lib} {r['modularity']:.3f}" for lib, r in results.items() if "modularity" in r)
-        if "edges" in a:
-            peak = max(s[2] for s in a["stages"])
-            out.append(f"\nLouvain modularity: {mods}. alchemist's whole pipeline peaked {peak:.0f} MB above "
-                       f"its imports ({peak / max(a['graph_mb'], 1e-9):.1f}× the graph's arrays).\n")
-        if "Barabási" in name and "edges" in a:
-            previous = {"edges": a["edges"], "times": {s[0]: s[1] for s in a["stages"]}}  # the BA graph 10× smaller
+        if "Barabási" in name and "edges" in a:  # the next Barabási–Albert graph is 10× larger
+            previous = {"edges": a["edges"], "times": {s[0]: s[1] for s in a["stages"]}}
     return "\n".join(out)
 
 
