@@ -220,3 +220,60 @@ def test_past_its_budget_the_pyramid_counts_short_edges_exactly_and_long_ones_wi
     # the pictures agree on the coarse scale: blocks of 16 × 16 cells
     blocks = lambda a: a.reshape(16, 16, 16, 16).sum(axis=(1, 3)).ravel()  # noqa: E731
     assert np.corrcoef(blocks(runs[0].levels[0].astype(np.float64)), blocks(exact))[0, 1] > 0.95
+
+
+# ---------------------------------------------------------------- direct frames: octaves of length, ranked prefixes
+def test_length_classes_draw_every_edge_exactly_under_the_budget():
+    from alchemist.render.importance import LengthClasses
+
+    pos, src, dst = _edges(seed=7, m=5000)
+    classes = LengthClasses(pos, src, dst)
+    view = raster.Viewport((0.2, 0.7), (0.25, 0.65), 250, 200)
+    counts, info = classes.counts(view, pos, max_mass=1e12)
+    assert info["shifts"] == 0 and info["edges_touched"] == src.shape[0]
+    np.testing.assert_array_equal(counts, raster.edge_counts(pos, src, dst, view))  # the same pixels, reordered edges
+
+
+def test_length_classes_thin_long_edges_without_bias_and_keep_short_ones_exact():
+    from alchemist.render.importance import LengthClasses
+
+    pos, src, dst, _ = _short_left_long_right()
+    view = raster.Viewport((0, 1), (0, 1), 256, 256)
+    exact = raster.edge_counts(pos, src, dst, view).astype(np.float64)
+    runs = []
+    for seed in range(12):
+        classes = LengthClasses(pos, src, dst, seed=seed)
+        counts, info = classes.counts(view, pos, max_mass=exact.sum() / 4)
+        assert info["shifts"] > 0 and info["edges_touched"] < src.shape[0]
+        runs.append(counts.astype(np.float64))
+        # the ranked prefixes: about half of all edges have rank >= 1, a quarter rank >= 2 (binomial, 5 sd)
+        m = src.shape[0]
+        assert abs(classes.kept[:, 1].sum() - m / 2) < 5 * np.sqrt(m / 4)
+        assert abs(classes.kept[:, 2].sum() - m / 4) < 5 * np.sqrt(m * 3 / 16)
+    left = slice(0, 128)  # the short edges (at most 8 pixels): exact in every run
+    for counts in runs:
+        np.testing.assert_array_equal(counts[:, left], exact[:, left])
+    right = np.array([counts[:, 128:].sum() for counts in runs])
+    assert abs(right.mean() - exact[:, 128:].sum()) <= 4 * right.std(ddof=1) / np.sqrt(len(runs))
+    assert right.std() > 0
+
+
+def test_a_deep_zoom_past_the_mass_budget_is_drawn_from_the_length_classes():
+    pos, src, dst = _edges(seed=9, m=20_000)
+    lod = EdgeLevelOfDetail(min_edges=0, threaded=False)
+    lod.reset(pos, src, dst, (0, 1), (0, 1), 100, 100)
+    assert lod.classes is not None
+    view = raster.Viewport((0.45, 0.55), (0.45, 0.55), 200, 200)  # 10× in: beyond the pyramid (3×)
+    assert lod.counts(view) is None
+    colors = np.array([255, 255, 255], np.uint8)
+    exact = raster.edge_counts(pos, src, dst, view).astype(np.float64)
+    image, info = draw_frame(view, pos, src, dst, colors, None, np.zeros(0, np.int64), (0, 0, 0), lod=lod,
+                             max_mass=exact.sum() / 8)
+    assert info["lod"] == "direct, sampled" and info["edges_drawn"] == src.shape[0]
+    _, full = draw_frame(view, pos, src, dst, colors, None, np.zeros(0, np.int64), (0, 0, 0), lod=lod)
+    assert full["lod"] == "direct"  # no budget: every edge
+    sampled, how = lod.classes.counts(view, pos, exact.sum() / 8)
+    assert how["edges_touched"] < src.shape[0] / 4  # it walked a fraction of the edges
+    # every edge here is long and crosses the view as haze: the weighted total is the exact one, give or
+    # take the sample's noise (5% on the seeds tried; 15% allowed)
+    assert abs(sampled.sum(dtype=np.float64) - exact.sum()) / exact.sum() < 0.15

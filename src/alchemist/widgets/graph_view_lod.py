@@ -25,6 +25,7 @@ import numpy as np
 
 from alchemist.errors import WidgetError
 from alchemist.render import raster
+from alchemist.render.importance import LengthClasses
 from alchemist.render.pyramid import EdgePyramid, quantize_counts
 from alchemist.widgets._base import LatestWorker
 
@@ -75,6 +76,8 @@ class EdgeLevelOfDetail:
         self.min_edges = int(min_edges)
         self.zoom, self.world, self.max_cells = float(zoom), float(world), int(max_cells)
         self.pyramid: EdgePyramid | None = None
+        #: the edges by octave of length for direct frames (:mod:`alchemist.render.importance`), built first
+        self.classes: LengthClasses | None = None
         self.build_seconds: float | None = None
         self._generation = 0
         self._lock = threading.Lock()
@@ -107,6 +110,7 @@ class EdgeLevelOfDetail:
         with self._lock:
             self._generation += 1
             self.pyramid = None
+            self.classes = None
             generation = self._generation
         if not self.wanted(int(src.shape[0])) or not positions.shape[0]:
             return
@@ -165,3 +169,7 @@ class EdgeLevelOfDetail:
             self.build_seconds = time.perf_counter() - start
         if on_ready is not None:
             on_ready()
+        classes = LengthClasses(positions, src, dst)  # then, for direct frames beyond the pyramid: touch only what they draw
+        with self._lock:
+            if not stale():
+                self.classes = classes

@@ -19,10 +19,10 @@ from alchemist.widgets import node_style
 
 __all__ = ["draw_frame", "label_items", "short_text", "points_in_polygon", "default_layout", "DIRECT_MASS"]
 
-#: Pixels a full frame drawn directly may walk (about 0.2 s); past it the long edges are sampled by
+#: Pixels a full frame drawn directly may walk (about 0.1 s on a busy laptop core); past it the long edges are sampled by
 #: importance (the ``cap`` of :func:`alchemist.render.raster.segment_counts`): a deep zoom into a
 #: hairball of ten million edges walks billions of pixels otherwise.
-DIRECT_MASS = 40_000_000
+DIRECT_MASS = 20_000_000
 
 
 def draw_frame(view: raster.Viewport, positions: np.ndarray, src: np.ndarray, dst: np.ndarray, colors: np.ndarray,
@@ -86,17 +86,24 @@ def draw_frame(view: raster.Viewport, positions: np.ndarray, src: np.ndarray, ds
         kind = "direct" if m == m_all else "sample"
         window = ((view.x0, view.x1), (view.y0, view.y1), view.width, view.height)
         xs, ys = positions[:, 0], positions[:, 1]
-        cap = None
-        if kind == "direct" and max_mass is not None and m * (max(view.width, view.height) + 1) > max_mass:
-            cap = raster.length_cap(*raster.segment_length_histogram(xs, ys, src, dst, *window), max_mass)
-            kind = "direct" if cap is None else "direct, sampled"
-        counts = np.zeros((view.height, view.width), np.uint32)
-        bounds = np.linspace(0, m, 2 if stop is None else max(2, -(-m // batch) + 1)).astype(np.int64)
-        for k, (first, last) in enumerate(zip(bounds[:-1], bounds[1:])):
-            if k > 0 and stop():
+        cap, classes = None, getattr(lod, "classes", None)
+        heavy = kind == "direct" and max_mass is not None and m * (max(view.width, view.height) + 1) > max_mass
+        if heavy and classes is not None:  # the octaves of length: touch only the edges drawn
+            counts, how = classes.counts(view, positions, max_mass, stop=stop)
+            if counts is None:
                 return None, {}
-            counts += raster.segment_counts(xs, ys, src[first:last], dst[first:last], *window, cap=cap,
-                                            offset=int(first))[::-1]
+            kind = "direct" if how["shifts"] == 0 else "direct, sampled"
+        else:
+            if heavy:  # one pass over every edge to find the cap, then the sample
+                cap = raster.length_cap(*raster.segment_length_histogram(xs, ys, src, dst, *window), max_mass)
+                kind = "direct" if cap is None else "direct, sampled"
+            counts = np.zeros((view.height, view.width), np.uint32)
+            bounds = np.linspace(0, m, 2 if stop is None else max(2, -(-m // batch) + 1)).astype(np.int64)
+            for k, (first, last) in enumerate(zip(bounds[:-1], bounds[1:])):
+                if k > 0 and stop():
+                    return None, {}
+                counts += raster.segment_counts(xs, ys, src[first:last], dst[first:last], *window, cap=cap,
+                                                offset=int(first))[::-1]
     edge_seconds = time.perf_counter() - t0
     image = raster.shade_edges(counts, background)
     rows, pixels = raster.node_pixels(positions, view)
