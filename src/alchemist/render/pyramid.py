@@ -126,8 +126,8 @@ class EdgePyramid:
             if stop is not None and first and stop():
                 return None
             last = first + BUILD_BATCH
-            base += raster.segment_counts(xs, ys, src[first:last], dst[first:last], (x0, x1), (y0, y1), int(width),
-                                          int(height), threads=1, cap=cap, offset=first, seed=seed)
+            raster.segment_counts(xs, ys, src[first:last], dst[first:last], (x0, x1), (y0, y1), int(width),
+                                  int(height), cap=cap, offset=first, seed=seed, out=base)  # serial, into one grid
         levels = [base]
         while min(levels[-1].shape) >= 2 * min_side:
             levels.append(_sum_blocks(levels[-1]))

@@ -102,7 +102,7 @@ class Viewport:
 
 def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int, *,
                    threads: int | None = None, cap: float | None = None, offset: int = 0,
-                   seed: int = 0) -> np.ndarray:
+                   seed: int = 0, out: np.ndarray | None = None) -> np.ndarray:
     """Count the segments ``(x[src], y[src]) – (x[dst], y[dst])`` crossing each pixel.
 
     Segments are clipped to the window (Liang & Barsky 1984) and walked with Bresenham's
@@ -134,11 +134,20 @@ def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int, *,
         one frame to the next. None: every segment, exactly.
     offset, seed : int
         The index of ``src[0]`` among all the edges, and the sample's seed (with ``cap``).
+    out : ndarray, shape ``(height, width)``, uint32, optional
+        Add the counts into this C-contiguous array (drawn serially) instead of a new one: a
+        build in batches keeps one grid.
 
     Returns
     -------
     ndarray, shape ``(height, width)``, uint32
-        Counts; row 0 is ``y_range[0]`` (Datashader's orientation, the bottom of a picture).
+        Counts (``out`` when given); row 0 is ``y_range[0]`` (Datashader's orientation, the bottom of a
+        picture).
+
+    Raises
+    ------
+    WidgetError
+        If ``out`` is not a C-contiguous uint32 array of the grid's shape.
 
     Examples
     --------
@@ -153,8 +162,14 @@ def segment_counts(x, y, src, dst, x_range, y_range, width: int, height: int, *,
     n_chunks = max(1, min(threads or get_num_threads(), get_num_threads(), src.shape[0] // _SEGMENTS_PER_THREAD + 1))
     bounds = (float(xmin), float(xmax), float(ymin), float(ymax), int(width), int(height))
     sampling = (np.inf if cap is None else max(float(cap), 1.0), int(offset), _seed_key(seed))
+    if out is not None:
+        if out.shape != (int(height), int(width)) or out.dtype != np.uint32 or not out.flags.c_contiguous:
+            raise WidgetError(f"out of shape {out.shape} and dtype {out.dtype} cannot hold the counts: give a "
+                              f"C-contiguous uint32 array of shape ({int(height)}, {int(width)})")
+        n_chunks = 1
     if n_chunks == 1:
-        out = np.zeros((int(height), int(width)), dtype=np.uint32)
+        if out is None:
+            out = np.zeros((int(height), int(width)), dtype=np.uint32)
         _draw_segments(out, xs, ys, src, dst, 0, 1, *bounds, *sampling)
         return out
     return _rasterize(xs, ys, src, dst, *bounds, n_chunks, *sampling)
