@@ -3,71 +3,186 @@ imported on first use, so that `import alchemist.graph` does not load Numba."""
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
-@njit(cache=True)
+#: A level with at least this many nodes decides its moves in parallel batches (below it, one by one).
+PARALLEL_MIN_NODES = 20_000
+#: The smallest batch (a batch is n / 128 queued nodes, at most 4096; a queue shorter than the
+#: batch is taken one node at a time).
+BATCH_MIN = 256
+
+
 def louvain_move(indptr, indices, data, k, comm0, order, resolution, m2):
     """Phase 1 of Louvain with a queue of nodes to visit (the "fast local move" of Traag, Waltman
     & van Eck 2019, "From Louvain to Leiden", Sci. Rep. 9, 5233; Ozaki, Tezuka & Inaba 2016):
     every node starts in the queue, in ``order``; a node moves to the neighbouring community with
     the largest modularity gain, and when it moves, its neighbours outside the new community
-    rejoin the queue. Stops when the queue is empty (no move improves modularity). Works on a
-    symmetric weighted CSR whose rows need not be sorted or deduplicated (A_ii = twice the
-    self-loop weight), starting from the communities ``comm0`` (labels below n). Returns the
-    community of each node and the modularity gained."""
+    rejoin the queue. Stops when the queue is empty (no move improves modularity).
+
+    On a level of :data:`PARALLEL_MIN_NODES` nodes or more the queue is taken in batches: the
+    nodes of a batch choose their best community in parallel (Numba threads), all against the
+    state before the batch, as networkit's PLM does with its stale community volumes (Staudt &
+    Meyerhenke 2016, IEEE TPDS 27(1)); the moves are then applied one by one in queue order, each
+    checked against the current state first (a node with a neighbour that moved earlier in the
+    batch chooses again, and a move whose gain is gone is chosen again), so that every applied
+    move gains modularity and the queue ends in the same kind of local optimum as the sequential
+    one. Decisions do not depend on how the batch is split among threads: the result is the
+    same for every thread count.
+
+    Parameters
+    ----------
+    indptr, indices, data : symmetric weighted CSR
+        Rows need not be sorted or deduplicated (``A_ii`` = twice the self-loop weight).
+    k : (n,) float64
+        Weighted degrees (row sums).
+    comm0 : (n,) int64
+        Starting community of each node (labels below n).
+    order : (n,) int64
+        The order in which the nodes first enter the queue.
+    resolution, m2 : float
+        γ and the total weight ``Σ A_ij`` of the level-0 graph.
+
+    Returns
+    -------
+    comm : (n,) int64
+        Community of each node.
+    gained : float
+        The modularity gained.
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> indptr, indices = np.array([0, 1, 2, 3, 4]), np.array([1, 0, 3, 2])  # two separate edges: Q from -0.25 to 0.5
+    >>> comm, gained = louvain_move(indptr, indices, np.ones(4), np.ones(4), np.arange(4),
+    ...                             np.arange(4), 1.0, 4.0)
+    >>> comm.tolist(), round(gained, 3)
+    ([1, 1, 3, 3], 0.75)
+    """
+    n = indptr.shape[0] - 1
+    threads = numba.get_num_threads() if n >= PARALLEL_MIN_NODES else 1
+    batch = min(4096, max(BATCH_MIN, n // 128)) if n >= PARALLEL_MIN_NODES else 1
+    return _move(indptr, indices, data, k, np.asarray(comm0, dtype=np.int64), np.asarray(order, dtype=np.int64),
+                 float(resolution), float(m2), batch, threads)
+
+
+@njit(cache=True, inline="always")
+def _decide(i, indptr, indices, data, k, comm, tot, scale, neigh_w, neigh_list):
+    """The best community of node ``i`` against the current ``comm`` / ``tot`` (``i`` counted
+    out of its own community's total): (best community, weight from i into it, weight from i
+    into its own community). ``neigh_w`` is zero on entry and on exit."""
+    ci = comm[i]
+    ki = k[i]
+    count = 0
+    for j in range(indptr[i], indptr[i + 1]):
+        nb = indices[j]
+        if nb == i:
+            continue
+        c = comm[nb]
+        if neigh_w[c] == 0.0:
+            neigh_list[count] = c
+            count += 1
+        neigh_w[c] += data[j]
+    w_ci = neigh_w[ci]
+    best_gain = w_ci - scale * (tot[ci] - ki) * ki
+    best_c = ci
+    w_best = w_ci
+    for t in range(count):
+        c = neigh_list[t]
+        if c == ci:
+            continue
+        gain = neigh_w[c] - scale * tot[c] * ki
+        if gain > best_gain + 1e-12 * (abs(best_gain) + ki):
+            best_gain = gain
+            best_c = c
+            w_best = neigh_w[c]
+    for t in range(count):
+        neigh_w[neigh_list[t]] = 0.0
+    neigh_w[ci] = 0.0
+    return best_c, w_best, w_ci
+
+
+@njit(cache=True, parallel=True)
+def _decide_batch(batch, size, indptr, indices, data, k, comm, tot, scale, neigh_w, neigh_list, best, w_best, w_own):
+    """``_decide`` for ``batch[:size]`` in parallel, one contiguous slice per scratch row."""
+    parts = neigh_w.shape[0]
+    for t in prange(parts):
+        for b in range(size * t // parts, size * (t + 1) // parts):
+            best[b], w_best[b], w_own[b] = _decide(batch[b], indptr, indices, data, k, comm, tot, scale,
+                                                   neigh_w[t], neigh_list[t])
+
+
+@njit(cache=True)
+def _move(indptr, indices, data, k, comm0, order, resolution, m2, batch_size, threads):
+    """:func:`louvain_move` on batches of ``batch_size`` queued nodes (1: sequential)."""
     n = indptr.shape[0] - 1
     comm = comm0.copy()
     tot = np.zeros(n)
     for i in range(n):
         tot[comm[i]] += k[i]
-    neigh_w = np.zeros(n)
-    neigh_list = np.empty(n, dtype=np.int64)
     queue = order.copy()
     queued = np.ones(n, dtype=np.bool_)
     head = 0
     size = n
     gained = 0.0
     scale = resolution / m2
+    neigh_w = np.zeros((threads, n))
+    neigh_list = np.empty((threads, n), dtype=np.int64)
+    batch = np.empty(batch_size, dtype=np.int64)
+    best = np.empty(batch_size, dtype=np.int64)
+    w_best = np.empty(batch_size)
+    w_own = np.empty(batch_size)
+    touched = np.zeros(n, dtype=np.int64)  # the last batch in which a neighbour of the node moved
+    stamp = 0
     while size > 0:
-        i = queue[head]
-        head += 1
-        if head == n:
-            head = 0
-        size -= 1
-        queued[i] = False
-        ci = comm[i]
-        ki = k[i]
-        count = 0
-        for j in range(indptr[i], indptr[i + 1]):
-            nb = indices[j]
-            if nb == i:
+        stamp += 1
+        taken = batch_size if size >= batch_size else 1
+        for b in range(taken):
+            i = queue[head]
+            head += 1
+            if head == n:
+                head = 0
+            queued[i] = False
+            batch[b] = i
+        size -= taken
+        if taken > 1:
+            _decide_batch(batch, taken, indptr, indices, data, k, comm, tot, scale, neigh_w, neigh_list, best,
+                          w_best, w_own)
+        else:
+            best[0], w_best[0], w_own[0] = _decide(batch[0], indptr, indices, data, k, comm, tot, scale,
+                                                   neigh_w[0], neigh_list[0])
+        for b in range(taken):
+            i = batch[b]
+            best_c = best[b]
+            ci = comm[i]
+            if best_c == ci:
                 continue
-            c = comm[nb]
-            if neigh_w[c] == 0.0:
-                neigh_list[count] = c
-                count += 1
-            neigh_w[c] += data[j]
-        tot[ci] -= ki
-        stay_gain = neigh_w[ci] - scale * tot[ci] * ki
-        best_c = ci
-        best_gain = stay_gain
-        for t in range(count):
-            c = neigh_list[t]
-            gain = neigh_w[c] - scale * tot[c] * ki
-            if gain > best_gain + 1e-12 * (abs(best_gain) + ki):
-                best_gain = gain
-                best_c = c
-        tot[best_c] += ki
-        for t in range(count):
-            neigh_w[neigh_list[t]] = 0.0
-        neigh_w[ci] = 0.0
-        if best_c != ci:
+            ki = k[i]
+            x = w_best[b]
+            y = w_own[b]
+            if taken > 1 and touched[i] == stamp:  # a neighbour moved earlier in this batch
+                best_c, x, y = _decide(i, indptr, indices, data, k, comm, tot, scale, neigh_w[0], neigh_list[0])
+                if best_c == ci:
+                    continue
+            delta = (x - scale * tot[best_c] * ki) - (y - scale * (tot[ci] - ki) * ki)
+            if taken > 1 and delta <= 1e-12 * (abs(y) + ki):  # the totals moved under the decision
+                best_c, x, y = _decide(i, indptr, indices, data, k, comm, tot, scale, neigh_w[0], neigh_list[0])
+                if best_c == ci:
+                    continue
+                delta = (x - scale * tot[best_c] * ki) - (y - scale * (tot[ci] - ki) * ki)
+            tot[ci] -= ki
+            tot[best_c] += ki
             comm[i] = best_c
-            gained += (best_gain - stay_gain) * 2.0 / m2
+            gained += delta * 2.0 / m2
             for j in range(indptr[i], indptr[i + 1]):
                 nb = indices[j]
+                touched[nb] = stamp
                 if not queued[nb] and comm[nb] != best_c:
                     queued[nb] = True
                     tail = head + size
