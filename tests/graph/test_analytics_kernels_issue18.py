@@ -58,3 +58,40 @@ def test_clustering_matches_networkx_at_every_density(p):
     g = Graph.from_networkx(G)
     theirs = nx.clustering(G)
     assert np.allclose(clustering(g), [theirs[int(v)] for v in g.node_ids], rtol=0, atol=1e-12)
+
+
+def test_parallel_and_serial_pagerank_kernels_match_networkx():
+    # wiki-Vote (directed, dangling nodes): the parallel kernel (large graphs) and the serial one
+    # (small graphs, the unit-weight branch) on the same pull adjacency, against NetworkX
+    from alchemist.graph import _analytics_cpu as cpu
+    from alchemist.graph import _analytics_kernels as kernels
+    from alchemist.graph import read_graph
+    from tests.conftest import shared_path
+
+    path = shared_path("snap_graphs/wiki-Vote.txt")
+    g = read_graph(path, directed=True)
+    G = nx.read_edgelist(path, create_using=nx.DiGraph, comments="#")
+    theirs = nx.pagerank(G)
+    expected = np.array([theirs[v] for v in g.node_ids])
+    n = g.number_of_nodes()
+    indptr, cols, w, out_w, unit = cpu.pull_adjacency(g, np.ones(g.number_of_edges()))
+    assert unit
+    p = np.full(n, 1.0 / n)
+    x_par, it_par, _ = kernels.pagerank_kernel(indptr, cols, w, out_w, p, 0.85, 1e-6, 100)
+    x_ser, it_ser, _ = kernels.pagerank_serial(indptr, cols, w, out_w, p, 0.85, 1e-6, 100, True)
+    x_w, it_w, _ = kernels.pagerank_serial(indptr, cols, w, out_w, p, 0.85, 1e-6, 100, False)
+    assert it_par == it_ser == it_w
+    for x in (x_par, x_ser, x_w):
+        assert np.allclose(x, expected, rtol=0, atol=1e-6)
+
+
+def test_strong_components_follow_changes_to_the_graph():
+    from alchemist.events import new_event
+
+    g = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "d")], directed=True)
+    assert strongly_connected_components(g).tolist() == [0, 1, 2, 3]
+    g.apply(new_event("edge_added", g.graph_id, {"edge_id": "x", "source": "d", "target": "b"}))
+    G = nx.DiGraph([("a", "b"), ("b", "c"), ("c", "d"), ("d", "b")])
+    assert _same_partition(strongly_connected_components(g),
+                           np.array([min(i for i, c in enumerate(nx.strongly_connected_components(G)) if v in c)
+                                     for v in g.node_ids]))

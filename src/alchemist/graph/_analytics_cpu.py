@@ -73,8 +73,8 @@ def pull_adjacency(graph, w: np.ndarray, key=None):
 
 
 def component_labels(graph, connection: str) -> np.ndarray:
-    """Weakly (union–find over the edges) or strongly (Tarjan over the graph's cached out-CSR)
-    connected components, numbered by decreasing size, ties by first row.
+    """Weakly (union–find over the edges) or strongly (Tarjan over an out-adjacency cached on the
+    graph until it changes) connected components, numbered by decreasing size, ties by first row.
 
     Parameters
     ----------
@@ -98,8 +98,11 @@ def component_labels(graph, connection: str) -> np.ndarray:
     ([0, 0, 0], [0, 0, 1])
     """
     if connection == "strong":
-        indptr, indices, _ = graph.csr()  # out-neighbours, cached until the graph changes
-        return gk.strong_components(indptr, indices)
+        def build():  # out-neighbours, each row unsorted: one counting-sort pass, no weights
+            src, dst, _ = graph.edge_index()
+            return gk.adjacency(src, dst, np.empty(0), graph.number_of_nodes(), False, False)[:2]
+
+        return gk.strong_components(*cached(graph, "out_adjacency", build))
     src, dst, _ = graph.edge_index()
     return gk.weak_components(src, dst, graph.number_of_nodes())
 

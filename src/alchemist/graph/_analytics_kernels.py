@@ -9,32 +9,37 @@ from numba import njit, prange
 @njit(cache=True, parallel=True)
 def pagerank_kernel(indptr, cols, w, out_w, p, alpha, tol, max_iter):
     """Power iteration of PageRank on the in-neighbour CSR (``cols`` of row v are the u of u → v),
-    every loop parallel over nodes; returns (x, iterations, last L1 change)."""
+    one parallel loop over the nodes a step: each new rank also makes the next step's scaled rank
+    ``x / out_w`` and adds to the dangling mass; returns (x, iterations, last L1 change)."""
     n = indptr.shape[0] - 1
     x = np.full(n, 1.0 / n)
     inv_out = np.zeros(n)
+    scaled = np.empty(n)
+    nxt = np.empty(n)
+    dangling = 0.0
     for u in prange(n):
         if out_w[u] > 0:
             inv_out[u] = 1.0 / out_w[u]
-    scaled = np.empty(n)
-    new = np.empty(n)
+        else:
+            dangling += x[u]
+        scaled[u] = x[u] * inv_out[u]
     err = np.inf
     it = 0
     for it in range(max_iter):
-        dangling = 0.0
-        for u in prange(n):
-            scaled[u] = x[u] * inv_out[u]
-            if out_w[u] <= 0:
-                dangling += x[u]
         err = 0.0
+        nd = 0.0
         for v in prange(n):
             s = 0.0
             for j in range(indptr[v], indptr[v + 1]):
                 s += scaled[cols[j]] * w[j]
             nv = alpha * (s + dangling * p[v]) + (1.0 - alpha) * p[v]
             err += abs(nv - x[v])
-            new[v] = nv
-        x, new = new, x
+            x[v] = nv
+            nxt[v] = nv * inv_out[v]
+            if out_w[v] <= 0:
+                nd += nv
+        scaled, nxt = nxt, scaled
+        dangling = nd
         if err < n * tol:
             break
     return x, it + 1, err

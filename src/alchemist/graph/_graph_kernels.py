@@ -90,8 +90,9 @@ def sorted_csr(src, dst, w, n, directed, shift):
 def adjacency(rows, cols, w, n, both, unit):
     """Entries ``rows[e] → cols[e]`` (and ``cols[e] → rows[e]`` when ``both``, a self-loop once)
     grouped by row in one counting-sort pass, each row's entries in no particular order: for
-    kernels that only sum over a row (PageRank's pull step). Returns ``indptr``, the column of
-    each entry and its weight (``w[e]``, or 1 when ``unit``: no gather)."""
+    kernels that only sum over a row or only walk it (PageRank's pull step, Tarjan's search).
+    Returns ``indptr``, the column of each entry and its weight (``w[e]``, or 1 when ``unit``:
+    no gather; no weights at all, an empty array, when ``w`` is empty and not ``unit``)."""
     m = rows.shape[0]
     indptr = np.zeros(n + 1, dtype=np.int64)
     for e in range(m):
@@ -103,19 +104,20 @@ def adjacency(rows, cols, w, n, both, unit):
     nnz = indptr[n]
     pos = indptr[:n].copy()
     out = np.empty(nnz, dtype=np.int64)
-    weights = np.ones(nnz) if unit else np.empty(nnz)
+    weighted = not unit and w.shape[0] > 0
+    weights = np.ones(nnz) if unit else np.empty(nnz if weighted else 0)
     for e in range(m):
         a = rows[e]
         b = cols[e]
         k = pos[a]
         out[k] = b
-        if not unit:
+        if weighted:
             weights[k] = w[e]
         pos[a] = k + 1
         if both and a != b:
             k = pos[b]
             out[k] = a
-            if not unit:
+            if weighted:
                 weights[k] = w[e]
             pos[b] = k + 1
     return indptr, out, weights

@@ -127,7 +127,7 @@ def strongly_connected_components(graph, *, backend: str = "auto") -> np.ndarray
     :func:`connected_components`.
 
     Tarjan's algorithm (Tarjan 1972, "Depth-first search and linear graph algorithms", SIAM J.
-    Comput. 1(2)) with an explicit stack, over the out-adjacency (:meth:`Graph.csr`, cached); O(n + m).
+    Comput. 1(2)) with an explicit stack, over an out-adjacency cached on the graph; O(n + m).
 
     Parameters
     ----------
