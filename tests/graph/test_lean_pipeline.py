@@ -121,3 +121,21 @@ def test_a_large_layout_hands_back_what_it_freed():
     r = _python(_LAYOUT_SCRIPT)
     assert r["finite"] and r["same"]  # the positions do not depend on the memory handed back
     assert r["held"] <= r["pos_mb"] + 16, f"layout kept {r['held']:.0f} MB"
+
+
+def test_clear_cache_frees_the_adjacencies_and_answers_are_unchanged():
+    rng = np.random.default_rng(4)
+    n, m = 2_000, 20_000
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    g = Graph.from_arrays(src, dst)
+    from alchemist.graph import pagerank
+
+    first = pagerank(g)
+    freed = g.clear_cache()
+    assert freed >= 2 * m * 8  # PageRank's in-adjacency: at least one 8-byte column of 2m entries
+    assert g.clear_cache() == 0
+    again = pagerank(g)  # built again from the columns
+    np.testing.assert_array_equal(again, first)
+    ref = nx.pagerank(nx.MultiGraph(list(zip(src.tolist(), dst.tolist()))), tol=1e-10)
+    ids = g.node_ids
+    np.testing.assert_allclose(again, [ref[int(x)] for x in ids], rtol=0, atol=1e-6)  # PageRank tol 1e-6 (L1)
