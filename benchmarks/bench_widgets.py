@@ -18,7 +18,12 @@ stage), and the first picture and first full frame from the moment the view was 
 (``firstPictureMs``, ``firstFullMs``). Skipped, with the reason, where Chromium or Voilà is absent.
 
 ``python benchmarks/bench_widgets.py [--full] [--repeat N]`` prints the section (N browser runs,
-medians of their figures, with the load average of each).
+medians of their figures, with the load average of each). ``--graph ba10m`` does the same on ten
+million edges: ``bench_scale``'s Barabási–Albert graph (networkit, k = 10, seed 42; 1M nodes), laid
+out by 10 ForceAtlas2 iterations (seed 1, timed apart, cached with the edge list in the temporary
+directory), GraphView's first picture, pyramid and peak memory in the kernel, then the browser runs.
+"After the view rests" is timed in the page from the event time of the last wheel step or drag
+release to the full frame shown (``settleMs``), so it includes the debounce.
 """
 
 from __future__ import annotations

@@ -10,10 +10,11 @@ export default {
     let shown = { x: view.x.slice(), y: view.y.slice() };
     let url = null;
     let inflight = false, pending = null, inflightTimer = null, settleTimer = null, seq = 0, sentAt = 0;
-    // The full frame is asked for SETTLE_MS after the last wheel step or drag release: short enough that
-    // it is on screen within 300 ms of the view coming to rest, long enough that the steps of one wheel
-    // gesture (16-100 ms apart) do not each ask for one. A drag never asks before its release, however
-    // slowly it moves, and a draft sent while a full frame is in flight makes the kernel drop that frame.
+    // The full frame is asked for at once when a drag is released (the gesture has ended), and SETTLE_MS
+    // after the last wheel step (a wheel gesture has no end event): short enough that it is on screen
+    // within 300 ms of the view coming to rest, long enough that the steps of one wheel gesture (16-100 ms
+    // apart) do not each ask for one. A drag never asks before its release, however slowly it moves, and a
+    // draft sent while a full frame is in flight makes the kernel drop that frame between edge batches.
     const SETTLE_MS = 120;
     let restAt = null;  // event time of the last pointer event that moved the view (settleMs on the stage)
     const mountedAt = performance.now();  // firstPictureMs / firstFullMs on the stage: since the view was shown
@@ -298,7 +299,7 @@ export default {
       const p = local(ev);
       if (dragging) {
         if (!dragging.moved) send({ type: "click", x: p[0], y: p[1], shift: ev.shiftKey, x_range: view.x, y_range: view.y });
-        else { restAt = ev.timeStamp; settleSoon(); }
+        else { restAt = ev.timeStamp; clearTimeout(settleTimer); request(false); }  // released: at rest now
         dragging = null;
       } else if (lasso) {
         if (lasso.length > 2) send({ type: "lasso", points: lasso, shift: ev.shiftKey, x_range: view.x, y_range: view.y });

@@ -70,22 +70,30 @@ class LengthClasses:
         ys = np.ascontiguousarray(positions[:, 1], np.float64)
         m = int(src.shape[0])
         octave = np.empty(m, np.int16)
-        for first in range(0, m, 1_000_000):
+        rank = np.empty(m, np.uint8)
+        for first in range(0, m, 1_000_000):  # in batches: a few MB of temporaries at a time
             s, d = src[first:first + 1_000_000], dst[first:first + 1_000_000]
             length = np.maximum(np.abs(xs[s] - xs[d]), np.abs(ys[s] - ys[d]))
             length = np.where(np.isfinite(length) & (length > 0), length, np.finfo(np.float64).tiny)
             octave[first:first + s.shape[0]] = np.clip(np.floor(np.log2(length)), -1100, 1100)
-        rank = _ranks(m, seed)
-        key = (octave.astype(np.int32) + 1100) * 64 + (63 - rank.astype(np.int32))  # by octave, then highest rank first
+            rank[first:first + s.shape[0]] = _ranks(first, s.shape[0], seed)
+        low = int(octave.min()) if m else 0
+        octave -= low
+        if m and int(octave.max()) >= 1024:  # (lengths spanning over 1,000 octaves: merge the shortest)
+            np.maximum(octave, int(octave.max()) - 1023, out=octave)
+        # by octave, then highest rank first; a 16-bit key is sorted by radix sort (linear time)
+        key = (octave.astype(np.uint16) << np.uint16(6)) | (np.uint16(63) - rank.astype(np.uint16))
         order = np.argsort(key, kind="stable")
         del key
         self.src = np.ascontiguousarray(src[order], np.int32)
         self.dst = np.ascontiguousarray(dst[order], np.int32)
         octave, rank = octave[order], rank[order]
         del order
-        values, starts = np.unique(octave, return_index=True)
+        starts = np.flatnonzero(np.diff(octave)) + 1 if m else np.zeros(0, np.int64)  # sorted: where it steps
+        starts = np.concatenate([[0], starts]).astype(np.int64) if m else starts
+        values = octave[starts]
         self.starts = np.append(starts, m).astype(np.int64)
-        self.upper = 2.0 ** (values.astype(np.float64) + 1)
+        self.upper = 2.0 ** (values.astype(np.float64) + low + 1)
         self.kept = np.zeros((values.shape[0], 64), np.int64)
         for j in range(values.shape[0]):
             ranks = rank[self.starts[j]:self.starts[j + 1]]
@@ -160,16 +168,17 @@ class LengthClasses:
         return out[::-1], {"edges_touched": touched, "shifts": int(shift.max(initial=0)), "cap": cap}
 
 
-def _ranks(m: int, seed: int) -> np.ndarray:
-    """Each edge index's geometric rank: the trailing zero bits of splitmix64(index + key), at most 63."""
+def _ranks(first: int, n: int, seed: int) -> np.ndarray:
+    """The geometric ranks of edges ``first … first + n - 1``: the trailing zero bits of
+    splitmix64(index + key), at most 63 (rank ``≥ c`` with probability ``2 ** -c``)."""
     with np.errstate(over="ignore"):
-        z = np.arange(m, dtype=np.uint64) + np.uint64((int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64)
+        z = np.arange(first, first + n, dtype=np.uint64)
+        z += np.uint64((int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z ^= z >> np.uint64(31)
-    low = z & (~z + np.uint64(1))  # the lowest set bit
-    rank = np.zeros(m, np.uint8)
-    rank[low == 0] = 63
+        low = z & (~z + np.uint64(1))  # the lowest set bit
+    rank = np.full(n, 63, np.uint8)
     nz = low != 0
     rank[nz] = np.log2(low[nz].astype(np.float64)).astype(np.uint8)
-    return np.minimum(rank, 63)
+    return rank

@@ -9,8 +9,8 @@ While the view moves, frames are drafts (half size, JPEG; the browser stretches 
 rests, the browser asks for the full frame (PNG). Graphs of 200,000 edges or more get a level of
 detail (:mod:`~alchemist.widgets.graph_view_lod`): an edge-density pyramid built once in the
 background, from which any view near the framed one is resampled with every edge in milliseconds;
-elsewhere frames draw every edge, and drafts a uniform sample sized to a time budget
-(:mod:`~alchemist.widgets.graph_view_render` draws them). The browser decodes each frame off
+elsewhere frames draw every edge (past a pixel budget, the long ones by an unbiased importance
+sample), and drafts a uniform sample sized to a time budget (:mod:`~alchemist.widgets.graph_view_render`). The browser decodes each frame off
 screen and swaps it in with its transform, and sends its next request as soon as a frame
 arrives, so rendering and decoding overlap.
 
@@ -38,8 +38,8 @@ from alchemist.widgets import node_style
 from alchemist.widgets._base import AlchemistWidget, LatestWorker, asset, escape, png_html
 from alchemist.widgets.collaboration import CollaborationMixin
 from alchemist.widgets.graph_view_lod import EdgeLevelOfDetail
-from alchemist.widgets.graph_view_render import (DIRECT_MASS, default_layout, draw_frame, label_items,
-                                                 points_in_polygon, short_text)
+from alchemist.widgets.graph_view_render import (DIRECT_MASS, default_layout, draft_edges, draw_frame,
+                                                 label_items, points_in_polygon, short_text)
 from alchemist.widgets.node_style import PALETTE
 
 __all__ = ["GraphView", "PALETTE"]
@@ -225,7 +225,8 @@ class GraphView(CollaborationMixin, AlchemistWidget):
             self._dst = np.array(dst, dtype=np.int32)
             self._sample = sample
             self._sample_src, self._sample_dst = self._src[sample], self._dst[sample]
-            self._edge_budget = min(sample.shape[0], max(getattr(self, "_edge_budget", 250_000), 20_000))
+            self._edge_budget = min(sample.shape[0], max(getattr(self, "_edge_budget", 0) or
+                                                         draft_edges(pos, self._sample_src, self._sample_dst), 20_000))
             self._tree = None
             self._row_of = None
             self._nodes = node_style.NodeColumns(graph, (src, dst), previous=self._nodes)

@@ -6,9 +6,14 @@ centre, cells ``zoom`` times finer than the picture's pixels there) and sums it 
 levels (:class:`alchemist.render.pyramid.EdgePyramid`). Every frame inside that window, from
 ``1 / world`` of the framed zoom out to ``zoom`` times in, full or draft, is then a resample of all
 the edges (milliseconds) instead of a walk over their pixels (0.6–0.9 s at a million edges on two busy
-cores). Deeper zooms and views reaching outside the world are drawn directly (exact; drafts a
-uniform sample of the edges sized to a time budget), which costs less the deeper the zoom, as
-fewer edge pixels fall in the view.
+cores). Past a pixel-mass budget (:data:`alchemist.render.pyramid.MAX_MASS`: a hairball of ten
+million edges) the pyramid counts its long edges by an unbiased importance sample.
+
+Deeper zooms and views reaching outside the world are drawn directly: drafts a uniform sample of the
+edges sized to a time budget; full frames every edge while that fits
+:data:`~alchemist.widgets.graph_view_render.DIRECT_MASS` pixels, else the octaves of edge length of
+:class:`alchemist.render.importance.LengthClasses` (built after the pyramid), whose long edges are
+thinned without bias and which touch only the edges they draw.
 
 The pyramid is built in a background thread (:class:`~alchemist.widgets._base.LatestWorker`, so a
 live graph that changes while it builds starts over only once for the newest state): the first

@@ -17,7 +17,8 @@ import numpy as np
 from alchemist.render import raster
 from alchemist.widgets import node_style
 
-__all__ = ["draw_frame", "label_items", "short_text", "points_in_polygon", "default_layout", "DIRECT_MASS"]
+__all__ = ["draw_frame", "draft_edges", "label_items", "short_text", "points_in_polygon", "default_layout",
+           "DIRECT_MASS"]
 
 #: Pixels a full frame drawn directly may walk (about 0.1 s on a busy laptop core); past it the long edges are sampled by
 #: importance (the ``cap`` of :func:`alchemist.render.raster.segment_counts`): a deep zoom into a
@@ -122,6 +123,47 @@ def draw_frame(view: raster.Viewport, positions: np.ndarray, src: np.ndarray, ds
         raster.draw_points(image, sel_pixels, np.array([255, 40, 90], np.uint8), size + 2)
     return image, {"edge_seconds": edge_seconds, "edges_drawn": int(m), "nodes_in_view": int(rows.shape[0]),
                    "rows": rows, "size": size, "lod": kind}
+
+
+def draft_edges(positions: np.ndarray, sample_src: np.ndarray, sample_dst: np.ndarray, *, mass: float = 5e6,
+                width: int = 400, height: int = 300, probe: int = 4096, most: int = 250_000) -> int:
+    """How many edges of a uniform sample the first draft of a graph draws: as many as walk about ``mass``
+    pixels at the framed view (drafts adapt to their time budget afterwards), at most ``most``.
+
+    A hairball's edges cross much of the picture (some 60 pixels each at 400 × 300 for ten million
+    edges laid out by a few ForceAtlas2 iterations), a laid-out sparse graph's a few pixels: a fixed
+    count would cost the first picture of the one a second or spend nothing of the other's budget.
+
+    Parameters
+    ----------
+    positions : (n_nodes, 2) array
+    sample_src, sample_dst : (k,) int arrays
+        The sample's edges in random order (its first ``probe`` estimate the mean length).
+    mass, width, height, probe, most
+        The pixel budget, the draft's size, the edges measured, the cap.
+
+    Returns
+    -------
+    int (at least 1 where the sample has an edge)
+
+    Examples
+    --------
+    >>> pos = np.array([[0.0, 0.0], [1.0, 1.0]])
+    >>> draft_edges(pos, np.zeros(10, np.int32), np.ones(10, np.int32), mass=4000)  # each 400 pixels long
+    10
+    """
+    k = min(int(sample_src.shape[0]), probe)
+    if not k:
+        return 0
+    finite = positions[np.isfinite(positions).all(axis=1)]
+    if not finite.shape[0]:
+        return min(int(sample_src.shape[0]), most)
+    (x0, y0), (x1, y1) = finite.min(axis=0), finite.max(axis=0)
+    x1, y1 = max(x1, x0 + 1e-9), max(y1, y0 + 1e-9)
+    _, total = raster.segment_length_histogram(positions[:, 0], positions[:, 1], sample_src[:k], sample_dst[:k],
+                                               (x0, x1), (y0, y1), width, height)
+    mean = max(float(total.sum()) / k, 1.0)
+    return int(min(max(mass / mean, 1), most, sample_src.shape[0]))
 
 
 def label_items(rows: np.ndarray, weight: np.ndarray, count: int, node_ids, positions: np.ndarray,
