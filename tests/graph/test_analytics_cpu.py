@@ -114,22 +114,25 @@ def test_build_csr_is_the_stable_sort_of_the_entries(directed, m):
     assert np.array_equal(weights, w[ee[order]])
 
 
+@pytest.mark.parametrize("chunks", [1, 3])
 @pytest.mark.parametrize("both", [True, False])
-def test_pull_adjacency_rows_hold_the_same_entries_as_scipy(both):
+def test_pull_adjacency_rows_hold_the_same_entries_as_scipy(both, chunks):
     import scipy.sparse as sp
 
     rng = np.random.default_rng(5)
     n, m = 200, 3000
     src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
     w = rng.random(m)
-    indptr, cols, weights = gk.adjacency(src, dst, w, n, both, False)
+    indptr, cols, weights = gk.adjacency(src, dst, w, n, both, True, chunks)
     ours = sp.csr_matrix((weights, cols, indptr), shape=(n, n)).toarray()
     keep = src != dst
     r = np.concatenate([src, dst[keep]]) if both else src
     c = np.concatenate([dst, src[keep]]) if both else dst
     theirs = sp.coo_matrix((np.concatenate([w, w[keep]]) if both else w, (r, c)), shape=(n, n)).toarray()
     assert np.allclose(ours, theirs, rtol=0, atol=1e-12)
-    assert np.array_equal(gk.adjacency(src, dst, w, n, both, True)[2], np.ones(cols.shape[0]))
+    # the same entries in the same order whatever the number of slices; no weights when not asked
+    one = gk.adjacency(src, dst, w, n, both, False, 1)
+    assert np.array_equal(one[0], indptr) and np.array_equal(one[1], cols) and one[2].shape == (0,)
 
 
 @pytest.mark.parametrize("directed", [True, False])

@@ -75,13 +75,15 @@ def test_parallel_and_serial_pagerank_kernels_match_networkx():
     expected = np.array([theirs[v] for v in g.node_ids])
     n = g.number_of_nodes()
     indptr, cols, w, out_w, unit = cpu.pull_adjacency(g, np.ones(g.number_of_edges()))
-    assert unit
+    assert unit and w.shape == (0,)  # no weights kept when all are 1
+    ones = np.ones(cols.shape[0])
     p = np.full(n, 1.0 / n)
     x_par, it_par, _ = kernels.pagerank_kernel(indptr, cols, w, out_w, p, 0.85, 1e-6, 100)
+    x_pw, it_pw, _ = kernels.pagerank_kernel(indptr, cols, ones, out_w, p, 0.85, 1e-6, 100)
     x_ser, it_ser, _ = kernels.pagerank_serial(indptr, cols, w, out_w, p, 0.85, 1e-6, 100, True)
-    x_w, it_w, _ = kernels.pagerank_serial(indptr, cols, w, out_w, p, 0.85, 1e-6, 100, False)
-    assert it_par == it_ser == it_w
-    for x in (x_par, x_ser, x_w):
+    x_w, it_w, _ = kernels.pagerank_serial(indptr, cols, ones, out_w, p, 0.85, 1e-6, 100, False)
+    assert it_par == it_pw == it_ser == it_w
+    for x in (x_par, x_pw, x_ser, x_w):
         assert np.allclose(x, expected, rtol=0, atol=1e-6)
 
 

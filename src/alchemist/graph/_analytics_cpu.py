@@ -21,9 +21,9 @@ def pull_adjacency(graph, w: np.ndarray, key=None):
     """In-neighbour adjacency for PageRank's pull step, with the weights ``w`` (edge order).
 
     An undirected edge counts in both directions, a self-loop once; a directed graph's
-    in-neighbours come from a counting sort of the edges by target. One O(n + m) pass
-    (:func:`alchemist.graph._graph_kernels.adjacency`): each row's entries in no particular order,
-    since the pull step only sums them; no weight gather when every weight is 1.
+    in-neighbours come from a counting sort of the edges by target. One O(n + m) counting sort
+    (:func:`alchemist.graph._graph_kernels.adjacency`, parallel from 200 000 edges): rows are not
+    sorted, since the pull step only sums them; no weights when every weight is 1.
 
     Parameters
     ----------
@@ -40,6 +40,7 @@ def pull_adjacency(graph, w: np.ndarray, key=None):
     cols : (nnz,) int64
         The in-neighbour of each entry.
     weights : (nnz,) float64
+        Empty when every weight is 1 (``unit``).
     out_weight : (n_nodes,) float64
         Total weight leaving each node (0 for dangling nodes).
     unit : bool
@@ -61,12 +62,13 @@ def pull_adjacency(graph, w: np.ndarray, key=None):
         n = graph.number_of_nodes()
         src, dst, _ = graph.edge_index()
         unit = bool((w == 1.0).all())
+        chunks = _chunks(src.shape[0])
         if graph.directed:
-            indptr, cols, ww = gk.adjacency(dst, src, w, n, False, unit)
-            out_w = np.bincount(src, weights=w, minlength=n).astype(np.float64)
+            indptr, cols, ww = gk.adjacency(dst, src, w, n, False, not unit, chunks)
+            out_w = np.bincount(src, weights=None if unit else w, minlength=n).astype(np.float64)
         else:  # both directions; the out-weights are the row sums
-            indptr, cols, ww = gk.adjacency(src, dst, w, n, True, unit)
-            out_w = gk.row_sums(indptr, ww)
+            indptr, cols, ww = gk.adjacency(src, dst, w, n, True, not unit, chunks)
+            out_w = np.diff(indptr).astype(np.float64) if unit else gk.row_sums(indptr, ww)
         return indptr, cols, ww, out_w, unit
 
     return arrange() if key is None else cached(graph, f"pull_adjacency:{key}", arrange)
@@ -98,13 +100,22 @@ def component_labels(graph, connection: str) -> np.ndarray:
     ([0, 0, 0], [0, 0, 1])
     """
     if connection == "strong":
-        def build():  # out-neighbours, each row unsorted: one counting-sort pass, no weights
+        def build():  # out-neighbours, each row unsorted: one counting sort, no weights
             src, dst, _ = graph.edge_index()
-            return gk.adjacency(src, dst, np.empty(0), graph.number_of_nodes(), False, False)[:2]
+            return gk.adjacency(src, dst, np.empty(0), graph.number_of_nodes(), False, False, _chunks(src.shape[0]))[:2]
 
         return gk.strong_components(*cached(graph, "out_adjacency", build))
     src, dst, _ = graph.edge_index()
     return gk.weak_components(src, dst, graph.number_of_nodes())
+
+
+def _chunks(m: int) -> int:
+    """How many slices a counting sort of ``m`` edges runs in: one per thread from 200 000 edges."""
+    if m < 200_000:
+        return 1
+    import numba
+
+    return numba.get_num_threads()
 
 
 @contextlib.contextmanager

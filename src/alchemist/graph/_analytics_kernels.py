@@ -10,8 +10,10 @@ from numba import njit, prange
 def pagerank_kernel(indptr, cols, w, out_w, p, alpha, tol, max_iter):
     """Power iteration of PageRank on the in-neighbour CSR (``cols`` of row v are the u of u → v),
     one parallel loop over the nodes a step: each new rank also makes the next step's scaled rank
-    ``x / out_w`` and adds to the dangling mass; returns (x, iterations, last L1 change)."""
+    ``x / out_w`` and adds to the dangling mass; an empty ``w`` means every weight is 1 (no
+    weight read). Returns (x, iterations, last L1 change)."""
     n = indptr.shape[0] - 1
+    unit = w.shape[0] == 0 and cols.shape[0] > 0
     x = np.full(n, 1.0 / n)
     inv_out = np.zeros(n)
     scaled = np.empty(n)
@@ -30,8 +32,12 @@ def pagerank_kernel(indptr, cols, w, out_w, p, alpha, tol, max_iter):
         nd = 0.0
         for v in prange(n):
             s = 0.0
-            for j in range(indptr[v], indptr[v + 1]):
-                s += scaled[cols[j]] * w[j]
+            if unit:
+                for j in range(indptr[v], indptr[v + 1]):
+                    s += scaled[cols[j]]
+            else:
+                for j in range(indptr[v], indptr[v + 1]):
+                    s += scaled[cols[j]] * w[j]
             nv = alpha * (s + dangling * p[v]) + (1.0 - alpha) * p[v]
             err += abs(nv - x[v])
             x[v] = nv

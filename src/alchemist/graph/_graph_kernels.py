@@ -86,40 +86,53 @@ def sorted_csr(src, dst, w, n, directed, shift):
     return indptr, indices, weights, edge
 
 
-@njit(cache=True)
-def adjacency(rows, cols, w, n, both, unit):
+@njit(cache=True, parallel=True)
+def adjacency(rows, cols, w, n, both, weighted, chunks):
     """Entries ``rows[e] → cols[e]`` (and ``cols[e] → rows[e]`` when ``both``, a self-loop once)
-    grouped by row in one counting-sort pass, each row's entries in no particular order: for
-    kernels that only sum over a row or only walk it (PageRank's pull step, Tarjan's search).
-    Returns ``indptr``, the column of each entry and its weight (``w[e]``, or 1 when ``unit``:
-    no gather; no weights at all, an empty array, when ``w`` is empty and not ``unit``)."""
+    grouped by row by a counting sort, for kernels that only sum over a row or only walk it
+    (PageRank's pull step, Tarjan's search): no row is sorted. Parallel over ``chunks``
+    contiguous slices of the edges, each counting its entries per row and then writing them to
+    its own part of each row, so a row holds its entries in edge order whatever ``chunks`` is.
+    Returns ``indptr``, the column of each entry and its weight ``w[e]`` (an empty array unless
+    ``weighted``)."""
     m = rows.shape[0]
+    chunks = max(1, min(chunks, m))
+    counts = np.zeros((chunks, n + 1), dtype=np.int64)
+    for c in prange(chunks):
+        cnt = counts[c]
+        for e in range(m * c // chunks, m * (c + 1) // chunks):
+            a = rows[e]
+            b = cols[e]
+            cnt[a] += 1
+            if both and a != b:
+                cnt[b] += 1
     indptr = np.zeros(n + 1, dtype=np.int64)
-    for e in range(m):
-        indptr[rows[e] + 1] += 1
-        if both and rows[e] != cols[e]:
-            indptr[cols[e] + 1] += 1
-    for r in range(n):
-        indptr[r + 1] += indptr[r]
+    for r in range(n):  # each chunk's first slot in each row
+        s = indptr[r]
+        for c in range(chunks):
+            k = counts[c, r]
+            counts[c, r] = s
+            s += k
+        indptr[r + 1] = s
     nnz = indptr[n]
-    pos = indptr[:n].copy()
     out = np.empty(nnz, dtype=np.int64)
-    weighted = not unit and w.shape[0] > 0
-    weights = np.ones(nnz) if unit else np.empty(nnz if weighted else 0)
-    for e in range(m):
-        a = rows[e]
-        b = cols[e]
-        k = pos[a]
-        out[k] = b
-        if weighted:
-            weights[k] = w[e]
-        pos[a] = k + 1
-        if both and a != b:
-            k = pos[b]
-            out[k] = a
+    weights = np.empty(nnz if weighted else 0)
+    for c in prange(chunks):
+        pos = counts[c]
+        for e in range(m * c // chunks, m * (c + 1) // chunks):
+            a = rows[e]
+            b = cols[e]
+            k = pos[a]
+            out[k] = b
             if weighted:
                 weights[k] = w[e]
-            pos[b] = k + 1
+            pos[a] = k + 1
+            if both and a != b:
+                k = pos[b]
+                out[k] = a
+                if weighted:
+                    weights[k] = w[e]
+                pos[b] = k + 1
     return indptr, out, weights
 
 

@@ -225,9 +225,12 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
         if p.shape != (n,) or not np.isfinite(p).all() or p.min() < 0 or p.sum() <= 0:
             raise GraphError(f"personalization must be {n} non-negative finite numbers with a positive sum")
         p = p / p.sum()
-    if run is kernels.pagerank_kernel and cols.shape[0] < _PARALLEL_PAGERANK:
+    if run is not kernels.pagerank_kernel:  # the device kernel reads a weight per entry
+        x, iters, err = run(indptr, cols, np.ones(cols.shape[0]) if unit else ww, out_w, p, float(alpha), float(tol),
+                            int(max_iter))
+    elif cols.shape[0] < _PARALLEL_PAGERANK:
         x, iters, err = kernels.pagerank_serial(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter), unit)
-    else:
+    else:  # an empty ww: every weight 1
         x, iters, err = run(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter))
     if err >= n * tol:
         raise GraphError(f"PageRank did not converge in {max_iter} iterations (L1 change {err:.3g}); raise max_iter")
