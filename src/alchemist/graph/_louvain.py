@@ -121,4 +121,10 @@ def compact(labels: np.ndarray) -> np.ndarray:
     >>> compact(np.array([5, 2, 5])).tolist()
     [1, 0, 1]
     """
-    return np.unique(labels, return_inverse=True)[1].ravel().astype(np.int64)
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.shape[0] == 0:
+        return labels.copy()
+    low = int(labels.min())
+    present = np.zeros(int(labels.max()) - low + 1, dtype=np.int64)
+    present[labels - low] = 1
+    return (np.cumsum(present) - 1)[labels - low]  # O(n + range), no sort

@@ -76,7 +76,8 @@ def louvain_move(indptr, indices, data, k, comm0, order, resolution, m2):
 def _decide(i, indptr, indices, data, k, comm, tot, scale, neigh_w, neigh_list):
     """The best community of node ``i`` against the current ``comm`` / ``tot`` (``i`` counted
     out of its own community's total): (best community, weight from i into it, weight from i
-    into its own community). ``neigh_w`` is zero on entry and on exit."""
+    into its own community, margin of the best over the next best). ``neigh_w`` is zero on
+    entry and on exit."""
     ci = comm[i]
     ki = k[i]
     count = 0
@@ -93,29 +94,36 @@ def _decide(i, indptr, indices, data, k, comm, tot, scale, neigh_w, neigh_list):
     best_gain = w_ci - scale * (tot[ci] - ki) * ki
     best_c = ci
     w_best = w_ci
+    second = 0.0  # a community not next to i gains at most 0
     for t in range(count):
         c = neigh_list[t]
         if c == ci:
             continue
         gain = neigh_w[c] - scale * tot[c] * ki
         if gain > best_gain + 1e-12 * (abs(best_gain) + ki):
+            second = max(second, best_gain)
             best_gain = gain
             best_c = c
             w_best = neigh_w[c]
+        else:
+            second = max(second, gain)
     for t in range(count):
         neigh_w[neigh_list[t]] = 0.0
     neigh_w[ci] = 0.0
-    return best_c, w_best, w_ci
+    return best_c, w_best, w_ci, best_gain - second
 
 
 @njit(cache=True, parallel=True)
-def _decide_batch(batch, size, indptr, indices, data, k, comm, tot, scale, neigh_w, neigh_list, best, w_best, w_own):
-    """``_decide`` for ``batch[:size]`` in parallel, one contiguous slice per scratch row."""
+def _decide_batch(batch, size, indptr, indices, data, k, comm, tot, scale, neigh_w, neigh_list, best, w_best, w_own,
+                  slack):
+    """``_decide`` for ``batch[:size]`` in parallel, one contiguous slice per scratch row (each
+    node's margin goes to ``slack``)."""
     parts = neigh_w.shape[0]
     for t in prange(parts):
         for b in range(size * t // parts, size * (t + 1) // parts):
-            best[b], w_best[b], w_own[b] = _decide(batch[b], indptr, indices, data, k, comm, tot, scale,
-                                                   neigh_w[t], neigh_list[t])
+            i = batch[b]
+            best[b], w_best[b], w_own[b], slack[i] = _decide(i, indptr, indices, data, k, comm, tot, scale,
+                                                             neigh_w[t], neigh_list[t])
 
 
 @njit(cache=True)
@@ -139,6 +147,7 @@ def _move(indptr, indices, data, k, comm0, order, resolution, m2, batch_size, th
     w_best = np.empty(batch_size)
     w_own = np.empty(batch_size)
     touched = np.zeros(n, dtype=np.int64)  # the last batch in which a neighbour of the node moved
+    slack = np.zeros(n)  # how much the node's best choice leads the next best, less its neighbours' moves since
     stamp = 0
     while size > 0:
         stamp += 1
@@ -153,10 +162,11 @@ def _move(indptr, indices, data, k, comm0, order, resolution, m2, batch_size, th
         size -= taken
         if taken > 1:
             _decide_batch(batch, taken, indptr, indices, data, k, comm, tot, scale, neigh_w, neigh_list, best,
-                          w_best, w_own)
+                          w_best, w_own, slack)
         else:
-            best[0], w_best[0], w_own[0] = _decide(batch[0], indptr, indices, data, k, comm, tot, scale,
-                                                   neigh_w[0], neigh_list[0])
+            i = batch[0]
+            best[0], w_best[0], w_own[0], slack[i] = _decide(i, indptr, indices, data, k, comm, tot, scale,
+                                                             neigh_w[0], neigh_list[0])
         for b in range(taken):
             i = batch[b]
             best_c = best[b]
@@ -167,12 +177,14 @@ def _move(indptr, indices, data, k, comm0, order, resolution, m2, batch_size, th
             x = w_best[b]
             y = w_own[b]
             if taken > 1 and touched[i] == stamp:  # a neighbour moved earlier in this batch
-                best_c, x, y = _decide(i, indptr, indices, data, k, comm, tot, scale, neigh_w[0], neigh_list[0])
+                best_c, x, y, slack[i] = _decide(i, indptr, indices, data, k, comm, tot, scale, neigh_w[0],
+                                                 neigh_list[0])
                 if best_c == ci:
                     continue
             delta = (x - scale * tot[best_c] * ki) - (y - scale * (tot[ci] - ki) * ki)
             if taken > 1 and delta <= 1e-12 * (abs(y) + ki):  # the totals moved under the decision
-                best_c, x, y = _decide(i, indptr, indices, data, k, comm, tot, scale, neigh_w[0], neigh_list[0])
+                best_c, x, y, slack[i] = _decide(i, indptr, indices, data, k, comm, tot, scale, neigh_w[0],
+                                                 neigh_list[0])
                 if best_c == ci:
                     continue
                 delta = (x - scale * tot[best_c] * ki) - (y - scale * (tot[ci] - ki) * ki)
@@ -183,7 +195,17 @@ def _move(indptr, indices, data, k, comm0, order, resolution, m2, batch_size, th
             for j in range(indptr[i], indptr[i + 1]):
                 nb = indices[j]
                 touched[nb] = stamp
-                if not queued[nb] and comm[nb] != best_c:
+                # what i's move from ci to best_c can take off nb's margin, at most (per entry, so that
+                # parallel entries add up to a bound too): its weight to i counts against ci and for best_c
+                cn = comm[nb]
+                t = scale * ki * k[nb]
+                if cn == ci:
+                    slack[nb] -= 2.0 * data[j]
+                elif cn == best_c:
+                    slack[nb] -= 2.0 * t
+                else:
+                    slack[nb] -= data[j] + t
+                if not queued[nb] and cn != best_c and slack[nb] < 0.0:
                     queued[nb] = True
                     tail = head + size
                     if tail >= n:
