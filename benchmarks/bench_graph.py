@@ -62,15 +62,25 @@ def _events(full: bool) -> str:
     t0 = time.perf_counter()
     _apply_cols(Graph, pa.table({"node_id": ["a", "b"]}), pa.table({"source": ["a"], "target": ["b"], "weight": [1.0]}))
     startup = time.perf_counter() - t0
-    timed("alchemist `apply_columns` (implicit edge ids)", lambda: _apply_cols(Graph, nodes, edges), n + m)
+    # the same graph with node ids of each shape, in alternating turns (medians), so that the
+    # ratios to short ids hold on a shared machine
+    shapes = {"short": (nodes, edges)}
+    for shape, long_ids in _long_ids(rng, n).items():
+        shapes[shape] = (pa.table({"node_id": long_ids}),
+                         pa.table({"source": long_ids.take(pa.array(src)), "target": long_ids.take(pa.array(dst)),
+                                   "weight": edges["weight"]}))
+    turns = {shape: [] for shape in shapes}
+    for _ in range(5 if full else 3):
+        for shape, (nt, et) in shapes.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            _apply_cols(Graph, nt, et)
+            turns[shape].append((time.perf_counter() - t0, time.process_time() - c0))
+    shape_times = {shape: np.median(np.array(t), axis=0) for shape, t in turns.items()}
+    for shape, (wall, cpu) in shape_times.items():
+        ids = "" if shape == "short" else f", {shape} node ids"
+        rows.append((f"alchemist `apply_columns` (implicit edge ids{ids})", n + m, wall, cpu, False))
+    del shapes
     timed("alchemist `apply_columns` (explicit edge ids)", lambda: _apply_cols(Graph, nodes, edges_ids), n + m)
-    for shape, long_ids in _long_ids(rng, n).items():  # the same graph with long string node ids
-        nodes_l = pa.table({"node_id": long_ids})
-        edges_l = pa.table({"source": long_ids.take(pa.array(src)), "target": long_ids.take(pa.array(dst)),
-                            "weight": edges["weight"]})
-        timed(f"alchemist `apply_columns` (implicit edge ids, {shape} node ids)",
-              lambda: _apply_cols(Graph, nodes_l, edges_l), n + m)
-        del nodes_l, edges_l
     k = 100_000
     events = [new_event("node_added", "g", {"node_id": str(i)}, timestamp=i) for i in range(10_000)]
     events += [new_event("edge_added", "g", {"edge_id": f"x{i}", "source": str(src[i] % 10_000),
@@ -97,7 +107,11 @@ def _events(full: bool) -> str:
                  f"{n:,} node_added + {m:,} edge_added events with string ids, validated (unknown endpoints, "
                  "duplicate ids, finite weights) and applied; the peers build from integer pairs with no checks. "
                  "Short ids are `\"0\"…\"99999\"`; the UUID and 64-byte rows apply the same graph with long node ids "
-                 "(target: ≥ 2M events/s and within 1.5× of short ids). "
+                 "(target: ≥ 2M events/s and within 1.5× of short ids), the three id shapes in "
+                 f"{len(turns['short'])} alternating turns (medians): time over short ids "
+                 + ", ".join(f"{shape} {shape_times[shape][0] / shape_times['short'][0]:.2f}× wall "
+                             f"({shape_times[shape][1] / shape_times['short'][1]:.2f}× CPU)"
+                             for shape in shape_times if shape != "short") + ". "
                  "CPU seconds are given because the 2-core machine is shared. The one-time start-up of the "
                  f"Numba kernels in this process ({startup:.2f} s, a two-edge call made first) is excluded.\n")
     return "\n".join(lines)

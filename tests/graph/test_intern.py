@@ -128,3 +128,93 @@ def test_hash_ids_depend_on_the_bytes_only():
     assert h.tolist() == again.tolist()
     by_word = dict(zip(words, h.tolist()))
     assert len(set(by_word.values())) == len(by_word)  # 6 distinct words, 6 distinct hashes
+
+
+# ---------------------------------------------------------------------- id shapes held in the slot or hashed
+def _uuid_like(rng):
+    """UUIDs in every spelling the table tells apart, and strings one character away from one."""
+    import uuid
+
+    u = str(uuid.UUID(int=int(rng.integers(0, 2**63)) << 64 | int(rng.integers(0, 2**63))))
+    out = [u, u.upper(), u[:-1] + "0", u[:-1] + "1"]             # case; the last digit
+    out.append(str(uuid.UUID(int=int(rng.integers(0, 10**6)))))  # digits (and dashes) only
+    for bad in ":qgG/@`", "-x":  # characters a loose hex decoding would read as a digit, or out of place
+        for c in bad:
+            i = int(rng.integers(0, 36))
+            out.append(u[:i] + c + u[i + 1:])
+    out += [c + u[1:] for c in "a:qAQ9pyg"]  # one digit spelt as characters a loose decoding reads alike
+    out.append(u[:8] + u[9:13] + "-" + u[8] + u[13:])           # a dash moved
+    out.append(u[:20] + u[20:].upper())                           # mixed case
+    return out
+
+
+def _id_pool(seed):
+    rng = np.random.default_rng(seed)
+    pool = ["", "a", "a\x00", "\x00", "abcdefgh", "abcdefgh\x00", "abcdefghi", "abcdefghij" * 2, "é", "東京",
+            "0" * 16, "0" * 15 + "1", "0" * 17, "x" * 64, "x" * 63 + "y", "y" + "x" * 63, "z" * 200, "z" * 199 + "é"]
+    pool += ["p" * int(k) + "q" * int(j) for k, j in rng.integers(0, 24, (40, 2))]  # lengths around 8 and 16
+    for _ in range(12):
+        pool += _uuid_like(rng)
+    pool += [f"{'organisation-unit/department/team/member-record/':x<50}{i:014d}" for i in range(20)]
+    pool += ["".join(rng.choice(list("ab\x00éz東"), int(n))) for n in rng.integers(0, 70, 60)]
+    return list(dict.fromkeys(pool))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_ids_of_every_shape_match_a_dict_across_calls(seed):
+    """Calls on one table (resolve + commit, rollback, append), ids drawn from a pool of every shape."""
+    rng = np.random.default_rng(100 + seed)
+    pool = _id_pool(seed)
+    table, known = NodeTable(), {}
+    for call in range(6):
+        n = int(rng.integers(0, 2000))
+        a = [pool[i] if i < len(pool) else None for i in rng.integers(0, len(pool) + 3, n)]
+        b = [pool[i] if i < len(pool) else None for i in rng.integers(0, len(pool) + 3, n)]
+        out_a, out_b, first, pa_a, pa_b = _resolve(table, a, b)
+        ra, rb, rfirst, seen = _reference(known, len(known), a, b)
+        assert out_a.tolist() == ra and out_b.tolist() == rb and first.tolist() == rfirst
+        if call == 2:
+            table.rollback()
+            continue
+        _commit(table, pa_a, pa_b, first)
+        known = seen
+        if call == 3:  # rows added without lookup, as a graph's per-event adds are
+            extra = [f"appended-{i}-" + "w" * i for i in range(30)] + [x.upper() for x in pool[-40:]]
+            extra = [x for x in dict.fromkeys(extra) if x not in known]
+            table.append(pa.array(extra, pa.string()))
+            known.update({x: len(known) + i for i, x in enumerate(extra)})
+
+
+def test_node_rows_match_pyarrow_dictionary_encode():
+    """One column on an empty table: rows in order of first appearance, as Arrow's dictionary encoding."""
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(5)
+    pool = _id_pool(7)
+    ids = pa.array([pool[i] for i in rng.integers(0, len(pool), 20_000)], pa.string()).slice(11)
+    nulls = pa.nulls(len(ids), pa.string())
+    out_a, out_b = np.empty(len(ids), np.int64), np.empty(len(ids), np.int64)
+    first = NodeTable().resolve(ids, nulls, np.zeros(0, np.int64), out_a, out_b)
+    encoded = pc.dictionary_encode(ids)
+    np.testing.assert_array_equal(out_a, encoded.indices.to_numpy())
+    assert (out_b == -1).all()
+    assert ids.take(pa.array(first // 2)).to_pylist() == encoded.dictionary.to_pylist()
+
+
+def test_uuid_spellings_are_different_ids_and_hash_apart():
+    from alchemist.graph._intern import hash_ids
+
+    rng = np.random.default_rng(9)
+    ids = list(dict.fromkeys(_uuid_like(rng) + _uuid_like(rng)))
+    assert all(len(x) == 36 for x in ids[:4])
+    out_a, _, _, _, _ = _resolve(NodeTable(), ids, [None] * len(ids))
+    assert out_a.tolist() == list(range(len(ids)))  # every spelling its own row
+    h = hash_ids(pa.array(ids, pa.string()))
+    assert len(set(h.tolist())) == len(ids)
+
+
+def test_commit_of_other_ids_than_the_resolved_ones_raises():
+    table = NodeTable()
+    _, _, first, _, _ = _resolve(table, ["abc", "a-long-identifier-of-30-bytes!"], [None, None])
+    with pytest.raises(ValueError, match="commit the ids of the resolved slots"):
+        table.commit(pa.array(["abcd", "a-long-identifier-of-30-bytes!"], pa.string()))

@@ -91,38 +91,58 @@ def test_non_strict_graph_numbers_new_long_ids_in_order_of_first_appearance():
 
 # ---------------------------------------------------------------------- equal hashes, different ids
 _M = 2**64 - 1
-_P1, _P2 = 0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F  # the table's round constants (xxHash64's primes)
+_S0, _S1 = 0x2D358DCCAA6C78A5, 0x8BB84B93962EACC9  # the table's seeds for ids of more than 16 bytes
+_ASCII = 0x8080808080808080  # the top bit of each byte: clear in ASCII words
 
 
-def _round(h, w):
-    h ^= (w * _P2) & _M
-    return ((((h << 31) | (h >> 33)) & _M) * _P1) & _M
+def _mum(x, y):
+    p = x * y
+    return (p & _M) ^ (p >> 64)
 
 
-def _colliding_ids(k, seed=0):
-    """``k`` different printable 16-byte ids whose 64-bit hashes are equal: for 16 bytes the hash
-    is ``fmix(round(round(16 * P1, w1), w2))``, so any first word w1' and the second word
-    ``w2' = (round(h0, w1) ^ round(h0, w1') ^ w2 * P2) * P2^-1`` reach the same state; w1' is
-    drawn until w2' is printable ASCII."""
-    rng = random.Random(seed)
-    h0 = (16 * _P1) & _M
-    inv = pow(_P2, -1, 2**64)
-    first = bytes(rng.randrange(0x61, 0x7B) for _ in range(16))
-    w1, w2 = int.from_bytes(first[:8], "little"), int.from_bytes(first[8:], "little")
-    out = [first.decode()]
-    while len(out) < k:
-        y1 = bytes(rng.randrange(0x61, 0x7B) for _ in range(8))
-        y2 = (((_round(h0, w1) ^ _round(h0, int.from_bytes(y1, "little")) ^ ((w2 * _P2) & _M)) * inv) & _M)
-        tail = y2.to_bytes(8, "little")
-        if all(0x20 <= c < 0x7F for c in tail):
-            out.append((y1 + tail).decode())
-    return out
+def _colliding_chunks(h, rng):
+    """Two different ASCII 16-byte chunks ``(u, v)`` that take the hash state ``h`` to one state,
+    ``mum(u ^ S1, v ^ h)``: ``mum`` depends on the product ``x * y`` alone, so ``x * a / b`` and
+    ``y * b / a`` give it again. Random ASCII chunks are drawn until a ratio keeps both words ASCII."""
+    n = 1 << 20
+    while True:
+        u = rng.integers(0, 128, (n, 8), dtype=np.uint8).view(np.uint64).ravel()
+        v = rng.integers(0, 128, (n, 8), dtype=np.uint8).view(np.uint64).ravel()
+        x, y = u ^ np.uint64(_S1), v ^ np.uint64(h)
+        for a, b in [(3, 2), (2, 3), (4, 3), (3, 4), (5, 4), (4, 5), (5, 3), (3, 5)]:
+            ok = (x % np.uint64(b) == 0) & (y % np.uint64(a) == 0) & (x // np.uint64(b) <= np.uint64(_M // a))
+            x2 = (x // np.uint64(b)) * np.uint64(a)  # exact where ok (no remainder, no overflow)
+            y2 = (y // np.uint64(a)) * np.uint64(b)
+            u2, v2 = x2 ^ np.uint64(_S1), y2 ^ np.uint64(h)
+            hit = np.flatnonzero(ok & ((u2 & np.uint64(_ASCII)) == 0) & ((v2 & np.uint64(_ASCII)) == 0))
+            if hit.shape[0]:
+                i = int(hit[0])
+                pair = [(int(u[i]), int(v[i])), (int(u2[i]), int(v2[i]))]
+                assert _mum(pair[0][0] ^ _S1, pair[0][1] ^ h) == _mum(pair[1][0] ^ _S1, pair[1][1] ^ h)
+                return pair
+
+
+def _chunk(u, v):
+    return (u.to_bytes(8, "little") + v.to_bytes(8, "little")).decode("ascii")
+
+
+def _colliding_ids(seed=0):
+    """Four different 48-byte ASCII ids whose 64-bit hashes are equal. For 48 bytes the hash is
+    ``fmix(mum(c ^ S2, d ^ h2))`` over the last 16 bytes ``(c, d)``, with ``h2 = mum(w2 ^ S1, w3 ^
+    h1)`` and ``h1 = mum(w0 ^ S1, w1 ^ (48 ^ S0))`` over the first two chunks: two colliding first
+    chunks (one state h1) times two colliding second chunks (from h1) give four ids of one hash."""
+    rng = np.random.default_rng(seed)
+    h0 = 48 ^ _S0
+    first = _colliding_chunks(h0, rng)
+    h1 = _mum(first[0][0] ^ _S1, first[0][1] ^ h0)
+    second = _colliding_chunks(h1, rng)
+    return [_chunk(*p) + _chunk(*q) + "-the-same-tail!-" for p in first for q in second]
 
 
 def test_ids_with_equal_hashes_stay_different_nodes():
     from alchemist.graph._intern import hash_ids
 
-    coll = _colliding_ids(4)
+    coll = _colliding_ids()
     h = hash_ids(pa.array(coll, pa.string()))
     assert len(set(coll)) == 4 and len(set(h.tolist())) == 1  # the premise: four ids, one hash
     # across calls: the first two are stored nodes, the others arrive with the edges (non-strict)

@@ -5,12 +5,24 @@ path resolves the ids of two string columns (node id or source, and target) stra
 Arrow buffers in one pass: each id is looked up among the graph's nodes and, when absent, given
 the next raw row, in order of first occurrence over the interleaved slots ``a[0], b[0], a[1],
 …`` — no Python string objects are made and no per-call dictionary is built. Open addressing with
-linear probing (Knuth, TAOCP vol. 3, § 6.4, algorithm L). Each table slot is two 64-bit words, so a
-probe reads one cache line: an id of at most 8 bytes is stored as its bytes packed in one integer
-(with its length), and compared exactly in one step; a longer id as a 64-bit hash of its 8-byte
-words (xxHash64's round, MurmurHash3's finaliser), confirmed word by word against the graph's copy
-of the id's UTF-8 bytes. The confirmations of a block of lookups run after its probes, as one pass
-of independent loads: a UUID id costs about 2.5-3x a short one (it was 10x).
+linear probing (Knuth, TAOCP vol. 3, § 6.4, algorithm L); a hash picks its home slot by
+multiply-shift range reduction (Lemire, "Fast random integer generation in an interval", 2019), so
+the table need not be a power of two and is kept between a third and a half full.
+
+Each slot is four 64-bit words (two per cache line), and most ids are held in it whole, so that a
+lookup reads one cache line and compares exactly in place:
+
+- an id of at most 16 bytes: its bytes, packed in two words;
+- a UUID in its canonical text form (36 bytes, ``8-4-4-4-12`` hex digits, lower or upper case):
+  its 128 bits, checked and decoded by a few vector operations (no loop over the characters);
+- any other id: a 64-bit hash of its bytes (wyhash's 128-bit multiply-fold over 16-byte chunks,
+  MurmurHash3's finaliser), its length and where its bytes are in the table's byte store. A lookup
+  that meets the same hash and length confirms the bytes word by word: the stored bytes are
+  prefetched when the probe finds the entry and compared in a later pass over the block, so that
+  the cache misses of many confirmations overlap.
+
+A UUID thus costs about what an id of a few bytes costs (the 36 bytes are read once, no byte store
+is touched); an id of 64 bytes about 2.5 times (one random read of its stored copy per lookup).
 
 The table is append-only: a removed node keeps its entry and lookups skip it (they read the
 graph's removal column), so that a re-added id finds its new row. Entries added by a call that
@@ -20,14 +32,22 @@ then fails its checks are dropped again (:meth:`NodeTable.rollback`).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from llvmlite.binding import llvm_version_info
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 __all__ = ["NodeTable", "hash_ids", "fill_range"]
 
 _ALIVE = np.iinfo(np.int64).max   # the graph's removal version of a live row
-_LONG = 9                         # length code of an id longer than 8 bytes
-_NULL = 15                        # length code of a null slot (never stored)
-_BLOCK = 4096                     # rows per block of the resolve kernel
+_UUID_LOWER = np.uint64(17)       # id codes beyond the lengths 0-16 of ids held whole
+_UUID_UPPER = np.uint64(18)
+_LONG = np.uint64(19)             # any other id (hash, length and bytes' offset in the slot)
+_NULL = np.uint64(31)             # a null slot (never stored)
+_CODE = np.uint64(31)             # the id code's bits in a slot's third word (row + 1 above them)
+_BLOCK = 1024                     # rows per block of the resolve kernel
+_MIN_SLOTS = 4096
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -43,14 +63,15 @@ class NodeTable:
         list was replaced).
     """
 
-    __slots__ = ("_tab", "size", "_pending", "_data", "_nbytes", "_off", "ids")
+    __slots__ = ("_tab", "size", "_pending", "_data", "_nbytes", "_pending_bytes", "_off", "ids")
 
     def __init__(self, ids=None):
-        self._tab = np.zeros(2 * 4096, np.uint64)   # slot j: words 2j (key) and 2j + 1 (row + 1, length code)
+        self._tab = np.zeros(4 * _MIN_SLOTS, np.uint64)  # slot j: words 4j … 4j + 3 (see _probe_block)
         self.size = 0
         self._pending = 0
         self._data = np.empty(4096, np.uint8)       # UTF-8 bytes of the ids, row after row
         self._nbytes = 0
+        self._pending_bytes = 0                     # bytes the pending long ids will take in _data
         self._off = np.zeros(1024, np.int64)        # row r's bytes: _data[_off[r]:_off[r + 1]]
         self.ids = ids
 
@@ -90,42 +111,53 @@ class NodeTable:
         off_a, data_a, valid_a = _buffers(a)
         off_b, data_b, valid_b = _buffers(b)
         first = np.empty(2 * n, np.int64)
-        k, entries = 0, self.size
-        self._fit(self.size + 2 * _BLOCK)
+        k, entries, pos = 0, self.size, self._nbytes
+        given = 2 * n - a.null_count - b.null_count
+        # a call of one id per row (node events) takes at most that many new rows: room for them at once
+        self._fit(self.size + 2 * _BLOCK + (given if given <= n else 0))
         while True:
-            k, entries = _resolve_run(k, entries, (self._tab.shape[0] // 2) // 2, self.size, self._tab, self._off,
-                                      self._data, removed, off_a, data_a, valid_a, off_b, data_b, valid_b, n,
-                                      out_a, out_b, first)
-            self._pending = entries
+            k, entries, pos = _resolve_run(k, entries, pos, (self._tab.shape[0] // 4) // 2, self.size, self._tab,
+                                           self._data, removed, off_a, data_a, valid_a, off_b, data_b, valid_b, n,
+                                           out_a, out_b, first)
+            self._pending, self._pending_bytes = entries, pos - self._nbytes
             if k == n:
                 break
-            self._tab = _rehash(self._tab, self._tab.shape[0], self._pending)  # double the table
+            self._tab = _rehashed(self._tab, _grown(self._tab.shape[0] // 4), self._pending)
         return first[: entries - self.size].copy()
 
     def commit(self, new_ids) -> None:
-        """Keep the pending rows; ``new_ids`` (pyarrow StringArray) are their ids, in row order."""
+        """Keep the pending rows; ``new_ids`` (pyarrow StringArray) are their ids, in row order.
+
+        Raises
+        ------
+        ValueError
+            ``new_ids`` are not as many, or not as long, as the pending rows' ids.
+        """
         if len(new_ids) != self._pending - self.size:
             raise ValueError(f"{len(new_ids)} ids for {self._pending - self.size} pending rows")
+        expected = self._nbytes + self._pending_bytes
         self._store(new_ids)
+        if self._nbytes != expected:
+            raise ValueError(f"the ids to commit take {self._nbytes - expected + self._pending_bytes} bytes, the "
+                             f"pending rows' ids {self._pending_bytes}: commit the ids of the resolved slots")
         self.size = self._pending
+        self._pending_bytes = 0
 
     def rollback(self) -> None:
         """Drop the rows of a :meth:`resolve` that was not committed."""
         if self._pending != self.size:
-            self._tab = _rehash(self._tab, self._tab.shape[0] // 2, self.size)
+            self._tab = _rehashed(self._tab, self._tab.shape[0] // 4, self.size)
             self._pending = self.size
+        self._pending_bytes = 0
 
     def nbytes(self) -> int:
         return self._tab.nbytes + self._data.nbytes + self._off.nbytes
 
     def _fit(self, rows: int) -> None:
         """Grow the table to at most half full with ``rows`` entries."""
-        cap = self._tab.shape[0] // 2
-        new = cap
-        while new // 2 < rows:
-            new *= 2
-        if new != cap:
-            self._tab = _rehash(self._tab, new, self._pending)
+        cap = self._tab.shape[0] // 4
+        if rows > cap // 2:
+            self._tab = _rehashed(self._tab, max(_grown(cap), _round_up(5 * rows // 2)), self._pending)
 
     def _store(self, strings) -> None:
         """Append the UTF-8 bytes of ``strings`` (rows ``size …``) to the byte store."""
@@ -144,6 +176,23 @@ class NodeTable:
         self._data[self._nbytes: need] = data[lo:hi]
         self._off[self.size + 1: self.size + m + 1] = off[1: m + 1].astype(np.int64) - lo + self._nbytes
         self._nbytes = need
+
+
+def _rehashed(tab: np.ndarray, cap: int, limit: int) -> np.ndarray:
+    """A table of ``cap`` slots with the entries of ``tab`` of row < ``limit``. Allocated by NumPy,
+    which asks the kernel for huge pages on large arrays: the table's random reads then miss the
+    TLB far less often (Numba's own allocations get no such advice)."""
+    new = np.zeros(4 * cap, np.uint64)
+    _rehash(tab, new, limit)
+    return new
+
+
+def _round_up(slots: int) -> int:
+    return max(_MIN_SLOTS, -(-slots // 64) * 64)
+
+
+def _grown(cap: int) -> int:
+    return _round_up(3 * cap // 2)
 
 
 def hash_ids(strings) -> np.ndarray:
@@ -176,9 +225,12 @@ def _buffers(arr):
     return offsets, data, valid
 
 
-# --------------------------------------------------------------------------- kernels
-_P1 = np.uint64(0x9E3779B185EBCA87)   # xxHash64's PRIME64_1 and PRIME64_2 (Collet, xxHash specification)
-_P2 = np.uint64(0xC2B2AE3D27D4EB4F)
+# --------------------------------------------------------------------------- keys
+_P2 = np.uint64(0xC2B2AE3D27D4EB4F)   # xxHash64's PRIME64_2 (Collet, xxHash specification)
+# wyhash's default secret (Wang Yi, wyhash, final version 4.2)
+_S0, _S1 = np.uint64(0x2D358DCCAA6C78A5), np.uint64(0x8BB84B93962EACC9)
+_S2 = np.uint64(0x4B33A62ED433D4A3)
+_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @njit(cache=True, inline="always")
@@ -190,255 +242,431 @@ def _fmix(h):
     return h
 
 
-@njit(cache=True)
-def _load8(data, p):
-    """The 8 bytes ``data[p:p + 8]`` as one little-endian word. Unsigned indices spare Numba's
-    negative-index wrap-around, so LLVM fuses the eight byte loads into one unaligned load."""
-    q = np.uint64(p)
-    return (np.uint64(data[q]) | (np.uint64(data[q + np.uint64(1)]) << np.uint64(8))
-            | (np.uint64(data[q + np.uint64(2)]) << np.uint64(16)) | (np.uint64(data[q + np.uint64(3)]) << np.uint64(24))
-            | (np.uint64(data[q + np.uint64(4)]) << np.uint64(32)) | (np.uint64(data[q + np.uint64(5)]) << np.uint64(40))
-            | (np.uint64(data[q + np.uint64(6)]) << np.uint64(48)) | (np.uint64(data[q + np.uint64(7)]) << np.uint64(56)))
+@intrinsic
+def _address(typingctx, arr):
+    """The address of an array's first element, as an integer (read with :func:`_peek8`)."""
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        return builder.ptrtoint(ary.data, context.get_value_type(types.intp))
+    return types.intp(arr), codegen
+
+
+@intrinsic
+def _peek8(typingctx, address):
+    """The 8 bytes at ``address`` as one (little-endian on the machines Numba targets) word: one
+    unaligned load. The kernels pass addresses rather than arrays to their inlined helpers, which
+    spares Numba's reference counting of an array in every iteration of the loops around them."""
+    if not isinstance(address, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ptr = builder.inttoptr(args[0], ir.IntType(64).as_pointer())
+        return builder.load(ptr, align=1)
+    return types.uint64(address), codegen
+
+
+# the intrinsic's name mangles its pointer type: opaque ("p0") from LLVM 17, typed ("p0i8") before
+_PREFETCH = "llvm.prefetch.p0" if llvm_version_info[0] >= 17 else "llvm.prefetch.p0i8"
+
+
+@intrinsic
+def _prefetch(typingctx, address):
+    """Ask for the cache line at ``address`` ahead of its use (no effect on the results)."""
+    if not isinstance(address, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        ptr = builder.inttoptr(args[0], ir.IntType(8).as_pointer())
+        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, _PREFETCH)
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+    return types.none(address), codegen
+
+
+@intrinsic
+def _peek1(typingctx, address):
+    """The byte at ``address``."""
+    if not isinstance(address, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ptr = builder.inttoptr(args[0], ir.IntType(8).as_pointer())
+        return builder.zext(builder.load(ptr), ir.IntType(64))
+    return types.uint64(address), codegen
 
 
 @njit(cache=True, inline="always")
-def _key(data, lo, hi):
-    """``(key word, length code, hash)`` of the bytes ``data[lo:hi]``.
+def _pack(base, size, lo, hi):
+    """The at most 8 bytes ``lo … hi - 1`` of the ``size`` bytes at ``base``, packed in one word,
+    first byte lowest, zero above (no read outside the ``size`` bytes)."""
+    length = hi - lo
+    if length == 0:
+        return np.uint64(0)
+    if lo + 8 <= size:
+        return _peek8(base + lo) & (_ONES >> np.uint64(64 - 8 * length))
+    if hi >= 8:
+        return _peek8(base + hi - 8) >> np.uint64(64 - 8 * length)
+    packed = np.uint64(0)
+    for t in range(length):
+        packed |= _peek1(base + lo + t) << np.uint64(8 * t)
+    return packed
 
-    An id of more than 8 bytes is hashed a word at a time with xxHash64's round
-    (``rotl(h ^ w * P2, 31) * P1``) over its 8-byte words, the last word being the final 8 bytes
-    (overlapping the one before: the length, mixed in first, tells the ids apart)."""
+
+# the 32 hex digits of a UUID's 36 characters, as lanes of the 32 characters at 0 (lanes 0-31) and
+# the 8 at 28 (lanes 32-39); its 4 dashes
+_UUID_DIGITS = list(range(8)) + list(range(9, 13)) + list(range(14, 18)) + list(range(19, 23)) + list(range(24, 32)) \
+    + list(range(36, 40))
+_UUID_DASHES = [8, 13, 18, 23]
+
+
+@intrinsic
+def _uuid(typingctx, address):
+    """``(code, k0, k1)`` of the 36 bytes at ``address``: ``_UUID_LOWER`` (``_UUID_UPPER``) and
+    the UUID's 128 bits when they are a UUID in canonical text form with digits ``0-9a-f``
+    (``0-9A-F``), else ``_LONG`` (and meaningless key words). Digits alone count as lower case, so
+    each string has one code, and a code and 128 bits give back the string.
+
+    Written with LLVM's portable vector operations (SSE/AVX or NEON, as the machine has): the 32
+    digits are gathered by one shuffle, checked by two range compares, turned into 4-bit values
+    (``c & 15``, plus 9 for a letter, whose bit 6 is set) and packed two to a byte."""
+    if not isinstance(address, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        i8, i32, i64, i128 = ir.IntType(8), ir.IntType(32), ir.IntType(64), ir.IntType(128)
+
+        def splat(ty, lanes, value):
+            return ir.Constant(ir.VectorType(ty, lanes), [ir.Constant(ty, value)] * lanes)
+
+        def lanes(index):
+            return ir.Constant(ir.VectorType(i32, len(index)), [ir.Constant(i32, x) for x in index])
+
+        p = builder.zext(args[0], i64) if args[0].type.width < 64 else args[0]
+        head = builder.load(builder.inttoptr(p, ir.VectorType(i8, 32).as_pointer()), align=1)
+        tail = builder.load(builder.inttoptr(builder.add(p, ir.Constant(i64, 28)), ir.VectorType(i8, 8).as_pointer()),
+                            align=1)
+        tail = builder.shuffle_vector(tail, tail, lanes(list(range(8)) * 4))
+        digits = builder.shuffle_vector(head, tail, lanes(_UUID_DIGITS))
+        dashes = builder.shuffle_vector(head, head, lanes(_UUID_DASHES))
+
+        def all_lanes(flags, n):
+            return builder.icmp_unsigned("==", builder.bitcast(flags, ir.IntType(n)), ir.Constant(ir.IntType(n), -1))
+
+        def within(lo, count):  # each digit in lo … lo + count - 1
+            return builder.icmp_unsigned("<", builder.sub(digits, splat(i8, 32, lo)), splat(i8, 32, count))
+
+        dashed = all_lanes(builder.icmp_unsigned("==", dashes, splat(i8, 4, 0x2D)), 4)
+        lower = all_lanes(builder.or_(within(0x30, 10), within(0x61, 6)), 32)
+        upper = all_lanes(builder.or_(within(0x30, 10), within(0x41, 6)), 32)
+        code = builder.select(upper, ir.Constant(i64, int(_UUID_UPPER)), ir.Constant(i64, int(_LONG)))
+        code = builder.select(lower, ir.Constant(i64, int(_UUID_LOWER)), code)
+        code = builder.select(dashed, code, ir.Constant(i64, int(_LONG)))
+        letter = builder.and_(builder.lshr(digits, splat(i8, 32, 6)), splat(i8, 32, 1))
+        value = builder.add(builder.and_(digits, splat(i8, 32, 15)), builder.mul(letter, splat(i8, 32, 9)))
+        pairs = builder.bitcast(value, ir.VectorType(ir.IntType(16), 16))  # digit 2i in the low byte (little-endian)
+        packed = builder.or_(builder.and_(pairs, splat(ir.IntType(16), 16, 15)),
+                             builder.lshr(pairs, splat(ir.IntType(16), 16, 4)))
+        bits = builder.bitcast(builder.trunc(packed, ir.VectorType(i8, 16)), i128)
+        k0 = builder.trunc(bits, i64)
+        k1 = builder.trunc(builder.lshr(bits, ir.Constant(i128, 64)), i64)
+        return context.make_tuple(builder, signature.return_type, [code, k0, k1])
+    return types.UniTuple(types.uint64, 3)(address), codegen
+
+
+@njit(cache=True, inline="always")
+def _whole_hash(k0, k1, code):
+    """The hash of an id held whole: its code and two key words."""
+    return _fmix(k0 ^ (np.uint64(code) * _GOLDEN) ^ (k1 * _P2))
+
+
+@intrinsic
+def _mum(typingctx, a, b):
+    """The two halves of the 128-bit product ``a * b``, XORed (wyhash's "mum"): one wide multiply."""
+    if not (isinstance(a, types.Integer) and isinstance(b, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        i64, i128 = ir.IntType(64), ir.IntType(128)
+        product = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
+        high = builder.trunc(builder.lshr(product, ir.Constant(i128, 64)), i64)
+        return builder.xor(builder.trunc(product, i64), high)
+    return types.uint64(types.uint64, types.uint64), codegen
+
+
+@njit(cache=True, inline="always")
+def _key(base, size, lo, hi):
+    """``(k0, k1, code, hash)`` of the id at bytes ``lo … hi - 1`` of the ``size`` bytes at ``base``.
+
+    An id held whole has its bytes (at most 16) or UUID bits in ``k0, k1`` and its length or UUID
+    code as ``code``. Any other id (``code == _LONG``) has its hash as ``k0`` and its length as
+    ``k1``: from ``h = length ^ S0``, each 16-byte chunk ``(u, v)`` gives ``h = mum(u ^ S1, v ^ h)``,
+    the last chunk being the final 16 bytes (overlapping the one before: the length tells the ids
+    apart), then MurmurHash3's finaliser."""
     length = hi - lo
     if length <= 8:
-        packed = np.uint64(0)
-        for t in range(length):
-            packed |= np.uint64(data[np.uint64(lo + t)]) << np.uint64(8 * t)
-        return packed, np.uint64(length), _fmix(packed ^ (np.uint64(length) * _GOLDEN))
-    h = np.uint64(length) * _P1
+        k0 = _pack(base, size, lo, hi)
+        return k0, np.uint64(0), np.uint64(length), _whole_hash(k0, np.uint64(0), length)
+    if length <= 16:
+        k0 = _peek8(base + lo)
+        k1 = _peek8(base + hi - 8) >> np.uint64(8 * (16 - length))
+        return k0, k1, np.uint64(length), _whole_hash(k0, k1, length)
+    if length == 36:
+        code, k0, k1 = _uuid(base + lo)
+        if code != _LONG:
+            return k0, k1, code, _whole_hash(k0, k1, code)
+    h = np.uint64(length) ^ _S0
     p = lo
-    while p + 8 < hi:
-        h = _round(h, _load8(data, p))
-        p += 8
-    h = _fmix(_round(h, _load8(data, hi - 8)))
-    return h, np.uint64(_LONG), h
-
-
-@njit(cache=True)
-def _round(h, w):
-    h ^= w * _P2
-    return ((h << np.uint64(31)) | (h >> np.uint64(33))) * _P1
+    while p + 16 < hi:
+        h = _mum(_peek8(base + p) ^ _S1, _peek8(base + p + 8) ^ h)
+        p += 16
+    h = _fmix(_mum(_peek8(base + hi - 16) ^ _S2, _peek8(base + hi - 8) ^ h))
+    return h, np.uint64(length), _LONG, h
 
 
 @njit(cache=True, inline="always")
-def _slot_hash(w0, lcode):
-    return w0 if lcode == _LONG else _fmix(w0 ^ (lcode * _GOLDEN))
+def _length(code, k1):
+    """The length in bytes of an id of key code ``code`` and second key word ``k1``."""
+    if code <= np.uint64(16):
+        return np.int64(code)
+    return np.int64(36) if code != _LONG else np.int64(k1)
 
 
+@njit(cache=True, inline="always")
+def _home(h, cap):
+    """The home slot of hash ``h`` among ``cap`` (< 2^32) slots: its top 32 bits scaled to the range."""
+    return np.int64(((h >> np.uint64(32)) * np.uint64(cap)) >> np.uint64(32))
+
+
+@njit(cache=True, inline="always")
+def _entry_hash(k0, k1, meta):
+    """The hash of a slot's entry, from its key words and third word."""
+    code = meta & _CODE
+    return k0 if code == _LONG else _whole_hash(k0, k1, code)
+
+
+# --------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def _resolve_run(k, entries, max_entries, n0, tab, store_off, store_data, removed, off_a, data_a, valid_a,
+def _resolve_run(k, entries, pos, max_entries, n0, tab, store_data, removed, off_a, data_a, valid_a,
                  off_b, data_b, valid_b, n, out_a, out_b, first):
     """Resolve rows ``k …`` until all are done or a block could take more than ``max_entries``
-    entries; returns ``(k, entries)``.
+    entries; returns ``(k, entries, pos)`` (``pos``: where the next new id's bytes will be stored).
 
     Blocks of ``_BLOCK`` rows, in three passes. The keys of a block's a and b ids are computed
-    first, then the slots are probed in order (new ids are numbered in order of first occurrence),
-    then the ids of more than 8 bytes that met an entry of the same 64-bit hash are compared with
-    that entry's bytes. Separating the byte loops from the table probes, and the probes from the
-    byte comparisons, lets the processor overlap their cache misses, as in group prefetching (Chen,
-    Ailamaki, Gibbons & Mowry, "Improving hash join performance through prefetching", ICDE 2004).
+    first (and their home slots prefetched), then the slots are probed in order (new ids are
+    numbered in order of first occurrence), then the long ids that met an entry of the same hash
+    and length are compared with that entry's bytes. Separating the byte loops from the table
+    probes, and the probes from the byte comparisons, lets the processor overlap their cache
+    misses, as in group prefetching (Chen, Ailamaki, Gibbons & Mowry, "Improving hash join
+    performance through prefetching", ICDE 2004).
     When a comparison fails (two different ids of equal hash), the block's new entries are dropped
     and the block is probed again comparing the bytes at each hash match."""
-    keys = np.empty((6, _BLOCK), np.uint64)  # key word, length code, hash: of a (rows 0-2) and b (3-5)
-    checks = np.empty((3, 2 * _BLOCK), np.int64)  # slot 2kk + side, matched row, its length: of each hash match
-    sink = np.zeros(1, np.uint64)  # the words read ahead of use land here, so the reads are kept
-    cap = tab.shape[0] // 2
+    keys = np.empty((8, _BLOCK), np.uint64)  # k0, k1, code, hash: of a (rows 0-3) and b (4-7)
+    checks = np.empty((3, 2 * _BLOCK), np.int64)  # slot 2kk + side, matched row, its bytes' offset
+    bases = np.array([_address(store_data), _address(data_a), _address(data_b)], np.int64)
     while k < n:
         kb = min(k + _BLOCK, n)
         if entries + 2 * (kb - k) > max_entries:
             break
-        _block_keys(off_a, data_a, valid_a, k, kb, keys[0], keys[1], keys[2])
-        _block_keys(off_b, data_b, valid_b, k, kb, keys[3], keys[4], keys[5])
-        sink[0] ^= _read_ahead(tab, keys[2], kb - k) ^ _read_ahead(tab, keys[5], kb - k)
-        e0 = entries
-        entries, n_checks = _probe_block(k, kb, entries, n0, tab, keys, store_off, store_data, removed, off_a, data_a,
-                                         off_b, data_b, out_a, out_b, first, checks, False)
-        if not _checks_pass(checks, n_checks, n0, store_off, store_data, first, off_a, data_a, off_b, data_b):
-            tab[:] = _rehash(tab, cap, e0)
-            entries, _ = _probe_block(k, kb, e0, n0, tab, keys, store_off, store_data, removed, off_a, data_a,
-                                      off_b, data_b, out_a, out_b, first, checks, True)
+        _block_keys(off_a, bases[1], data_a.shape[0], valid_a, k, kb, keys[0], keys[1], keys[2], keys[3])
+        _block_keys(off_b, bases[2], data_b.shape[0], valid_b, k, kb, keys[4], keys[5], keys[6], keys[7])
+        _read_ahead(tab, keys[3], kb - k)
+        _read_ahead(tab, keys[7], kb - k)
+        e0, pos0 = entries, pos
+        entries, pos, n_checks = _probe_block(k, kb, entries, pos, n0, tab, keys, bases, removed, off_a, off_b,
+                                              out_a, out_b, first, checks, False)
+        if not _checks_pass(checks, n_checks, n0, bases, first, off_a, off_b):
+            old = tab.copy()
+            tab[:] = 0
+            _rehash(old, tab, e0)
+            entries, pos, _ = _probe_block(k, kb, e0, pos0, n0, tab, keys, bases, removed, off_a, off_b,
+                                           out_a, out_b, first, checks, True)
         k = kb
-    return k, entries
+    return k, entries, pos
 
 
 @njit(cache=True)
-def _probe_block(k, kb, entries, n0, tab, keys, store_off, store_data, removed, off_a, data_a, off_b, data_b,
-                 out_a, out_b, first, checks, exact):
+def _probe_block(k, kb, entries, pos, n0, tab, keys, bases, removed, off_a, off_b, out_a, out_b, first, checks,
+                 exact):
     """Look up (or add) the ids of rows ``k … kb - 1``, whose keys are in ``keys``; returns
-    ``(entries, n_checks)``. A long id takes the first live entry of its hash and is listed in
-    ``checks`` for :func:`_checks_pass`, unless ``exact``, where its bytes are compared at once."""
-    mask = np.uint64(tab.shape[0] // 2 - 1)
+    ``(entries, pos, n_checks)``.
+
+    Slot j is the words ``4j … 4j + 3``: ``k0``, ``k1``, ``(row + 1) << 5 | code`` (0: empty slot)
+    and, for a long id, the offset of its bytes in the store (that of a row new in this call is
+    where :meth:`NodeTable.commit` will put them, ``pos`` counting on). An entry matches when its
+    code and two key words are the lookup's; a long id takes the first live entry of its hash and
+    length and is listed in ``checks`` for :func:`_checks_pass`, unless ``exact``, where its bytes
+    are compared at once."""
+    cap = tab.shape[0] // 4
     n_checks = 0
     for kk in range(k, kb):
         i = kk - k
         for side in range(2):
-            lcode = keys[3 * side + 1, i]
+            code = keys[4 * side + 2, i]
             row = -1
-            if lcode != _NULL:
-                w0 = keys[3 * side, i]
-                j = keys[3 * side + 2, i] & mask
+            if code != _NULL:
+                k0, k1 = keys[4 * side, i], keys[4 * side + 1, i]
+                j = _home(keys[4 * side + 3, i], cap)
                 while True:
-                    w1 = tab[2 * j + 1]
-                    if w1 == 0:
+                    meta = tab[4 * j + 2]
+                    if meta == 0:
                         break
-                    if (w1 & np.uint64(15)) == lcode and tab[2 * j] == w0:
-                        c = np.int64(w1 >> np.uint64(4)) - 1
+                    if (meta & _CODE) == code and tab[4 * j] == k0 and tab[4 * j + 1] == k1:
+                        c = np.int64(meta >> np.uint64(5)) - 1
                         if c >= n0 or removed.shape[0] == 0 or removed[c] == _ALIVE:
-                            if lcode != _LONG:
+                            if code != _LONG:
                                 row = c
                                 break
                             if not exact:  # listed with where its row's bytes are (a load nothing waits on)
                                 checks[0, n_checks] = 2 * kk + side
-                                if c < n0:
-                                    xlo = store_off[c]
-                                    checks[1, n_checks] = -1 - xlo
-                                    checks[2, n_checks] = store_off[c + 1] - xlo
-                                else:
-                                    checks[1, n_checks] = c
+                                checks[1, n_checks] = c
+                                checks[2, n_checks] = np.int64(tab[4 * j + 3])
+                                if c < n0:  # the stored bytes, asked for now and compared in the next pass
+                                    x = bases[0] + checks[2, n_checks]
+                                    _prefetch(x)
+                                    _prefetch(x + np.int64(k1) - 1)
                                 n_checks += 1
                                 row = c
                                 break
-                            if _same_slot(2 * kk + side, c, n0, store_off, store_data, first, off_a, data_a, off_b,
-                                          data_b):
+                            if _same_slot(2 * kk + side, c, n0, np.int64(tab[4 * j + 3]), bases, first, off_a,
+                                          off_b):
                                 row = c
                                 break
-                    j = (j + np.uint64(1)) & mask
+                    j += 1
+                    if j == cap:
+                        j = 0
                 if row < 0:
                     row = entries
                     first[row - n0] = 2 * kk + side
-                    tab[2 * j] = w0
-                    tab[2 * j + 1] = (np.uint64(row + 1) << np.uint64(4)) | lcode
+                    tab[4 * j] = k0
+                    tab[4 * j + 1] = k1
+                    tab[4 * j + 2] = (np.uint64(row + 1) << np.uint64(5)) | code
+                    tab[4 * j + 3] = np.uint64(pos) if code == _LONG else np.uint64(0)
+                    pos += _length(code, k1)  # every new id's bytes go to the store, in row order
                     entries += 1
             if side == 0:
                 out_a[kk] = row
             else:
                 out_b[kk] = row
-    return entries, n_checks
+    return entries, pos, n_checks
 
 
 @njit(cache=True)
 def _read_ahead(tab, hs, count):
-    """XOR of the home slots' second words of the hashes ``hs[:count]``: loads that depend on
-    nothing, so their cache misses overlap, and the probes that follow find the lines cached."""
-    mask = np.uint64(tab.shape[0] // 2 - 1)
-    acc = np.uint64(0)
+    """Prefetch the home slots of the hashes ``hs[:count]``, so that the probes that follow find
+    their lines cached (the misses overlap, as nothing waits on them)."""
+    cap = tab.shape[0] // 4
+    base = _address(tab)
     for i in range(count):
-        acc ^= tab[2 * (hs[i] & mask) + 1]
-    return acc
+        _prefetch(base + 32 * _home(hs[i], cap))
 
 
 @njit(cache=True)
-def _checks_pass(checks, n_checks, n0, store_off, store_data, first, off_a, data_a, off_b, data_b):
-    """Whether each listed slot's id has the bytes of its matched row: row ``-1 - checks[1, i]``
-    bytes from ``checks[1, i]`` in the store (``checks[2, i]`` of them), or a row new in this call.
-    No branch waits on a load, so the comparisons' cache misses overlap."""
+def _checks_pass(checks, n_checks, n0, bases, first, off_a, off_b):
+    """Whether each listed slot's id has the bytes of its matched row: bytes from ``checks[2, i]``
+    in the store, or those of a row new in this call (lengths are equal already). No branch waits
+    on a load, so the comparisons' cache misses overlap."""
     ok = True
     for i in range(n_checks):
         s, c = checks[0, i], checks[1, i]
-        if s & 1 == 0:
-            data, lo, hi = data_a, np.int64(off_a[s >> 1]), np.int64(off_a[(s >> 1) + 1])
+        if s & 1 == 0:  # (written out here: an inlined helper taking the arrays costs a reference count per call)
+            lo, hi = bases[1] + np.int64(off_a[s >> 1]), bases[1] + np.int64(off_a[(s >> 1) + 1])
         else:
-            data, lo, hi = data_b, np.int64(off_b[s >> 1]), np.int64(off_b[(s >> 1) + 1])
-        if c < 0:
-            ok &= _same_long(store_data, -1 - c, -1 - c + checks[2, i], data, lo, hi)
+            lo, hi = bases[2] + np.int64(off_b[s >> 1]), bases[2] + np.int64(off_b[(s >> 1) + 1])
+        if c < n0:
+            x = bases[0] + checks[2, i]
         else:
-            ok &= _same_row(c, n0, store_off, store_data, first, off_a, data_a, off_b, data_b, data, lo, hi)
+            f = first[c - n0]
+            x = bases[1] + np.int64(off_a[f >> 1]) if f & 1 == 0 else bases[2] + np.int64(off_b[f >> 1])
+        ok &= _same_long(x, lo, hi)
     return ok
 
 
 @njit(cache=True)
-def _same_slot(s, c, n0, store_off, store_data, first, off_a, data_a, off_b, data_b):
-    """Whether row ``c`` (stored, or new in this call) has the id of more than 8 bytes at slot
-    ``s`` (``a[s // 2]`` or ``b[s // 2]``)."""
+def _same_slot(s, c, n0, xlo, bases, first, off_a, off_b):
+    """Whether row ``c`` (stored from byte ``xlo``, or new in this call) has the long id at slot
+    ``s``, of its length."""
     if s & 1 == 0:
-        return _same_row(c, n0, store_off, store_data, first, off_a, data_a, off_b, data_b, data_a,
-                         np.int64(off_a[s >> 1]), np.int64(off_a[(s >> 1) + 1]))
-    return _same_row(c, n0, store_off, store_data, first, off_a, data_a, off_b, data_b, data_b,
-                     np.int64(off_b[s >> 1]), np.int64(off_b[(s >> 1) + 1]))
+        lo, hi = bases[1] + np.int64(off_a[s >> 1]), bases[1] + np.int64(off_a[(s >> 1) + 1])
+    else:
+        lo, hi = bases[2] + np.int64(off_b[s >> 1]), bases[2] + np.int64(off_b[(s >> 1) + 1])
+    if c < n0:
+        return _same_long(bases[0] + xlo, lo, hi)
+    f = first[c - n0]
+    return _same_long(bases[1] + np.int64(off_a[f >> 1]) if f & 1 == 0 else bases[2] + np.int64(off_b[f >> 1]), lo, hi)
 
 
 @njit(cache=True)
-def _block_keys(off, data, valid, k, kb, w0s, lcodes, hs):
-    """Keys of the ids of rows ``k … kb - 1`` of one column (length code ``_NULL`` where null)."""
+def _block_keys(off, base, size, valid, k, kb, k0s, k1s, codes, hs):
+    """Keys of the ids of rows ``k … kb - 1`` of one column (code ``_NULL`` where null)."""
     for kk in range(k, kb):
         if valid.shape[0] > 0 and not valid[kk]:
-            lcodes[kk - k] = _NULL
+            codes[kk - k] = _NULL
             continue
-        w0, lcode, h = _key(data, np.int64(off[kk]), np.int64(off[kk + 1]))
-        w0s[kk - k], lcodes[kk - k], hs[kk - k] = w0, lcode, h
-
-
-@njit(cache=True)
-def _same_row(c, n0, store_off, store_data, first, off_a, data_a, off_b, data_b, data, lo, hi):
-    """Whether row ``c`` (stored, or new in this call) has the id ``data[lo:hi]`` of more than 8 bytes."""
-    if c < n0:
-        return _same_long(store_data, store_off[c], store_off[c + 1], data, lo, hi)
-    s = first[c - n0]
-    ks = s >> 1
-    if s & 1 == 0:
-        return _same_long(data_a, np.int64(off_a[ks]), np.int64(off_a[ks + 1]), data, lo, hi)
-    return _same_long(data_b, np.int64(off_b[ks]), np.int64(off_b[ks + 1]), data, lo, hi)
+        k0, k1, code, h = _key(base, size, np.int64(off[kk]), np.int64(off[kk + 1]))
+        k0s[kk - k], k1s[kk - k], codes[kk - k], hs[kk - k] = k0, k1, code, h
 
 
 @njit(cache=True, inline="always")
-def _same_long(x, xlo, xhi, y, lo, hi):
-    """Whether ``x[xlo:xhi]`` equals ``y[lo:hi]``, both more than 8 bytes long: the XOR of their
-    8-byte words (the last word being the final 8 bytes) is zero, with no branch on the bytes."""
+def _same_long(x, lo, hi):
+    """Whether the bytes at address ``x`` equal those at ``lo … hi - 1`` (more than 8): the XOR of
+    their 8-byte words (the last word being the final 8 bytes) is zero, with no branch on the bytes."""
     length = hi - lo
-    if xhi - xlo != length:
-        return False
-    diff = _load8(x, xhi - 8) ^ _load8(y, hi - 8)
+    diff = _peek8(x + length - 8) ^ _peek8(hi - 8)
     t = 0
     while t + 8 < length:
-        diff |= _load8(x, xlo + t) ^ _load8(y, lo + t)
+        diff |= _peek8(x + t) ^ _peek8(lo + t)
         t += 8
     return diff == 0
 
 
 @njit(cache=True)
-def _rehash(tab, cap, limit):
-    """A table of ``cap`` slots holding the entries of ``tab`` with row < ``limit``."""
-    new = np.zeros(2 * cap, np.uint64)
-    mask = np.uint64(cap - 1)
-    for i in range(tab.shape[0] // 2):
-        w1 = tab[2 * i + 1]
-        if w1 == 0 or np.int64(w1 >> np.uint64(4)) - 1 >= limit:
+def _rehash(tab, new, limit):
+    """Insert the entries of ``tab`` with row < ``limit`` into the empty table ``new``."""
+    cap = new.shape[0] // 4
+    for i in range(tab.shape[0] // 4):
+        meta = tab[4 * i + 2]
+        if meta == 0 or np.int64(meta >> np.uint64(5)) - 1 >= limit:
             continue
-        w0 = tab[2 * i]
-        j = _slot_hash(w0, w1 & np.uint64(15)) & mask
-        while new[2 * j + 1] != 0:
-            j = (j + np.uint64(1)) & mask
-        new[2 * j] = w0
-        new[2 * j + 1] = w1
-    return new
+        j = _home(_entry_hash(tab[4 * i], tab[4 * i + 1], meta), cap)
+        while new[4 * j + 2] != 0:
+            j += 1
+            if j == cap:
+                j = 0
+        new[4 * j] = tab[4 * i]
+        new[4 * j + 1] = tab[4 * i + 1]
+        new[4 * j + 2] = meta
+        new[4 * j + 3] = tab[4 * i + 3]
 
 
 @njit(cache=True)
 def _insert_rows(tab, store_off, store_data, start, stop):
     """Insert rows ``start … stop - 1`` from the byte store, without lookup."""
-    mask = np.uint64(tab.shape[0] // 2 - 1)
+    cap = tab.shape[0] // 4
+    base, size = _address(store_data), store_data.shape[0]
     for c in range(start, stop):
-        w0, lcode, h = _key(store_data, store_off[c], store_off[c + 1])
-        j = h & mask
-        while tab[2 * j + 1] != 0:
-            j = (j + np.uint64(1)) & mask
-        tab[2 * j] = w0
-        tab[2 * j + 1] = (np.uint64(c + 1) << np.uint64(4)) | lcode
+        xlo = store_off[c]
+        k0, k1, code, h = _key(base, size, xlo, store_off[c + 1])
+        j = _home(h, cap)
+        while tab[4 * j + 2] != 0:
+            j += 1
+            if j == cap:
+                j = 0
+        tab[4 * j] = k0
+        tab[4 * j + 1] = k1
+        tab[4 * j + 2] = (np.uint64(c + 1) << np.uint64(5)) | np.uint64(code)
+        tab[4 * j + 3] = np.uint64(xlo) if code == _LONG else np.uint64(0)
 
 
 @njit(cache=True)
 def _hash_column(off, data, out):
+    base, size = _address(data), data.shape[0]
     for k in range(out.shape[0]):
-        out[k] = _key(data, np.int64(off[k]), np.int64(off[k + 1]))[2]
+        out[k] = _key(base, size, np.int64(off[k]), np.int64(off[k + 1]))[3]
 
 
 @njit(cache=True)
