@@ -1,5 +1,5 @@
 """Louvain's batched parallel local moving (``_louvain_kernels.louvain_move`` on levels of
-``PARALLEL_MIN_NODES`` nodes or more): the same result on every thread count, a true local
+``PARALLEL_MIN_ENTRIES`` adjacency entries or more): the same result on every thread count, a true local
 optimum, the gain it reports, and modularity against NetworkX and a planted partition."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _sets(labels):
 
 def test_parallel_move_is_the_same_on_one_and_two_threads():
     n, src, dst, _ = _planted(0)
-    assert n >= kernels.PARALLEL_MIN_NODES
+    assert 2 * src.shape[0] >= kernels.PARALLEL_MIN_ENTRIES
     indptr, indices, data, k = _level0(n, src, dst)
     order = np.random.default_rng(3).permutation(n)
     before = numba.get_num_threads()
@@ -106,7 +106,7 @@ def test_louvain_finds_the_planted_partition_on_a_parallel_level():
                                   lambda: nx.connected_caveman_graph(12, 6)])
 def test_batched_moves_stay_within_the_tolerance_of_networkx(monkeypatch, make):
     # small graphs through the batched path (batches of 4 nodes), against NetworkX's Louvain
-    monkeypatch.setattr(kernels, "PARALLEL_MIN_NODES", 1)
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_ENTRIES", 1)
     monkeypatch.setattr(kernels, "BATCH_MIN", 4)
     G = nx.Graph(nx.convert_node_labels_to_integers(make()))
     nx.set_edge_attributes(G, 1.0, "weight")
