@@ -116,3 +116,26 @@ def test_batched_moves_stay_within_the_tolerance_of_networkx(monkeypatch, make):
     ours = nx.community.modularity(G, [{ids[i] for i in np.flatnonzero(labels == c)} for c in np.unique(labels)])
     theirs = nx.community.modularity(G, nx.community.louvain_communities(G, seed=0))
     assert ours >= theirs - 0.02
+
+
+def test_parallel_aggregate_is_the_same_on_one_and_two_threads_and_keeps_modularity():
+    n, src, dst, planted = _planted(3)
+    indptr, indices, data, k = _level0(n, src, dst)
+    assert indices.shape[0] >= kernels.PARALLEL_MIN_ENTRIES
+    c = int(planted.max()) + 1
+    before = numba.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            results.append(kernels.louvain_aggregate(indptr, indices, data, planted, c))
+    finally:
+        numba.set_num_threads(before)
+    assert all(np.array_equal(a, b) for a, b in zip(*results))
+    optr, oind, odata, kk = results[0]
+    # the singleton partition of the aggregate has the planted partition's modularity (NetworkX's)
+    m2 = float(k.sum())
+    inner = sum(odata[j] for a in range(c) for j in range(optr[a], optr[a + 1]) if oind[j] == a)
+    q = inner / m2 - ((kk / m2) ** 2).sum()
+    assert q == pytest.approx(nx.community.modularity(_nx_graph(n, src, dst), _sets(planted)), abs=1e-9)
+    assert kk == pytest.approx(np.bincount(planted, weights=k, minlength=c))
