@@ -218,3 +218,7 @@ def test_commit_of_other_ids_than_the_resolved_ones_raises():
     _, _, first, _, _ = _resolve(table, ["abc", "a-long-identifier-of-30-bytes!"], [None, None])
     with pytest.raises(ValueError, match="commit the ids of the resolved slots"):
         table.commit(pa.array(["abcd", "a-long-identifier-of-30-bytes!"], pa.string()))
+    # nothing was kept: the right ids commit, and the long one is found again
+    table.commit(pa.array(["abc", "a-long-identifier-of-30-bytes!"], pa.string()))
+    out_a, _, first, _, _ = _resolve(table, ["a-long-identifier-of-30-bytes!", "abc", "new"], [None] * 3)
+    assert out_a.tolist() == [1, 0, 2] and first.tolist() == [4]

@@ -137,11 +137,12 @@ class NodeTable:
         """
         if len(new_ids) != self._pending - self.size:
             raise ValueError(f"{len(new_ids)} ids for {self._pending - self.size} pending rows")
-        expected = self._nbytes + self._pending_bytes
+        before = self._nbytes
         self._store(new_ids)
-        if self._nbytes != expected:
-            raise ValueError(f"the ids to commit take {self._nbytes - expected + self._pending_bytes} bytes, the "
-                             f"pending rows' ids {self._pending_bytes}: commit the ids of the resolved slots")
+        if self._nbytes != before + self._pending_bytes:  # the long ids' offsets in the table would be wrong
+            given, self._nbytes = self._nbytes - before, before
+            raise ValueError(f"the ids to commit take {given} bytes, the pending rows' ids {self._pending_bytes}: "
+                             "commit the ids of the resolved slots")
         self.size = self._pending
         self._pending_bytes = 0
 
