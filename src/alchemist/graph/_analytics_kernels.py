@@ -54,9 +54,8 @@ def pagerank_kernel(indptr, cols, w, out_w, p, alpha, tol, max_iter):
 @njit(cache=True)
 def pagerank_serial(indptr, cols, w, out_w, p, alpha, tol, max_iter, unit):
     """:func:`pagerank_kernel` on one thread, for small graphs: no parallel region to start in
-    each step (about 2 µs each, three a step), one pass over the nodes a step (the next step's
-    scaled ranks and dangling mass are made as each new rank is), and no weight read when
-    ``unit`` (every weight 1). The same iterations and results to rounding."""
+    each step (nor for each array the parallel kernel allocates), and no weight read when
+    ``unit`` (every weight 1; ``w`` may then be empty). The same iterations and results to rounding."""
     n = indptr.shape[0] - 1
     x = np.full(n, 1.0 / n)
     inv_out = np.zeros(n)
@@ -144,7 +143,10 @@ def brandes(indptr, indices, rptr, rind, sources):
 @njit(cache=True)
 def forward_adjacency(indptr, indices):
     """The forward adjacency of the triangle count: each edge oriented from the lower-degree end
-    to the higher (ties by row), as ``fptr`` (int64) and ``fwd`` (int32: half the memory traffic)."""
+    to the higher (ties by row), as ``fptr`` (int64) and ``fwd`` (int32: half the memory traffic).
+    Branch-free: which way an edge points is as good as random, so each entry is written and the
+    write position advances by the test's 0 or 1 (a mispredicted branch per entry cost more than
+    the rest of this pass)."""
     n = indptr.shape[0] - 1
     deg = np.empty(n, dtype=np.int64)
     for u in range(n):
@@ -155,19 +157,19 @@ def forward_adjacency(indptr, indices):
         c = 0
         for j in range(indptr[u], indptr[u + 1]):
             v = indices[j]
-            if deg[v] > du or (deg[v] == du and v > u):
-                c += 1
+            dv = deg[v]
+            c += np.int64(dv > du) | (np.int64(dv == du) & np.int64(v > u))
         fptr[u + 1] = fptr[u] + c
-    fwd = np.empty(fptr[n], dtype=np.int32)
+    fwd = np.empty(fptr[n] + 1, dtype=np.int32)  # one spare slot for the last unkept write
     for u in range(n):
         du = deg[u]
         k = fptr[u]
         for j in range(indptr[u], indptr[u + 1]):
             v = indices[j]
-            if deg[v] > du or (deg[v] == du and v > u):
-                fwd[k] = v
-                k += 1
-    return fptr, fwd
+            dv = deg[v]
+            fwd[k] = v
+            k += np.int64(dv > du) | (np.int64(dv == du) & np.int64(v > u))
+    return fptr, fwd[:fptr[n]]
 
 
 @njit(cache=True)
