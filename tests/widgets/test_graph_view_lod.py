@@ -277,3 +277,21 @@ def test_a_deep_zoom_past_the_mass_budget_is_drawn_from_the_length_classes():
     # every edge here is long and crosses the view as haze: the weighted total is the exact one, give or
     # take the sample's noise (5% on the seeds tried; 15% allowed)
     assert abs(sampled.sum(dtype=np.float64) - exact.sum()) / exact.sum() < 0.15
+
+
+def test_frames_encode_as_png_that_pillow_decodes_to_the_same_pixels():
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(2)
+    speckled = rng.integers(0, 256, (61, 83, 3), dtype=np.uint8)
+    flat = np.zeros((40, 30, 3), np.uint8)
+    flat[10:20, 5:9] = (255, 179, 71)
+    for rgb in (speckled, flat):
+        data = raster.encode_image(rgb, "png")
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "PNG" and image.mode == "RGB" and image.size == (rgb.shape[1], rgb.shape[0])
+        np.testing.assert_array_equal(np.asarray(image), rgb)
+    jpeg = Image.open(io.BytesIO(raster.encode_image(speckled, "jpeg")))
+    assert jpeg.format == "JPEG" and jpeg.size == (83, 61)
