@@ -435,8 +435,11 @@ def louvain(graph, *, resolution: float = 1.0, weight: str | None = "weight", se
     Phase 1 (Numba kernel) moves single nodes to the neighbouring community with the largest
     modularity gain, from a queue that starts with every node in a random order and takes back
     the neighbours of each node that moves, until no move gains (the fast local move of Traag,
-    Waltman & van Eck 2019, Sci. Rep. 9, 5233); phase 2 merges each community into one node
-    (Numba aggregation); the two repeat until nothing moves or a level gains less than
+    Waltman & van Eck 2019, Sci. Rep. 9, 5233; on a level of 50,000 adjacency entries or more, the
+    nodes of each batch of the queue choose in parallel and their moves are applied in queue
+    order, each checked against the current state, so the result depends on ``seed`` but not on
+    the number of threads); phase 2 merges each community into one node
+    (Numba aggregation, in parallel); the two repeat until nothing moves or a level gains less than
     ``threshold``. Then each level, from the coarsest down, moves its nodes again starting from
     the communities found above (the refinement of networkit's PLM; Staudt & Meyerhenke 2016,
     IEEE TPDS 27(1)). A directed graph is treated as undirected (A + Aᵀ).
