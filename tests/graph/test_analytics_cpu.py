@@ -187,3 +187,20 @@ def test_louvain_aggregation_keeps_modularity():
     theirs = nx.community.modularity(G, _as_sets(g, labels))
     assert q == pytest.approx(theirs, abs=1e-12)
     assert k == pytest.approx(np.bincount(labels, weights=np.bincount(src, w, n) + np.bincount(dst, w, n), minlength=12))
+
+
+
+@pytest.mark.parametrize("directed", [True, False])
+def test_build_csr_beyond_packed_keys_gives_the_kernels_answer(directed, monkeypatch):
+    # keys that would not fit the packed int64 take NumPy's stable sort: the same four arrays
+    from alchemist.graph import csr
+
+    rng = np.random.default_rng(9)
+    src, dst = rng.integers(0, 50, 400), rng.integers(0, 50, 400)
+    dst[:30] = src[:30]  # self-loops
+    w = rng.random(400)
+    kernel = build_csr(src, dst, w, 50, directed)
+    monkeypatch.setattr(csr, "PACKED_BITS", 4)
+    fallback = build_csr(src, dst, w, 50, directed)
+    for a, b in zip(kernel, fallback):
+        assert a.dtype == b.dtype and np.array_equal(a, b)

@@ -6,11 +6,13 @@ analytics all build their adjacency with :func:`build_csr`.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
-__all__ = ["build_csr", "has_parallel"]
+__all__ = ["build_csr", "has_parallel", "PACKED_BITS"]
+
+#: Bits of the (column, edge) keys that :func:`build_csr`'s kernel packs into an int64; a graph whose
+#: keys need more takes NumPy's stable sort instead.
+PACKED_BITS = 62
 
 
 def build_csr(src, dst, w, n: int, directed: bool):
@@ -51,12 +53,13 @@ def build_csr(src, dst, w, n: int, directed: bool):
     dst = np.asarray(dst, dtype=np.int64)
     w = np.asarray(w, dtype=np.float64)
     shift = max(1, int(2 * src.shape[0]).bit_length())
-    if (src.shape[0] >= 20_000 or "numba" in sys.modules) and max(n, 1).bit_length() + shift <= 62:
-        # a counting sort into rows, then each row sorted in place (one Numba kernel, no
-        # concatenated copies); small graphs take NumPy's sort until something has loaded Numba
+    if max(n, 1).bit_length() + shift <= PACKED_BITS:
+        # a counting sort of packed (col, edge) keys into rows, then each row sorted in place:
+        # one Numba kernel, no concatenated copies
         from alchemist.graph._graph_kernels import sorted_csr
 
         return sorted_csr(src, dst, w, int(n), bool(directed), shift)
+    # beyond the packed keys' range: NumPy's stable sort of the concatenated entries
     m = src.shape[0]
     eid = np.arange(m, dtype=np.int64)
     if directed:
@@ -67,7 +70,7 @@ def build_csr(src, dst, w, n: int, directed: bool):
         cols = np.concatenate([dst, src[keep]])
         ww = np.concatenate([w, w[keep]])
         ee = np.concatenate([eid, eid[keep]])
-    order = np.argsort(rows * max(n, 1) + cols, kind="stable")
+    order = np.lexsort((cols, rows))
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     return indptr, cols[order], ww[order], ee[order]
