@@ -139,3 +139,29 @@ def test_parallel_aggregate_is_the_same_on_one_and_two_threads_and_keeps_modular
     q = inner / m2 - ((kk / m2) ** 2).sum()
     assert q == pytest.approx(nx.community.modularity(_nx_graph(n, src, dst), _sets(planted)), abs=1e-9)
     assert kk == pytest.approx(np.bincount(planted, weights=k, minlength=c))
+
+
+def test_parallel_adjacency_is_the_same_on_one_and_two_threads_and_is_a_plus_a_transposed():
+    n, src, dst, _ = _planted(4)
+    src = np.concatenate([src, np.arange(50)])  # 50 self-loops
+    dst = np.concatenate([dst, np.arange(50)])
+    w = np.random.default_rng(4).random(src.shape[0])
+    assert 2 * src.shape[0] >= kernels.PARALLEL_MIN_ENTRIES
+    before = numba.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            results.append(kernels.louvain_adjacency(src, dst, w, n))
+    finally:
+        numba.set_num_threads(before)
+    assert all(np.array_equal(a, b) for a, b in zip(*results))
+    indptr, indices, data, k = results[0]
+    # the same entries as A + Aᵀ built by NumPy (row, column, weight sorted)
+    rows = np.concatenate([src, dst])
+    theirs = np.lexsort((np.concatenate([w, w]), np.concatenate([dst, src]), rows))
+    ours = np.lexsort((data, indices, np.repeat(np.arange(n), np.diff(indptr))))
+    assert np.array_equal(np.repeat(np.arange(n), np.diff(indptr))[ours], rows[theirs])
+    assert np.array_equal(indices[ours], np.concatenate([dst, src])[theirs])
+    assert np.array_equal(data[ours], np.concatenate([w, w])[theirs])
+    assert k == pytest.approx(np.bincount(src, w, n) + np.bincount(dst, w, n))

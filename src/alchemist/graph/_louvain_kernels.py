@@ -327,32 +327,83 @@ def _aggregate(indptr, indices, data, comm, c, threads):
     return optr, oind, odata, kk
 
 
-@njit(cache=True)
 def louvain_adjacency(src, dst, w, n):
-    """A + Aᵀ of an edge list as CSR arrays by one counting sort (rows grouped, not sorted;
-    parallel edges kept apart, a self-loop of weight w listed twice so that A_ii = 2w), and the
-    weighted degree of each node."""
+    """A + Aᵀ of an edge list as CSR arrays by a counting sort (rows grouped, not sorted; each
+    row in edge order; parallel edges kept apart, a self-loop of weight w listed twice so that
+    A_ii = 2w), and the weighted degree of each node. From :data:`PARALLEL_MIN_ENTRIES` entries
+    the edges are cut into one run per thread, each run counted and placed by its own thread
+    after the runs before it in every row, so the arrays are the same on every thread count.
+
+    Parameters
+    ----------
+    src, dst : (m,) int
+        Edge endpoints, below ``n``.
+    w : (m,) float64
+        Edge weights.
+    n : int
+        Number of nodes.
+
+    Returns
+    -------
+    indptr, indices, data : CSR arrays
+    k : (n,) float64
+        Weighted degree of each node (row sums).
+
+    Raises
+    ------
+    None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> indptr, indices, data, k = louvain_adjacency(np.array([0, 1, 2]), np.array([1, 2, 2]),
+    ...                                              np.array([1.0, 2.0, 3.0]), 3)
+    >>> indptr.tolist(), indices.tolist(), k.tolist()
+    ([0, 1, 3, 6], [1, 0, 2, 1, 2, 2], [1.0, 3.0, 8.0])
+    """
+    runs = numba.get_num_threads() if 2 * src.shape[0] >= PARALLEL_MIN_ENTRIES else 1
+    return _adjacency(src, dst, np.asarray(w, dtype=np.float64), int(n), runs)
+
+
+@njit(cache=True, parallel=True)
+def _adjacency(src, dst, w, n, runs):
+    """:func:`louvain_adjacency` with the edges cut into ``runs`` runs."""
     m = src.shape[0]
+    counts = np.zeros((runs + 1, n), dtype=np.int64)  # row r + 1: entries of run r in each row
+    for r in prange(runs):
+        for e in range(m * r // runs, m * (r + 1) // runs):
+            counts[r + 1, src[e]] += 1
+            counts[r + 1, dst[e]] += 1
     indptr = np.zeros(n + 1, dtype=np.int64)
-    for e in range(m):
-        indptr[src[e] + 1] += 1
-        indptr[dst[e] + 1] += 1
     for v in range(n):
-        indptr[v + 1] += indptr[v]
-    pos = indptr[:n].copy()
+        total = 0
+        for r in range(1, runs + 1):
+            total += counts[r, v]
+        indptr[v + 1] = indptr[v] + total
+    for v in prange(n):  # counts[r, v] becomes where run r starts in row v
+        at = indptr[v]
+        for r in range(runs):
+            c = counts[r + 1, v]
+            counts[r, v] = at
+            at += c
     indices = np.empty(2 * m, dtype=np.int64)
     data = np.empty(2 * m)
+    for r in prange(runs):
+        pos = counts[r]
+        for e in range(m * r // runs, m * (r + 1) // runs):
+            a = src[e]
+            b = dst[e]
+            x = w[e]
+            indices[pos[a]] = b
+            data[pos[a]] = x
+            pos[a] += 1
+            indices[pos[b]] = a
+            data[pos[b]] = x
+            pos[b] += 1
     k = np.zeros(n)
-    for e in range(m):
-        a = src[e]
-        b = dst[e]
-        x = w[e]
-        indices[pos[a]] = b
-        data[pos[a]] = x
-        pos[a] += 1
-        indices[pos[b]] = a
-        data[pos[b]] = x
-        pos[b] += 1
-        k[a] += x
-        k[b] += x
+    for v in prange(n):
+        total = 0.0
+        for j in range(indptr[v], indptr[v + 1]):
+            total += data[j]
+        k[v] = total
     return indptr, indices, data, k
