@@ -262,6 +262,13 @@ def _warm():
         s = Graph.from_edges([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")], directed=directed)
         pagerank(s), connected_components(s), strongly_connected_components(s), louvain(s), clustering(s)
         betweenness_centrality(s, k=2, seed=0)
+    # small graphs run serial kernels: a graph above their work thresholds loads the parallel ones
+    import numpy as np
+
+    ring = np.arange(120_000)
+    for directed in (True, False):
+        big = Graph.from_arrays(ring, (ring + 1) % ring.shape[0], directed=directed)
+        pagerank(big), connected_components(big), strongly_connected_components(big), clustering(big), louvain(big)
 
 
 if __name__ == "__main__":
