@@ -10,7 +10,7 @@ from numba import njit, prange
 
 #: A level with at least this many adjacency entries (twice its edges) and 4 batches of nodes decides
 #: its moves in parallel batches (a smaller one, one node at a time).
-PARALLEL_MIN_ENTRIES = 50_000
+PARALLEL_MIN_ENTRIES = 200_000
 #: The smallest batch (a batch is n / 128 queued nodes, at most 4096; a queue shorter than the
 #: batch is taken one node at a time).
 BATCH_MIN = 256
@@ -259,8 +259,10 @@ def louvain_aggregate(indptr, indices, data, comm, c):
     >>> optr.tolist(), oind.tolist(), odata.tolist(), k.tolist()
     ([0, 2, 3], [0, 1, 0], [2.0, 1.0, 1.0], [3.0, 1.0])
     """
-    threads = numba.get_num_threads() if indices.shape[0] >= PARALLEL_MIN_ENTRIES else 1
-    return _aggregate(indptr, indices, data, np.asarray(comm, dtype=np.int64), int(c), threads)
+    comm = np.asarray(comm, dtype=np.int64)
+    if indices.shape[0] < PARALLEL_MIN_ENTRIES:
+        return _aggregate_serial(indptr, indices, data, comm, int(c))
+    return _aggregate(indptr, indices, data, comm, int(c), numba.get_num_threads())
 
 
 @njit(cache=True, parallel=True)
@@ -361,8 +363,10 @@ def louvain_adjacency(src, dst, w, n):
     >>> indptr.tolist(), indices.tolist(), k.tolist()
     ([0, 1, 3, 6], [1, 0, 2, 1, 2, 2], [1.0, 3.0, 8.0])
     """
-    runs = numba.get_num_threads() if 2 * src.shape[0] >= PARALLEL_MIN_ENTRIES else 1
-    return _adjacency(src, dst, np.asarray(w, dtype=np.float64), int(n), runs)
+    w = np.asarray(w, dtype=np.float64)
+    if 2 * src.shape[0] < PARALLEL_MIN_ENTRIES:
+        return _adjacency_serial(src, dst, w, int(n))
+    return _adjacency(src, dst, w, int(n), numba.get_num_threads())
 
 
 @njit(cache=True, parallel=True)
@@ -406,4 +410,78 @@ def _adjacency(src, dst, w, n, runs):
         for j in range(indptr[v], indptr[v + 1]):
             total += data[j]
         k[v] = total
+    return indptr, indices, data, k
+
+
+@njit(cache=True)
+def _aggregate_serial(indptr, indices, data, comm, c):
+    """:func:`louvain_aggregate` on one thread (a small graph: no parallel region to start)."""
+    n = indptr.shape[0] - 1
+    mptr = np.zeros(c + 1, dtype=np.int64)
+    for i in range(n):
+        mptr[comm[i] + 1] += 1
+    for a in range(c):
+        mptr[a + 1] += mptr[a]
+    pos = mptr[:c].copy()
+    members = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        members[pos[comm[i]]] = i
+        pos[comm[i]] += 1
+    acc = np.zeros(c)
+    seen = np.zeros(c, dtype=np.bool_)
+    lst = np.empty(c, dtype=np.int64)
+    optr = np.zeros(c + 1, dtype=np.int64)
+    oind = np.empty(indices.shape[0], dtype=np.int64)
+    odata = np.empty(indices.shape[0])
+    kk = np.zeros(c)
+    nnz = 0
+    for a in range(c):
+        count = 0
+        for t in range(mptr[a], mptr[a + 1]):
+            i = members[t]
+            for j in range(indptr[i], indptr[i + 1]):
+                b = comm[indices[j]]
+                if not seen[b]:
+                    seen[b] = True
+                    lst[count] = b
+                    count += 1
+                acc[b] += data[j]
+        for t in range(count):
+            b = lst[t]
+            oind[nnz] = b
+            odata[nnz] = acc[b]
+            kk[a] += acc[b]
+            nnz += 1
+            acc[b] = 0.0
+            seen[b] = False
+        optr[a + 1] = nnz
+    return optr, oind[:nnz].copy(), odata[:nnz].copy(), kk
+
+
+@njit(cache=True)
+def _adjacency_serial(src, dst, w, n):
+    """:func:`louvain_adjacency` on one thread (a small graph: no parallel region to start)."""
+    m = src.shape[0]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(m):
+        indptr[src[e] + 1] += 1
+        indptr[dst[e] + 1] += 1
+    for v in range(n):
+        indptr[v + 1] += indptr[v]
+    pos = indptr[:n].copy()
+    indices = np.empty(2 * m, dtype=np.int64)
+    data = np.empty(2 * m)
+    k = np.zeros(n)
+    for e in range(m):
+        a = src[e]
+        b = dst[e]
+        x = w[e]
+        indices[pos[a]] = b
+        data[pos[a]] = x
+        pos[a] += 1
+        indices[pos[b]] = a
+        data[pos[b]] = x
+        pos[b] += 1
+        k[a] += x
+        k[b] += x
     return indptr, indices, data, k
