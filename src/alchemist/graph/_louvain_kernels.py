@@ -10,7 +10,7 @@ from numba import njit, prange
 
 #: A level with at least this many adjacency entries (twice its edges) and 4 batches of nodes decides
 #: its moves in parallel batches (a smaller one, one node at a time).
-PARALLEL_MIN_ENTRIES = 200_000
+PARALLEL_MIN_ENTRIES = 400_000
 #: The smallest batch (a batch is n / 128 queued nodes, at most 4096; a queue shorter than the
 #: batch is taken one node at a time).
 BATCH_MIN = 256

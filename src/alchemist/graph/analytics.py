@@ -435,7 +435,7 @@ def louvain(graph, *, resolution: float = 1.0, weight: str | None = "weight", se
     Phase 1 (Numba kernel) moves single nodes to the neighbouring community with the largest
     modularity gain, from a queue that starts with every node in a random order and takes back
     the neighbours of each node that moves, until no move gains (the fast local move of Traag,
-    Waltman & van Eck 2019, Sci. Rep. 9, 5233; on a level of 200,000 adjacency entries or more, the
+    Waltman & van Eck 2019, Sci. Rep. 9, 5233; on a level of 400,000 adjacency entries or more, the
     nodes of each batch of the queue choose in parallel and their moves are applied in queue
     order, each checked against the current state, so the result depends on ``seed`` but not on
     the number of threads); phase 2 merges each community into one node
