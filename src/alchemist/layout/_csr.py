@@ -27,8 +27,8 @@ def symmetric_csr(n, src, dst, w):
     :class:`alchemist.layout._input.LayoutGraph`, the same arrays as its NumPy builder, bit for bit.
     """
     m = src.shape[0]
-    lo = np.empty(m, np.int64)
-    hi = np.empty(m, np.int64)
+    lo = np.empty(m, np.int32)  # rows below 2**31 (the caller's condition): 8 bytes an edge less at the peak
+    hi = np.empty(m, np.int32)
     wt = np.empty(m, np.float64)
     k = 0
     for e in range(m):

@@ -57,7 +57,7 @@ class LayoutGraph:
 def as_layout_graph(graph) -> LayoutGraph:
     """Convert any accepted graph form to a :class:`LayoutGraph` (validates first)."""
     n, src, dst, w = edge_arrays(graph)
-    if src.size >= COMPILED_MIN_EDGES:
+    if src.size >= COMPILED_MIN_EDGES and n < 2**31:  # the compiled builder keys the rows as int32
         from alchemist.layout._csr import symmetric_csr  # imports Numba
 
         e_src, e_dst, e_w, indptr, indices, weights = symmetric_csr(n, src, dst, w)

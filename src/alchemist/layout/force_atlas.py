@@ -17,6 +17,7 @@ follows so that layouts are comparable.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -176,6 +177,9 @@ def forceatlas2(
             f.bind(mass, params["scaling_ratio"])
     run = _run_cuda if backend == "cuda" else _run_cpu
     large = g.src.shape[0] >= _TRIM_MIN_EDGES
+    if backend != "cuda":  # the CPU loop walks the CSR only: the merged edge list (24 bytes an edge) goes now
+        g = dataclasses.replace(g, src=np.empty(0, np.int64), dst=np.empty(0, np.int64),
+                                edge_weight=np.empty(0, np.float64))
     out = run(
         g, weights, mass, sizes, fixed_mask, pos, iterations,
         dict(
