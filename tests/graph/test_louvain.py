@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from alchemist.graph import Graph, louvain, modularity
-from alchemist.graph import _louvain_kernels as kernels
+from alchemist.graph import _louvain, _louvain_kernels as kernels
 
 
 def _planted(seed, groups=250, size=100, k_in=8, k_out=2):
@@ -165,3 +165,104 @@ def test_parallel_adjacency_is_the_same_on_one_and_two_threads_and_is_a_plus_a_t
     assert np.array_equal(indices[ours], np.concatenate([dst, src])[theirs])
     assert np.array_equal(data[ours], np.concatenate([w, w])[theirs])
     assert k == pytest.approx(np.bincount(src, w, n) + np.bincount(dst, w, n))
+
+
+def _refine(indptr, indices, data, k, comm, seed):
+    n = indptr.shape[0] - 1
+    order = np.random.default_rng(seed).permutation(n)
+    return kernels.louvain_refine(indptr, indices, data, k, comm, order, 1.0, float(k.sum()))
+
+
+def test_refine_merges_singletons_greedily_into_well_connected_sub_communities():
+    # two triangles 0-1-2, 3-4-5 joined by 2-3, all in one community (total degree 14), plus the
+    # edge 6-7 in another; 2m = 16. Visiting 0…7 in order (by hand): 0 joins 1 (gain 1 - 2·2/16
+    # beats joining 2: 1 - 2·3/16); 2 may not join {0, 1} (its weight to the rest, 2, is under
+    # 4·10/16) and joins 3; 4 joins 5 (1 - 2·2/16 beats joining {2, 3}: 1 - 2·6/16); 6 joins 7.
+    src = np.array([0, 1, 2, 3, 4, 5, 2, 6])
+    dst = np.array([1, 2, 0, 4, 5, 3, 3, 7])
+    indptr, indices, data, k = _level0(8, src, dst)
+    comm = np.array([0, 0, 0, 0, 0, 0, 1, 1])
+    ref = kernels.louvain_refine(indptr, indices, data, k, comm, np.arange(8), 1.0, float(k.sum()))
+    assert sorted(map(sorted, _sets(ref))) == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    # two separate triangles in one community: no sub-community spans both, in any order
+    src, dst = np.array([0, 1, 2, 3, 4, 5]), np.array([1, 2, 0, 4, 5, 3])
+    indptr, indices, data, k = _level0(6, src, dst)
+    for seed in range(10):
+        ref = _refine(indptr, indices, data, k, np.zeros(6, dtype=np.int64), seed)
+        assert not set(ref[:3].tolist()) & set(ref[3:].tolist())
+
+
+def test_refine_is_the_same_on_one_and_two_threads_and_keeps_within_communities_and_well_connected():
+    n, src, dst, planted = _planted(5)
+    indptr, indices, data, k = _level0(n, src, dst)
+    assert indices.shape[0] >= kernels.PARALLEL_MIN_ENTRIES
+    comm = planted // 2  # communities of two planted groups each
+    before = numba.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            results.append(_refine(indptr, indices, data, k, comm, 0))
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(results[0], results[1])
+    ref = results[0]
+    # each sub-community lies within one community
+    assert all(np.unique(comm[ref == r]).shape[0] == 1 for r in np.unique(ref)[:500])
+    pairs = np.unique(ref * (comm.max() + 1) + comm)
+    assert pairs.shape[0] == np.unique(ref).shape[0]
+    # each sub-community of several nodes is well connected to the rest of its community (NumPy)
+    rows = np.repeat(np.arange(n), np.diff(indptr))
+    same = (comm[rows] == comm[indices]) & (ref[rows] != ref[indices])
+    ext = np.bincount(ref[rows[same]], weights=data[same], minlength=n)
+    rtot = np.bincount(ref, weights=k, minlength=n)
+    ctot = np.bincount(comm, weights=k)
+    sizes = np.bincount(ref, minlength=n)
+    big = np.flatnonzero(sizes > 1)
+    m2 = float(k.sum())
+    assert np.all(ext[big] >= rtot[big] * (ctot[comm[big]] - rtot[big]) / m2 - 1e-9)
+    # singletons merged: far fewer sub-communities than nodes, and none joins two planted groups' worth
+    assert np.unique(ref).shape[0] < n / 2
+    assert sizes.max() <= 200
+
+
+def test_leiden_levels_are_the_same_on_one_and_two_threads_and_find_the_planted_partition():
+    n, src, dst, planted = _planted(6)
+    g = Graph.from_arrays(src, dst, node_ids=[str(i) for i in range(n)])
+    assert 2 * src.shape[0] >= _louvain.LEIDEN_MIN_ENTRIES
+    before = numba.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            results.append(_louvain.louvain_levels(g, np.ones(src.shape[0]), resolution=1.0, seed=0,
+                                                   threshold=1e-7, max_levels=32, leiden=True))
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(results[0], results[1])
+    G = _nx_graph(n, src, dst)
+    q_planted = nx.community.modularity(G, _sets(planted))
+    q_leiden = nx.community.modularity(G, _sets(results[0]))
+    assert q_leiden >= q_planted - 0.005
+    assert modularity(g, results[0]) == pytest.approx(q_leiden, abs=1e-9)
+
+
+@pytest.mark.parametrize("make", [nx.karate_club_graph, nx.les_miserables_graph, nx.florentine_families_graph,
+                                  lambda: nx.connected_caveman_graph(12, 6),
+                                  lambda: nx.gnm_random_graph(2000, 6000, seed=1)])
+def test_leiden_levels_stay_within_the_tolerance_of_networkx(monkeypatch, make):
+    # small graphs through the Leiden refinement (and the batched moves), against NetworkX's Louvain
+    monkeypatch.setattr(_louvain, "LEIDEN_MIN_ENTRIES", 1)
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_ENTRIES", 1)
+    monkeypatch.setattr(kernels, "BATCH_MIN", 4)
+    G = nx.Graph(nx.convert_node_labels_to_integers(make()))
+    G.remove_nodes_from(list(nx.isolates(G)))
+    nx.set_edge_attributes(G, 1.0, "weight")
+    g = Graph.from_edges([(str(a), str(b)) for a, b in G.edges()])
+    ids = [int(x) for x in g.node_ids]
+    labels = _louvain.louvain_levels(g, np.ones(g.number_of_edges()), resolution=1.0, seed=0, threshold=1e-7,
+                                     max_levels=32, leiden=True)
+    ours = nx.community.modularity(G, [{ids[i] for i in np.flatnonzero(labels == c)} for c in np.unique(labels)])
+    theirs = nx.community.modularity(G, nx.community.louvain_communities(G, seed=0))
+    assert ours >= theirs - 0.02
+    assert modularity(g, labels) == pytest.approx(ours, abs=1e-9)
