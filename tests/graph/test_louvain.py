@@ -266,3 +266,16 @@ def test_leiden_levels_stay_within_the_tolerance_of_networkx(monkeypatch, make):
     theirs = nx.community.modularity(G, nx.community.louvain_communities(G, seed=0))
     assert ours >= theirs - 0.02
     assert modularity(g, labels) == pytest.approx(ours, abs=1e-9)
+
+
+def test_public_louvain_with_leiden_finds_the_planted_partition_and_ignores_it_on_small_graphs():
+    n, src, dst, planted = _planted(7)
+    g = Graph.from_arrays(src, dst, node_ids=[str(i) for i in range(n)])
+    ours = louvain(g, seed=1, leiden=True)
+    G = _nx_graph(n, src, dst)
+    q = nx.community.modularity(G, _sets(ours))
+    assert q >= nx.community.modularity(G, _sets(planted)) - 0.005
+    assert modularity(g, ours) == pytest.approx(q, abs=1e-9)
+    assert np.mean([np.bincount(ours[planted == c]).max() / 100 for c in range(250)]) > 0.95
+    small = Graph.from_edges([(str(u), str(v)) for u, v in nx.karate_club_graph().edges()])
+    assert np.array_equal(louvain(small, seed=3, leiden=True), louvain(small, seed=3))
