@@ -362,7 +362,7 @@ def scale_graph(folder: Path | None = None) -> tuple[Path, object, np.ndarray, f
 
     folder = folder or Path(tempfile.gettempdir()) / "alchemist-widgets-10m"
     folder.mkdir(parents=True, exist_ok=True)
-    path = bench_scale._generate(SCALE_EDGES, folder)
+    path = bench_scale.generate(SCALE_EDGES, folder)
     g = alchemist.read_graph(path)
     cached, timing = folder / f"fa2_{SCALE_LAYOUT_ITERATIONS}.npy", folder / f"fa2_{SCALE_LAYOUT_ITERATIONS}.json"
     if cached.exists() and timing.exists():
