@@ -93,7 +93,9 @@ agree to the printed max |Δ|; igraph solves exactly (PRPACK). alchemist's first
 builds the in-adjacency (cached until the graph changes), shown as "first call"; networkit's graph
 holds its in-edges from construction, which is not timed. Louvain and clustering run on the simple
 undirected graph underneath (each pair once, no self-loops), the same for the three libraries;
-modularity is computed the same way for all partitions. Betweenness: alchemist samples 100 sources
+modularity is computed the same way for all partitions (medians over the turns, each turn with the next
+seed); alchemist's default is set against PLM and igraph, its `leiden=True` (Leiden's refinement of the
+first level, from 200,000 edges; smaller graphs ignore it) against PLM with `refine=True`. Betweenness: alchemist samples 100 sources
 exactly (Brandes); networkit's `EstimateBetweenness(G, 100)` samples 100 sources the same way (Sanders,
 Geisberger & Schultes); igraph takes the first 100 nodes as sources.
 """
