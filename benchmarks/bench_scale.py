@@ -73,8 +73,8 @@ if lib in ("alchemist", "alchemist-events"):
     ring = np.arange(25_000)  # 20,000 nodes and more take the parallel quadtree: compile it too
     forceatlas2((25_000, ring, (ring + 1) % 25_000), 1, seed=0)
     ring = np.arange(240_000)  # small graphs run serial analytics kernels: load the parallel ones too
-    for directed in (True, False):
-        big = Graph.from_arrays(ring, (ring + 1) % 240_000, directed=directed)
+    for warm_directed in (True, False):  # not `directed`: that is this worker's argument
+        big = Graph.from_arrays(ring, (ring + 1) % 240_000, directed=warm_directed)
         pagerank(big); louvain(big); connected_components(big); strongly_connected_components(big)
     del big
     import tempfile
