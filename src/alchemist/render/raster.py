@@ -569,6 +569,46 @@ def _rasterize(xs, ys, src, dst, xmin, xmax, ymin, ymax, width, height, n_chunks
     return total
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _clip_to_pixels(ax, ay, bx, by, xmin, xmax, ymin, ymax, sx, sy, width, height):  # pragma: no cover - compiled
+    """The segment (ax, ay)–(bx, by) clipped to [xmin, xmax] × [ymin, ymax] (Liang–Barsky) as pixel
+    end points ``(ok, cx0, cy0, cx1, cy1)``, each inside the ``width × height`` grid; ``ok`` is False
+    for a segment outside the window or with a non-finite end."""
+    if not (np.isfinite(ax) and np.isfinite(ay) and np.isfinite(bx) and np.isfinite(by)):
+        return False, 0, 0, 0, 0
+    dx, dy = bx - ax, by - ay
+    t0, t1 = 0.0, 1.0
+    for k in range(4):
+        if k == 0:
+            p, q = -dx, ax - xmin
+        elif k == 1:
+            p, q = dx, xmax - ax
+        elif k == 2:
+            p, q = -dy, ay - ymin
+        else:
+            p, q = dy, ymax - ay
+        if p == 0.0:
+            if q < 0.0:
+                return False, 0, 0, 0, 0
+        else:
+            r = q / p
+            if p < 0.0:
+                if r > t1:
+                    return False, 0, 0, 0, 0
+                if r > t0:
+                    t0 = r
+            else:
+                if r < t0:
+                    return False, 0, 0, 0, 0
+                if r < t1:
+                    t1 = r
+    cx0 = min(max(int((ax + t0 * dx - xmin) * sx), 0), width - 1)
+    cy0 = min(max(int((ay + t0 * dy - ymin) * sy), 0), height - 1)
+    cx1 = min(max(int((ax + t1 * dx - xmin) * sx), 0), width - 1)
+    cy1 = min(max(int((ay + t1 * dy - ymin) * sy), 0), height - 1)
+    return True, cx0, cy0, cx1, cy1
+
+
 @njit(cache=True, nogil=True)
 def _draw_segments(out, xs, ys, src, dst, first, step, xmin, xmax, ymin, ymax, width, height, cap, offset, key):
     """Add 1 to ``out`` at each pixel of the segments ``first, first + step, …``: Bresenham lines
@@ -577,50 +617,10 @@ def _draw_segments(out, xs, ys, src, dst, first, step, xmin, xmax, ymin, ymax, w
     sx = width / (xmax - xmin)
     sy = height / (ymax - ymin)
     for e in range(first, src.shape[0], step):
-        ax, ay, bx, by = xs[src[e]], ys[src[e]], xs[dst[e]], ys[dst[e]]
-        if not (np.isfinite(ax) and np.isfinite(ay) and np.isfinite(bx) and np.isfinite(by)):
-            continue
-        # Liang–Barsky clipping of the segment to [xmin, xmax] × [ymin, ymax]
-        dx, dy = bx - ax, by - ay
-        t0, t1 = 0.0, 1.0
-        ok = True
-        for k in range(4):
-            if k == 0:
-                p, q = -dx, ax - xmin
-            elif k == 1:
-                p, q = dx, xmax - ax
-            elif k == 2:
-                p, q = -dy, ay - ymin
-            else:
-                p, q = dy, ymax - ay
-            if p == 0.0:
-                if q < 0.0:
-                    ok = False
-                    break
-            else:
-                r = q / p
-                if p < 0.0:
-                    if r > t1:
-                        ok = False
-                        break
-                    if r > t0:
-                        t0 = r
-                else:
-                    if r < t0:
-                        ok = False
-                        break
-                    if r < t1:
-                        t1 = r
+        ok, cx0, cy0, cx1, cy1 = _clip_to_pixels(xs[src[e]], ys[src[e]], xs[dst[e]], ys[dst[e]],
+                                                 xmin, xmax, ymin, ymax, sx, sy, width, height)
         if not ok:
             continue
-        cx0 = int((ax + t0 * dx - xmin) * sx)
-        cy0 = int((ay + t0 * dy - ymin) * sy)
-        cx1 = int((ax + t1 * dx - xmin) * sx)
-        cy1 = int((ay + t1 * dy - ymin) * sy)
-        cx0 = min(max(cx0, 0), width - 1)
-        cx1 = min(max(cx1, 0), width - 1)
-        cy0 = min(max(cy0, 0), height - 1)
-        cy1 = min(max(cy1, 0), height - 1)
         weight = 1
         length = max(abs(cx1 - cx0), abs(cy1 - cy0)) + 1
         if length > cap:  # importance sampling: kept when the hash's low c bits are all zero
@@ -666,50 +666,10 @@ def _length_histogram(count, total, xs, ys, src, dst, xmin, xmax, ymin, ymax, wi
     sy = height / (ymax - ymin)
     last = count.shape[0] - 1
     for e in range(src.shape[0]):
-        ax, ay, bx, by = xs[src[e]], ys[src[e]], xs[dst[e]], ys[dst[e]]
-        if not (np.isfinite(ax) and np.isfinite(ay) and np.isfinite(bx) and np.isfinite(by)):
-            continue
-        # Liang–Barsky clipping of the segment to [xmin, xmax] × [ymin, ymax]
-        dx, dy = bx - ax, by - ay
-        t0, t1 = 0.0, 1.0
-        ok = True
-        for k in range(4):
-            if k == 0:
-                p, q = -dx, ax - xmin
-            elif k == 1:
-                p, q = dx, xmax - ax
-            elif k == 2:
-                p, q = -dy, ay - ymin
-            else:
-                p, q = dy, ymax - ay
-            if p == 0.0:
-                if q < 0.0:
-                    ok = False
-                    break
-            else:
-                r = q / p
-                if p < 0.0:
-                    if r > t1:
-                        ok = False
-                        break
-                    if r > t0:
-                        t0 = r
-                else:
-                    if r < t0:
-                        ok = False
-                        break
-                    if r < t1:
-                        t1 = r
+        ok, cx0, cy0, cx1, cy1 = _clip_to_pixels(xs[src[e]], ys[src[e]], xs[dst[e]], ys[dst[e]],
+                                                 xmin, xmax, ymin, ymax, sx, sy, width, height)
         if not ok:
             continue
-        cx0 = int((ax + t0 * dx - xmin) * sx)
-        cy0 = int((ay + t0 * dy - ymin) * sy)
-        cx1 = int((ax + t1 * dx - xmin) * sx)
-        cy1 = int((ay + t1 * dy - ymin) * sy)
-        cx0 = min(max(cx0, 0), width - 1)
-        cx1 = min(max(cx1, 0), width - 1)
-        cy0 = min(max(cy0, 0), height - 1)
-        cy1 = min(max(cy1, 0), height - 1)
         length = max(abs(cx1 - cx0), abs(cy1 - cy0)) + 1
         b = min(int(per_octave * math.log2(length)), last)
         count[b] += 1.0
