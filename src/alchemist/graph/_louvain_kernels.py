@@ -7,6 +7,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from alchemist.graph._graph_kernels import group_by_row
+
 
 #: A level with at least this many adjacency entries (twice its edges) and 4 batches of nodes decides
 #: its moves in parallel batches (a smaller one, one node at a time).
@@ -416,17 +418,7 @@ def _adjacency(src, dst, w, n, runs):
 @njit(cache=True)
 def _aggregate_serial(indptr, indices, data, comm, c):
     """:func:`louvain_aggregate` on one thread (a small graph: no parallel region to start)."""
-    n = indptr.shape[0] - 1
-    mptr = np.zeros(c + 1, dtype=np.int64)
-    for i in range(n):
-        mptr[comm[i] + 1] += 1
-    for a in range(c):
-        mptr[a + 1] += mptr[a]
-    pos = mptr[:c].copy()
-    members = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        members[pos[comm[i]]] = i
-        pos[comm[i]] += 1
+    mptr, members = group_by_row(comm, c)  # community a's nodes: members[mptr[a]:mptr[a + 1]]
     acc = np.zeros(c)
     seen = np.zeros(c, dtype=np.bool_)
     lst = np.empty(c, dtype=np.int64)
