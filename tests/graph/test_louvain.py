@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from alchemist.graph import Graph, louvain, modularity
-from alchemist.graph import _louvain, _louvain_kernels as kernels
+from alchemist.graph import _leiden_kernels, _louvain, _louvain_kernels as kernels
 
 
 def _planted(seed, groups=250, size=100, k_in=8, k_out=2):
@@ -170,7 +170,7 @@ def test_parallel_adjacency_is_the_same_on_one_and_two_threads_and_is_a_plus_a_t
 def _refine(indptr, indices, data, k, comm, seed):
     n = indptr.shape[0] - 1
     order = np.random.default_rng(seed).permutation(n)
-    return kernels.louvain_refine(indptr, indices, data, k, comm, order, 1.0, float(k.sum()))
+    return _leiden_kernels.louvain_refine(indptr, indices, data, k, comm, order, 1.0, float(k.sum()))
 
 
 def test_refine_merges_singletons_greedily_into_well_connected_sub_communities():
@@ -182,7 +182,7 @@ def test_refine_merges_singletons_greedily_into_well_connected_sub_communities()
     dst = np.array([1, 2, 0, 4, 5, 3, 3, 7])
     indptr, indices, data, k = _level0(8, src, dst)
     comm = np.array([0, 0, 0, 0, 0, 0, 1, 1])
-    ref = kernels.louvain_refine(indptr, indices, data, k, comm, np.arange(8), 1.0, float(k.sum()))
+    ref = _leiden_kernels.louvain_refine(indptr, indices, data, k, comm, np.arange(8), 1.0, float(k.sum()))
     assert sorted(map(sorted, _sets(ref))) == [[0, 1], [2, 3], [4, 5], [6, 7]]
     # two separate triangles in one community: no sub-community spans both, in any order
     src, dst = np.array([0, 1, 2, 3, 4, 5]), np.array([1, 2, 0, 4, 5, 3])

@@ -1,5 +1,5 @@
 """Louvain on the CPU: the levels of local moving and aggregation, then refinement, over the
-kernels of :mod:`alchemist.graph._louvain_kernels`.
+kernels of :mod:`alchemist.graph._louvain_kernels` (and :mod:`alchemist.graph._leiden_kernels`).
 
 O(n + m) array work per level besides the kernels (no scipy matrices).
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from alchemist.errors import GraphError
-from alchemist.graph import _louvain_kernels as kernels
+from alchemist.graph import _leiden_kernels as leiden_kernels, _louvain_kernels as kernels
 
 __all__ = ["louvain_levels", "compact"]
 
@@ -114,7 +114,7 @@ def _multilevel(level0, rng, resolution, m2, threshold, max_levels, move, leiden
             break
         coarse, cc = comm, c
         if depth < leiden_levels and indices.shape[0] >= LEIDEN_MIN_ENTRIES:
-            refined = compact(kernels.louvain_refine(indptr, indices, data, k, comm, order, float(resolution), m2))
+            refined = compact(leiden_kernels.louvain_refine(indptr, indices, data, k, comm, order, float(resolution), m2))
             if int(refined.max()) + 1 < size:  # else aggregate on the communities, as Louvain
                 coarse, cc = refined, int(refined.max()) + 1
         if gained < threshold and cc == c and fresh:  # from singletons, too little gained: the last level
