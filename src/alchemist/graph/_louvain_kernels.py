@@ -94,15 +94,13 @@ def _decide(i, indptr, indices, data, k, comm, tot, scale, neigh_w, neigh_list):
     ci = comm[i]
     ki = k[i]
     count = 0
-    for j in range(indptr[i], indptr[i + 1]):
-        nb = indices[j]
-        if nb == i:
-            continue
+    for j in range(indptr[i], indptr[i + 1]):  # no branch on whether c is new: it is listed either way, and
+        nb = indices[j]                         # kept (count moves on) only when its weight was still zero
         c = comm[nb]
-        if neigh_w[c] == 0.0:
-            neigh_list[count] = c
-            count += 1
-        neigh_w[c] += data[j]
+        v = neigh_w[c]
+        neigh_list[count] = c
+        count += v == 0.0
+        neigh_w[c] = v + (data[j] if nb != i else 0.0)  # a self-loop lists ci, which the next loop skips
     w_ci = neigh_w[ci]
     best_gain = w_ci - scale * (tot[ci] - ki) * ki
     best_c = ci
@@ -110,18 +108,18 @@ def _decide(i, indptr, indices, data, k, comm, tot, scale, neigh_w, neigh_list):
     second = 0.0  # a community not next to i gains at most 0
     for t in range(count):
         c = neigh_list[t]
+        wc = neigh_w[c]
+        neigh_w[c] = 0.0
         if c == ci:
             continue
-        gain = neigh_w[c] - scale * tot[c] * ki
+        gain = wc - scale * tot[c] * ki
         if gain > best_gain + 1e-12 * (abs(best_gain) + ki):
             second = max(second, best_gain)
             best_gain = gain
             best_c = c
-            w_best = neigh_w[c]
+            w_best = wc
         else:
             second = max(second, gain)
-    for t in range(count):
-        neigh_w[neigh_list[t]] = 0.0
     neigh_w[ci] = 0.0
     return best_c, w_best, w_ci, best_gain - second
 
@@ -207,7 +205,8 @@ def _move(indptr, indices, data, k, comm0, order, resolution, m2, batch_size, th
             gained += delta * 2.0 / m2
             for j in range(indptr[i], indptr[i + 1]):
                 nb = indices[j]
-                touched[nb] = stamp
+                if taken > 1:
+                    touched[nb] = stamp
                 # what i's move from ci to best_c can take off nb's margin, at most (per entry, so that
                 # parallel entries add up to a bound too): its weight to i counts against ci and for best_c
                 cn = comm[nb]
