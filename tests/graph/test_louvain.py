@@ -268,7 +268,7 @@ def test_leiden_levels_stay_within_the_tolerance_of_networkx(monkeypatch, make):
     assert modularity(g, labels) == pytest.approx(ours, abs=1e-9)
 
 
-def test_public_louvain_with_leiden_finds_the_planted_partition_and_ignores_it_on_small_graphs():
+def test_public_louvain_with_leiden_finds_the_planted_partition_and_stays_near_networkx_on_a_small_graph():
     n, src, dst, planted = _planted(7)
     g = Graph.from_arrays(src, dst, node_ids=[str(i) for i in range(n)])
     ours = louvain(g, seed=1, leiden=True)
@@ -277,5 +277,71 @@ def test_public_louvain_with_leiden_finds_the_planted_partition_and_ignores_it_o
     assert q >= nx.community.modularity(G, _sets(planted)) - 0.005
     assert modularity(g, ours) == pytest.approx(q, abs=1e-9)
     assert np.mean([np.bincount(ours[planted == c]).max() / 100 for c in range(250)]) > 0.95
-    small = Graph.from_edges([(str(u), str(v)) for u, v in nx.karate_club_graph().edges()])
-    assert np.array_equal(louvain(small, seed=3, leiden=True), louvain(small, seed=3))
+    karate = nx.Graph(list(nx.karate_club_graph().edges()))  # unweighted, as `small`
+    small = Graph.from_edges([(str(u), str(v)) for u, v in karate.edges()])
+    labels = louvain(small, seed=3, leiden=True)
+    ids = [int(x) for x in small.node_ids]
+    q_small = nx.community.modularity(karate, [{ids[i] for i in np.flatnonzero(labels == c)} for c in np.unique(labels)])
+    assert modularity(small, labels) == pytest.approx(q_small, abs=1e-9)
+    assert q_small >= nx.community.modularity(karate, nx.community.louvain_communities(karate, seed=0)) - 0.02
+
+
+def _sparse_groups(seed, groups=400, size=12):
+    """A collaboration-like graph (CA-GrQc's shape): many small groups, sparse inside, a few links out."""
+    G = nx.random_partition_graph([size] * groups, 0.35, 0.0004, seed=seed)
+    G.remove_nodes_from(list(nx.isolates(G)))
+    return nx.convert_node_labels_to_integers(G)
+
+
+def test_leiden_iteration_of_a_level_gains_exactly_what_it_reports_and_never_loses():
+    G = _sparse_groups(0)
+    n = G.number_of_nodes()
+    src, dst = np.array(list(G.edges())).T
+    indptr, indices, data, k = _level0(n, src, dst)
+    m2 = float(k.sum())
+    rng = np.random.default_rng(0)
+    labels, _ = kernels.louvain_move(indptr, indices, data, k, np.arange(n), rng.permutation(n), 1.0, m2)
+    labels = _louvain.compact(labels)
+    after, gained = _louvain._iteration((indptr, indices, data, k), labels, rng, 1.0, m2, 1e-7, 32,
+                                        kernels.louvain_move)
+    q0 = nx.community.modularity(G, _sets(labels))
+    q1 = nx.community.modularity(G, _sets(after))
+    assert gained >= 0.0
+    assert q1 == pytest.approx(q0 + gained, abs=1e-9)
+    assert gained > 1e-4  # the refined level's parts found better communities
+
+
+def test_leiden_on_a_small_sparse_graph_beats_the_default_over_seeds_and_matches_networkx():
+    G = _sparse_groups(1)
+    src, dst = np.array(list(G.edges())).T
+    g = Graph.from_arrays(src, dst, node_ids=[str(i) for i in range(G.number_of_nodes())])
+    assert 2 * src.shape[0] < _louvain.LEIDEN_MIN_ENTRIES
+    ids = np.array([int(x) for x in g.node_ids])
+    q_default, q_leiden = [], []
+    for seed in range(7):
+        for out, leiden in ((q_default, False), (q_leiden, True)):
+            labels = louvain(g, seed=seed, leiden=leiden)
+            q = nx.community.modularity(G, [set(ids[labels == c].tolist()) for c in np.unique(labels)])
+            assert modularity(g, labels) == pytest.approx(q, abs=1e-9)
+            out.append(q)
+    assert np.median(q_leiden) > np.median(q_default)
+    theirs = nx.community.modularity(G, nx.community.louvain_communities(G, seed=0))
+    assert np.median(q_leiden) >= theirs - 0.005
+
+
+def test_leiden_iterations_are_the_same_on_one_and_two_threads(monkeypatch):
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_ENTRIES", 1)
+    monkeypatch.setattr(kernels, "BATCH_MIN", 4)
+    G = _sparse_groups(2)
+    src, dst = np.array(list(G.edges())).T
+    g = Graph.from_arrays(src, dst, node_ids=[str(i) for i in range(G.number_of_nodes())])
+    before = numba.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            results.append(_louvain.louvain_levels(g, np.ones(src.shape[0]), resolution=1.0, seed=4,
+                                                   threshold=1e-7, max_levels=32, leiden=True))
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(results[0], results[1])
