@@ -79,28 +79,30 @@ def _refine_members(v0, v1, members, indptr, indices, data, k, comm, ctot, ext, 
         if ext[v] < scale * kv * (ctot[s] - kv):
             continue
         count = 0
-        for j in range(indptr[v], indptr[v + 1]):
+        for j in range(indptr[v], indptr[v + 1]):  # without branches: a neighbour's community is a coin toss
             nb = indices[j]
-            if nb == v or comm[nb] != s:
-                continue
-            r = ref[nb]
-            if neigh_w[r] == 0.0:
-                lst[count] = r
-                count += 1
-            neigh_w[r] += data[j]
+            same = comm[nb] == s
+            r = ref[nb] if same else v  # ref of another community's node may not be written yet (threads)
+            lst[count] = r
+            count += (neigh_w[r] == 0.0) & same
+            neigh_w[r] += data[j] * same
         best = -1
         best_gain = 0.0
         w_best = 0.0
+        cs = ctot[s]
         for q in range(count):
             r = lst[q]
-            if rext[r] >= scale * rtot[r] * (ctot[s] - rtot[r]):
-                gain = neigh_w[r] - scale * kv * rtot[r]
+            wr = neigh_w[r]
+            neigh_w[r] = 0.0
+            if r == v:  # v is still alone: r == v only through a self-loop
+                continue
+            rt = rtot[r]
+            if rext[r] >= scale * rt * (cs - rt):
+                gain = wr - scale * kv * rt
                 if gain > best_gain + 1e-12 * (abs(best_gain) + kv):
                     best_gain = gain
                     best = r
-                    w_best = neigh_w[r]
-        for q in range(count):
-            neigh_w[lst[q]] = 0.0
+                    w_best = wr
         if best >= 0:
             ref[v] = best
             rsize[v] = 0
@@ -144,16 +146,17 @@ def _refine(indptr, indices, data, k, comm, order, scale):
     ext = np.zeros(n)
     for i in range(n):
         ci = comm[i]
+        total = 0.0
         for j in range(indptr[i], indptr[i + 1]):
             nb = indices[j]
-            if nb != i and comm[nb] == ci:
-                ext[i] += data[j]
+            total += data[j] * ((comm[nb] == ci) & (nb != i))
+        ext[i] = total
     ref = np.empty(n, dtype=np.int64)
     rtot = np.empty(n)
     rext = np.empty(n)
     rsize = np.empty(n, dtype=np.int64)
     _refine_members(0, n, members, indptr, indices, data, k, comm, ctot, ext, ref, rtot, rext, rsize, scale,
-                    np.zeros(n), np.empty(n, dtype=np.int64))
+                    np.zeros(n), np.empty(n + 1, dtype=np.int64))
     return ref
 
 
@@ -169,8 +172,7 @@ def _refine_parallel(indptr, indices, data, k, comm, order, scale, threads):
         total = 0.0
         for j in range(indptr[i], indptr[i + 1]):
             nb = indices[j]
-            if nb != i and comm[nb] == ci:
-                total += data[j]
+            total += data[j] * ((comm[nb] == ci) & (nb != i))
         ext[i] = total
     split = np.searchsorted(bound, np.arange(threads + 1) * (bound[c] / threads))
     split[0] = 0
@@ -181,5 +183,5 @@ def _refine_parallel(indptr, indices, data, k, comm, order, scale, threads):
     rsize = np.empty(n, dtype=np.int64)
     for t in prange(threads):
         _refine_members(mptr[split[t]], mptr[split[t + 1]], members, indptr, indices, data, k, comm, ctot, ext, ref,
-                        rtot, rext, rsize, scale, np.zeros(n), np.empty(n, dtype=np.int64))
+                        rtot, rext, rsize, scale, np.zeros(n), np.empty(n + 1, dtype=np.int64))
     return ref
