@@ -47,6 +47,12 @@ CASES = {
     "ids differing only by a NUL byte": (["a", "a\x00", "a\x00\x00"], ["a\x00", "a", "b"]),
     "unicode": (["café", "東京", "cafe"], ["東京", "café", "naïve"]),
     "empty": ([], []),
+    "a UUID after an id of its first 20 characters": (
+        ["0e6b2f4a-7c1d-4e8f-9" + "x" * 16, "0e6b2f4a-7c1d-4e8f-9a3b-5c6d7e8f9a0b", "0e6b2f4a-7c1d-4e8f-9" + "y" * 16],
+        ["0e6b2f4a-7c1d-4e8f-9a3b-5c6d7e8f9a0b", "0e6b2f4a-7c1d-4e8f-9" + "y" * 16, "0e6b2f4a-7c1d-4e8f-9" + "x" * 16]),
+    "heads apart in their middle byte, tails apart in one byte": (
+        ["p" * 30 + "m" + "p" * 30 + "0" * 16, "p" * 61 + "0" * 16, "p" * 61 + "0" * 15 + "1"],
+        ["p" * 61 + "0" * 16, "p" * 30 + "m" + "p" * 30 + "0" * 16, "p" * 61 + "1" + "0" * 15]),
 }
 
 
@@ -222,3 +228,70 @@ def test_commit_of_other_ids_than_the_resolved_ones_raises():
     table.commit(pa.array(["abc", "a-long-identifier-of-30-bytes!"], pa.string()))
     out_a, _, first, _, _ = _resolve(table, ["a-long-identifier-of-30-bytes!", "abc", "new"], [None] * 3)
     assert out_a.tolist() == [1, 0, 2] and first.tolist() == [4]
+
+
+# ---------------------------------------------------------------------- long ids held by their head
+def _head_pool(rng):
+    """Ids of more than 16 bytes by heads (all bytes but the last 16) of every length around the
+    edges of the dictionary's words and limit (112 bytes): one head with tails apart in their last
+    or first byte, heads apart in one byte (first, middle, last) with one tail, a head one byte
+    longer; and 36-byte ids whose head is a UUID's first 20 characters, beside that UUID."""
+    pool = []
+    for n in (1, 7, 8, 9, 15, 16, 17, 20, 31, 32, 33, 48, 111, 112, 113, 200):
+        head = "".join(rng.choice(list("abc/-"), n))
+        pool += [head + f"{t:016d}" for t in range(3)] + [head + "x" + "0" * 15]
+        for i in sorted({0, n // 2, n - 1}):
+            pool.append(head[:i] + ("z" if head[i] != "z" else "y") + head[i + 1:] + "0" * 16)
+        pool.append(head + "a" + "0" * 16)
+    u = "0e6b2f4a-7c1d-4e8f-9a3b-5c6d7e8f9a0b"
+    pool += [u[:20] + "x" * 16, u, u[:20] + "y" * 16, u.upper(), u[:20] + "x" * 16]
+    return list(dict.fromkeys(pool))
+
+
+@pytest.mark.parametrize("fill", [0, 250, 256])
+def test_ids_held_by_their_head_match_a_dict_across_calls(fill):
+    """``fill`` other heads enter the dictionary first (256 fill it: the pool's ids are then hashed
+    and kept long, 250 leave room for a few of its heads), then calls of ids drawn from the pool
+    (resolve + commit, rollback, append) number them as a dict does."""
+    rng = np.random.default_rng(fill)
+    pool = _head_pool(rng)
+    table = NodeTable()
+    known = {f"filler-head-{i:04d}/" + "f" * 16: i for i in range(fill)}
+    table.append(pa.array(list(known), pa.string()))
+    assert table._heads[0][0] == fill  # the premise: one head each, all in the dictionary
+    for call in range(5):
+        n = int(rng.integers(1, 400))
+        a = [pool[i] if i < len(pool) else None for i in rng.integers(0, len(pool) + 2, n)]
+        b = [pool[i] if i < len(pool) else None for i in rng.integers(0, len(pool) + 2, n)]
+        out_a, out_b, first, pa_a, pa_b = _resolve(table, a, b)
+        ra, rb, rfirst, seen = _reference(known, len(known), a, b)
+        assert out_a.tolist() == ra and out_b.tolist() == rb and first.tolist() == rfirst
+        if call == 1:
+            table.rollback()  # the heads it met stay in the dictionary; the ids are found again
+            continue
+        _commit(table, pa_a, pa_b, first)
+        known = seen
+        if call == 2:
+            extra = [x for x in dict.fromkeys(p[:-1] + "q" for p in pool) if x not in known]
+            table.append(pa.array(extra, pa.string()))
+            known.update({x: len(known) + i for i, x in enumerate(extra)})
+    assert (table._heads[0][0] == 256) if fill >= 250 else (fill < table._heads[0][0] < 256)
+
+
+def test_many_ids_of_shared_and_unshared_heads_grow_the_table():
+    """30,000 path-like ids of 300 heads (more than the dictionary takes: some are hashed) and
+    5,000 of their own heads, in calls that grow the table, numbered as a dict does."""
+    rng = np.random.default_rng(3)
+    ids = np.array([f"org/unit-{i % 300:03d}/member-{i:016d}" for i in range(30_000)]
+                   + [f"{i:020d}-{i * 7919:016d}" for i in range(5_000)], object)
+    table, known = NodeTable(), {}
+    for call in range(3):
+        a = pa.array(ids[rng.integers(0, len(ids), 15_000)].tolist(), pa.string())
+        b = pa.array(ids[rng.integers(0, len(ids), 15_000)].tolist(), pa.string())
+        out_a, out_b, first, pa_a, pa_b = _resolve(table, a.to_pylist(), b.to_pylist())
+        ra, rb, rfirst, known = _reference(known, len(known), a.to_pylist(), b.to_pylist())
+        np.testing.assert_array_equal(out_a, ra)
+        np.testing.assert_array_equal(out_b, rb)
+        np.testing.assert_array_equal(first, rfirst)
+        _commit(table, pa_a, pa_b, first)
+    assert table._heads[0][0] == 256

@@ -160,3 +160,21 @@ def test_ids_with_equal_hashes_stay_different_nodes():
     g2.apply_columns(pa.table({"source": src2, "target": dst2}))
     assert g2.node_ids == list(dict.fromkeys(x for pair in zip(src2, dst2) for x in pair))
     assert _edges(g2) == list(zip(src2, dst2))
+
+
+def test_ids_with_equal_hashes_stay_different_nodes_when_hashed():
+    """The same four ids after 256 other heads have filled the table's head dictionary: their heads
+    find no room, so they are kept long, by their (equal) hashes, and told apart by their bytes."""
+    from alchemist.graph._intern import hash_ids
+
+    coll = _colliding_ids(seed=1)
+    assert len(set(coll)) == 4 and len(set(hash_ids(pa.array(coll, pa.string())).tolist())) == 1
+    fillers = [f"filler/{i:08d}/" + "f" * 16 for i in range(256)]  # 256 heads of 17 bytes
+    g = Graph("g", strict=False)
+    g.apply_columns(pa.table({"node_id": fillers + coll[:2]}))
+    assert g._ids_table._heads[0][0] == 256  # the premise: the dictionary is full
+    src = [coll[2], coll[0], coll[3], coll[1], coll[2], fillers[5]]
+    dst = [coll[1], coll[3], coll[0], coll[2], coll[3], coll[0]]
+    g.apply_columns(pa.table({"source": src, "target": dst}))
+    assert g.node_ids == fillers + [coll[0], coll[1], coll[2], coll[3]]
+    assert _edges(g) == list(zip(src, dst))

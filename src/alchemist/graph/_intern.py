@@ -16,15 +16,27 @@ lookup reads one cache line and compares exactly in place:
 - an id of at most 16 bytes: its bytes, packed in two words;
 - a UUID in its canonical text form (36 bytes, ``8-4-4-4-12`` hex digits, lower or upper case):
   its 128 bits, checked and decoded by a few vector operations (no loop over the characters);
+- a longer id whose head (all its bytes but the last 16, at most 112) is in the table's head
+  dictionary: its tail, packed in two words, and the head's index in its code. The dictionary
+  takes the first 256 heads met, for the life of the table, and finds a head by its hash and an
+  exact comparison of its bytes with the stored ones (a few hundred bytes, in cache); an id with
+  the head of the id before it in the column takes that head without hashing it. Path-like ids
+  (``organisation/…/member-00000000012345``, CIM's subject-like names) share a few heads;
 - any other id: a 64-bit hash of its bytes (wyhash's 128-bit multiply-fold over 16-byte chunks,
   MurmurHash3's finaliser), its length and where its bytes are in the table's byte store. A lookup
   that meets the same hash and length confirms the bytes word by word: the stored bytes are
   prefetched when the probe finds the entry and compared in a later pass over the block, so that
   the cache misses of many confirmations overlap.
 
-In ``Graph.apply_columns``, a UUID node id costs about 1.4 times an id of a few bytes (its 36
-bytes are read once, no byte store is touched); an id of 64 bytes about 2.2 times (one random read
-of its stored copy per lookup, and twice the bytes to read and hash).
+Every answer is exact: no id is taken for another on its hash. The key loop asks for the bytes of
+the id 48 ahead (the hardware's stream prefetch stops at each 4 KiB page), and the table and byte
+store start on a cache line.
+
+In ``Graph.apply_columns`` (100,000 node and 1,000,000 edge events, ``benchmarks/bench_graph.py``),
+against ids of a few bytes: a UUID node id costs about 1.2 times (its 36 bytes are read once, no
+byte store is touched), a 64-byte path-like id (a 50-byte shared head) about 1.4 times (its bytes
+read once and compared with a head in cache; 2.1 times before the head dictionary, with one random
+read of its stored copy per lookup). An id of unshared head keeps that random read.
 
 The table is append-only: a removed node keeps its entry and lookups skip it (they read the
 graph's removal column), so that a re-added id finds its new row. Entries added by a call that
@@ -34,23 +46,30 @@ then fails its checks are dropped again (:meth:`NodeTable.rollback`).
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
-from llvmlite.binding import llvm_version_info
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
+
+from alchemist.graph._id_keys import (
+    LONG as _LONG, ONES as _ONES, address as _address, fmix as _fmix, head_state as _head_state, key as _key,
+    long_hash as _long_hash, peek1 as _peek1, peek8 as _peek8, poke as _poke, prefetch as _prefetch,
+    whole_hash as _whole_hash,
+)
 
 __all__ = ["NodeTable", "hash_ids", "fill_range"]
 
 _ALIVE = np.iinfo(np.int64).max   # the graph's removal version of a live row
-_UUID_LOWER = np.uint64(17)       # id codes beyond the lengths 0-16 of ids held whole
-_UUID_UPPER = np.uint64(18)
-_LONG = np.uint64(19)             # any other id (hash, length and bytes' offset in the slot)
 _NULL = np.uint64(31)             # a null slot (never stored)
-_CODE = np.uint64(31)             # the id code's bits in a slot's third word (row + 1 above them)
+_HEADED = 32                      # codes 32 + i: an id of head i of the head dictionary and a 16-byte tail
+_CODE = np.uint64(0xFFFF)         # the id code's bits in a slot's third word (row + 1 above them)
+_SHIFT = np.uint64(16)
 _BLOCK = 1024                     # rows per block of the resolve kernel
+_AHEAD = 48                       # ids ahead whose bytes the key loop asks for (the hardware's stream
+                                  # prefetch stops at each 4 KiB page: 64 ids of 64 bytes)
 _MIN_SLOTS = 4096
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_HEADS = 256                      # heads the dictionary takes at most
+_HEAD_MAX = 112                   # bytes of a head at most
+_HEAD_SLOTS = 512                 # slots of the dictionary's hash table (a power of two)
+_HOFF = 1                         # the dictionary's int64 words: count, offsets (_HEADS + 1), slots
+_HSLOT = _HOFF + _HEADS + 1
 
 
 class NodeTable:
@@ -65,17 +84,20 @@ class NodeTable:
         list was replaced).
     """
 
-    __slots__ = ("_tab", "size", "_pending", "_data", "_nbytes", "_pending_bytes", "_off", "ids")
+    __slots__ = ("_tab", "size", "_pending", "_data", "_nbytes", "_pending_bytes", "_off", "ids", "_heads")
 
     def __init__(self, ids=None):
-        self._tab = np.zeros(4 * _MIN_SLOTS, np.uint64)  # slot j: words 4j … 4j + 3 (see _probe_block)
+        self._tab = _lined(4 * _MIN_SLOTS, np.uint64)    # slot j: words 4j … 4j + 3 (see _probe_block)
         self.size = 0
         self._pending = 0
-        self._data = np.empty(4096, np.uint8)       # UTF-8 bytes of the ids, row after row
+        self._data = _lined(4096, np.uint8)         # UTF-8 bytes of the ids, row after row
         self._nbytes = 0
         self._pending_bytes = 0                     # bytes the pending long ids will take in _data
         self._off = np.zeros(1024, np.int64)        # row r's bytes: _data[_off[r]:_off[r + 1]]
         self.ids = ids
+        self._heads = (np.zeros(_HSLOT + _HEAD_SLOTS, np.int64),    # count, offsets, slots (index + 1)
+                       np.zeros(_HEADS, np.uint64),                  # hash of each head
+                       np.zeros(_HEADS * _HEAD_MAX + 8, np.uint8))   # their bytes, one after another
 
     def append(self, strings) -> None:
         """Add rows ``size …`` with the ids of a pyarrow StringArray (no lookup: ids known new,
@@ -85,7 +107,7 @@ class NodeTable:
         self._store(strings)
         stop = start + len(strings)
         self._fit(stop)
-        _insert_rows(self._tab, self._off, self._data, start, stop)
+        _insert_rows(self._tab, self._off, self._data, start, stop, *self._heads)
         self.size = self._pending = stop
 
     def resolve(self, a, b, removed: np.ndarray, out_a: np.ndarray, out_b: np.ndarray) -> np.ndarray:
@@ -120,7 +142,7 @@ class NodeTable:
         while True:
             k, entries, pos = _resolve_run(k, entries, pos, (self._tab.shape[0] // 4) * 5 // 8, self.size, self._tab,
                                            self._data, removed, off_a, data_a, valid_a, off_b, data_b, valid_b, n,
-                                           out_a, out_b, first)
+                                           out_a, out_b, first, *self._heads)
             self._pending, self._pending_bytes = entries, pos - self._nbytes
             if k == n:
                 break
@@ -154,7 +176,7 @@ class NodeTable:
         self._pending_bytes = 0
 
     def nbytes(self) -> int:
-        return self._tab.nbytes + self._data.nbytes + self._off.nbytes
+        return self._tab.nbytes + self._data.nbytes + self._off.nbytes + sum(a.nbytes for a in self._heads)
 
     def _fit(self, rows: int) -> None:
         """Grow the table to at most five eighths full with ``rows`` entries."""
@@ -169,7 +191,7 @@ class NodeTable:
         lo, hi = int(off[0]) if m else 0, int(off[m]) if m else 0
         need = self._nbytes + hi - lo
         if need > self._data.shape[0]:
-            grown = np.empty(max(need, 2 * self._data.shape[0]), np.uint8)
+            grown = _lined(max(need, 2 * self._data.shape[0]), np.uint8)
             grown[: self._nbytes] = self._data[: self._nbytes]
             self._data = grown
         if self.size + m + 1 > self._off.shape[0]:
@@ -185,9 +207,18 @@ def _rehashed(tab: np.ndarray, cap: int, limit: int) -> np.ndarray:
     """A table of ``cap`` slots with the entries of ``tab`` of row < ``limit``. Allocated by NumPy,
     which asks the kernel for huge pages on large arrays: the table's random reads then miss the
     TLB far less often (Numba's own allocations get no such advice)."""
-    new = np.zeros(4 * cap, np.uint64)
+    new = _lined(4 * cap, np.uint64)
     _rehash(tab, new, limit)
     return new
+
+
+def _lined(size: int, dtype) -> np.ndarray:
+    """A zeroed ``(size,)`` array starting on a cache line (64 bytes): NumPy aligns to 16 only, and
+    a slot that straddles two lines, or a stored 64-byte id, costs two misses."""
+    itemsize = np.dtype(dtype).itemsize
+    raw = np.zeros(size * itemsize + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start: start + size * itemsize].view(dtype)
 
 
 def _round_up(slots: int) -> int:
@@ -228,215 +259,81 @@ def _buffers(arr):
     return offsets, data, valid
 
 
-# --------------------------------------------------------------------------- keys
-_P2 = np.uint64(0xC2B2AE3D27D4EB4F)   # xxHash64's PRIME64_2 (Collet, xxHash specification)
-# wyhash's default secret (Wang Yi, wyhash, final version 4.2)
-_S0, _S1 = np.uint64(0x2D358DCCAA6C78A5), np.uint64(0x8BB84B93962EACC9)
-_S2 = np.uint64(0x4B33A62ED433D4A3)
-_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
 @njit(cache=True, inline="always")
-def _fmix(h):
-    # MurmurHash3's fmix64 finaliser: spreads every input bit over the low (index) bits
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    return h
+def _table_key(base, size, lo, hi, heads):
+    """``(k0, k1, code, hash)`` of an id in a table with the head dictionary at the addresses
+    ``heads`` (see :func:`_head`): as :func:`_key`, but a long id whose head (all bytes but the last
+    16) is in the dictionary, or may enter it, is held whole as its tail's two words and code
+    ``_HEADED`` + the head's index.
 
-
-@intrinsic
-def _address(typingctx, arr):
-    """The address of an array's first element, as an integer (read with :func:`_peek8`)."""
-    if not isinstance(arr, types.Array):
-        return None
-
-    def codegen(context, builder, signature, args):
-        ary = context.make_array(signature.args[0])(context, builder, args[0])
-        return builder.ptrtoint(ary.data, context.get_value_type(types.intp))
-    return types.intp(arr), codegen
-
-
-@intrinsic
-def _peek8(typingctx, address):
-    """The 8 bytes at ``address`` as one (little-endian on the machines Numba targets) word: one
-    unaligned load. The kernels pass addresses rather than arrays to their inlined helpers, which
-    spares Numba's reference counting of an array in every iteration of the loops around them."""
-    if not isinstance(address, types.Integer):
-        return None
-
-    def codegen(context, builder, signature, args):
-        ptr = builder.inttoptr(args[0], ir.IntType(64).as_pointer())
-        return builder.load(ptr, align=1)
-    return types.uint64(address), codegen
-
-
-# the intrinsic's name mangles its pointer type: opaque ("p0") from LLVM 17, typed ("p0i8") before
-_PREFETCH = "llvm.prefetch.p0" if llvm_version_info[0] >= 17 else "llvm.prefetch.p0i8"
-
-
-@intrinsic
-def _prefetch(typingctx, address):
-    """Ask for the cache line at ``address`` ahead of its use (no effect on the results)."""
-    if not isinstance(address, types.Integer):
-        return None
-
-    def codegen(context, builder, signature, args):
-        i32 = ir.IntType(32)
-        ptr = builder.inttoptr(args[0], ir.IntType(8).as_pointer())
-        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, _PREFETCH)
-        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-    return types.none(address), codegen
-
-
-@intrinsic
-def _peek1(typingctx, address):
-    """The byte at ``address``."""
-    if not isinstance(address, types.Integer):
-        return None
-
-    def codegen(context, builder, signature, args):
-        ptr = builder.inttoptr(args[0], ir.IntType(8).as_pointer())
-        return builder.zext(builder.load(ptr), ir.IntType(64))
-    return types.uint64(address), codegen
-
-
-@njit(cache=True, inline="always")
-def _pack(base, size, lo, hi):
-    """The at most 8 bytes ``lo … hi - 1`` of the ``size`` bytes at ``base``, packed in one word,
-    first byte lowest, zero above (no read outside the ``size`` bytes)."""
+    A head enters the dictionary when first met while the dictionary has room, and never leaves it;
+    an id of a head that is not in it was kept long because the dictionary was full (or the head too
+    long), and the dictionary is full for good: so each id has one key for the life of the table."""
     length = hi - lo
-    if length == 0:
-        return np.uint64(0)
-    if lo + 8 <= size:
-        return _peek8(base + lo) & (_ONES >> np.uint64(64 - 8 * length))
-    if hi >= 8:
-        return _peek8(base + hi - 8) >> np.uint64(64 - 8 * length)
-    packed = np.uint64(0)
-    for t in range(length):
-        packed |= _peek1(base + lo + t) << np.uint64(8 * t)
-    return packed
-
-
-# the 32 hex digits of a UUID's 36 characters, as lanes of the 32 characters at 0 (lanes 0-31) and
-# the 8 at 28 (lanes 32-39); its 4 dashes
-_UUID_DIGITS = list(range(8)) + list(range(9, 13)) + list(range(14, 18)) + list(range(19, 23)) + list(range(24, 32)) \
-    + list(range(36, 40))
-_UUID_DASHES = [8, 13, 18, 23]
-
-
-@intrinsic
-def _uuid(typingctx, address):
-    """``(code, k0, k1)`` of the 36 bytes at ``address``: ``_UUID_LOWER`` (``_UUID_UPPER``) and
-    the UUID's 128 bits when they are a UUID in canonical text form with digits ``0-9a-f``
-    (``0-9A-F``), else ``_LONG`` (and meaningless key words). Digits alone count as lower case, so
-    each string has one code, and a code and 128 bits give back the string.
-
-    Written with LLVM's portable vector operations (SSE/AVX or NEON, as the machine has): the 32
-    digits are gathered by one shuffle, checked by two range compares, turned into 4-bit values
-    (``c & 15``, plus 9 for a letter, whose bit 6 is set) and packed two to a byte."""
-    if not isinstance(address, types.Integer):
-        return None
-
-    def codegen(context, builder, signature, args):
-        i8, i32, i64, i128 = ir.IntType(8), ir.IntType(32), ir.IntType(64), ir.IntType(128)
-
-        def splat(ty, lanes, value):
-            return ir.Constant(ir.VectorType(ty, lanes), [ir.Constant(ty, value)] * lanes)
-
-        def lanes(index):
-            return ir.Constant(ir.VectorType(i32, len(index)), [ir.Constant(i32, x) for x in index])
-
-        p = builder.zext(args[0], i64) if args[0].type.width < 64 else args[0]
-        head = builder.load(builder.inttoptr(p, ir.VectorType(i8, 32).as_pointer()), align=1)
-        tail = builder.load(builder.inttoptr(builder.add(p, ir.Constant(i64, 28)), ir.VectorType(i8, 8).as_pointer()),
-                            align=1)
-        tail = builder.shuffle_vector(tail, tail, lanes(list(range(8)) * 4))
-        digits = builder.shuffle_vector(head, tail, lanes(_UUID_DIGITS))
-        dashes = builder.shuffle_vector(head, head, lanes(_UUID_DASHES))
-
-        def all_lanes(flags, n):
-            return builder.icmp_unsigned("==", builder.bitcast(flags, ir.IntType(n)), ir.Constant(ir.IntType(n), -1))
-
-        def within(lo, count):  # each digit in lo … lo + count - 1
-            return builder.icmp_unsigned("<", builder.sub(digits, splat(i8, 32, lo)), splat(i8, 32, count))
-
-        dashed = all_lanes(builder.icmp_unsigned("==", dashes, splat(i8, 4, 0x2D)), 4)
-        lower = all_lanes(builder.or_(within(0x30, 10), within(0x61, 6)), 32)
-        upper = all_lanes(builder.or_(within(0x30, 10), within(0x41, 6)), 32)
-        code = builder.select(upper, ir.Constant(i64, int(_UUID_UPPER)), ir.Constant(i64, int(_LONG)))
-        code = builder.select(lower, ir.Constant(i64, int(_UUID_LOWER)), code)
-        code = builder.select(dashed, code, ir.Constant(i64, int(_LONG)))
-        letter = builder.and_(builder.lshr(digits, splat(i8, 32, 6)), splat(i8, 32, 1))
-        value = builder.add(builder.and_(digits, splat(i8, 32, 15)), builder.mul(letter, splat(i8, 32, 9)))
-        pairs = builder.bitcast(value, ir.VectorType(ir.IntType(16), 16))  # digit 2i in the low byte (little-endian)
-        packed = builder.or_(builder.and_(pairs, splat(ir.IntType(16), 16, 15)),
-                             builder.lshr(pairs, splat(ir.IntType(16), 16, 4)))
-        bits = builder.bitcast(builder.trunc(packed, ir.VectorType(i8, 16)), i128)
-        k0 = builder.trunc(bits, i64)
-        k1 = builder.trunc(builder.lshr(bits, ir.Constant(i128, 64)), i64)
-        return context.make_tuple(builder, signature.return_type, [code, k0, k1])
-    return types.UniTuple(types.uint64, 3)(address), codegen
-
-
-@njit(cache=True, inline="always")
-def _whole_hash(k0, k1, code):
-    """The hash of an id held whole: its code and two key words."""
-    return _fmix(k0 ^ (np.uint64(code) * _GOLDEN) ^ (k1 * _P2))
-
-
-@intrinsic
-def _mum(typingctx, a, b):
-    """The two halves of the 128-bit product ``a * b``, XORed (wyhash's "mum"): one wide multiply."""
-    if not (isinstance(a, types.Integer) and isinstance(b, types.Integer)):
-        return None
-
-    def codegen(context, builder, signature, args):
-        i64, i128 = ir.IntType(64), ir.IntType(128)
-        product = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
-        high = builder.trunc(builder.lshr(product, ir.Constant(i128, 64)), i64)
-        return builder.xor(builder.trunc(product, i64), high)
-    return types.uint64(types.uint64, types.uint64), codegen
-
-
-@njit(cache=True, inline="always")
-def _key(base, size, lo, hi):
-    """``(k0, k1, code, hash)`` of the id at bytes ``lo … hi - 1`` of the ``size`` bytes at ``base``.
-
-    An id held whole has its bytes (at most 16) or UUID bits in ``k0, k1`` and its length or UUID
-    code as ``code``. Any other id (``code == _LONG``) has its hash as ``k0`` and its length as
-    ``k1``: from ``h = length ^ S0``, each 16-byte chunk ``(u, v)`` gives ``h = mum(u ^ S1, v ^ h)``,
-    the last chunk being the final 16 bytes (overlapping the one before: the length tells the ids
-    apart), then MurmurHash3's finaliser."""
-    length = hi - lo
-    if length <= 8:
-        k0 = _pack(base, size, lo, hi)
-        return k0, np.uint64(0), np.uint64(length), _whole_hash(k0, np.uint64(0), length)
-    if length <= 16:
-        k0 = _peek8(base + lo)
-        k1 = _peek8(base + hi - 8) >> np.uint64(8 * (16 - length))
-        return k0, k1, np.uint64(length), _whole_hash(k0, k1, length)
-    if length == 36:
-        code, k0, k1 = _uuid(base + lo)
+    if length <= 16 or length == 36:
+        k0, k1, code, h = _key(base, size, lo, hi)
         if code != _LONG:
+            return k0, k1, code, h
+    state = _head_state(base, lo, hi)
+    if length - 16 <= _HEAD_MAX:
+        hk = _fmix(state)
+        i = _head(hk, base + lo, length - 16, heads)
+        if i >= 0:
+            k0 = _peek8(base + hi - 16)
+            k1 = _peek8(base + hi - 8)
+            code = np.uint64(_HEADED + i)
             return k0, k1, code, _whole_hash(k0, k1, code)
-    h = np.uint64(length) ^ _S0
-    p = lo
-    while p + 16 < hi:
-        h = _mum(_peek8(base + p) ^ _S1, _peek8(base + p + 8) ^ h)
-        p += 16
-    h = _fmix(_mum(_peek8(base + hi - 16) ^ _S2, _peek8(base + hi - 8) ^ h))
+    h = _long_hash(base, lo, hi, state)
     return h, np.uint64(length), _LONG, h
 
 
 @njit(cache=True, inline="always")
-def _length(code, k1):
-    """The length in bytes of an id of key code ``code`` and second key word ``k1``."""
-    if code <= np.uint64(16):
-        return np.int64(code)
-    return np.int64(36) if code != _LONG else np.int64(k1)
+def _head(hk, x, n, heads):
+    """The index in the dictionary of the head of ``n`` bytes at address ``x`` and hash ``hk``, added
+    when absent and the dictionary has room; -1 otherwise. Its bytes are compared with the stored ones
+    (exact).
+
+    ``heads`` holds the addresses of the dictionary's three arrays (``NodeTable._heads``): int64
+    words (count, the ``_HEADS + 1`` offsets of the heads' bytes, ``_HEAD_SLOTS`` slots of index + 1,
+    linear probing), the heads' hashes and their bytes. Given as addresses, not arrays, so that the
+    inlined helper costs no reference count per id."""
+    words, hashes, data = heads[0], heads[1], heads[2]
+    j = _home(hk, _HEAD_SLOTS)
+    while True:
+        e = np.int64(_peek8(words + 8 * (_HSLOT + j)))
+        if e == 0:
+            break
+        i = e - 1
+        at = np.int64(_peek8(words + 8 * (_HOFF + i)))
+        if _peek8(hashes + 8 * i) == hk and np.int64(_peek8(words + 8 * (_HOFF + i + 1))) - at == n \
+                and _same_head(data + at, x, n):
+            return i
+        j = (j + 1) & (_HEAD_SLOTS - 1)
+    i = np.int64(_peek8(words))
+    if i == _HEADS:
+        return np.int64(-1)
+    at = np.int64(_peek8(words + 8 * (_HOFF + i)))
+    for t in range(n):
+        _poke(data + at + t, np.uint8(_peek1(x + t)))
+    _poke(words + 8 * (_HOFF + i + 1), at + n)
+    _poke(hashes + 8 * i, hk)
+    _poke(words + 8 * (_HSLOT + j), i + 1)
+    _poke(words, i + 1)
+    return i
+
+
+@njit(cache=True, inline="always")
+def _same_head(x, y, n):
+    """Whether the ``n`` bytes at addresses ``x`` and ``y`` are equal (reads up to 7 bytes beyond
+    both: the dictionary's bytes have room after them, an id's head has its tail)."""
+    diff = np.uint64(0)
+    t = 0
+    while t + 8 <= n:
+        diff |= _peek8(x + t) ^ _peek8(y + t)
+        t += 8
+    if t < n:
+        diff |= (_peek8(x + t) ^ _peek8(y + t)) & (_ONES >> np.uint64(64 - 8 * (n - t)))
+    return diff == 0
 
 
 @njit(cache=True, inline="always")
@@ -455,7 +352,7 @@ def _entry_hash(k0, k1, meta):
 # --------------------------------------------------------------------------- kernels
 @njit(cache=True)
 def _resolve_run(k, entries, pos, max_entries, n0, tab, store_data, removed, off_a, data_a, valid_a,
-                 off_b, data_b, valid_b, n, out_a, out_b, first):
+                 off_b, data_b, valid_b, n, out_a, out_b, first, hint, hhash, hbytes):
     """Resolve rows ``k …`` until all are done or a block could take more than ``max_entries``
     entries; returns ``(k, entries, pos)`` (``pos``: where the next new id's bytes will be stored).
 
@@ -475,8 +372,10 @@ def _resolve_run(k, entries, pos, max_entries, n0, tab, store_data, removed, off
         kb = min(k + _BLOCK, n)
         if entries + 2 * (kb - k) > max_entries:
             break
-        _block_keys(off_a, bases[1], data_a.shape[0], valid_a, k, kb, keys[0], keys[1], keys[2], keys[3])
-        _block_keys(off_b, bases[2], data_b.shape[0], valid_b, k, kb, keys[4], keys[5], keys[6], keys[7])
+        _block_keys(off_a, bases[1], data_a.shape[0], valid_a, k, kb, keys[0], keys[1], keys[2], keys[3], hint,
+                    hhash, hbytes)
+        _block_keys(off_b, bases[2], data_b.shape[0], valid_b, k, kb, keys[4], keys[5], keys[6], keys[7], hint,
+                    hhash, hbytes)
         _read_ahead(tab, keys[3], kb - k)
         _read_ahead(tab, keys[7], kb - k)
         e0, pos0 = entries, pos
@@ -519,7 +418,7 @@ def _probe_block(k, kb, entries, pos, n0, tab, keys, bases, removed, off_a, off_
                     if meta == 0:
                         break
                     if (meta & _CODE) == code and tab[4 * j] == k0 and tab[4 * j + 1] == k1:
-                        c = np.int64(meta >> np.uint64(5)) - 1
+                        c = np.int64(meta >> _SHIFT) - 1
                         if c >= n0 or removed.shape[0] == 0 or removed[c] == _ALIVE:
                             if code != _LONG:
                                 row = c
@@ -547,9 +446,10 @@ def _probe_block(k, kb, entries, pos, n0, tab, keys, bases, removed, off_a, off_
                     first[row - n0] = 2 * kk + side
                     tab[4 * j] = k0
                     tab[4 * j + 1] = k1
-                    tab[4 * j + 2] = (np.uint64(row + 1) << np.uint64(5)) | code
+                    tab[4 * j + 2] = (np.uint64(row + 1) << _SHIFT) | code
                     tab[4 * j + 3] = np.uint64(pos) if code == _LONG else np.uint64(0)
-                    pos += _length(code, k1)  # every new id's bytes go to the store, in row order
+                    # every new id's bytes go to the store, in row order
+                    pos += np.int64(off_a[kk + 1] - off_a[kk]) if side == 0 else np.int64(off_b[kk + 1] - off_b[kk])
                     entries += 1
             if side == 0:
                 out_a[kk] = row
@@ -604,13 +504,27 @@ def _same_slot(s, c, n0, xlo, bases, first, off_a, off_b):
 
 
 @njit(cache=True)
-def _block_keys(off, base, size, valid, k, kb, k0s, k1s, codes, hs):
-    """Keys of the ids of rows ``k … kb - 1`` of one column (code ``_NULL`` where null)."""
+def _block_keys(off, base, size, valid, k, kb, k0s, k1s, codes, hs, hint, hhash, hbytes):
+    """Keys of the ids of rows ``k … kb - 1`` of one column (code ``_NULL`` where null), with the head
+    dictionary ``hint, hhash, hbytes``. An id with the head of the last id found in the
+    dictionary (same length, same bytes; not of 36 bytes, which may be a UUID) takes its index
+    without hashing the head."""
+    heads = (_address(hint), _address(hhash), _address(hbytes))
+    last, last_n, last_x = np.uint64(0), np.int64(-17), heads[2]  # that head's code, length (none yet) and bytes
     for kk in range(k, kb):
         if valid.shape[0] > 0 and not valid[kk]:
             codes[kk - k] = _NULL
             continue
-        k0, k1, code, h = _key(base, size, np.int64(off[kk]), np.int64(off[kk + 1]))
+        lo, hi = np.int64(off[kk]), np.int64(off[kk + 1])
+        _prefetch(base + np.int64(off[min(kk + _AHEAD, off.shape[0] - 1)]))  # the bytes of the id _AHEAD on
+        if hi - lo - 16 == last_n and hi - lo != 36 and _same_head(last_x, base + lo, last_n):  # (36: maybe a UUID)
+            k0, k1, code = _peek8(base + hi - 16), _peek8(base + hi - 8), last
+            h = _whole_hash(k0, k1, code)
+        else:
+            k0, k1, code, h = _table_key(base, size, lo, hi, heads)
+            if code >= _HEADED:
+                last, last_n = code, hi - lo - 16
+                last_x = heads[2] + np.int64(hint[_HOFF + np.int64(code) - _HEADED])
         k0s[kk - k], k1s[kk - k], codes[kk - k], hs[kk - k] = k0, k1, code, h
 
 
@@ -633,7 +547,7 @@ def _rehash(tab, new, limit):
     cap = new.shape[0] // 4
     for i in range(tab.shape[0] // 4):
         meta = tab[4 * i + 2]
-        if meta == 0 or np.int64(meta >> np.uint64(5)) - 1 >= limit:
+        if meta == 0 or np.int64(meta >> _SHIFT) - 1 >= limit:
             continue
         j = _home(_entry_hash(tab[4 * i], tab[4 * i + 1], meta), cap)
         while new[4 * j + 2] != 0:
@@ -647,13 +561,14 @@ def _rehash(tab, new, limit):
 
 
 @njit(cache=True)
-def _insert_rows(tab, store_off, store_data, start, stop):
+def _insert_rows(tab, store_off, store_data, start, stop, hint, hhash, hbytes):
     """Insert rows ``start … stop - 1`` from the byte store, without lookup."""
     cap = tab.shape[0] // 4
     base, size = _address(store_data), store_data.shape[0]
+    heads = (_address(hint), _address(hhash), _address(hbytes))
     for c in range(start, stop):
         xlo = store_off[c]
-        k0, k1, code, h = _key(base, size, xlo, store_off[c + 1])
+        k0, k1, code, h = _table_key(base, size, xlo, store_off[c + 1], heads)
         j = _home(h, cap)
         while tab[4 * j + 2] != 0:
             j += 1
@@ -661,7 +576,7 @@ def _insert_rows(tab, store_off, store_data, start, stop):
                 j = 0
         tab[4 * j] = k0
         tab[4 * j + 1] = k1
-        tab[4 * j + 2] = (np.uint64(c + 1) << np.uint64(5)) | np.uint64(code)
+        tab[4 * j + 2] = (np.uint64(c + 1) << _SHIFT) | np.uint64(code)
         tab[4 * j + 3] = np.uint64(xlo) if code == _LONG else np.uint64(0)
 
 
