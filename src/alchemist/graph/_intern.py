@@ -67,7 +67,8 @@ _AHEAD = 48                       # ids ahead whose bytes the key loop asks for 
 _MIN_SLOTS = 4096
 _HEADS = 256                      # heads the dictionary takes at most
 _HEAD_MAX = 112                   # bytes of a head at most
-_HEAD_SLOTS = 512                 # slots of the dictionary's hash table (a power of two)
+_HEAD_SLOTS = 2048                # slots of the dictionary's hash table (a power of two; an eighth full)
+_HEAD_BITS = np.uint64(0x1FF)     # a slot's bits of index + 1 (its hash's other bits above them)
 _HOFF = 1                         # the dictionary's int64 words: count, offsets (_HEADS + 1), slots
 _HSLOT = _HOFF + _HEADS + 1
 
@@ -95,9 +96,8 @@ class NodeTable:
         self._pending_bytes = 0                     # bytes the pending long ids will take in _data
         self._off = np.zeros(1024, np.int64)        # row r's bytes: _data[_off[r]:_off[r + 1]]
         self.ids = ids
-        self._heads = (np.zeros(_HSLOT + _HEAD_SLOTS, np.int64),    # count, offsets, slots (index + 1)
-                       np.zeros(_HEADS, np.uint64),                  # hash of each head
-                       np.zeros(_HEADS * _HEAD_MAX + 8, np.uint8))   # their bytes, one after another
+        self._heads = (np.zeros(_HSLOT + _HEAD_SLOTS, np.int64),    # count, offsets, slots (hash | index + 1)
+                       np.zeros(_HEADS * _HEAD_MAX + 8, np.uint8))   # the heads' bytes, one after another
 
     def append(self, strings) -> None:
         """Add rows ``size …`` with the ids of a pyarrow StringArray (no lookup: ids known new,
@@ -293,21 +293,23 @@ def _head(hk, x, n, heads):
     when absent and the dictionary has room; -1 otherwise. Its bytes are compared with the stored ones
     (exact).
 
-    ``heads`` holds the addresses of the dictionary's three arrays (``NodeTable._heads``): int64
-    words (count, the ``_HEADS + 1`` offsets of the heads' bytes, ``_HEAD_SLOTS`` slots of index + 1,
-    linear probing), the heads' hashes and their bytes. Given as addresses, not arrays, so that the
-    inlined helper costs no reference count per id."""
-    words, hashes, data = heads[0], heads[1], heads[2]
+    ``heads`` holds the addresses of the dictionary's two arrays (``NodeTable._heads``): int64
+    words (count, the ``_HEADS + 1`` offsets of the heads' bytes, ``_HEAD_SLOTS`` slots of linear
+    probing, each the head's hash with its index + 1 in the low bits ``_HEAD_BITS``), and the heads'
+    bytes. Given as addresses, not arrays, so that the inlined helper costs no reference count per
+    id. The table is an eighth full at most: a head that is not in it mostly meets an empty slot at
+    once."""
+    words, data = heads[0], heads[1]
     j = _home(hk, _HEAD_SLOTS)
     while True:
-        e = np.int64(_peek8(words + 8 * (_HSLOT + j)))
+        e = _peek8(words + 8 * (_HSLOT + j))
         if e == 0:
             break
-        i = e - 1
-        at = np.int64(_peek8(words + 8 * (_HOFF + i)))
-        if _peek8(hashes + 8 * i) == hk and np.int64(_peek8(words + 8 * (_HOFF + i + 1))) - at == n \
-                and _same_head(data + at, x, n):
-            return i
+        if (e ^ hk) & ~_HEAD_BITS == 0:
+            i = np.int64(e & _HEAD_BITS) - 1
+            at = np.int64(_peek8(words + 8 * (_HOFF + i)))
+            if np.int64(_peek8(words + 8 * (_HOFF + i + 1))) - at == n and _same_head(data + at, x, n):
+                return i
         j = (j + 1) & (_HEAD_SLOTS - 1)
     i = np.int64(_peek8(words))
     if i == _HEADS:
@@ -316,8 +318,7 @@ def _head(hk, x, n, heads):
     for t in range(n):
         _poke(data + at + t, np.uint8(_peek1(x + t)))
     _poke(words + 8 * (_HOFF + i + 1), at + n)
-    _poke(hashes + 8 * i, hk)
-    _poke(words + 8 * (_HSLOT + j), i + 1)
+    _poke(words + 8 * (_HSLOT + j), (hk & ~_HEAD_BITS) | np.uint64(i + 1))
     _poke(words, i + 1)
     return i
 
@@ -352,7 +353,7 @@ def _entry_hash(k0, k1, meta):
 # --------------------------------------------------------------------------- kernels
 @njit(cache=True)
 def _resolve_run(k, entries, pos, max_entries, n0, tab, store_data, removed, off_a, data_a, valid_a,
-                 off_b, data_b, valid_b, n, out_a, out_b, first, hint, hhash, hbytes):
+                 off_b, data_b, valid_b, n, out_a, out_b, first, hint, hbytes):
     """Resolve rows ``k …`` until all are done or a block could take more than ``max_entries``
     entries; returns ``(k, entries, pos)`` (``pos``: where the next new id's bytes will be stored).
 
@@ -373,9 +374,9 @@ def _resolve_run(k, entries, pos, max_entries, n0, tab, store_data, removed, off
         if entries + 2 * (kb - k) > max_entries:
             break
         _block_keys(off_a, bases[1], data_a.shape[0], valid_a, k, kb, keys[0], keys[1], keys[2], keys[3], hint,
-                    hhash, hbytes)
+                    hbytes)
         _block_keys(off_b, bases[2], data_b.shape[0], valid_b, k, kb, keys[4], keys[5], keys[6], keys[7], hint,
-                    hhash, hbytes)
+                    hbytes)
         _read_ahead(tab, keys[3], kb - k)
         _read_ahead(tab, keys[7], kb - k)
         e0, pos0 = entries, pos
@@ -504,27 +505,28 @@ def _same_slot(s, c, n0, xlo, bases, first, off_a, off_b):
 
 
 @njit(cache=True)
-def _block_keys(off, base, size, valid, k, kb, k0s, k1s, codes, hs, hint, hhash, hbytes):
+def _block_keys(off, base, size, valid, k, kb, k0s, k1s, codes, hs, hint, hbytes):
     """Keys of the ids of rows ``k … kb - 1`` of one column (code ``_NULL`` where null), with the head
-    dictionary ``hint, hhash, hbytes``. An id with the head of the last id found in the
+    dictionary ``hint, hbytes``. An id with the head of the last id found in the
     dictionary (same length, same bytes; not of 36 bytes, which may be a UUID) takes its index
     without hashing the head."""
-    heads = (_address(hint), _address(hhash), _address(hbytes))
-    last, last_n, last_x = np.uint64(0), np.int64(-17), heads[2]  # that head's code, length (none yet) and bytes
+    heads = (_address(hint), _address(hbytes))
+    last, last_n, last_x = np.uint64(0), np.int64(-17), heads[1]  # that head's code, length (none yet) and bytes
     for kk in range(k, kb):
         if valid.shape[0] > 0 and not valid[kk]:
             codes[kk - k] = _NULL
             continue
         lo, hi = np.int64(off[kk]), np.int64(off[kk + 1])
         _prefetch(base + np.int64(off[min(kk + _AHEAD, off.shape[0] - 1)]))  # the bytes of the id _AHEAD on
-        if hi - lo - 16 == last_n and hi - lo != 36 and _same_head(last_x, base + lo, last_n):  # (36: maybe a UUID)
+        if hi - lo - 16 == last_n and hi - lo != 36 and _peek1(last_x) == _peek1(base + lo) \
+                and _same_head(last_x, base + lo, last_n):  # (36: maybe a UUID)
             k0, k1, code = _peek8(base + hi - 16), _peek8(base + hi - 8), last
             h = _whole_hash(k0, k1, code)
         else:
             k0, k1, code, h = _table_key(base, size, lo, hi, heads)
             if code >= _HEADED:
                 last, last_n = code, hi - lo - 16
-                last_x = heads[2] + np.int64(hint[_HOFF + np.int64(code) - _HEADED])
+                last_x = heads[1] + np.int64(hint[_HOFF + np.int64(code) - _HEADED])
         k0s[kk - k], k1s[kk - k], codes[kk - k], hs[kk - k] = k0, k1, code, h
 
 
@@ -561,11 +563,11 @@ def _rehash(tab, new, limit):
 
 
 @njit(cache=True)
-def _insert_rows(tab, store_off, store_data, start, stop, hint, hhash, hbytes):
+def _insert_rows(tab, store_off, store_data, start, stop, hint, hbytes):
     """Insert rows ``start … stop - 1`` from the byte store, without lookup."""
     cap = tab.shape[0] // 4
     base, size = _address(store_data), store_data.shape[0]
-    heads = (_address(hint), _address(hhash), _address(hbytes))
+    heads = (_address(hint), _address(hbytes))
     for c in range(start, stop):
         xlo = store_off[c]
         k0, k1, code, h = _table_key(base, size, xlo, store_off[c + 1], heads)
