@@ -329,6 +329,37 @@ def test_leiden_on_a_small_sparse_graph_beats_the_default_over_seeds_and_matches
     assert np.median(q_leiden) >= theirs - 0.005
 
 
+def test_leiden_on_a_small_dense_graph_refines_level_0_and_beats_the_default_over_seeds():
+    # an LFR benchmark graph (Lancichinetti, Fortunato & Radicchi 2008) of average degree about 49
+    G = nx.LFR_benchmark_graph(2000, 2.5, 1.5, 0.4, average_degree=40, max_degree=200, min_community=20,
+                               max_community=200, seed=3)
+    truth = {frozenset(G.nodes[v]["community"]) for v in G}
+    G = nx.Graph(G)
+    G.remove_edges_from(list(nx.selfloop_edges(G)))
+    src, dst = np.array(list(G.edges())).T
+    n = G.number_of_nodes()
+    g = Graph.from_arrays(src, dst, node_ids=[str(i) for i in range(n)])
+    entries = _level0(n, src, dst)[1].shape[0]
+    assert _louvain.LEIDEN_DENSE_ENTRIES_PER_NODE * n <= entries < _louvain.LEIDEN_MIN_ENTRIES
+    ids = np.array([int(x) for x in g.node_ids])
+    q = {False: [], True: []}
+    for seed in range(7):
+        for leiden in (False, True):
+            labels = louvain(g, seed=seed, leiden=leiden)
+            q[leiden].append(nx.community.modularity(G, [set(ids[labels == c].tolist()) for c in np.unique(labels)]))
+            assert modularity(g, labels) == pytest.approx(q[leiden][-1], abs=1e-9)
+    assert np.median(q[True]) > np.median(q[False])  # 0.3709 against 0.3694
+    assert np.median(q[True]) >= nx.community.modularity(G, truth) - 0.01
+
+
+def test_compact_numbers_labels_in_order_of_their_values():
+    labels = np.random.default_rng(0).integers(-50, 10_000, 5_000)
+    expected = np.unique(labels, return_inverse=True)[1].ravel()  # NumPy's own ranks of the values
+    assert np.array_equal(_louvain.compact(labels), expected)
+    assert np.array_equal(_louvain.compact(labels.astype(np.int32)), expected)
+    assert _louvain.compact(np.zeros(0, dtype=np.int64)).shape == (0,)
+
+
 def test_leiden_iterations_are_the_same_on_one_and_two_threads(monkeypatch):
     monkeypatch.setattr(kernels, "PARALLEL_MIN_ENTRIES", 1)
     monkeypatch.setattr(kernels, "BATCH_MIN", 4)

@@ -44,8 +44,10 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
         Waltman & van Eck 2019, Sci. Rep. 9, 5233), the next level's nodes starting in the
         community they were refined from: higher modularity where communities are loose (R-MAT
         scale 17: 0.1250 against 0.1240, PLM refined's 0.1244) for about a third more time there.
-        On a smaller graph, each coarse level of at most :data:`LEIDEN_ITERATE_MAX_ENTRIES`
-        entries goes through one more Leiden iteration on the way down (:func:`_iteration`).
+        A smaller graph does the same if it is dense (:data:`LEIDEN_DENSE_ENTRIES_PER_NODE`);
+        otherwise its level 1, if of :data:`LEIDEN_ITERATE_MIN_NODES` nodes or more and at most
+        :data:`LEIDEN_ITERATE_MAX_ENTRIES` entries, goes through one more Leiden iteration on the
+        way down (:func:`_iteration`).
 
     Returns
     -------
@@ -74,9 +76,11 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
     rng = np.random.default_rng(seed)
     if m2 == 0:
         return np.arange(n, dtype=np.int64)
+    small = indices.shape[0] < LEIDEN_MIN_ENTRIES
+    dense = indices.shape[0] >= LEIDEN_DENSE_ENTRIES_PER_NODE * n
     return _multilevel((indptr, indices, data, k), rng, resolution, m2, threshold, max_levels,
                        move or kernels.louvain_move, LEIDEN_LEVELS if leiden else 0,
-                       iterate=leiden and indices.shape[0] < LEIDEN_MIN_ENTRIES)[0]
+                       iterate=leiden and small and not dense, min_entries=0 if dense else None)[0]
 
 
 #: With ``leiden=True``, the first levels (1: level 0 only) that aggregate on Leiden's refinement of
@@ -89,18 +93,26 @@ LEIDEN_LEVELS = 1
 #: CA-GrQc and email-Eu-core gained nothing).
 LEIDEN_MIN_ENTRIES = 400_000
 #: With ``leiden=True`` on a graph under :data:`LEIDEN_MIN_ENTRIES` (which has no Leiden refinement
-#: of level 0), each coarse level (1 and up) of at most this many adjacency entries, once its nodes
-#: have moved again on the way down, goes through one more Leiden iteration (Traag et al.'s
+#: of level 0), level 1, if it has at most this many adjacency entries, goes through one more
+#: Leiden iteration once its nodes have moved again on the way down (Traag et al.'s
 #: ``n_iterations=2``, on that level): its communities are refined, aggregated on the refinement and
 #: the levels above run again from them, so that parts of a community can move on their own
-#: (CA-GrQc, seeds 100-108: modularity 0.8652 → 0.8663, PLM refined 0.8645-0.8658, for about 2 ms
-#: more; nothing changes on ego-Facebook, wiki-Vote or email-Eu-core, whose level 1 is a few dozen
-#: nodes). On the large graphs it cost more than it gained (R-MAT scale 17, iterating every coarse
-#: level: +35 % time for +0.0004; under this cap: +6 % for +0.00005), so they go without.
+#: (CA-GrQc, seeds 100-114: modularity 0.8652 → 0.8660, PLM refined 0.8658, for about 0.8 ms;
+#: iterating levels 2 and 3 as well gained nothing more for 0.3 ms). On the large graphs it cost
+#: more than it gained (R-MAT scale 17, iterating every coarse level: +35 % time for +0.0004).
 LEIDEN_ITERATE_MAX_ENTRIES = 20_000
-#: ... and of at least this many nodes: on a level of a few dozen (ego-Facebook's, wiki-Vote's and
-#: email-Eu-core's level 1) the iteration found nothing and cost 0.5 ms.
+#: ... and at least this many nodes: on a level of a few dozen (wiki-Vote's and email-Eu-core's
+#: level 1) the iteration found nothing and cost 0.5 ms.
 LEIDEN_ITERATE_MIN_NODES = 200
+#: With ``leiden=True``, a graph of at least this many adjacency entries per node (an average degree of
+#: 20 or more) aggregates level 0 on Leiden's refinement whatever its size, and is not iterated: its
+#: communities are dense, so the refinement leaves few sub-communities and the extra level is cheap
+#: (ego-Facebook: about 590 sub-communities of 4,039 nodes, against wiki-Vote's 1,600 of 7,115 and
+#: CA-GrQc's 1,740 of 5,242; seeds 100-114: modularity 0.83546 → 0.83564, PLM refined 0.83552,
+#: for about 1.6 ms; iterating its level 1 as well: 0.83570 for 0.5 ms more). wiki-Vote and
+#: email-Eu-core gain nothing robust from either within their time (refining wiki-Vote's level 0:
+#: 0.42539 → 0.42565, PLM refined 0.4257 or 0.4169 run to run, for 45 % more time).
+LEIDEN_DENSE_ENTRIES_PER_NODE = 40
 
 
 def _multilevel(level0, rng, resolution, m2, threshold, max_levels, move, leiden_levels=0, *, iterate=False,
@@ -111,9 +123,9 @@ def _multilevel(level0, rng, resolution, m2, threshold, max_levels, move, leiden
     (of ``min_entries`` adjacency entries or more, :data:`LEIDEN_MIN_ENTRIES` by default)
     aggregate on Leiden's refinement of their communities (each community split into
     well-connected sub-communities; Traag, Waltman & van Eck 2019), the next level's nodes
-    starting in the community they were refined from. With ``iterate``, each coarse level of at
-    most :data:`LEIDEN_ITERATE_MAX_ENTRIES` entries then goes through one Leiden iteration
-    (:func:`_iteration`). With ``start`` (a partition of ``level0``'s nodes, in a local optimum of
+    starting in the community they were refined from. With ``iterate``, level 1 (of at most
+    :data:`LEIDEN_ITERATE_MAX_ENTRIES` entries and :data:`LEIDEN_ITERATE_MIN_NODES` nodes or more)
+    then goes through one Leiden iteration (:func:`_iteration`). With ``start`` (a partition of ``level0``'s nodes, in a local optimum of
     the local moving), the levels start there: level 0 does not move first. Returns a partition
     of ``level0``'s nodes and the modularity gained."""
     indptr, indices, data, k = level0
@@ -157,7 +169,7 @@ def _multilevel(level0, rng, resolution, m2, threshold, max_levels, move, leiden
         order = rng.permutation(coarse.shape[0]).astype(np.int64)
         labels, gained = move(indptr, indices, data, k, compact(labels[coarse]), order, float(resolution), m2)
         total += gained
-        if (iterate and level and indices.shape[0] <= LEIDEN_ITERATE_MAX_ENTRIES
+        if (iterate and level == 1 and indices.shape[0] <= LEIDEN_ITERATE_MAX_ENTRIES
                 and coarse.shape[0] >= LEIDEN_ITERATE_MIN_NODES):
             labels, gained = _iteration((indptr, indices, data, k), compact(labels), rng, resolution, m2, threshold,
                                         max_levels, move)
@@ -196,10 +208,7 @@ def compact(labels: np.ndarray) -> np.ndarray:
     >>> compact(np.array([5, 2, 5])).tolist()
     [1, 0, 1]
     """
-    labels = np.asarray(labels, dtype=np.int64)
-    if labels.shape[0] == 0:
-        return labels.copy()
-    low = int(labels.min())
-    present = np.zeros(int(labels.max()) - low + 1, dtype=np.int64)
-    present[labels - low] = 1
-    return (np.cumsum(present) - 1)[labels - low]  # O(n + range), no sort
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        labels = labels.astype(np.int64)
+    return leiden_kernels.compact_labels(labels)  # O(n + range), no sort, one compiled call
