@@ -18,10 +18,10 @@ lookup reads one cache line and compares exactly in place:
   its 128 bits, checked and decoded by a few vector operations (no loop over the characters);
 - a longer id whose head (all its bytes but the last 16, at most 112) is in the table's head
   dictionary: its tail, packed in two words, and the head's index in its code. The dictionary
-  takes the first 256 heads met, for the life of the table, and finds a head by its hash and an
-  exact comparison of its bytes with the stored ones (a few hundred bytes, in cache); an id with
+  (47 KB a table) takes the first 256 heads met, for the life of the table, and finds a head by its
+  hash and an exact comparison of its bytes with the stored ones (in cache); an id with
   the head of the id before it in the column takes that head without hashing it. Path-like ids
-  (``organisation/…/member-00000000012345``, CIM's subject-like names) share a few heads;
+  (``organisation/…/member-00000000012345``: a path, then a number) share a few heads;
 - any other id: a 64-bit hash of its bytes (wyhash's 128-bit multiply-fold over 16-byte chunks,
   MurmurHash3's finaliser), its length and where its bytes are in the table's byte store. A lookup
   that meets the same hash and length confirms the bytes word by word: the stored bytes are
@@ -36,7 +36,8 @@ In ``Graph.apply_columns`` (100,000 node and 1,000,000 edge events, ``benchmarks
 against ids of a few bytes: a UUID node id costs about 1.2 times (its 36 bytes are read once, no
 byte store is touched), a 64-byte path-like id (a 50-byte shared head) about 1.4 times (its bytes
 read once and compared with a head in cache; 2.1 times before the head dictionary, with one random
-read of its stored copy per lookup). An id of unshared head keeps that random read.
+read of its stored copy per lookup). An id of unshared head (a SHA-256 in hex) keeps that random
+read: 2M lookups of such 64-byte ids take about 2.8 times those of short ids, of shared-head ones 1.5.
 
 The table is append-only: a removed node keeps its entry and lookups skip it (they read the
 graph's removal column), so that a re-added id finds its new row. Entries added by a call that
