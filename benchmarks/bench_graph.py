@@ -106,8 +106,9 @@ def _events(full: bool) -> str:
     lines.append(f"\nBest alchemist path: {best:,.0f} events/s wall-clock (target ≥ 2,000,000). "
                  f"{n:,} node_added + {m:,} edge_added events with string ids, validated (unknown endpoints, "
                  "duplicate ids, finite weights) and applied; the peers build from integer pairs with no checks. "
-                 "Short ids are `\"0\"…\"99999\"`; the UUID and 64-byte rows apply the same graph with long node ids "
-                 "(target: ≥ 2M events/s and within 1.5× of short ids), the three id shapes in "
+                 "Short ids are `\"0\"…\"99999\"`; the UUID, 64-byte (path-like, a shared 50-byte prefix) and CID "
+                 "(59-byte, random) rows apply the same graph with long node ids "
+                 "(target: ≥ 2M events/s and within 1.5× of short ids), the id shapes in "
                  f"{len(turns['short'])} alternating turns (medians): time over short ids "
                  + ", ".join(f"{shape} {shape_times[shape][0] / shape_times['short'][0]:.2f}× wall "
                              f"({shape_times[shape][1] / shape_times['short'][1]:.2f}× CPU)"
@@ -119,7 +120,10 @@ def _events(full: bool) -> str:
 
 def _long_ids(rng, n: int) -> dict:
     """Node id columns of the shapes CIM events carry: UUIDs (36 bytes, random version-4 form from
-    the seeded generator) and 64-byte names sharing a 50-byte prefix."""
+    the seeded generator), 64-byte path-like names sharing a 50-byte prefix, and CIDs (59 bytes:
+    CIDv1 raw BLAKE3 in multibase base32, ``bafkr4i…``, of random digests: no two share more than
+    the 7-byte prefix)."""
+    import base64
     import uuid
 
     import pyarrow as pa
@@ -127,7 +131,10 @@ def _long_ids(rng, n: int) -> dict:
     words = rng.integers(0, 2**63, (n, 2), dtype=np.int64).astype(np.uint64)
     uuids = [str(uuid.UUID(int=(int(hi) << 64) | int(lo), version=4)) for hi, lo in words]
     names = [f"{'organisation-unit/department/team/member-record/':x<50}{i:014d}" for i in range(n)]
-    return {"UUID (36-byte)": pa.array(uuids, pa.string()), "64-byte": pa.array(names, pa.string())}
+    digests = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+    cids = ["b" + base64.b32encode(b"\x01\x55\x1e\x20" + d.tobytes()).decode().lower().rstrip("=") for d in digests]
+    return {"UUID (36-byte)": pa.array(uuids, pa.string()), "64-byte": pa.array(names, pa.string()),
+            "CID (59-byte)": pa.array(cids, pa.string())}
 
 
 def _apply_cols(Graph, nodes, edges):
