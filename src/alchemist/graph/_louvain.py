@@ -45,9 +45,10 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
         community they were refined from: higher modularity where communities are loose (R-MAT
         scale 17: 0.1250 against 0.1240, PLM refined's 0.1244) for about a third more time there.
         A smaller graph does the same if it is dense (:data:`LEIDEN_DENSE_ENTRIES_PER_NODE`);
-        otherwise its level 1, if of :data:`LEIDEN_ITERATE_MIN_NODES` nodes or more and at most
-        :data:`LEIDEN_ITERATE_MAX_ENTRIES` entries, goes through one more Leiden iteration on the
-        way down (:func:`_iteration`).
+        if it is sparse (:data:`LEIDEN_SPARSE_ENTRIES_PER_NODE`), its level 0 goes through one
+        more Leiden iteration once Louvain is done (:func:`_iteration`); in between, its level 1
+        does, if of :data:`LEIDEN_ITERATE_MIN_NODES` nodes or more and at most
+        :data:`LEIDEN_ITERATE_MAX_ENTRIES` entries.
 
     Returns
     -------
@@ -78,9 +79,11 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
         return np.arange(n, dtype=np.int64)
     small = indices.shape[0] < LEIDEN_MIN_ENTRIES
     dense = indices.shape[0] >= LEIDEN_DENSE_ENTRIES_PER_NODE * n
+    sparse = indices.shape[0] < LEIDEN_SPARSE_ENTRIES_PER_NODE * n
+    iterate = (0 if sparse else 1) if leiden and small else None
     return _multilevel((indptr, indices, data, k), rng, resolution, m2, threshold, max_levels,
-                       move or kernels.louvain_move, LEIDEN_LEVELS if leiden else 0,
-                       iterate=leiden and small and not dense, min_entries=0 if dense else None)[0]
+                       move or kernels.louvain_move, LEIDEN_LEVELS if leiden else 0, iterate=iterate,
+                       min_entries=0 if dense else None)[0]
 
 
 #: With ``leiden=True``, the first levels (1: level 0 only) that aggregate on Leiden's refinement of
@@ -93,29 +96,36 @@ LEIDEN_LEVELS = 1
 #: CA-GrQc and email-Eu-core gained nothing).
 LEIDEN_MIN_ENTRIES = 400_000
 #: With ``leiden=True`` on a graph under :data:`LEIDEN_MIN_ENTRIES` (which has no Leiden refinement
-#: of level 0), level 1, if it has at most this many adjacency entries, goes through one more
-#: Leiden iteration once its nodes have moved again on the way down (Traag et al.'s
-#: ``n_iterations=2``, on that level): its communities are refined, aggregated on the refinement and
-#: the levels above run again from them, so that parts of a community can move on their own
-#: (CA-GrQc, seeds 100-114: modularity 0.8652 → 0.8660, PLM refined 0.8658, for about 0.8 ms;
-#: iterating levels 2 and 3 as well gained nothing more for 0.3 ms). On the large graphs it cost
-#: more than it gained (R-MAT scale 17, iterating every coarse level: +35 % time for +0.0004).
+#: of level 0, unless dense) of average degree 8 or more, level 1, if it has at most this many entries,
+#: goes through one more Leiden iteration once its nodes have moved again on the way down (Traag et
+#: al.'s ``n_iterations=2``, on that level): its communities are refined, aggregated on the
+#: refinement and the levels above run again from them, so that parts of a community can move on
+#: their own (CA-GrQc, seeds 0-29: modularity 0.86505 → 0.86591 for 0.7 ms; iterating levels 2 and
+#: 3 as well gained nothing more). On the large graphs it cost more than it gained (R-MAT scale 17,
+#: iterating every coarse level: +35 % time for +0.0004).
 LEIDEN_ITERATE_MAX_ENTRIES = 20_000
 #: ... and at least this many nodes: on a level of a few dozen (wiki-Vote's and email-Eu-core's
 #: level 1) the iteration found nothing and cost 0.5 ms.
 LEIDEN_ITERATE_MIN_NODES = 200
 #: With ``leiden=True``, a graph of at least this many adjacency entries per node (an average degree of
-#: 20 or more) aggregates level 0 on Leiden's refinement whatever its size, and is not iterated: its
-#: communities are dense, so the refinement leaves few sub-communities and the extra level is cheap
-#: (ego-Facebook: about 590 sub-communities of 4,039 nodes, against wiki-Vote's 1,600 of 7,115 and
-#: CA-GrQc's 1,740 of 5,242; seeds 100-114: modularity 0.83546 → 0.83564, PLM refined 0.83552,
-#: for about 1.6 ms; iterating its level 1 as well: 0.83570 for 0.5 ms more). wiki-Vote and
-#: email-Eu-core gain nothing robust from either within their time (refining wiki-Vote's level 0:
+#: 20 or more) aggregates level 0 on Leiden's refinement whatever its size: its communities are
+#: dense, so the refinement leaves few sub-communities and the extra level is cheap (ego-Facebook:
+#: about 590 sub-communities of 4,039 nodes, against wiki-Vote's 1,600 of 7,115 and CA-GrQc's 1,740
+#: of 5,242). With its level 1 iterated (below), ego-Facebook, seeds 100-129: modularity 0.83547 →
+#: 0.83570, PLM refined 0.83552, 6.3 → 8.0 ms, PLM refined 9.1-9.4 ms (refined only: 0.83555).
+#: wiki-Vote and email-Eu-core gain nothing robust within their time (refining wiki-Vote's level 0:
 #: 0.42539 → 0.42565, PLM refined 0.4257 or 0.4169 run to run, for 45 % more time).
 LEIDEN_DENSE_ENTRIES_PER_NODE = 40
+#: With ``leiden=True``, a small graph of fewer than this many adjacency entries per node (an average
+#: degree under 8) goes through one more Leiden iteration of level 0 itself, rather than of level 1:
+#: its levels are cheap, and its many small communities gain most from the refinement (CA-GrQc,
+#: seeds 0-29: modularity 0.86505 → 0.86669, PLM refined 0.8652-0.8658 run to run, 3.1 → 5.0 ms, PLM
+#: refined 4.5-9 ms; iterating level 1 only: 0.86591 in 3.7 ms; either, with the iteration stopped
+#: after 2 or 3 levels: no better than level 1's).
+LEIDEN_SPARSE_ENTRIES_PER_NODE = 16
 
 
-def _multilevel(level0, rng, resolution, m2, threshold, max_levels, move, leiden_levels=0, *, iterate=False,
+def _multilevel(level0, rng, resolution, m2, threshold, max_levels, move, leiden_levels=0, *, iterate=None,
                 start=None, min_entries=None):
     """Louvain's levels from singletons on ``level0`` (CSR arrays and degrees), then refinement
     from the coarsest level down (as networkit's PLM with ``refine=True``): each level's nodes
@@ -123,9 +133,10 @@ def _multilevel(level0, rng, resolution, m2, threshold, max_levels, move, leiden
     (of ``min_entries`` adjacency entries or more, :data:`LEIDEN_MIN_ENTRIES` by default)
     aggregate on Leiden's refinement of their communities (each community split into
     well-connected sub-communities; Traag, Waltman & van Eck 2019), the next level's nodes
-    starting in the community they were refined from. With ``iterate``, level 1 (of at most
-    :data:`LEIDEN_ITERATE_MAX_ENTRIES` entries and :data:`LEIDEN_ITERATE_MIN_NODES` nodes or more)
-    then goes through one Leiden iteration (:func:`_iteration`). With ``start`` (a partition of ``level0``'s nodes, in a local optimum of
+    starting in the community they were refined from. Level ``iterate`` (0 or 1; if of
+    :data:`LEIDEN_ITERATE_MIN_NODES` nodes or more, and level 1 of at most
+    :data:`LEIDEN_ITERATE_MAX_ENTRIES` entries), once its nodes have moved again, goes through one
+    more Leiden iteration (:func:`_iteration`). With ``start`` (a partition of ``level0``'s nodes, in a local optimum of
     the local moving), the levels start there: level 0 does not move first. Returns a partition
     of ``level0``'s nodes and the modularity gained."""
     indptr, indices, data, k = level0
@@ -169,8 +180,8 @@ def _multilevel(level0, rng, resolution, m2, threshold, max_levels, move, leiden
         order = rng.permutation(coarse.shape[0]).astype(np.int64)
         labels, gained = move(indptr, indices, data, k, compact(labels[coarse]), order, float(resolution), m2)
         total += gained
-        if (iterate and level == 1 and indices.shape[0] <= LEIDEN_ITERATE_MAX_ENTRIES
-                and coarse.shape[0] >= LEIDEN_ITERATE_MIN_NODES):
+        if (level == iterate and coarse.shape[0] >= LEIDEN_ITERATE_MIN_NODES
+                and (level == 0 or indices.shape[0] <= LEIDEN_ITERATE_MAX_ENTRIES)):
             labels, gained = _iteration((indptr, indices, data, k), compact(labels), rng, resolution, m2, threshold,
                                         max_levels, move)
             total += gained
