@@ -98,8 +98,8 @@ undirected graph underneath (each pair once, no self-loops), the same for the th
 modularity is computed the same way for all partitions (medians over at least 7 partitions of each
 library, alchemist's each with the next seed: the timed turns' and, where these were fewer, untimed runs);
 alchemist's default is set against PLM and igraph, its `leiden=True` (Leiden's refinement of the
-first level, from 200,000 edges or an average degree of 20; on other small graphs, one more Leiden
-iteration of the small coarse levels) against PLM with `refine=True`. Betweenness: alchemist samples
+first level, from 200,000 edges or an average degree of 40; then, on graphs under 200,000 edges, one
+more Leiden iteration of level 0 (average degree under 16) or of level 1) against PLM with `refine=True`. Betweenness: alchemist samples
 100 sources exactly (Brandes); networkit's `EstimateBetweenness(G, 100)` samples 100 sources the same way (Sanders,
 Geisberger & Schultes); igraph takes the first 100 nodes as sources.
 """

@@ -96,7 +96,7 @@ LEIDEN_LEVELS = 1
 #: CA-GrQc and email-Eu-core gained nothing).
 LEIDEN_MIN_ENTRIES = 400_000
 #: With ``leiden=True`` on a graph under :data:`LEIDEN_MIN_ENTRIES` (which has no Leiden refinement
-#: of level 0, unless dense) of average degree 8 or more, level 1, if it has at most this many entries,
+#: of level 0, unless dense) of average degree 16 or more, level 1, if it has at most this many entries,
 #: goes through one more Leiden iteration once its nodes have moved again on the way down (Traag et
 #: al.'s ``n_iterations=2``, on that level): its communities are refined, aggregated on the
 #: refinement and the levels above run again from them, so that parts of a community can move on
@@ -108,7 +108,7 @@ LEIDEN_ITERATE_MAX_ENTRIES = 20_000
 #: level 1) the iteration found nothing and cost 0.5 ms.
 LEIDEN_ITERATE_MIN_NODES = 200
 #: With ``leiden=True``, a graph of at least this many adjacency entries per node (an average degree of
-#: 20 or more) aggregates level 0 on Leiden's refinement whatever its size: its communities are
+#: 40 or more) aggregates level 0 on Leiden's refinement whatever its size: its communities are
 #: dense, so the refinement leaves few sub-communities and the extra level is cheap (ego-Facebook:
 #: about 590 sub-communities of 4,039 nodes, against wiki-Vote's 1,600 of 7,115 and CA-GrQc's 1,740
 #: of 5,242). With its level 1 iterated (below), ego-Facebook, seeds 100-129: modularity 0.83547 →
@@ -117,7 +117,7 @@ LEIDEN_ITERATE_MIN_NODES = 200
 #: 0.42539 → 0.42565, PLM refined 0.4257 or 0.4169 run to run, for 45 % more time).
 LEIDEN_DENSE_ENTRIES_PER_NODE = 40
 #: With ``leiden=True``, a small graph of fewer than this many adjacency entries per node (an average
-#: degree under 8) goes through one more Leiden iteration of level 0 itself, rather than of level 1:
+#: degree under 16) goes through one more Leiden iteration of level 0 itself, rather than of level 1:
 #: its levels are cheap, and its many small communities gain most from the refinement (CA-GrQc,
 #: seeds 0-29: modularity 0.86505 → 0.86669, PLM refined 0.8652-0.8658 run to run, 3.1 → 5.0 ms, PLM
 #: refined 4.5-9 ms; iterating level 1 only: 0.86591 in 3.7 ms; either, with the iteration stopped
