@@ -331,10 +331,8 @@ def test_leiden_on_a_small_sparse_graph_beats_the_default_over_seeds_and_matches
 
 def test_leiden_on_a_small_dense_graph_refines_level_0_and_beats_the_default_over_seeds():
     # an LFR benchmark graph (Lancichinetti, Fortunato & Radicchi 2008) of average degree about 49
-    G = nx.LFR_benchmark_graph(2000, 2.5, 1.5, 0.4, average_degree=40, max_degree=200, min_community=20,
-                               max_community=200, seed=3)
+    G = _dense_graph()
     truth = {frozenset(G.nodes[v]["community"]) for v in G}
-    G = nx.Graph(G)
     G.remove_edges_from(list(nx.selfloop_edges(G)))
     src, dst = np.array(list(G.edges())).T
     n = G.number_of_nodes()
@@ -360,10 +358,20 @@ def test_compact_numbers_labels_in_order_of_their_values():
     assert _louvain.compact(np.zeros(0, dtype=np.int64)).shape == (0,)
 
 
-def test_leiden_iterations_are_the_same_on_one_and_two_threads(monkeypatch):
+def _dense_graph():
+    return nx.Graph(nx.LFR_benchmark_graph(2000, 2.5, 1.5, 0.4, average_degree=40, max_degree=200, min_community=20,
+                                           max_community=200, seed=3))
+
+
+@pytest.mark.parametrize("make", [lambda: _sparse_groups(2), _dense_graph])
+def test_leiden_iterations_are_the_same_on_one_and_two_threads(monkeypatch, make):
+    # small sparse (level 0 iterated) and dense (level 0 refined, level 1 iterated) graphs, through
+    # the parallel kernels
     monkeypatch.setattr(kernels, "PARALLEL_MIN_ENTRIES", 1)
+    monkeypatch.setattr(_leiden_kernels, "PARALLEL_MIN_ENTRIES", 1)
     monkeypatch.setattr(kernels, "BATCH_MIN", 4)
-    G = _sparse_groups(2)
+    G = make()
+    G.remove_edges_from(list(nx.selfloop_edges(G)))
     src, dst = np.array(list(G.edges())).T
     g = Graph.from_arrays(src, dst, node_ids=[str(i) for i in range(G.number_of_nodes())])
     before = numba.get_num_threads()
