@@ -295,3 +295,122 @@ def test_many_ids_of_shared_and_unshared_heads_grow_the_table():
         np.testing.assert_array_equal(first, rfirst)
         _commit(table, pa_a, pa_b, first)
     assert table._heads[0][0] == 256
+
+
+# ---------------------------------------------------------------------- CIDs decoded to their digest
+_CID_HEAD = b"\x01\x55\x1e\x20"  # CIDv1, raw, BLAKE3, 32 bytes
+
+
+def _cid(digest: bytes, head: bytes = _CID_HEAD) -> str:
+    """A CID in multibase base32 (``b``, lower case, no padding), as alchemist.cid writes it."""
+    import base64
+
+    return "b" + base64.b32encode(head + digest).decode().lower().rstrip("=")
+
+
+def _digest_of_words(words) -> bytes:
+    """The digest whose CID the table holds as the key words ``words`` (four 64-bit integers): the
+    word bits in order are the digest's first byte, then five bytes at a time big-endian, then its
+    last byte (the 40-bit groups of base32 after the 4-byte prefix)."""
+    d = sum(int(w) << (64 * i) for i, w in enumerate(words))
+    out = [d & 0xFF]
+    for g in range(6):
+        out += list(((d >> (8 + 40 * g)) & (2**40 - 1)).to_bytes(5, "big"))
+    return bytes(out + [d >> 248])
+
+
+def _cid_pool(rng):
+    """Canonical CIDs (random digests; digests sharing their first 16 bytes; digests apart in one
+    byte, first, middle or last) and strings that are not canonical ones: upper case, another
+    prefix with the same digest, a character outside ``a-z2-7``, non-zero padding bits, one byte
+    shorter or longer."""
+    digests = [rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(40)]
+    head = digests[0][:16]
+    digests += [head + rng.integers(0, 256, 16, dtype=np.uint8).tobytes() for _ in range(40)]
+    for i in (0, 15, 16, 31):
+        digests.append(digests[1][:i] + bytes([digests[1][i] ^ 1]) + digests[1][i + 1:])
+    cids = [_cid(d) for d in digests]
+    other = [c.upper() for c in cids[:5]] + ["B" + c[1:] for c in cids[5:8]]
+    other += [_cid(d, b"\x01\x55\x1e\x21") for d in digests[:4]] + [_cid(d, b"\x01\x71\x1e\x20") for d in digests[:4]]
+    other += [c[:30] + "1" + c[31:] for c in cids[:3]] + [c[:58] + "=" for c in cids[3:6]]
+    last = "abcdefghijklmnopqrstuvwxyz234567"
+    other += [c[:58] + last[last.index(c[58]) + 1] for c in cids[6:10]]  # padding bits not zero
+    other += [c[:-1] for c in cids[10:13]] + [c + "a" for c in cids[13:16]] + ["b" + "a" * 58, "b" + "7" * 58]
+    return list(dict.fromkeys(cids + other))
+
+
+def _is_canonical_cid(s: str) -> bool:
+    """Whether ``s`` is a CIDv1 raw BLAKE3 in canonical base32 text, by Python's base32 codec."""
+    import base64
+    import binascii
+
+    if len(s) != 59 or s[0] != "b" or not set(s[1:]) <= set("abcdefghijklmnopqrstuvwxyz234567"):
+        return False
+    try:
+        raw = base64.b32decode(s[1:].upper() + "======")
+    except binascii.Error:
+        return False
+    return raw[:4] == _CID_HEAD and _cid(raw[4:]) == s
+
+
+def test_cid_pool_is_what_it_says():
+    """The premise of the CID tests: alchemist.cid writes CIDs of this form, the pool's first 84
+    strings are canonical CIDs and the others are not (by Python's base32 codec)."""
+    import alchemist
+
+    assert _is_canonical_cid(str(alchemist.cid(b"x")))
+    pool = _cid_pool(np.random.default_rng(0))
+    assert [_is_canonical_cid(c) for c in pool] == [True] * 84 + [False] * (len(pool) - 84)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cids_and_other_strings_match_a_dict_across_calls(seed):
+    """Canonical CIDs beside strings one step from them (all numbered apart), through calls on one
+    table: resolve + commit, rollback, append, and a table that grows."""
+    rng = np.random.default_rng(200 + seed)
+    pool = _cid_pool(rng) + [_cid(rng.integers(0, 256, 32, dtype=np.uint8).tobytes()) for _ in range(3000)]
+    pool += [f"{'organisation-unit/department/team/':x<43}{i:016d}" for i in range(20)]  # 59 bytes, not CIDs
+    table, known = NodeTable(), {}
+    for call in range(5):
+        n = int(rng.integers(1, 3000))
+        a = [pool[i] if i < len(pool) else None for i in rng.integers(0, len(pool) + 3, n)]
+        b = [pool[i] if i < len(pool) else None for i in rng.integers(0, len(pool) + 3, n)]
+        out_a, out_b, first, pa_a, pa_b = _resolve(table, a, b)
+        ra, rb, rfirst, seen = _reference(known, len(known), a, b)
+        assert out_a.tolist() == ra and out_b.tolist() == rb and first.tolist() == rfirst
+        if call == 1:
+            table.rollback()
+            continue
+        _commit(table, pa_a, pa_b, first)
+        known = seen
+        if call == 2:
+            extra = [_cid(rng.integers(0, 256, 32, dtype=np.uint8).tobytes()) for _ in range(50)]
+            extra += [x for x in pool[:84] if x not in known][:10]
+            table.append(pa.array(extra, pa.string()))
+            known.update({x: len(known) + i for i, x in enumerate(extra)})
+    out_a, _, first, _, _ = _resolve(table, list(known), [None] * len(known))
+    assert out_a.tolist() == list(known.values()) and first.size == 0
+
+
+def test_cids_of_equal_first_key_words_and_equal_hashes_stay_apart():
+    """2,000 CIDs whose digests share their first 16 bytes (the table's first two key words: the
+    other two are checked by row), and CIDs built from key words that zero both of the hash's
+    products and keep the rest equal (k0 = wyhash's secret 1, k2 = secret 0, k1 ^ k3 * golden
+    ratio constant): all one hash. Numbered as a dict does, in one call and across calls."""
+    rng = np.random.default_rng(11)
+    head = rng.integers(0, 256, 16, dtype=np.uint8).tobytes()
+    same_words = list(dict.fromkeys(_cid(head + rng.integers(0, 256, 16, dtype=np.uint8).tobytes())
+                                    for _ in range(2000)))
+    s0, s1, golden, ones = 0x2D358DCCAA6C78A5, 0x8BB84B93962EACC9, 0x9E3779B97F4A7C15, 2**64 - 1
+    k3s = rng.integers(0, 2**63, 300)
+    same_hash = [_cid(_digest_of_words([s1, 12345 ^ ((int(k3) * golden) & ones), s0, int(k3)])) for k3 in k3s]
+    assert all(len(c) == 59 for c in same_hash) and len(set(same_hash)) == len(same_hash)
+    pool = same_words + same_hash
+    table, known = NodeTable(), {}
+    for call in range(3):
+        a = [pool[i] for i in rng.integers(0, len(pool), 2500)]
+        b = [pool[i] for i in rng.integers(0, len(pool), 2500)]
+        out_a, out_b, first, pa_a, pa_b = _resolve(table, a, b)
+        ra, rb, rfirst, known = _reference(known, len(known), a, b)
+        assert out_a.tolist() == ra and out_b.tolist() == rb and first.tolist() == rfirst
+        _commit(table, pa_a, pa_b, first)

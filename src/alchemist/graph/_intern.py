@@ -16,6 +16,10 @@ lookup reads one cache line and compares exactly in place:
 - an id of at most 16 bytes: its bytes, packed in two words;
 - a UUID in its canonical text form (36 bytes, ``8-4-4-4-12`` hex digits, lower or upper case):
   its 128 bits, checked and decoded by a few vector operations (no loop over the characters);
+- a CID as ``alchemist.cid`` writes it (59 bytes, ``bafkr4i…``: CIDv1, raw, BLAKE3, lower-case
+  base32): the first 128 of its digest's 256 bits, decoded by vector operations
+  (:mod:`alchemist.graph._cid_keys`), the other 128 in a side array by row (16 bytes a row, made
+  when the first CID comes) and compared, for a whole block of lookups, after its probes;
 - a longer id whose head (all its bytes but the last 16, at most 112) is in the table's head
   dictionary: its tail, packed in two words, and the head's index in its code. The dictionary
   (47 KB a table) takes the first 256 heads met, for the life of the table, and finds a head by its
@@ -38,6 +42,8 @@ byte store is touched), a 64-byte path-like id (a 50-byte shared head) about 1.4
 read once and compared with a head in cache; 2.1 times before the head dictionary, with one random
 read of its stored copy per lookup). An id of unshared head (a SHA-256 in hex) keeps that random
 read: 2M lookups of such 64-byte ids take about 2.8 times those of short ids, of shared-head ones 1.5.
+A CID costs about 1.55 times (2.1 times hashed as a long id, with the first 256 CIDs filling the head
+dictionary for nothing); 2M lookups of CIDs about 1.75 times those of short ids (2.6 before).
 
 The table is append-only: a removed node keeps its entry and lookups skip it (they read the
 graph's removal column), so that a re-added id finds its new row. Entries added by a call that
@@ -49,6 +55,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from alchemist.graph._cid_keys import CID as _CID, CID_LENGTH as _CID_LENGTH, cid_bits as _cid_bits, cid_hash as _cid_hash
 from alchemist.graph._id_keys import (
     LONG as _LONG, ONES as _ONES, address as _address, fmix as _fmix, head_state as _head_state, key as _key,
     long_hash as _long_hash, peek1 as _peek1, peek8 as _peek8, poke as _poke, prefetch as _prefetch,
@@ -86,7 +93,7 @@ class NodeTable:
         list was replaced).
     """
 
-    __slots__ = ("_tab", "size", "_pending", "_data", "_nbytes", "_pending_bytes", "_off", "ids", "_heads")
+    __slots__ = ("_tab", "size", "_pending", "_data", "_nbytes", "_pending_bytes", "_off", "ids", "_heads", "_cid")
 
     def __init__(self, ids=None):
         self._tab = _lined(4 * _MIN_SLOTS, np.uint64)    # slot j: words 4j … 4j + 3 (see _probe_block)
@@ -99,6 +106,7 @@ class NodeTable:
         self.ids = ids
         self._heads = (np.zeros(_HSLOT + _HEAD_SLOTS, np.int64),    # count, offsets, slots (hash | index + 1)
                        np.zeros(_HEADS * _HEAD_MAX + 8, np.uint8))   # the heads' bytes, one after another
+        self._cid = np.zeros(0, np.uint64)          # row r's CID key words 2 and 3: [2r], [2r + 1] (once a CID came)
 
     def append(self, strings) -> None:
         """Add rows ``size …`` with the ids of a pyarrow StringArray (no lookup: ids known new,
@@ -108,7 +116,9 @@ class NodeTable:
         self._store(strings)
         stop = start + len(strings)
         self._fit(stop)
-        _insert_rows(self._tab, self._off, self._data, start, stop, *self._heads)
+        if np.any(np.diff(self._off[start: stop + 1]) == _CID_LENGTH):
+            self._cid_room(stop)
+        _insert_rows(self._tab, self._off, self._data, start, stop, self._cid, *self._heads)
         self.size = self._pending = stop
 
     def resolve(self, a, b, removed: np.ndarray, out_a: np.ndarray, out_b: np.ndarray) -> np.ndarray:
@@ -141,13 +151,17 @@ class NodeTable:
         # a call of one id per row (node events) takes at most that many new rows: room for them at once
         self._fit(self.size + 2 * _BLOCK + (given if given <= n else 0))
         while True:
-            k, entries, pos = _resolve_run(k, entries, pos, (self._tab.shape[0] // 4) * 5 // 8, self.size, self._tab,
-                                           self._data, removed, off_a, data_a, valid_a, off_b, data_b, valid_b, n,
-                                           out_a, out_b, first, *self._heads)
+            most = (self._tab.shape[0] // 4) * 5 // 8
+            k, entries, pos, room = _resolve_run(k, entries, pos, most, self.size, self._tab, self._data, self._cid,
+                                                 removed, off_a, data_a, valid_a, off_b, data_b, valid_b, n,
+                                                 out_a, out_b, first, *self._heads)
             self._pending, self._pending_bytes = entries, pos - self._nbytes
             if k == n:
                 break
-            self._tab = _rehashed(self._tab, _grown(self._tab.shape[0] // 4), self._pending)
+            if room:  # a block of CIDs, and no room for their key words
+                self._cid_room(most)
+            else:
+                self._tab = _rehashed(self._tab, _grown(self._tab.shape[0] // 4), self._pending, self._cid)
         return first[: entries - self.size].copy()
 
     def commit(self, new_ids) -> None:
@@ -172,18 +186,26 @@ class NodeTable:
     def rollback(self) -> None:
         """Drop the rows of a :meth:`resolve` that was not committed."""
         if self._pending != self.size:
-            self._tab = _rehashed(self._tab, self._tab.shape[0] // 4, self.size)
+            self._tab = _rehashed(self._tab, self._tab.shape[0] // 4, self.size, self._cid)
             self._pending = self.size
         self._pending_bytes = 0
 
     def nbytes(self) -> int:
-        return self._tab.nbytes + self._data.nbytes + self._off.nbytes + sum(a.nbytes for a in self._heads)
+        return self._tab.nbytes + self._data.nbytes + self._off.nbytes + self._cid.nbytes \
+            + sum(a.nbytes for a in self._heads)
 
     def _fit(self, rows: int) -> None:
         """Grow the table to at most five eighths full with ``rows`` entries."""
         cap = self._tab.shape[0] // 4
         if rows > cap * 5 // 8:
-            self._tab = _rehashed(self._tab, max(_grown(cap), _round_up(2 * rows)), self._pending)
+            self._tab = _rehashed(self._tab, max(_grown(cap), _round_up(2 * rows)), self._pending, self._cid)
+
+    def _cid_room(self, rows: int) -> None:
+        """Room for the CID key words of ``rows`` rows (16 bytes a row, made when the first CID comes)."""
+        if self._cid.shape[0] < 2 * rows:
+            grown = np.zeros(2 * max(rows, self._cid.shape[0]), np.uint64)
+            grown[: self._cid.shape[0]] = self._cid
+            self._cid = grown
 
     def _store(self, strings) -> None:
         """Append the UTF-8 bytes of ``strings`` (rows ``size …``) to the byte store."""
@@ -204,12 +226,12 @@ class NodeTable:
         self._nbytes = need
 
 
-def _rehashed(tab: np.ndarray, cap: int, limit: int) -> np.ndarray:
+def _rehashed(tab: np.ndarray, cap: int, limit: int, cid: np.ndarray) -> np.ndarray:
     """A table of ``cap`` slots with the entries of ``tab`` of row < ``limit``. Allocated by NumPy,
     which asks the kernel for huge pages on large arrays: the table's random reads then miss the
     TLB far less often (Numba's own allocations get no such advice)."""
     new = _lined(4 * cap, np.uint64)
-    _rehash(tab, new, limit)
+    _rehash(tab, new, limit, cid)
     return new
 
 
@@ -262,19 +284,25 @@ def _buffers(arr):
 
 @njit(cache=True, inline="always")
 def _table_key(base, size, lo, hi, heads):
-    """``(k0, k1, code, hash)`` of an id in a table with the head dictionary at the addresses
-    ``heads`` (see :func:`_head`): as :func:`_key`, but a long id whose head (all bytes but the last
-    16) is in the dictionary, or may enter it, is held whole as its tail's two words and code
-    ``_HEADED`` + the head's index.
+    """``(k0, k1, k2, k3, code, hash)`` of an id in a table with the head dictionary at the addresses
+    ``heads`` (see :func:`_head`): as :func:`_key` (``k2 = k3 = 0``), but a CID (code ``_CID``) has
+    its digest's 256 bits as four words, and a long id whose head (all bytes but the last 16) is in
+    the dictionary, or may enter it, is held whole as its tail's two words and code ``_HEADED`` + the
+    head's index.
 
     A head enters the dictionary when first met while the dictionary has room, and never leaves it;
     an id of a head that is not in it was kept long because the dictionary was full (or the head too
     long), and the dictionary is full for good: so each id has one key for the life of the table."""
     length = hi - lo
+    zero = np.uint64(0)
     if length <= 16 or length == 36:
         k0, k1, code, h = _key(base, size, lo, hi)
         if code != _LONG:
-            return k0, k1, code, h
+            return k0, k1, zero, zero, code, h
+    if length == _CID_LENGTH:
+        code, k0, k1, k2, k3 = _cid_bits(base + lo)
+        if code == _CID:
+            return k0, k1, k2, k3, code, _cid_hash(k0, k1, k2, k3)
     state = _head_state(base, lo, hi)
     if length - 16 <= _HEAD_MAX:
         hk = _fmix(state)
@@ -283,9 +311,9 @@ def _table_key(base, size, lo, hi, heads):
             k0 = _peek8(base + hi - 16)
             k1 = _peek8(base + hi - 8)
             code = np.uint64(_HEADED + i)
-            return k0, k1, code, _whole_hash(k0, k1, code)
+            return k0, k1, zero, zero, code, _whole_hash(k0, k1, code)
     h = _long_hash(base, lo, hi, state)
-    return h, np.uint64(length), _LONG, h
+    return h, np.uint64(length), zero, zero, _LONG, h
 
 
 @njit(cache=True, inline="always")
@@ -345,18 +373,23 @@ def _home(h, cap):
 
 
 @njit(cache=True, inline="always")
-def _entry_hash(k0, k1, meta):
-    """The hash of a slot's entry, from its key words and third word."""
+def _entry_hash(k0, k1, meta, cid):
+    """The hash of a slot's entry, from its key words and third word (and a CID's other key words)."""
     code = meta & _CODE
+    if code == _CID:
+        c = np.int64(meta >> _SHIFT) - 1
+        return _cid_hash(k0, k1, cid[2 * c], cid[2 * c + 1])
     return k0 if code == _LONG else _whole_hash(k0, k1, code)
 
 
 # --------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def _resolve_run(k, entries, pos, max_entries, n0, tab, store_data, removed, off_a, data_a, valid_a,
+def _resolve_run(k, entries, pos, max_entries, n0, tab, store_data, cid, removed, off_a, data_a, valid_a,
                  off_b, data_b, valid_b, n, out_a, out_b, first, hint, hbytes):
-    """Resolve rows ``k …`` until all are done or a block could take more than ``max_entries``
-    entries; returns ``(k, entries, pos)`` (``pos``: where the next new id's bytes will be stored).
+    """Resolve rows ``k …`` until all are done, a block could take more than ``max_entries``
+    entries, or a block has CIDs and ``cid`` no room for the key words of ``max_entries`` rows;
+    returns ``(k, entries, pos, room)`` (``pos``: where the next new id's bytes will be stored;
+    ``room``: stopped for the last reason).
 
     Blocks of ``_BLOCK`` rows, in three passes. The keys of a block's a and b ids are computed
     first (and their home slots prefetched), then the slots are probed in order (new ids are
@@ -367,34 +400,39 @@ def _resolve_run(k, entries, pos, max_entries, n0, tab, store_data, removed, off
     performance through prefetching", ICDE 2004).
     When a comparison fails (two different ids of equal hash), the block's new entries are dropped
     and the block is probed again comparing the bytes at each hash match."""
-    keys = np.empty((8, _BLOCK), np.uint64)  # k0, k1, code, hash: of a (rows 0-3) and b (4-7)
+    keys = np.empty((12, _BLOCK), np.uint64)  # k0, k1, code, hash, k2, k3: of a (rows 0-5) and b (6-11)
     checks = np.empty((3, 2 * _BLOCK), np.int64)  # slot 2kk + side, matched row, its bytes' offset
     bases = np.array([_address(store_data), _address(data_a), _address(data_b)], np.int64)
     while k < n:
         kb = min(k + _BLOCK, n)
         if entries + 2 * (kb - k) > max_entries:
             break
-        _block_keys(off_a, bases[1], data_a.shape[0], valid_a, k, kb, keys[0], keys[1], keys[2], keys[3], hint,
-                    hbytes)
-        _block_keys(off_b, bases[2], data_b.shape[0], valid_b, k, kb, keys[4], keys[5], keys[6], keys[7], hint,
-                    hbytes)
+        cids = _block_keys(off_a, bases[1], data_a.shape[0], valid_a, k, kb, keys[0], keys[1], keys[2], keys[3],
+                           keys[4], keys[5], hint, hbytes) \
+            + _block_keys(off_b, bases[2], data_b.shape[0], valid_b, k, kb, keys[6], keys[7], keys[8], keys[9],
+                          keys[10], keys[11], hint, hbytes)
+        if cids > 0 and cid.shape[0] < 2 * max_entries:
+            return k, entries, pos, True
         _read_ahead(tab, keys[3], kb - k)
-        _read_ahead(tab, keys[7], kb - k)
+        _read_ahead(tab, keys[9], kb - k)
         e0, pos0 = entries, pos
-        entries, pos, n_checks = _probe_block(k, kb, entries, pos, n0, tab, keys, bases, removed, off_a, off_b,
+        entries, pos, n_checks = _probe_block(k, kb, entries, pos, n0, tab, cid, keys, bases, removed, off_a, off_b,
                                               out_a, out_b, first, checks, False)
-        if not _checks_pass(checks, n_checks, n0, bases, first, off_a, off_b):
+        if cids > 0:
+            _cid_rows(cid, keys, first, n0, e0, entries, k)
+        if not (_checks_pass(checks, n_checks, n0, bases, first, off_a, off_b)
+                and (cids == 0 or _cids_pass(cid, keys, out_a, out_b, k, kb))):
             old = tab.copy()
             tab[:] = 0
-            _rehash(old, tab, e0)
-            entries, pos, _ = _probe_block(k, kb, e0, pos0, n0, tab, keys, bases, removed, off_a, off_b,
+            _rehash(old, tab, e0, cid)
+            entries, pos, _ = _probe_block(k, kb, e0, pos0, n0, tab, cid, keys, bases, removed, off_a, off_b,
                                            out_a, out_b, first, checks, True)
         k = kb
-    return k, entries, pos
+    return k, entries, pos, False
 
 
 @njit(cache=True)
-def _probe_block(k, kb, entries, pos, n0, tab, keys, bases, removed, off_a, off_b, out_a, out_b, first, checks,
+def _probe_block(k, kb, entries, pos, n0, tab, cid, keys, bases, removed, off_a, off_b, out_a, out_b, first, checks,
                  exact):
     """Look up (or add) the ids of rows ``k … kb - 1``, whose keys are in ``keys``; returns
     ``(entries, pos, n_checks)``.
@@ -402,7 +440,8 @@ def _probe_block(k, kb, entries, pos, n0, tab, keys, bases, removed, off_a, off_
     Slot j is the words ``4j … 4j + 3``: ``k0``, ``k1``, ``(row + 1) << 5 | code`` (0: empty slot)
     and, for a long id, the offset of its bytes in the store (that of a row new in this call is
     where :meth:`NodeTable.commit` will put them, ``pos`` counting on). An entry matches when its
-    code and two key words are the lookup's; a long id takes the first live entry of its hash and
+    code and two key words are the lookup's, and for a CID its other two key words, in ``cid`` at
+    its row, too; a long id takes the first live entry of its hash and
     length and is listed in ``checks`` for :func:`_checks_pass`, unless ``exact``, where its bytes
     are compared at once."""
     cap = tab.shape[0] // 4
@@ -410,11 +449,11 @@ def _probe_block(k, kb, entries, pos, n0, tab, keys, bases, removed, off_a, off_
     for kk in range(k, kb):
         i = kk - k
         for side in range(2):
-            code = keys[4 * side + 2, i]
+            code = keys[6 * side + 2, i]
             row = -1
             if code != _NULL:
-                k0, k1 = keys[4 * side, i], keys[4 * side + 1, i]
-                j = _home(keys[4 * side + 3, i], cap)
+                k0, k1 = keys[6 * side, i], keys[6 * side + 1, i]
+                j = _home(keys[6 * side + 3, i], cap)
                 while True:
                     meta = tab[4 * j + 2]
                     if meta == 0:
@@ -422,10 +461,12 @@ def _probe_block(k, kb, entries, pos, n0, tab, keys, bases, removed, off_a, off_
                     if (meta & _CODE) == code and tab[4 * j] == k0 and tab[4 * j + 1] == k1:
                         c = np.int64(meta >> _SHIFT) - 1
                         if c >= n0 or removed.shape[0] == 0 or removed[c] == _ALIVE:
-                            if code != _LONG:
-                                row = c
-                                break
-                            if not exact:  # listed with where its row's bytes are (a load nothing waits on)
+                            if code != _LONG:  # a CID's other two words: checked after the pass, unless exact
+                                if code != _CID or not exact or (cid[2 * c] == keys[6 * side + 4, i]
+                                                                 and cid[2 * c + 1] == keys[6 * side + 5, i]):
+                                    row = c
+                                    break
+                            elif not exact:  # listed with where its row's bytes are (a load nothing waits on)
                                 checks[0, n_checks] = 2 * kk + side
                                 checks[1, n_checks] = c
                                 checks[2, n_checks] = np.int64(tab[4 * j + 3])
@@ -436,8 +477,8 @@ def _probe_block(k, kb, entries, pos, n0, tab, keys, bases, removed, off_a, off_
                                 n_checks += 1
                                 row = c
                                 break
-                            if _same_slot(2 * kk + side, c, n0, np.int64(tab[4 * j + 3]), bases, first, off_a,
-                                          off_b):
+                            elif _same_slot(2 * kk + side, c, n0, np.int64(tab[4 * j + 3]), bases, first, off_a,
+                                            off_b):
                                 row = c
                                 break
                     j += 1
@@ -450,6 +491,9 @@ def _probe_block(k, kb, entries, pos, n0, tab, keys, bases, removed, off_a, off_
                     tab[4 * j + 1] = k1
                     tab[4 * j + 2] = (np.uint64(row + 1) << _SHIFT) | code
                     tab[4 * j + 3] = np.uint64(pos) if code == _LONG else np.uint64(0)
+                    if exact and code == _CID:  # (else written after the pass: see _resolve_run)
+                        cid[2 * row] = keys[6 * side + 4, i]
+                        cid[2 * row + 1] = keys[6 * side + 5, i]
                     # every new id's bytes go to the store, in row order
                     pos += np.int64(off_a[kk + 1] - off_a[kk]) if side == 0 else np.int64(off_b[kk + 1] - off_b[kk])
                     entries += 1
@@ -468,6 +512,31 @@ def _read_ahead(tab, hs, count):
     base = _address(tab)
     for i in range(count):
         _prefetch(base + 32 * _home(hs[i], cap))
+
+
+@njit(cache=True)
+def _cid_rows(cid, keys, first, n0, e0, entries, k):
+    """Write the other key words of the new CIDs of rows ``e0 … entries - 1`` (slots from ``k``)."""
+    for r in range(e0, entries):
+        s = first[r - n0]
+        at = 6 * (s & 1)
+        i = (s >> 1) - k
+        if keys[at + 2, i] == _CID:
+            cid[2 * r] = keys[at + 4, i]
+            cid[2 * r + 1] = keys[at + 5, i]
+
+
+@njit(cache=True)
+def _cids_pass(cid, keys, out_a, out_b, k, kb):
+    """Whether the CID of each slot of rows ``k … kb - 1`` has the other two key words of the row it
+    was given (that row's first two matched in the table). No branch waits on a load."""
+    ok = True
+    for i in range(kb - k):
+        for side in range(2):
+            if keys[6 * side + 2, i] == _CID:
+                c = out_a[k + i] if side == 0 else out_b[k + i]
+                ok &= (cid[2 * c] == keys[6 * side + 4, i]) & (cid[2 * c + 1] == keys[6 * side + 5, i])
+    return ok
 
 
 @njit(cache=True)
@@ -506,29 +575,35 @@ def _same_slot(s, c, n0, xlo, bases, first, off_a, off_b):
 
 
 @njit(cache=True)
-def _block_keys(off, base, size, valid, k, kb, k0s, k1s, codes, hs, hint, hbytes):
-    """Keys of the ids of rows ``k … kb - 1`` of one column (code ``_NULL`` where null), with the head
-    dictionary ``hint, hbytes``. An id with the head of the last id found in the
-    dictionary (same length, same bytes; not of 36 bytes, which may be a UUID) takes its index
-    without hashing the head."""
+def _block_keys(off, base, size, valid, k, kb, k0s, k1s, codes, hs, k2s, k3s, hint, hbytes):
+    """Keys of the ids of rows ``k … kb - 1`` of one column (code ``_NULL`` where null), with the head dictionary ``hint, hbytes``; returns the number
+    of CIDs. An id with the head of the last id found in the dictionary (same length, same bytes)
+    takes its index without hashing the head, unless that head may be a UUID's or a CID's (an id of
+    36 bytes, or of 59 starting with ``b``)."""
     heads = (_address(hint), _address(hbytes))
     last, last_n, last_x = np.uint64(0), np.int64(-17), heads[1]  # that head's code, length (none yet) and bytes
+    cids = 0
     for kk in range(k, kb):
+        i = kk - k
         if valid.shape[0] > 0 and not valid[kk]:
-            codes[kk - k] = _NULL
+            codes[i] = _NULL
             continue
         lo, hi = np.int64(off[kk]), np.int64(off[kk + 1])
         _prefetch(base + np.int64(off[min(kk + _AHEAD, off.shape[0] - 1)]))  # the bytes of the id _AHEAD on
-        if hi - lo - 16 == last_n and hi - lo != 36 and _peek1(last_x) == _peek1(base + lo) \
-                and _same_head(last_x, base + lo, last_n):  # (36: maybe a UUID)
-            k0, k1, code = _peek8(base + hi - 16), _peek8(base + hi - 8), last
+        if hi - lo - 16 == last_n and _peek1(last_x) == _peek1(base + lo) and _same_head(last_x, base + lo, last_n):
+            k0, k1, k2, k3, code = _peek8(base + hi - 16), _peek8(base + hi - 8), np.uint64(0), np.uint64(0), last
             h = _whole_hash(k0, k1, code)
         else:
-            k0, k1, code, h = _table_key(base, size, lo, hi, heads)
+            k0, k1, k2, k3, code, h = _table_key(base, size, lo, hi, heads)
             if code >= _HEADED:
                 last, last_n = code, hi - lo - 16
                 last_x = heads[1] + np.int64(hint[_HOFF + np.int64(code) - _HEADED])
-        k0s[kk - k], k1s[kk - k], codes[kk - k], hs[kk - k] = k0, k1, code, h
+                if last_n == 20 or (last_n == _CID_LENGTH - 16 and _peek1(last_x) == 0x62):
+                    last_n = -17
+            if code == _CID:
+                cids += 1
+        k0s[i], k1s[i], codes[i], hs[i], k2s[i], k3s[i] = k0, k1, code, h, k2, k3
+    return cids
 
 
 @njit(cache=True, inline="always")
@@ -545,14 +620,15 @@ def _same_long(x, lo, hi):
 
 
 @njit(cache=True)
-def _rehash(tab, new, limit):
-    """Insert the entries of ``tab`` with row < ``limit`` into the empty table ``new``."""
+def _rehash(tab, new, limit, cid):
+    """Insert the entries of ``tab`` with row < ``limit`` into the empty table ``new`` (``cid``: the
+    CIDs' other key words, by row)."""
     cap = new.shape[0] // 4
     for i in range(tab.shape[0] // 4):
         meta = tab[4 * i + 2]
         if meta == 0 or np.int64(meta >> _SHIFT) - 1 >= limit:
             continue
-        j = _home(_entry_hash(tab[4 * i], tab[4 * i + 1], meta), cap)
+        j = _home(_entry_hash(tab[4 * i], tab[4 * i + 1], meta, cid), cap)
         while new[4 * j + 2] != 0:
             j += 1
             if j == cap:
@@ -564,14 +640,16 @@ def _rehash(tab, new, limit):
 
 
 @njit(cache=True)
-def _insert_rows(tab, store_off, store_data, start, stop, hint, hbytes):
+def _insert_rows(tab, store_off, store_data, start, stop, cid, hint, hbytes):
     """Insert rows ``start … stop - 1`` from the byte store, without lookup."""
     cap = tab.shape[0] // 4
     base, size = _address(store_data), store_data.shape[0]
     heads = (_address(hint), _address(hbytes))
     for c in range(start, stop):
         xlo = store_off[c]
-        k0, k1, code, h = _table_key(base, size, xlo, store_off[c + 1], heads)
+        k0, k1, k2, k3, code, h = _table_key(base, size, xlo, store_off[c + 1], heads)
+        if code == _CID:
+            cid[2 * c], cid[2 * c + 1] = k2, k3
         j = _home(h, cap)
         while tab[4 * j + 2] != 0:
             j += 1

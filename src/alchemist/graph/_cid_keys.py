@@ -1,0 +1,96 @@
+"""The keys of CID node ids for the node-id table (:mod:`alchemist.graph._intern`).
+
+A CID as :func:`alchemist.cid` writes it, and as CIM uses it everywhere, is 59 bytes: ``b`` (multibase
+base32, lower case, no padding) and the 58 characters of 36 bytes, ``01 55 1e 20`` (CIDv1, raw codec,
+BLAKE3 multihash of 32 bytes) and the digest. Such a CID is decoded, with LLVM's portable vector
+operations, to its 256 digest bits: four key words, hashed two multiplies side by side (no chain
+over 59 bytes) and compared as four words, with no read of a stored copy of its text and no head
+dictionary. Any other string (upper case, another prefix or length, a character outside
+``a-z2-7``, non-zero padding bits) is not a CID here and takes the table's generic path, so that
+each string has one key.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+from alchemist.graph._id_keys import GOLDEN, LONG, P2, S0, S1, S2, fmix, mum
+
+CID = np.uint64(20)              # the id code of a canonical CIDv1 raw BLAKE3 in base32 (see _id_keys)
+CID_LENGTH = 59
+CID_PREFIX = 0x01551E20          # CIDv1, raw (0x55), BLAKE3 (0x1e), 32 bytes (0x20)
+_MULTIBASE = 0x62                # "b": base32, lower case, no padding (the multibase table)
+
+# lane i of the 64 characters: the CID's character i + 1 (lanes 0-57), of the 32 bytes at 0 (indices
+# 0-31) or the 32 at 27 (32-63); lanes 58-63 are padding (any valid character, value set to 0)
+_LANES = [i + 1 if i + 1 < 32 else 32 + i + 1 - 27 for i in range(58)] + [1] * 6
+
+
+@intrinsic
+def cid_bits(typingctx, address):
+    """``(code, k0, k1, k2, k3)`` of the 59 bytes at ``address``: ``CID`` and the 256 bits of the
+    digest (in four words) when they are a CIDv1 raw BLAKE3 in canonical base32 text, else ``LONG``
+    (and meaningless words). A code and four words give back the string.
+
+    The 58 base32 characters are gathered by one shuffle, checked by two range compares and turned
+    into 5-bit values (``c - 97`` for a letter, ``c - 24`` for a digit ``2-7``); adjacent values are
+    joined in lanes of twice the width three times (5 -> 10 -> 20 -> 40 bits), which gives the
+    eight 40-bit groups of base32 (RFC 4648, § 6), big-endian. The first group's top 32 bits must
+    be the prefix, the last character's two padding bits zero."""
+    if not isinstance(address, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        i1, i8, i16, i32, i64, i256 = (ir.IntType(w) for w in (1, 8, 16, 32, 64, 256))
+
+        def splat(ty, lanes, value):
+            return ir.Constant(ir.VectorType(ty, lanes), [ir.Constant(ty, value)] * lanes)
+
+        p = builder.zext(args[0], i64) if args[0].type.width < 64 else args[0]
+        v32 = ir.VectorType(i8, 32).as_pointer()
+        a = builder.load(builder.inttoptr(p, v32), align=1)
+        b = builder.load(builder.inttoptr(builder.add(p, ir.Constant(i64, 27)), v32), align=1)
+        chars = builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(i32, 64), [ir.Constant(i32, x) for x in _LANES]))
+        letter = builder.icmp_unsigned("<", builder.sub(chars, splat(i8, 64, 0x61)), splat(i8, 64, 26))
+        digit = builder.icmp_unsigned("<", builder.sub(chars, splat(i8, 64, 0x32)), splat(i8, 64, 6))
+        valid = builder.bitcast(builder.or_(letter, digit), i64)
+        valid = builder.icmp_unsigned("==", builder.or_(valid, ir.Constant(i64, 0x3F << 58)), ir.Constant(i64, -1))
+        value = builder.select(letter, builder.sub(chars, splat(i8, 64, 97)), builder.sub(chars, splat(i8, 64, 24)))
+        value = builder.and_(value, ir.Constant(ir.VectorType(i8, 64), [ir.Constant(i8, 31 if i < 58 else 0)
+                                                                          for i in range(64)]))
+
+        def join(vec, ty, lanes, bits):  # each lane of twice the width: its low half's value, then its high half's
+            wide = builder.bitcast(vec, ir.VectorType(ty, lanes))
+            half = ty.width // 2
+            low = builder.shl(builder.and_(wide, splat(ty, lanes, (1 << half) - 1)), splat(ty, lanes, bits))
+            return builder.or_(low, builder.lshr(wide, splat(ty, lanes, half)))
+
+        groups = join(join(join(value, i16, 32, 5), i32, 16, 10), i64, 8, 20)
+        x = [builder.extract_element(groups, ir.Constant(i32, g)) for g in range(8)]
+        first = builder.zext(builder.extract_element(a, ir.Constant(i32, 0)), i64)
+        ok = builder.and_(valid, builder.icmp_unsigned("==", first, ir.Constant(i64, _MULTIBASE)))
+        ok = builder.and_(ok, builder.icmp_unsigned("==", builder.lshr(x[0], ir.Constant(i64, 8)),
+                                                    ir.Constant(i64, CID_PREFIX)))
+        ok = builder.and_(ok, builder.icmp_unsigned("==", builder.and_(x[7], ir.Constant(i64, 3 << 30)),
+                                                    ir.Constant(i64, 0)))
+        # the 256 digest bits: the first group's last 8, groups 1-6 whole, the last group's first 8
+        parts = [(builder.and_(x[0], ir.Constant(i64, 0xFF)), 0)] + [(x[g], 8 + 40 * (g - 1)) for g in range(1, 7)] \
+            + [(builder.lshr(x[7], ir.Constant(i64, 32)), 248)]
+        bits = ir.Constant(i256, 0)
+        for part, shift in parts:
+            bits = builder.or_(bits, builder.shl(builder.zext(part, i256), ir.Constant(i256, shift)))
+        words = [builder.trunc(builder.lshr(bits, ir.Constant(i256, 64 * w)), i64) for w in range(4)]
+        code = builder.select(ok, ir.Constant(i64, int(CID)), ir.Constant(i64, int(LONG)))
+        return context.make_tuple(builder, signature.return_type, [code] + words)
+    return types.UniTuple(types.uint64, 5)(address), codegen
+
+
+@njit(cache=True, inline="always")
+def cid_hash(k0, k1, k2, k3):
+    """The hash of a CID's four key words: two 128-bit multiply-folds side by side (wyhash's "mum"),
+    each word also XORed in (a word equal to its secret zeroes a product), then MurmurHash3's
+    finaliser."""
+    return fmix(mum(k0 ^ S1, k1 ^ S2) ^ mum(k2 ^ S0, k3 ^ P2) ^ k1 ^ (k3 * GOLDEN))
