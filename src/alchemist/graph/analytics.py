@@ -641,7 +641,19 @@ def _components(graph, connection: str, backend: str = "auto") -> np.ndarray:
 
 
 def _by_size(labels: np.ndarray) -> np.ndarray:
-    """Renumber labels by decreasing size, ties by first appearance."""
+    """Renumber labels by decreasing size, ties by first appearance. O(n + c) for labels in
+    ``0 … c-1`` with ``c`` at most ``n`` (as the kernels return them); others by a sort."""
+    labels = np.asarray(labels).ravel()
+    n = labels.shape[0]
+    if n and labels.dtype.kind in "iu" and 0 <= int(labels.min()) and int(labels.max()) < n:
+        c = int(labels.max()) + 1
+        counts = np.bincount(labels, minlength=c)
+        first = np.full(c, n, dtype=np.int64)
+        np.minimum.at(first, labels, np.arange(n))
+        order = np.lexsort((first, -counts))[:int(np.count_nonzero(counts))]  # absent labels sort last
+        rank = np.empty(c, dtype=np.int64)
+        rank[order] = np.arange(order.shape[0])
+        return rank[labels]
     _, first, inverse, counts = np.unique(labels, return_index=True, return_inverse=True, return_counts=True)
     order = np.lexsort((first, -counts))
     rank = np.empty(order.shape[0], dtype=np.int64)
