@@ -34,6 +34,12 @@ def louvain_move(indptr, indices, data, k, comm0, order, resolution, m2):
     decided again after nearly every move around them, are so decided far less often (R-MAT scale
     17: the local moving scans 5.3 times the adjacency instead of 8.7).
 
+    From singletons on one thread, the queue is preceded by one plain pass over ``order`` (each
+    node moves to its best community, no margin kept, no node queued again): nearly every node
+    moves in it, and the queue's bookkeeping would cost more than the pass saves (a level's local
+    moving 2-20 % faster on the benchmark graphs under 200,000 edges, modularity the same within
+    the spread over seeds).
+
     On a level of :data:`PARALLEL_MIN_ENTRIES` adjacency entries or more the queue is taken in batches: the
     nodes of a batch choose their best community in parallel (Numba threads), all against the
     state before the batch, as networkit's PLM does with its stale community volumes (Staudt &
@@ -82,8 +88,12 @@ def louvain_move(indptr, indices, data, k, comm0, order, resolution, m2):
     if indices.shape[0] < PARALLEL_MIN_ENTRIES or n < 4 * batch:
         batch = 1
     threads = numba.get_num_threads() if batch > 1 else 1
-    return _move(indptr, indices, data, k, np.asarray(comm0, dtype=np.int64), np.asarray(order, dtype=np.int64),
-                 float(resolution), float(m2), batch, threads)
+    comm0 = np.asarray(comm0, dtype=np.int64)
+    # from singletons on one thread, a first plain pass (no margins kept, no node queued again): nearly
+    # every node moves in it, and the queue's bookkeeping of each move would cost more than the pass
+    sweep = batch == 1 and bool((comm0 == np.arange(n)).all())
+    return _move(indptr, indices, data, k, comm0, np.asarray(order, dtype=np.int64), float(resolution), float(m2),
+                 batch, threads, sweep)
 
 
 @njit(cache=True, inline="always")
@@ -139,8 +149,9 @@ def _decide_batch(batch, size, indptr, indices, data, k, comm, tot, scale, neigh
 
 
 @njit(cache=True)
-def _move(indptr, indices, data, k, comm0, order, resolution, m2, batch_size, threads):
-    """:func:`louvain_move` on batches of ``batch_size`` queued nodes (1: sequential)."""
+def _move(indptr, indices, data, k, comm0, order, resolution, m2, batch_size, threads, sweep):
+    """:func:`louvain_move` on batches of ``batch_size`` queued nodes (1: sequential), after one
+    plain pass over ``order`` if ``sweep`` (one thread only)."""
     n = indptr.shape[0] - 1
     comm = comm0.astype(np.int32)  # node numbers in 32 bits: half the cache lines of 64
     tot = np.zeros(n)
@@ -161,6 +172,17 @@ def _move(indptr, indices, data, k, comm0, order, resolution, m2, batch_size, th
     touched = np.zeros(n, dtype=np.int64)  # the last batch in which a neighbour of the node moved
     slack = np.zeros(n)  # how much the node's best choice leads the next best, less its neighbours' moves since
     stamp = 0
+    if sweep:  # each node in order moves to its best community; every node is then queued for the queue's pass
+        for t in range(n):
+            i = order[t]
+            best_c, x, y, _ = _decide(i, indptr, indices, data, k, comm, tot, scale, neigh_w[0], neigh_list[0])
+            ci = comm[i]
+            if best_c != ci:
+                ki = k[i]
+                gained += ((x - scale * tot[best_c] * ki) - (y - scale * (tot[ci] - ki) * ki)) * 2.0 / m2
+                tot[ci] -= ki
+                tot[best_c] += ki
+                comm[i] = best_c
     while size > 0:
         stamp += 1
         taken = batch_size if size >= batch_size else 1
