@@ -310,13 +310,8 @@ def _cid(digest: bytes, head: bytes = _CID_HEAD) -> str:
 
 def _digest_of_words(words) -> bytes:
     """The digest whose CID the table holds as the key words ``words`` (four 64-bit integers): the
-    word bits in order are the digest's first byte, then five bytes at a time big-endian, then its
-    last byte (the 40-bit groups of base32 after the 4-byte prefix)."""
-    d = sum(int(w) << (64 * i) for i, w in enumerate(words))
-    out = [d & 0xFF]
-    for g in range(6):
-        out += list(((d >> (8 + 40 * g)) & (2**40 - 1)).to_bytes(5, "big"))
-    return bytes(out + [d >> 248])
+    digest's 8-byte words, little-endian."""
+    return b"".join(int(w).to_bytes(8, "little") for w in words)
 
 
 def _cid_pool(rng):

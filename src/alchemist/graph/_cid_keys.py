@@ -31,20 +31,21 @@ _LANES = [i + 1 if i + 1 < 32 else 32 + i + 1 - 27 for i in range(58)] + [1] * 6
 
 @intrinsic
 def cid_bits(typingctx, address):
-    """``(code, k0, k1, k2, k3)`` of the 59 bytes at ``address``: ``CID`` and the 256 bits of the
-    digest (in four words) when they are a CIDv1 raw BLAKE3 in canonical base32 text, else ``LONG``
-    (and meaningless words). A code and four words give back the string.
+    """``(code, k0, k1, k2, k3)`` of the 59 bytes at ``address``: ``CID`` and the digest's four
+    8-byte words (little-endian) when they are a CIDv1 raw BLAKE3 in canonical base32 text, else
+    ``LONG`` (and meaningless words). A code and four words give back the string.
 
     The 58 base32 characters are gathered by one shuffle, checked by two range compares and turned
     into 5-bit values (``c - 97`` for a letter, ``c - 24`` for a digit ``2-7``); adjacent values are
     joined in lanes of twice the width three times (5 -> 10 -> 20 -> 40 bits), which gives the
     eight 40-bit groups of base32 (RFC 4648, § 6), big-endian. The first group's top 32 bits must
-    be the prefix, the last character's two padding bits zero."""
+    be the prefix, the last character's two padding bits zero; one byte shuffle puts the digest's
+    bytes in order."""
     if not isinstance(address, types.Integer):
         return None
 
     def codegen(context, builder, signature, args):
-        i1, i8, i16, i32, i64, i256 = (ir.IntType(w) for w in (1, 8, 16, 32, 64, 256))
+        i8, i16, i32, i64 = (ir.IntType(w) for w in (8, 16, 32, 64))
 
         def splat(ty, lanes, value):
             return ir.Constant(ir.VectorType(ty, lanes), [ir.Constant(ty, value)] * lanes)
@@ -76,13 +77,14 @@ def cid_bits(typingctx, address):
                                                     ir.Constant(i64, CID_PREFIX)))
         ok = builder.and_(ok, builder.icmp_unsigned("==", builder.and_(x[7], ir.Constant(i64, 3 << 30)),
                                                     ir.Constant(i64, 0)))
-        # the 256 digest bits: the first group's last 8, groups 1-6 whole, the last group's first 8
-        parts = [(builder.and_(x[0], ir.Constant(i64, 0xFF)), 0)] + [(x[g], 8 + 40 * (g - 1)) for g in range(1, 7)] \
-            + [(builder.lshr(x[7], ir.Constant(i64, 32)), 248)]
-        bits = ir.Constant(i256, 0)
-        for part, shift in parts:
-            bits = builder.or_(bits, builder.shl(builder.zext(part, i256), ir.Constant(i256, shift)))
-        words = [builder.trunc(builder.lshr(bits, ir.Constant(i256, 64 * w)), i64) for w in range(4)]
+        # the 32 digest bytes in order, by one shuffle: the first group's last byte, five bytes of each of
+        # groups 1-6 (big-endian: byte 4 of the lane first), the last group's first (its lane's byte 4)
+        order = [0] + [8 * g + t for g in range(1, 7) for t in (4, 3, 2, 1, 0)] + [8 * 7 + 4]
+        octets = builder.bitcast(groups, ir.VectorType(i8, 64))
+        digest = builder.shuffle_vector(octets, octets, ir.Constant(ir.VectorType(i32, 32),
+                                                                    [ir.Constant(i32, x) for x in order]))
+        digest = builder.bitcast(digest, ir.VectorType(i64, 4))
+        words = [builder.extract_element(digest, ir.Constant(i32, w)) for w in range(4)]
         code = builder.select(ok, ir.Constant(i64, int(CID)), ir.Constant(i64, int(LONG)))
         return context.make_tuple(builder, signature.return_type, [code] + words)
     return types.UniTuple(types.uint64, 5)(address), codegen

@@ -576,10 +576,11 @@ def _same_slot(s, c, n0, xlo, bases, first, off_a, off_b):
 
 @njit(cache=True)
 def _block_keys(off, base, size, valid, k, kb, k0s, k1s, codes, hs, k2s, k3s, hint, hbytes):
-    """Keys of the ids of rows ``k … kb - 1`` of one column (code ``_NULL`` where null), with the head dictionary ``hint, hbytes``; returns the number
-    of CIDs. An id with the head of the last id found in the dictionary (same length, same bytes)
-    takes its index without hashing the head, unless that head may be a UUID's or a CID's (an id of
-    36 bytes, or of 59 starting with ``b``)."""
+    """Keys of the ids of rows ``k … kb - 1`` of one column (code ``_NULL`` where null; ``k2s, k3s``
+    written for CIDs only), with the head dictionary ``hint, hbytes``; returns the number of CIDs.
+    An id with the head of the last id found in the dictionary (same length, same bytes) takes its
+    index without hashing the head, unless that head may be a UUID's or a CID's (an id of 36 bytes,
+    or of 59 starting with ``b``)."""
     heads = (_address(hint), _address(hbytes))
     last, last_n, last_x = np.uint64(0), np.int64(-17), heads[1]  # that head's code, length (none yet) and bytes
     cids = 0
@@ -590,19 +591,22 @@ def _block_keys(off, base, size, valid, k, kb, k0s, k1s, codes, hs, k2s, k3s, hi
             continue
         lo, hi = np.int64(off[kk]), np.int64(off[kk + 1])
         _prefetch(base + np.int64(off[min(kk + _AHEAD, off.shape[0] - 1)]))  # the bytes of the id _AHEAD on
-        if hi - lo - 16 == last_n and _peek1(last_x) == _peek1(base + lo) and _same_head(last_x, base + lo, last_n):
-            k0, k1, k2, k3, code = _peek8(base + hi - 16), _peek8(base + hi - 8), np.uint64(0), np.uint64(0), last
+        if hi - lo <= 16:
+            k0, k1, code, h = _key(base, size, lo, hi)
+        elif hi - lo - 16 == last_n and _peek1(last_x) == _peek1(base + lo) and _same_head(last_x, base + lo, last_n):
+            k0, k1, code = _peek8(base + hi - 16), _peek8(base + hi - 8), last
             h = _whole_hash(k0, k1, code)
         else:
             k0, k1, k2, k3, code, h = _table_key(base, size, lo, hi, heads)
-            if code >= _HEADED:
+            if code == _CID:
+                k2s[i], k3s[i] = k2, k3
+                cids += 1
+            elif code >= _HEADED:
                 last, last_n = code, hi - lo - 16
                 last_x = heads[1] + np.int64(hint[_HOFF + np.int64(code) - _HEADED])
                 if last_n == 20 or (last_n == _CID_LENGTH - 16 and _peek1(last_x) == 0x62):
                     last_n = -17
-            if code == _CID:
-                cids += 1
-        k0s[i], k1s[i], codes[i], hs[i], k2s[i], k3s[i] = k0, k1, code, h, k2, k3
+        k0s[i], k1s[i], codes[i], hs[i] = k0, k1, code, h
     return cids
 
 
