@@ -316,15 +316,18 @@ def _digest_of_words(words) -> bytes:
 
 def _cid_pool(rng):
     """Canonical CIDs (random digests; digests sharing their first 16 bytes; digests apart in one
-    byte, first, middle or last) and strings that are not canonical ones: upper case, another
-    prefix with the same digest, a character outside ``a-z2-7``, non-zero padding bits, one byte
-    shorter or longer."""
+    byte, first, middle or last; CIDs apart in one base32 character, first, middle or last) and
+    strings that are not canonical ones: upper case, another prefix with the same digest, a
+    character outside ``a-z2-7``, non-zero padding bits, one byte shorter or longer."""
     digests = [rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(40)]
     head = digests[0][:16]
     digests += [head + rng.integers(0, 256, 16, dtype=np.uint8).tobytes() for _ in range(40)]
     for i in (0, 15, 16, 31):
         digests.append(digests[1][:i] + bytes([digests[1][i] ^ 1]) + digests[1][i + 1:])
     cids = [_cid(d) for d in digests]
+    c = cids[2]  # one base32 character changed, the string still canonical: first, middle and last
+    cids += [c[:7] + ("b" if c[7] != "b" else "c") + c[8:], c[:30] + ("q" if c[30] != "q" else "r") + c[31:],
+             c[:58] + ("e" if c[58] != "e" else "i")]
     other = [c.upper() for c in cids[:5]] + ["B" + c[1:] for c in cids[5:8]]
     other += [_cid(d, b"\x01\x55\x1e\x21") for d in digests[:4]] + [_cid(d, b"\x01\x71\x1e\x20") for d in digests[:4]]
     other += [c[:30] + "1" + c[31:] for c in cids[:3]] + [c[:58] + "=" for c in cids[3:6]]
@@ -349,13 +352,13 @@ def _is_canonical_cid(s: str) -> bool:
 
 
 def test_cid_pool_is_what_it_says():
-    """The premise of the CID tests: alchemist.cid writes CIDs of this form, the pool's first 84
+    """The premise of the CID tests: alchemist.cid writes CIDs of this form, the pool's first 87
     strings are canonical CIDs and the others are not (by Python's base32 codec)."""
     import alchemist
 
     assert _is_canonical_cid(str(alchemist.cid(b"x")))
     pool = _cid_pool(np.random.default_rng(0))
-    assert [_is_canonical_cid(c) for c in pool] == [True] * 84 + [False] * (len(pool) - 84)
+    assert [_is_canonical_cid(c) for c in pool] == [True] * 87 + [False] * (len(pool) - 87)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -380,7 +383,7 @@ def test_cids_and_other_strings_match_a_dict_across_calls(seed):
         known = seen
         if call == 2:
             extra = [_cid(rng.integers(0, 256, 32, dtype=np.uint8).tobytes()) for _ in range(50)]
-            extra += [x for x in pool[:84] if x not in known][:10]
+            extra += [x for x in pool[:87] if x not in known][:10]
             table.append(pa.array(extra, pa.string()))
             known.update({x: len(known) + i for i, x in enumerate(extra)})
     out_a, _, first, _, _ = _resolve(table, list(known), [None] * len(known))

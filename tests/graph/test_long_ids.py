@@ -56,6 +56,27 @@ def test_uuid_ids_give_the_graph_of_short_ids():
     _assert_matches_networkx(g_long, uuids, [uuids[i] for i in s], [uuids[i] for i in d])
 
 
+def test_cid_ids_give_the_graph_of_short_ids():
+    """CIDs as alchemist.cid writes them (``bafkr4i…``), beside the same digests under another
+    codec's prefix (``bafkre…``, CIDv1 raw SHA-256) and upper-case spellings: each its own node."""
+    import base64
+
+    rng = np.random.default_rng(4)
+    n, m = 1500, 12_000
+    digests = [rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(n // 3)]
+    cids = ["b" + base64.b32encode(b"\x01\x55\x1e\x20" + d).decode().lower().rstrip("=") for d in digests]
+    sha = ["b" + base64.b32encode(b"\x01\x55\x12\x20" + d).decode().lower().rstrip("=") for d in digests]
+    ids = cids + sha + [c.upper() for c in cids]
+    short = [str(i) for i in range(n)]
+    s, d = rng.integers(0, n, m), rng.integers(0, n, m)
+    g_long = _graph(ids, [ids[i] for i in s], [ids[i] for i in d], chunks=3)
+    g_short = _graph(short, [short[i] for i in s], [short[i] for i in d], chunks=3)
+    back = dict(zip(ids, short))
+    assert [back[x] for x in g_long.node_ids] == g_short.node_ids
+    assert [(back[u], back[v]) for u, v in _edges(g_long)] == _edges(g_short)
+    _assert_matches_networkx(g_long, ids, [ids[i] for i in s], [ids[i] for i in d])
+
+
 def _edge_case_ids():
     base = "shared-prefix-" * 3
     return (["x", "y", "é", "東", "😀"]                                    # 1-character ids (1 to 4 bytes)

@@ -4,10 +4,10 @@ A CID as :func:`alchemist.cid` writes it, and as CIM uses it everywhere, is 59 b
 base32, lower case, no padding) and the 58 characters of 36 bytes, ``01 55 1e 20`` (CIDv1, raw codec,
 BLAKE3 multihash of 32 bytes) and the digest. Such a CID is decoded, with LLVM's portable vector
 operations, to its 256 digest bits: four key words, hashed two multiplies side by side (no chain
-over 59 bytes) and compared as four words, with no read of a stored copy of its text and no head
-dictionary. Any other string (upper case, another prefix or length, a character outside
-``a-z2-7``, non-zero padding bits) is not a CID here and takes the table's generic path, so that
-each string has one key.
+over 59 bytes) and compared as four words (two in the table's slot, two in a side array by row),
+with no read of a stored copy of its text and no head dictionary. Any other string (upper case,
+another prefix or length, a character outside ``a-z2-7``, non-zero padding bits) is not a CID here
+and takes the table's generic path, so that each string has one key.
 """
 
 from __future__ import annotations

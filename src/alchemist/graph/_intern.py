@@ -42,8 +42,10 @@ byte store is touched), a 64-byte path-like id (a 50-byte shared head) about 1.4
 read once and compared with a head in cache; 2.1 times before the head dictionary, with one random
 read of its stored copy per lookup). An id of unshared head (a SHA-256 in hex) keeps that random
 read: 2M lookups of such 64-byte ids take about 2.8 times those of short ids, of shared-head ones 1.5.
-A CID costs about 1.55 times (2.1 times hashed as a long id, with the first 256 CIDs filling the head
-dictionary for nothing); 2M lookups of CIDs about 1.75 times those of short ids (2.6 before).
+A CID costs 1.5-1.6 times (2.1-2.4 times hashed as a long id, the first 256 CIDs filling the head
+dictionary for nothing): 2M lookups of CIDs take about 1.7 times those of short ids (2.8 before), of
+which a sixth is the check of the side array and most of the rest the reading and decoding of their
+59 bytes; the side array adds about 20 bytes an id (153 bytes an id in all, with the CID's text).
 
 The table is append-only: a removed node keeps its entry and lookups skip it (they read the
 graph's removal column), so that a re-added id finds its new row. Entries added by a call that
@@ -55,7 +57,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from alchemist.graph._cid_keys import CID as _CID, CID_LENGTH as _CID_LENGTH, cid_bits as _cid_bits, cid_hash as _cid_hash
+from alchemist.graph._cid_keys import (
+    CID as _CID, CID_LENGTH as _CID_LENGTH, cid_bits as _cid_bits, cid_hash as _cid_hash,
+)
 from alchemist.graph._id_keys import (
     LONG as _LONG, ONES as _ONES, address as _address, fmix as _fmix, head_state as _head_state, key as _key,
     long_hash as _long_hash, peek1 as _peek1, peek8 as _peek8, poke as _poke, prefetch as _prefetch,
@@ -398,8 +402,9 @@ def _resolve_run(k, entries, pos, max_entries, n0, tab, store_data, cid, removed
     probes, and the probes from the byte comparisons, lets the processor overlap their cache
     misses, as in group prefetching (Chen, Ailamaki, Gibbons & Mowry, "Improving hash join
     performance through prefetching", ICDE 2004).
-    When a comparison fails (two different ids of equal hash), the block's new entries are dropped
-    and the block is probed again comparing the bytes at each hash match."""
+    When a comparison fails (two different ids of equal hash, or two CIDs of equal first key words),
+    the block's new entries are dropped and the block is probed again comparing the bytes (a CID's
+    other key words) at each match."""
     keys = np.empty((12, _BLOCK), np.uint64)  # k0, k1, code, hash, k2, k3: of a (rows 0-5) and b (6-11)
     checks = np.empty((3, 2 * _BLOCK), np.int64)  # slot 2kk + side, matched row, its bytes' offset
     bases = np.array([_address(store_data), _address(data_a), _address(data_b)], np.int64)
