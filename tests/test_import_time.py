@@ -66,3 +66,17 @@ def test_the_lazily_loaded_cid_kernel_matches_base64():
     for data in (b"", b"alchemist", bytes(range(256))):
         raw = bytes([0x01, 0x55, 0x1E, 0x20]) + blake3.blake3(data).digest()  # CIDv1, raw, BLAKE3-256
         assert alchemist.cid(data) == "b" + base64.b32encode(raw).decode().lower().rstrip("=")
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "20000"),  # libgomp's 300,000 spins starve a descheduled partner thread on a busy machine
+    ({"OMP_WAIT_POLICY": "PASSIVE"}, "None"),  # the user's policy stands (GOMP_SPINCOUNT would override it)
+    ({"GOMP_SPINCOUNT": "7"}, "7"),
+])
+def test_import_alchemist_bounds_openmp_spinning_unless_the_user_chose(env, expected):
+    import os
+
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    done = subprocess.run([sys.executable, "-c", "import alchemist, os; print(os.environ.get('GOMP_SPINCOUNT'))"],
+                          capture_output=True, text=True, timeout=120, check=True, env={**base, **env})
+    assert done.stdout.strip() == expected
