@@ -139,6 +139,18 @@ def _refine_setup(indptr, indices, data, k, comm, order):
     return c, mptr, bound, ctot, members
 
 
+@njit(cache=True, inline="always")
+def _weight_inside(i, indptr, indices, data, comm):
+    """The weight from node ``i`` to the other nodes of its community (no branch on the neighbour's
+    community: the weight to another community's node counts 0)."""
+    ci = comm[i]
+    total = 0.0
+    for j in range(indptr[i], indptr[i + 1]):
+        nb = indices[j]
+        total += data[j] * ((comm[nb] == ci) & (nb != i))
+    return total
+
+
 @njit(cache=True)
 def _refine(indptr, indices, data, k, comm, order, scale):
     """:func:`louvain_refine` on one thread."""
@@ -146,12 +158,7 @@ def _refine(indptr, indices, data, k, comm, order, scale):
     c, mptr, bound, ctot, members = _refine_setup(indptr, indices, data, k, comm, order)
     ext = np.zeros(n)
     for i in range(n):
-        ci = comm[i]
-        total = 0.0
-        for j in range(indptr[i], indptr[i + 1]):
-            nb = indices[j]
-            total += data[j] * ((comm[nb] == ci) & (nb != i))
-        ext[i] = total
+        ext[i] = _weight_inside(i, indptr, indices, data, comm)
     ref = np.empty(n, dtype=np.int64)
     rtot = np.empty(n)
     rext = np.empty(n)
@@ -169,12 +176,7 @@ def _refine_parallel(indptr, indices, data, k, comm, order, scale, threads):
     c, mptr, bound, ctot, members = _refine_setup(indptr, indices, data, k, comm, order)
     ext = np.zeros(n)
     for i in prange(n):
-        ci = comm[i]
-        total = 0.0
-        for j in range(indptr[i], indptr[i + 1]):
-            nb = indices[j]
-            total += data[j] * ((comm[nb] == ci) & (nb != i))
-        ext[i] = total
+        ext[i] = _weight_inside(i, indptr, indices, data, comm)
     split = np.searchsorted(bound, np.arange(threads + 1) * (bound[c] / threads))
     split[0] = 0
     split[threads] = c
