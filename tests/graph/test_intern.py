@@ -171,24 +171,35 @@ def test_random_ids_of_every_shape_match_a_dict_across_calls(seed):
     """Calls on one table (resolve + commit, rollback, append), ids drawn from a pool of every shape."""
     rng = np.random.default_rng(100 + seed)
     pool = _id_pool(seed)
+    # call 3 appends rows without lookup, as a graph's per-event adds are
+    extra = [f"appended-{i}-" + "w" * i for i in range(30)] + [x.upper() for x in pool[-40:]]
+    _calls_against_a_dict(rng, pool, calls=6, low=0, high=2000, rollback=2, append=3, extra=extra)
+
+
+def _calls_against_a_dict(rng, pool, *, calls, low, high, rollback, append, extra, most=None):
+    """Calls on one table of ids drawn from ``pool`` (and nulls), each against a dict numbering ids
+    in order of first occurrence: resolve + commit, except call ``rollback`` (rolled back) and call
+    ``append`` (after its commit, the ``extra`` ids not yet known, at most ``most``, appended without
+    lookup); at the end every known id resolves to its row and none is new."""
     table, known = NodeTable(), {}
-    for call in range(6):
-        n = int(rng.integers(0, 2000))
+    for call in range(calls):
+        n = int(rng.integers(low, high))
         a = [pool[i] if i < len(pool) else None for i in rng.integers(0, len(pool) + 3, n)]
         b = [pool[i] if i < len(pool) else None for i in rng.integers(0, len(pool) + 3, n)]
         out_a, out_b, first, pa_a, pa_b = _resolve(table, a, b)
         ra, rb, rfirst, seen = _reference(known, len(known), a, b)
         assert out_a.tolist() == ra and out_b.tolist() == rb and first.tolist() == rfirst
-        if call == 2:
+        if call == rollback:
             table.rollback()
             continue
         _commit(table, pa_a, pa_b, first)
         known = seen
-        if call == 3:  # rows added without lookup, as a graph's per-event adds are
-            extra = [f"appended-{i}-" + "w" * i for i in range(30)] + [x.upper() for x in pool[-40:]]
-            extra = [x for x in dict.fromkeys(extra) if x not in known]
-            table.append(pa.array(extra, pa.string()))
-            known.update({x: len(known) + i for i, x in enumerate(extra)})
+        if call == append:
+            new = [x for x in dict.fromkeys(extra) if x not in known][:most]
+            table.append(pa.array(new, pa.string()))
+            known.update({x: len(known) + i for i, x in enumerate(new)})
+    out_a, _, first, _, _ = _resolve(table, list(known), [None] * len(known))
+    assert out_a.tolist() == list(known.values()) and first.size == 0
 
 
 def test_node_rows_match_pyarrow_dictionary_encode():
@@ -368,26 +379,9 @@ def test_cids_and_other_strings_match_a_dict_across_calls(seed):
     rng = np.random.default_rng(200 + seed)
     pool = _cid_pool(rng) + [_cid(rng.integers(0, 256, 32, dtype=np.uint8).tobytes()) for _ in range(3000)]
     pool += [f"{'organisation-unit/department/team/':x<43}{i:016d}" for i in range(20)]  # 59 bytes, not CIDs
-    table, known = NodeTable(), {}
-    for call in range(5):
-        n = int(rng.integers(1, 3000))
-        a = [pool[i] if i < len(pool) else None for i in rng.integers(0, len(pool) + 3, n)]
-        b = [pool[i] if i < len(pool) else None for i in rng.integers(0, len(pool) + 3, n)]
-        out_a, out_b, first, pa_a, pa_b = _resolve(table, a, b)
-        ra, rb, rfirst, seen = _reference(known, len(known), a, b)
-        assert out_a.tolist() == ra and out_b.tolist() == rb and first.tolist() == rfirst
-        if call == 1:
-            table.rollback()
-            continue
-        _commit(table, pa_a, pa_b, first)
-        known = seen
-        if call == 2:
-            extra = [_cid(rng.integers(0, 256, 32, dtype=np.uint8).tobytes()) for _ in range(50)]
-            extra += [x for x in pool[:87] if x not in known][:10]
-            table.append(pa.array(extra, pa.string()))
-            known.update({x: len(known) + i for i, x in enumerate(extra)})
-    out_a, _, first, _, _ = _resolve(table, list(known), [None] * len(known))
-    assert out_a.tolist() == list(known.values()) and first.size == 0
+    extra = [_cid(rng.integers(0, 256, 32, dtype=np.uint8).tobytes()) for _ in range(50)] + pool[:87]
+    _calls_against_a_dict(rng, pool, calls=5, low=1, high=3000, rollback=1, append=2, extra=extra, most=60)
+
 
 
 def test_cids_of_equal_first_key_words_and_equal_hashes_stay_apart():
