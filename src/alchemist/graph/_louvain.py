@@ -222,4 +222,4 @@ def compact(labels: np.ndarray) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
         labels = labels.astype(np.int64)
-    return leiden_kernels.compact_labels(labels)  # O(n + range), no sort, one compiled call
+    return kernels.compact_labels(labels)  # O(n + range), no sort, one compiled call
