@@ -45,15 +45,7 @@ def test_uuid_ids_give_the_graph_of_short_ids():
     rng = np.random.default_rng(3)
     n, m = 3000, 20_000
     uuids = [str(uuid.UUID(int=int(x))) for x in rng.integers(0, 2**62, n)]
-    short = [str(i) for i in range(n)]
-    s, d = rng.integers(0, n, m), rng.integers(0, n, m)
-    g_long = _graph(uuids, [uuids[i] for i in s], [uuids[i] for i in d], chunks=3)
-    g_short = _graph(short, [short[i] for i in s], [short[i] for i in d], chunks=3)
-    back = dict(zip(uuids, short))
-    assert [back[x] for x in g_long.node_ids] == g_short.node_ids
-    assert [(back[u], back[v]) for u, v in _edges(g_long)] == _edges(g_short)
-    np.testing.assert_array_equal(g_long.degree(), g_short.degree())
-    _assert_matches_networkx(g_long, uuids, [uuids[i] for i in s], [uuids[i] for i in d])
+    _assert_same_graph_as_short_ids(rng, uuids, m)
 
 
 def test_cid_ids_give_the_graph_of_short_ids():
@@ -67,14 +59,7 @@ def test_cid_ids_give_the_graph_of_short_ids():
     cids = ["b" + base64.b32encode(b"\x01\x55\x1e\x20" + d).decode().lower().rstrip("=") for d in digests]
     sha = ["b" + base64.b32encode(b"\x01\x55\x12\x20" + d).decode().lower().rstrip("=") for d in digests]
     ids = cids + sha + [c.upper() for c in cids]
-    short = [str(i) for i in range(n)]
-    s, d = rng.integers(0, n, m), rng.integers(0, n, m)
-    g_long = _graph(ids, [ids[i] for i in s], [ids[i] for i in d], chunks=3)
-    g_short = _graph(short, [short[i] for i in s], [short[i] for i in d], chunks=3)
-    back = dict(zip(ids, short))
-    assert [back[x] for x in g_long.node_ids] == g_short.node_ids
-    assert [(back[u], back[v]) for u, v in _edges(g_long)] == _edges(g_short)
-    _assert_matches_networkx(g_long, ids, [ids[i] for i in s], [ids[i] for i in d])
+    _assert_same_graph_as_short_ids(rng, ids, m)
 
 
 def _edge_case_ids():
@@ -199,3 +184,18 @@ def test_ids_with_equal_hashes_stay_different_nodes_when_hashed():
     g.apply_columns(pa.table({"source": src, "target": dst}))
     assert g.node_ids == fillers + [coll[0], coll[1], coll[2], coll[3]]
     assert _edges(g) == list(zip(src, dst))
+
+
+def _assert_same_graph_as_short_ids(rng, ids, m):
+    """The graph of ``m`` random edges between ``ids`` (in 3 chunks) is the graph of the same edges
+    between ``"0" … str(n-1)``: same node order, edges and degrees; and it matches NetworkX."""
+    n = len(ids)
+    short = [str(i) for i in range(n)]
+    s, d = rng.integers(0, n, m), rng.integers(0, n, m)
+    g_long = _graph(ids, [ids[i] for i in s], [ids[i] for i in d], chunks=3)
+    g_short = _graph(short, [short[i] for i in s], [short[i] for i in d], chunks=3)
+    back = dict(zip(ids, short))
+    assert [back[x] for x in g_long.node_ids] == g_short.node_ids
+    assert [(back[u], back[v]) for u, v in _edges(g_long)] == _edges(g_short)
+    np.testing.assert_array_equal(g_long.degree(), g_short.degree())
+    _assert_matches_networkx(g_long, ids, [ids[i] for i in s], [ids[i] for i in d])

@@ -230,15 +230,7 @@ def test_leiden_levels_are_the_same_on_one_and_two_threads_and_find_the_planted_
     n, src, dst, planted = _planted(6)
     g = Graph.from_arrays(src, dst, node_ids=[str(i) for i in range(n)])
     assert 2 * src.shape[0] >= _louvain.LEIDEN_MIN_ENTRIES
-    before = numba.get_num_threads()
-    try:
-        results = []
-        for threads in (1, 2):
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-            results.append(_louvain.louvain_levels(g, np.ones(src.shape[0]), resolution=1.0, seed=0,
-                                                   threshold=1e-7, max_levels=32, leiden=True))
-    finally:
-        numba.set_num_threads(before)
+    results = _leiden_on_one_and_two_threads(g, src.shape[0], seed=0)
     assert np.array_equal(results[0], results[1])
     G = _nx_graph(n, src, dst)
     q_planted = nx.community.modularity(G, _sets(planted))
@@ -374,13 +366,19 @@ def test_leiden_iterations_are_the_same_on_one_and_two_threads(monkeypatch, make
     G.remove_edges_from(list(nx.selfloop_edges(G)))
     src, dst = np.array(list(G.edges())).T
     g = Graph.from_arrays(src, dst, node_ids=[str(i) for i in range(G.number_of_nodes())])
+    results = _leiden_on_one_and_two_threads(g, src.shape[0], seed=4)
+    assert np.array_equal(results[0], results[1])
+
+
+def _leiden_on_one_and_two_threads(g, m, seed):
+    """``louvain_levels(leiden=True)`` of ``g`` (``m`` edges of weight 1) on 1, then 2 Numba threads."""
     before = numba.get_num_threads()
     try:
         results = []
         for threads in (1, 2):
             numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-            results.append(_louvain.louvain_levels(g, np.ones(src.shape[0]), resolution=1.0, seed=4,
+            results.append(_louvain.louvain_levels(g, np.ones(m), resolution=1.0, seed=seed,
                                                    threshold=1e-7, max_levels=32, leiden=True))
     finally:
         numba.set_num_threads(before)
-    assert np.array_equal(results[0], results[1])
+    return results
