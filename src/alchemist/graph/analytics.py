@@ -659,18 +659,16 @@ def _by_size(labels: np.ndarray) -> np.ndarray:
     ``0 … c-1`` with ``c`` at most ``n`` (as the kernels return them); others by a sort."""
     labels = np.asarray(labels).ravel()
     n = labels.shape[0]
-    if n and labels.dtype.kind in "iu" and 0 <= int(labels.min()) and int(labels.max()) < n:
-        c = int(labels.max()) + 1
-        counts = np.bincount(labels, minlength=c)
-        first = np.full(c, n, dtype=np.int64)
+    counted = n and labels.dtype.kind in "iu"
+    low, high = (int(labels.min()), int(labels.max())) if counted else (0, -1)
+    if counted and 0 <= low and high < n:
+        inverse, counts = labels, np.bincount(labels, minlength=high + 1)
+        first = np.full(high + 1, n, dtype=np.int64)
         np.minimum.at(first, labels, np.arange(n))
-        order = np.lexsort((first, -counts))[:int(np.count_nonzero(counts))]  # absent labels sort last
-        rank = np.empty(c, dtype=np.int64)
-        rank[order] = np.arange(order.shape[0])
-        return rank[labels]
-    _, first, inverse, counts = np.unique(labels, return_index=True, return_inverse=True, return_counts=True)
-    order = np.lexsort((first, -counts))
-    rank = np.empty(order.shape[0], dtype=np.int64)
+    else:
+        _, first, inverse, counts = np.unique(labels, return_index=True, return_inverse=True, return_counts=True)
+    order = np.lexsort((first, -counts))[:int(np.count_nonzero(counts))]  # absent labels sort last
+    rank = np.empty(counts.shape[0], dtype=np.int64)
     rank[order] = np.arange(order.shape[0])
     return rank[inverse.ravel()]
 
