@@ -246,6 +246,8 @@ def test_leiden_levels_stay_within_the_tolerance_of_networkx(monkeypatch, make):
     # small graphs through the Leiden refinement (and the batched moves), against NetworkX's Louvain
     monkeypatch.setattr(_louvain, "LEIDEN_MIN_ENTRIES", 1)
     monkeypatch.setattr(kernels, "PARALLEL_MIN_ENTRIES", 1)
+    monkeypatch.setattr(kernels, "PARALLEL_SETUP_MIN_ENTRIES", 1)
+    monkeypatch.setattr(_leiden_kernels, "PARALLEL_SETUP_MIN_ENTRIES", 1)
     monkeypatch.setattr(kernels, "BATCH_MIN", 4)
     G = nx.Graph(nx.convert_node_labels_to_integers(make()))
     G.remove_nodes_from(list(nx.isolates(G)))
@@ -330,7 +332,7 @@ def test_leiden_on_a_small_dense_graph_refines_level_0_and_beats_the_default_ove
     n = G.number_of_nodes()
     g = Graph.from_arrays(src, dst, node_ids=[str(i) for i in range(n)])
     entries = _level0(n, src, dst)[1].shape[0]
-    assert _louvain.LEIDEN_DENSE_ENTRIES_PER_NODE * n <= entries < _louvain.LEIDEN_MIN_ENTRIES
+    assert _louvain.LEIDEN_SPARSE_ENTRIES_PER_NODE * n <= entries < _louvain.LEIDEN_MIN_ENTRIES
     ids = np.array([int(x) for x in g.node_ids])
     q = {False: [], True: []}
     for seed in range(7):
@@ -357,10 +359,11 @@ def _dense_graph():
 
 @pytest.mark.parametrize("make", [lambda: _sparse_groups(2), _dense_graph])
 def test_leiden_iterations_are_the_same_on_one_and_two_threads(monkeypatch, make):
-    # small sparse (level 0 iterated) and dense (level 0 refined, level 1 iterated) graphs, through
+    # small sparse (level 1 iterated) and dense (level 0 refined, level 1 iterated) graphs, through
     # the parallel kernels
     monkeypatch.setattr(kernels, "PARALLEL_MIN_ENTRIES", 1)
-    monkeypatch.setattr(_leiden_kernels, "PARALLEL_MIN_ENTRIES", 1)
+    monkeypatch.setattr(kernels, "PARALLEL_SETUP_MIN_ENTRIES", 1)
+    monkeypatch.setattr(_leiden_kernels, "PARALLEL_SETUP_MIN_ENTRIES", 1)
     monkeypatch.setattr(kernels, "BATCH_MIN", 4)
     G = make()
     G.remove_edges_from(list(nx.selfloop_edges(G)))

@@ -8,7 +8,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from alchemist.graph._louvain_kernels import PARALLEL_MIN_ENTRIES
+from alchemist.graph._louvain_kernels import PARALLEL_SETUP_MIN_ENTRIES
 
 
 def louvain_refine(indptr, indices, data, k, comm, order, resolution, m2):
@@ -19,7 +19,7 @@ def louvain_refine(indptr, indices, data, k, comm, order, resolution, m2):
     it ``>= γ k_i (K_S - k_i) / 2m``) joins the sub-community of a neighbour in the same community
     with the largest modularity gain, if that gain is positive and the sub-community is itself well
     connected to the rest. The communities are refined independently (in parallel, Numba threads,
-    from :data:`PARALLEL_MIN_ENTRIES` adjacency entries), so the result is the same on every thread
+    from :data:`PARALLEL_SETUP_MIN_ENTRIES` adjacency entries), so the result is the same on every thread
     count. Aggregating on the refined partition rather than on ``comm`` lets the next level move
     these sub-communities apart (Leiden's gain over Louvain).
 
@@ -55,7 +55,7 @@ def louvain_refine(indptr, indices, data, k, comm, order, resolution, m2):
     comm = np.asarray(comm, dtype=np.int64)
     order = np.asarray(order, dtype=np.int64)
     scale = float(resolution) / float(m2)
-    if indices.shape[0] < PARALLEL_MIN_ENTRIES:
+    if indices.shape[0] < PARALLEL_SETUP_MIN_ENTRIES:
         return _refine(indptr, indices, data, k, comm, order, scale)
     return _refine_parallel(indptr, indices, data, k, comm, order, scale, numba.get_num_threads())
 

@@ -44,10 +44,10 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
         Waltman & van Eck 2019, Sci. Rep. 9, 5233), the next level's nodes starting in the
         community they were refined from: higher modularity where communities are loose (R-MAT
         scale 17: 0.1250 against 0.1240, PLM refined's 0.1244) for about a third more time there.
-        A smaller graph does the same if it is dense (:data:`LEIDEN_DENSE_ENTRIES_PER_NODE`);
-        if it is sparse (:data:`LEIDEN_SPARSE_ENTRIES_PER_NODE`), its level 0 goes through one
-        more Leiden iteration once Louvain is done (:func:`_iteration`); in between, its level 1
-        does, if of :data:`LEIDEN_ITERATE_MIN_NODES` nodes or more and at most
+        A smaller graph refines its level 0 too unless it is sparse
+        (:data:`LEIDEN_SPARSE_ENTRIES_PER_NODE`), and its level 1 goes through one more Leiden
+        iteration once Louvain is done (:func:`_iteration`), if of
+        :data:`LEIDEN_ITERATE_MIN_NODES` nodes or more and at most
         :data:`LEIDEN_ITERATE_MAX_ENTRIES` entries.
 
     Returns
@@ -78,12 +78,10 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
     if m2 == 0:
         return np.arange(n, dtype=np.int64)
     small = indices.shape[0] < LEIDEN_MIN_ENTRIES
-    dense = indices.shape[0] >= LEIDEN_DENSE_ENTRIES_PER_NODE * n
     sparse = indices.shape[0] < LEIDEN_SPARSE_ENTRIES_PER_NODE * n
-    iterate = (0 if sparse else 1) if leiden and small else None
     return _multilevel((indptr, indices, data, k), rng, resolution, m2, threshold, max_levels,
-                       move or kernels.louvain_move, LEIDEN_LEVELS if leiden else 0, iterate=iterate,
-                       min_entries=0 if dense else None)[0]
+                       move or kernels.louvain_move, LEIDEN_LEVELS if leiden else 0,
+                       iterate=1 if leiden and small else None, min_entries=None if sparse else 0)[0]
 
 
 #: With ``leiden=True``, the first levels (1: level 0 only) that aggregate on Leiden's refinement of
@@ -91,37 +89,30 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
 #: seeds 0-4: modularity 0.1240 → 0.1250, 0.30 → 0.38 s; soc-Slashdot0902: 0.3493 → 0.3534); refining
 #: every level gained no more and cost more time.
 LEIDEN_LEVELS = 1
-#: ... and only on levels of at least this many adjacency entries: below, the extra level costs more
-#: time than the refinement gains (wiki-Vote's 201K entries: 7 → 13 ms for 0.4268 → 0.4274;
-#: CA-GrQc and email-Eu-core gained nothing).
+#: ... and only on levels of at least this many adjacency entries, or on level 0 of a graph that is not
+#: sparse (below). A graph under this size (its levels are cheap) also has its level 1 iterated (below).
 LEIDEN_MIN_ENTRIES = 400_000
-#: With ``leiden=True`` on a graph under :data:`LEIDEN_MIN_ENTRIES` (which has no Leiden refinement
-#: of level 0, unless dense) of average degree 16 or more, level 1, if it has at most this many entries,
-#: goes through one more Leiden iteration once its nodes have moved again on the way down (Traag et
-#: al.'s ``n_iterations=2``, on that level): its communities are refined, aggregated on the
-#: refinement and the levels above run again from them, so that parts of a community can move on
-#: their own (CA-GrQc, seeds 0-29: modularity 0.86505 → 0.86591 for 0.7 ms; iterating levels 2 and
-#: 3 as well gained nothing more). On the large graphs it cost more than it gained (R-MAT scale 17,
-#: iterating every coarse level: +35 % time for +0.0004).
+#: With ``leiden=True``, a graph under :data:`LEIDEN_MIN_ENTRIES` entries has its level 1, if it has at
+#: most this many entries, go through one more Leiden iteration once its nodes have moved again on
+#: the way down (Traag et al.'s ``n_iterations=2``, on that level): its communities are refined,
+#: aggregated on the refinement and the levels above run again from them, so that parts of a
+#: community can move on their own (CA-GrQc, seeds 1000-1060: median modularity 0.86522 → 0.86616
+#: for 0.6 ms, PLM refined 0.86576; iterating levels 2 and 3 as well gained nothing more; iterating
+#: level 0: 0.86663 for 1.9 ms, as long as PLM refined takes). On the large graphs it cost more than
+#: it gained (R-MAT scale 17, iterating every coarse level: +35 % time for +0.0004).
 LEIDEN_ITERATE_MAX_ENTRIES = 20_000
-#: ... and at least this many nodes: on a level of a few dozen (wiki-Vote's and email-Eu-core's
-#: level 1) the iteration found nothing and cost 0.5 ms.
+#: ... and at least this many nodes: on a level of a few dozen (wiki-Vote's level 1) the iteration
+#: found nothing and cost 0.5 ms.
 LEIDEN_ITERATE_MIN_NODES = 200
-#: With ``leiden=True``, a graph of at least this many adjacency entries per node (an average degree of
-#: 40 or more) aggregates level 0 on Leiden's refinement whatever its size: its communities are
-#: dense, so the refinement leaves few sub-communities and the extra level is cheap (ego-Facebook:
-#: about 590 sub-communities of 4,039 nodes, against wiki-Vote's 1,600 of 7,115 and CA-GrQc's 1,740
-#: of 5,242). With its level 1 iterated (below), ego-Facebook, seeds 100-129: modularity 0.83547 →
-#: 0.83570, PLM refined 0.83552, 6.3 → 8.0 ms, PLM refined 9.1-9.4 ms (refined only: 0.83555).
-#: wiki-Vote and email-Eu-core gain nothing robust within their time (refining wiki-Vote's level 0:
-#: 0.42539 → 0.42565, PLM refined 0.4257 or 0.4169 run to run, for 45 % more time).
-LEIDEN_DENSE_ENTRIES_PER_NODE = 40
-#: With ``leiden=True``, a small graph of fewer than this many adjacency entries per node (an average
-#: degree under 16) goes through one more Leiden iteration of level 0 itself, rather than of level 1:
-#: its levels are cheap, and its many small communities gain most from the refinement (CA-GrQc,
-#: seeds 0-29: modularity 0.86505 → 0.86669, PLM refined 0.8652-0.8658 run to run, 3.1 → 5.0 ms, PLM
-#: refined 4.5-9 ms; iterating level 1 only: 0.86591 in 3.7 ms; either, with the iteration stopped
-#: after 2 or 3 levels: no better than level 1's).
+#: With ``leiden=True``, a graph of fewer than this many adjacency entries per node (an average degree
+#: under 16) aggregates level 0 on its communities, as Louvain, whatever its size: its many small,
+#: loose communities refine into many more sub-communities, and the longer climb through the levels
+#: ends lower (CA-GrQc, 61 seeds: median modularity 0.86522 → 0.86492 refined; 0.86606 against
+#: 0.86616 with the level-1 iteration, for 0.9 ms more). Denser graphs gain from refining level 0
+#: (medians over seeds 1000-1060 against PLM refined's over 31 seeds, 2 threads: ego-Facebook
+#: 0.83546 → 0.83567 with the level-1 iteration, PLM refined 0.83552; email-Eu-core 0.41585 →
+#: 0.41637, PLM refined 0.41610; wiki-Vote 0.42433 → 0.42500, PLM refined 0.4164 with its 2 threads
+#: truly parallel, 0.42571 when they run one after the other, as on one thread).
 LEIDEN_SPARSE_ENTRIES_PER_NODE = 16
 
 

@@ -17,6 +17,12 @@ PARALLEL_MIN_ENTRIES = 400_000
 #: The smallest batch (a batch is n / 128 queued nodes, at most 4096; a queue shorter than the
 #: batch is taken one node at a time).
 BATCH_MIN = 256
+#: A graph with at least this many adjacency entries builds its adjacency (:func:`louvain_adjacency`)
+#: and refines its communities (``louvain_refine``) on all threads: one parallel region each, so,
+#: with threads that spin (``import alchemist``'s default), worth it far below
+#: :data:`PARALLEL_MIN_ENTRIES` (ego-Facebook's 176K entries, 2 threads: adjacency 0.56 → 0.44 ms,
+#: refinement 1.19 → 0.76 ms; CA-GrQc's 29K: slower, 0.08 → 0.12 ms).
+PARALLEL_SETUP_MIN_ENTRIES = 100_000
 
 
 def louvain_move(indptr, indices, data, k, comm0, order, resolution, m2):
@@ -357,7 +363,7 @@ def _aggregate(indptr, indices, data, comm, c, threads):
 def louvain_adjacency(src, dst, w, n):
     """A + Aᵀ of an edge list as CSR arrays by a counting sort (rows grouped, not sorted; each
     row in edge order; parallel edges kept apart, a self-loop of weight w listed twice so that
-    A_ii = 2w), and the weighted degree of each node. From :data:`PARALLEL_MIN_ENTRIES` entries
+    A_ii = 2w), and the weighted degree of each node. From :data:`PARALLEL_SETUP_MIN_ENTRIES` entries
     the edges are cut into one run per thread, each run counted and placed by its own thread
     after the runs before it in every row, so the arrays are the same on every thread count.
 
@@ -393,7 +399,7 @@ def louvain_adjacency(src, dst, w, n):
     if n >= 2**31:
         raise GraphError(f"{n:,} nodes; Louvain numbers nodes in 32 bits (fewer than 2**31 nodes)")
     w = np.asarray(w, dtype=np.float64)
-    if 2 * src.shape[0] < PARALLEL_MIN_ENTRIES:
+    if 2 * src.shape[0] < PARALLEL_SETUP_MIN_ENTRIES:
         return _adjacency_serial(src, dst, w, int(n))
     return _adjacency(src, dst, w, int(n), numba.get_num_threads())
 
