@@ -262,3 +262,55 @@ def test_hash_collisions_fall_back_to_an_exact_check(monkeypatch):
     with pytest.raises(DuplicateIdError, match="row 1: edge 'q' already exists"):
         g.apply_columns(pa.table({"edge_id": ["s", "q"], "source": ["a", "b"], "target": ["b", "a"]}))
     assert g.number_of_edges() == 3
+
+
+def _shaped_ids(shape, k):
+    """``k`` ids of one shape: CIDs (random digests), UUIDs, 64-byte ids of a shared head, 138-byte
+    ids (hashed: a head over 112 bytes), or all of these and short ids, mixed."""
+    import base64
+    import uuid
+
+    rng = np.random.default_rng(4)
+    cids = ["b" + base64.b32encode(b"\x01\x55\x1e\x20" + rng.integers(0, 256, 32, dtype=np.uint8).tobytes())
+            .decode().lower().rstrip("=") for _ in range(k)]
+    uuids = [str(uuid.UUID(int=int(x))) for x in rng.integers(0, 2**62, k)]
+    headed = [f"{'organisation-unit/department/team/member-record/':x<50}{i:014d}" for i in range(k)]
+    hashed = [f"{i:08d}" + "h" * 130 for i in range(k)]
+    if shape == "mixed":
+        return [(cids, uuids, headed, hashed, [f"n{i}" for i in range(k)])[i % 5][i] for i in range(k)]
+    return {"CID": cids, "UUID": uuids, "headed": headed, "hashed": hashed}[shape]
+
+
+@pytest.mark.parametrize("shape", ["CID", "UUID", "headed", "hashed", "mixed"])
+def test_removed_and_readded_long_ids_match_a_model(shape):
+    """Long ids through bulk adds, per-event adds (rows appended to the id table without lookup),
+    removals and re-adds (per event and in bulk: new rows, the old ones skipped), against a model."""
+    rng = random.Random(5)
+    g, model = Graph("g"), Model()
+    pool = _shaped_ids(shape, 60)
+    g.apply_columns(pa.table({"node_id": pool[:40]}))
+    for x in pool[40:50]:
+        g.apply(new_event("node_added", "g", {"node_id": x}))
+    for x in pool[:50]:
+        model.add_node(x)
+    table, rows = edge_table(rng, pool[:50], 200)
+    g.apply_columns(table)
+    for u, v, w in rows:
+        model.add_edge(u, v, w)
+    for x in (pool[3], pool[7], pool[44], pool[46]):
+        g.apply(new_event("node_removed", "g", {"node_id": x}))
+        model.remove_node(x)
+    g.apply_columns(pa.table({"node_id": [pool[3], pool[44]] + pool[50:55]}))  # re-added in bulk, and new ids
+    g.apply(new_event("node_added", "g", {"node_id": pool[7]}))                # re-added per event
+    for x in [pool[3], pool[44]] + pool[50:55] + [pool[7]]:
+        model.add_node(x)
+    g.apply_columns(pa.table({"node_id": pool[55:]}))
+    for x in pool[55:]:
+        model.add_node(x)
+    with pytest.raises(NodeNotFoundError, match=repr(pool[46])):
+        g.apply_columns(pa.table({"source": [pool[0]], "target": [pool[46]]}))
+    table, rows = edge_table(rng, [x for x in pool if x != pool[46]], 300)
+    g.apply_columns(table)
+    for u, v, w in rows:
+        model.add_edge(u, v, w)
+    check(g, model)

@@ -406,3 +406,64 @@ def test_cids_of_equal_first_key_words_and_equal_hashes_stay_apart():
         ra, rb, rfirst, known = _reference(known, len(known), a, b)
         assert out_a.tolist() == ra and out_b.tolist() == rb and first.tolist() == rfirst
         _commit(table, pa_a, pa_b, first)
+
+
+# ---------------------------------------------------------------------- memory: the byte store keeps hashed ids only
+_HEADS_BYTES = 8 * (1 + 257 + 2048) + 256 * 112 + 8  # the head dictionary: count, offsets, slots; the heads' bytes
+
+
+def _ids_of_shape(shape, n):
+    import uuid
+
+    rng = np.random.default_rng(3)
+    if shape == "short":
+        return [str(i) for i in range(n)]
+    if shape == "UUID":
+        return [str(uuid.UUID(int=int(x))) for x in rng.integers(0, 2**62, n)]
+    if shape == "CID":
+        return [_cid(rng.integers(0, 256, 32, dtype=np.uint8).tobytes()) for _ in range(n)]
+    if shape == "headed":  # 64 bytes, a 48-byte head shared by all
+        return [f"{'organisation-unit/department/team/member-record/':x<50}{i:014d}" for i in range(n)]
+    return [f"{i:08d}" + "h" * 130 for i in range(n)]  # "hashed": 138 bytes, a head over 112 bytes
+
+
+@pytest.mark.parametrize("shape", ["short", "UUID", "CID", "headed", "hashed"])
+def test_the_byte_store_keeps_the_hashed_ids_only(shape):
+    """5,000 new ids of one shape in one call: the table's bytes are its slots (32 bytes each), the
+    CIDs' other key words (16 bytes a row, for five eighths of the slots), the byte store (4,096
+    bytes, or grown to hold the hashed ids: only they are compared with stored bytes) and the head
+    dictionary; and every id is found again after the commit."""
+    ids = _ids_of_shape(shape, 5000)
+    table = NodeTable()
+    out_a, _, first, pa_a, pa_b = _resolve(table, ids, [None] * len(ids))
+    assert out_a.tolist() == list(range(len(ids)))
+    _commit(table, pa_a, pa_b, first)
+    slots = table._tab.shape[0] // 4
+    stored = sum(len(x) for x in ids) if shape == "hashed" else 0  # 690,000 bytes for the hashed ids
+    assert table._nbytes == stored
+    store = max(4096, stored)
+    side = 16 * (slots * 5 // 8) if shape == "CID" else 0
+    assert table.nbytes() == 32 * slots + side + store + _HEADS_BYTES
+    out_a, _, first, _, _ = _resolve(table, ids[::-1], [None] * len(ids))
+    assert out_a.tolist() == list(range(len(ids)))[::-1] and first.size == 0
+
+
+def test_cids_read_the_same_at_the_end_of_a_buffer_and_before_other_bytes():
+    """A CID is decoded from one 64-byte load where the 5 bytes after it are in the column's buffer,
+    from its own 59 bytes otherwise (at the very end of an unpadded buffer): both give its row, and
+    the bytes after it (another CID, non-ASCII bytes, nothing) do not matter."""
+    rng = np.random.default_rng(12)
+    cids = [_cid(rng.integers(0, 256, 32, dtype=np.uint8).tobytes()) for _ in range(6)]
+    table = NodeTable()
+    _, _, first, pa_a, pa_b = _resolve(table, cids, [None] * len(cids))
+    _commit(table, pa_a, pa_b, first)
+    for ids in ([cids[0]], [cids[1], cids[2]], [cids[3], "\xff\u00e9\u6771", cids[4]], [cids[5], "", cids[0]]):
+        data = "".join(ids).encode()
+        offsets = np.cumsum([0] + [len(x.encode()) for x in ids]).astype(np.int32)
+        column = pa.StringArray.from_buffers(len(ids), pa.py_buffer(offsets.tobytes()), pa.py_buffer(data))
+        assert column.buffers()[2].size == len(data)  # no padding after the last id
+        out_a, out_b = np.empty(len(ids), np.int64), np.empty(len(ids), np.int64)
+        table.resolve(column, column, np.zeros(0, np.int64), out_a, out_b)
+        expected = [cids.index(x) if x in cids else 6 + [y for y in ids if y not in cids].index(x) for x in ids]
+        assert out_a.tolist() == expected and out_b.tolist() == expected
+        table.rollback()

@@ -27,7 +27,8 @@ lookup reads one cache line and compares exactly in place:
   the head of the id before it in the column takes that head without hashing it. Path-like ids
   (``organisation/…/member-00000000012345``: a path, then a number) share a few heads;
 - any other id: a 64-bit hash of its bytes (wyhash's 128-bit multiply-fold over 16-byte chunks,
-  MurmurHash3's finaliser), its length and where its bytes are in the table's byte store. A lookup
+  MurmurHash3's finaliser), its length and where its bytes are in the table's byte store (which
+  holds the bytes of these ids only: no other id is ever compared with stored bytes). A lookup
   that meets the same hash and length confirms the bytes word by word: the stored bytes are
   prefetched when the probe finds the entry and compared in a later pass over the block, so that
   the cache misses of many confirmations overlap.
@@ -45,7 +46,9 @@ read: 2M lookups of such 64-byte ids take about 2.8 times those of short ids, of
 A CID costs 1.5-1.6 times (2.1-2.4 times hashed as a long id, the first 256 CIDs filling the head
 dictionary for nothing): 2M lookups of CIDs take about 1.7 times those of short ids (2.8 before), of
 which a sixth is the check of the side array and most of the rest the reading and decoding of their
-59 bytes; the side array adds about 20 bytes an id (153 bytes an id in all, with the CID's text).
+59 bytes; the side array adds about 20 bytes an id. With 100,000 ids the table takes 66 bytes an
+id (short ids, UUIDs, 64-byte ids of a shared head) and 86 for CIDs, plus the bytes of the hashed
+ids (79, 110, 138 and 153 when the byte store held every id's text).
 
 The table is append-only: a removed node keeps its entry and lookups skip it (they read the
 graph's removal column), so that a re-added id finds its new row. Entries added by a call that
@@ -58,7 +61,7 @@ import numpy as np
 from numba import njit
 
 from alchemist.graph._cid_keys import (
-    CID as _CID, CID_LENGTH as _CID_LENGTH, cid_bits as _cid_bits, cid_hash as _cid_hash,
+    CID as _CID, CID_LENGTH as _CID_LENGTH, cid_bits as _cid_bits, cid_bits_wide as _cid_bits_wide, cid_hash as _cid_hash,
 )
 from alchemist.graph._id_keys import (
     LONG as _LONG, ONES as _ONES, address as _address, fmix as _fmix, head_state as _head_state, key as _key,
@@ -83,6 +86,7 @@ _HEAD_SLOTS = 2048                # slots of the dictionary's hash table (a powe
 _HEAD_BITS = np.uint64(0x1FF)     # a slot's bits of index + 1 (its hash's other bits above them)
 _HOFF = 1                         # the dictionary's int64 words: count, offsets (_HEADS + 1), slots
 _HSLOT = _HOFF + _HEADS + 1
+_NONE = np.zeros(0, np.uint8)
 
 
 class NodeTable:
@@ -97,16 +101,18 @@ class NodeTable:
         list was replaced).
     """
 
-    __slots__ = ("_tab", "size", "_pending", "_data", "_nbytes", "_pending_bytes", "_off", "ids", "_heads", "_cid")
+    __slots__ = ("_tab", "size", "_pending", "_data", "_nbytes", "_pending_bytes", "_pending_total", "_long", "ids",
+                 "_heads", "_cid")
 
     def __init__(self, ids=None):
         self._tab = _lined(4 * _MIN_SLOTS, np.uint64)    # slot j: words 4j … 4j + 3 (see _probe_block)
         self.size = 0
         self._pending = 0
-        self._data = _lined(4096, np.uint8)         # UTF-8 bytes of the ids, row after row
+        self._data = _lined(4096, np.uint8)         # UTF-8 bytes of the long ids (code _LONG), one after another
         self._nbytes = 0
         self._pending_bytes = 0                     # bytes the pending long ids will take in _data
-        self._off = np.zeros(1024, np.int64)        # row r's bytes: _data[_off[r]:_off[r + 1]]
+        self._pending_total = 0                     # bytes of the pending rows' ids
+        self._long = _NONE                          # 1 for each pending row whose id is long
         self.ids = ids
         self._heads = (np.zeros(_HSLOT + _HEAD_SLOTS, np.int64),    # count, offsets, slots (hash | index + 1)
                        np.zeros(_HEADS * _HEAD_MAX + 8, np.uint8))   # the heads' bytes, one after another
@@ -114,15 +120,22 @@ class NodeTable:
 
     def append(self, strings) -> None:
         """Add rows ``size …`` with the ids of a pyarrow StringArray (no lookup: ids known new,
-        or rows of removed nodes)."""
+        or rows of removed nodes).
+
+        Parameters
+        ----------
+        strings : pyarrow.StringArray (no nulls)
+        """
         self.rollback()
         start = self.size
-        self._store(strings)
         stop = start + len(strings)
+        off, data, _ = _buffers(strings)
         self._fit(stop)
-        if np.any(np.diff(self._off[start: stop + 1]) == _CID_LENGTH):
+        if np.any(np.diff(off) == _CID_LENGTH):
             self._cid_room(stop)
-        _insert_rows(self._tab, self._off, self._data, start, stop, self._cid, *self._heads)
+        longs = np.empty(stop - start, np.uint8)
+        _insert_rows(self._tab, off, data, start, self._nbytes, self._cid, longs, *self._heads)
+        self._store(off, data, longs)
         self.size = self._pending = stop
 
     def resolve(self, a, b, removed: np.ndarray, out_a: np.ndarray, out_b: np.ndarray) -> np.ndarray:
@@ -150,22 +163,24 @@ class NodeTable:
         off_a, data_a, valid_a = _buffers(a)
         off_b, data_b, valid_b = _buffers(b)
         first = np.empty(2 * n, np.int64)
-        k, entries, pos = 0, self.size, self._nbytes
+        longs = np.empty(2 * n, np.uint8)
+        k, entries, pos, total = 0, self.size, self._nbytes, 0
         given = 2 * n - a.null_count - b.null_count
         # a call of one id per row (node events) takes at most that many new rows: room for them at once
         self._fit(self.size + 2 * _BLOCK + (given if given <= n else 0))
         while True:
             most = (self._tab.shape[0] // 4) * 5 // 8
-            k, entries, pos, room = _resolve_run(k, entries, pos, most, self.size, self._tab, self._data, self._cid,
+            k, entries, pos, total, room = _resolve_run(k, entries, pos, total, most, self.size, self._tab, self._data, self._cid,
                                                  removed, off_a, data_a, valid_a, off_b, data_b, valid_b, n,
-                                                 out_a, out_b, first, *self._heads)
-            self._pending, self._pending_bytes = entries, pos - self._nbytes
+                                                 out_a, out_b, first, longs, *self._heads)
+            self._pending, self._pending_bytes, self._pending_total = entries, pos - self._nbytes, total
             if k == n:
                 break
             if room:  # a block of CIDs, and no room for their key words
                 self._cid_room(most)
             else:
                 self._tab = _rehashed(self._tab, _grown(self._tab.shape[0] // 4), self._pending, self._cid)
+        self._long = longs[: entries - self.size].copy()
         return first[: entries - self.size].copy()
 
     def commit(self, new_ids) -> None:
@@ -178,24 +193,33 @@ class NodeTable:
         """
         if len(new_ids) != self._pending - self.size:
             raise ValueError(f"{len(new_ids)} ids for {self._pending - self.size} pending rows")
-        before = self._nbytes
-        self._store(new_ids)
-        if self._nbytes != before + self._pending_bytes:  # the long ids' offsets in the table would be wrong
-            given, self._nbytes = self._nbytes - before, before
-            raise ValueError(f"the ids to commit take {given} bytes, the pending rows' ids {self._pending_bytes}: "
+        off, data, _ = _buffers(new_ids)
+        given = int(off[-1]) - int(off[0]) if len(new_ids) else 0
+        if given != self._pending_total or _long_bytes(off, self._long) != self._pending_bytes:
+            # (the long ids' offsets in the table would be wrong)
+            raise ValueError(f"the ids to commit take {given} bytes, the pending rows' ids {self._pending_total}: "
                              "commit the ids of the resolved slots")
+        self._store(off, data, self._long)
         self.size = self._pending
-        self._pending_bytes = 0
+        self._pending_bytes = self._pending_total = 0
+        self._long = _NONE
 
     def rollback(self) -> None:
         """Drop the rows of a :meth:`resolve` that was not committed."""
         if self._pending != self.size:
             self._tab = _rehashed(self._tab, self._tab.shape[0] // 4, self.size, self._cid)
             self._pending = self.size
-        self._pending_bytes = 0
+        self._pending_bytes = self._pending_total = 0
+        self._long = _NONE
 
     def nbytes(self) -> int:
-        return self._tab.nbytes + self._data.nbytes + self._off.nbytes + self._cid.nbytes \
+        """Bytes of the table's arrays: slots, byte store (hashed ids), CID key words, head dictionary.
+
+        Returns
+        -------
+        int
+        """
+        return self._tab.nbytes + self._data.nbytes + self._cid.nbytes \
             + sum(a.nbytes for a in self._heads)
 
     def _fit(self, rows: int) -> None:
@@ -211,23 +235,17 @@ class NodeTable:
             grown[: self._cid.shape[0]] = self._cid
             self._cid = grown
 
-    def _store(self, strings) -> None:
-        """Append the UTF-8 bytes of ``strings`` (rows ``size …``) to the byte store."""
-        m = len(strings)
-        off, data, _ = _buffers(strings)
-        lo, hi = int(off[0]) if m else 0, int(off[m]) if m else 0
-        need = self._nbytes + hi - lo
+    def _store(self, off, data, longs) -> None:
+        """Append the UTF-8 bytes of the ids flagged in ``longs`` (one flag an id; offsets ``off``
+        into ``data``, as :func:`_buffers` gives them) to the byte store, in order."""
+        if not longs.any():
+            return
+        need = self._nbytes + _long_bytes(off, longs)
         if need > self._data.shape[0]:
             grown = _lined(max(need, 2 * self._data.shape[0]), np.uint8)
             grown[: self._nbytes] = self._data[: self._nbytes]
             self._data = grown
-        if self.size + m + 1 > self._off.shape[0]:
-            grown = np.empty(max(self.size + m + 1, 2 * self._off.shape[0]), np.int64)
-            grown[: self.size + 1] = self._off[: self.size + 1]
-            self._off = grown
-        self._data[self._nbytes: need] = data[lo:hi]
-        self._off[self.size + 1: self.size + m + 1] = off[1: m + 1].astype(np.int64) - lo + self._nbytes
-        self._nbytes = need
+        self._nbytes = _copy_longs(off, data, longs, self._data, self._nbytes)
 
 
 def _rehashed(tab: np.ndarray, cap: int, limit: int, cid: np.ndarray) -> np.ndarray:
@@ -304,7 +322,10 @@ def _table_key(base, size, lo, hi, heads):
         if code != _LONG:
             return k0, k1, zero, zero, code, h
     if length == _CID_LENGTH:
-        code, k0, k1, k2, k3 = _cid_bits(base + lo)
+        if hi + 5 <= size:  # (all but the last id or so of a column)
+            code, k0, k1, k2, k3 = _cid_bits_wide(base + lo)
+        else:
+            code, k0, k1, k2, k3 = _cid_bits(base + lo)
         if code == _CID:
             return k0, k1, k2, k3, code, _cid_hash(k0, k1, k2, k3)
     state = _head_state(base, lo, hi)
@@ -388,11 +409,12 @@ def _entry_hash(k0, k1, meta, cid):
 
 # --------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def _resolve_run(k, entries, pos, max_entries, n0, tab, store_data, cid, removed, off_a, data_a, valid_a,
-                 off_b, data_b, valid_b, n, out_a, out_b, first, hint, hbytes):
+def _resolve_run(k, entries, pos, total, max_entries, n0, tab, store_data, cid, removed, off_a, data_a, valid_a,
+                 off_b, data_b, valid_b, n, out_a, out_b, first, longs, hint, hbytes):
     """Resolve rows ``k …`` until all are done, a block could take more than ``max_entries``
     entries, or a block has CIDs and ``cid`` no room for the key words of ``max_entries`` rows;
-    returns ``(k, entries, pos, room)`` (``pos``: where the next new id's bytes will be stored;
+    returns ``(k, entries, pos, total, room)`` (``pos``: where the next new long id's bytes will be
+    stored; ``total``: the bytes of the new ids so far;
     ``room``: stopped for the last reason).
 
     Blocks of ``_BLOCK`` rows, in three passes. The keys of a block's a and b ids are computed
@@ -417,12 +439,12 @@ def _resolve_run(k, entries, pos, max_entries, n0, tab, store_data, cid, removed
             + _block_keys(off_b, bases[2], data_b.shape[0], valid_b, k, kb, keys[6], keys[7], keys[8], keys[9],
                           keys[10], keys[11], hint, hbytes)
         if cids > 0 and cid.shape[0] < 2 * max_entries:
-            return k, entries, pos, True
+            return k, entries, pos, total, True
         _read_ahead(tab, keys[3], kb - k)
         _read_ahead(tab, keys[9], kb - k)
-        e0, pos0 = entries, pos
-        entries, pos, n_checks = _probe_block(k, kb, entries, pos, n0, tab, cid, keys, bases, removed, off_a, off_b,
-                                              out_a, out_b, first, checks, False)
+        e0, pos0, total0 = entries, pos, total
+        entries, pos, total, n_checks = _probe_block(k, kb, entries, pos, total, n0, tab, cid, keys, bases, removed, off_a, off_b,
+                                              out_a, out_b, first, longs, checks, False)
         if cids > 0:
             _cid_rows(cid, keys, first, n0, e0, entries, k)
         if not (_checks_pass(checks, n_checks, n0, bases, first, off_a, off_b)
@@ -430,15 +452,15 @@ def _resolve_run(k, entries, pos, max_entries, n0, tab, store_data, cid, removed
             old = tab.copy()
             tab[:] = 0
             _rehash(old, tab, e0, cid)
-            entries, pos, _ = _probe_block(k, kb, e0, pos0, n0, tab, cid, keys, bases, removed, off_a, off_b,
-                                           out_a, out_b, first, checks, True)
+            entries, pos, total, _ = _probe_block(k, kb, e0, pos0, total0, n0, tab, cid, keys, bases, removed, off_a, off_b,
+                                           out_a, out_b, first, longs, checks, True)
         k = kb
-    return k, entries, pos, False
+    return k, entries, pos, total, False
 
 
 @njit(cache=True)
-def _probe_block(k, kb, entries, pos, n0, tab, cid, keys, bases, removed, off_a, off_b, out_a, out_b, first, checks,
-                 exact):
+def _probe_block(k, kb, entries, pos, total, n0, tab, cid, keys, bases, removed, off_a, off_b, out_a, out_b, first, longs,
+                 checks, exact):
     """Look up (or add) the ids of rows ``k … kb - 1``, whose keys are in ``keys``; returns
     ``(entries, pos, n_checks)``.
 
@@ -492,6 +514,7 @@ def _probe_block(k, kb, entries, pos, n0, tab, cid, keys, bases, removed, off_a,
                 if row < 0:
                     row = entries
                     first[row - n0] = 2 * kk + side
+                    longs[row - n0] = code == _LONG
                     tab[4 * j] = k0
                     tab[4 * j + 1] = k1
                     tab[4 * j + 2] = (np.uint64(row + 1) << _SHIFT) | code
@@ -499,14 +522,16 @@ def _probe_block(k, kb, entries, pos, n0, tab, cid, keys, bases, removed, off_a,
                     if exact and code == _CID:  # (else written after the pass: see _resolve_run)
                         cid[2 * row] = keys[6 * side + 4, i]
                         cid[2 * row + 1] = keys[6 * side + 5, i]
-                    # every new id's bytes go to the store, in row order
-                    pos += np.int64(off_a[kk + 1] - off_a[kk]) if side == 0 else np.int64(off_b[kk + 1] - off_b[kk])
+                    length = np.int64(off_a[kk + 1] - off_a[kk]) if side == 0 else np.int64(off_b[kk + 1] - off_b[kk])
+                    total += length
+                    if code == _LONG:  # a new long id's bytes go to the store, in row order
+                        pos += length
                     entries += 1
             if side == 0:
                 out_a[kk] = row
             else:
                 out_b[kk] = row
-    return entries, pos, n_checks
+    return entries, pos, total, n_checks
 
 
 @njit(cache=True)
@@ -649,14 +674,16 @@ def _rehash(tab, new, limit, cid):
 
 
 @njit(cache=True)
-def _insert_rows(tab, store_off, store_data, start, stop, cid, hint, hbytes):
-    """Insert rows ``start … stop - 1`` from the byte store, without lookup."""
+def _insert_rows(tab, off, data, start, pos, cid, longs, hint, hbytes):
+    """Insert the ids at ``off, data`` as rows ``start …``, without lookup; ``pos``: where the first
+    long one's bytes will be stored. Sets ``longs[i]`` to 1 where id i is long."""
     cap = tab.shape[0] // 4
-    base, size = _address(store_data), store_data.shape[0]
+    base, size = _address(data), data.shape[0]
     heads = (_address(hint), _address(hbytes))
-    for c in range(start, stop):
-        xlo = store_off[c]
-        k0, k1, k2, k3, code, h = _table_key(base, size, xlo, store_off[c + 1], heads)
+    for i in range(longs.shape[0]):
+        c = start + i
+        lo, hi = np.int64(off[i]), np.int64(off[i + 1])
+        k0, k1, k2, k3, code, h = _table_key(base, size, lo, hi, heads)
         if code == _CID:
             cid[2 * c], cid[2 * c + 1] = k2, k3
         j = _home(h, cap)
@@ -667,7 +694,32 @@ def _insert_rows(tab, store_off, store_data, start, stop, cid, hint, hbytes):
         tab[4 * j] = k0
         tab[4 * j + 1] = k1
         tab[4 * j + 2] = (np.uint64(c + 1) << _SHIFT) | np.uint64(code)
-        tab[4 * j + 3] = np.uint64(xlo) if code == _LONG else np.uint64(0)
+        tab[4 * j + 3] = np.uint64(pos) if code == _LONG else np.uint64(0)
+        longs[i] = code == _LONG
+        if code == _LONG:
+            pos += hi - lo
+
+
+@njit(cache=True)
+def _long_bytes(off, longs):
+    """The bytes of the ids flagged in ``longs`` (offsets ``off``)."""
+    total = 0
+    for i in range(longs.shape[0]):
+        if longs[i]:
+            total += np.int64(off[i + 1]) - np.int64(off[i])
+    return total
+
+
+@njit(cache=True)
+def _copy_longs(off, data, longs, store, at):
+    """Copy the bytes of the ids flagged in ``longs`` to ``store`` from byte ``at``, in order; returns
+    where they end."""
+    for i in range(longs.shape[0]):
+        if longs[i]:
+            lo, hi = np.int64(off[i]), np.int64(off[i + 1])
+            store[at: at + hi - lo] = data[lo: hi]
+            at += hi - lo
+    return at
 
 
 @njit(cache=True)
