@@ -61,7 +61,8 @@ import numpy as np
 from numba import njit
 
 from alchemist.graph._cid_keys import (
-    CID as _CID, CID_LENGTH as _CID_LENGTH, cid_bits as _cid_bits, cid_bits_wide as _cid_bits_wide, cid_hash as _cid_hash,
+    CID as _CID, CID_LENGTH as _CID_LENGTH, cid_bits as _cid_bits, cid_bits_wide as _cid_bits_wide,
+    cid_hash as _cid_hash,
 )
 from alchemist.graph._id_keys import (
     LONG as _LONG, ONES as _ONES, address as _address, fmix as _fmix, head_state as _head_state, key as _key,
@@ -170,9 +171,9 @@ class NodeTable:
         self._fit(self.size + 2 * _BLOCK + (given if given <= n else 0))
         while True:
             most = (self._tab.shape[0] // 4) * 5 // 8
-            k, entries, pos, total, room = _resolve_run(k, entries, pos, total, most, self.size, self._tab, self._data, self._cid,
-                                                 removed, off_a, data_a, valid_a, off_b, data_b, valid_b, n,
-                                                 out_a, out_b, first, longs, *self._heads)
+            k, entries, pos, total, room = _resolve_run(k, entries, pos, total, most, self.size, self._tab, self._data,
+                                                        self._cid, removed, off_a, data_a, valid_a, off_b, data_b,
+                                                        valid_b, n, out_a, out_b, first, longs, *self._heads)
             self._pending, self._pending_bytes, self._pending_total = entries, pos - self._nbytes, total
             if k == n:
                 break
@@ -442,9 +443,9 @@ def _resolve_run(k, entries, pos, total, max_entries, n0, tab, store_data, cid, 
             return k, entries, pos, total, True
         _read_ahead(tab, keys[3], kb - k)
         _read_ahead(tab, keys[9], kb - k)
-        e0, pos0, total0 = entries, pos, total
-        entries, pos, total, n_checks = _probe_block(k, kb, entries, pos, total, n0, tab, cid, keys, bases, removed, off_a, off_b,
-                                              out_a, out_b, first, longs, checks, False)
+        e0, pos0 = entries, pos
+        entries, pos, n_checks = _probe_block(k, kb, entries, pos, n0, tab, cid, keys, bases, removed, off_a, off_b,
+                                              out_a, out_b, first, checks, False)
         if cids > 0:
             _cid_rows(cid, keys, first, n0, e0, entries, k)
         if not (_checks_pass(checks, n_checks, n0, bases, first, off_a, off_b)
@@ -452,15 +453,17 @@ def _resolve_run(k, entries, pos, total, max_entries, n0, tab, store_data, cid, 
             old = tab.copy()
             tab[:] = 0
             _rehash(old, tab, e0, cid)
-            entries, pos, total, _ = _probe_block(k, kb, e0, pos0, total0, n0, tab, cid, keys, bases, removed, off_a, off_b,
-                                           out_a, out_b, first, longs, checks, True)
+            entries, pos, _ = _probe_block(k, kb, e0, pos0, n0, tab, cid, keys, bases, removed, off_a, off_b,
+                                           out_a, out_b, first, checks, True)
+        if entries > e0:
+            total += _new_rows(keys, first, longs, n0, e0, entries, k, off_a, off_b)
         k = kb
     return k, entries, pos, total, False
 
 
 @njit(cache=True)
-def _probe_block(k, kb, entries, pos, total, n0, tab, cid, keys, bases, removed, off_a, off_b, out_a, out_b, first, longs,
-                 checks, exact):
+def _probe_block(k, kb, entries, pos, n0, tab, cid, keys, bases, removed, off_a, off_b, out_a, out_b, first, checks,
+                 exact):
     """Look up (or add) the ids of rows ``k … kb - 1``, whose keys are in ``keys``; returns
     ``(entries, pos, n_checks)``.
 
@@ -514,7 +517,6 @@ def _probe_block(k, kb, entries, pos, total, n0, tab, cid, keys, bases, removed,
                 if row < 0:
                     row = entries
                     first[row - n0] = 2 * kk + side
-                    longs[row - n0] = code == _LONG
                     tab[4 * j] = k0
                     tab[4 * j + 1] = k1
                     tab[4 * j + 2] = (np.uint64(row + 1) << _SHIFT) | code
@@ -522,16 +524,14 @@ def _probe_block(k, kb, entries, pos, total, n0, tab, cid, keys, bases, removed,
                     if exact and code == _CID:  # (else written after the pass: see _resolve_run)
                         cid[2 * row] = keys[6 * side + 4, i]
                         cid[2 * row + 1] = keys[6 * side + 5, i]
-                    length = np.int64(off_a[kk + 1] - off_a[kk]) if side == 0 else np.int64(off_b[kk + 1] - off_b[kk])
-                    total += length
                     if code == _LONG:  # a new long id's bytes go to the store, in row order
-                        pos += length
+                        pos += np.int64(off_a[kk + 1] - off_a[kk]) if side == 0 else np.int64(off_b[kk + 1] - off_b[kk])
                     entries += 1
             if side == 0:
                 out_a[kk] = row
             else:
                 out_b[kk] = row
-    return entries, pos, total, n_checks
+    return entries, pos, n_checks
 
 
 @njit(cache=True)
@@ -554,6 +554,20 @@ def _cid_rows(cid, keys, first, n0, e0, entries, k):
         if keys[at + 2, i] == _CID:
             cid[2 * r] = keys[at + 4, i]
             cid[2 * r + 1] = keys[at + 5, i]
+
+
+@njit(cache=True)
+def _new_rows(keys, first, longs, n0, e0, entries, k, off_a, off_b):
+    """Flag the new long ids of rows ``e0 … entries - 1`` (slots from ``k``) in ``longs``; returns the
+    bytes of these rows' ids. (Apart from :func:`_probe_block`: one more store there slows its
+    lookups by a sixth.)"""
+    total = 0
+    for r in range(e0, entries):
+        s = first[r - n0]
+        longs[r - n0] = keys[6 * (s & 1) + 2, (s >> 1) - k] == _LONG
+        total += np.int64(off_a[(s >> 1) + 1] - off_a[s >> 1]) if s & 1 == 0 else np.int64(off_b[(s >> 1) + 1]
+                                                                                           - off_b[s >> 1])
+    return total
 
 
 @njit(cache=True)
