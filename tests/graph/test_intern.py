@@ -467,3 +467,17 @@ def test_cids_read_the_same_at_the_end_of_a_buffer_and_before_other_bytes():
         expected = [cids.index(x) if x in cids else 6 + [y for y in ids if y not in cids].index(x) for x in ids]
         assert out_a.tolist() == expected and out_b.tolist() == expected
         table.rollback()
+
+
+def test_tables_start_on_a_cache_line_and_large_ones_on_a_huge_page():
+    """The slots start on a 64-byte line (a slot never straddles two); a table of 4 MiB or more
+    starts on a 2 MiB boundary (huge pages cover it from its start), and keeps finding its ids."""
+    small, large = NodeTable(), NodeTable()
+    ids = [str(i) for i in range(120_000)]
+    _resolve(small, ids[:10], [None] * 10)
+    out_a, _, first, pa_a, pa_b = _resolve(large, ids, [None] * len(ids))
+    _commit(large, pa_a, pa_b, first)
+    assert small._tab.nbytes < 4 << 20 <= large._tab.nbytes
+    assert small._tab.ctypes.data % 64 == 0 and large._tab.ctypes.data % (2 << 20) == 0
+    out_a, _, first, _, _ = _resolve(large, ids[::-1], [None] * len(ids))
+    assert out_a.tolist() == list(range(len(ids)))[::-1] and first.size == 0

@@ -88,6 +88,7 @@ _HEAD_BITS = np.uint64(0x1FF)     # a slot's bits of index + 1 (its hash's other
 _HOFF = 1                         # the dictionary's int64 words: count, offsets (_HEADS + 1), slots
 _HSLOT = _HOFF + _HEADS + 1
 _NONE = np.zeros(0, np.uint8)
+_HUGE = 2 << 20                   # bytes of a huge page (x86-64, and arm64 with 4 KiB pages)
 
 
 class NodeTable:
@@ -260,10 +261,14 @@ def _rehashed(tab: np.ndarray, cap: int, limit: int, cid: np.ndarray) -> np.ndar
 
 def _lined(size: int, dtype) -> np.ndarray:
     """A zeroed ``(size,)`` array starting on a cache line (64 bytes): NumPy aligns to 16 only, and
-    a slot that straddles two lines, or a stored 64-byte id, costs two misses."""
+    a slot that straddles two lines, or a stored 64-byte id, costs two misses. An array of 4 MiB or
+    more starts on a 2 MiB boundary, so that all of it but its last part lies in huge pages (NumPy
+    asks for them; the kernel gives them for aligned 2 MiB spans only): otherwise a varying part of
+    the table, by where the allocation lands, takes a TLB miss per lookup."""
     itemsize = np.dtype(dtype).itemsize
-    raw = np.zeros(size * itemsize + 64, np.uint8)
-    start = -raw.ctypes.data % 64
+    align = _HUGE if size * itemsize >= 2 * _HUGE else 64
+    raw = np.zeros(size * itemsize + align, np.uint8)
+    start = -raw.ctypes.data % align
     return raw[start: start + size * itemsize].view(dtype)
 
 
