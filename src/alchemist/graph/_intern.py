@@ -39,17 +39,17 @@ store start on a cache line.
 
 In ``Graph.apply_columns`` (100,000 node and 1,000,000 edge events, ``benchmarks/bench_graph.py``),
 against ids of a few bytes: a UUID node id costs about 1.2 times (its 36 bytes are read once, no
-byte store is touched), a 64-byte path-like id (a 50-byte shared head) about 1.3 times (its bytes
+byte store is touched), a 64-byte path-like id (a 50-byte shared head) 1.3-1.4 times (its bytes
 read once and compared with a head in cache; 2.1 times before the head dictionary, with one random
 read of its stored copy per lookup). An id of unshared head (a SHA-256 in hex) keeps that random
 read: 2M lookups of such 64-byte ids take about 2.8 times those of short ids, of shared-head ones 1.5.
-A CID costs about 1.45 times (2.1-2.4 times hashed as a long id, the first 256 CIDs filling the head
+A CID costs 1.45-1.55 times (2.1-2.4 times hashed as a long id, the first 256 CIDs filling the head
 dictionary for nothing): 2M lookups of CIDs take about 1.7 times those of short ids (2.8 before), of
 which a quarter is the check of the side array and most of the rest the reading and decoding of
 their 59 bytes; the side array adds about 20 bytes an id. With 100,000 ids the table takes 66 bytes
 an id (short ids, UUIDs, 64-byte ids of a shared head) and 86 for CIDs, plus the bytes of the hashed
 ids (79, 110, 138 and 153 when the byte store held every id's text, and the 64-byte ids and CIDs
-cost 1.4 and 1.55 times: the copy of their text and the store's memory).
+cost 3-6 ms more a call: the copy of their text and the store's memory).
 
 The table is append-only: a removed node keeps its entry and lookups skip it (they read the
 graph's removal column), so that a re-added id finds its new row. Entries added by a call that
