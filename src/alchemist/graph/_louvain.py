@@ -10,6 +10,7 @@ import numpy as np
 
 from alchemist.errors import GraphError
 from alchemist.graph import _leiden_kernels as leiden_kernels, _louvain_kernels as kernels
+from alchemist.graph._threads import threads_for
 
 __all__ = ["louvain_levels", "compact"]
 
@@ -72,16 +73,18 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
         raise GraphError(f"edge {graph.edge_ids[int(np.argmin(w))]!r} has a negative weight; Louvain needs w >= 0")
     n = graph.number_of_nodes()
     src, dst, _ = graph.edge_index()
-    indptr, indices, data, k = kernels.louvain_adjacency(src, dst, np.asarray(w, dtype=np.float64), n)
-    m2 = float(k.sum())
-    rng = np.random.default_rng(seed)
-    if m2 == 0:
-        return np.arange(n, dtype=np.int64)
-    small = indices.shape[0] < LEIDEN_MIN_ENTRIES
-    sparse = indices.shape[0] < LEIDEN_SPARSE_ENTRIES_PER_NODE * n
-    return _multilevel((indptr, indices, data, k), rng, resolution, m2, threshold, max_levels,
-                       move or kernels.louvain_move, LEIDEN_LEVELS if leiden else 0,
-                       iterate=1 if leiden and small else None, min_entries=None if sparse else 0)[0]
+    # one thread fewer for each core other processes keep busy (see alchemist.graph._threads)
+    with threads_for(2 * src.shape[0] >= kernels.PARALLEL_SETUP_MIN_ENTRIES):
+        indptr, indices, data, k = kernels.louvain_adjacency(src, dst, np.asarray(w, dtype=np.float64), n)
+        m2 = float(k.sum())
+        rng = np.random.default_rng(seed)
+        if m2 == 0:
+            return np.arange(n, dtype=np.int64)
+        small = indices.shape[0] < LEIDEN_MIN_ENTRIES
+        sparse = indices.shape[0] < LEIDEN_SPARSE_ENTRIES_PER_NODE * n
+        return _multilevel((indptr, indices, data, k), rng, resolution, m2, threshold, max_levels,
+                           move or kernels.louvain_move, LEIDEN_LEVELS if leiden else 0,
+                           iterate=1 if leiden and small else None, min_entries=None if sparse else 0)[0]
 
 
 #: With ``leiden=True``, the first levels (1: level 0 only) that aggregate on Leiden's refinement of
