@@ -9,6 +9,7 @@ import numba
 import numpy as np
 import pytest
 
+from alchemist.events import new_event
 from alchemist.graph import Graph, louvain, modularity
 from alchemist.graph import _leiden_kernels, _louvain, _louvain_kernels as kernels
 
@@ -385,3 +386,20 @@ def _leiden_on_one_and_two_threads(g, m, seed):
     finally:
         numba.set_num_threads(before)
     return results
+
+
+def test_the_cached_level_0_adjacency_gives_what_a_fresh_graph_gives_and_follows_changes():
+    # two 12-node cliques joined by one edge; repeated calls reuse the adjacency cached on the graph
+    cliques = [(a, b) for base in (0, 12) for a in range(base, base + 12) for b in range(a + 1, base + 12)]
+    edges = [(str(a), str(b)) for a, b in cliques + [(0, 12)]]
+    g = Graph.from_edges(edges)
+    first = [louvain(g, seed=s, leiden=leiden).tolist() for s in range(3) for leiden in (False, True)]
+    again = [louvain(g, seed=s, leiden=leiden).tolist() for s in range(3) for leiden in (False, True)]
+    fresh = [louvain(Graph.from_edges(edges), seed=s, leiden=leiden).tolist() for s in range(3) for leiden in (False, True)]
+    assert first == again == fresh
+    assert len(set(first[0][:12])) == 1 and len(set(first[0][12:])) == 1 and first[0][0] != first[0][12]
+    # a change clears the cache: tie the cliques together with many edges, and they merge as on a fresh graph
+    bridges = [(str(a), str(b)) for a in range(12) for b in range(12, 24) if (a + b) % 2 == 0 and (a, b) != (0, 12)]
+    g.apply([new_event("edge_added", g.graph_id, {"edge_id": f"bridge{i}", "source": a, "target": b})
+             for i, (a, b) in enumerate(bridges)])
+    assert louvain(g, seed=0).tolist() == louvain(Graph.from_edges(edges + bridges), seed=0).tolist()
