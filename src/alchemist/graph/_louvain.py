@@ -79,8 +79,9 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
         raise GraphError(f"edge {graph.edge_ids[int(np.argmin(w))]!r} has a negative weight; Louvain needs w >= 0")
     n = graph.number_of_nodes()
     src, dst, _ = graph.edge_index()
-    # one thread fewer for each core other processes keep busy (see alchemist.graph._threads)
-    with threads_for(2 * src.shape[0] >= kernels.PARALLEL_SETUP_MIN_ENTRIES):
+    # one thread fewer for each core other processes keep busy (see alchemist.graph._threads), where the
+    # batched moves run hundreds of parallel regions (a smaller graph's one or two cost less than the check)
+    with threads_for(2 * src.shape[0] >= kernels.PARALLEL_MIN_ENTRIES):
         def build():
             return kernels.louvain_adjacency(src, dst, np.asarray(w, dtype=np.float64), n)
 
