@@ -59,6 +59,11 @@ def test_louvain_and_pagerank_give_the_same_answers_on_a_busy_machine(monkeypatc
     g = Graph.from_arrays(src, dst, node_ids=[str(i) for i in range(n)], directed=True)
     idle = louvain(g, seed=3), pagerank(g)
     monkeypatch.setattr(_threads, "running_elsewhere", lambda: os.cpu_count() or 1)
+    chosen = []
+    usable = _threads.usable_threads
+    monkeypatch.setattr(_threads, "usable_threads", lambda *a: chosen.append(usable(*a)) or chosen[-1])
     busy = louvain(g, seed=3), pagerank(g)
+    if numba.get_num_threads() > 1:  # both checked the load, and took one thread
+        assert chosen == [1, 1]
     assert np.array_equal(idle[0], busy[0])
     np.testing.assert_allclose(busy[1], idle[1], rtol=0, atol=1e-12)
