@@ -84,8 +84,9 @@ def measure(full: bool = False) -> str:
         summary.extend(rows)
     load1 = os.getloadavg()
     head = ["## Analytics against networkit and igraph\n",
-            f"Medians of {turns} turns (alchemist, networkit, igraph in turn), {THREADS} threads for alchemist "
-            f"and networkit, igraph single-threaded. Load average (1, 5, 15 min) before: "
+            f"Medians of {turns} turns (alchemist, networkit, igraph in turn, each turn starting with the next), "
+            f"{THREADS} threads for alchemist and networkit, igraph single-threaded. "
+            "Load average (1, 5, 15 min) before: "
             f"{', '.join(f'{x:.1f}' for x in load0)}; after: {', '.join(f'{x:.1f}' for x in load1)} "
             f"(a shared {os.cpu_count()}-core machine: rerun on a quiet one before reading small ratios). "
             "Measured in a fresh subprocess with `GOMP_SPINCOUNT=20000` for both libraries' OpenMP pools "
@@ -236,9 +237,9 @@ def _graph_rows(name, directed, arrays, turns):
 
 def _turns(turns, ours, nkf, igf):
     """Median wall time of each callable (None: not measured), measured in turns after a garbage
-    collection; in quick mode (3 turns) a row whose first turn takes over 4 s gets that one turn
-    only, and a row whose first turn takes under 50 ms gets 11 turns (its times are in the range
-    of the machine's scheduling hiccups)."""
+    collection, the order rotating from turn to turn; in quick mode (3 turns) a row whose first
+    turn takes over 4 s gets that one turn only, and a row whose first turn takes under 50 ms gets
+    11 turns (its times are in the range of the machine's scheduling hiccups)."""
     gc.collect()
     times = ([], [], [])
     for turn in range(max(turns, 11)):
@@ -247,7 +248,8 @@ def _turns(turns, ours, nkf, igf):
             break
         if turn == turns and first >= 0.05:
             break
-        for i, f in enumerate((ours, nkf, igf)):
+        for i in np.roll(np.arange(3), -turn):  # each library first in one turn of three: none always runs
+            f = (ours, nkf, igf)[i]                # in the cache another library's run has just filled
             if f is None:
                 continue
             t0 = time.perf_counter()
