@@ -128,7 +128,7 @@ elif lib == "alchemist":
     u = g if pairs.shape[0] == g.number_of_edges() else Graph.from_arrays(
         pairs // g.number_of_nodes(), pairs % g.number_of_nodes(), node_ids=g.node_ids)
     # every run as the pipeline's first call: the graph's cache (Louvain's level-0 adjacency) dropped first
-    labels = stage("Louvain", lambda: louvain(u), True, reset=lambda: (u._cache.clear(), u.edge_index()))
+    labels = stage("Louvain", lambda: louvain(u), True, reset=lambda: (u.clear_cache(), u.edge_index()))
     scores = [float(alchemist.graph.modularity(u, labels))]
     if u.number_of_edges() <= MODULARITY_RUNS_MAX_EDGES:  # a single run's modularity is mostly its seed's luck
         scores += [float(alchemist.graph.modularity(u, louvain(u, seed=s))) for s in range(1, MODULARITY_RUNS)]
