@@ -39,11 +39,6 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
     move : callable, optional
         The local-moving kernel, ``kernels.louvain_move`` by default; the GPU path passes its own
         with the same arguments and results (:func:`alchemist.graph.gpu.louvain_move`).
-    key : str, optional
-        Where ``w`` comes from (a weight column's name, or ``"unweighted"``): when given, and
-        the graph has fewer than :data:`CACHE_MAX_ENTRIES` adjacency entries, the level-0
-        adjacency (12 bytes an entry, two entries an edge) is cached on the graph under it until
-        the graph changes, so that calls with other seeds or resolutions do not build it again.
     leiden : bool
         Aggregate the first :data:`LEIDEN_LEVELS` levels (those of :data:`LEIDEN_MIN_ENTRIES`
         adjacency entries or more) on Leiden's refinement of their communities
@@ -56,6 +51,11 @@ def louvain_levels(graph, w: np.ndarray, *, resolution: float, seed, threshold: 
         iteration once Louvain is done (:func:`_iteration`), if of
         :data:`LEIDEN_ITERATE_MIN_NODES` nodes or more and at most
         :data:`LEIDEN_ITERATE_MAX_ENTRIES` entries.
+    key : str, optional
+        Where ``w`` comes from (a weight column's name, or ``"unweighted"``): when given, and
+        the graph has fewer than :data:`CACHE_MAX_ENTRIES` adjacency entries, the level-0
+        adjacency (12 bytes an entry, two entries an edge) is cached on the graph under it until
+        the graph changes, so that calls with other seeds or resolutions do not build it again.
 
     Returns
     -------
