@@ -29,7 +29,7 @@ from alchemist.graph import _analytics_kernels as kernels
 from alchemist.graph import gpu
 from alchemist.graph.core import cached
 from alchemist.graph.csr import build_csr
-from alchemist.graph._threads import threads_for, threads_spin
+from alchemist.graph._threads import threads_spin
 
 __all__ = [
     "degree_statistics", "connected_components", "strongly_connected_components", "pagerank",
@@ -229,13 +229,10 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
     if run is not kernels.pagerank_kernel:  # the device kernel reads a weight per entry
         x, iters, err = run(indptr, cols, np.ones(cols.shape[0]) if unit else ww, out_w, p, float(alpha), float(tol),
                             int(max_iter))
-    else:  # parallel from _PARALLEL_PAGERANK entries, unless other processes keep the cores busy (_threads)
-        with threads_for(cols.shape[0] >= _PAGERANK_LOAD_CHECK) as threads:
-            if cols.shape[0] < _PARALLEL_PAGERANK or threads == 1:
-                x, iters, err = kernels.pagerank_serial(indptr, cols, ww, out_w, p, float(alpha), float(tol),
-                                                        int(max_iter), unit)
-            else:  # an empty ww: every weight 1
-                x, iters, err = run(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter))
+    elif cols.shape[0] < _PARALLEL_PAGERANK:
+        x, iters, err = kernels.pagerank_serial(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter), unit)
+    else:  # an empty ww: every weight 1
+        x, iters, err = run(indptr, cols, ww, out_w, p, float(alpha), float(tol), int(max_iter))
     if err >= n * tol:
         raise GraphError(f"PageRank did not converge in {max_iter} iterations (L1 change {err:.3g}); raise max_iter")
     return x
@@ -247,10 +244,6 @@ def pagerank(graph, alpha: float = 0.85, *, weight: str | None = "weight", tol: 
 #: email-Eu-core's 26K: 0.37 serial against 0.51 ms); with sleeping ones (a passive wait policy),
 #: 200,000.
 _PARALLEL_PAGERANK = 40_000 if threads_spin() else 200_000
-#: ... and from this many entries, only on the threads the cores left idle by other processes allow
-#: (:func:`alchemist.graph._threads.threads_for`; soc-Slashdot0902 beside one busy process: 2 threads
-#: 6.8 ms, 1 thread 4.5 ms; the check costs about 0.04 ms, too much below).
-_PAGERANK_LOAD_CHECK = 200_000
 #: The same for the triangle count (O(m^1.5) work: parallel sooner).
 _PARALLEL_TRIANGLES = 100_000
 
