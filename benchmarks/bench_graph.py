@@ -106,8 +106,8 @@ def _events(full: bool) -> str:
     lines.append(f"\nBest alchemist path: {best:,.0f} events/s wall-clock (target ≥ 2,000,000). "
                  f"{n:,} node_added + {m:,} edge_added events with string ids, validated (unknown endpoints, "
                  "duplicate ids, finite weights) and applied; the peers build from integer pairs with no checks. "
-                 "Short ids are `\"0\"…\"99999\"`; the UUID, 64-byte (path-like, a shared 50-byte prefix) and CID "
-                 "(59-byte, random) rows apply the same graph with long node ids "
+                 "Short ids are `\"0\"…\"99999\"`; the UUID, 64-byte (path-like, a shared 50-byte prefix), CID "
+                 "(59-byte, random) and SHA-256 hex (64-byte, random) rows apply the same graph with long node ids "
                  "(target: ≥ 2M events/s and within 1.5× of short ids), the id shapes in "
                  f"{len(turns['short'])} alternating turns (medians): time over short ids "
                  + ", ".join(f"{shape} {shape_times[shape][0] / shape_times['short'][0]:.2f}× wall "
@@ -120,10 +120,11 @@ def _events(full: bool) -> str:
 
 def _long_ids(rng, n: int) -> dict:
     """Node id columns of the shapes CIM events carry: UUIDs (36 bytes, random version-4 form from
-    the seeded generator), 64-byte path-like names sharing a 50-byte prefix, and CIDs (59 bytes:
+    the seeded generator), 64-byte path-like names sharing a 50-byte prefix, CIDs (59 bytes:
     CIDv1 raw BLAKE3 in multibase base32, ``bafkr4i…``, of random digests: no two share more than
-    the 7-byte prefix)."""
+    the 7-byte prefix), and SHA-256 digests in hex (64 bytes, random: content hashes, commit ids)."""
     import base64
+    import hashlib
     import uuid
 
     import pyarrow as pa
@@ -133,8 +134,9 @@ def _long_ids(rng, n: int) -> dict:
     names = [f"{'organisation-unit/department/team/member-record/':x<50}{i:014d}" for i in range(n)]
     digests = rng.integers(0, 256, (n, 32), dtype=np.uint8)
     cids = ["b" + base64.b32encode(b"\x01\x55\x1e\x20" + d.tobytes()).decode().lower().rstrip("=") for d in digests]
+    hexes = [hashlib.sha256(d.tobytes()).hexdigest() for d in digests]
     return {"UUID (36-byte)": pa.array(uuids, pa.string()), "64-byte": pa.array(names, pa.string()),
-            "CID (59-byte)": pa.array(cids, pa.string())}
+            "CID (59-byte)": pa.array(cids, pa.string()), "SHA-256 hex (64-byte)": pa.array(hexes, pa.string())}
 
 
 def _apply_cols(Graph, nodes, edges):
