@@ -57,7 +57,7 @@ def usable_threads(requested: int, running_others: int, cores: int) -> int:
     (2, 1, 1, 4)
     """
     spare = max(0, cores - requested)
-    return max(1, min(requested, requested - max(0, running_others - spare)))
+    return max(1, requested - max(0, running_others - spare))
 
 
 def running_elsewhere(samples: int = 3, gap: float = 5e-5) -> int | None:
@@ -65,15 +65,15 @@ def running_elsewhere(samples: int = 3, gap: float = 5e-5) -> int | None:
     (``/proc/loadavg``'s fourth field) less this process's own (``/proc/self/task/*/stat``), the
     least of ``samples`` readings ``gap`` seconds apart (a kernel thread's blip is not a busy
     core); None where ``/proc`` cannot tell."""
-    counts = []
+    least = None
     for i in range(samples):
         if i:
             time.sleep(gap)
         count = _running_elsewhere_once()
-        if count is None or count == 0:
+        if not count:  # None (no /proc) or 0: no need to read again
             return count
-        counts.append(count)
-    return min(counts)
+        least = count if least is None else min(least, count)
+    return least
 
 
 def _running_elsewhere_once() -> int | None:
