@@ -408,6 +408,82 @@ def test_cids_of_equal_first_key_words_and_equal_hashes_stay_apart():
         _commit(table, pa_a, pa_b, first)
 
 
+# ---------------------------------------------------------------------- hex ids (digests): decoded to key words
+_HEX = "0123456789abcdef"
+
+
+def _hex_pool(rng):
+    """Hex ids of 17-64 characters (SHA-256, SHA-1, MD5 lengths among them) and strings one step
+    from them, all numbered apart: upper or mixed case, one character a loose decoding would read
+    as a digit, a trailing ``0`` (the same digits' bytes, one character longer), digits only, and
+    ids sharing their first 16 bytes of digits (the slot's key words) or all but their last digit."""
+    pool = []
+    for n in [17, 18, 31, 32, 33, 34, 40, 47, 48, 63, 64] + [int(x) for x in rng.integers(17, 65, 6)]:
+        h = "".join(rng.choice(list(_HEX), n))
+        i = int(rng.integers(0, n))
+        pool += [h, h.upper(), h[:i] + h[i:].upper(), h[:-1] + ("0" if h[-1] != "0" else "1")]
+        pool += [h[:i] + c + h[i + 1:] for c in ":/g`G@F\x00"]
+        if n < 64:
+            pool.append(h + "0")
+        pool.append("".join(rng.choice(list("0123456789"), n)))
+    head = "".join(rng.choice(list(_HEX), 32))
+    pool += [head + "".join(rng.choice(list(_HEX), int(n))) for n in rng.integers(1, 33, 40)]
+    return list(dict.fromkeys(pool))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hex_ids_and_their_neighbours_match_a_dict_across_calls(seed):
+    """Hex ids beside strings one step from them, and 3,000 SHA-256 digests (the side array
+    grows), through calls on one table: resolve + commit, rollback, append."""
+    import hashlib
+
+    rng = np.random.default_rng(300 + seed)
+    pool = _hex_pool(rng) + [hashlib.sha256(f"{seed}-{i}".encode()).hexdigest() for i in range(3000)]
+    extra = [hashlib.sha1(f"{seed}-{i}".encode()).hexdigest() for i in range(50)] + pool[:80]
+    _calls_against_a_dict(rng, pool, calls=5, low=1, high=3000, rollback=1, append=2, extra=extra, most=60)
+
+
+def test_ids_of_a_hex_head_are_one_row_whatever_id_comes_before():
+    """Ids of one head of hex digits, some with a hex tail (all hex: decoded as digits) and some
+    not (held as head and tail), in runs where each follows an id of the same head: a hex id must
+    not take the head of the id before it, and each string keeps one row."""
+    rng = np.random.default_rng(13)
+    pool = []
+    for n in (1, 8, 20, 32, 40, 48):
+        head = "".join(rng.choice(list(_HEX), n))
+        pool += [head + "".join(rng.choice(list(_HEX + "-z"), 16)) for _ in range(6)]
+        pool += [head + "".join(rng.choice(list(_HEX), 16)) for _ in range(6)]
+    table, known = NodeTable(), {}
+    for call in range(3):
+        a = [pool[i] for i in rng.integers(0, len(pool), 500)]
+        a = sorted(a, key=len)  # runs of one head
+        out_a, out_b, first, pa_a, pa_b = _resolve(table, a, a[::-1])
+        ra, rb, rfirst, known = _reference(known, len(known), a, a[::-1])
+        assert out_a.tolist() == ra and out_b.tolist() == rb and first.tolist() == rfirst
+        _commit(table, pa_a, pa_b, first)
+
+
+def test_hex_ids_read_the_same_at_the_end_of_a_buffer():
+    """A hex id is decoded from one 64-byte load where those bytes are in the column's buffer, from
+    a copy of its own bytes otherwise (at the end of an unpadded buffer): both give its row."""
+    import hashlib
+
+    ids = [hashlib.sha256(bytes([i])).hexdigest()[: 17 + 9 * i] for i in range(6)]
+    table = NodeTable()
+    _, _, first, pa_a, pa_b = _resolve(table, ids, [None] * len(ids))
+    _commit(table, pa_a, pa_b, first)
+    for col in ([ids[5]], [ids[0], ids[1]], [ids[4], "\xff", ids[2]], [ids[3]]):
+        data = "".join(col).encode()
+        offsets = np.cumsum([0] + [len(x.encode()) for x in col]).astype(np.int32)
+        column = pa.StringArray.from_buffers(len(col), pa.py_buffer(offsets.tobytes()), pa.py_buffer(data))
+        assert column.buffers()[2].size == len(data)
+        out_a, out_b = np.empty(len(col), np.int64), np.empty(len(col), np.int64)
+        table.resolve(column, column, np.zeros(0, np.int64), out_a, out_b)
+        expected = [ids.index(x) if x in ids else 6 for x in col]
+        assert out_a.tolist() == expected and out_b.tolist() == expected
+        table.rollback()
+
+
 # ---------------------------------------------------------------------- memory: the byte store keeps hashed ids only
 _HEADS_BYTES = 8 * (1 + 257 + 2048) + 256 * 112 + 8  # the head dictionary: count, offsets, slots; the heads' bytes
 
@@ -422,15 +498,19 @@ def _ids_of_shape(shape, n):
         return [str(uuid.UUID(int=int(x))) for x in rng.integers(0, 2**62, n)]
     if shape == "CID":
         return [_cid(rng.integers(0, 256, 32, dtype=np.uint8).tobytes()) for _ in range(n)]
+    if shape == "hex":  # SHA-256 digests: 64 bytes, decoded
+        import hashlib
+
+        return [hashlib.sha256(str(i).encode()).hexdigest() for i in range(n)]
     if shape == "headed":  # 64 bytes, a 48-byte head shared by all
         return [f"{'organisation-unit/department/team/member-record/':x<50}{i:014d}" for i in range(n)]
     return [f"{i:08d}" + "h" * 130 for i in range(n)]  # "hashed": 138 bytes, a head over 112 bytes
 
 
-@pytest.mark.parametrize("shape", ["short", "UUID", "CID", "headed", "hashed"])
+@pytest.mark.parametrize("shape", ["short", "UUID", "CID", "hex", "headed", "hashed"])
 def test_the_byte_store_keeps_the_hashed_ids_only(shape):
     """5,000 new ids of one shape in one call: the table's bytes are its slots (32 bytes each), the
-    CIDs' other key words (16 bytes a row, for five eighths of the slots), the byte store (4,096
+    CIDs' and hex ids' other key words (16 bytes a row, for five eighths of the slots), the byte store (4,096
     bytes, or grown to hold the hashed ids: only they are compared with stored bytes) and the head
     dictionary; and every id is found again after the commit."""
     ids = _ids_of_shape(shape, 5000)
@@ -442,7 +522,7 @@ def test_the_byte_store_keeps_the_hashed_ids_only(shape):
     stored = sum(len(x) for x in ids) if shape == "hashed" else 0  # 690,000 bytes for the hashed ids
     assert table._nbytes == stored
     store = max(4096, stored)
-    side = 16 * (slots * 5 // 8) if shape == "CID" else 0
+    side = 16 * (slots * 5 // 8) if shape in ("CID", "hex") else 0
     assert table.nbytes() == 32 * slots + side + store + _HEADS_BYTES
     out_a, _, first, _, _ = _resolve(table, ids[::-1], [None] * len(ids))
     assert out_a.tolist() == list(range(len(ids)))[::-1] and first.size == 0

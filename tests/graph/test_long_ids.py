@@ -62,6 +62,21 @@ def test_cid_ids_give_the_graph_of_short_ids():
     _assert_same_graph_as_short_ids(rng, ids, m)
 
 
+def test_hex_digest_ids_give_the_graph_of_short_ids():
+    """SHA-256, SHA-1 and MD5 digests in hex (decoded to their digits' bytes), beside the same
+    digests in upper case and the SHA-1 digests with a ``0`` appended (the same bytes, one digit
+    longer): each its own node."""
+    import hashlib
+
+    rng = np.random.default_rng(5)
+    n, m = 1500, 12_000
+    sha256 = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(n // 5)]
+    sha1 = [hashlib.sha1(str(i).encode()).hexdigest() for i in range(n // 5)]
+    md5 = [hashlib.md5(str(i).encode()).hexdigest() for i in range(n // 5)]
+    ids = sha256 + sha1 + md5 + [h.upper() for h in sha256] + [h + "0" for h in sha1]
+    _assert_same_graph_as_short_ids(rng, ids, m)
+
+
 def _edge_case_ids():
     base = "shared-prefix-" * 3
     return (["x", "y", "é", "東", "😀"]                                    # 1-character ids (1 to 4 bytes)

@@ -19,7 +19,8 @@ from numba.extending import intrinsic
 
 from alchemist.graph._id_keys import GOLDEN, LONG, P2, S0, S1, S2, fmix, mum
 
-CID = np.uint64(20)              # the id code of a canonical CIDv1 raw BLAKE3 in base32 (see _id_keys)
+CID = np.uint64(385)             # the id code of a canonical CIDv1 raw BLAKE3 in base32 (see _id_keys): right
+                                 # after the wide hex codes (_hex_keys), so that a range compare finds both
 CID_LENGTH = 59
 CID_PREFIX = 0x01551E20          # CIDv1, raw (0x55), BLAKE3 (0x1e), 32 bytes (0x20)
 _MULTIBASE = 0x62                # "b": base32, lower case, no padding (the multibase table)
@@ -118,8 +119,8 @@ def _decode(builder, chars, first):
 
 
 @njit(cache=True, inline="always")
-def cid_hash(k0, k1, k2, k3):
-    """The hash of a CID's four key words: two 128-bit multiply-folds side by side (wyhash's "mum"),
-    each word also XORed in (a word equal to its secret zeroes a product), then MurmurHash3's
-    finaliser."""
-    return fmix(mum(k0 ^ S1, k1 ^ S2) ^ mum(k2 ^ S0, k3 ^ P2) ^ k1 ^ (k3 * GOLDEN))
+def wide_hash(k0, k1, k2, k3, code):
+    """The hash of an id of four key words (a CID's digest, a long hex id's digits) and code ``code``:
+    two 128-bit multiply-folds side by side (wyhash's "mum"), each word also XORed in (a word equal
+    to its secret zeroes a product), then MurmurHash3's finaliser."""
+    return fmix(mum(k0 ^ S1, k1 ^ S2) ^ mum(k2 ^ S0, k3 ^ P2) ^ k1 ^ ((k3 ^ code) * GOLDEN))

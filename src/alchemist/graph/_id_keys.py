@@ -16,7 +16,7 @@ from numba.extending import intrinsic
 
 UUID_LOWER = np.uint64(17)       # id codes beyond the lengths 0-16 of ids held whole
 UUID_UPPER = np.uint64(18)
-LONG = np.uint64(19)             # any other id: hashed
+LONG = np.uint64(19)             # any other id: hashed (the table's other codes: _intern, _hex_keys, _cid_keys)
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 P2 = np.uint64(0xC2B2AE3D27D4EB4F)   # xxHash64's PRIME64_2 (Collet, xxHash specification)
 # wyhash's default secret (Wang Yi, wyhash, final version 4.2)

@@ -20,6 +20,10 @@ lookup reads one cache line and compares exactly in place:
   base32): the first 128 of its digest's 256 bits, decoded by vector operations
   (:mod:`alchemist.graph._cid_keys`), the other 128 in a side array by row (16 bytes a row, made
   when the first CID comes) and compared, for a whole block of lookups, after its probes;
+- a digest in hex (17-64 characters ``0-9a-f``: SHA-256, SHA-1, MD5 and the like): its digits'
+  values packed two to a byte by vector operations (:mod:`alchemist.graph._hex_keys`), in two key
+  words up to 32 characters, else four, the other two in the side array as a CID's (its code
+  tells its length, so that ``…c`` and ``…c0`` stay apart);
 - a longer id whose head (all its bytes but the last 16, at most 112) is in the table's head
   dictionary: its tail, packed in two words, and the head's index in its code. The dictionary
   (47 KB a table) takes the first 256 heads met, for the life of the table, and finds a head by its
@@ -41,8 +45,9 @@ In ``Graph.apply_columns`` (100,000 node and 1,000,000 edge events, ``benchmarks
 against ids of a few bytes: a UUID node id costs about 1.2 times (its 36 bytes are read once, no
 byte store is touched), a 64-byte path-like id (a 50-byte shared head) 1.3-1.4 times (its bytes
 read once and compared with a head in cache; 2.1 times before the head dictionary, with one random
-read of its stored copy per lookup). An id of unshared head (a SHA-256 in hex) keeps that random
-read: 2M lookups of such 64-byte ids take about 2.8 times those of short ids, of shared-head ones 1.5.
+read of its stored copy per lookup). An id of unshared head keeps that random read: 2M lookups of
+such 64-byte ids take about 2.8 times those of short ids, of shared-head ones 1.5. A SHA-256 in hex
+(64 bytes) costs about 1.5 times, as a CID does (2.1 times when it was hashed as such a long id).
 A CID costs 1.45-1.55 times (2.1-2.4 times hashed as a long id, the first 256 CIDs filling the head
 dictionary for nothing): 2M lookups of CIDs take about 1.7 times those of short ids (2.8 before), of
 which a quarter is the check of the side array and most of the rest the reading and decoding of
@@ -63,7 +68,10 @@ from numba import njit
 
 from alchemist.graph._cid_keys import (
     CID as _CID, CID_LENGTH as _CID_LENGTH, cid_bits as _cid_bits, cid_bits_wide as _cid_bits_wide,
-    cid_hash as _cid_hash,
+    wide_hash as _wide_hash,
+)
+from alchemist.graph._hex_keys import (
+    HEX as _HEX, HEX_MAX as _HEX_MAX, HEX_MIN as _HEX_MIN, HEX_NARROW as _HEX_NARROW, hex_key as _hex_key,
 )
 from alchemist.graph._id_keys import (
     LONG as _LONG, ONES as _ONES, address as _address, fmix as _fmix, head_state as _head_state, key as _key,
@@ -76,6 +84,8 @@ __all__ = ["NodeTable", "hash_ids", "fill_range"]
 _ALIVE = np.iinfo(np.int64).max   # the graph's removal version of a live row
 _NULL = np.uint64(31)             # a null slot (never stored)
 _HEADED = 32                      # codes 32 + i: an id of head i of the head dictionary and a 16-byte tail
+_WIDE = np.uint64(_HEX + _HEX_NARROW + 1)   # codes _WIDE … _CID: ids of four key words (two in the side array)
+_WIDE_SPAN = np.uint64(_CID) - _WIDE
 _CODE = np.uint64(0xFFFF)         # the id code's bits in a slot's third word (row + 1 above them)
 _SHIFT = np.uint64(16)
 _BLOCK = 1024                     # rows per block of the resolve kernel
@@ -134,7 +144,8 @@ class NodeTable:
         stop = start + len(strings)
         off, data, _ = _buffers(strings)
         self._fit(stop)
-        if np.any(np.diff(off) == _CID_LENGTH):
+        lengths = np.diff(off)
+        if np.any((lengths > _HEX_NARROW) & (lengths <= _HEX_MAX)):  # (CIDs' 59 bytes among them)
             self._cid_room(stop)
         longs = np.empty(stop - start, np.uint8)
         _insert_rows(self._tab, off, data, start, self._nbytes, self._cid, longs, *self._heads)
@@ -334,7 +345,13 @@ def _table_key(base, size, lo, hi, heads):
         else:
             code, k0, k1, k2, k3 = _cid_bits(base + lo)
         if code == _CID:
-            return k0, k1, k2, k3, code, _cid_hash(k0, k1, k2, k3)
+            return k0, k1, k2, k3, code, _wide_hash(k0, k1, k2, k3, code)
+    if length >= _HEX_MIN and length <= _HEX_MAX:
+        code, k0, k1, k2, k3 = _hex_key(base, size, lo, hi)
+        if code != _LONG:
+            if length <= _HEX_NARROW:
+                return k0, k1, zero, zero, code, _whole_hash(k0, k1, code)
+            return k0, k1, k2, k3, code, _wide_hash(k0, k1, k2, k3, code)
     state = _head_state(base, lo, hi)
     if length - 16 <= _HEAD_MAX:
         hk = _fmix(state)
@@ -405,12 +422,29 @@ def _home(h, cap):
 
 
 @njit(cache=True, inline="always")
+def _wide(code):
+    """Whether id code ``code`` is of four key words (a CID, a hex id of over 16 bytes' digits), the
+    other two in the side array by row."""
+    return np.uint64(code) - _WIDE <= _WIDE_SPAN
+
+
+@njit(cache=True, inline="always")
+def _all_hex(x, n):
+    """Whether the ``n`` bytes at address ``x`` are all ``0-9a-f`` (a head that may be a hex id's)."""
+    ok = True
+    for t in range(n):
+        c = _peek1(x + t)
+        ok &= (c - np.uint64(0x30) < np.uint64(10)) | (c - np.uint64(0x61) < np.uint64(6))
+    return ok
+
+
+@njit(cache=True, inline="always")
 def _entry_hash(k0, k1, meta, cid):
     """The hash of a slot's entry, from its key words and third word (and a CID's other key words)."""
     code = meta & _CODE
-    if code == _CID:
+    if _wide(code):
         c = np.int64(meta >> _SHIFT) - 1
-        return _cid_hash(k0, k1, cid[2 * c], cid[2 * c + 1])
+        return _wide_hash(k0, k1, cid[2 * c], cid[2 * c + 1], code)
     return k0 if code == _LONG else _whole_hash(k0, k1, code)
 
 
@@ -498,7 +532,7 @@ def _probe_block(k, kb, entries, pos, n0, tab, cid, keys, bases, removed, off_a,
                         c = np.int64(meta >> _SHIFT) - 1
                         if c >= n0 or removed.shape[0] == 0 or removed[c] == _ALIVE:
                             if code != _LONG:  # a CID's other two words: checked after the pass, unless exact
-                                if code != _CID or not exact or (cid[2 * c] == keys[6 * side + 4, i]
+                                if not exact or not _wide(code) or (cid[2 * c] == keys[6 * side + 4, i]
                                                                  and cid[2 * c + 1] == keys[6 * side + 5, i]):
                                     row = c
                                     break
@@ -527,7 +561,7 @@ def _probe_block(k, kb, entries, pos, n0, tab, cid, keys, bases, removed, off_a,
                     tab[4 * j + 1] = k1
                     tab[4 * j + 2] = (np.uint64(row + 1) << _SHIFT) | code
                     tab[4 * j + 3] = np.uint64(pos) if code == _LONG else np.uint64(0)
-                    if exact and code == _CID:  # (else written after the pass: see _resolve_run)
+                    if exact and _wide(code):  # (else written after the pass: see _resolve_run)
                         cid[2 * row] = keys[6 * side + 4, i]
                         cid[2 * row + 1] = keys[6 * side + 5, i]
                     if code == _LONG:  # a new long id's bytes go to the store, in row order
@@ -557,7 +591,7 @@ def _cid_rows(cid, keys, first, n0, e0, entries, k):
         s = first[r - n0]
         at = 6 * (s & 1)
         i = (s >> 1) - k
-        if keys[at + 2, i] == _CID:
+        if _wide(keys[at + 2, i]):
             cid[2 * r] = keys[at + 4, i]
             cid[2 * r + 1] = keys[at + 5, i]
 
@@ -583,7 +617,7 @@ def _cids_pass(cid, keys, out_a, out_b, k, kb):
     ok = True
     for i in range(kb - k):
         for side in range(2):
-            if keys[6 * side + 2, i] == _CID:
+            if _wide(keys[6 * side + 2, i]):
                 c = out_a[k + i] if side == 0 else out_b[k + i]
                 ok &= (cid[2 * c] == keys[6 * side + 4, i]) & (cid[2 * c + 1] == keys[6 * side + 5, i])
     return ok
@@ -648,13 +682,14 @@ def _block_keys(off, base, size, valid, k, kb, k0s, k1s, codes, hs, k2s, k3s, hi
             h = _whole_hash(k0, k1, code)
         else:
             k0, k1, k2, k3, code, h = _table_key(base, size, lo, hi, heads)
-            if code == _CID:
+            if _wide(code):
                 k2s[i], k3s[i] = k2, k3
                 cids += 1
-            elif code >= _HEADED:
+            elif code >= _HEADED and code < _HEADED + _HEADS:
                 last, last_n = code, hi - lo - 16
                 last_x = heads[1] + np.int64(hint[_HOFF + np.int64(code) - _HEADED])
-                if last_n == 20 or (last_n == _CID_LENGTH - 16 and _peek1(last_x) == 0x62):
+                if last_n == 20 or (last_n == _CID_LENGTH - 16 and _peek1(last_x) == 0x62) \
+                        or (last_n + 16 <= _HEX_MAX and _all_hex(last_x, last_n)):
                     last_n = -17
         k0s[i], k1s[i], codes[i], hs[i] = k0, k1, code, h
     return cids
@@ -704,7 +739,7 @@ def _insert_rows(tab, off, data, start, pos, cid, longs, hint, hbytes):
         c = start + i
         lo, hi = np.int64(off[i]), np.int64(off[i + 1])
         k0, k1, k2, k3, code, h = _table_key(base, size, lo, hi, heads)
-        if code == _CID:
+        if _wide(code):
             cid[2 * c], cid[2 * c + 1] = k2, k3
         j = _home(h, cap)
         while tab[4 * j + 2] != 0:
