@@ -76,7 +76,7 @@ from alchemist.graph._hex_keys import (
 from alchemist.graph._id_keys import (
     LONG as _LONG, ONES as _ONES, address as _address, fmix as _fmix, head_state as _head_state, key as _key,
     long_hash as _long_hash, peek1 as _peek1, peek8 as _peek8, poke as _poke, prefetch as _prefetch,
-    whole_hash as _whole_hash,
+    uuid_bits as _uuid_bits, whole_hash as _whole_hash,
 )
 
 __all__ = ["NodeTable", "hash_ids", "fill_range"]
@@ -335,10 +335,13 @@ def _table_key(base, size, lo, hi, heads):
     long), and the dictionary is full for good: so each id has one key for the life of the table."""
     length = hi - lo
     zero = np.uint64(0)
-    if length <= 16 or length == 36:
+    if length <= 16:
         k0, k1, code, h = _key(base, size, lo, hi)
+        return k0, k1, zero, zero, code, h
+    if length == 36:
+        code, k0, k1 = _uuid_bits(base + lo)
         if code != _LONG:
-            return k0, k1, zero, zero, code, h
+            return k0, k1, zero, zero, code, _whole_hash(k0, k1, code)
     if length == _CID_LENGTH:
         if hi + 5 <= size:  # (all but the last id or so of a column)
             code, k0, k1, k2, k3 = _cid_bits_wide(base + lo)
