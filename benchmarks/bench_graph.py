@@ -70,7 +70,7 @@ def _events(full: bool) -> str:
                          pa.table({"source": long_ids.take(pa.array(src)), "target": long_ids.take(pa.array(dst)),
                                    "weight": edges["weight"]}))
     turns = {shape: [] for shape in shapes}
-    for _ in range(5 if full else 3):
+    for _ in range(11 if full else 7):
         for shape, (nt, et) in shapes.items():
             t0, c0 = time.perf_counter(), time.process_time()
             _apply_cols(Graph, nt, et)
