@@ -528,6 +528,19 @@ def test_the_byte_store_keeps_the_hashed_ids_only(shape):
     assert out_a.tolist() == list(range(len(ids)))[::-1] and first.size == 0
 
 
+@pytest.mark.parametrize("shape", ["headed", "hex", "CID"])
+def test_appended_ids_take_the_side_array_only_when_wide(shape):
+    """Ids appended without lookup (a graph's per-event adds): 64-byte ids of a shared head need
+    no side array (their length alone is not enough to make one), hex digests and CIDs do (16
+    bytes a row); all are found again."""
+    ids = _ids_of_shape(shape, 3000)
+    table = NodeTable()
+    table.append(pa.array(ids, pa.string()))
+    assert table._cid.nbytes == (0 if shape == "headed" else 16 * 3000)
+    out_a, _, first, _, _ = _resolve(table, ids[::-1], [None] * len(ids))
+    assert out_a.tolist() == list(range(len(ids)))[::-1] and first.size == 0
+
+
 def test_cids_read_the_same_at_the_end_of_a_buffer_and_before_other_bytes():
     """A CID is decoded from one 64-byte load where the 5 bytes after it are in the column's buffer,
     from its own 59 bytes otherwise (at the very end of an unpadded buffer): both give its row, and

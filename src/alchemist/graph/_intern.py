@@ -19,7 +19,7 @@ lookup reads one cache line and compares exactly in place:
 - a CID as ``alchemist.cid`` writes it (59 bytes, ``bafkr4i…``: CIDv1, raw, BLAKE3, lower-case
   base32): the first 128 of its digest's 256 bits, decoded by vector operations
   (:mod:`alchemist.graph._cid_keys`), the other 128 in a side array by row (16 bytes a row, made
-  when the first CID comes) and compared, for a whole block of lookups, after its probes;
+  when the first CID or long hex id comes) and compared, for a whole block of lookups, after its probes;
 - a digest in hex (17-64 characters ``0-9a-f``: SHA-256, SHA-1, MD5 and the like): its digits'
   values packed two to a byte by vector operations (:mod:`alchemist.graph._hex_keys`), in two key
   words up to 32 characters, else four, the other two in the side array as a CID's (its code
@@ -129,7 +129,7 @@ class NodeTable:
         self.ids = ids
         self._heads = (np.zeros(_HSLOT + _HEAD_SLOTS, np.int64),    # count, offsets, slots (hash | index + 1)
                        np.zeros(_HEADS * _HEAD_MAX + 8, np.uint8))   # the heads' bytes, one after another
-        self._cid = np.zeros(0, np.uint64)          # row r's CID key words 2 and 3: [2r], [2r + 1] (once a CID came)
+        self._cid = np.zeros(0, np.uint64)          # row r's key words 2, 3 if wide: [2r], [2r + 1] (once one came)
 
     def append(self, strings) -> None:
         """Add rows ``size …`` with the ids of a pyarrow StringArray (no lookup: ids known new,
@@ -144,8 +144,7 @@ class NodeTable:
         stop = start + len(strings)
         off, data, _ = _buffers(strings)
         self._fit(stop)
-        lengths = np.diff(off)
-        if np.any((lengths > _HEX_NARROW) & (lengths <= _HEX_MAX)):  # (CIDs' 59 bytes among them)
+        if _any_wide(off, data):
             self._cid_room(stop)
         longs = np.empty(stop - start, np.uint8)
         _insert_rows(self._tab, off, data, start, self._nbytes, self._cid, longs, *self._heads)
@@ -190,7 +189,7 @@ class NodeTable:
             self._pending, self._pending_bytes, self._pending_total = entries, pos - self._nbytes, total
             if k == n:
                 break
-            if room:  # a block of CIDs, and no room for their key words
+            if room:  # a block of wide ids, and no room for their key words
                 self._cid_room(most)
             else:
                 self._tab = _rehashed(self._tab, _grown(self._tab.shape[0] // 4), self._pending, self._cid)
@@ -227,7 +226,7 @@ class NodeTable:
         self._long = _NONE
 
     def nbytes(self) -> int:
-        """Bytes of the table's arrays: slots, byte store (hashed ids), CID key words, head dictionary.
+        """Bytes of the table's arrays: slots, byte store (hashed ids), wide ids' key words, head dictionary.
 
         Returns
         -------
@@ -243,7 +242,7 @@ class NodeTable:
             self._tab = _rehashed(self._tab, max(_grown(cap), _round_up(2 * rows)), self._pending, self._cid)
 
     def _cid_room(self, rows: int) -> None:
-        """Room for the CID key words of ``rows`` rows (16 bytes a row, made when the first CID comes)."""
+        """Room for the wide ids' key words of ``rows`` rows (16 bytes a row, made when the first comes)."""
         if self._cid.shape[0] < 2 * rows:
             grown = np.zeros(2 * max(rows, self._cid.shape[0]), np.uint64)
             grown[: self._cid.shape[0]] = self._cid
@@ -714,7 +713,7 @@ def _same_long(x, lo, hi):
 @njit(cache=True)
 def _rehash(tab, new, limit, cid):
     """Insert the entries of ``tab`` with row < ``limit`` into the empty table ``new`` (``cid``: the
-    CIDs' other key words, by row)."""
+    wide ids' other key words, by row)."""
     cap = new.shape[0] // 4
     for i in range(tab.shape[0] // 4):
         meta = tab[4 * i + 2]
@@ -756,6 +755,21 @@ def _insert_rows(tab, off, data, start, pos, cid, longs, hint, hbytes):
         longs[i] = code == _LONG
         if code == _LONG:
             pos += hi - lo
+
+
+@njit(cache=True)
+def _any_wide(off, data):
+    """Whether any id at ``off, data`` is wide (a CID, a hex id of over 32 characters): such ids
+    need the side array."""
+    base, size = _address(data), data.shape[0]
+    for i in range(off.shape[0] - 1):
+        lo, hi = np.int64(off[i]), np.int64(off[i + 1])
+        if hi - lo > _HEX_NARROW and hi - lo <= _HEX_MAX:
+            if hi - lo == _CID_LENGTH and _cid_bits(base + lo)[0] == _CID:
+                return True
+            if _hex_key(base, size, lo, hi)[0] != _LONG:
+                return True
+    return False
 
 
 @njit(cache=True)
