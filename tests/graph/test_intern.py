@@ -484,6 +484,33 @@ def test_hex_ids_read_the_same_at_the_end_of_a_buffer():
         table.rollback()
 
 
+@pytest.mark.parametrize("shape", ["short", "UUID", "CID", "hex", "hex40", "hex20"])
+def test_ids_read_in_a_run_of_one_shape_and_by_the_general_loop_are_one_row(shape):
+    """A block's ids are taken by a loop for the shape of its first id while they keep it, the
+    rest by the general loop: the same ids in runs (across blocks of 1,024), after an id of another
+    shape, in a column with nulls and at the end of its buffer all resolve to one row each."""
+    import hashlib
+
+    if shape.startswith("hex") and shape != "hex":
+        width = int(shape[3:])
+        ids = [hashlib.sha256(str(i).encode()).hexdigest()[:width] for i in range(1500)]
+    else:
+        ids = _ids_of_shape(shape, 1500)
+    rng = np.random.default_rng(14)
+    table, known = NodeTable(), {}
+    other = "z" * 70  # an id of no decoded shape: the general loop from there
+    for call in range(3):
+        a = [ids[i] for i in rng.integers(0, len(ids), 2500)]
+        b = [ids[i] for i in rng.integers(0, len(ids), 2500)]
+        a[1100] = other
+        if call == 1:
+            b = [None if i % 7 == 0 else x for i, x in enumerate(b)]
+        out_a, out_b, first, pa_a, pa_b = _resolve(table, a, b)
+        ra, rb, rfirst, known = _reference(known, len(known), a, b)
+        assert out_a.tolist() == ra and out_b.tolist() == rb and first.tolist() == rfirst
+        _commit(table, pa_a, pa_b, first)
+
+
 # ---------------------------------------------------------------------- memory: the byte store keeps hashed ids only
 _HEADS_BYTES = 8 * (1 + 257 + 2048) + 256 * 112 + 8  # the head dictionary: count, offsets, slots; the heads' bytes
 

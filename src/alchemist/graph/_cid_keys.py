@@ -17,6 +17,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
+from alchemist.graph._hex_keys import HEX, HEX_NARROW
 from alchemist.graph._id_keys import GOLDEN, LONG, P2, S0, S1, S2, fmix, mum
 
 CID = np.uint64(385)             # the id code of a canonical CIDv1 raw BLAKE3 in base32 (see _id_keys): right
@@ -24,6 +25,8 @@ CID = np.uint64(385)             # the id code of a canonical CIDv1 raw BLAKE3 i
 CID_LENGTH = 59
 CID_PREFIX = 0x01551E20          # CIDv1, raw (0x55), BLAKE3 (0x1e), 32 bytes (0x20)
 _MULTIBASE = 0x62                # "b": base32, lower case, no padding (the multibase table)
+_WIDE = np.uint64(HEX + HEX_NARROW + 1)   # codes _WIDE … CID: ids of four key words (hex ids of over 32
+_WIDE_SPAN = CID - _WIDE                  # characters, CIDs), the last two in the table's side array
 
 # lane i of the 64 characters: the CID's character i + 1 (lanes 0-57), of the 32 bytes at 0 (indices
 # 0-31) or the 32 at 27 (32-63); lanes 58-63 are padding (any valid character, value set to 0)
@@ -124,3 +127,10 @@ def wide_hash(k0, k1, k2, k3, code):
     two 128-bit multiply-folds side by side (wyhash's "mum"), each word also XORed in (a word equal
     to its secret zeroes a product), then MurmurHash3's finaliser."""
     return fmix(mum(k0 ^ S1, k1 ^ S2) ^ mum(k2 ^ S0, k3 ^ P2) ^ k1 ^ ((k3 ^ code) * GOLDEN))
+
+
+@njit(cache=True, inline="always")
+def is_wide(code):
+    """Whether id code ``code`` is of four key words (a CID, a hex id of over 32 characters): the
+    table keeps the last two in its side array by row."""
+    return np.uint64(code) - _WIDE <= _WIDE_SPAN

@@ -68,11 +68,12 @@ from numba import njit
 
 from alchemist.graph._cid_keys import (
     CID as _CID, CID_LENGTH as _CID_LENGTH, cid_bits as _cid_bits, cid_bits_wide as _cid_bits_wide,
-    wide_hash as _wide_hash,
+    is_wide as _wide, wide_hash as _wide_hash,
 )
 from alchemist.graph._hex_keys import (
-    HEX as _HEX, HEX_MAX as _HEX_MAX, HEX_MIN as _HEX_MIN, HEX_NARROW as _HEX_NARROW, hex_key as _hex_key,
+    HEX_MAX as _HEX_MAX, HEX_MIN as _HEX_MIN, HEX_NARROW as _HEX_NARROW, hex_key as _hex_key,
 )
+from alchemist.graph._id_runs import AHEAD as _AHEAD, any_wide as _any_wide, key_run as _key_run
 from alchemist.graph._id_keys import (
     LONG as _LONG, ONES as _ONES, address as _address, fmix as _fmix, head_state as _head_state, key as _key,
     long_hash as _long_hash, peek1 as _peek1, peek8 as _peek8, poke as _poke, prefetch as _prefetch,
@@ -84,13 +85,9 @@ __all__ = ["NodeTable", "hash_ids", "fill_range"]
 _ALIVE = np.iinfo(np.int64).max   # the graph's removal version of a live row
 _NULL = np.uint64(31)             # a null slot (never stored)
 _HEADED = 32                      # codes 32 + i: an id of head i of the head dictionary and a 16-byte tail
-_WIDE = np.uint64(_HEX + _HEX_NARROW + 1)   # codes _WIDE … _CID: ids of four key words (two in the side array)
-_WIDE_SPAN = np.uint64(_CID) - _WIDE
 _CODE = np.uint64(0xFFFF)         # the id code's bits in a slot's third word (row + 1 above them)
 _SHIFT = np.uint64(16)
 _BLOCK = 1024                     # rows per block of the resolve kernel
-_AHEAD = 48                       # ids ahead whose bytes the key loop asks for (the hardware's stream
-                                  # prefetch stops at each 4 KiB page: 64 ids of 64 bytes)
 _MIN_SLOTS = 4096
 _HEADS = 256                      # heads the dictionary takes at most
 _HEAD_MAX = 112                   # bytes of a head at most
@@ -424,13 +421,6 @@ def _home(h, cap):
 
 
 @njit(cache=True, inline="always")
-def _wide(code):
-    """Whether id code ``code`` is of four key words (a CID, a hex id of over 16 bytes' digits), the
-    other two in the side array by row."""
-    return np.uint64(code) - _WIDE <= _WIDE_SPAN
-
-
-@njit(cache=True, inline="always")
 def _all_hex(x, n):
     """Whether the ``n`` bytes at address ``x`` are all ``0-9a-f`` (a head that may be a hex id's)."""
     ok = True
@@ -477,10 +467,8 @@ def _resolve_run(k, entries, pos, total, max_entries, n0, tab, store_data, cid, 
         kb = min(k + _BLOCK, n)
         if entries + 2 * (kb - k) > max_entries:
             break
-        cids = _block_keys(off_a, bases[1], data_a.shape[0], valid_a, k, kb, keys[0], keys[1], keys[2], keys[3],
-                           keys[4], keys[5], hint, hbytes) \
-            + _block_keys(off_b, bases[2], data_b.shape[0], valid_b, k, kb, keys[6], keys[7], keys[8], keys[9],
-                          keys[10], keys[11], hint, hbytes)
+        cids = _column_keys(off_a, bases[1], data_a.shape[0], valid_a, k, kb, keys, 0, hint, hbytes) \
+            + _column_keys(off_b, bases[2], data_b.shape[0], valid_b, k, kb, keys, 6, hint, hbytes)
         if cids > 0 and cid.shape[0] < 2 * max_entries:
             return k, entries, pos, total, True
         _read_ahead(tab, keys[3], kb - k)
@@ -660,6 +648,20 @@ def _same_slot(s, c, n0, xlo, bases, first, off_a, off_b):
     return _same_long(bases[1] + np.int64(off_a[f >> 1]) if f & 1 == 0 else bases[2] + np.int64(off_b[f >> 1]), lo, hi)
 
 
+@njit(cache=True, inline="always")
+def _column_keys(off, base, size, valid, k, kb, keys, at, hint, hbytes):
+    """The keys of rows ``k … kb - 1`` of one column in rows ``at … at + 5`` of ``keys``: a run of
+    ids of one shape from ``k`` (:func:`~alchemist.graph._id_runs.key_run`), the rest by
+    :func:`_block_keys`; returns the number of wide ids."""
+    start, wide = _key_run(off, base, size, valid, k, kb, keys[at], keys[at + 1], keys[at + 2], keys[at + 3],
+                           keys[at + 4], keys[at + 5])
+    if start == kb:
+        return wide
+    s = start - k
+    return wide + _block_keys(off, base, size, valid, start, kb, keys[at][s:], keys[at + 1][s:], keys[at + 2][s:],
+                              keys[at + 3][s:], keys[at + 4][s:], keys[at + 5][s:], hint, hbytes)
+
+
 @njit(cache=True)
 def _block_keys(off, base, size, valid, k, kb, k0s, k1s, codes, hs, k2s, k3s, hint, hbytes):
     """Keys of the ids of rows ``k … kb - 1`` of one column (code ``_NULL`` where null; ``k2s, k3s``
@@ -755,21 +757,6 @@ def _insert_rows(tab, off, data, start, pos, cid, longs, hint, hbytes):
         longs[i] = code == _LONG
         if code == _LONG:
             pos += hi - lo
-
-
-@njit(cache=True)
-def _any_wide(off, data):
-    """Whether any id at ``off, data`` is wide (a CID, a hex id of over 32 characters): such ids
-    need the side array."""
-    base, size = _address(data), data.shape[0]
-    for i in range(off.shape[0] - 1):
-        lo, hi = np.int64(off[i]), np.int64(off[i + 1])
-        if hi - lo > _HEX_NARROW and hi - lo <= _HEX_MAX:
-            if hi - lo == _CID_LENGTH and _cid_bits(base + lo)[0] == _CID:
-                return True
-            if _hex_key(base, size, lo, hi)[0] != _LONG:
-                return True
-    return False
 
 
 @njit(cache=True)
