@@ -602,14 +602,15 @@ def _new_rows(keys, first, longs, n0, e0, entries, k, off_a, off_b):
 
 @njit(cache=True)
 def _cids_pass(cid, keys, out_a, out_b, k, kb):
-    """Whether the CID of each slot of rows ``k … kb - 1`` has the other two key words of the row it
-    was given (that row's first two matched in the table). No branch waits on a load."""
+    """Whether the wide id of each slot of rows ``k … kb - 1`` has the other two key words of the row
+    it was given (that row's first two matched in the table). No branch waits on a load."""
     ok = True
-    for i in range(kb - k):
+    uk, one = np.uint64(k), np.uint64(1)
+    for i in range(np.uint64(kb - k)):  # (unsigned indices: no wraparound of negative ones)
         for side in range(2):
             if _wide(keys[6 * side + 2, i]):
-                c = out_a[k + i] if side == 0 else out_b[k + i]
-                ok &= (cid[2 * c] == keys[6 * side + 4, i]) & (cid[2 * c + 1] == keys[6 * side + 5, i])
+                c = np.uint64(out_a[uk + i] if side == 0 else out_b[uk + i])
+                ok &= (cid[c + c] == keys[6 * side + 4, i]) & (cid[c + c + one] == keys[6 * side + 5, i])
     return ok
 
 
