@@ -314,3 +314,21 @@ def test_removed_and_readded_long_ids_match_a_model(shape):
     for u, v, w in rows:
         model.add_edge(u, v, w)
     check(g, model)
+
+
+@pytest.mark.parametrize("case", ["all of a", "some of a", "all of b", "mixed", "sliced columns"])
+def test_slot_strings_are_the_strings_of_the_slots(case):
+    """The new ids of a call, by their first slots (2k: a[k], 2k + 1: b[k]), against a list model;
+    a node_added column of new ids is returned as it is."""
+    from alchemist.graph._common import slot_strings
+
+    rng = np.random.default_rng(15)
+    a_list = [f"a{i}" for i in range(60)]
+    b_list = [f"b{i}" for i in range(60)]
+    a, b = pa.array(a_list), pa.array(b_list)
+    if case == "sliced columns":
+        a, b = pa.array(["x"] * 5 + a_list).slice(5), pa.array(["y"] * 3 + b_list).slice(3)
+    slots = {"all of a": np.arange(60) * 2, "some of a": np.sort(rng.choice(60, 20, replace=False)) * 2,
+             "all of b": np.arange(60) * 2 + 1}.get(case, np.sort(rng.choice(120, 50, replace=False)))
+    model = [a_list[s // 2] if s % 2 == 0 else b_list[s // 2] for s in slots]
+    assert slot_strings(a, b, slots).to_pylist() == model

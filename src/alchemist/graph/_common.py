@@ -76,13 +76,16 @@ def as_arrow_table(table):
 
 
 def slot_strings(a, b, slots: np.ndarray):
-    """The strings at interleaved ``slots`` (2k: ``a[k]``, 2k + 1: ``b[k]``) of two StringArrays."""
+    """The strings at interleaved ``slots`` (2k: ``a[k]``, 2k + 1: ``b[k]``, increasing) of two
+    StringArrays: ``a`` itself when the slots are all of ``a``'s (a node_added column of new ids)."""
     import pyarrow as pa
 
     if not slots.shape[0]:
         return pa.array([], pa.string())
     odd = slots % 2 == 1
     if not odd.any():
+        if slots.shape[0] == len(a) and slots[-1] == 2 * (len(a) - 1):  # (increasing: every slot of a)
+            return a
         return a.take(pa.array(slots // 2))
     if odd.all():
         return b.take(pa.array(slots // 2))
