@@ -37,24 +37,23 @@ lookup reads one cache line and compares exactly in place:
   prefetched when the probe finds the entry and compared in a later pass over the block, so that
   the cache misses of many confirmations overlap.
 
-Every answer is exact: no id is taken for another on its hash. The key loop asks for the bytes of
-the id 48 ahead (the hardware's stream prefetch stops at each 4 KiB page), and the table and byte
-store start on a cache line.
+Every answer is exact: no id is taken for another on its hash. A block's ids are first taken by a
+loop for the shape of its first id (:mod:`alchemist.graph._id_runs`) while they keep it, the rest
+by the general key loop. The key loops ask for the bytes of the id 48 ahead (the hardware's stream
+prefetch stops at each 4 KiB page), and the table and byte store start on a cache line.
 
 In ``Graph.apply_columns`` (100,000 node and 1,000,000 edge events, ``benchmarks/bench_graph.py``),
 against ids of a few bytes: a UUID node id costs about 1.2 times (its 36 bytes are read once, no
 byte store is touched), a 64-byte path-like id (a 50-byte shared head) 1.3-1.4 times (its bytes
 read once and compared with a head in cache; 2.1 times before the head dictionary, with one random
 read of its stored copy per lookup). An id of unshared head keeps that random read: 2M lookups of
-such 64-byte ids take about 2.8 times those of short ids, of shared-head ones 1.5. A SHA-256 in hex
-(64 bytes) costs about 1.5 times, as a CID does (2.1 times when it was hashed as such a long id).
-A CID costs 1.45-1.55 times (2.1-2.4 times hashed as a long id, the first 256 CIDs filling the head
-dictionary for nothing): 2M lookups of CIDs take about 1.7 times those of short ids (2.8 before), of
-which a quarter is the check of the side array and most of the rest the reading and decoding of
-their 59 bytes; the side array adds about 20 bytes an id. With 100,000 ids the table takes 66 bytes
-an id (short ids, UUIDs, 64-byte ids of a shared head) and 86 for CIDs, plus the bytes of the hashed
-ids (79, 110, 138 and 153 when the byte store held every id's text, and the 64-byte ids and CIDs
-cost 3-6 ms more a call: the copy of their text and the store's memory).
+such 64-byte ids take about 2.8 times those of short ids. A SHA-256 in hex (64 bytes) and a CID
+cost 1.45-1.55 times (2.1-2.4 times when hashed as such long ids). Of the 20-22 ms more that 2M
+lookups of them take than those of short ids, the check of the side array is about 5.5 ms, the
+decoding and hashing 4-7 ms, and most of the rest the reading of their bytes (128 MB, against 12 MB
+for short ids). With 100,000 ids the table takes 66 bytes an id (short ids, UUIDs, 64-byte ids of
+a shared head) and 86 for CIDs and SHA-256 hex ids (the side array), plus the bytes of the hashed
+ids.
 
 The table is append-only: a removed node keeps its entry and lookups skip it (they read the
 graph's removal column), so that a re-added id finds its new row. Entries added by a call that
