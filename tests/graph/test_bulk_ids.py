@@ -266,7 +266,7 @@ def test_hash_collisions_fall_back_to_an_exact_check(monkeypatch):
 
 def _shaped_ids(shape, k):
     """``k`` ids of one shape: CIDs (random digests), UUIDs, 64-byte ids of a shared head, 138-byte
-    ids (hashed: a head over 112 bytes), or all of these and short ids, mixed."""
+    ids (hashed: a head over 112 bytes), SHA-256 hex digests, or the first four and short ids, mixed."""
     import base64
     import uuid
 
@@ -276,12 +276,16 @@ def _shaped_ids(shape, k):
     uuids = [str(uuid.UUID(int=int(x))) for x in rng.integers(0, 2**62, k)]
     headed = [f"{'organisation-unit/department/team/member-record/':x<50}{i:014d}" for i in range(k)]
     hashed = [f"{i:08d}" + "h" * 130 for i in range(k)]
+    if shape == "hex":  # SHA-256 digests (decoded to their digits' bytes)
+        import hashlib
+
+        return [hashlib.sha256(str(i).encode()).hexdigest() for i in range(k)]
     if shape == "mixed":
         return [(cids, uuids, headed, hashed, [f"n{i}" for i in range(k)])[i % 5][i] for i in range(k)]
     return {"CID": cids, "UUID": uuids, "headed": headed, "hashed": hashed}[shape]
 
 
-@pytest.mark.parametrize("shape", ["CID", "UUID", "headed", "hashed", "mixed"])
+@pytest.mark.parametrize("shape", ["CID", "UUID", "headed", "hashed", "hex", "mixed"])
 def test_removed_and_readded_long_ids_match_a_model(shape):
     """Long ids through bulk adds, per-event adds (rows appended to the id table without lookup),
     removals and re-adds (per event and in bulk: new rows, the old ones skipped), against a model."""

@@ -73,6 +73,10 @@ from alchemist.graph._hex_keys import (
     HEX_MAX as _HEX_MAX, HEX_MIN as _HEX_MIN, HEX_NARROW as _HEX_NARROW, hex_key as _hex_key,
 )
 from alchemist.graph._id_runs import AHEAD as _AHEAD, any_wide as _any_wide, key_run as _key_run
+from alchemist.graph._id_slots import (
+    ALIVE as _ALIVE, CODE as _CODE, NULL as _NULL, SHIFT as _SHIFT, home as _home, nulls as _nulls,
+    probe_wide as _probe_wide, side_check as _cids_pass, side_rows as _cid_rows,
+)
 from alchemist.graph._id_keys import (
     LONG as _LONG, ONES as _ONES, address as _address, fmix as _fmix, head_state as _head_state, key as _key,
     long_hash as _long_hash, peek1 as _peek1, peek8 as _peek8, poke as _poke, prefetch as _prefetch,
@@ -81,11 +85,7 @@ from alchemist.graph._id_keys import (
 
 __all__ = ["NodeTable", "hash_ids", "fill_range"]
 
-_ALIVE = np.iinfo(np.int64).max   # the graph's removal version of a live row
-_NULL = np.uint64(31)             # a null slot (never stored)
 _HEADED = 32                      # codes 32 + i: an id of head i of the head dictionary and a 16-byte tail
-_CODE = np.uint64(0xFFFF)         # the id code's bits in a slot's third word (row + 1 above them)
-_SHIFT = np.uint64(16)
 _BLOCK = 1024                     # rows per block of the resolve kernel
 _MIN_SLOTS = 4096
 _HEADS = 256                      # heads the dictionary takes at most
@@ -414,12 +414,6 @@ def _same_head(x, y, n):
 
 
 @njit(cache=True, inline="always")
-def _home(h, cap):
-    """The home slot of hash ``h`` among ``cap`` (< 2^32) slots: its top 32 bits scaled to the range."""
-    return np.int64(((h >> np.uint64(32)) * np.uint64(cap)) >> np.uint64(32))
-
-
-@njit(cache=True, inline="always")
 def _all_hex(x, n):
     """Whether the ``n`` bytes at address ``x`` are all ``0-9a-f`` (a head that may be a hex id's)."""
     ok = True
@@ -473,8 +467,13 @@ def _resolve_run(k, entries, pos, total, max_entries, n0, tab, store_data, cid, 
         _read_ahead(tab, keys[3], kb - k)
         _read_ahead(tab, keys[9], kb - k)
         e0, pos0 = entries, pos
-        entries, pos, n_checks = _probe_block(k, kb, entries, pos, n0, tab, cid, keys, bases, removed, off_a, off_b,
-                                              out_a, out_b, first, checks, False)
+        if cids > 0 and cids == 2 * (kb - k) - _nulls(valid_a, k, kb) - _nulls(valid_b, k, kb):
+            # wide ids only (and nulls): a probe loop of their own, which asks for their side entries
+            entries = _probe_wide(k, kb, entries, n0, tab, cid, keys, removed, out_a, out_b, first)
+            n_checks = 0
+        else:
+            entries, pos, n_checks = _probe_block(k, kb, entries, pos, n0, tab, cid, keys, bases, removed, off_a,
+                                                  off_b, out_a, out_b, first, checks, False)
         if cids > 0:
             _cid_rows(cid, keys, first, n0, e0, entries, k)
         if not (_checks_pass(checks, n_checks, n0, bases, first, off_a, off_b)
@@ -574,18 +573,6 @@ def _read_ahead(tab, hs, count):
 
 
 @njit(cache=True)
-def _cid_rows(cid, keys, first, n0, e0, entries, k):
-    """Write the other key words of the new CIDs of rows ``e0 … entries - 1`` (slots from ``k``)."""
-    for r in range(e0, entries):
-        s = first[r - n0]
-        at = 6 * (s & 1)
-        i = (s >> 1) - k
-        if _wide(keys[at + 2, i]):
-            cid[2 * r] = keys[at + 4, i]
-            cid[2 * r + 1] = keys[at + 5, i]
-
-
-@njit(cache=True)
 def _new_rows(keys, first, longs, n0, e0, entries, k, off_a, off_b):
     """Flag the new long ids of rows ``e0 … entries - 1`` (slots from ``k``) in ``longs``; returns the
     bytes of these rows' ids. (Apart from :func:`_probe_block`: one more store there slows its
@@ -597,20 +584,6 @@ def _new_rows(keys, first, longs, n0, e0, entries, k, off_a, off_b):
         total += np.int64(off_a[(s >> 1) + 1] - off_a[s >> 1]) if s & 1 == 0 else np.int64(off_b[(s >> 1) + 1]
                                                                                            - off_b[s >> 1])
     return total
-
-
-@njit(cache=True)
-def _cids_pass(cid, keys, out_a, out_b, k, kb):
-    """Whether the wide id of each slot of rows ``k … kb - 1`` has the other two key words of the row
-    it was given (that row's first two matched in the table). No branch waits on a load."""
-    ok = True
-    uk, one = np.uint64(k), np.uint64(1)
-    for i in range(np.uint64(kb - k)):  # (unsigned indices: no wraparound of negative ones)
-        for side in range(2):
-            if _wide(keys[6 * side + 2, i]):
-                c = np.uint64(out_a[uk + i] if side == 0 else out_b[uk + i])
-                ok &= (cid[c + c] == keys[6 * side + 4, i]) & (cid[c + c + one] == keys[6 * side + 5, i])
-    return ok
 
 
 @njit(cache=True)
