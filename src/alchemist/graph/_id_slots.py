@@ -47,8 +47,9 @@ def probe_wide(k, kb, entries, n0, tab, cid, keys, removed, out_a, out_b, first)
     occurrence over the slots ``2kk`` (a) and ``2kk + 1`` (b), recorded in ``first``; a row below
     ``n0`` is skipped unless ``removed`` is empty or marks it live. A match asks for its row's side
     entry, which :func:`side_check` reads after the block."""
-    cap = tab.shape[0] // 4
+    cap = np.uint64(tab.shape[0] // 4)
     cbase = address(cid)
+    zero, one, two, three, four = np.uint64(0), np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
     for kk in range(k, kb):
         i = kk - k
         for side in range(2):
@@ -56,27 +57,27 @@ def probe_wide(k, kb, entries, n0, tab, cid, keys, removed, out_a, out_b, first)
             row = -1
             if code != NULL:
                 k0, k1 = keys[6 * side, i], keys[6 * side + 1, i]
-                j = home(keys[6 * side + 3, i], cap)
+                j = np.uint64(home(keys[6 * side + 3, i], cap))  # (unsigned: no wraparound of negative indices)
                 while True:
-                    meta = tab[4 * j + 2]
+                    meta = tab[four * j + two]
                     if meta == 0:
                         break
-                    if (meta & CODE) == code and tab[4 * j] == k0 and tab[4 * j + 1] == k1:
+                    if (meta & CODE) == code and tab[four * j] == k0 and tab[four * j + one] == k1:
                         c = np.int64(meta >> SHIFT) - 1
                         if c >= n0 or removed.shape[0] == 0 or removed[c] == ALIVE:
                             row = c
                             prefetch(cbase + 16 * c)
                             break
-                    j += 1
+                    j += one
                     if j == cap:
-                        j = 0
+                        j = zero
                 if row < 0:
                     row = entries
                     first[row - n0] = 2 * kk + side
-                    tab[4 * j] = k0
-                    tab[4 * j + 1] = k1
-                    tab[4 * j + 2] = (np.uint64(row + 1) << SHIFT) | code
-                    tab[4 * j + 3] = np.uint64(0)
+                    tab[four * j] = k0
+                    tab[four * j + one] = k1
+                    tab[four * j + two] = (np.uint64(row + 1) << SHIFT) | code
+                    tab[four * j + three] = zero
                     entries += 1
             if side == 0:
                 out_a[kk] = row
