@@ -9,8 +9,8 @@ takes the rest of the block. The loops index with unsigned integers: Numba wraps
 signed index around, and the code for that on each load of an offset costs as much as the rest
 of a UUID's key.
 
-In 2M lookups of ``benchmarks/bench_graph.py``'s edge columns, the keys of SHA-256 hex ids take
-about 4 ms less than in the general loop, those of CIDs 3 ms, of short ids 0.6 ms.
+In 2M lookups of ``benchmarks/bench_graph.py``'s edge columns, the runs took 5.5 ms off SHA-256
+hex ids, 4.9 off CIDs, 4.1 off UUIDs and 2.2 off short ids (of 56, 57, 43 and 32 ms).
 """
 
 from __future__ import annotations
