@@ -48,12 +48,11 @@ byte store is touched), a 64-byte path-like id (a 50-byte shared head) 1.3-1.4 t
 read once and compared with a head in cache; 2.1 times before the head dictionary, with one random
 read of its stored copy per lookup). An id of unshared head keeps that random read: 2M lookups of
 such 64-byte ids take about 2.8 times those of short ids. A SHA-256 in hex (64 bytes) and a CID
-cost 1.45-1.55 times (2.1-2.4 times when hashed as such long ids). Of the 20-22 ms more that 2M
-lookups of them take than those of short ids, the check of the side array is about 5.5 ms, the
-decoding and hashing 4-7 ms, and most of the rest the reading of their bytes (128 MB, against 12 MB
-for short ids). With 100,000 ids the table takes 66 bytes an id (short ids, UUIDs, 64-byte ids of
-a shared head) and 86 for CIDs and SHA-256 hex ids (the side array), plus the bytes of the hashed
-ids.
+cost 1.4-1.5 times (2.1-2.4 times when hashed as such long ids): of the 15-17 ms more that 2M
+lookups of them take than those of short ids, most is the reading and decoding of their bytes
+(128 MB, against 12 MB for short ids), and about 1 ms the check of the side array. With 100,000
+ids the table takes 66 bytes an id (short ids, UUIDs, 64-byte ids of a shared head) and 86 for
+CIDs and SHA-256 hex ids (the side array), plus the bytes of the hashed ids.
 
 The table is append-only: a removed node keeps its entry and lookups skip it (they read the
 graph's removal column), so that a re-added id finds its new row. Entries added by a call that
