@@ -511,6 +511,38 @@ def test_ids_read_in_a_run_of_one_shape_and_by_the_general_loop_are_one_row(shap
         _commit(table, pa_a, pa_b, first)
 
 
+# ---------------------------------------------------------------------- ids of 17-32 bytes: held as their bytes
+def _raw_pool(rng):
+    """Ids of 17-32 bytes of no decoded shape (ULID-like, base64url tokens, non-ASCII text) and
+    strings one step from them: the last or first byte changed, a NUL byte appended (the same four
+    words, one byte longer), cut by one byte; a hex id beside the same with one upper-case digit."""
+    import string
+
+    pool = []
+    alphabets = ["0123456789ABCDEFGHJKMNPQRSTVWXYZ", string.ascii_letters + string.digits + "-_", "aé東/"]
+    for n in list(range(17, 33)) + [int(x) for x in rng.integers(17, 33, 10)]:
+        alphabet = alphabets[n % 3]
+        x = "".join(rng.choice(list(alphabet), n))
+        x = x.encode()[:n].decode("utf-8", "ignore") or "q" * n
+        pool += [x, x[:-1] + ("z" if x[-1] != "z" else "y"), ("z" if x[0] != "z" else "y") + x[1:], x + "\x00",
+                 x[:-1]]
+        h = "".join(rng.choice(list("0123456789abcdef"), n))
+        pool += [h, h[:-1] + h[-1].upper() if h[-1] in "abcdef" else h[:-1] + "A"]
+    return [x for x in dict.fromkeys(pool) if len(x.encode()) > 16]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ids_of_17_to_32_bytes_match_a_dict_across_calls(seed):
+    """Ids of 17-32 bytes held as their bytes (four key words: two in the slot, two in the side
+    array) beside strings one step from them and 3,000 random tokens (the side array grows),
+    through calls on one table: resolve + commit, rollback, append."""
+    rng = np.random.default_rng(400 + seed)
+    tokens = ["".join(rng.choice(list("ABCDEFGHJKMNPQRSTVWXYZ0123456789"), 26)) for _ in range(3000)]
+    pool = _raw_pool(rng) + tokens
+    extra = ["".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz-"), 22)) for _ in range(50)] + pool[:80]
+    _calls_against_a_dict(rng, pool, calls=5, low=1, high=3000, rollback=1, append=2, extra=extra, most=60)
+
+
 # ---------------------------------------------------------------------- memory: the byte store keeps hashed ids only
 _HEADS_BYTES = 8 * (1 + 257 + 2048) + 256 * 112 + 8  # the head dictionary: count, offsets, slots; the heads' bytes
 
@@ -525,6 +557,8 @@ def _ids_of_shape(shape, n):
         return [str(uuid.UUID(int=int(x))) for x in rng.integers(0, 2**62, n)]
     if shape == "CID":
         return [_cid(rng.integers(0, 256, 32, dtype=np.uint8).tobytes()) for _ in range(n)]
+    if shape == "raw":  # ULID-like tokens: 26 bytes, held as their bytes
+        return ["".join(rng.choice(list("0123456789ABCDEFGHJKMNPQRSTVWXYZ"), 26)) for _ in range(n)]
     if shape == "hex":  # SHA-256 digests: 64 bytes, decoded
         import hashlib
 
@@ -534,7 +568,7 @@ def _ids_of_shape(shape, n):
     return [f"{i:08d}" + "h" * 130 for i in range(n)]  # "hashed": 138 bytes, a head over 112 bytes
 
 
-@pytest.mark.parametrize("shape", ["short", "UUID", "CID", "hex", "headed", "hashed"])
+@pytest.mark.parametrize("shape", ["short", "UUID", "CID", "hex", "raw", "headed", "hashed"])
 def test_the_byte_store_keeps_the_hashed_ids_only(shape):
     """5,000 new ids of one shape in one call: the table's bytes are its slots (32 bytes each), the
     CIDs' and hex ids' other key words (16 bytes a row, for five eighths of the slots), the byte store (4,096
@@ -549,13 +583,13 @@ def test_the_byte_store_keeps_the_hashed_ids_only(shape):
     stored = sum(len(x) for x in ids) if shape == "hashed" else 0  # 690,000 bytes for the hashed ids
     assert table._nbytes == stored
     store = max(4096, stored)
-    side = 16 * (slots * 5 // 8) if shape in ("CID", "hex") else 0
+    side = 16 * (slots * 5 // 8) if shape in ("CID", "hex", "raw") else 0
     assert table.nbytes() == 32 * slots + side + store + _HEADS_BYTES
     out_a, _, first, _, _ = _resolve(table, ids[::-1], [None] * len(ids))
     assert out_a.tolist() == list(range(len(ids)))[::-1] and first.size == 0
 
 
-@pytest.mark.parametrize("shape", ["headed", "hex", "CID"])
+@pytest.mark.parametrize("shape", ["headed", "hex", "CID", "raw"])
 def test_appended_ids_take_the_side_array_only_when_wide(shape):
     """Ids appended without lookup (a graph's per-event adds): 64-byte ids of a shared head need
     no side array (their length alone is not enough to make one), hex digests and CIDs do (16

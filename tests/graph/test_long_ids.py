@@ -190,7 +190,7 @@ def test_ids_with_equal_hashes_stay_different_nodes_when_hashed():
 
     coll = _colliding_ids(seed=1)
     assert len(set(coll)) == 4 and len(set(hash_ids(pa.array(coll, pa.string())).tolist())) == 1
-    fillers = [f"filler/{i:08d}/" + "f" * 16 for i in range(256)]  # 256 heads of 17 bytes
+    fillers = [f"filler/{i:08d}/" + "f" * 17 for i in range(256)]  # 256 heads of 17 bytes (33-byte ids)
     g = Graph("g", strict=False)
     g.apply_columns(pa.table({"node_id": fillers + coll[:2]}))
     assert g._ids_table._heads[0][0] == 256  # the premise: the dictionary is full

@@ -18,15 +18,17 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from alchemist.graph._hex_keys import HEX, HEX_NARROW
-from alchemist.graph._id_keys import GOLDEN, LONG, P2, S0, S1, S2, fmix, mum
+from alchemist.graph._id_keys import GOLDEN, LONG, P2, S0, S1, S2, fmix, mum, pack
 
 CID = np.uint64(385)             # the id code of a canonical CIDv1 raw BLAKE3 in base32 (see _id_keys): right
                                  # after the wide hex codes (_hex_keys), so that a range compare finds both
 CID_LENGTH = 59
 CID_PREFIX = 0x01551E20          # CIDv1, raw (0x55), BLAKE3 (0x1e), 32 bytes (0x20)
 _MULTIBASE = 0x62                # "b": base32, lower case, no padding (the multibase table)
-_WIDE = np.uint64(HEX + HEX_NARROW + 1)   # codes _WIDE … CID: ids of four key words (hex ids of over 32
-_WIDE_SPAN = CID - _WIDE                  # characters, CIDs), the last two in the table's side array
+RAW = CID + np.uint64(1) - np.uint64(17)   # id code RAW + length of an id of 17-32 bytes held as its bytes (four key
+RAW_MAX = 32                     # words), unless it is a hex id: codes CID + 1 … CID + 16
+_WIDE = np.uint64(HEX + HEX_NARROW + 1)   # codes _WIDE … RAW + RAW_MAX: ids of four key words (hex ids of over 32
+_WIDE_SPAN = RAW + np.uint64(RAW_MAX) - _WIDE  # characters, CIDs, raw ids), the last two in the table's side array
 
 # lane i of the 64 characters: the CID's character i + 1 (lanes 0-57), of the 32 bytes at 0 (indices
 # 0-31) or the 32 at 27 (32-63); lanes 58-63 are padding (any valid character, value set to 0)
@@ -131,6 +133,14 @@ def wide_hash(k0, k1, k2, k3, code):
 
 @njit(cache=True, inline="always")
 def is_wide(code):
-    """Whether id code ``code`` is of four key words (a CID, a hex id of over 32 characters): the
-    table keeps the last two in its side array by row."""
+    """Whether id code ``code`` is of four key words (a CID, a hex id of over 32 characters, an id of
+    17-32 bytes held as its bytes): the table keeps the last two in its side array by row."""
     return np.uint64(code) - _WIDE <= _WIDE_SPAN
+
+
+@njit(cache=True, inline="always")
+def raw_words(base, size, lo, hi):
+    """``(k0, k1, k2, k3)``: the 17-32 bytes ``lo … hi - 1`` of the ``size`` bytes at ``base``,
+    zero-padded to 32, as four little-endian words (no read outside the ``size`` bytes)."""
+    return (pack(base, size, lo, lo + 8), pack(base, size, lo + 8, lo + 16),
+            pack(base, size, lo + 16, min(hi, lo + 24)), pack(base, size, min(hi, lo + 24), hi))

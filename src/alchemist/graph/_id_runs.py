@@ -130,11 +130,14 @@ def _wide_run(off, base, size, k, kb, length, cid, k0s, k1s, codes, hs, k2s, k3s
 
 @njit(cache=True)
 def any_wide(off, data):
-    """Whether any id at ``off, data`` (a StringArray's offsets and bytes) is wide: a CID or a hex
-    id of over 32 characters, whose last two key words go to the table's side array."""
+    """Whether any id at ``off, data`` (a StringArray's offsets and bytes) is wide: a CID, a hex id
+    of over 32 characters or another id of 17-32 bytes, whose last two key words go to the table's
+    side array."""
     base, size = address(data), data.shape[0]
     for i in range(off.shape[0] - 1):
         lo, hi = np.int64(off[i]), np.int64(off[i + 1])
+        if hi - lo > 16 and hi - lo <= HEX_NARROW and hex_key(base, size, lo, hi)[0] == LONG:
+            return True
         if hi - lo > HEX_NARROW and hi - lo <= HEX_MAX:
             if hi - lo == CID_LENGTH and cid_bits(base + lo)[0] == CID:
                 return True

@@ -24,7 +24,9 @@ lookup reads one cache line and compares exactly in place:
   values packed two to a byte by vector operations (:mod:`alchemist.graph._hex_keys`), in two key
   words up to 32 characters, else four, the other two in the side array as a CID's (its code
   tells its length, so that ``…c`` and ``…c0`` stay apart);
-- a longer id whose head (all its bytes but the last 16, at most 112) is in the table's head
+- any other id of 17-32 bytes (ULIDs, base64 tokens, short paths): its bytes, zero-padded, as four
+  key words held as a wide hex id's (its code tells its length);
+- a longer id (over 32 bytes) whose head (all its bytes but the last 16, at most 112) is in the table's head
   dictionary: its tail, packed in two words, and the head's index in its code. The dictionary
   (47 KB a table) takes the first 256 heads met, for the life of the table, and finds a head by its
   hash and an exact comparison of its bytes with the stored ones (in cache); an id with
@@ -47,7 +49,10 @@ against ids of a few bytes: a UUID node id costs about 1.2 times (its 36 bytes a
 byte store is touched), a 64-byte path-like id (a 50-byte shared head) 1.3-1.4 times (its bytes
 read once and compared with a head in cache; 2.1 times before the head dictionary, with one random
 read of its stored copy per lookup). An id of unshared head keeps that random read: 2M lookups of
-such 64-byte ids take about 2.8 times those of short ids. A SHA-256 in hex (64 bytes) and a CID
+such 64-byte ids take about 2.8 times those of short ids (random ids of 33-64 bytes that are not
+hex, such as 40-character base62 tokens, apply at about 2 times). A ULID or a 22-character base64
+token costs about 1.4 times (1.8-1.9 times when its head went to the dictionary or it was hashed).
+A SHA-256 in hex (64 bytes) and a CID
 cost 1.4-1.5 times (2.1-2.4 times when hashed as such long ids): of the 15-17 ms more that 2M
 lookups of them take than those of short ids, most is the reading and decoding of their bytes
 (128 MB, against 12 MB for short ids), and about 1 ms the check of the side array. With 100,000
@@ -65,8 +70,8 @@ import numpy as np
 from numba import njit
 
 from alchemist.graph._cid_keys import (
-    CID as _CID, CID_LENGTH as _CID_LENGTH, cid_bits as _cid_bits, cid_bits_wide as _cid_bits_wide,
-    is_wide as _wide, wide_hash as _wide_hash,
+    CID as _CID, CID_LENGTH as _CID_LENGTH, RAW as _RAW, RAW_MAX as _RAW_MAX, cid_bits as _cid_bits,
+    cid_bits_wide as _cid_bits_wide, is_wide as _wide, raw_words as _raw_words, wide_hash as _wide_hash,
 )
 from alchemist.graph._hex_keys import (
     HEX_MAX as _HEX_MAX, HEX_MIN as _HEX_MIN, HEX_NARROW as _HEX_NARROW, hex_key as _hex_key,
@@ -348,6 +353,10 @@ def _table_key(base, size, lo, hi, heads):
         if code != _LONG:
             if length <= _HEX_NARROW:
                 return k0, k1, zero, zero, code, _whole_hash(k0, k1, code)
+            return k0, k1, k2, k3, code, _wide_hash(k0, k1, k2, k3, code)
+        if length <= _RAW_MAX:  # any other id of 17-32 bytes: its bytes, as four words
+            k0, k1, k2, k3 = _raw_words(base, size, lo, hi)
+            code = _RAW + np.uint64(length)
             return k0, k1, k2, k3, code, _wide_hash(k0, k1, k2, k3, code)
     state = _head_state(base, lo, hi)
     if length - 16 <= _HEAD_MAX:
