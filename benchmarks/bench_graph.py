@@ -106,8 +106,8 @@ def _events(full: bool) -> str:
     lines.append(f"\nBest alchemist path: {best:,.0f} events/s wall-clock (target ≥ 2,000,000). "
                  f"{n:,} node_added + {m:,} edge_added events with string ids, validated (unknown endpoints, "
                  "duplicate ids, finite weights) and applied; the peers build from integer pairs with no checks. "
-                 "Short ids are `\"0\"…\"99999\"`; the UUID, 64-byte (path-like, a shared 50-byte prefix), CID "
-                 "(59-byte, random) and SHA-256 hex (64-byte, random) rows apply the same graph with long node ids "
+                 "Short ids are `\"0\"…\"99999\"`; the UUID, 64-byte (path-like, a shared 50-byte prefix), ULID "
+                 "(26-byte), CID (59-byte, random) and SHA-256 hex (64-byte, random) rows apply the same graph with long node ids "
                  "(target: ≥ 2M events/s and within 1.5× of short ids), the id shapes in "
                  f"{len(turns['short'])} alternating turns (medians): time over short ids "
                  + ", ".join(f"{shape} {shape_times[shape][0] / shape_times['short'][0]:.2f}× wall "
@@ -120,7 +120,8 @@ def _events(full: bool) -> str:
 
 def _long_ids(rng, n: int) -> dict:
     """Node id columns of the shapes CIM events carry: UUIDs (36 bytes, random version-4 form from
-    the seeded generator), 64-byte path-like names sharing a 50-byte prefix, CIDs (59 bytes:
+    the seeded generator), 64-byte path-like names sharing a 50-byte prefix, ULIDs (26 bytes: a
+    millisecond time over one day and 80 random bits, Crockford base32), CIDs (59 bytes:
     CIDv1 raw BLAKE3 in multibase base32, ``bafkr4i…``, of random digests: no two share more than
     the 7-byte prefix), and SHA-256 digests in hex (64 bytes, random: content hashes, commit ids)."""
     import base64
@@ -132,13 +133,18 @@ def _long_ids(rng, n: int) -> dict:
     words = rng.integers(0, 2**63, (n, 2), dtype=np.int64).astype(np.uint64)
     uuids = [str(uuid.UUID(int=(int(hi) << 64) | int(lo), version=4)) for hi, lo in words]
     names = [f"{'organisation-unit/department/team/member-record/':x<50}{i:014d}" for i in range(n)]
+    crockford = np.array(list("0123456789ABCDEFGHJKMNPQRSTVWXYZ"))
+    millis = 1_764_000_000_000 + np.sort(rng.integers(0, 86_400_000, n))  # one day of ids, in time order
+    stamps = ["".join(crockford[(int(t) >> (5 * (9 - d))) & 31] for d in range(10)) for t in millis]
+    ulids = [t + "".join(r) for t, r in zip(stamps, crockford[rng.integers(0, 32, (n, 16))])]
     digests = rng.integers(0, 256, (n, 32), dtype=np.uint8)
     cids = ["b" + base64.b32encode(b"\x01\x55\x1e\x20" + d.tobytes()).decode().lower().rstrip("=") for d in digests]
     hexes = [hashlib.sha256(d.tobytes()).hexdigest() for d in digests]
     # in this order: short ids' turn follows the CIDs' turn, as before the SHA-256 row (a turn's time
     # depends on the heap the turn before it left)
     return {"UUID (36-byte)": pa.array(uuids, pa.string()), "64-byte": pa.array(names, pa.string()),
-            "SHA-256 hex (64-byte)": pa.array(hexes, pa.string()), "CID (59-byte)": pa.array(cids, pa.string())}
+            "ULID (26-byte)": pa.array(ulids, pa.string()), "SHA-256 hex (64-byte)": pa.array(hexes, pa.string()),
+            "CID (59-byte)": pa.array(cids, pa.string())}
 
 
 def _apply_cols(Graph, nodes, edges):
