@@ -484,7 +484,7 @@ def test_hex_ids_read_the_same_at_the_end_of_a_buffer():
         table.rollback()
 
 
-@pytest.mark.parametrize("shape", ["short", "UUID", "CID", "hex", "hex40", "hex20"])
+@pytest.mark.parametrize("shape", ["short", "UUID", "CID", "hex", "hex40", "hex20", "raw"])
 def test_ids_read_in_a_run_of_one_shape_and_by_the_general_loop_are_one_row(shape):
     """A block's ids are taken by a loop for the shape of its first id while they keep it, the
     rest by the general loop: the same ids in runs (across blocks of 1,024), after an id of another

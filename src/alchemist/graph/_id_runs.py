@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from alchemist.graph._cid_keys import (
-    CID, CID_LENGTH, cid_bits, cid_bits_wide, is_wide, wide_hash,
+    CID, CID_LENGTH, RAW, RAW_MAX, cid_bits, cid_bits_wide, is_wide, raw_words, wide_hash,
 )
 from alchemist.graph._hex_keys import HEX_MAX, HEX_NARROW, hex_bits_wide, hex_key
 from alchemist.graph._id_keys import LONG, address, key, prefetch, uuid_bits, whole_hash
@@ -34,7 +34,8 @@ _SHORT, _UUID, _CID_RUN, _HEX_RUN = 1, 2, 3, 4
 @njit(cache=True)
 def key_run(off, base, size, valid, k, kb, k0s, k1s, codes, hs, k2s, k3s):
     """The keys of rows ``k …`` of one column while they are ids of the shape of row ``k``'s: at most
-    16 bytes, a UUID, a CID, or hex digits of row ``k``'s length; in ``k0s, k1s, codes, hs`` (and
+    16 bytes, a UUID, a CID, hex digits of row ``k``'s length, or other ids of that length (17-32
+    bytes, held as their bytes); in ``k0s, k1s, codes, hs`` (and
     ``k2s, k3s`` for wide ids) at ``row - k``, as the table's general key loop writes them.
 
     Parameters
@@ -70,6 +71,9 @@ def key_run(off, base, size, valid, k, kb, k0s, k1s, codes, hs, k2s, k3s):
     if length <= HEX_MAX and hex_key(base, size, lo, hi)[0] != LONG:
         end = _wide_run(off, base, size, k, kb, length, False, k0s, k1s, codes, hs, k2s, k3s)
         return end, (end - k if length > HEX_NARROW else 0)
+    if length <= RAW_MAX:
+        end = _raw_run(off, base, size, k, kb, length, k0s, k1s, codes, hs, k2s, k3s)
+        return end, end - k
     return k, 0
 
 
@@ -125,6 +129,24 @@ def _wide_run(off, base, size, k, kb, length, cid, k0s, k1s, codes, hs, k2s, k3s
         else:
             k0s[i], k1s[i], codes[i], hs[i] = k0, k1, code, wide_hash(k0, k1, k2, k3, code)
             k2s[i], k3s[i] = k2, k3
+    return kb
+
+
+@njit(cache=True)
+def _raw_run(off, base, size, k, kb, length, k0s, k1s, codes, hs, k2s, k3s):
+    """Ids of ``length`` (17-32) bytes that are no hex ids, held as their bytes, each with 64 bytes
+    of the buffer from its start."""
+    uk, last, one = np.uint64(k), np.uint64(off.shape[0] - 1), np.uint64(1)
+    code = RAW + np.uint64(length)
+    for kk in range(uk, np.uint64(kb)):
+        lo, hi = np.int64(off[kk]), np.int64(off[kk + one])
+        if hi - lo != length or lo + 64 > size or hex_bits_wide(base + lo, length)[0] != LONG:
+            return np.int64(kk)
+        prefetch(base + np.int64(off[min(kk + np.uint64(AHEAD), last)]))
+        k0, k1, k2, k3 = raw_words(base, size, lo, hi)
+        i = kk - uk
+        k0s[i], k1s[i], codes[i], hs[i] = k0, k1, code, wide_hash(k0, k1, k2, k3, code)
+        k2s[i], k3s[i] = k2, k3
     return kb
 
 
