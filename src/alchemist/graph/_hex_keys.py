@@ -14,7 +14,6 @@ character.
 
 from __future__ import annotations
 
-import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
@@ -53,7 +52,8 @@ def _decode(builder, chars, length):
     return [code] + [builder.extract_element(words, ir.Constant(i32, w)) for w in range(4)]
 
 
-def _length(builder, value):
+def _as_i64(builder, value):
+    """``value`` (an LLVM integer) widened to 64 bits."""
     return builder.zext(value, ir.IntType(64)) if value.type.width < 64 else value
 
 
@@ -71,10 +71,10 @@ def hex_bits_wide(typingctx, address, length):
         return None
 
     def codegen(context, builder, signature, args):
-        i8, i64 = ir.IntType(8), ir.IntType(64)
-        p = _length(builder, args[0])
+        i8 = ir.IntType(8)
+        p = _as_i64(builder, args[0])
         chars = builder.load(builder.inttoptr(p, ir.VectorType(i8, 64).as_pointer()), align=1)
-        return context.make_tuple(builder, signature.return_type, _decode(builder, chars, _length(builder, args[1])))
+        return context.make_tuple(builder, signature.return_type, _decode(builder, chars, _as_i64(builder, args[1])))
     return types.UniTuple(types.uint64, 5)(address, length), codegen
 
 
@@ -88,10 +88,10 @@ def hex_bits(typingctx, address, length):
 
     def codegen(context, builder, signature, args):
         i8 = ir.IntType(8)
-        n = _length(builder, args[1])
+        n = _as_i64(builder, args[1])
         buf = cgutils.alloca_once(builder, ir.VectorType(i8, 64))
         builder.store(ir.Constant(ir.VectorType(i8, 64), [ir.Constant(i8, 0)] * 64), buf)
-        src = builder.inttoptr(_length(builder, args[0]), i8.as_pointer())
+        src = builder.inttoptr(_as_i64(builder, args[0]), i8.as_pointer())
         cgutils.raw_memcpy(builder, builder.bitcast(buf, i8.as_pointer()), src, n, 1)
         chars = builder.load(buf, align=1)
         return context.make_tuple(builder, signature.return_type, _decode(builder, chars, n))

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from alchemist.graph._cid_keys import is_wide
-from alchemist.graph._id_keys import address, peek8, prefetch
+from alchemist.graph._id_keys import address, prefetch
 
 __all__ = ["ALIVE", "CODE", "NULL", "SHIFT", "home", "nulls", "probe_wide", "side_check", "side_rows"]
 
